@@ -1,0 +1,45 @@
+# Two commands: `make run` serves the archive, `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-test translations compile-translations lint benchmark
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed compile-translations
+install-test: $(VENV)/.installed-test compile-translations
+
+compile-translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+
+## Start the archive on its embedded defaults (SQLite, local index, local media).
+run: install
+	$(BIN)/nuevonorte init
+	$(BIN)/nuevonorte demo --if-empty
+	$(BIN)/nuevonorte run --host $(HOST) --port $(PORT)
+
+## Run the tests (set NUEVONORTE_DATABASE_URL to run them against PostgreSQL).
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Extract new strings and merge them into both catalogs (then translate them).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --omit-header --sort-output .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy

@@ -1,0 +1,37 @@
+"""Nuevo Norte, the archive of the Taller Nuevo Norte."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, then extensions, then blueprints, then CLI. Nothing else.
+
+    Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
+    """
+    from nuevonorte import config, database, errors, headers, i18n, storage
+    from nuevonorte.cli import register_commands
+    from nuevonorte.extensions import csrf, db, migrate
+    from nuevonorte.public.views import bp as public_bp
+    from nuevonorte.public.views import root as root_bp
+
+    app = Flask(__name__, instance_path=str(config.PROJECT_DIR / "instance"))
+    app.config.from_mapping(config.load(app.instance_path, overrides))
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(config.PROJECT_DIR / "migrations"))
+    csrf.init_app(app)
+    i18n.init_app(app)
+    storage.init_app(app)
+    headers.init_app(app)
+    errors.init_app(app)
+
+    app.register_blueprint(root_bp)
+    app.register_blueprint(public_bp)
+
+    register_commands(app)
+    return app

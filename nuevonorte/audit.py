@@ -1,0 +1,26 @@
+"""Recording the audit trail. Names objects by public id; never stores content or addresses."""
+
+from __future__ import annotations
+
+from nuevonorte.extensions import db
+from nuevonorte.models import ActorKind, AuditEvent, CuratorAccount
+
+
+def record(
+    action: str,
+    object_type: str,
+    object_id: str,
+    actor: CuratorAccount | None = None,
+    actor_kind: ActorKind | None = None,
+) -> AuditEvent:
+    """Add an audit event for ``action`` on an object; the caller's transaction commits it."""
+    kind = actor_kind or (ActorKind.CURATOR if actor is not None else ActorKind.SYSTEM)
+    event = AuditEvent(
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        actor=actor,
+        actor_kind=kind,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,39 @@
+"""Consistency checks between the database and the media files (``nuevonorte check``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from nuevonorte.extensions import db
+from nuevonorte.models import MediaFile
+from nuevonorte.storage import Storage
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One disagreement: what kind, and which object or file (never content)."""
+
+    kind: str
+    detail: str
+
+
+def media_findings(storage: Storage, verify_content: bool = False) -> list[Finding]:
+    """Media rows whose files are missing or altered, files no row claims, leftover temp files."""
+    findings: list[Finding] = []
+    referenced: dict[str, str] = {}
+    for media in db.session.scalars(select(MediaFile).order_by(MediaFile.id)):
+        for key in media.storage_keys():
+            referenced[key] = media.public_id
+    for key, public_id in referenced.items():
+        if not storage.exists(key):
+            findings.append(Finding("missing-file", f"media {public_id}: {key}"))
+        elif verify_content and not storage.verify(key):
+            findings.append(Finding("altered-file", f"media {public_id}: {key}"))
+    for key in storage.keys():
+        if key not in referenced:
+            findings.append(Finding("orphan-file", key))
+    for path in storage.temp_files():
+        findings.append(Finding("temporary-file", path.name))
+    return findings

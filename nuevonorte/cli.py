@@ -1,0 +1,175 @@
+"""The admin command line: ``nuevonorte init | create-curator | demo | check | run | db ...``.
+
+Configuration and database problems end with a one-line message and exit code 2, never a
+traceback. Commands that change the database commit once, at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+
+from nuevonorte.config import PROJECT_DIR, ConfigError
+
+
+class Unavailable(click.ClickException):
+    """A problem outside the archive (config, database) that the admin must fix: exit 2."""
+
+    exit_code = 2
+
+
+def _create_app() -> Flask:
+    from nuevonorte import create_app
+
+    return create_app()
+
+
+class ArchiveGroup(FlaskGroup):
+    """Flask's command group, but a broken configuration is one line, not a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigError as e:
+            _fail(f"configuration problem: {e}")
+        return super().list_commands(ctx)
+
+
+cli = ArchiveGroup(
+    name="nuevonorte",
+    create_app=_create_app,
+    load_dotenv=False,
+    help="Nuevo Norte: the archive's admin commands.",
+)
+
+
+def main() -> None:
+    """Console entry point: run the command group, turning setup problems into exit code 2."""
+    try:
+        cli.main(prog_name="nuevonorte")
+    except ConfigError as e:
+        _fail(f"configuration problem: {e}")
+    except (NoSuchModuleError, ArgumentError):
+        _fail("database_url names a database driver that is not installed or is malformed")
+    except (OperationalError, DBAPIError) as e:
+        _fail(f"cannot use the database (check database_url): {_first_line(e.orig)}")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"nuevonorte: {message}", err=True)
+    sys.exit(2)
+
+
+def _first_line(error: BaseException | None) -> str:
+    return str(error).strip().splitlines()[0] if error and str(error).strip() else "no answer"
+
+
+@cli.command("init", with_appcontext=False)
+@click.pass_context
+def init_command(ctx: click.Context) -> None:
+    """Create the folders and a secret key, and migrate the database to the newest schema."""
+    from flask_migrate import upgrade
+
+    from nuevonorte.database import write_intent
+    from nuevonorte.storage import get_storage
+
+    instance = PROJECT_DIR / "instance"
+    instance.mkdir(mode=stat.S_IRWXU, exist_ok=True)
+    if _write_default_config(instance / "config.toml"):
+        click.echo(f"Wrote a new secret key to {instance / 'config.toml'}")
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context(), write_intent():
+        get_storage().ensure()
+        Path(app.config["INDEX_DIR"]).mkdir(parents=True, exist_ok=True)
+        upgrade()
+    click.echo("The archive is ready: database at the newest schema.")
+
+
+def _write_default_config(path: Path) -> bool:
+    """Write a config file holding a fresh secret key, unless one is configured already."""
+    if os.environ.get("NUEVONORTE_CONFIG") or os.environ.get("NUEVONORTE_SECRET_KEY"):
+        return False
+    if path.exists():
+        return False
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("# Written by `nuevonorte init`. See config.example.toml for every key.\n")
+        f.write(f'secret_key = "{secrets.token_hex(32)}"\n')
+    return True
+
+
+@click.command("create-curator")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="Give the account the admin role.")
+@with_appcontext
+def create_curator_command(email: str, admin: bool) -> None:
+    """Create a curator account; the password is asked for, never given on the command line."""
+    from nuevonorte.accounts import AccountError, create_curator
+    from nuevonorte.database import write_intent
+    from nuevonorte.extensions import db
+    from nuevonorte.models import Role
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with write_intent():
+        try:
+            create_curator(email, password, Role.ADMIN if admin else Role.CURATOR)
+        except AccountError as e:
+            db.session.rollback()
+            raise click.ClickException(e.message) from None
+        db.session.commit()
+    click.echo(f"Created {'admin' if admin else 'curator'} account {email.strip().lower()}.")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Load only when the archive has no stories yet.")
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Load a small bilingual archive of fictional demo stories."""
+    from nuevonorte import demo
+    from nuevonorte.database import write_intent
+    from nuevonorte.extensions import db
+
+    with write_intent():
+        if demo.is_loaded():
+            click.echo("The demo content is already loaded.")
+            return
+        if if_empty and demo.archive_has_stories():
+            click.echo("The archive already has stories; the demo was not loaded.")
+            return
+        summary = demo.load()
+        db.session.commit()
+    click.echo(
+        f"Loaded the fictional demo archive: {summary.stories} stories, "
+        f"{summary.media} media files, {summary.collections} collection."
+    )
+
+
+@click.command("check")
+@click.option("--verify-content", is_flag=True, help="Also re-hash every stored file.")
+@with_appcontext
+def check_command(verify_content: bool) -> None:
+    """Report disagreements between the database and the media files; exit 1 if any."""
+    from nuevonorte.checks import media_findings
+    from nuevonorte.storage import get_storage
+
+    findings = media_findings(get_storage(), verify_content)
+    for finding in findings:
+        click.echo(f"{finding.kind}: {finding.detail}")
+    if findings:
+        click.echo(f"{len(findings)} disagreement(s) found.", err=True)
+        sys.exit(1)
+    click.echo(f"Database and media files agree ({current_app.config['MEDIA_DIR']}).")
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the commands that need a configured app."""
+    for command in (create_curator_command, demo_command, check_command):
+        app.cli.add_command(command)

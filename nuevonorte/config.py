@@ -1,0 +1,168 @@
+"""Configuration: embedded defaults, the TOML file, environment overrides, and safety checks.
+
+Precedence, lowest first: the defaults below, the TOML file named by ``NUEVONORTE_CONFIG``
+(or ``instance/config.toml`` when present), then the ``NUEVONORTE_*`` environment variables.
+Every key is documented in ``config.example.toml``; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+#: The value shipped in config.example.toml; never accepted outside debug or testing.
+EXAMPLE_SECRET_KEY = "change-me"  # noqa: S105 (refused, never used)
+
+LOCALES = ("es", "en")
+
+#: The checkout the package runs from: home of instance/, media/, migrations/, translations/.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the problem in one line."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One documented configuration key."""
+
+    type: type | tuple[type, ...]
+    default: Any
+
+
+# Paths left as None are resolved against the project folder in ``load``.
+KEYS: dict[str, Key] = {
+    "secret_key": Key(str, ""),
+    "database_url": Key(str, None),
+    "media_dir": Key(str, None),
+    "index_dir": Key(str, None),
+    "debug": Key(bool, False),
+    "default_locale": Key(str, "es"),
+    "max_upload_mb": Key(int, 250),
+    "max_image_pixels": Key(int, 40_000_000),
+    "session_cookie_secure": Key(bool, True),
+    "sqlite_busy_timeout_ms": Key(int, 10_000),
+}
+
+ENV_OVERRIDES = {
+    "NUEVONORTE_SECRET_KEY": "secret_key",
+    "NUEVONORTE_DATABASE_URL": "database_url",
+    "NUEVONORTE_MEDIA_DIR": "media_dir",
+    "NUEVONORTE_INDEX_DIR": "index_dir",
+}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read and validate a TOML config file; unknown keys and wrong types are errors."""
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    for name, value in data.items():
+        key = KEYS.get(name)
+        if key is None:
+            raise ConfigError(f"unknown key '{name}' in {path} (see config.example.toml)")
+        # bool is a subclass of int in Python; refuse `max_upload_mb = true`.
+        if not isinstance(value, key.type) or (key.type is int and isinstance(value, bool)):
+            raise ConfigError(f"key '{name}' in {path} has the wrong type")
+    return data
+
+
+def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return Flask config values from defaults, file, environment and ``overrides``."""
+    instance = Path(instance_path)
+    project = PROJECT_DIR
+    values: dict[str, Any] = {name: key.default for name, key in KEYS.items()}
+
+    env_path = os.environ.get("NUEVONORTE_CONFIG")
+    if env_path:
+        values.update(read_toml(Path(env_path)))
+    elif (instance / "config.toml").is_file():
+        values.update(read_toml(instance / "config.toml"))
+    for env_name, name in ENV_OVERRIDES.items():
+        if os.environ.get(env_name):
+            values[name] = os.environ[env_name]
+
+    overrides = dict(overrides or {})
+    testing = bool(overrides.pop("TESTING", False))
+    values.update({k: v for k, v in overrides.items() if k in KEYS})
+    flask_extra = {k: v for k, v in overrides.items() if k not in KEYS}
+
+    if values["database_url"] is None:
+        values["database_url"] = f"sqlite:///{instance / 'nuevonorte.sqlite3'}"
+    values["media_dir"] = _absolute(values["media_dir"] or project / "media", project)
+    values["index_dir"] = _absolute(values["index_dir"] or instance / "index", project)
+
+    _check(values, testing)
+    cookie_secure = values["session_cookie_secure"] and not (values["debug"] or testing)
+    config: dict[str, Any] = {
+        "TESTING": testing,
+        "DEBUG": values["debug"],
+        "SECRET_KEY": values["secret_key"],
+        "SQLALCHEMY_DATABASE_URI": values["database_url"],
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(values),
+        "MEDIA_DIR": values["media_dir"],
+        "INDEX_DIR": values["index_dir"],
+        "BABEL_DEFAULT_LOCALE": values["default_locale"],
+        "BABEL_TRANSLATION_DIRECTORIES": str(project / "translations"),
+        "LOCALES": LOCALES,
+        "MAX_CONTENT_LENGTH": values["max_upload_mb"] * 1024 * 1024,
+        "MAX_FORM_PARTS": 200,
+        "MAX_IMAGE_PIXELS": values["max_image_pixels"],
+        "SESSION_COOKIE_SECURE": cookie_secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "__Host-session" if cookie_secure else "session",
+        # A contribution over a poor connection can take hours; the token must outlive it.
+        "WTF_CSRF_TIME_LIMIT": 24 * 3600,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "SQLITE_BUSY_TIMEOUT_MS": values["sqlite_busy_timeout_ms"],
+    }
+    config.update(flask_extra)
+    return config
+
+
+def _absolute(value: str | Path, project: Path) -> str:
+    path = Path(value)
+    return str(path if path.is_absolute() else (project / path).resolve())
+
+
+def _check(values: dict[str, Any], testing: bool) -> None:
+    """Refuse configurations that would be unsafe or cannot work."""
+    try:
+        url = make_url(values["database_url"])
+    except ArgumentError:
+        raise ConfigError("database_url is not a valid database URL") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError("database_url must be a sqlite:// or postgresql+psycopg:// URL")
+    if values["default_locale"] not in LOCALES:
+        raise ConfigError(f"default_locale must be one of {', '.join(LOCALES)}")
+    if values["max_upload_mb"] < 1 or values["max_image_pixels"] < 1:
+        raise ConfigError("max_upload_mb and max_image_pixels must be positive")
+    if values["debug"] or testing:
+        return
+    if not values["secret_key"] or values["secret_key"] == EXAMPLE_SECRET_KEY:
+        raise ConfigError(
+            "no secret key is set: run `nuevonorte init`, or set NUEVONORTE_SECRET_KEY "
+            'to a long random value (python -c "import secrets; print(secrets.token_hex(32))")'
+        )
+    if len(values["secret_key"]) < 32:
+        raise ConfigError("the secret key is too short: use at least 32 random characters")
+
+
+def _engine_options(values: dict[str, Any]) -> dict[str, Any]:
+    url = make_url(values["database_url"])
+    if url.get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": values["sqlite_busy_timeout_ms"] / 1000}}
+    # Survive a PostgreSQL restart: test each pooled connection before handing it out.
+    return {"pool_pre_ping": True}

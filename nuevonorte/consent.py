@@ -1,0 +1,200 @@
+"""THE rule for what is public. Every public surface asks this module and nothing else.
+
+A story is publicly visible on a given day when all of these hold:
+
+- a curator published it (status ``published``; a withdrawn story is a tombstone),
+- its newest consent record says ``public``,
+- the consent's embargo date, if any, has come.
+
+Within a visible story, images follow ``photos_public`` and audio ``voice_public``; the
+transcript of a recording is shown even when the voice may not be heard. A story appears in a
+collection only when it is visible and its consent allows collections.
+
+The rule exists twice — as Python predicates for objects already loaded, and as SQL for
+listings — side by side here, and ``tests/test_consent_rule.py`` checks that the two agree
+on every combination of status, consent and embargo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from nuevonorte.models import (
+    Collection,
+    CollectionEntry,
+    CollectionStatus,
+    ConsentRecord,
+    Credit,
+    EntryKind,
+    MediaFile,
+    MediaKind,
+    Story,
+    StoryStatus,
+    Visibility,
+)
+from nuevonorte.models.base import today
+
+#: The version of the consent text shown to contributors; recorded with every choice.
+CONSENT_TEXT_VERSION = "2026-11"
+
+
+@dataclass(frozen=True)
+class ConsentChoices:
+    """What a contributor allows for one story. Defaults are the safe ones (C14)."""
+
+    visibility: Visibility = Visibility.PUBLIC
+    credit: Credit = Credit.PSEUDONYM
+    credit_name: str = ""
+    voice_public: bool = False
+    photos_public: bool = False
+    in_collections: bool = True
+    embargo_until: date | None = None
+
+    @classmethod
+    def of(cls, record: ConsentRecord) -> ConsentChoices:
+        """The choices held by a consent record."""
+        return cls(
+            visibility=record.visibility,
+            credit=record.credit,
+            credit_name=record.credit_name,
+            voice_public=record.voice_public,
+            photos_public=record.photos_public,
+            in_collections=record.in_collections,
+            embargo_until=record.embargo_until,
+        )
+
+
+_VISIBILITY_ORDER = [Visibility.CONTRIBUTOR, Visibility.CURATORS, Visibility.PUBLIC]
+_CREDIT_ORDER = [Credit.ANONYMOUS, Credit.PSEUDONYM, Credit.NAME]
+
+
+def widenings(old: ConsentChoices, new: ConsentChoices) -> list[str]:
+    """The names of the choices in which ``new`` exposes more than ``old``.
+
+    An empty list means ``new`` is the same or narrower in every respect, which is all a
+    curator may do. Changing the credited name itself (not only its kind) counts as widening:
+    only the contributor decides how they are named.
+    """
+    wider = []
+    if _VISIBILITY_ORDER.index(new.visibility) > _VISIBILITY_ORDER.index(old.visibility):
+        wider.append("visibility")
+    if _CREDIT_ORDER.index(new.credit) > _CREDIT_ORDER.index(old.credit) or (
+        new.credit != Credit.ANONYMOUS and new.credit_name != old.credit_name
+    ):
+        wider.append("credit")
+    for flag in ("voice_public", "photos_public", "in_collections"):
+        if getattr(new, flag) and not getattr(old, flag):
+            wider.append(flag)
+    if old.embargo_until is not None and (new.embargo_until is None or new.embargo_until < old.embargo_until):
+        wider.append("embargo_until")
+    return wider
+
+
+# --- objects already loaded ---------------------------------------------------------------
+
+
+def story_is_public(story: Story, on: date | None = None) -> bool:
+    """Whether anyone may see ``story`` on day ``on`` (today by default)."""
+    consent = story.current_consent
+    if story.status != StoryStatus.PUBLISHED or consent is None:
+        return False
+    if consent.visibility != Visibility.PUBLIC:
+        return False
+    return consent.embargo_until is None or consent.embargo_until <= (on or today())
+
+
+def media_is_public(media: MediaFile, on: date | None = None) -> bool:
+    """Whether ``media`` (and its derivatives) may be served to anyone."""
+    story = media.story
+    if not story_is_public(story, on):
+        return False
+    consent = story.current_consent
+    assert consent is not None  # story_is_public guarantees it
+    if media.kind == MediaKind.IMAGE:
+        return consent.photos_public
+    return consent.voice_public
+
+
+def transcript_is_public(media: MediaFile, on: date | None = None) -> bool:
+    """Whether the transcript of an audio file may be shown (even if its voice may not)."""
+    return media.kind == MediaKind.AUDIO and story_is_public(media.story, on)
+
+
+def collection_is_public(collection: Collection) -> bool:
+    """Whether a collection's page may be shown. Its stories are judged one by one."""
+    return collection.status == CollectionStatus.PUBLISHED
+
+
+def entry_story_is_public(entry: CollectionEntry, on: date | None = None) -> bool:
+    """Whether the story of a collection entry may be shown inside the collection."""
+    if entry.kind != EntryKind.STORY or entry.story is None:
+        return False
+    if not story_is_public(entry.story, on):
+        return False
+    consent = entry.story.current_consent
+    return consent is not None and consent.in_collections
+
+
+def credit_line(story: Story) -> str | None:
+    """The name to credit publicly, or None for anonymous (callers show "Anonymous")."""
+    consent = story.current_consent
+    if consent is None or consent.credit == Credit.ANONYMOUS or not consent.credit_name:
+        return None
+    return consent.credit_name
+
+
+# --- the same rule as SQL, for listings ---------------------------------------------------
+
+
+def newest_consent_id() -> ColumnElement[int]:
+    """A correlated subquery: the id of the newest consent record of ``Story``."""
+    return (
+        select(ConsentRecord.id)
+        .where(ConsentRecord.story_id == Story.id)
+        .order_by(ConsentRecord.seq.desc())
+        .limit(1)
+        .correlate(Story)
+        .scalar_subquery()
+    )
+
+
+def _story_visible_clause(on: date) -> ColumnElement[bool]:
+    return and_(
+        Story.status == StoryStatus.PUBLISHED,
+        ConsentRecord.visibility == Visibility.PUBLIC,
+        or_(ConsentRecord.embargo_until.is_(None), ConsentRecord.embargo_until <= on),
+    )
+
+
+def public_stories(on: date | None = None) -> Select[tuple[Story]]:
+    """A query for every story visible on day ``on``; add ordering and filters to it."""
+    return (
+        select(Story)
+        .join(ConsentRecord, ConsentRecord.id == newest_consent_id())
+        .where(_story_visible_clause(on or today()))
+    )
+
+
+def public_media(on: date | None = None) -> Select[tuple[MediaFile]]:
+    """A query for every media file that may be served on day ``on``."""
+    return (
+        select(MediaFile)
+        .join(Story, MediaFile.story_id == Story.id)
+        .join(ConsentRecord, ConsentRecord.id == newest_consent_id())
+        .where(
+            _story_visible_clause(on or today()),
+            or_(
+                and_(MediaFile.kind == MediaKind.IMAGE, ConsentRecord.photos_public.is_(True)),
+                and_(MediaFile.kind == MediaKind.AUDIO, ConsentRecord.voice_public.is_(True)),
+            ),
+        )
+    )
+
+
+def public_collections() -> Select[tuple[Collection]]:
+    """A query for every published collection."""
+    return select(Collection).where(Collection.status == CollectionStatus.PUBLISHED)

@@ -1,0 +1,79 @@
+"""Error pages in the visitor's language: no stack trace, path, SQL or content ever shown."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from nuevonorte.extensions import db
+
+MESSAGES = {
+    400: (_l("Something in the request was not right"), _l("Please go back and try again.")),
+    403: (_l("You cannot do this"), _l("Your account does not allow this action.")),
+    404: (
+        _l("Page not found"),
+        _l("There is nothing at this address, or it is not public. Nothing is wrong on your side."),
+    ),
+    405: (_l("Something in the request was not right"), _l("Please go back and try again.")),
+    413: (
+        _l("The files are too large"),
+        _l("What you sent is larger than the archive accepts. Your text was not lost: go back to keep it."),
+    ),
+    429: (_l("Too many attempts"), _l("Please wait a few minutes and try again.")),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("It is not your fault. Nothing was saved halfway. Please try again later."),
+    ),
+    503: (
+        _l("The archive is busy"),
+        _l("It is not your fault. Please try again in a few minutes."),
+    ),
+}
+CSRF_MESSAGE = (
+    _l("This form expired"),
+    _l("For your safety, forms expire after a while. Go back, reload the page and send it again."),
+)
+
+
+def _render(code: int, heading: str, text: str) -> tuple[str, int]:
+    return render_template("errors/error.html", code=code, heading=heading, text=text), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the error pages."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e: CSRFError) -> tuple[str, int]:
+        return _render(400, str(CSRF_MESSAGE[0]), str(CSRF_MESSAGE[1]))
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException) -> tuple[str, int] | HTTPException:
+        code = e.code or 500
+        if code < 400:
+            return e
+        heading, text = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
+        return _render(code, str(heading), str(text))
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(_e: OperationalError) -> tuple[str, int]:
+        db.session.rollback()
+        app.logger.error("database unavailable during %s %s", request.method, request.endpoint)
+        heading, text = MESSAGES[ServiceUnavailable.code]
+        return _render(ServiceUnavailable.code, str(heading), str(text))
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        # Log the type and where, never the form contents (SECURITY.md M18).
+        app.logger.error(
+            "unexpected %s during %s %s",
+            type(e).__name__,
+            request.method,
+            request.endpoint,
+            exc_info=app.debug,
+        )
+        heading, text = MESSAGES[InternalServerError.code]
+        return _render(InternalServerError.code, str(heading), str(text))

@@ -1,0 +1,76 @@
+"""Locales: which are supported, how the active one is chosen, and the URL language prefix.
+
+Public pages carry their language in the URL (``/es/...``, ``/en/...``). Elsewhere the
+locale comes from the session (a choice the person made), then Accept-Language, then the
+default (Spanish). A value that is not a supported locale is never used or reflected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, request, session, url_for
+from flask_babel import get_locale
+
+from nuevonorte.extensions import babel
+
+
+def locales() -> tuple[str, ...]:
+    """The supported locales, default first."""
+    supported: tuple[str, ...] = current_app.config["LOCALES"]
+    return supported
+
+
+def is_locale(value: Any) -> bool:
+    """Whether ``value`` is exactly one of the supported locale codes."""
+    return isinstance(value, str) and value in locales()
+
+
+def negotiated_locale() -> str:
+    """The best supported locale for this request's Accept-Language, or the default."""
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return request.accept_languages.best_match(locales(), default=default) or default
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector: URL prefix, then session choice, then the browser."""
+    url_lang = g.get("lang")
+    if is_locale(url_lang):
+        return str(url_lang)
+    chosen = session.get("lang")
+    if is_locale(chosen):
+        return str(chosen)
+    return negotiated_locale()
+
+
+def current_locale() -> str:
+    """The active locale code, for templates (``<html lang>``) and content choice."""
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def other_locale() -> str:
+    """The supported locale that is not active (for the language switch)."""
+    here = current_locale()
+    return next(code for code in locales() if code != here)
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel with our selector and expose locale helpers to templates."""
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        current_locale=current_locale,
+        other_locale=other_locale,
+        locales=locales,
+        url_in_locale=url_in_locale,
+    )
+
+
+def url_in_locale(locale: str) -> str:
+    """The current page in ``locale``: same endpoint and arguments, other language prefix."""
+    if not is_locale(locale):
+        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.endpoint and g.get("lang"):
+        args = dict(request.view_args or {})
+        args["lang"] = locale
+        return url_for(request.endpoint, **args)
+    return url_for("public.home", lang=locale)

@@ -1,0 +1,38 @@
+"""The archive's data model, one module per noun."""
+
+from nuevonorte.models.account import Contributor, CuratorAccount, Role
+from nuevonorte.models.audit import ActorKind, AuditEvent
+from nuevonorte.models.base import Base, utcnow
+from nuevonorte.models.collection import Collection, CollectionEntry, CollectionStatus, EntryKind
+from nuevonorte.models.consent import ConsentRecord, Credit, GivenBy, Visibility
+from nuevonorte.models.media import MediaFile, MediaKind
+from nuevonorte.models.story import Story, StoryStatus
+from nuevonorte.models.transcript import Cue, Transcript
+from nuevonorte.models.vocabulary import Place, PlaceLevel, Theme
+
+__all__ = [
+    "ActorKind",
+    "AuditEvent",
+    "Base",
+    "Collection",
+    "CollectionEntry",
+    "CollectionStatus",
+    "ConsentRecord",
+    "Contributor",
+    "Credit",
+    "Cue",
+    "CuratorAccount",
+    "EntryKind",
+    "GivenBy",
+    "MediaFile",
+    "MediaKind",
+    "Place",
+    "PlaceLevel",
+    "Role",
+    "Story",
+    "StoryStatus",
+    "Theme",
+    "Transcript",
+    "Visibility",
+    "utcnow",
+]

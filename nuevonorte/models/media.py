@@ -1,0 +1,54 @@
+"""Media files (images and audio) attached to a story."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from nuevonorte.models.base import Base, PublicIdMixin, enum_type
+
+if TYPE_CHECKING:
+    from nuevonorte.models.story import Story
+    from nuevonorte.models.transcript import Transcript
+
+
+class MediaKind(enum.StrEnum):
+    """What a media file is; each kind follows its own consent choice."""
+
+    IMAGE = "image"
+    AUDIO = "audio"
+
+
+class MediaFile(PublicIdMixin, Base):
+    """A cleaned media file. Its bytes live in storage under ``storage_key``, named by hash."""
+
+    __tablename__ = "media_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("story.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[MediaKind] = mapped_column(enum_type(MediaKind))
+    mime_type: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(80), index=True)
+    checksum: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    # Image derivatives, also stored by hash.
+    display_key: Mapped[str | None] = mapped_column(String(80))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(80))
+    alt_es: Mapped[str] = mapped_column(Text, default="")
+    alt_en: Mapped[str] = mapped_column(Text, default="")
+
+    story: Mapped[Story] = relationship(back_populates="media")
+    transcript: Mapped[Transcript | None] = relationship(
+        back_populates="media", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def storage_keys(self) -> list[str]:
+        """Every stored file that belongs to this media: original and derivatives."""
+        return [k for k in (self.storage_key, self.display_key, self.thumbnail_key) if k]

@@ -1,0 +1,98 @@
+"""The story: the unit a person contributes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from nuevonorte.models.base import Base, PublicIdMixin, enum_type, localized, today
+from nuevonorte.models.vocabulary import Place, Theme, story_place, story_theme
+
+if TYPE_CHECKING:
+    from nuevonorte.models.account import Contributor
+    from nuevonorte.models.consent import ConsentRecord
+    from nuevonorte.models.media import MediaFile
+
+
+class StoryStatus(enum.StrEnum):
+    """Where a story is in its life. Only ``nuevonorte.consent`` decides what is public."""
+
+    SUBMITTED = "submitted"  # arrived, waiting for (or back in) review
+    PUBLISHED = "published"  # a curator published it; consent still decides visibility
+    PRIVATE = "private"  # reviewed and kept private, or unpublished
+    REJECTED = "rejected"  # not for the archive
+    WITHDRAWN = "withdrawn"  # a tombstone: content and files deleted
+
+
+class Story(PublicIdMixin, Base):
+    """A story: original text, bilingual description, media and a consent history."""
+
+    __tablename__ = "story"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contributor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contributor.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[StoryStatus] = mapped_column(
+        enum_type(StoryStatus), default=StoryStatus.SUBMITTED, index=True
+    )
+    # The language the person told the story in: "es", "en" or another BCP 47 code.
+    original_language: Mapped[str] = mapped_column(String(16), default="es")
+    body: Mapped[str] = mapped_column(Text, default="")
+    title_es: Mapped[str] = mapped_column(String(300), default="")
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    summary_es: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    period_start: Mapped[int | None] = mapped_column(Integer)
+    period_end: Mapped[int | None] = mapped_column(Integer)
+    # Coarse dates only: a day is enough for the archive and reveals less (SECURITY.md M16).
+    submitted_on: Mapped[date] = mapped_column(Date, default=today)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    # Optimistic locking: a second curator saving a stale copy gets StaleDataError.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    contributor: Mapped[Contributor | None] = relationship(back_populates="stories")
+    consents: Mapped[list[ConsentRecord]] = relationship(
+        back_populates="story",
+        order_by="ConsentRecord.seq",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    media: Mapped[list[MediaFile]] = relationship(
+        back_populates="story",
+        order_by="MediaFile.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    themes: Mapped[list[Theme]] = relationship(secondary=story_theme)
+    places: Mapped[list[Place]] = relationship(secondary=story_place)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+    @property
+    def current_consent(self) -> ConsentRecord | None:
+        """The newest consent record, which rules; None for a tombstone."""
+        return self.consents[-1] if self.consents else None
+
+    def title(self, locale: str) -> str:
+        """The title in ``locale``, or in the other language when not yet translated."""
+        return localized(self.title_es, self.title_en, locale)
+
+    def summary(self, locale: str) -> str:
+        """The summary in ``locale``, or in the other language when not yet translated."""
+        return localized(self.summary_es, self.summary_en, locale)
+
+    def missing_translations(self) -> list[str]:
+        """Names of bilingual fields that are empty in one language but not the other."""
+        pairs = {"title": (self.title_es, self.title_en), "summary": (self.summary_es, self.summary_en)}
+        return [
+            f"{name}_{lang}"
+            for name, (es, en) in pairs.items()
+            for lang, value, other in (("es", es, en), ("en", en, es))
+            if other and not value
+        ]

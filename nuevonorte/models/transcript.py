@@ -1,0 +1,49 @@
+"""Transcripts: time-coded text of an audio file, cue by cue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from nuevonorte.models.base import Base
+
+if TYPE_CHECKING:
+    from nuevonorte.models.media import MediaFile
+
+
+class Transcript(Base):
+    """The transcript of one audio file, in the story's language."""
+
+    __tablename__ = "transcript"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_file.id", ondelete="CASCADE"), unique=True)
+    language: Mapped[str] = mapped_column(String(16))
+    translation_language: Mapped[str | None] = mapped_column(String(16))
+
+    media: Mapped[MediaFile] = relationship(back_populates="transcript")
+    cues: Mapped[list[Cue]] = relationship(
+        back_populates="transcript",
+        order_by="Cue.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class Cue(Base):
+    """One timed passage. A restricted cue is never shown, indexed or exported publicly."""
+
+    __tablename__ = "cue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    start_ms: Mapped[int] = mapped_column(Integer)
+    end_ms: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    translation: Mapped[str] = mapped_column(Text, default="")
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    transcript: Mapped[Transcript] = relationship(back_populates="cues")

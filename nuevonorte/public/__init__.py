@@ -1,0 +1,1 @@
+"""The public archive, in the visitor's language."""

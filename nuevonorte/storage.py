@@ -1,0 +1,190 @@
+"""Media storage on local disk: the only code that turns a media key into a file path.
+
+Files are named ``<sha256 of the content>.<extension>`` and laid out in two-character
+folders. Writes go through a temporary file in the same folder tree, are fsync'ed and then
+renamed into place, so a crash leaves either nothing or a complete file. Deleting files is
+tied to the database transaction: ``delete_after_commit`` removes files only once the rows
+that pointed at them are gone for good, and ``discard_after_rollback`` removes files written
+for a transaction that did not commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+KEY_PATTERN = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp|mp3|m4a|ogg|opus|flac|wav|webm)$")
+TEMP_DIR = ".tmp"
+_CHUNK = 1024 * 1024
+
+
+class StorageError(Exception):
+    """A key or path that storage refuses, or a storage root that is unsafe."""
+
+
+class Storage:
+    """A folder of content-addressed media files."""
+
+    def __init__(self, root: str | Path, static_folder: str | None = None) -> None:
+        root = Path(root)
+        # Fail closed (SECURITY.md F17, A03): never relative, never under the web root.
+        if not root.is_absolute():
+            raise StorageError(f"media_dir must be an absolute path, not {root}")
+        if static_folder and _is_within(root.resolve(), Path(static_folder).resolve()):
+            raise StorageError("media_dir must not be inside the static folder")
+        self.root = root
+
+    def ensure(self) -> None:
+        """Create the storage folders, readable by this user only."""
+        for folder in (self.root, self.root / TEMP_DIR):
+            folder.mkdir(parents=True, exist_ok=True)
+            os.chmod(folder, stat.S_IRWXU)
+
+    def path(self, key: str) -> Path:
+        """The path of the file stored under ``key``; refuses anything that is not a key."""
+        if not KEY_PATTERN.fullmatch(key):
+            raise StorageError("not a storage key")
+        path = self.root / key[:2] / key
+        real = Path(os.path.realpath(path))
+        if not _is_within(real, Path(os.path.realpath(self.root))) or path.is_symlink():
+            raise StorageError("storage key resolves outside the media folder")
+        return path
+
+    def exists(self, key: str) -> bool:
+        """Whether a file is stored under ``key``."""
+        return self.path(key).is_file()
+
+    def temp_file(self) -> IO[bytes]:
+        """A named temporary file inside storage (same filesystem, so renames are atomic)."""
+        self.ensure()
+        return tempfile.NamedTemporaryFile(dir=self.root / TEMP_DIR, prefix="in-", delete=False)
+
+    def put_file(self, temp_path: str | Path, extension: str) -> str:
+        """Move a finished temporary file into storage under its content hash; return the key."""
+        temp_path = Path(temp_path)
+        digest = sha256_file(temp_path)
+        key = f"{digest}.{extension}"
+        target = self.path(key)
+        target.parent.mkdir(mode=stat.S_IRWXU, exist_ok=True)
+        with temp_path.open("rb") as f:
+            os.fsync(f.fileno())
+        os.chmod(temp_path, stat.S_IRUSR | stat.S_IWUSR)
+        # Storage times must not tell when someone contributed (SECURITY.md M16).
+        os.utime(temp_path, (0, 0))
+        os.replace(temp_path, target)
+        _fsync_dir(target.parent)
+        return key
+
+    def put_bytes(self, data: bytes, extension: str) -> str:
+        """Store ``data`` (already clean) and return its key."""
+        with self.temp_file() as f:
+            f.write(data)
+            f.flush()
+            name = f.name
+        try:
+            return self.put_file(name, extension)
+        finally:
+            Path(name).unlink(missing_ok=True)
+
+    def open(self, key: str) -> IO[bytes]:
+        """Open the stored file for reading."""
+        return self.path(key).open("rb")
+
+    def delete(self, key: str) -> None:
+        """Delete the file stored under ``key``, if any."""
+        self.path(key).unlink(missing_ok=True)
+
+    def keys(self) -> Iterator[str]:
+        """Every key with a file in storage."""
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if folder.name == TEMP_DIR or not folder.is_dir():
+                continue
+            for entry in sorted(folder.iterdir()):
+                if KEY_PATTERN.fullmatch(entry.name) and entry.name[:2] == folder.name:
+                    yield entry.name
+
+    def temp_files(self) -> list[Path]:
+        """Leftover temporary files (an interrupted upload); ``nuevonorte check`` sweeps them."""
+        folder = self.root / TEMP_DIR
+        return sorted(folder.iterdir()) if folder.is_dir() else []
+
+    def verify(self, key: str) -> bool:
+        """Whether the stored file still has the content its key names."""
+        path = self.path(key)
+        return path.is_file() and sha256_file(path) == key.split(".", 1)[0]
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 hex digest of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return os.path.commonpath([path, folder]) == str(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- tying files to transactions ----------------------------------------------------------
+
+_AFTER_COMMIT = "nuevonorte.delete_after_commit"
+_AFTER_ROLLBACK = "nuevonorte.discard_after_rollback"
+
+
+def delete_after_commit(session: Session, storage: Storage, keys: Iterable[str]) -> None:
+    """Delete these files once the current transaction commits (kept if it rolls back)."""
+    session.info.setdefault(_AFTER_COMMIT, set()).update(storage.path(k) for k in keys)
+
+
+def discard_after_rollback(session: Session, storage: Storage, keys: Iterable[str]) -> None:
+    """Delete these new files if the current transaction rolls back (kept if it commits)."""
+    session.info.setdefault(_AFTER_ROLLBACK, set()).update(storage.path(k) for k in keys)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    for path in session.info.pop(_AFTER_COMMIT, ()):
+        path.unlink(missing_ok=True)
+    session.info.pop(_AFTER_ROLLBACK, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.nested:
+        return  # a savepoint rolled back; the outer transaction decides
+    for path in session.info.pop(_AFTER_ROLLBACK, ()):
+        path.unlink(missing_ok=True)
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's storage (refusing an unsafe media folder)."""
+    app.extensions["nuevonorte.storage"] = Storage(app.config["MEDIA_DIR"], app.static_folder)
+
+
+def get_storage() -> Storage:
+    """The storage of the current app."""
+    storage: Storage = current_app.extensions["nuevonorte.storage"]
+    return storage

@@ -1,0 +1,255 @@
+"""Domain operations on stories: submit, publish, unpublish, change consent, withdraw.
+
+These are the only functions that change a story's status or consent. They check the rules,
+flush, and leave the commit to the caller (a view or CLI command), so that a multi-step change
+— withdraw, delete files, write the audit event — commits or fails as one. ``curator`` is the
+signed-in account acting, or None for the system itself (the demo loader, admin commands).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from nuevonorte import audit
+from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices, widenings
+from nuevonorte.extensions import db
+from nuevonorte.models import (
+    ActorKind,
+    ConsentRecord,
+    Contributor,
+    CuratorAccount,
+    GivenBy,
+    MediaFile,
+    Place,
+    Story,
+    StoryStatus,
+    Theme,
+    Visibility,
+)
+from nuevonorte.models.base import today
+from nuevonorte.storage import delete_after_commit, get_storage
+
+
+class Refusal(enum.StrEnum):
+    """Why the archive refused a change of state."""
+
+    WITHDRAWN = "withdrawn"
+    NO_PUBLIC_CONSENT = "no_public_consent"
+    CURATOR_CANNOT_WIDEN = "curator_cannot_widen"
+    NOT_REVIEWABLE = "not_reviewable"
+    NOT_THIS_STORY = "not_this_story"
+
+
+REFUSAL_MESSAGES = {
+    Refusal.WITHDRAWN: _l(
+        "This story was withdrawn by its narrator. It cannot be published or changed again."
+    ),
+    Refusal.NO_PUBLIC_CONSENT: _l(
+        "The narrator has not agreed to make this story public, so it cannot be published."
+    ),
+    Refusal.CURATOR_CANNOT_WIDEN: _l(
+        "Curators may only narrow what a narrator allowed. Only the narrator can widen it."
+    ),
+    Refusal.NOT_REVIEWABLE: _l("This story must be returned to review before it can be published."),
+    Refusal.NOT_THIS_STORY: _l("That file does not belong to this story."),
+}
+
+
+class StoryRefused(Exception):
+    """A state change the rules do not allow; nothing was changed."""
+
+    def __init__(self, reason: Refusal) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        """The reason in the active language."""
+        return str(REFUSAL_MESSAGES[self.reason])
+
+
+def submit(
+    contributor: Contributor | None,
+    *,
+    body: str,
+    choices: ConsentChoices,
+    consent_language: str,
+    title: str = "",
+    language: str = "es",
+    themes: Iterable[Theme] = (),
+    places: Iterable[Place] = (),
+) -> Story:
+    """Create a story waiting for review, with its first consent record."""
+    story = Story(
+        contributor=contributor,
+        body=body,
+        original_language=language,
+        status=StoryStatus.SUBMITTED,
+        themes=list(themes),
+        places=list(places),
+    )
+    # The contributor's own title goes in the field of their language; curators translate.
+    if language == "en":
+        story.title_en = title
+    else:
+        story.title_es = title
+    db.session.add(story)
+    _append_consent(story, choices, GivenBy.CONTRIBUTOR, consent_language)
+    db.session.flush()
+    audit.record("story.submitted", "story", story.public_id, actor_kind=ActorKind.CONTRIBUTOR)
+    return story
+
+
+def publish(story: Story, curator: CuratorAccount | None) -> None:
+    """Publish a reviewed story. Visibility still follows the newest consent and its embargo."""
+    _refuse_if_withdrawn(story)
+    if story.status == StoryStatus.PUBLISHED:
+        return
+    if story.status == StoryStatus.REJECTED:
+        raise StoryRefused(Refusal.NOT_REVIEWABLE)
+    consent = story.current_consent
+    if consent is None or consent.visibility != Visibility.PUBLIC:
+        raise StoryRefused(Refusal.NO_PUBLIC_CONSENT)
+    story.status = StoryStatus.PUBLISHED
+    story.published_on = story.published_on or today()
+    _flush_and_audit("story.published", story, curator)
+
+
+def unpublish(story: Story, curator: CuratorAccount | None) -> None:
+    """Take a story off the public archive and keep it privately."""
+    _set_review_status(story, StoryStatus.PRIVATE, "story.unpublished", curator)
+
+
+def keep_private(story: Story, curator: CuratorAccount | None) -> None:
+    """Keep a reviewed story in the archive without publishing it."""
+    _set_review_status(story, StoryStatus.PRIVATE, "story.kept_private", curator)
+
+
+def return_to_review(story: Story, curator: CuratorAccount | None) -> None:
+    """Put a story back in the review queue."""
+    _set_review_status(story, StoryStatus.SUBMITTED, "story.returned_to_review", curator)
+
+
+def reject(story: Story, curator: CuratorAccount | None) -> None:
+    """Reject a story: it stays with its contributor but never reaches the public."""
+    _set_review_status(story, StoryStatus.REJECTED, "story.rejected", curator)
+
+
+def change_consent(
+    story: Story,
+    choices: ConsentChoices,
+    *,
+    language: str,
+    curator: CuratorAccount | None = None,
+) -> ConsentRecord:
+    """Record new consent choices; with ``curator`` given, they may only narrow.
+
+    A contributor who widens consent on a published story sends it back to review: a curator
+    looks at what is newly exposed (a voice, photos) before it goes out. Narrowing takes
+    effect at once, because the consent rule reads the newest record.
+    """
+    _refuse_if_withdrawn(story)
+    current = story.current_consent
+    old = ConsentChoices.of(current) if current else ConsentChoices(visibility=Visibility.CONTRIBUTOR)
+    wider = widenings(old, choices)
+    if curator is not None and wider:
+        raise StoryRefused(Refusal.CURATOR_CANNOT_WIDEN)
+    if curator is None and wider and story.status == StoryStatus.PUBLISHED:
+        story.status = StoryStatus.SUBMITTED
+    given_by = GivenBy.CURATOR if curator is not None else GivenBy.CONTRIBUTOR
+    record = _append_consent(story, choices, given_by, language)
+    kind = ActorKind.CURATOR if curator is not None else ActorKind.CONTRIBUTOR
+    _flush_and_audit("story.consent_changed", story, curator, kind)
+    return record
+
+
+def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
+    """Withdraw a story at once: delete its content, media files and consent history.
+
+    What remains is a tombstone row (so collections can say the story was withdrawn) and
+    the audit event. Withdrawing twice is harmless. Files are deleted after the commit.
+    """
+    if story.status == StoryStatus.WITHDRAWN:
+        return
+    keys = [key for media in story.media for key in media.storage_keys()]
+    story.media.clear()
+    story.consents.clear()
+    story.themes.clear()
+    story.places.clear()
+    story.body = story.title_es = story.title_en = ""
+    story.summary_es = story.summary_en = ""
+    story.period_start = story.period_end = None
+    story.status = StoryStatus.WITHDRAWN
+    story.withdrawn_on = today()
+    kind = ActorKind.CURATOR if curator is not None else ActorKind.CONTRIBUTOR
+    _flush_and_audit("story.withdrawn", story, curator, kind)
+    _delete_unreferenced(keys)
+
+
+def withdraw_media(story: Story, media: MediaFile) -> None:
+    """Withdraw one media file of a story (the contributor's partial withdrawal)."""
+    _refuse_if_withdrawn(story)
+    if media.story_id != story.id:
+        raise StoryRefused(Refusal.NOT_THIS_STORY)
+    keys = media.storage_keys()
+    public_id = media.public_id
+    story.media.remove(media)
+    db.session.flush()
+    audit.record("media.withdrawn", "media", public_id, actor_kind=ActorKind.CONTRIBUTOR)
+    _delete_unreferenced(keys)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _append_consent(story: Story, choices: ConsentChoices, given_by: GivenBy, language: str) -> ConsentRecord:
+    seq = story.consents[-1].seq + 1 if story.consents else 1
+    record = ConsentRecord(
+        seq=seq,
+        visibility=choices.visibility,
+        credit=choices.credit,
+        credit_name=choices.credit_name.strip(),
+        voice_public=choices.voice_public,
+        photos_public=choices.photos_public,
+        in_collections=choices.in_collections,
+        embargo_until=choices.embargo_until,
+        text_version=CONSENT_TEXT_VERSION,
+        text_language=language,
+        given_by=given_by,
+    )
+    story.consents.append(record)
+    return record
+
+
+def _refuse_if_withdrawn(story: Story) -> None:
+    if story.status == StoryStatus.WITHDRAWN:
+        raise StoryRefused(Refusal.WITHDRAWN)
+
+
+def _set_review_status(
+    story: Story, status: StoryStatus, action: str, curator: CuratorAccount | None
+) -> None:
+    _refuse_if_withdrawn(story)
+    story.status = status
+    _flush_and_audit(action, story, curator)
+
+
+def _flush_and_audit(
+    action: str, story: Story, curator: CuratorAccount | None, kind: ActorKind | None = None
+) -> None:
+    db.session.flush()
+    audit.record(action, "story", story.public_id, actor=curator, actor_kind=kind)
+
+
+def _delete_unreferenced(keys: list[str]) -> None:
+    """Schedule deletion of files no remaining media row points at (files are shared by hash)."""
+    if not keys:
+        return
+    still_used = set()
+    for column in (MediaFile.storage_key, MediaFile.display_key, MediaFile.thumbnail_key):
+        still_used.update(db.session.scalars(select(column).where(column.in_(keys))))
+    delete_after_commit(db.session(), get_storage(), [k for k in keys if k not in still_used])

@@ -1,0 +1,184 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL from the environment), real
+media folders, and factories that build archive content through the domain layer."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
+
+from nuevonorte import create_app, stories
+from nuevonorte.consent import ConsentChoices
+from nuevonorte.extensions import db
+from nuevonorte.models import Base, CuratorAccount, Role, Story, StoryStatus, Visibility
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+POSTGRES_URL = os.environ.get("NUEVONORTE_DATABASE_URL", "")
+REQUIRE_ALL = os.environ.get("NUEVONORTE_REQUIRE_ALL") == "1"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip a test whose system tool is missing — or fail, when CI demands every test run."""
+    if condition:
+        return
+    if REQUIRE_ALL:
+        pytest.fail(f"NUEVONORTE_REQUIRE_ALL=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Never read a developer's instance/config.toml during tests."""
+    empty = tmp_path_factory.mktemp("config") / "config.toml"
+    empty.write_text("")
+    old = os.environ.get("NUEVONORTE_CONFIG")
+    os.environ["NUEVONORTE_CONFIG"] = str(empty)
+    yield
+    if old is None:
+        os.environ.pop("NUEVONORTE_CONFIG", None)
+    else:
+        os.environ["NUEVONORTE_CONFIG"] = old
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[None]:
+    """On PostgreSQL, build the schema once per run; tests empty the tables afterwards."""
+    if not POSTGRES_URL:
+        yield
+        return
+    app = create_app({"TESTING": True, "secret_key": TEST_SECRET, "database_url": POSTGRES_URL})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+    yield
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, _postgres_schema: None) -> str:
+    """The database the test app uses: PostgreSQL when configured, else a fresh SQLite file."""
+    return POSTGRES_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
+    """Overrides for ``create_app``; tests may change them before using ``app``."""
+    return {
+        "TESTING": True,
+        "secret_key": TEST_SECRET,
+        "database_url": database_url,
+        "media_dir": str(tmp_path / "media"),
+        "index_dir": str(tmp_path / "index"),
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    """An application with an empty, migrated-equivalent database and empty media folder."""
+    app = create_app(app_config)
+    with app.app_context():
+        if not POSTGRES_URL:
+            db.create_all()
+        yield app
+        db.session.remove()
+        if POSTGRES_URL:
+            _empty_tables()
+        db.engine.dispose()
+    shutil.rmtree(app_config["media_dir"], ignore_errors=True)
+
+
+def _empty_tables() -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests each get a fresh app context, session and ``g``.
+
+    The ``app`` fixture keeps an app context open for the test's own database work; without
+    this, Flask would reuse it for requests and hide state leaking from one request to the
+    next, which a real server never shares.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for ``app``; see ``IsolatedClient``."""
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner for ``app``'s commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_curator(app: Flask) -> Callable[..., CuratorAccount]:
+    """Factory: a committed curator (or admin) account."""
+    from nuevonorte.accounts import create_curator
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role = Role.CURATOR, password: str = "correct horse battery") -> CuratorAccount:
+        account = create_curator(f"curator{next(counter)}@example.org", password, role)
+        db.session.commit()
+        return account
+
+    return make
+
+
+@pytest.fixture
+def make_story(app: Flask) -> Callable[..., Story]:
+    """Factory: a committed story with consent ``choices``, brought to ``status``."""
+
+    def make(
+        status: StoryStatus = StoryStatus.PUBLISHED,
+        choices: ConsentChoices | None = None,
+        body: str = "Texto del relato.",
+        title: str = "Un relato",
+        language: str = "es",
+        embargo_until: date | None = None,
+        **fields: Any,
+    ) -> Story:
+        choices = choices or ConsentChoices(credit_name="Ana", embargo_until=embargo_until)
+        # A story can only be published under public consent; narrower choices are then
+        # recorded by the contributor, as happens when someone changes their mind.
+        first = choices
+        if status == StoryStatus.PUBLISHED:
+            first = replace(choices, visibility=Visibility.PUBLIC, embargo_until=None)
+        story = stories.submit(
+            None, body=body, title=title, language=language, choices=first, consent_language="es"
+        )
+        for name, value in fields.items():
+            setattr(story, name, value)
+        if status == StoryStatus.PUBLISHED:
+            stories.publish(story, None)
+            if first != choices:
+                stories.change_consent(story, choices, language="es")
+        elif status == StoryStatus.PRIVATE:
+            stories.keep_private(story, None)
+        elif status == StoryStatus.REJECTED:
+            stories.reject(story, None)
+        elif status == StoryStatus.WITHDRAWN:
+            stories.withdraw(story)
+        db.session.commit()
+        return story
+
+    return make
