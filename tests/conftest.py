@@ -24,16 +24,9 @@ from nuevonorte.models import Base, CuratorAccount, Role, Story, StoryStatus, Vi
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 POSTGRES_URL = os.environ.get("NUEVONORTE_DATABASE_URL", "")
-REQUIRE_ALL = os.environ.get("NUEVONORTE_REQUIRE_ALL") == "1"
 
-
-def require(condition: bool, reason: str) -> None:
-    """Skip a test whose system tool is missing — or fail, when CI demands every test run."""
-    if condition:
-        return
-    if REQUIRE_ALL:
-        pytest.fail(f"NUEVONORTE_REQUIRE_ALL=1 but {reason}")
-    pytest.skip(reason)
+# Real-browser fixtures (live_server, page, viewport) for every test module.
+from tests.browser import _browser, live_server, page, viewport  # noqa: E402, F401
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,0 +1,86 @@
+"""Real-browser fixtures: the app served on loopback, and Playwright driving Debian's Chromium.
+
+Use ``live_server`` (base URL of the running app) and ``page`` (a Playwright page, phone-sized
+with ``@pytest.mark.parametrize("viewport", ["phone"], indirect=True)``). Screenshots go to
+``test-artifacts/screenshots`` (or ``NUEVONORTE_SCREENSHOT_DIR``) via ``screenshot(page, name)``.
+Never downloads a browser: without /usr/bin/chromium the tests skip (fail under REQUIRE_ALL).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.support import require
+
+CHROMIUM = os.environ.get("NUEVONORTE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+SCREENSHOT_DIR = Path(
+    os.environ.get("NUEVONORTE_SCREENSHOT_DIR", Path(__file__).parent.parent / "test-artifacts" / "screenshots")
+)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def _browser() -> Iterator[Any]:
+    require(shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    """The viewport size: "desktop" unless parametrized indirectly with "phone"."""
+    return VIEWPORTS[getattr(request, "param", "desktop")]
+
+
+@pytest.fixture
+def page(_browser: Any, viewport: dict[str, int]) -> Iterator[Any]:
+    """A fresh browser context and page (no shared cookies between tests)."""
+    context = _browser.new_context(viewport=viewport, locale="es-MX")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot for people to look at; returns its path."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
