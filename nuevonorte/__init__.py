@@ -12,7 +12,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
     """
-    from nuevonorte import config, database, errors, headers, i18n, storage
+    from nuevonorte import config, consent, database, errors, headers, i18n, storage
     from nuevonorte.cli import register_commands
     from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.public.views import bp as public_bp
@@ -32,6 +32,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(root_bp)
     app.register_blueprint(public_bp)
+
+    # The consent rule's predicates, for templates that show parts of a story.
+    app.jinja_env.globals.update(
+        public_paragraphs=consent.public_paragraphs,
+        public_cues=consent.public_cues,
+        entry_story_is_public=consent.entry_story_is_public,
+        media_is_public=consent.media_is_public,
+        credit_line=consent.credit_line,
+    )
 
     register_commands(app)
     return app

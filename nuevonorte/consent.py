@@ -29,6 +29,7 @@ from nuevonorte.models import (
     CollectionStatus,
     ConsentRecord,
     Credit,
+    Cue,
     EntryKind,
     MediaFile,
     MediaKind,
@@ -137,6 +138,19 @@ def entry_story_is_public(entry: CollectionEntry, on: date | None = None) -> boo
         return False
     consent = entry.story.current_consent
     return consent is not None and consent.in_collections
+
+
+def public_paragraphs(story: Story) -> list[str | None]:
+    """The story's paragraphs as the public may see them; None marks a withheld passage."""
+    withheld = story.restricted_indexes()
+    return [None if i in withheld else text for i, text in enumerate(story.paragraphs())]
+
+
+def public_cues(media: MediaFile) -> list[Cue | None]:
+    """The transcript cues of ``media`` as the public may see them; None marks a withheld cue."""
+    if media.transcript is None:
+        return []
+    return [None if cue.restricted else cue for cue in media.transcript.cues]
 
 
 def credit_line(story: Story) -> str | None:

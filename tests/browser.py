@@ -34,7 +34,9 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 SCREENSHOT_DIR = Path(
-    os.environ.get("NUEVONORTE_SCREENSHOT_DIR", Path(__file__).parent.parent / "test-artifacts" / "screenshots")
+    os.environ.get(
+        "NUEVONORTE_SCREENSHOT_DIR", Path(__file__).parent.parent / "test-artifacts" / "screenshots"
+    )
 )
 
 
@@ -53,7 +55,9 @@ def live_server(app: Flask) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def _browser() -> Iterator[Any]:
-    require(shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}")
+    require(
+        shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}"
+    )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

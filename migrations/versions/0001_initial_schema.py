@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 10:01:10.336343
+Create Date: 2026-11-24 10:05:52.534521
 
 """
 from alembic import op
@@ -80,6 +80,8 @@ def upgrade():
     sa.Column('title_en', sa.String(length=300), nullable=False),
     sa.Column('summary_es', sa.Text(), nullable=False),
     sa.Column('summary_en', sa.Text(), nullable=False),
+    sa.Column('content_warnings', sa.String(length=200), nullable=False),
+    sa.Column('restricted_paragraphs', sa.String(length=500), nullable=False),
     sa.Column('period_start', sa.Integer(), nullable=True),
     sa.Column('period_end', sa.Integer(), nullable=True),
     sa.Column('submitted_on', sa.Date(), nullable=False),

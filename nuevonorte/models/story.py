@@ -47,6 +47,11 @@ class Story(PublicIdMixin, Base):
     title_en: Mapped[str] = mapped_column(String(300), default="")
     summary_es: Mapped[str] = mapped_column(Text, default="")
     summary_en: Mapped[str] = mapped_column(Text, default="")
+    # Codes from nuevonorte.content_warnings, comma-separated ("detention,violence").
+    content_warnings: Mapped[str] = mapped_column(String(200), default="")
+    # Indexes (0-based, comma-separated) of paragraphs of ``body`` a curator withheld from the
+    # public; see consent.public_paragraphs. Paragraphs are separated by blank lines.
+    restricted_paragraphs: Mapped[str] = mapped_column(String(500), default="")
     period_start: Mapped[int | None] = mapped_column(Integer)
     period_end: Mapped[int | None] = mapped_column(Integer)
     # Coarse dates only: a day is enough for the archive and reveals less (SECURITY.md M16).
@@ -86,6 +91,18 @@ class Story(PublicIdMixin, Base):
     def summary(self, locale: str) -> str:
         """The summary in ``locale``, or in the other language when not yet translated."""
         return localized(self.summary_es, self.summary_en, locale)
+
+    def paragraphs(self) -> list[str]:
+        """The body split into paragraphs at blank lines."""
+        return [p.strip() for p in self.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+    def restricted_indexes(self) -> set[int]:
+        """Indexes of paragraphs withheld from the public."""
+        return {int(i) for i in self.restricted_paragraphs.split(",") if i.strip().isdigit()}
+
+    def warning_codes(self) -> list[str]:
+        """The content warning codes set on this story."""
+        return [c for c in self.content_warnings.split(",") if c]
 
     def missing_translations(self) -> list[str]:
         """Names of bilingual fields that are empty in one language but not the other."""

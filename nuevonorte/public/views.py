@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, url_for
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from nuevonorte import consent
@@ -48,3 +49,21 @@ def home() -> str:
         consent.public_stories().order_by(Story.published_on.desc(), Story.id.desc()).limit(RECENT_STORIES)
     ).all()
     return render_template("public/home.html", collections=collections, stories=stories)
+
+
+@bp.get("/stories/<story_id>")
+def story(story_id: str) -> str:
+    """A public story page; the same 404 for a missing story and a non-public one."""
+    found = db.session.scalar(select(Story).where(Story.public_id == story_id))
+    if found is None or not consent.story_is_public(found):
+        abort(404)
+    return render_template("public/story.html", story=found)
+
+
+@bp.get("/collections/<collection_id>")
+def collection(collection_id: str) -> str:
+    """A published collection, read as a narrative: introduction, then entries in order."""
+    found = db.session.scalar(select(Collection).where(Collection.public_id == collection_id))
+    if found is None or not consent.collection_is_public(found):
+        abort(404)
+    return render_template("public/collection.html", collection=found)
