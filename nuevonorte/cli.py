@@ -112,6 +112,8 @@ def _write_default_config(path: Path) -> bool:
 @with_appcontext
 def create_curator_command(email: str, admin: bool) -> None:
     """Create a curator account; the password is asked for, never given on the command line."""
+    from flask_babel import force_locale
+
     from nuevonorte.accounts import AccountError, create_curator
     from nuevonorte.database import write_intent
     from nuevonorte.extensions import db
@@ -123,7 +125,9 @@ def create_curator_command(email: str, admin: bool) -> None:
             create_curator(email, password, Role.ADMIN if admin else Role.CURATOR)
         except AccountError as e:
             db.session.rollback()
-            raise click.ClickException(e.message) from None
+            # The command line speaks English, like the rest of the admin tooling.
+            with force_locale("en"):
+                raise click.ClickException(e.message) from None
         db.session.commit()
     click.echo(f"Created {'admin' if admin else 'curator'} account {email.strip().lower()}.")
 
