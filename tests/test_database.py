@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from nuevonorte.database import write_intent
 from nuevonorte.extensions import db
-from nuevonorte.models import AuditEvent, ActorKind
+from nuevonorte.models import ActorKind, AuditEvent
 from tests.conftest import POSTGRES_URL
 
 sqlite_only = pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite-specific settings")
@@ -44,7 +44,7 @@ def test_concurrent_read_then_write_transactions_never_see_database_is_locked(ap
                         )
                     )
                     db.session.commit()
-            except BaseException as e:  # noqa: BLE001 - collected and asserted below
+            except BaseException as e:
                 errors.append(e)
             finally:
                 db.session.remove()
@@ -73,7 +73,7 @@ def test_naive_datetimes_are_refused(app: Flask) -> None:
         AuditEvent(
             action="a", object_type="t", object_id="x", actor_kind=ActorKind.SYSTEM, at=datetime(2026, 1, 1)
         )
-    )  # noqa: DTZ001 - the point of the test
+    )
     with pytest.raises(Exception, match="naive datetime"):
         db.session.commit()
     db.session.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from flask import Flask
@@ -51,7 +52,7 @@ def test_public_ids_are_random_and_unguessable(app: Flask) -> None:
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{16}", i) for i in ids)
     assert all(len(i) == PUBLIC_ID_LENGTH for i in ids)
     # Not sequential: no two consecutive ids share a long prefix.
-    assert all(a[:6] != b[:6] for a, b in zip(ids, ids[1:], strict=False))
+    assert all(a[:6] != b[:6] for a, b in itertools.pairwise(ids))
 
 
 def test_every_constraint_is_named_by_the_convention() -> None:
