@@ -87,9 +87,9 @@ def init_command(ctx: click.Context) -> None:
         click.echo(f"Wrote a new secret key to {instance / 'config.toml'}")
     app = ctx.ensure_object(ScriptInfo).load_app()
     with app.app_context(), write_intent():
+        upgrade()  # first: an unreachable database must leave nothing half set up
         get_storage().ensure()
         Path(app.config["INDEX_DIR"]).mkdir(parents=True, exist_ok=True)
-        upgrade()
     click.echo("The archive is ready: database at the newest schema.")
 
 

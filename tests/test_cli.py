@@ -78,13 +78,17 @@ def test_a_broken_configuration_is_one_line_and_exit_code_2(
 
 
 @pytest.mark.parametrize("command", [["init"], ["check"], ["demo"]])
-def test_an_unreachable_database_is_one_line_and_exit_code_2(run, command: list[str]) -> None:
+def test_an_unreachable_database_is_one_line_and_exit_code_2(
+    run, command: list[str], tmp_path: Path
+) -> None:
     config = (
         f'secret_key = "{TEST_SECRET}"\n'
         'database_url = "postgresql+psycopg://nobody@127.0.0.1:9/nothing?connect_timeout=2"\n'
+        f'media_dir = "{tmp_path / "media"}"\nindex_dir = "{tmp_path / "index"}"\n'
     )
     result = run(*command, config=config)
     assert result.returncode == 2, result.stderr
+    assert not (tmp_path / "media").exists() and not (tmp_path / "index").exists()
     assert result.stderr.startswith("nuevonorte: cannot use the database")
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
