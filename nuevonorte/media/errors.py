@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from nuevonorte.media.text import localized
+
 ACCEPTED_KINDS = _l(
     "Photos: JPEG, PNG, WebP or HEIC. Recordings: MP3, M4A, Ogg, Opus, WebM, WAV or FLAC."
 )
@@ -37,7 +39,7 @@ class MediaRejected(Exception):
     @property
     def message(self) -> str:
         """The reason in the active language, naming the accepted kinds where that helps."""
-        text = str(MESSAGES[self.code])
+        text = localized(MESSAGES[self.code])
         if self.code in NAME_KINDS:
-            text = f"{text} {ACCEPTED_KINDS}"
+            text = f"{text} {localized(ACCEPTED_KINDS)}"
         return text

@@ -39,6 +39,18 @@ def is_heif(head: bytes) -> bool:
     return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
 
 
+def looks_like_image(path: str) -> bool:
+    """Whether the file starts like an accepted image (so a failure to decode means damage)."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    return (
+        head[:3] == b"\xff\xd8\xff"
+        or head[:8] == b"\x89PNG\r\n\x1a\n"
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+        or is_heif(head)
+    )
+
+
 def open_image(path: str, max_pixels: int) -> Image.Image:
     """Open (header only) an image of an accepted format, refusing pixel floods."""
     ImageFile.LOAD_TRUNCATED_IMAGES = False

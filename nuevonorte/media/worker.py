@@ -36,7 +36,7 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
         except Exception as image_error:
             from PIL import UnidentifiedImageError
 
-            if not isinstance(image_error, UnidentifiedImageError):
+            if not isinstance(image_error, UnidentifiedImageError) or images.looks_like_image(path):
                 return {"ok": False, "code": "corrupt"}
             try:
                 result = audio.clean(path, outputs, limits)
