@@ -45,3 +45,14 @@ def test_records_facts_and_appends_in_order(app, story):
     assert voice.kind == MediaKind.AUDIO and voice.duration_seconds == pytest.approx(2.0, abs=0.05)
     assert voice.width is None and voice.display_key is None
     assert report.removed == [] and report.messages() == []
+
+
+def test_needle_scan_finds_values_across_chunk_boundaries_M21(tmp_path):
+    """The worker's re-check reads in chunks; a value split across two chunks is still found."""
+    from nuevonorte.media.worker import contains_any
+
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"x" * 1000 + samples.NEEDLE.encode() + b"y" * 1000)
+    assert contains_any(str(path), [samples.NEEDLE.encode()], chunk_size=1005)
+    assert not contains_any(str(path), [b"Other-Needle-123"], chunk_size=1005)
+    assert not contains_any(str(path), [b"short"], chunk_size=1005)  # too common to count

@@ -49,6 +49,11 @@ MUXER_OPTIONS = {"fflags": "+bitexact"}
 EXTRA_OPTIONS = {"mp3": {"id3v2_version": "0", "write_xing": "1"}, "flac": {"write_header": "1"}}
 
 
+#: Container and stream tags that describe the encoding, not the person or the recording.
+TECHNICAL_TAGS = {"encoder", "major_brand", "minor_version", "compatible_brands", "handler_name",
+                  "vendor_id", "language", "duration", "creation_time"}
+
+
 class NotAudio(Exception):
     """The bytes are not a recording in an accepted container and codec."""
 
@@ -119,6 +124,11 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
             raise NotAudio
         muxer, extension, mime = container.codecs[codec]
         removed = _found_metadata(source, stream)
+        needles = [
+            str(value).encode("utf-8", "replace").decode("latin-1")
+            for key, value in {**source.metadata, **stream.metadata}.items()
+            if key.lower() not in TECHNICAL_TAGS
+        ]
         options = dict(MUXER_OPTIONS) | EXTRA_OPTIONS.get(muxer, {})
         frames = errors = packets = 0
         with av.open(outputs["original"], "w", format=muxer, container_options=options) as target:
@@ -148,15 +158,14 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
         "mime": mime,
         "duration": duration,
         "removed": removed,
+        "needles": needles,
     }
 
 
 def _found_metadata(source: Any, stream: Any) -> list[str]:
     found: set[str] = set()
     tags = {k.lower(): v for k, v in {**source.metadata, **stream.metadata}.items()}
-    technical = {"encoder", "major_brand", "minor_version", "compatible_brands", "handler_name",
-                 "vendor_id", "language", "duration", "creation_time"}
-    if set(tags) - technical:
+    if set(tags) - TECHNICAL_TAGS:
         found.add("audio_tags")
     if any(s.type == "video" for s in source.streams):
         found.add("embedded_picture")

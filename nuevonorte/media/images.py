@@ -123,6 +123,31 @@ def _xmp_orientation(image: Image.Image) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def metadata_values(image: Image.Image) -> list[str]:
+    """Every free-text value in the file's metadata, for the needle re-check of the output."""
+    values: list[str] = []
+    exif = image.getexif()
+    entries = list(exif.items())
+    for ifd in (EXIF_IFD, GPS_IFD):
+        try:
+            entries += list(exif.get_ifd(ifd).items())
+        except Exception:  # noqa: S112 (a broken IFD has no values to look for)
+            continue
+    for _tag, value in entries:
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, str):
+            values.append(value.strip("\x00 "))
+    for key, value in image.info.items():
+        if key in ("icc_profile", "exif"):
+            continue
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, str):
+            values += [v.strip() for v in re.split(r"[<>\"'=\n]", value)]
+    return [v.encode("utf-8", "replace").decode("latin-1") for v in values if len(v) >= 8]
+
+
 def to_srgb(image: Image.Image) -> Image.Image:
     """The image in sRGB (RGB or L), converted through its ICC profile when it has one."""
     icc = image.info.get("icc_profile")
@@ -167,6 +192,7 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
     """Decode, orient, convert, rebuild and save the original, display and thumbnail JPEGs."""
     image = open_image(path, int(limits["max_pixels"]))
     removed = found_metadata(image)
+    needles = metadata_values(image)
     image.seek(0)
     image.load()
     oriented = ImageOps.exif_transpose(image)
@@ -187,4 +213,5 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
         "width": clean_image.width,
         "height": clean_image.height,
         "removed": removed,
+        "needles": needles,
     }
