@@ -14,7 +14,7 @@ import re
 import warnings
 from typing import Any
 
-from PIL import Image, ImageCms, ImageFile, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 FORMATS = ["JPEG", "PNG", "WEBP"]
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -167,6 +167,8 @@ def to_srgb(image: Image.Image) -> Image.Image:
 
 
 def _convert_profile(image: Image.Image, icc: bytes, mode: str) -> Image.Image:
+    from PIL import ImageCms  # loads littleCMS only for files that carry a profile
+
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         target = ImageCms.createProfile("sRGB")
@@ -188,6 +190,25 @@ def save_jpeg(image: Image.Image, path: str) -> None:
     image.save(path, "JPEG", quality=JPEG_QUALITY, exif=b"", icc_profile=None, comment=b"")
 
 
+def orient(image: Image.Image, removed: list[str]) -> Image.Image:
+    """The image turned upright by its EXIF or XMP orientation (no copy when already upright)."""
+    if "orientation_applied" not in removed:
+        return image
+    return ImageOps.exif_transpose(image)
+
+
+def shrink(image: Image.Image, longest: int) -> Image.Image:
+    """A copy at most ``longest`` pixels on its longer side: a fast box reduce, then bicubic."""
+    width, height = image.size
+    if max(width, height) <= longest:
+        return image.copy()
+    factor = max(1, max(width, height) // longest)
+    smaller = image.reduce(factor) if factor > 1 else image
+    scale = longest / max(smaller.size)
+    size = (max(1, round(smaller.width * scale)), max(1, round(smaller.height * scale)))
+    return smaller.resize(size, Image.Resampling.BICUBIC)
+
+
 def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[str, Any]:
     """Decode, orient, convert, rebuild and save the original, display and thumbnail JPEGs."""
     image = open_image(path, int(limits["max_pixels"]))
@@ -195,17 +216,12 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
     needles = metadata_values(image)
     image.seek(0)
     image.load()
-    oriented = ImageOps.exif_transpose(image)
-    srgb = to_srgb(oriented)
-    clean_image = rebuild(srgb)
-    del image, oriented, srgb
+    clean_image = rebuild(to_srgb(orient(image, removed)))
+    del image
     save_jpeg(clean_image, outputs["original"])
-    display = clean_image.copy()
-    display.thumbnail((limits["display_px"], limits["display_px"]), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    display = shrink(clean_image, int(limits["display_px"]))
     save_jpeg(display, outputs["display"])
-    thumb = display.copy()
-    thumb.thumbnail((limits["thumbnail_px"], limits["thumbnail_px"]), Image.Resampling.LANCZOS)
-    save_jpeg(thumb, outputs["thumbnail"])
+    save_jpeg(shrink(display, int(limits["thumbnail_px"])), outputs["thumbnail"])
     return {
         "kind": "image",
         "ext": "jpg",
