@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Faults during ingest leave nothing behind; commit keeps files, rollback discards them (F02, F03)."""
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def test_disk_full_from_rlimit_fsize_in_a_real_process_F03(tmp_path):
         from nuevonorte.storage import get_storage
         from tests import media_samples as samples
         app = create_app({{"TESTING": True, "secret_key": "k" * 40,
-                          "database_url": "sqlite:///{tmp_path}/db.sqlite3", "media_dir": "{tmp_path}/media"}})
+                          "database_url": "sqlite:///{tmp_path}/db.sqlite3",
+                          "media_dir": "{tmp_path}/media"}})
         with app.app_context():
             db.create_all()
             story = stories.submit(None, body="x", title="t", language="es",

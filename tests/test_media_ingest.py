@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """The ingest interface: what callers get back, in the contributor's language."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Bad uploads are refused with a stable code and leave nothing behind (SECURITY.md U, F15)."""
 
 from __future__ import annotations
@@ -71,7 +72,11 @@ def test_dangerous_formats_are_refused_and_ghostscript_never_runs_U02(ingest, tm
     # The spy works: Pillow allowed to open EPS does call it.
     eps_path = samples.write(tmp_path, "x.eps", EPS)
     subprocess.run(
-        [sys.executable, "-c", f"from PIL import Image\ntry:\n Image.open({str(eps_path)!r}).load()\nexcept Exception: pass"],
+        [
+            sys.executable,
+            "-c",
+            f"from PIL import Image\ntry:\n Image.open({str(eps_path)!r}).load()\nexcept Exception: pass",
+        ],
         check=True,
     )
     assert marker.exists()
