@@ -78,8 +78,8 @@ def preload() -> None:
     """Import the decoders before a job arrives, so a spare worker is ready at once."""
     import audio  # noqa: F401
     import images  # noqa: F401
-    import PIL.JpegImagePlugin  # noqa: F401
-    import PIL.PngImagePlugin  # noqa: F401
+    import PIL.JpegImagePlugin
+    import PIL.PngImagePlugin
     import PIL.WebPImagePlugin  # noqa: F401
 
 
