@@ -161,3 +161,18 @@ def test_same_content_twice_shares_files_and_a_rollback_keeps_the_first(story):
     assert second.storage_key == first.storage_key and second.position == 5
     db.session.rollback()
     assert all(storage.exists(k) for k in first.storage_keys())
+
+
+def test_client_disconnect_while_reading_keeps_its_meaning_and_leaves_nothing_U09(story):
+    """Werkzeug's ClientDisconnected (a 400) passes through; the partial temporary file is removed."""
+    from werkzeug.exceptions import ClientDisconnected
+
+    class Disconnecting(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() > 0:
+                raise ClientDisconnected()
+            return super().read(1000)
+
+    with pytest.raises(ClientDisconnected):
+        ingest_upload(story, Disconnecting(samples.wav()))
+    assert_nothing_left()

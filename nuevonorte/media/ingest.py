@@ -8,6 +8,7 @@ from typing import IO
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from nuevonorte.extensions import db
 from nuevonorte.media import sandbox
@@ -73,7 +74,11 @@ def ingest_upload(
         return media, IngestReport(kind=kind, removed=list(facts.get("removed", [])))
     except BaseException as error:
         _undo(storage, story, media, new_keys)
-        if isinstance(error, MediaRejected | SQLAlchemyError) or not isinstance(error, Exception):
+        # Refusals, database errors (the caller rolls back) and HTTP errors such as a client that
+        # disconnected mid-upload keep their meaning; anything else is a storage failure.
+        if isinstance(error, MediaRejected | SQLAlchemyError | HTTPException) or not isinstance(
+            error, Exception
+        ):
             raise
         if isinstance(error, OSError) and error.errno in DISK_FULL:
             raise MediaRejected("storage_full") from error
