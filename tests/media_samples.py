@@ -287,11 +287,16 @@ ENCODE = {
 }
 
 
-def encoded(kind: str, seconds: float = 1.0, metadata: dict[str, str] | None = None) -> bytes:
+def encoded(
+    kind: str,
+    seconds: float = 1.0,
+    metadata: dict[str, str] | None = None,
+    muxer_options: dict[str, str] | None = None,
+) -> bytes:
     """Audio of ``kind`` encoded with PyAV; ``metadata`` becomes container tags."""
     fmt, codec, rate = ENCODE[kind]
     out = io.BytesIO()
-    with av.open(out, "w", format=fmt) as container:
+    with av.open(out, "w", format=fmt, options=muxer_options or {}) as container:
         for key, value in (metadata or {}).items():
             container.metadata[key] = value
         # FFmpeg's own Vorbis encoder is experimental and stereo only.
