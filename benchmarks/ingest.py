@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 PHOTO_SIZE = (4000, 3000)
 AUDIO_BYTES = 100 * 1024 * 1024
-RUNS = 3
+RUNS = 5
 
 
 def vm(field: str) -> int:

@@ -55,19 +55,23 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _take() -> subprocess.Popen[bytes]:
-    """The waiting spare worker (or a new one), after starting the next spare."""
+    """The waiting spare worker, or a new one."""
     global _spare, _spare_for
     with _lock:
-        owner = _owner()
-        proc = _spare
-        if proc is not None and (_spare_for != owner or proc.poll() is not None):
-            if _spare_for is not None and _spare_for[0] == owner[0]:
+        proc, _spare = _spare, None
+        if proc is not None and (_spare_for != _owner() or proc.poll() is not None):
+            if _spare_for is not None and _spare_for[0] == os.getpid():
                 _stop(proc)
             proc = None
-        if proc is None:
-            proc = _start()
-        _spare, _spare_for = _start(), owner
-        return proc
+        return proc or _start()
+
+
+def _replenish() -> None:
+    """Start the next spare once this file is done, so it does not compete with the job."""
+    global _spare, _spare_for
+    with _lock:
+        if _spare is None:
+            _spare, _spare_for = _start(), _owner()
 
 
 @atexit.register
@@ -92,6 +96,7 @@ def run(input_path: str, outputs: dict[str, str], limits: dict[str, Any], timeou
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        _replenish()
     if proc.returncode != 0:
         # Killed by the memory limit or crashed inside a decoder: refuse the file.
         raise MediaRejected("corrupt")
