@@ -45,12 +45,17 @@ def media(media_id: str, variant: str) -> Response:
     if not key or content_type is None:
         abort(404)
     try:
-        stream = get_storage().open(key)
-    except (StorageError, OSError):
+        # A path (not an open file) so that werkzeug knows the size and can answer Range requests.
+        path = get_storage().path(key)
+    except StorageError:
+        abort(404)
+    if not path.is_file():
         abort(404)
     response = send_file(
-        stream, mimetype=content_type, conditional=True, etag=key.split(".")[0], max_age=MAX_AGE
+        path, mimetype=content_type, conditional=True, etag=key.split(".")[0], max_age=MAX_AGE
     )
+    # Storage times are zeroed on purpose (M16); a 1970 Last-Modified would only confuse caches.
+    del response.headers["Last-Modified"]
     response.headers["Content-Security-Policy"] = MEDIA_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.public = True
