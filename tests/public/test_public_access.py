@@ -15,7 +15,7 @@ from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus, Visibility
 from nuevonorte.storage import get_storage
-from tests.public_fixtures import add_audio, add_image, media_story  # noqa: F401
+from tests.public.media_factory import add_audio, add_image
 
 VARIANTS = ("original", "display", "thumbnail")
 MISSING = "AAAAAAAAAAAAAAAA"

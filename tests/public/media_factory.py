@@ -1,4 +1,4 @@
-"""Fixtures for the public-site tests: demo content, and stories with real stored media."""
+"""Stored media for public-site tests: a real JPEG with derivatives and a transcribed WAV."""
 
 from __future__ import annotations
 
@@ -6,15 +6,9 @@ import io
 import math
 import struct
 import wave
-from collections.abc import Callable
-from typing import Any
 
-import pytest
 from PIL import Image
 
-from nuevonorte import demo
-from nuevonorte.consent import ConsentChoices
-from nuevonorte.extensions import db
 from nuevonorte.models import Cue, MediaFile, MediaKind, Story, Transcript
 from nuevonorte.storage import get_storage
 
@@ -91,28 +85,3 @@ def add_audio(story: Story, transcript: bool = True) -> MediaFile:
         )
     story.media.append(media)
     return media
-
-
-@pytest.fixture
-def demo_archive(app: Any) -> None:
-    """The demo archive, committed."""
-    demo.load()
-    db.session.commit()
-
-
-@pytest.fixture
-def media_story(make_story: Callable[..., Story]) -> Story:
-    """A public story whose voice and photos are public, with an image and a transcribed recording."""
-    story = make_story(
-        choices=ConsentChoices(credit_name="Rosa", voice_public=True, photos_public=True),
-        title="La noche que llegamos",
-        title_en="The night we arrived",
-        summary_es="Un regreso de noche.",
-        summary_en="A return at night.",
-        body="Primer párrafo del relato.\n\nUn pasaje privado.\n\nÚltimo párrafo.",
-        restricted_paragraphs="1",
-    )
-    add_image(story)
-    add_audio(story)
-    db.session.commit()
-    return story
