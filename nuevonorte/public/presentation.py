@@ -6,6 +6,7 @@ from flask import Flask, g
 from flask_babel import format_number
 
 from nuevonorte.consent import media_is_public
+from nuevonorte.public import page_cache
 from nuevonorte.public.content import language_code, language_note, month_year, shown
 from nuevonorte.rich_text import render_markdown
 
@@ -24,7 +25,8 @@ def has_language_prefix() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Expose the helpers to every template."""
+    """Expose the helpers to every template, and set up the public page cache."""
+    page_cache.init_app(app)
     app.jinja_env.globals.update(
         shown=shown,
         language_note=language_note,

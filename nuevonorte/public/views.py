@@ -14,6 +14,7 @@ from nuevonorte.extensions import db
 from nuevonorte.i18n import is_locale, negotiated_locale
 from nuevonorte.models import Collection, Place, Story, Theme
 from nuevonorte.models.vocabulary import story_place, story_theme
+from nuevonorte.public import page_cache
 
 bp = Blueprint("public", __name__, url_prefix="/<lang>")
 root = Blueprint("root", __name__)
@@ -34,6 +35,10 @@ def _pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:
 def _add_lang(endpoint: str, values: dict[str, Any]) -> None:
     if "lang" not in values and g.get("lang"):
         values["lang"] = g.lang
+
+
+bp.before_request(page_cache.serve_cached)
+bp.after_request(page_cache.store)
 
 
 @root.get("/")

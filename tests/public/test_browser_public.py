@@ -35,8 +35,6 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def archive(demo_archive: None, media_story: Story) -> dict[str, str]:
     """Demo content plus a story with public voice and a transcript; returns useful ids."""
     collection = db.session.scalar(select(Collection))
-    collection.entries[1].story.content_warnings = ""
-    db.session.commit()
     return {"collection": collection.public_id, "story": media_story.public_id}
 
 

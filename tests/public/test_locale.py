@@ -145,3 +145,19 @@ def test_numbers_and_dates_are_formatted_per_locale(app, lang: str, number: str)
         g.lang = lang
         assert format_number(1234) == number
         assert month_year(date(2026, 11, 3)) == ("noviembre de 2026" if lang == "es" else "November 2026")
+
+
+def test_a16_pages_without_a_prefix_offer_a_csrf_protected_language_form(app, client: FlaskClient) -> None:
+    """A page outside /<lang>/ (as /curate will be) switches language through the POST form."""
+    from flask import render_template
+
+    app.add_url_rule("/_plain", "plain", lambda: render_template("base.html"))
+    page = client.get("/_plain?x=1", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert '<html lang="es">' in page
+    assert 'action="/language"' in page and 'name="lang" value="en"' in page
+    assert 'name="next" value="/_plain?x=1"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/language", data={"lang": "en", "next": "/_plain?x=1", "csrf_token": token})
+    assert response.headers["Location"] == "/_plain?x=1"
+    page = client.get("/_plain", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert '<html lang="en">' in page and 'name="lang" value="es"' in page
