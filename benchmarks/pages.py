@@ -159,8 +159,8 @@ def measure(url: str) -> tuple[float, float, float]:
     if "Latency Distribution" not in out:
         raise SystemExit(f"wrk said:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _to_ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _to_ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     if re.search(r"Non-2xx or 3xx responses", out):
         raise SystemExit(f"errors while measuring {url}:\n{out}")
     return rps, p50, p99

@@ -11,11 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Collection, Story
 from tests.browser import VIEWPORTS, screenshot
-from tests.public.media_factory import add_audio, add_image
 from tests.support import require
 
 pytestmark = pytest.mark.browser
