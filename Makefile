@@ -27,7 +27,7 @@ $(AXE):
 install-test: $(VENV)/.installed-test compile-translations $(AXE)
 
 compile-translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d translations >/dev/null
+	$(BIN)/pybabel compile --statistics -d translations
 
 ## Start the archive on its embedded defaults (SQLite, local index, local media).
 run: install
