@@ -42,14 +42,14 @@ def language_note(original_language: str) -> str | None:
     if code == here:
         return None
     if code == "es":
-        return _("This story is only available in Spanish.")
+        return str(_("This story is only available in Spanish."))
     if code == "en":
-        return _("This story is only available in English.")
+        return str(_("This story is only available in English."))
     try:
         name = Locale.parse(code).get_display_name(here) or code
     except (ValueError, UnknownLocaleError):
         return None
-    return _("This story is told in %(language)s.", language=name)
+    return str(_("This story is told in %(language)s.", language=name))
 
 
 def language_code(original_language: str) -> str:

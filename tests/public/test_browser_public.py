@@ -219,6 +219,14 @@ def test_axe_reports_no_violations_on_the_receipt_page(
     form = axe_page.locator("form").filter(has=axe_page.locator("textarea")).first
     for field in form.locator("textarea").all():
         field.fill("Un relato de prueba para revisar la accesibilidad del comprobante.")
+    for field in form.locator("input[type=text][required], input:not([type])[required]").all():
+        field.fill("Prueba")
+    seen: set[str] = set()
+    for radio in form.locator("input[type=radio]").all():
+        name = radio.get_attribute("name") or ""
+        if name not in seen:
+            seen.add(name)
+            radio.check()
     for box in form.locator("input[type=checkbox][required]").all():
         box.check()
     form.locator("[type=submit]").last.click()

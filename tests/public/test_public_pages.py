@@ -326,3 +326,12 @@ def test_a08_error_pages_in_both_languages_with_headers(
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert "Set-Cookie" not in response.headers
+
+
+def test_story_told_in_a_third_language_says_so_in_the_visitors_language(
+    client: FlaskClient, make_story
+) -> None:
+    story = make_story(title="Un relato", original_language="pt")
+    assert "Este relato está contado en portugués." in _html(client, f"/es/stories/{story.public_id}")
+    assert "This story is told in Portuguese." in _html(client, f"/en/stories/{story.public_id}")
+    assert '<div lang="pt">' in _html(client, f"/en/stories/{story.public_id}")
