@@ -335,3 +335,10 @@ def test_story_told_in_a_third_language_says_so_in_the_visitors_language(
     assert "Este relato está contado en portugués." in _html(client, f"/es/stories/{story.public_id}")
     assert "This story is told in Portuguese." in _html(client, f"/en/stories/{story.public_id}")
     assert '<div lang="pt">' in _html(client, f"/en/stories/{story.public_id}")
+
+
+def test_listings_say_when_a_title_exists_only_in_the_other_language(
+    client: FlaskClient, demo_archive
+) -> None:
+    assert "Solo en inglés" in _html(client, "/es/")  # "Learning Spanish again"
+    assert "Only in Spanish" in _html(client, "/en/")  # "Cartas a mi hijo"
