@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, send_file
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from nuevonorte import consent
 from nuevonorte.extensions import db
-from nuevonorte.models import MediaFile
+from nuevonorte.models import MediaFile, Story
 from nuevonorte.storage import StorageError, get_storage
 
 bp = Blueprint("media", __name__)
@@ -35,7 +36,11 @@ MEDIA_CSP = "default-src 'none'; sandbox"
 @bp.get("/media/<media_id>/<variant>")
 def media(media_id: str, variant: str) -> Response:
     """A public media file; one identical 404 for missing, non-public and unknown variants."""
-    found = db.session.scalar(select(MediaFile).where(MediaFile.public_id == media_id))
+    found = db.session.scalar(
+        select(MediaFile)
+        .where(MediaFile.public_id == media_id)
+        .options(joinedload(MediaFile.story).selectinload(Story.consents))
+    )
     if found is None or variant not in VARIANTS or not consent.media_is_public(found):
         abort(404)
     key = {"original": found.storage_key, "display": found.display_key, "thumbnail": found.thumbnail_key}[

@@ -161,3 +161,11 @@ def test_a16_pages_without_a_prefix_offer_a_csrf_protected_language_form(app, cl
     assert response.headers["Location"] == "/_plain?x=1"
     page = client.get("/_plain", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert '<html lang="en">' in page and 'name="lang" value="es"' in page
+
+
+def test_language_switch_keeps_page_number_and_start_time_but_nothing_else(
+    client: FlaskClient, demo_archive
+) -> None:
+    page = client.get("/es/themes/familia?page=1&t=12&evil=%22%3E%3Cscript%3E").get_data(as_text=True)
+    assert 'href="/en/themes/familia?page=1&amp;t=12" hreflang="en"' in page
+    assert "evil" not in page
