@@ -90,5 +90,6 @@ def store(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Create the cache (``PUBLIC_PAGE_CACHE_SECONDS``; 0 turns it off)."""
-    app.extensions[_EXTENSION] = PageCache(app.config.get("PUBLIC_PAGE_CACHE_SECONDS", DEFAULT_SECONDS))
+    """Create the cache (``PUBLIC_PAGE_CACHE_SECONDS``; 0 turns it off, the default under tests)."""
+    seconds = app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 0 if app.testing else DEFAULT_SECONDS)
+    app.extensions[_EXTENSION] = PageCache(seconds)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from flask.testing import FlaskClient
 
 from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Credit, Visibility
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    """These tests run with the public page cache on, as in production."""
+    return {**app_config, "PUBLIC_PAGE_CACHE_SECONDS": 30}
 
 
 def test_cached_page_is_reused_until_the_archive_changes(client: FlaskClient, make_story) -> None:
@@ -51,8 +60,13 @@ def test_requests_with_cookies_are_never_served_from_the_cache(app, client: Flas
     assert "Cambiado" in client.get(url).get_data(as_text=True)
 
 
-def test_cache_can_be_turned_off(app_config, make_story) -> None:
+def test_cache_is_on_by_default_and_can_be_turned_off(app, app_config) -> None:
     from nuevonorte import create_app
 
-    app = create_app({**app_config, "PUBLIC_PAGE_CACHE_SECONDS": 0})
-    assert app.extensions["nuevonorte.page_cache"].seconds == 0
+    assert app.extensions["nuevonorte.page_cache"].seconds == 30
+    off = create_app({**app_config, "PUBLIC_PAGE_CACHE_SECONDS": 0})
+    assert off.extensions["nuevonorte.page_cache"].seconds == 0
+    production_like = create_app(
+        {k: v for k, v in app_config.items() if k not in ("TESTING", "PUBLIC_PAGE_CACHE_SECONDS")}
+    )
+    assert production_like.extensions["nuevonorte.page_cache"].seconds == 30

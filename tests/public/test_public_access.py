@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,6 +17,13 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus, Visibility
 from nuevonorte.storage import get_storage
 from tests.public.media_factory import add_audio, add_image
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    """These tests run with the public page cache on, as in production."""
+    return {**app_config, "PUBLIC_PAGE_CACHE_SECONDS": 30}
+
 
 VARIANTS = ("original", "display", "thumbnail")
 MISSING = "AAAAAAAAAAAAAAAA"
