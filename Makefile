@@ -20,7 +20,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed compile-translations
-install-test: $(VENV)/.installed-test compile-translations
+# axe-core for the accessibility tests, from the npm registry, kept out of git.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --no-save --no-audit --no-fund --prefix .cache/axe axe-core@4
+install-test: $(VENV)/.installed-test compile-translations $(AXE)
 
 compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d translations

@@ -15,6 +15,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte import config, consent, database, errors, headers, i18n, storage
     from nuevonorte.cli import register_commands
     from nuevonorte.extensions import csrf, db, migrate
+    from nuevonorte.public import presentation
+    from nuevonorte.public.language import bp as language_bp
+    from nuevonorte.public.media import bp as media_bp
     from nuevonorte.public.views import bp as public_bp
     from nuevonorte.public.views import root as root_bp
 
@@ -32,6 +35,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(root_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(media_bp)
+    app.register_blueprint(language_bp)
 
     # The consent rule's predicates, for templates that show parts of a story.
     app.jinja_env.globals.update(
@@ -41,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         media_is_public=consent.media_is_public,
         credit_line=consent.credit_line,
     )
+    presentation.init_app(app)
 
     register_commands(app)
     return app

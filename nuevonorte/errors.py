@@ -39,7 +39,7 @@ CSRF_MESSAGE = (
 
 
 def _render(code: int, heading: str, text: str) -> tuple[str, int]:
-    return render_template("errors/error.html", code=code, heading=heading, text=text), code
+    return render_template("errors/error.html", code=code, heading=heading, text=text, error_page=True), code
 
 
 def init_app(app: Flask) -> None:

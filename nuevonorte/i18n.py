@@ -67,6 +67,11 @@ def init_app(app: Flask) -> None:
     )
 
 
+#: Query arguments that are part of "the same page" (page number, search, start time, warning
+#: already seen); anything else a visitor adds is dropped, never reflected.
+KEPT_QUERY_ARGS = ("page", "q", "t", "show")
+
+
 def url_in_locale(locale: str) -> str:
     """The current page in ``locale``: same endpoint and arguments, other language prefix."""
     if not is_locale(locale):
@@ -74,5 +79,8 @@ def url_in_locale(locale: str) -> str:
     if request.endpoint and g.get("lang"):
         args = dict(request.view_args or {})
         args["lang"] = locale
+        for name in KEPT_QUERY_ARGS:
+            if name in request.args and name not in args:
+                args[name] = request.args[name]
         return url_for(request.endpoint, **args)
     return url_for("public.home", lang=locale)

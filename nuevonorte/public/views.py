@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, url_for
-from sqlalchemy import select
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from nuevonorte import consent
+from nuevonorte.content_warnings import labels
 from nuevonorte.extensions import db
 from nuevonorte.i18n import is_locale, negotiated_locale
-from nuevonorte.models import Collection, Story
+from nuevonorte.models import Collection, Place, Story, Theme
+from nuevonorte.models.vocabulary import story_place, story_theme
+from nuevonorte.public import page_cache
 
 bp = Blueprint("public", __name__, url_prefix="/<lang>")
 root = Blueprint("root", __name__)
 
 RECENT_STORIES = 12
+PAGE_SIZE = 20
 
 
 @bp.url_value_preprocessor
@@ -33,6 +37,10 @@ def _add_lang(endpoint: str, values: dict[str, Any]) -> None:
         values["lang"] = g.lang
 
 
+bp.before_request(page_cache.serve_cached)
+bp.after_request(page_cache.store)
+
+
 @root.get("/")
 def index() -> Response:
     """Send the visitor to the home page in their browser's language (Spanish by default)."""
@@ -41,14 +49,16 @@ def index() -> Response:
 
 @bp.get("/")
 def home() -> str:
-    """The home page: published collections and the most recent public stories."""
+    """The home page: published collections, the most recent public stories, and themes."""
     collections = db.session.scalars(
         consent.public_collections().order_by(Collection.published_on.desc(), Collection.id.desc())
     ).all()
     stories = db.session.scalars(
         consent.public_stories().order_by(Story.published_on.desc(), Story.id.desc()).limit(RECENT_STORIES)
     ).all()
-    return render_template("public/home.html", collections=collections, stories=stories)
+    return render_template(
+        "public/home.html", collections=collections, stories=stories, themes=_counted(Theme, story_theme)
+    )
 
 
 @bp.get("/stories/<story_id>")
@@ -57,7 +67,15 @@ def story(story_id: str) -> str:
     found = db.session.scalar(select(Story).where(Story.public_id == story_id))
     if found is None or not consent.story_is_public(found):
         abort(404)
-    return render_template("public/story.html", story=found)
+    warnings = labels(found.warning_codes())
+    start = request.args.get("t", type=float)
+    return render_template(
+        "public/story.html",
+        story=found,
+        warnings=warnings,
+        held_back=bool(warnings) and request.args.get("show") != "1",
+        start=max(0.0, start) if start is not None and start == start and start < 86_400 else None,
+    )
 
 
 @bp.get("/collections/<collection_id>")
@@ -67,3 +85,81 @@ def collection(collection_id: str) -> str:
     if found is None or not consent.collection_is_public(found):
         abort(404)
     return render_template("public/collection.html", collection=found)
+
+
+@bp.get("/themes/")
+def themes() -> str:
+    """Every theme that has public stories, with how many."""
+    return render_template("public/terms.html", kind="themes", terms=_counted(Theme, story_theme))
+
+
+@bp.get("/themes/<slug>")
+def theme(slug: str) -> str:
+    """The public stories on one theme, newest first."""
+    found = db.session.scalar(select(Theme).where(Theme.slug == slug))
+    if found is None:
+        abort(404)
+    return _term_page("themes", found, Story.themes.any(Theme.id == found.id))
+
+
+@bp.get("/places/")
+def places() -> str:
+    """Every place that has public stories, with how many."""
+    return render_template("public/terms.html", kind="places", terms=_counted(Place, story_place))
+
+
+@bp.get("/places/<slug>")
+def place(slug: str) -> str:
+    """The public stories set in one place, newest first."""
+    found = db.session.scalar(select(Place).where(Place.slug == slug))
+    if found is None:
+        abort(404)
+    return _term_page("places", found, Story.places.any(Place.id == found.id))
+
+
+@bp.get("/about")
+def about() -> str:
+    """What the archive is and who keeps it."""
+    return render_template("public/about.html")
+
+
+@bp.get("/how-it-works")
+def how_it_works() -> str:
+    """How to contribute, and how consent and withdrawal work."""
+    return render_template("public/how_it_works.html")
+
+
+def _counted(model: type[Theme] | type[Place], link: Any) -> list[tuple[Any, int]]:
+    """Terms of a vocabulary with their number of public stories (terms without any left out)."""
+    public_ids = consent.public_stories().with_only_columns(Story.id).scalar_subquery()
+    fk = link.c.theme_id if model is Theme else link.c.place_id
+    rows = db.session.execute(
+        select(model, func.count(link.c.story_id))
+        .join(link, fk == model.id)
+        .where(link.c.story_id.in_(public_ids))
+        .group_by(model.id)
+        .order_by(model.slug)
+    ).all()
+    return [(term, count) for term, count in rows]
+
+
+def _term_page(kind: str, term: Theme | Place, condition: Any) -> str:
+    page = max(1, request.args.get("page", 1, type=int))
+    query = consent.public_stories().where(condition)
+    total = db.session.scalar(query.with_only_columns(func.count(Story.id)).order_by(None)) or 0
+    stories = db.session.scalars(
+        query.order_by(Story.published_on.desc(), Story.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    if page > 1 and not stories:
+        abort(404)
+    return render_template(
+        "public/term.html",
+        kind=kind,
+        term=term,
+        stories=stories,
+        total=total,
+        page=page,
+        has_next=page * PAGE_SIZE < total,
+    )

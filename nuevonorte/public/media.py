@@ -1,0 +1,69 @@
+"""The one handler that serves media to the public, after asking the consent rule (A02, A07)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, send_file
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from nuevonorte import consent
+from nuevonorte.extensions import db
+from nuevonorte.models import MediaFile, Story
+from nuevonorte.storage import StorageError, get_storage
+
+bp = Blueprint("media", __name__)
+
+VARIANTS = ("original", "display", "thumbnail")
+# The type is decided here, from the extension storage gave the cleaned file, never from the upload.
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "webm": "audio/webm",
+}
+# Short, so a withdrawal or a narrowed consent reaches every visitor within minutes.
+MAX_AGE = 300
+MEDIA_CSP = "default-src 'none'; sandbox"
+
+
+@bp.get("/media/<media_id>/<variant>")
+def media(media_id: str, variant: str) -> Response:
+    """A public media file; one identical 404 for missing, non-public and unknown variants."""
+    found = db.session.scalar(
+        select(MediaFile)
+        .where(MediaFile.public_id == media_id)
+        .options(joinedload(MediaFile.story).selectinload(Story.consents))
+    )
+    if found is None or variant not in VARIANTS or not consent.media_is_public(found):
+        abort(404)
+    key = {"original": found.storage_key, "display": found.display_key, "thumbnail": found.thumbnail_key}[
+        variant
+    ]
+    content_type = CONTENT_TYPES.get((key or "").rsplit(".", 1)[-1])
+    if not key or content_type is None:
+        abort(404)
+    try:
+        # A path (not an open file) so that werkzeug knows the size and can answer Range requests.
+        path = get_storage().path(key)
+    except StorageError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path, mimetype=content_type, conditional=True, etag=key.split(".")[0], max_age=MAX_AGE
+    )
+    # Storage times are zeroed on purpose (M16); a 1970 Last-Modified would only confuse caches.
+    del response.headers["Last-Modified"]
+    response.headers["Content-Security-Policy"] = MEDIA_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    response.headers.pop("Content-Disposition", None)
+    return response
