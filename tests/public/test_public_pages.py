@@ -324,7 +324,7 @@ def test_a08_error_pages_in_both_languages_with_headers(
         assert "SELECT" not in page and "Traceback" not in page
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "same-origin"
         assert "Set-Cookie" not in response.headers
 
 
