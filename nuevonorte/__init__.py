@@ -17,6 +17,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.public.views import bp as public_bp
     from nuevonorte.public.views import root as root_bp
+    from nuevonorte.contribute.views import bp as contribute_bp
+    from nuevonorte.api.views import bp as api_bp
 
     app = Flask(__name__, instance_path=str(config.PROJECT_DIR / "instance"))
     app.config.from_mapping(config.load(app.instance_path, overrides))
@@ -32,6 +34,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(root_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(contribute_bp)
+    app.register_blueprint(api_bp)
 
     # The consent rule's predicates, for templates that show parts of a story.
     app.jinja_env.globals.update(
