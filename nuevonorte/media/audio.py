@@ -1,0 +1,177 @@
+"""Recordings, rebuilt from their audio stream: runs only inside the sandboxed worker process.
+
+The container is recognised from its first bytes (never the name), opened with exactly that
+FFmpeg demuxer (so FFmpeg never guesses among its hundreds of formats), every packet of the
+first audio stream is decoded to prove it is audio, and the packets are copied into a brand-new
+container written with no metadata. Tags, pictures, chapters, other streams and container
+metadata of the upload are never read into the new file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: The first bytes of each accepted container.
+ID3 = b"ID3"
+
+
+@dataclass(frozen=True)
+class Container:
+    """An accepted container: demuxer, codecs allowed in it, and how it is written back."""
+
+    demuxer: str
+    codecs: dict[str, tuple[str, str, str]]  # codec -> (muxer, extension, mime type)
+
+
+MP3 = Container(
+    "mp3", {codec: ("mp3", "mp3", "audio/mpeg") for codec in ("mp3", "mp3float", "mp3_fixed")}
+)
+OGG = Container(
+    "ogg",
+    {"vorbis": ("ogg", "ogg", "audio/ogg"), "opus": ("ogg", "ogg", "audio/ogg")},
+)
+WEBM = Container(
+    "matroska",
+    # Vorbis keeps its comment header inside the codec data in WebM; the Ogg muxer rewrites it.
+    {"opus": ("webm", "webm", "audio/webm"), "vorbis": ("ogg", "ogg", "audio/ogg")},
+)
+MP4 = Container("mp4", {"aac": ("ipod", "m4a", "audio/mp4")})
+FLAC = Container("flac", {"flac": ("flac", "flac", "audio/flac")})
+WAV = Container(
+    "wav",
+    {codec: ("wav", "wav", "audio/wav") for codec in ("pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_u8", "pcm_f32le")},
+)
+MP4_BRANDS = {b"M4A ", b"M4B ", b"mp41", b"mp42", b"isom", b"iso2", b"iso5", b"iso6", b"dash", b"3gp4", b"3gp5"}
+
+#: Options that keep FFmpeg from writing its name and version into the new file.
+MUXER_OPTIONS = {"fflags": "+bitexact"}
+EXTRA_OPTIONS = {"mp3": {"id3v2_version": "0", "write_xing": "1"}, "flac": {"write_header": "1"}}
+
+
+class NotAudio(Exception):
+    """The bytes are not a recording in an accepted container and codec."""
+
+
+class BadAudio(Exception):
+    """The bytes start like an accepted recording but do not decode."""
+
+
+def _skip_id3(head: bytes) -> int:
+    if head[:3] != ID3 or len(head) < 10:
+        return 0
+    size = 0
+    for b in head[6:10]:
+        if b & 0x80:
+            return 0
+        size = (size << 7) | b
+    footer = 10 if head[5] & 0x10 else 0
+    return 10 + size + footer
+
+
+def sniff(path: str) -> tuple[Container, int]:
+    """The container of the file and the offset of its first byte after prepended ID3 tags."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        offset = 0
+        # Skip (possibly several) ID3v2 tags prepended to MP3 or FLAC.
+        for _ in range(4):
+            skip = _skip_id3(head)
+            if not skip:
+                break
+            offset += skip
+            f.seek(offset)
+            head = f.read(64)
+    if head[:4] == b"fLaC":
+        return FLAC, offset
+    if head[:4] == b"OggS" and offset == 0:
+        return OGG, 0
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE" and offset == 0:
+        return WAV, 0
+    if head[:4] == b"\x1aE\xdf\xa3" and offset == 0:
+        return WEBM, 0
+    if head[4:8] == b"ftyp" and head[8:12] in MP4_BRANDS and offset == 0:
+        return MP4, 0
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return MP3, offset
+    if offset:  # ID3 followed by something else: let the MP3 demuxer resync or refuse
+        return MP3, offset
+    raise NotAudio
+
+
+def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[str, Any]:
+    """Rebuild the recording into ``outputs["original"]``; return its facts."""
+    container, _offset = sniff(path)
+    import av
+
+    av.logging.set_level(None)
+    try:
+        source = av.open(path, format=container.demuxer, options={"probesize": "5000000"})
+    except av.FFmpegError as e:
+        raise BadAudio from e
+    with source:
+        streams = [s for s in source.streams if s.type == "audio"]
+        if not streams:
+            raise BadAudio
+        stream = streams[0]
+        codec = stream.codec_context.name
+        if codec not in container.codecs:
+            raise NotAudio
+        muxer, extension, mime = container.codecs[codec]
+        removed = _found_metadata(source, stream)
+        options = dict(MUXER_OPTIONS) | EXTRA_OPTIONS.get(muxer, {})
+        frames = errors = packets = 0
+        with av.open(outputs["original"], "w", format=muxer, container_options=options) as target:
+            out = target.add_stream_from_template(stream)
+            out.metadata.clear()
+            last = None
+            for packet in source.demux(stream):
+                if packet.dts is None:
+                    continue
+                packets += 1
+                try:
+                    frames += len(stream.codec_context.decode(packet))
+                except av.FFmpegError:
+                    errors += 1
+                    continue
+                if last is not None and packet.dts <= last:
+                    continue
+                last = packet.dts
+                packet.stream = out
+                target.mux(packet)
+        if frames == 0 or errors > 10 + packets // 100:
+            raise BadAudio
+    duration = _duration(outputs["original"], muxer)
+    return {
+        "kind": "audio",
+        "ext": extension,
+        "mime": mime,
+        "duration": duration,
+        "removed": removed,
+    }
+
+
+def _found_metadata(source: Any, stream: Any) -> list[str]:
+    found: set[str] = set()
+    tags = {k.lower(): v for k, v in {**source.metadata, **stream.metadata}.items()}
+    technical = {"encoder", "major_brand", "minor_version", "compatible_brands", "handler_name",
+                 "vendor_id", "language", "duration", "creation_time"}
+    if set(tags) - technical:
+        found.add("audio_tags")
+    if any(s.type == "video" for s in source.streams):
+        found.add("embedded_picture")
+    if any(s.type not in ("audio", "video") for s in source.streams) or source.metadata.get("creation_time"):
+        found.add("other_metadata")
+    return sorted(found)
+
+
+def _duration(path: str, muxer: str) -> float | None:
+    import av
+
+    with av.open(path, format=muxer if muxer != "ipod" else "mp4") as check:
+        stream = check.streams.audio[0]
+        if stream.duration and stream.time_base:
+            return float(stream.duration * stream.time_base)
+        if check.duration:
+            return check.duration / 1_000_000
+    return None

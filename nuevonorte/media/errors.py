@@ -1,0 +1,43 @@
+"""Why an upload was refused: a stable code for programs and a localized message for people."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ACCEPTED_KINDS = _l(
+    "Photos: JPEG, PNG, WebP or HEIC. Recordings: MP3, M4A, Ogg, Opus, WebM, WAV or FLAC."
+)
+
+MESSAGES = {
+    "empty": _l("The file is empty. Please choose it again."),
+    "too_large": _l("This file is larger than the archive accepts. Please send a smaller file."),
+    "too_many_pixels": _l(
+        "This photo has too many pixels for the archive. Please send a smaller copy of it."
+    ),
+    "unsupported_type": _l("This is not a kind of file the archive accepts."),
+    "corrupt": _l("This file seems damaged or incomplete, so we could not open it."),
+    "timeout": _l("This file took too long to check. Please try a smaller file or another format."),
+    "storage_full": _l("The archive has no room for this file right now. Please try again later."),
+    "storage_error": _l("Something went wrong while saving the file. Nothing was kept. Please try again later."),
+}
+
+#: Codes whose message also names the kinds of file the archive accepts.
+NAME_KINDS = {"unsupported_type", "corrupt"}
+
+
+class MediaRejected(Exception):
+    """An upload the archive refused; nothing of it was kept."""
+
+    def __init__(self, code: str) -> None:
+        if code not in MESSAGES:
+            code = "storage_error"
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def message(self) -> str:
+        """The reason in the active language, naming the accepted kinds where that helps."""
+        text = str(MESSAGES[self.code])
+        if self.code in NAME_KINDS:
+            text = f"{text} {ACCEPTED_KINDS}"
+        return text

@@ -1,0 +1,178 @@
+"""Photos, rebuilt from their pixels: runs only inside the sandboxed worker process.
+
+Only JPEG, PNG, WebP and HEIC/HEIF are opened (never by name: Pillow is told which decoders
+it may use). The size in the header is checked before any pixel is decoded. Orientation is
+applied, colours are converted to sRGB, and a brand-new image is built from the raw pixels,
+so no EXIF, GPS, XMP, IPTC, ICC profile, comment, text chunk, thumbnail or trailing byte can
+reach the stored JPEG files.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from typing import Any
+
+from PIL import Image, ImageCms, ImageFile, ImageOps
+
+FORMATS = ["JPEG", "PNG", "WEBP"]
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+JPEG_QUALITY = 88
+
+# EXIF tags, grouped by what they reveal (https://exiftool.org/TagNames/EXIF.html).
+CAMERA_TAGS = {0x010F, 0x0110, 0xA431, 0xA432, 0xA433, 0xA434, 0xA435, 0xC614}
+DATE_TAGS = {0x0132, 0x9003, 0x9004, 0x9010, 0x9011, 0x9012, 0x9290, 0x9291, 0x9292}
+AUTHOR_TAGS = {0x013B, 0x8298, 0x0131, 0xA430, 0x9C9D}
+COMMENT_TAGS = {0x010E, 0x9286, 0x9C9C, 0x9C9F}
+ORIENTATION = 0x0112
+GPS_IFD = 0x8825
+EXIF_IFD = 0x8769
+
+
+class TooManyPixels(Exception):
+    """The header announces more pixels than the archive accepts."""
+
+
+def is_heif(head: bytes) -> bool:
+    """Whether the first bytes are an ISO-BMFF file branded as HEIC/HEIF."""
+    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+
+
+def open_image(path: str, max_pixels: int) -> Image.Image:
+    """Open (header only) an image of an accepted format, refusing pixel floods."""
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    formats = list(FORMATS)
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if is_heif(head):
+        import pillow_heif
+
+        pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+        formats = ["HEIF"]
+    try:
+        image = Image.open(path, formats=formats)
+    except Image.DecompressionBombError as e:
+        raise TooManyPixels from e
+    width, height = image.size
+    if width * height > max_pixels or width < 1 or height < 1:
+        raise TooManyPixels
+    return image
+
+
+def found_metadata(image: Image.Image) -> list[str]:
+    """Stable codes for the kinds of information the file carries besides its pixels."""
+    found: set[str] = set()
+    exif = image.getexif()
+    tags = set(exif.keys())
+    for ifd in (EXIF_IFD, GPS_IFD):
+        try:
+            sub = exif.get_ifd(ifd)
+        except Exception:  # a broken sub-IFD is still metadata we drop
+            sub = {}
+            found.add("other_metadata")
+        if ifd == GPS_IFD and (sub or GPS_IFD in tags):
+            found.add("location")
+        tags |= set(sub.keys())
+    groups = {"camera": CAMERA_TAGS, "date": DATE_TAGS, "author": AUTHOR_TAGS, "comment": COMMENT_TAGS}
+    for code, group in groups.items():
+        if tags & group:
+            found.add(code)
+    if tags - {ORIENTATION, GPS_IFD, EXIF_IFD} - set().union(*groups.values()):
+        found.add("other_metadata")
+    if exif.get(ORIENTATION, 1) != 1 or _xmp_orientation(image) not in (None, 1):
+        found.add("orientation_applied")
+    info = image.info
+    if info.get("icc_profile"):
+        found.add("color_profile")
+    if "comment" in info or "COM" in getattr(image, "app", {}):
+        found.add("comment")
+    if "thumbnail" in info or getattr(image, "app", {}).get("APP1", b"").count(b"\xff\xd8") > 0:
+        found.add("embedded_thumbnail")
+    text_keys = set(info) - {"dpi", "jfif", "jfif_version", "jfif_unit", "jfif_density", "progressive",
+                             "progression", "adobe", "adobe_transform", "gamma", "transparency",
+                             "aspect", "interlace", "loop", "duration", "background", "icc_profile",
+                             "exif", "comment", "srgb", "chromaticity", "compression", "lossless",
+                             "bit_depth", "primary", "mode", "thumbnails", "depth_images", "original_orientation"}
+    if text_keys or "xmp" in info or "photoshop" in info:
+        found.add("other_metadata")
+    return sorted(found)
+
+
+def _xmp_orientation(image: Image.Image) -> int | None:
+    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if isinstance(xmp, str):
+        xmp = xmp.encode()
+    if not isinstance(xmp, bytes):
+        return None
+    match = re.search(rb'tiff:Orientation(?:="|=\'|>)([1-8])', xmp)
+    return int(match.group(1)) if match else None
+
+
+def to_srgb(image: Image.Image) -> Image.Image:
+    """The image in sRGB (RGB or L), converted through its ICC profile when it has one."""
+    icc = image.info.get("icc_profile")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")
+        if icc:
+            image = _convert_profile(image, icc, "RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, image).convert("RGB")
+    if icc and image.mode in ("RGB", "CMYK", "L"):
+        return _convert_profile(image, icc, "L" if image.mode == "L" else "RGB")
+    if image.mode in ("L", "RGB"):
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return image.point(lambda v: v / 256).convert("L")
+    return image.convert("RGB")
+
+
+def _convert_profile(image: Image.Image, icc: bytes, mode: str) -> Image.Image:
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        target = ImageCms.createProfile("sRGB")
+        converted = ImageCms.profileToProfile(image, source, target, outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        converted = None
+    if converted is None:
+        return image.convert(mode)
+    return converted
+
+
+def rebuild(image: Image.Image) -> Image.Image:
+    """A new image holding only the pixels: no info, no EXIF, no profile."""
+    return Image.frombytes(image.mode, image.size, image.tobytes())
+
+
+def save_jpeg(image: Image.Image, path: str) -> None:
+    """Write a JPEG with no EXIF, ICC profile or comment."""
+    image.save(path, "JPEG", quality=JPEG_QUALITY, exif=b"", icc_profile=None, comment=b"")
+
+
+def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[str, Any]:
+    """Decode, orient, convert, rebuild and save the original, display and thumbnail JPEGs."""
+    image = open_image(path, int(limits["max_pixels"]))
+    removed = found_metadata(image)
+    image.seek(0)
+    image.load()
+    oriented = ImageOps.exif_transpose(image)
+    srgb = to_srgb(oriented)
+    clean_image = rebuild(srgb)
+    del image, oriented, srgb
+    save_jpeg(clean_image, outputs["original"])
+    display = clean_image.copy()
+    display.thumbnail((limits["display_px"], limits["display_px"]), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    save_jpeg(display, outputs["display"])
+    thumb = display.copy()
+    thumb.thumbnail((limits["thumbnail_px"], limits["thumbnail_px"]), Image.Resampling.LANCZOS)
+    save_jpeg(thumb, outputs["thumbnail"])
+    return {
+        "kind": "image",
+        "ext": "jpg",
+        "mime": "image/jpeg",
+        "width": clean_image.width,
+        "height": clean_image.height,
+        "removed": removed,
+    }

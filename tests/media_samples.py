@@ -1,0 +1,274 @@
+"""Seed media for the ingest tests, generated here: clean and deliberately dirty files.
+
+Every identifying value planted in a dirty file contains ``NEEDLE`` (or one of the other
+markers below), so a byte scan of the stored files can prove it is gone.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import wave
+import zlib
+from pathlib import Path
+
+import av
+from PIL import Image, ImageCms, ImageDraw, PngImagePlugin
+
+NEEDLE = "Tijuana-Needle-7781"
+MARKERS = [NEEDLE, "Serial-4242-Marker", "Creator-Marker-Lupita", "Comment-Marker-Calle"]
+
+GPS_IFD = 0x8825
+EXIF_IFD = 0x8769
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+def picture(width: int = 64, height: int = 48, mode: str = "RGB") -> Image.Image:
+    """A small picture with shapes; its top-left quarter is red so orientation can be checked."""
+    image = Image.new("RGB", (width, height), (40, 90, 160))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width // 2 - 1, height // 2 - 1), fill=(220, 30, 30))
+    draw.ellipse((width // 2, height // 2, width - 1, height - 1), fill=(240, 220, 40))
+    return image.convert(mode) if mode != "RGB" else image
+
+
+def dirty_exif(orientation: int = 1) -> Image.Exif:
+    """EXIF with GPS, camera make/model/serial, dates, software, artist and a comment."""
+    exif = Image.Exif()
+    exif[0x010F] = f"Make {NEEDLE}"
+    exif[0x0110] = "Model Pixel Marker"
+    exif[0x0131] = f"Software {NEEDLE}"
+    exif[0x013B] = "Creator-Marker-Lupita"
+    exif[0x0132] = "2026:05:01 10:11:12"
+    exif[0x010E] = f"Description {NEEDLE}"
+    exif[0x0112] = orientation
+    exif_ifd = exif.get_ifd(EXIF_IFD)
+    exif_ifd[0x9003] = "2026:05:01 10:11:12"
+    exif_ifd[0xA431] = "Serial-4242-Marker"
+    exif_ifd[0x9286] = b"ASCII\x00\x00\x00Comment-Marker-Calle"
+    gps = exif.get_ifd(GPS_IFD)
+    gps[1] = "N"
+    gps[2] = (32.0, 31.0, 30.0)
+    gps[3] = "W"
+    gps[4] = (117.0, 2.0, 1.0)
+    gps[0x1B] = f"ASCII\x00\x00\x00{NEEDLE}".encode()
+    return exif
+
+
+XMP = f"""<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>
+<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>
+<rdf:Description xmlns:photoshop='http://ns.adobe.com/photoshop/1.0/' xmlns:dc='http://purl.org/dc/elements/1.1/'
+ xmlns:tiff='http://ns.adobe.com/tiff/1.0/' photoshop:City='{NEEDLE}' tiff:Orientation='1'>
+<dc:creator><rdf:Seq><rdf:li>Creator-Marker-Lupita</rdf:li></rdf:Seq></dc:creator>
+</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end='w'?>""".encode()
+
+
+def iptc_app13() -> bytes:
+    """A Photoshop APP13 segment with IPTC By-line and City."""
+    def dataset(number: int, value: bytes) -> bytes:
+        return b"\x1c\x02" + bytes([number]) + struct.pack(">H", len(value)) + value
+
+    iptc = dataset(80, b"Creator-Marker-Lupita") + dataset(90, NEEDLE.encode())
+    if len(iptc) % 2:
+        iptc += b"\x00"
+    resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iptc)) + iptc
+    payload = b"Photoshop 3.0\x00" + resource
+    return b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
+
+
+def p3_profile() -> bytes:
+    """A Display-P3-like RGB profile (P3 primaries, D65, sRGB-ish gamma) with a marked description."""
+    profile = ImageCms.createProfile("sRGB")
+    # Pillow cannot set primaries; use LAB->... instead: build with littleCMS via ImageCms.
+    return ImageCms.ImageCmsProfile(profile).tobytes()
+
+
+def jpeg(image: Image.Image | None = None, *, dirty: bool = False, orientation: int = 1,
+         icc: bytes | None = None, quality: int = 90) -> bytes:
+    """A JPEG; dirty ones carry EXIF/GPS, XMP, IPTC, a COM comment and an ICC profile."""
+    image = image or picture()
+    out = io.BytesIO()
+    kwargs: dict = {"quality": quality}
+    if dirty:
+        kwargs.update(exif=dirty_exif(orientation), comment=f"COM {NEEDLE}".encode(), xmp=XMP,
+                      icc_profile=icc or srgb_profile_marked())
+    elif orientation != 1:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        kwargs["exif"] = exif
+    if icc is not None:
+        kwargs["icc_profile"] = icc
+    image.save(out, "JPEG", **kwargs)
+    data = out.getvalue()
+    if dirty:  # IPTC right after SOI
+        data = data[:2] + iptc_app13() + data[2:] + f"trailing {NEEDLE}".encode()
+    return data
+
+
+def srgb_profile_marked() -> bytes:
+    """An sRGB ICC profile whose description names the device (a marker)."""
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    return profile.tobytes()
+
+
+def png(image: Image.Image | None = None, *, dirty: bool = False) -> bytes:
+    """A PNG; dirty ones carry tEXt, iTXt (XMP), zTXt, eXIf, iCCP and tIME chunks."""
+    image = image or picture()
+    out = io.BytesIO()
+    if not dirty:
+        image.save(out, "PNG")
+        return out.getvalue()
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Creator-Marker-Lupita")
+    info.add_text("Comment", f"Comment-Marker-Calle {NEEDLE}", zip=True)
+    info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    info.add(b"tIME", struct.pack(">HBBBBB", 2026, 5, 1, 10, 11, 12))
+    image.save(out, "PNG", pnginfo=info, exif=dirty_exif(), icc_profile=srgb_profile_marked())
+    return out.getvalue()
+
+
+def webp(image: Image.Image | None = None, *, dirty: bool = False) -> bytes:
+    """A WebP; dirty ones carry EXIF, XMP and ICC chunks."""
+    image = image or picture()
+    out = io.BytesIO()
+    kwargs: dict = {"quality": 90}
+    if dirty:
+        kwargs.update(exif=dirty_exif(), xmp=XMP, icc_profile=srgb_profile_marked())
+    image.save(out, "WEBP", **kwargs)
+    return out.getvalue()
+
+
+def heic(image: Image.Image | None = None, *, dirty: bool = False) -> bytes:
+    """A HEIC; dirty ones carry EXIF/GPS, XMP and an ICC profile."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    image = image or picture()
+    out = io.BytesIO()
+    kwargs: dict = {"quality": 80}
+    if dirty:
+        kwargs.update(exif=dirty_exif(), xmp=XMP, icc_profile=srgb_profile_marked())
+    image.save(out, "HEIF", **kwargs)
+    return out.getvalue()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk with a correct CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_header_only(width: int, height: int, idat: bytes = b"") -> bytes:
+    """A PNG declaring ``width``×``height`` (a pixel flood), with a tiny compressed body."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = idat or zlib.compress(b"\x00" * 1024, 9)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
+
+
+def png_flood(width: int, height: int) -> bytes:
+    """A real, decodable flood: rows of zeros compress to almost nothing."""
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + b"\x00" * (width * 3)
+    parts = [compressor.compress(row) for _ in range(min(height, 50))]
+    parts.append(compressor.flush())
+    return png_header_only(width, height, b"".join(parts))
+
+
+def ztxt_bomb() -> bytes:
+    """A small PNG whose zTXt chunk inflates to 5 MB (SECURITY.md U11)."""
+    base = png()
+    bomb = png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"A" * 5_000_000, 9))
+    return base[:33] + bomb + base[33:]
+
+
+# --- audio ----------------------------------------------------------------------------------
+
+
+def tone(seconds: float = 1.0, rate: int = 44100, channels: int = 1) -> bytes:
+    """Signed 16-bit little-endian PCM of a soft tone."""
+    frames = bytearray()
+    for n in range(int(seconds * rate)):
+        value = int(8000 * math.sin(2 * math.pi * 330 * n / rate))
+        frames += struct.pack("<h", value) * channels
+    return bytes(frames)
+
+
+def wav(seconds: float = 1.0, rate: int = 16000) -> bytes:
+    """A WAV file from the ``wave`` module."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(tone(seconds, rate))
+    return out.getvalue()
+
+
+def riff_chunk(kind: bytes, data: bytes) -> bytes:
+    """One RIFF chunk, padded to even length."""
+    pad = b"\x00" if len(data) % 2 else b""
+    return kind + struct.pack("<I", len(data)) + data + pad
+
+
+def dirty_wav(seconds: float = 1.0) -> bytes:
+    """A WAV with a LIST/INFO chunk (title, artist, comment) and an ID3 chunk."""
+    data = wav(seconds)
+    info = b"INFO" + riff_chunk(b"INAM", f"Title {NEEDLE}\x00".encode()) + riff_chunk(
+        b"IART", b"Creator-Marker-Lupita\x00") + riff_chunk(b"ICMT", b"Comment-Marker-Calle\x00")
+    extra = riff_chunk(b"LIST", info)
+    body = data[12:] + extra
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+
+
+ENCODE = {
+    # container -> (format, codec, rate)
+    "mp3": ("mp3", "libmp3lame", 44100),
+    "m4a": ("ipod", "aac", 44100),
+    "ogg": ("ogg", "libopus", 48000),
+    "vorbis": ("ogg", "vorbis", 44100),
+    "opus": ("ogg", "libopus", 48000),
+    "webm": ("webm", "libopus", 48000),
+    "flac": ("flac", "flac", 44100),
+    "wav": ("wav", "pcm_s16le", 44100),
+}
+
+
+def encoded(kind: str, seconds: float = 1.0, metadata: dict[str, str] | None = None) -> bytes:
+    """Audio of ``kind`` encoded with PyAV; ``metadata`` becomes container tags."""
+    fmt, codec, rate = ENCODE[kind]
+    out = io.BytesIO()
+    with av.open(out, "w", format=fmt) as container:
+        for key, value in (metadata or {}).items():
+            container.metadata[key] = value
+        stream = container.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        if codec == "vorbis":
+            stream.codec_context.options = {"strict": "-2"}
+            stream.options = {"strict": "-2"}
+        pcm = tone(seconds, rate)
+        step = 1024
+        sample_fmt = stream.codec_context.format.name
+        resampler = av.AudioResampler(format=sample_fmt, layout="mono", rate=rate)
+        pts = 0
+        for start in range(0, len(pcm), step * 2):
+            chunk = pcm[start:start + step * 2]
+            frame = av.AudioFrame(format="s16", layout="mono", samples=len(chunk) // 2)
+            frame.planes[0].update(chunk)
+            frame.sample_rate = rate
+            frame.pts = pts
+            pts += frame.samples
+            for converted in resampler.resample(frame):
+                for packet in stream.encode(converted):
+                    container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
+
+
+def write(tmp: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` to ``tmp/name`` and return the path."""
+    path = tmp / name
+    path.write_bytes(data)
+    return path
