@@ -9,26 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy import select
 
 from nuevonorte import receipts, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
+from nuevonorte.media import IngestReport, MediaRejected, ingest_upload
 from nuevonorte.models import Contributor, Place, Story, Theme
-
-try:  # TEMPORARY until the ingest branch is merged
-    from nuevonorte.media import IngestReport, MediaRejected, ingest_upload
-except ImportError:  # pragma: no cover
-    from typing import Any as IngestReport  # type: ignore[assignment]
-
-    class MediaRejected(Exception):  # type: ignore[no-redef]
-        code = "unsupported_type"
-        message = "Media ingest is not available yet."
-
-    def ingest_upload(story: Story, stream: IO[bytes], *, position: int | None = None) -> Any:  # type: ignore[misc]
-        raise MediaRejected()
 
 #: The most files one submission may carry (SECURITY.md U20); more are refused whole.
 MAX_FILES = 20
