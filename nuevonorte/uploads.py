@@ -99,10 +99,18 @@ class _TolerantMultiPartParser(MultiPartParser):
                     break
         except (ValueError, ClientDisconnected):
             g.upload_incomplete = True
+        except BaseException:  # a limit was hit (413): close what was opened, then answer
+            _close(current, container, files)
+            raise
         if g.get("upload_incomplete"):
-            if current is not None and not isinstance(container, list):
-                container.close()
-            for _name, storage in files:
-                storage.close()
+            _close(current, container, files)
             files = []
         return MultiDict(fields), MultiDict(files)
+
+
+def _close(current: object, container: object, files: list[tuple[str, FileStorage]]) -> None:
+    """Close the temporary files of an upload that will not be used."""
+    if current is not None and not isinstance(container, list):
+        t.cast(t.IO[bytes], container).close()
+    for _name, storage in files:
+        storage.close()

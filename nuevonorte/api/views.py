@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -68,8 +69,8 @@ def contributions() -> Any:
     if upload_incomplete():
         return error("upload_incomplete", _("The upload did not arrive complete. Nothing was saved: please retry."), 400)
     form = ContributionForm(meta={"csrf": False})
-    form.themes.choices = [(t.id, t.slug) for t in db.session.scalars(db.select(Theme))]
-    form.places.choices = [(p.id, p.slug) for p in db.session.scalars(db.select(Place))]
+    form.themes.choices = [SelectChoice(t.id, t.slug) for t in db.session.scalars(db.select(Theme))]
+    form.places.choices = [SelectChoice(p.id, p.slug) for p in db.session.scalars(db.select(Place))]
     if not form.validate():
         if form.agree.errors or form.consent_version.errors:
             message = _("The contributor's consent is missing or was given to another version of the text.")

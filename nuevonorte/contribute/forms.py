@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -26,16 +27,16 @@ from nuevonorte.models.base import today
 MAX_BODY = 100_000
 
 VISIBILITY_CHOICES = [
-    (Visibility.PUBLIC.value, _l("Anyone, after a curator of the workshop has read it")),
-    (Visibility.CURATORS.value, _l("Only the workshop's curators")),
-    (Visibility.CONTRIBUTOR.value, _l("Nobody but me, for now")),
+    SelectChoice(Visibility.PUBLIC.value, _l("Anyone, after a curator of the workshop has read it")),
+    SelectChoice(Visibility.CURATORS.value, _l("Only the workshop's curators")),
+    SelectChoice(Visibility.CONTRIBUTOR.value, _l("Nobody but me, for now")),
 ]
 CREDIT_CHOICES = [
-    (Credit.PSEUDONYM.value, _l("A pseudonym (a name I make up)")),
-    (Credit.NAME.value, _l("My name, as I write it")),
-    (Credit.ANONYMOUS.value, _l("No name at all (anonymous)")),
+    SelectChoice(Credit.PSEUDONYM.value, _l("A pseudonym (a name I make up)")),
+    SelectChoice(Credit.NAME.value, _l("My name, as I write it")),
+    SelectChoice(Credit.ANONYMOUS.value, _l("No name at all (anonymous)")),
 ]
-LANGUAGE_CHOICES = [("es", _l("Spanish")), ("en", _l("English")), ("und", _l("Another language"))]
+LANGUAGE_CHOICES = [SelectChoice("es", _l("Spanish")), SelectChoice("en", _l("English")), SelectChoice("und", _l("Another language"))]
 
 
 class CheckboxListField(SelectMultipleField):
@@ -52,7 +53,7 @@ class ConsentFields:
         _l("Who may see your story?"), choices=VISIBILITY_CHOICES, default=Visibility.PUBLIC.value
     )
     credit = RadioField(_l("How should we credit you?"), choices=CREDIT_CHOICES, default=Credit.PSEUDONYM.value)
-    credit_name = StringField(_l("The name or pseudonym to show"), validators=[Optional(), Length(max=120)])
+    credit_name = StringField(_l("The name or pseudonym to show"), validators=[Length(max=120)])
     voice_public = BooleanField(_l("My voice may be heard publicly (if not, only the written transcript)"))
     photos_public = BooleanField(_l("My photos may be shown publicly"))
     in_collections = BooleanField(_l("My story may appear in the archive's collections"), default=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -134,8 +135,8 @@ def _vocabulary_choices(form: ContributionForm) -> None:
     lang = g.lang
     themes = db.session.scalars(select(Theme)).all()
     places = db.session.scalars(select(Place)).all()
-    form.themes.choices = sorted(((t.id, t.name(lang)) for t in themes), key=lambda c: c[1])
-    form.places.choices = sorted(((p.id, p.name(lang)) for p in places), key=lambda c: c[1])
+    form.themes.choices = sorted((SelectChoice(t.id, t.name(lang)) for t in themes), key=lambda c: c.label)
+    form.places.choices = sorted((SelectChoice(p.id, p.name(lang)) for p in places), key=lambda c: c.label)
 
 
 def _form_page(form: ContributionForm, status: int, problem: str | None = None) -> tuple[str, int]:
