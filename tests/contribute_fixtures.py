@@ -71,7 +71,7 @@ def counts() -> dict[str, int]:
 
 def nothing_stored(app: Flask) -> None:
     """No story, consent, media, contributor, audit event, stored file or temporary file."""
-    db.session.expire_all()
+    db.session.rollback()  # end any read snapshot; expires everything
     assert counts() == {"story": 0, "consent": 0, "media": 0, "contributor": 0}
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
     media = Path(app.config["MEDIA_DIR"])
