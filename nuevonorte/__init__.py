@@ -13,12 +13,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
     """
     from nuevonorte import config, consent, database, errors, headers, i18n, storage
+    from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
+    from nuevonorte.contribute.views import bp as contribute_bp
     from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.public.views import bp as public_bp
     from nuevonorte.public.views import root as root_bp
-    from nuevonorte.contribute.views import bp as contribute_bp
-    from nuevonorte.api.views import bp as api_bp
 
     app = Flask(__name__, instance_path=str(config.PROJECT_DIR / "instance"))
     app.config.from_mapping(config.load(app.instance_path, overrides))

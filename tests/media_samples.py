@@ -68,6 +68,7 @@ XMP = f"""<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>
 
 def iptc_app13() -> bytes:
     """A Photoshop APP13 segment with IPTC By-line and City."""
+
     def dataset(number: int, value: bytes) -> bytes:
         return b"\x1c\x02" + bytes([number]) + struct.pack(">H", len(value)) + value
 
@@ -86,15 +87,25 @@ def p3_profile() -> bytes:
     return ImageCms.ImageCmsProfile(profile).tobytes()
 
 
-def jpeg(image: Image.Image | None = None, *, dirty: bool = False, orientation: int = 1,
-         icc: bytes | None = None, quality: int = 90) -> bytes:
+def jpeg(
+    image: Image.Image | None = None,
+    *,
+    dirty: bool = False,
+    orientation: int = 1,
+    icc: bytes | None = None,
+    quality: int = 90,
+) -> bytes:
     """A JPEG; dirty ones carry EXIF/GPS, XMP, IPTC, a COM comment and an ICC profile."""
     image = image or picture()
     out = io.BytesIO()
     kwargs: dict = {"quality": quality}
     if dirty:
-        kwargs.update(exif=dirty_exif(orientation), comment=f"COM {NEEDLE}".encode(), xmp=XMP,
-                      icc_profile=icc or srgb_profile_marked())
+        kwargs.update(
+            exif=dirty_exif(orientation),
+            comment=f"COM {NEEDLE}".encode(),
+            xmp=XMP,
+            icc_profile=icc or srgb_profile_marked(),
+        )
     elif orientation != 1:
         exif = Image.Exif()
         exif[0x0112] = orientation
@@ -164,7 +175,9 @@ def png_header_only(width: int, height: int, idat: bytes = b"") -> bytes:
     """A PNG declaring ``width``×``height`` (a pixel flood), with a tiny compressed body."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     body = idat or zlib.compress(b"\x00" * 1024, 9)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
+    )
 
 
 def png_flood(width: int, height: int) -> bytes:
@@ -215,8 +228,12 @@ def riff_chunk(kind: bytes, data: bytes) -> bytes:
 def dirty_wav(seconds: float = 1.0) -> bytes:
     """A WAV with a LIST/INFO chunk (title, artist, comment) and an ID3 chunk."""
     data = wav(seconds)
-    info = b"INFO" + riff_chunk(b"INAM", f"Title {NEEDLE}\x00".encode()) + riff_chunk(
-        b"IART", b"Creator-Marker-Lupita\x00") + riff_chunk(b"ICMT", b"Comment-Marker-Calle\x00")
+    info = (
+        b"INFO"
+        + riff_chunk(b"INAM", f"Title {NEEDLE}\x00".encode())
+        + riff_chunk(b"IART", b"Creator-Marker-Lupita\x00")
+        + riff_chunk(b"ICMT", b"Comment-Marker-Calle\x00")
+    )
     extra = riff_chunk(b"LIST", info)
     body = data[12:] + extra
     return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
@@ -253,7 +270,7 @@ def encoded(kind: str, seconds: float = 1.0, metadata: dict[str, str] | None = N
         resampler = av.AudioResampler(format=sample_fmt, layout="mono", rate=rate)
         pts = 0
         for start in range(0, len(pcm), step * 2):
-            chunk = pcm[start:start + step * 2]
+            chunk = pcm[start : start + step * 2]
             frame = av.AudioFrame(format="s16", layout="mono", samples=len(chunk) // 2)
             frame.planes[0].update(chunk)
             frame.sample_rate = rate

@@ -29,7 +29,9 @@ MESSAGES = {
 
 
 def post(client, data, lang="en", **kwargs):
-    return client.post(URL, data=data, headers={"Accept-Language": lang}, content_type="multipart/form-data", **kwargs)
+    return client.post(
+        URL, data=data, headers={"Accept-Language": lang}, content_type="multipart/form-data", **kwargs
+    )
 
 
 def assert_error(response, code, status, lang) -> None:
@@ -43,7 +45,8 @@ def assert_error(response, code, status, lang) -> None:
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_api_happy_path_with_files(app, client, lang) -> None:
     data = story_form(
-        photos=[upload(media_samples.jpeg(dirty=True), "IMG_Tijuana.jpg")], audio=[upload(media_samples.wav(), "a.wav")]
+        photos=[upload(media_samples.jpeg(dirty=True), "IMG_Tijuana.jpg")],
+        audio=[upload(media_samples.wav(), "a.wav")],
     )
     response = post(client, data, lang)
     body = response.get_json()
@@ -67,7 +70,9 @@ def test_api_errors_have_stable_codes_and_localized_messages(app, client, lang) 
     assert_error(post(client, story_form(consent_version="old"), lang), "consent_required", 422, lang)
     assert_error(post(client, story_form(visibility="everyone"), lang), "invalid_fields", 422, lang)
     assert_error(post(client, story_form(body=""), lang), "empty", 422, lang)
-    refused = post(client, story_form(photos=[upload(media_samples.png(), "a.png"), upload(b"PK\3\4zip", "b.png")]), lang)
+    refused = post(
+        client, story_form(photos=[upload(media_samples.png(), "a.png"), upload(b"PK\3\4zip", "b.png")]), lang
+    )
     assert_error(refused, "file_refused", 422, lang)
     assert refused.get_json()["file"] == 2 and refused.get_json()["file_error"]
     many = story_form(photos=[upload(media_samples.png(), f"{i}.png") for i in range(21)])
@@ -80,7 +85,7 @@ def test_api_errors_have_stable_codes_and_localized_messages(app, client, lang) 
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_api_oversize_is_413_json(app_config, app, client, lang) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 10_000
-    body = b"--B\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\n" + b"x" * 20_000 + b"\r\n--B--\r\n"
+    body = b'--B\r\nContent-Disposition: form-data; name="body"\r\n\r\n' + b"x" * 20_000 + b"\r\n--B--\r\n"
     response = client.post(
         URL, data=body, headers={"Accept-Language": lang, "Content-Type": "multipart/form-data; boundary=B"}
     )
@@ -90,7 +95,10 @@ def test_api_oversize_is_413_json(app_config, app, client, lang) -> None:
 
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_api_truncated_upload_is_400(app, client, lang) -> None:
-    body = b"--B\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nhola\r\n--B\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"a.jpg\"\r\n\r\n\xff\xd8\xff"
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="body"\r\n\r\nhola\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\n\r\n\xff\xd8\xff'
+    )
     response = client.post(
         URL,
         input_stream=io.BytesIO(body),

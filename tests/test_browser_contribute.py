@@ -19,19 +19,37 @@ from tests.support import require
 
 FAKE_MICROPHONE = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 TEXT = {
-    "es": {"record": "Empezar a grabar", "stop": "Detener", "send": "Enviar mi historia", "see": "Ver mis historias",
-           "manage": "Cambiar quién puede verla, o borrarla", "save": "Guardar mis decisiones",
-           "saved": "Listo.", "delete": "Borrar mi historia", "deleted": "Tu historia se borró"},
-    "en": {"record": "Start recording", "stop": "Stop", "send": "Send my story", "see": "See my stories",
-           "manage": "Change who may see it, or delete it", "save": "Save my choices",
-           "saved": "Saved.", "delete": "Delete my story", "deleted": "Your story was deleted"},
+    "es": {
+        "record": "Empezar a grabar",
+        "stop": "Detener",
+        "send": "Enviar mi historia",
+        "see": "Ver mis historias",
+        "manage": "Cambiar quién puede verla, o borrarla",
+        "save": "Guardar mis decisiones",
+        "saved": "Listo.",
+        "delete": "Borrar mi historia",
+        "deleted": "Tu historia se borró",
+    },
+    "en": {
+        "record": "Start recording",
+        "stop": "Stop",
+        "send": "Send my story",
+        "see": "See my stories",
+        "manage": "Change who may see it, or delete it",
+        "save": "Save my choices",
+        "saved": "Saved.",
+        "delete": "Delete my story",
+        "deleted": "Your story was deleted",
+    },
 }
 
 
 @pytest.fixture(scope="module")
 def recording_browser() -> Iterator[Any]:
     """Chromium with a fake microphone that needs no permission prompt."""
-    require(shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}")
+    require(
+        shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}"
+    )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -70,8 +88,8 @@ def test_contributor_journey_on_a_phone(app, live_server: str, phone: Any, lang:
     assert page.eval_on_selector('input[name="audio"]', "i => i.files.length") == 1
 
     page.set_input_files(
-        'input[name="photos"]', files=[{"name": "IMG_2026.jpg", "mimeType": "image/jpeg",
-                                        "buffer": media_samples.jpeg(dirty=True)}]
+        'input[name="photos"]',
+        files=[{"name": "IMG_2026.jpg", "mimeType": "image/jpeg", "buffer": media_samples.jpeg(dirty=True)}],
     )
     page.fill("#credit_name", "Lupita")
     page.check('input[name="voice_public"]')

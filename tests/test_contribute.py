@@ -15,7 +15,15 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Credit, MediaKind, Story, StoryStatus, Visibility
 from nuevonorte.ratelimit import Limit
 from tests import media_samples
-from tests.contribute_fixtures import contribute, counts, csrf_token, nothing_stored, receipt_code, story_form, upload
+from tests.contribute_fixtures import (
+    contribute,
+    counts,
+    csrf_token,
+    nothing_stored,
+    receipt_code,
+    story_form,
+    upload,
+)
 
 LANGS = ["es", "en"]
 
@@ -52,7 +60,10 @@ def test_form_defaults_are_safe_and_consent_is_the_same_in_both_languages(app, c
     assert "anonimato" in pages["es"]
 
     def options(html: str) -> list[tuple[str, str]]:
-        return re.findall(r'name="(visibility|credit|voice_public|photos_public|in_collections|embargo_until)"[^>]*value="([^"]*)"', html)
+        return re.findall(
+            r'name="(visibility|credit|voice_public|photos_public|in_collections|embargo_until)"[^>]*value="([^"]*)"',
+            html,
+        )
 
     assert options(pages["es"]) == options(pages["en"]) != []
 
@@ -145,7 +156,10 @@ def test_one_refused_file_saves_nothing_of_the_submission(app, client, lang) -> 
         client,
         lang,
         body="Mi texto largo",
-        photos=[upload(media_samples.jpeg(), "a.jpg"), upload(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "b.jpg")],
+        photos=[
+            upload(media_samples.jpeg(), "a.jpg"),
+            upload(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "b.jpg"),
+        ],
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422

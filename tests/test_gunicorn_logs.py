@@ -111,7 +111,8 @@ def test_m17_no_address_or_user_agent_in_logs_db_media_or_index(tmp_path: Path) 
 
             boundary, body = encode_multipart(story_form())
             answer = _send(
-                port, _request("POST", "/api/v1/contributions", body, f"multipart/form-data; boundary={boundary}")
+                port,
+                _request("POST", "/api/v1/contributions", body, f"multipart/form-data; boundary={boundary}"),
             )
             assert b" 201 " in answer[:20], answer[:300]
             assert b" 404 " in _send(port, _request("GET", "/xx/nothing"))[:20]

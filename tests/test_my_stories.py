@@ -38,12 +38,14 @@ def _publish(story):
 
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_sign_in_with_the_code_lists_my_stories_with_plain_status(app, client, lang) -> None:
-    code, story = _send(client, lang, title="Mi cruce")
+    code, _story = _send(client, lang, title="Mi cruce")
     response = _sign_in(client, "  " + code.upper() + " ", lang)
     assert response.status_code == 303
     html = client.get(f"/{lang}/my-stories").get_data(as_text=True)
     assert "Mi cruce" in html
-    assert ("Waiting for a curator" in html) if lang == "en" else ("Esperando a que alguien del taller" in html)
+    assert (
+        ("Waiting for a curator" in html) if lang == "en" else ("Esperando a que alguien del taller" in html)
+    )
 
 
 def test_wrong_code_is_refused_without_detail(app, client) -> None:
@@ -87,7 +89,10 @@ def test_change_consent_narrow_applies_at_once_and_widen_goes_back_to_review(app
 def test_withdraw_story_removes_files_and_public_page_at_once(app, client, lang) -> None:
     """C04-C06: one confirmed POST; files gone from disk, page 404, only a tombstone left."""
     code, story = _send(
-        client, lang, photos=[upload(media_samples.jpeg(), "p.jpg")], audio=[upload(media_samples.wav(), "v.wav")]
+        client,
+        lang,
+        photos=[upload(media_samples.jpeg(), "p.jpg")],
+        audio=[upload(media_samples.wav(), "v.wav")],
     )
     _publish(story)
     paths = [Path(app.config["MEDIA_DIR"], k[:2], k) for m in story.media for k in m.storage_keys()]
@@ -103,9 +108,15 @@ def test_withdraw_story_removes_files_and_public_page_at_once(app, client, lang)
     db.session.commit()  # end the test's read snapshot
     assert story.status == StoryStatus.WITHDRAWN and story.body == "" and story.media == []
     confirmation = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert ("Your story was deleted" in confirmation) if lang == "en" else ("Tu historia se borró" in confirmation)
+    assert (
+        ("Your story was deleted" in confirmation)
+        if lang == "en"
+        else ("Tu historia se borró" in confirmation)
+    )
     # C07: withdrawing again is harmless.
-    again = client.post(f"/{lang}/my-stories/{story.public_id}/withdraw", data={"csrf_token": token, "confirm": "y"})
+    again = client.post(
+        f"/{lang}/my-stories/{story.public_id}/withdraw", data={"csrf_token": token, "confirm": "y"}
+    )
     assert again.status_code == 303
     db.session.commit()  # end the test's read snapshot
     assert story.status == StoryStatus.WITHDRAWN
@@ -114,7 +125,9 @@ def test_withdraw_story_removes_files_and_public_page_at_once(app, client, lang)
 def test_withdraw_needs_the_confirmation_box(app, client) -> None:
     code, story = _send(client)
     _sign_in(client, code)
-    response = client.post(f"/es/my-stories/{story.public_id}/withdraw", data={"csrf_token": _token(client, story)})
+    response = client.post(
+        f"/es/my-stories/{story.public_id}/withdraw", data={"csrf_token": _token(client, story)}
+    )
     assert response.status_code == 303
     db.session.commit()  # end the test's read snapshot
     assert story.status == StoryStatus.SUBMITTED
@@ -122,14 +135,17 @@ def test_withdraw_needs_the_confirmation_box(app, client) -> None:
 
 def test_withdraw_one_recording_keeps_the_text_published(app, client) -> None:
     """C11: partial withdrawal removes the audio and its file; the story stays public."""
-    code, story = _send(client, audio=[upload(media_samples.wav(), "v.wav")], photos=[upload(media_samples.png(), "p.png")])
+    code, story = _send(
+        client, audio=[upload(media_samples.wav(), "v.wav")], photos=[upload(media_samples.png(), "p.png")]
+    )
     _publish(story)
     audio = next(m for m in story.media if m.kind == MediaKind.AUDIO)
     path = Path(app.config["MEDIA_DIR"], audio.storage_key[:2], audio.storage_key)
     _sign_in(client, code)
     token = _token(client, story)
     response = client.post(
-        f"/es/my-stories/{story.public_id}/media/{audio.public_id}/withdraw", data={"csrf_token": token, "confirm": "y"}
+        f"/es/my-stories/{story.public_id}/media/{audio.public_id}/withdraw",
+        data={"csrf_token": token, "confirm": "y"},
     )
     assert response.status_code == 303
     assert not path.exists()
@@ -147,9 +163,19 @@ def test_contributor_cannot_touch_another_contributors_story(app, client) -> Non
     token = csrf_token(client, "/es/my-stories")
     base = f"/es/my-stories/{story_a.public_id}"
     assert client.get(base).status_code == 404
-    assert client.post(base, data={"csrf_token": token, "visibility": "public", "credit": "anonymous"}).status_code == 404
+    assert (
+        client.post(
+            base, data={"csrf_token": token, "visibility": "public", "credit": "anonymous"}
+        ).status_code
+        == 404
+    )
     assert client.post(base + "/withdraw", data={"csrf_token": token, "confirm": "y"}).status_code == 404
-    assert client.post(f"{base}/media/{media_a.public_id}/withdraw", data={"csrf_token": token, "confirm": "y"}).status_code == 404
+    assert (
+        client.post(
+            f"{base}/media/{media_a.public_id}/withdraw", data={"csrf_token": token, "confirm": "y"}
+        ).status_code
+        == 404
+    )
     db.session.commit()  # end the test's read snapshot
     assert story_a.status == StoryStatus.SUBMITTED and len(story_a.media) == 1 and len(story_a.consents) == 1
 

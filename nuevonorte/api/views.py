@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
-from wtforms.fields.choices import SelectChoice
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from nuevonorte import ratelimit
 from nuevonorte.contribute.forms import ContributionForm
@@ -67,7 +67,11 @@ def contributions() -> Any:
         return error("unsupported_media_type", _("Send the contribution as multipart/form-data."), 415)
     tolerate_truncation()
     if upload_incomplete():
-        return error("upload_incomplete", _("The upload did not arrive complete. Nothing was saved: please retry."), 400)
+        return error(
+            "upload_incomplete",
+            _("The upload did not arrive complete. Nothing was saved: please retry."),
+            400,
+        )
     form = ContributionForm(meta={"csrf": False})
     form.themes.choices = [SelectChoice(t.id, t.slug) for t in db.session.scalars(db.select(Theme))]
     form.places.choices = [SelectChoice(p.id, p.slug) for p in db.session.scalars(db.select(Place))]
@@ -76,7 +80,9 @@ def contributions() -> Any:
             message = _("The contributor's consent is missing or was given to another version of the text.")
             return error("consent_required", message, 422, fields=form.errors)
         return error("invalid_fields", _("Some fields are missing or not valid."), 422, fields=form.errors)
-    files = [f for f in (*form.audio.data, *form.photos.data) if f and f.stream.read(1) and f.stream.seek(0) == 0]
+    files = [
+        f for f in (*form.audio.data, *form.photos.data) if f and f.stream.read(1) and f.stream.seek(0) == 0
+    ]
     if not (form.body.data or "").strip() and not files:
         return error("empty", _("A contribution needs a text, a recording or a photo."), 422)
     contribution = Contribution(
@@ -92,17 +98,24 @@ def contributions() -> Any:
         receipt = receive(contribution, (f.stream for f in files))
     except TooManyFiles:
         db.session.rollback()
-        return error("too_many_files", _("Send at most %(count)d files with one story.", count=MAX_FILES), 413)
+        return error(
+            "too_many_files", _("Send at most %(count)d files with one story.", count=MAX_FILES), 413
+        )
     except FileRefused as refused:
         db.session.rollback()
         return error(
-            "file_refused", refused.rejected.message, 422, file=refused.index, file_error=refused.rejected.code
+            "file_refused",
+            refused.rejected.message,
+            422,
+            file=refused.index,
+            file_error=refused.rejected.code,
         )
     db.session.commit()
     return jsonify(
         receipt_code=receipt.code,
         story_id=receipt.story.public_id,
         files=[
-            {"kind": str(r.kind), "removed": list(r.removed), "messages": r.messages()} for r in receipt.reports
+            {"kind": str(r.kind), "removed": list(r.removed), "messages": r.messages()}
+            for r in receipt.reports
         ],
     ), 201

@@ -36,7 +36,11 @@ CREDIT_CHOICES = [
     SelectChoice(Credit.NAME.value, _l("My name, as I write it")),
     SelectChoice(Credit.ANONYMOUS.value, _l("No name at all (anonymous)")),
 ]
-LANGUAGE_CHOICES = [SelectChoice("es", _l("Spanish")), SelectChoice("en", _l("English")), SelectChoice("und", _l("Another language"))]
+LANGUAGE_CHOICES = [
+    SelectChoice("es", _l("Spanish")),
+    SelectChoice("en", _l("English")),
+    SelectChoice("und", _l("Another language")),
+]
 
 
 class CheckboxListField(SelectMultipleField):
@@ -52,7 +56,9 @@ class ConsentFields:
     visibility = RadioField(
         _l("Who may see your story?"), choices=VISIBILITY_CHOICES, default=Visibility.PUBLIC.value
     )
-    credit = RadioField(_l("How should we credit you?"), choices=CREDIT_CHOICES, default=Credit.PSEUDONYM.value)
+    credit = RadioField(
+        _l("How should we credit you?"), choices=CREDIT_CHOICES, default=Credit.PSEUDONYM.value
+    )
     credit_name = StringField(_l("The name or pseudonym to show"), validators=[Length(max=120)])
     voice_public = BooleanField(_l("My voice may be heard publicly (if not, only the written transcript)"))
     photos_public = BooleanField(_l("My photos may be shown publicly"))
@@ -98,7 +104,9 @@ class ContributionForm(ConsentFields, FlaskForm):
     consent_version = HiddenField(default=CONSENT_TEXT_VERSION)
     agree = BooleanField(
         _l("I have read this and I agree"),
-        validators=[DataRequired(message=_l("Please read the text above and tick the box to send your story."))],
+        validators=[
+            DataRequired(message=_l("Please read the text above and tick the box to send your story."))
+        ],
     )
     audio = MultipleFileField(_l("Or send recordings you already have"))
     photos = MultipleFileField(_l("Photos (optional)"))

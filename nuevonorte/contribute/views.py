@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from wtforms.fields.choices import SelectChoice
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from nuevonorte import consent, ratelimit, receipts, stories
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices
@@ -108,7 +108,10 @@ def contribute() -> Any:
         return _form_page(form, 422, problem=_file_problem(refused, files))
     db.session.commit()
     page = render_template(
-        "contribute/receipt.html", receipt=receipt, code_words=(receipt.code or "").split(), added=bool(contributor)
+        "contribute/receipt.html",
+        receipt=receipt,
+        code_words=(receipt.code or "").split(),
+        added=bool(contributor),
     )
     # The code is in this page only: never cache it anywhere.
     return page, 201, {"Cache-Control": "no-store"}
@@ -116,8 +119,12 @@ def contribute() -> Any:
 
 def _file_problem(refused: FileRefused, files: list[FileStorage]) -> str:
     """A message naming which file (by its place, never its name) and what was wrong."""
-    return _("File %(number)d of %(total)d: %(problem)s Nothing was saved; your text is still here.",
-             number=refused.index, total=len(files), problem=refused.rejected.message)
+    return _(
+        "File %(number)d of %(total)d: %(problem)s Nothing was saved; your text is still here.",
+        number=refused.index,
+        total=len(files),
+        problem=refused.rejected.message,
+    )
 
 
 def _has_content(upload: Any) -> bool:
@@ -141,7 +148,10 @@ def _vocabulary_choices(form: ContributionForm) -> None:
 
 def _form_page(form: ContributionForm, status: int, problem: str | None = None) -> tuple[str, int]:
     page = render_template(
-        "contribute/form.html", form=form, problem=problem, consent_version=CONSENT_TEXT_VERSION,
+        "contribute/form.html",
+        form=form,
+        problem=problem,
+        consent_version=CONSENT_TEXT_VERSION,
         max_files=MAX_FILES,
     )
     return page, status
@@ -168,7 +178,9 @@ def my_stories() -> Any:
     found = db.session.scalars(
         select(Story).where(Story.contributor_id == contributor.id).order_by(Story.id.desc())
     ).all()
-    return render_template("contribute/my_stories.html", stories=found, forget=PlainForm(), words=STATUS_WORDS)
+    return render_template(
+        "contribute/my_stories.html", stories=found, forget=PlainForm(), words=STATUS_WORDS
+    )
 
 
 @bp.post("/my-stories/forget")
@@ -183,7 +195,7 @@ def forget() -> Response:
 @bp.route("/my-stories/<story_id>", methods=["GET", "POST"])
 def my_story(story_id: str) -> Any:
     """One of my stories: change consent, withdraw a file, or withdraw the whole story."""
-    contributor, story = _own_story(story_id)
+    _contributor, story = _own_story(story_id)
     form = ConsentForm(data=_consent_data(story) if request.method == "GET" else None)
     if story.status != StoryStatus.WITHDRAWN and form.validate_on_submit():
         stories.change_consent(story, form.choices(), language=g.lang)
@@ -192,8 +204,13 @@ def my_story(story_id: str) -> Any:
         return redirect(url_for(".my_story", story_id=story.public_id), 303)
     status = 422 if form.errors else 200
     return render_template(
-        "contribute/my_story.html", story=story, form=form, confirm=ConfirmForm(), words=STATUS_WORDS,
-        is_public=consent.story_is_public(story), consent_version=CONSENT_TEXT_VERSION,
+        "contribute/my_story.html",
+        story=story,
+        form=form,
+        confirm=ConfirmForm(),
+        words=STATUS_WORDS,
+        is_public=consent.story_is_public(story),
+        consent_version=CONSENT_TEXT_VERSION,
     ), status
 
 
@@ -257,8 +274,10 @@ def _consent_data(story: Story) -> dict[str, Any]:
     }
 
 
-def media_label(media: MediaFile, number: int) -> str:
-    """A file's name for its owner, without the original filename (M15)."""
+def media_label(media: MediaFile) -> str:
+    """A file's name for its owner, "Photo 2" or "Recording 1", never the original filename (M15)."""
+    same_kind = [m for m in media.story.media if m.kind == media.kind]
+    number = same_kind.index(media) + 1
     if media.kind == MediaKind.IMAGE:
         return _("Photo %(number)d", number=number)
     return _("Recording %(number)d", number=number)

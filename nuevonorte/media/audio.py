@@ -24,9 +24,7 @@ class Container:
     codecs: dict[str, tuple[str, str, str]]  # codec -> (muxer, extension, mime type)
 
 
-MP3 = Container(
-    "mp3", {codec: ("mp3", "mp3", "audio/mpeg") for codec in ("mp3", "mp3float", "mp3_fixed")}
-)
+MP3 = Container("mp3", {codec: ("mp3", "mp3", "audio/mpeg") for codec in ("mp3", "mp3float", "mp3_fixed")})
 OGG = Container(
     "ogg",
     {"vorbis": ("ogg", "ogg", "audio/ogg"), "opus": ("ogg", "ogg", "audio/ogg")},
@@ -40,9 +38,24 @@ MP4 = Container("mp4", {"aac": ("ipod", "m4a", "audio/mp4")})
 FLAC = Container("flac", {"flac": ("flac", "flac", "audio/flac")})
 WAV = Container(
     "wav",
-    {codec: ("wav", "wav", "audio/wav") for codec in ("pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_u8", "pcm_f32le")},
+    {
+        codec: ("wav", "wav", "audio/wav")
+        for codec in ("pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_u8", "pcm_f32le")
+    },
 )
-MP4_BRANDS = {b"M4A ", b"M4B ", b"mp41", b"mp42", b"isom", b"iso2", b"iso5", b"iso6", b"dash", b"3gp4", b"3gp5"}
+MP4_BRANDS = {
+    b"M4A ",
+    b"M4B ",
+    b"mp41",
+    b"mp42",
+    b"isom",
+    b"iso2",
+    b"iso5",
+    b"iso6",
+    b"dash",
+    b"3gp4",
+    b"3gp5",
+}
 
 #: Options that keep FFmpeg from writing its name and version into the new file.
 MUXER_OPTIONS = {"fflags": "+bitexact"}
@@ -154,8 +167,17 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
 def _found_metadata(source: Any, stream: Any) -> list[str]:
     found: set[str] = set()
     tags = {k.lower(): v for k, v in {**source.metadata, **stream.metadata}.items()}
-    technical = {"encoder", "major_brand", "minor_version", "compatible_brands", "handler_name",
-                 "vendor_id", "language", "duration", "creation_time"}
+    technical = {
+        "encoder",
+        "major_brand",
+        "minor_version",
+        "compatible_brands",
+        "handler_name",
+        "vendor_id",
+        "language",
+        "duration",
+        "creation_time",
+    }
     if set(tags) - technical:
         found.add("audio_tags")
     if any(s.type == "video" for s in source.streams):

@@ -38,6 +38,6 @@ __all__ = [
 ]
 
 # Rate limiting counters (contribution endpoints), without addresses.
-from nuevonorte.models.rate_window import RateWindow  # noqa: E402
+from nuevonorte.models.rate_window import RateWindow
 
 __all__ += ["RateWindow"]
