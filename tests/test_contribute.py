@@ -283,3 +283,32 @@ def test_contributor_stories_never_publishable_without_public_consent(app, clien
     assert story.current_consent.visibility == Visibility.CONTRIBUTOR
     with pytest.raises(stories.StoryRefused):
         stories.publish(story, None)
+
+
+def test_original_filenames_are_never_stored(app, client) -> None:
+    """M15: neither the database, nor file names or contents in the media folder, hold the name."""
+    response = contribute(client, "es", photos=[upload(media_samples.jpeg(), "IMG_20260501_Tijuana.jpg")])
+    assert response.status_code == 201
+    assert "IMG_20260501" not in _database_text()
+    for path in Path(app.config["MEDIA_DIR"]).rglob("*"):
+        assert "IMG_20260501" not in path.name
+        if path.is_file():
+            assert b"IMG_20260501" not in path.read_bytes()
+
+
+def test_collect_less_no_identifying_columns_or_fields(app) -> None:
+    """C15: no column or form field for a legal name, phone, email, address, IP or user agent."""
+    from nuevonorte.contribute.forms import ContributionForm
+    from nuevonorte.models import Base
+
+    forbidden = ("phone", "email", "address", "ip", "user_agent", "legal_name", "latitude", "longitude", "gps")
+    contributor_side = ("contributor", "story", "consent_record", "media_file", "rate_window", "audit_event")
+    for table in Base.metadata.sorted_tables:
+        if table.name in contributor_side:
+            for column in table.columns:
+                assert not any(word == column.name or column.name.startswith(word + "_") for word in forbidden), (
+                    f"{table.name}.{column.name}"
+                )
+    with app.test_request_context("/es/contribute"):
+        names = {field.name for field in ContributionForm(meta={"csrf": False})}
+    assert not names & set(forbidden)
