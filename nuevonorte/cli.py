@@ -87,9 +87,9 @@ def init_command(ctx: click.Context) -> None:
         click.echo(f"Wrote a new secret key to {instance / 'config.toml'}")
     app = ctx.ensure_object(ScriptInfo).load_app()
     with app.app_context(), write_intent():
+        upgrade()  # first: an unreachable database must leave nothing half set up
         get_storage().ensure()
         Path(app.config["INDEX_DIR"]).mkdir(parents=True, exist_ok=True)
-        upgrade()
     click.echo("The archive is ready: database at the newest schema.")
 
 
@@ -112,6 +112,8 @@ def _write_default_config(path: Path) -> bool:
 @with_appcontext
 def create_curator_command(email: str, admin: bool) -> None:
     """Create a curator account; the password is asked for, never given on the command line."""
+    from flask_babel import force_locale
+
     from nuevonorte.accounts import AccountError, create_curator
     from nuevonorte.database import write_intent
     from nuevonorte.extensions import db
@@ -123,7 +125,9 @@ def create_curator_command(email: str, admin: bool) -> None:
             create_curator(email, password, Role.ADMIN if admin else Role.CURATOR)
         except AccountError as e:
             db.session.rollback()
-            raise click.ClickException(e.message) from None
+            # The command line speaks English, like the rest of the admin tooling.
+            with force_locale("en"):
+                raise click.ClickException(e.message) from None
         db.session.commit()
     click.echo(f"Created {'admin' if admin else 'curator'} account {email.strip().lower()}.")
 

@@ -184,7 +184,7 @@ def _story_visible_clause(on: date) -> ColumnElement[bool]:
     )
 
 
-def public_stories(on: date | None = None) -> Select[tuple[Story]]:
+def public_stories(on: date | None = None) -> Select[Story]:
     """A query for every story visible on day ``on``; add ordering and filters to it."""
     return (
         select(Story)
@@ -193,7 +193,7 @@ def public_stories(on: date | None = None) -> Select[tuple[Story]]:
     )
 
 
-def public_media(on: date | None = None) -> Select[tuple[MediaFile]]:
+def public_media(on: date | None = None) -> Select[MediaFile]:
     """A query for every media file that may be served on day ``on``."""
     return (
         select(MediaFile)
@@ -209,6 +209,6 @@ def public_media(on: date | None = None) -> Select[tuple[MediaFile]]:
     )
 
 
-def public_collections() -> Select[tuple[Collection]]:
+def public_collections() -> Select[Collection]:
     """A query for every published collection."""
     return select(Collection).where(Collection.status == CollectionStatus.PUBLISHED)

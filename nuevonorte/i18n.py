@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, request, session, url_for
+from flask import Flask, current_app, g, has_request_context, request, session, url_for
 from flask_babel import get_locale
 
 from nuevonorte.extensions import babel
@@ -34,6 +34,8 @@ def negotiated_locale() -> str:
 
 def select_locale() -> str:
     """Flask-Babel's locale selector: URL prefix, then session choice, then the browser."""
+    if not has_request_context():
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     url_lang = g.get("lang")
     if is_locale(url_lang):
         return str(url_lang)

@@ -160,6 +160,10 @@ def delete_after_commit(session: Session, storage: Storage, keys: Iterable[str])
 
 def discard_after_rollback(session: Session, storage: Storage, keys: Iterable[str]) -> None:
     """Delete these new files if the current transaction rolls back (kept if it commits)."""
+    # Begin the session's transaction now if nothing has yet, so a rollback that comes
+    # before any query still has a transaction to roll back, and so still cleans up.
+    if not session.in_transaction():
+        session.begin()
     session.info.setdefault(_AFTER_ROLLBACK, set()).update(storage.path(k) for k in keys)
 
 

@@ -249,7 +249,7 @@ def _delete_unreferenced(keys: list[str]) -> None:
     """Schedule deletion of files no remaining media row points at (files are shared by hash)."""
     if not keys:
         return
-    still_used = set()
+    still_used: set[str | None] = set()
     for column in (MediaFile.storage_key, MediaFile.display_key, MediaFile.thumbnail_key):
         still_used.update(db.session.scalars(select(column).where(column.in_(keys))))
     delete_after_commit(db.session(), get_storage(), [k for k in keys if k not in still_used])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -15,7 +16,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from nuevonorte import create_app, stories
 from nuevonorte.consent import ConsentChoices
@@ -55,13 +57,48 @@ def _postgres_schema() -> Iterator[None]:
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
+        db.engine.dispose()
     yield
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database with the schema, built once and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    app = create_app({"TESTING": True, "secret_key": TEST_SECRET, "database_url": f"sqlite:///{path}"})
+    with app.app_context():
+        db.create_all()
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.engine.dispose()
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, _postgres_schema: None) -> str:
+def database_url(tmp_path: Path, _postgres_schema: None, _sqlite_template: Path) -> str:
     """The database the test app uses: PostgreSQL when configured, else a fresh SQLite file."""
-    return POSTGRES_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    shutil.copyfile(_sqlite_template, tmp_path / "test.sqlite3")
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A brand-new empty database: a SQLite file, or a scratch PostgreSQL database."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    name = f"nn_migrations_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture
@@ -81,8 +118,6 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """An application with an empty, migrated-equivalent database and empty media folder."""
     app = create_app(app_config)
     with app.app_context():
-        if not POSTGRES_URL:
-            db.create_all()
         yield app
         db.session.remove()
         if POSTGRES_URL:

@@ -1,0 +1,61 @@
+"""Migrations are reviewed code: one head, and `upgrade head` builds exactly the models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect
+
+from nuevonorte import create_app
+from nuevonorte.config import PROJECT_DIR
+from nuevonorte.extensions import db
+from nuevonorte.models import Base
+from tests.conftest import TEST_SECRET
+
+
+@pytest.fixture
+def migration_app(empty_database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "secret_key": TEST_SECRET,
+            "database_url": empty_database_url,
+            "media_dir": str(tmp_path / "media"),
+        }
+    )
+    with app.app_context():
+        yield app
+        db.engine.dispose()
+
+
+def test_there_is_exactly_one_head() -> None:
+    script = ScriptDirectory(str(PROJECT_DIR / "migrations"))
+    assert len(script.get_heads()) == 1
+
+
+def test_upgrade_head_on_an_empty_database_equals_the_models(migration_app: Flask) -> None:
+    upgrade()
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def test_downgrade_to_base_and_upgrade_again(migration_app: Flask) -> None:
+    upgrade()
+    downgrade(revision="base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    upgrade()
+    assert {t.name for t in Base.metadata.sorted_tables} <= set(inspect(db.engine).get_table_names())
+
+
+def test_migrations_never_import_the_application() -> None:
+    for path in (PROJECT_DIR / "migrations" / "versions").glob("*.py"):
+        assert "nuevonorte" not in path.read_text(), path.name
