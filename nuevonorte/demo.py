@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
+from nuevonorte.media import ingest_upload
 from nuevonorte.models import (
     Collection,
     CollectionEntry,
@@ -34,7 +35,6 @@ from nuevonorte.models import (
     Visibility,
 )
 from nuevonorte.models.base import today
-from nuevonorte.storage import discard_after_rollback, get_storage
 
 DEMO_NOTICE_ES = "Relato ficticio de demostración."
 DEMO_NOTICE_EN = "Fictional demo story."
@@ -241,7 +241,8 @@ def load() -> Summary:
         story.summary_es, story.summary_en = spec["summary"]
         story.period_start, story.period_end = spec["period"]
         for position, kind in enumerate(spec["media"]):
-            story.media.append(_demo_image(i, position) if kind == "image" else _demo_audio(i, position))
+            # Ingest appends the media to the story, exactly as for a contributor's upload.
+            _demo_image(story, i, position) if kind == "image" else _demo_audio(story, i, position)
             media_count += 1
         if spec["status"] == StoryStatus.PUBLISHED:
             stories.publish(story, None)
@@ -295,16 +296,9 @@ def _demo_collection(made: dict[str, Story]) -> Collection:
     )
 
 
-# --- generated media (clean by construction: no metadata is ever written) -----------------
+# --- generated media (made in memory, then stored through ingest like any upload) ----------
 
 PALETTE = [(196, 86, 52), (44, 110, 120), (230, 180, 80), (90, 60, 120), (60, 130, 80), (150, 40, 70)]
-
-
-def _store(data: bytes, extension: str) -> str:
-    storage = get_storage()
-    key = storage.put_bytes(data, extension)
-    discard_after_rollback(db.session(), storage, [key])
-    return key
 
 
 def _jpeg(image: Image.Image) -> bytes:
@@ -313,7 +307,7 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _demo_image(seed: int, position: int) -> MediaFile:
+def _demo_image(story: Story, seed: int, position: int) -> MediaFile:
     width, height = 1200, 800
     image = Image.new("RGB", (width, height), PALETTE[seed % len(PALETTE)])
     draw = ImageDraw.Draw(image)
@@ -323,29 +317,13 @@ def _demo_image(seed: int, position: int) -> MediaFile:
         x, y = (150 + 170 * n) % width, (200 + 97 * (seed + n)) % height
         draw.ellipse((x - r, y - r, x + r, y + r), fill=color)
     draw.text((40, 40), "DEMO", fill=(255, 255, 255))
-    original = _jpeg(image)
-    display = image.copy()
-    display.thumbnail((960, 960))
-    thumb = image.copy()
-    thumb.thumbnail((320, 320))
-    key = _store(original, "jpg")
-    return MediaFile(
-        kind=MediaKind.IMAGE,
-        position=position,
-        mime_type="image/jpeg",
-        storage_key=key,
-        checksum=key.split(".")[0],
-        size_bytes=len(original),
-        width=width,
-        height=height,
-        display_key=_store(_jpeg(display), "jpg"),
-        thumbnail_key=_store(_jpeg(thumb), "jpg"),
-        alt_es="Ilustración abstracta de demostración: círculos de colores.",
-        alt_en="Abstract demo illustration: coloured circles.",
-    )
+    media, _report = ingest_upload(story, io.BytesIO(_jpeg(image)), position=position)
+    media.alt_es = "Ilustración abstracta de demostración: círculos de colores."
+    media.alt_en = "Abstract demo illustration: coloured circles."
+    return media
 
 
-def _demo_audio(seed: int, position: int, seconds: int = 6, rate: int = 16000) -> MediaFile:
+def _demo_audio(story: Story, seed: int, position: int, seconds: int = 6, rate: int = 16000) -> MediaFile:
     out = io.BytesIO()
     with wave.open(out, "wb") as w:
         w.setnchannels(1)
@@ -361,14 +339,5 @@ def _demo_audio(seed: int, position: int, seconds: int = 6, rate: int = 16000) -
             )
             frames += struct.pack("<h", int(value * 32767 / 1.5))
         w.writeframes(bytes(frames))
-    data = out.getvalue()
-    key = _store(data, "wav")
-    return MediaFile(
-        kind=MediaKind.AUDIO,
-        position=position,
-        mime_type="audio/wav",
-        storage_key=key,
-        checksum=key.split(".")[0],
-        size_bytes=len(data),
-        duration_seconds=float(seconds),
-    )
+    media, _report = ingest_upload(story, io.BytesIO(out.getvalue()), position=position)
+    return media

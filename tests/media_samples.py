@@ -68,7 +68,6 @@ XMP = f"""<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>
 
 def iptc_app13() -> bytes:
     """A Photoshop APP13 segment with IPTC By-line and City."""
-
     def dataset(number: int, value: bytes) -> bytes:
         return b"\x1c\x02" + bytes([number]) + struct.pack(">H", len(value)) + value
 
@@ -80,32 +79,57 @@ def iptc_app13() -> bytes:
     return b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
 
 
-def p3_profile() -> bytes:
-    """A Display-P3-like RGB profile (P3 primaries, D65, sRGB-ish gamma) with a marked description."""
-    profile = ImageCms.createProfile("sRGB")
-    # Pillow cannot set primaries; use LAB->... instead: build with littleCMS via ImageCms.
-    return ImageCms.ImageCmsProfile(profile).tobytes()
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
 
 
-def jpeg(
-    image: Image.Image | None = None,
-    *,
-    dirty: bool = False,
-    orientation: int = 1,
-    icc: bytes | None = None,
-    quality: int = 90,
-) -> bytes:
+def display_p3_profile(description: str = f"Display P3 {NEEDLE}") -> bytes:
+    """A Display-P3 ICC v2 matrix/TRC profile (P3 primaries adapted to D50, gamma 2.2), built by hand."""
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ \x00\x00\x00\x00" + _s15(x) + _s15(y) + _s15(z)
+
+    ascii_desc = description.encode() + b"\x00"
+    desc = b"desc\x00\x00\x00\x00" + struct.pack(">I", len(ascii_desc)) + ascii_desc
+    desc += b"\x00" * 8 + b"\x00\x00\x00" + b"\x00" * 67
+    curve = b"curv\x00\x00\x00\x00" + struct.pack(">IH", 1, 0x0233) + b"\x00\x00"
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.5151, 0.2412, -0.0011)),
+        (b"gXYZ", xyz(0.2920, 0.6922, 0.0419)),
+        (b"bXYZ", xyz(0.1571, 0.0666, 0.7841)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+        (b"cprt", b"text\x00\x00\x00\x00" + f"Creator-Marker-Lupita {NEEDLE}".encode() + b"\x00"),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for sig, data in tags:
+        while (offset + len(body)) % 4:
+            body += b"\x00"
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    while len(body) % 4:
+        body += b"\x00"
+    size = offset + len(body)
+    header = struct.pack(">I", size) + b"\x00" * 4 + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+    header += struct.pack(">6H", 2026, 5, 1, 10, 11, 12) + b"acsp" + b"\x00" * 4 + b"\x00" * 4
+    header += b"\x00" * 8 + b"\x00" * 8 + b"\x00" * 4 + _s15(0.9642) + _s15(1.0) + _s15(0.8249)
+    header += b"\x00" * 4 + b"\x00" * 16 + b"\x00" * 28
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+def jpeg(image: Image.Image | None = None, *, dirty: bool = False, orientation: int = 1,
+         icc: bytes | None = None, quality: int = 90) -> bytes:
     """A JPEG; dirty ones carry EXIF/GPS, XMP, IPTC, a COM comment and an ICC profile."""
     image = image or picture()
     out = io.BytesIO()
     kwargs: dict = {"quality": quality}
     if dirty:
-        kwargs.update(
-            exif=dirty_exif(orientation),
-            comment=f"COM {NEEDLE}".encode(),
-            xmp=XMP,
-            icc_profile=icc or srgb_profile_marked(),
-        )
+        kwargs.update(exif=dirty_exif(orientation), comment=f"COM {NEEDLE}".encode(), xmp=XMP,
+                      icc_profile=icc or srgb_profile_marked())
     elif orientation != 1:
         exif = Image.Exif()
         exif[0x0112] = orientation
@@ -120,9 +144,8 @@ def jpeg(
 
 
 def srgb_profile_marked() -> bytes:
-    """An sRGB ICC profile whose description names the device (a marker)."""
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-    return profile.tobytes()
+    """A device ICC profile whose description and copyright carry markers."""
+    return display_p3_profile()
 
 
 def png(image: Image.Image | None = None, *, dirty: bool = False) -> bytes:
@@ -175,9 +198,7 @@ def png_header_only(width: int, height: int, idat: bytes = b"") -> bytes:
     """A PNG declaring ``width``×``height`` (a pixel flood), with a tiny compressed body."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     body = idat or zlib.compress(b"\x00" * 1024, 9)
-    return (
-        b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
 
 
 def png_flood(width: int, height: int) -> bytes:
@@ -228,12 +249,8 @@ def riff_chunk(kind: bytes, data: bytes) -> bytes:
 def dirty_wav(seconds: float = 1.0) -> bytes:
     """A WAV with a LIST/INFO chunk (title, artist, comment) and an ID3 chunk."""
     data = wav(seconds)
-    info = (
-        b"INFO"
-        + riff_chunk(b"INAM", f"Title {NEEDLE}\x00".encode())
-        + riff_chunk(b"IART", b"Creator-Marker-Lupita\x00")
-        + riff_chunk(b"ICMT", b"Comment-Marker-Calle\x00")
-    )
+    info = b"INFO" + riff_chunk(b"INAM", f"Title {NEEDLE}\x00".encode()) + riff_chunk(
+        b"IART", b"Creator-Marker-Lupita\x00") + riff_chunk(b"ICMT", b"Comment-Marker-Calle\x00")
     extra = riff_chunk(b"LIST", info)
     body = data[12:] + extra
     return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
@@ -259,19 +276,19 @@ def encoded(kind: str, seconds: float = 1.0, metadata: dict[str, str] | None = N
     with av.open(out, "w", format=fmt) as container:
         for key, value in (metadata or {}).items():
             container.metadata[key] = value
-        stream = container.add_stream(codec, rate=rate)
-        stream.layout = "mono"
-        if codec == "vorbis":
-            stream.codec_context.options = {"strict": "-2"}
-            stream.options = {"strict": "-2"}
-        pcm = tone(seconds, rate)
-        step = 1024
+        # FFmpeg's own Vorbis encoder is experimental and stereo only.
+        layout, channels = ("stereo", 2) if codec == "vorbis" else ("mono", 1)
+        options = {"strict": "experimental"} if codec == "vorbis" else {}
+        stream = container.add_stream(codec, rate=rate, options=options)
+        stream.layout = layout
+        pcm = tone(seconds, rate, channels)
+        step = 1024 * 2 * channels
         sample_fmt = stream.codec_context.format.name
-        resampler = av.AudioResampler(format=sample_fmt, layout="mono", rate=rate)
+        resampler = av.AudioResampler(format=sample_fmt, layout=layout, rate=rate)
         pts = 0
-        for start in range(0, len(pcm), step * 2):
-            chunk = pcm[start : start + step * 2]
-            frame = av.AudioFrame(format="s16", layout="mono", samples=len(chunk) // 2)
+        for start in range(0, len(pcm), step):
+            chunk = pcm[start:start + step]
+            frame = av.AudioFrame(format="s16", layout=layout, samples=len(chunk) // (2 * channels))
             frame.planes[0].update(chunk)
             frame.sample_rate = rate
             frame.pts = pts
@@ -282,6 +299,93 @@ def encoded(kind: str, seconds: float = 1.0, metadata: dict[str, str] | None = N
         for packet in stream.encode(None):
             container.mux(packet)
     return out.getvalue()
+
+
+TAGS = {"title": f"Title {NEEDLE}", "artist": "Creator-Marker-Lupita", "comment": "Comment-Marker-Calle",
+        "location": f"+32.5-117.0/ {NEEDLE}", "date": "2026-05-01"}
+
+
+def cover_jpeg() -> bytes:
+    """A cover picture that itself carries EXIF GPS (an embedded picture must go entirely)."""
+    return jpeg(picture(16, 16), dirty=True)
+
+
+def id3_bytes() -> bytes:
+    """An ID3v2.4 tag on its own: title, TXXX location, COMM and an APIC cover."""
+    from mutagen.id3 import APIC, COMM, ID3, TIT2, TXXX
+
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text=[f"Title {NEEDLE}"]))
+    tags.add(TXXX(encoding=3, desc="location", text=[f"Calle Revolución {NEEDLE}"]))
+    tags.add(COMM(encoding=3, lang="spa", desc="", text=["Comment-Marker-Calle"]))
+    tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="cover", data=cover_jpeg()))
+    out = io.BytesIO()
+    tags.save(out, padding=lambda info: 0)
+    return out.getvalue()
+
+
+def id3v1() -> bytes:
+    """A 128-byte ID3v1 tag: title, artist, album, year, comment, genre."""
+    def field(text: str, size: int) -> bytes:
+        return text.encode()[:size].ljust(size, b"\x00")
+
+    return (b"TAG" + field(NEEDLE, 30) + field("Creator-Marker-Lupita", 30) + field("Album", 30)
+            + b"2026" + field("Comment-Marker-Calle", 30) + b"\x0c")
+
+
+def dirty_audio(kind: str, tmp: Path) -> bytes:
+    """Encoded audio of ``kind`` carrying every kind of tag its container can hold."""
+    from mutagen.apev2 import APEv2
+    from mutagen.flac import FLAC, Picture
+    from mutagen.mp4 import MP4, MP4Cover
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggvorbis import OggVorbis
+
+    if kind == "wav":
+        path = write(tmp, "dirty.wav", dirty_wav())
+        data = path.read_bytes()
+        id3 = riff_chunk(b"id3 ", id3_bytes())
+        body = data[12:] + id3
+        return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+    if kind == "webm":
+        return encoded("webm", metadata=TAGS)
+    path = write(tmp, f"dirty.{kind}", encoded(kind))
+    picture_block = Picture()
+    picture_block.type, picture_block.mime, picture_block.data = 3, "image/jpeg", cover_jpeg()
+    picture_block.desc = f"cover {NEEDLE}"
+    if kind == "mp3":
+        path.write_bytes(id3_bytes() + path.read_bytes())
+        ape = APEv2()
+        ape["Title"] = f"APE {NEEDLE}"
+        ape["Artist"] = "Creator-Marker-Lupita"
+        ape.save(path)
+        path.write_bytes(path.read_bytes() + id3v1())
+    elif kind == "flac":
+        flac = FLAC(path)
+        for key, value in TAGS.items():
+            flac[key] = value
+        flac.tags.vendor = f"Recorder {NEEDLE}"
+        flac.add_picture(picture_block)
+        flac.save()
+        path.write_bytes(id3_bytes() + path.read_bytes())  # a prepended ID3 tag, as some tools do
+    elif kind in ("ogg", "opus", "vorbis"):
+        import base64
+
+        ogg = OggVorbis(path) if kind == "vorbis" else OggOpus(path)
+        for key, value in TAGS.items():
+            ogg[key] = value
+        ogg["metadata_block_picture"] = base64.b64encode(picture_block.write()).decode()
+        ogg.save()
+    elif kind == "m4a":
+        mp4 = MP4(path)
+        mp4["\xa9nam"] = f"Title {NEEDLE}"
+        mp4["\xa9day"] = "2026-05-01"
+        mp4["\xa9ART"] = "Creator-Marker-Lupita"
+        mp4["\xa9cmt"] = "Comment-Marker-Calle"
+        mp4["\xa9xyz"] = f"+32.5-117.0/{NEEDLE}"
+        mp4["covr"] = [MP4Cover(cover_jpeg(), imageformat=MP4Cover.FORMAT_JPEG)]
+        mp4.save()
+    return path.read_bytes()
 
 
 def write(tmp: Path, name: str, data: bytes) -> Path:

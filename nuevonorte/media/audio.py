@@ -24,7 +24,9 @@ class Container:
     codecs: dict[str, tuple[str, str, str]]  # codec -> (muxer, extension, mime type)
 
 
-MP3 = Container("mp3", {codec: ("mp3", "mp3", "audio/mpeg") for codec in ("mp3", "mp3float", "mp3_fixed")})
+MP3 = Container(
+    "mp3", {codec: ("mp3", "mp3", "audio/mpeg") for codec in ("mp3", "mp3float", "mp3_fixed")}
+)
 OGG = Container(
     "ogg",
     {"vorbis": ("ogg", "ogg", "audio/ogg"), "opus": ("ogg", "ogg", "audio/ogg")},
@@ -38,28 +40,18 @@ MP4 = Container("mp4", {"aac": ("ipod", "m4a", "audio/mp4")})
 FLAC = Container("flac", {"flac": ("flac", "flac", "audio/flac")})
 WAV = Container(
     "wav",
-    {
-        codec: ("wav", "wav", "audio/wav")
-        for codec in ("pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_u8", "pcm_f32le")
-    },
+    {codec: ("wav", "wav", "audio/wav") for codec in ("pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_u8", "pcm_f32le")},
 )
-MP4_BRANDS = {
-    b"M4A ",
-    b"M4B ",
-    b"mp41",
-    b"mp42",
-    b"isom",
-    b"iso2",
-    b"iso5",
-    b"iso6",
-    b"dash",
-    b"3gp4",
-    b"3gp5",
-}
+MP4_BRANDS = {b"M4A ", b"M4B ", b"mp41", b"mp42", b"isom", b"iso2", b"iso5", b"iso6", b"dash", b"3gp4", b"3gp5"}
 
 #: Options that keep FFmpeg from writing its name and version into the new file.
 MUXER_OPTIONS = {"fflags": "+bitexact"}
 EXTRA_OPTIONS = {"mp3": {"id3v2_version": "0", "write_xing": "1"}, "flac": {"write_header": "1"}}
+
+
+#: Container and stream tags that describe the encoding, not the person or the recording.
+TECHNICAL_TAGS = {"encoder", "major_brand", "minor_version", "compatible_brands", "handler_name",
+                  "vendor_id", "language", "duration", "creation_time"}
 
 
 class NotAudio(Exception):
@@ -132,6 +124,11 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
             raise NotAudio
         muxer, extension, mime = container.codecs[codec]
         removed = _found_metadata(source, stream)
+        needles = [
+            str(value).encode("utf-8", "replace").decode("latin-1")
+            for key, value in {**source.metadata, **stream.metadata}.items()
+            if key.lower() not in TECHNICAL_TAGS
+        ]
         options = dict(MUXER_OPTIONS) | EXTRA_OPTIONS.get(muxer, {})
         frames = errors = packets = 0
         with av.open(outputs["original"], "w", format=muxer, container_options=options) as target:
@@ -161,24 +158,14 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
         "mime": mime,
         "duration": duration,
         "removed": removed,
+        "needles": needles,
     }
 
 
 def _found_metadata(source: Any, stream: Any) -> list[str]:
     found: set[str] = set()
     tags = {k.lower(): v for k, v in {**source.metadata, **stream.metadata}.items()}
-    technical = {
-        "encoder",
-        "major_brand",
-        "minor_version",
-        "compatible_brands",
-        "handler_name",
-        "vendor_id",
-        "language",
-        "duration",
-        "creation_time",
-    }
-    if set(tags) - technical:
+    if set(tags) - TECHNICAL_TAGS:
         found.add("audio_tags")
     if any(s.type == "video" for s in source.streams):
         found.add("embedded_picture")

@@ -14,7 +14,7 @@ import re
 import warnings
 from typing import Any
 
-from PIL import Image, ImageCms, ImageFile, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 FORMATS = ["JPEG", "PNG", "WEBP"]
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -37,6 +37,18 @@ class TooManyPixels(Exception):
 def is_heif(head: bytes) -> bool:
     """Whether the first bytes are an ISO-BMFF file branded as HEIC/HEIF."""
     return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+
+
+def looks_like_image(path: str) -> bool:
+    """Whether the file starts like an accepted image (so a failure to decode means damage)."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    return (
+        head[:3] == b"\xff\xd8\xff"
+        or head[:8] == b"\x89PNG\r\n\x1a\n"
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+        or is_heif(head)
+    )
 
 
 def open_image(path: str, max_pixels: int) -> Image.Image:
@@ -91,37 +103,11 @@ def found_metadata(image: Image.Image) -> list[str]:
         found.add("comment")
     if "thumbnail" in info or getattr(image, "app", {}).get("APP1", b"").count(b"\xff\xd8") > 0:
         found.add("embedded_thumbnail")
-    text_keys = set(info) - {
-        "dpi",
-        "jfif",
-        "jfif_version",
-        "jfif_unit",
-        "jfif_density",
-        "progressive",
-        "progression",
-        "adobe",
-        "adobe_transform",
-        "gamma",
-        "transparency",
-        "aspect",
-        "interlace",
-        "loop",
-        "duration",
-        "background",
-        "icc_profile",
-        "exif",
-        "comment",
-        "srgb",
-        "chromaticity",
-        "compression",
-        "lossless",
-        "bit_depth",
-        "primary",
-        "mode",
-        "thumbnails",
-        "depth_images",
-        "original_orientation",
-    }
+    text_keys = set(info) - {"dpi", "jfif", "jfif_version", "jfif_unit", "jfif_density", "progressive",
+                             "progression", "adobe", "adobe_transform", "gamma", "transparency",
+                             "aspect", "interlace", "loop", "duration", "background", "icc_profile",
+                             "exif", "comment", "srgb", "chromaticity", "compression", "lossless",
+                             "bit_depth", "primary", "mode", "thumbnails", "depth_images", "original_orientation"}
     if text_keys or "xmp" in info or "photoshop" in info:
         found.add("other_metadata")
     return sorted(found)
@@ -135,6 +121,31 @@ def _xmp_orientation(image: Image.Image) -> int | None:
         return None
     match = re.search(rb'tiff:Orientation(?:="|=\'|>)([1-8])', xmp)
     return int(match.group(1)) if match else None
+
+
+def metadata_values(image: Image.Image) -> list[str]:
+    """Every free-text value in the file's metadata, for the needle re-check of the output."""
+    values: list[str] = []
+    exif = image.getexif()
+    entries = list(exif.items())
+    for ifd in (EXIF_IFD, GPS_IFD):
+        try:
+            entries += list(exif.get_ifd(ifd).items())
+        except Exception:  # noqa: S112 (a broken IFD has no values to look for)
+            continue
+    for _tag, value in entries:
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, str):
+            values.append(value.strip("\x00 "))
+    for key, value in image.info.items():
+        if key in ("icc_profile", "exif"):
+            continue
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, str):
+            values += [v.strip() for v in re.split(r"[<>\"'=\n]", value)]
+    return [v.encode("utf-8", "replace").decode("latin-1") for v in values if len(v) >= 8]
 
 
 def to_srgb(image: Image.Image) -> Image.Image:
@@ -156,6 +167,8 @@ def to_srgb(image: Image.Image) -> Image.Image:
 
 
 def _convert_profile(image: Image.Image, icc: bytes, mode: str) -> Image.Image:
+    from PIL import ImageCms  # loads littleCMS only for files that carry a profile
+
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         target = ImageCms.createProfile("sRGB")
@@ -177,25 +190,38 @@ def save_jpeg(image: Image.Image, path: str) -> None:
     image.save(path, "JPEG", quality=JPEG_QUALITY, exif=b"", icc_profile=None, comment=b"")
 
 
+def orient(image: Image.Image, removed: list[str]) -> Image.Image:
+    """The image turned upright by its EXIF or XMP orientation (no copy when already upright)."""
+    if "orientation_applied" not in removed:
+        return image
+    return ImageOps.exif_transpose(image)
+
+
+def shrink(image: Image.Image, longest: int) -> Image.Image:
+    """A copy at most ``longest`` pixels on its longer side: a fast box reduce, then bicubic."""
+    width, height = image.size
+    if max(width, height) <= longest:
+        return image.copy()
+    factor = max(1, max(width, height) // longest)
+    smaller = image.reduce(factor) if factor > 1 else image
+    scale = longest / max(smaller.size)
+    size = (max(1, round(smaller.width * scale)), max(1, round(smaller.height * scale)))
+    return smaller.resize(size, Image.Resampling.BICUBIC)
+
+
 def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[str, Any]:
     """Decode, orient, convert, rebuild and save the original, display and thumbnail JPEGs."""
     image = open_image(path, int(limits["max_pixels"]))
     removed = found_metadata(image)
+    needles = metadata_values(image)
     image.seek(0)
     image.load()
-    oriented = ImageOps.exif_transpose(image)
-    srgb = to_srgb(oriented)
-    clean_image = rebuild(srgb)
-    del image, oriented, srgb
+    clean_image = rebuild(to_srgb(orient(image, removed)))
+    del image
     save_jpeg(clean_image, outputs["original"])
-    display = clean_image.copy()
-    display.thumbnail(
-        (limits["display_px"], limits["display_px"]), Image.Resampling.LANCZOS, reducing_gap=3.0
-    )
+    display = shrink(clean_image, int(limits["display_px"]))
     save_jpeg(display, outputs["display"])
-    thumb = display.copy()
-    thumb.thumbnail((limits["thumbnail_px"], limits["thumbnail_px"]), Image.Resampling.LANCZOS)
-    save_jpeg(thumb, outputs["thumbnail"])
+    save_jpeg(shrink(display, int(limits["thumbnail_px"])), outputs["thumbnail"])
     return {
         "kind": "image",
         "ext": "jpg",
@@ -203,4 +229,5 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
         "width": clean_image.width,
         "height": clean_image.height,
         "removed": removed,
+        "needles": needles,
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import os
 from pathlib import Path
 from typing import IO
 
@@ -100,8 +99,6 @@ def _receive(storage: Storage, stream: IO[bytes], limit: int, temps: list[str]) 
             if size > limit:
                 raise MediaRejected("too_large")
             f.write(chunk)
-        f.flush()
-        os.fsync(f.fileno())
     if size == 0:
         raise MediaRejected("empty")
     return f.name

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from nuevonorte.media.text import localized
 from nuevonorte.models import MediaKind
 
 #: Stable codes in the order they are told, with the sentence for each.
@@ -33,4 +34,4 @@ class IngestReport:
 
     def messages(self) -> list[str]:
         """One sentence per removed kind of information, in the active language."""
-        return [str(MESSAGES[code]) for code in MESSAGES if code in self.removed]
+        return [localized(MESSAGES[code]) for code in MESSAGES if code in self.removed]

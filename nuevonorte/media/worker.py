@@ -20,6 +20,26 @@ def limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+#: Metadata values shorter than this are too common to prove a leak (e.g. "2026", "Apple").
+MIN_NEEDLE = 8
+
+
+def contains_any(path: str, needles: list[bytes], chunk_size: int = 1 << 20) -> bool:
+    """Whether any needle occurs in the file, read in overlapping chunks (memory stays flat)."""
+    needles = [n for n in needles if len(n) >= MIN_NEEDLE]
+    if not needles:
+        return False
+    overlap = max(len(n) for n in needles) - 1
+    tail = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_size):
+            window = tail + chunk
+            if any(n in window for n in needles):
+                return True
+            tail = window[-overlap:] if overlap else b""
+    return False
+
+
 def process(job: dict[str, Any]) -> dict[str, Any]:
     """Clean one file, trying images first, then audio; return the facts or a refusal code."""
     import audio
@@ -36,7 +56,7 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
         except Exception as image_error:
             from PIL import UnidentifiedImageError
 
-            if not isinstance(image_error, UnidentifiedImageError):
+            if not isinstance(image_error, UnidentifiedImageError) or images.looks_like_image(path):
                 return {"ok": False, "code": "corrupt"}
             try:
                 result = audio.clean(path, outputs, limits)
@@ -46,6 +66,11 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "code": "too_large"}
     except Exception:  # any parser failure is a refusal, never a crash (SECURITY.md decision 2)
         return {"ok": False, "code": "corrupt"}
+    # Re-check: no metadata value of the upload may occur in what we are about to store.
+    needles = [n.encode("latin-1") for n in result.pop("needles", [])]
+    outputs_written = [outputs[name] for name in ("original", "display", "thumbnail") if name in outputs]
+    if any(contains_any(out, needles) for out in outputs_written[: 3 if result["kind"] == "image" else 1]):
+        return {"ok": False, "code": "storage_error"}
     return {"ok": True, **result}
 
 

@@ -1,0 +1,161 @@
+"""Ingest benchmark: a 12-megapixel photo with full EXIF/GPS and a ~100 MB recording.
+
+Prints seconds and peak resident memory (parent, and the sandboxed child) next to Pillow alone
+decoding and re-encoding the same photo. Each part runs in its own process so peaks don't mix.
+Run from the project folder: ``.venv/bin/python benchmarks/ingest.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import resource
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PHOTO_SIZE = (4000, 3000)
+AUDIO_BYTES = 100 * 1024 * 1024
+RUNS = 3
+
+
+def vm(field: str) -> int:
+    """A VmRSS/VmHWM figure of this process, in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def reset_peak() -> None:
+    """Reset VmHWM to the current RSS (Linux: write 5 to clear_refs)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def make_photo(path: Path, icc: bool = False) -> None:
+    """A 12-megapixel JPEG with texture (so it compresses like a photo), full EXIF/GPS, XMP, a comment
+    and, when ``icc``, a Display-P3 profile (which costs a colour conversion of every pixel)."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    from tests import media_samples as samples
+
+    noise = Image.effect_noise(PHOTO_SIZE, 40).filter(ImageFilter.GaussianBlur(1))
+    base = Image.linear_gradient("L").resize(PHOTO_SIZE)
+    image = Image.merge("RGB", (noise, base, Image.blend(noise, base, 0.5)))
+    draw = ImageDraw.Draw(image)
+    for n in range(40):
+        draw.ellipse((n * 97, n * 61, n * 97 + 400, n * 61 + 300), outline=(255, 200, 0), width=6)
+    out = io.BytesIO()
+    extra = {"icc_profile": samples.display_p3_profile()} if icc else {}
+    image.save(out, "JPEG", quality=92, exif=samples.dirty_exif(orientation=1), xmp=samples.XMP,
+               comment=b"COM benchmark", **extra)
+    path.write_bytes(out.getvalue())
+
+
+def make_audio(path: Path) -> None:
+    """A ~100 MB WAV (16-bit mono, 44.1 kHz, about 20 minutes), written in chunks."""
+    rate = 44100
+    second = b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * 220 * n / rate))) for n in range(rate))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        written = 0
+        while written < AUDIO_BYTES:
+            w.writeframes(second)
+            written += len(second)
+
+
+def part_pillow(photo: Path) -> dict[str, float]:
+    from PIL import Image
+
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        with Image.open(photo) as image:
+            image.load()
+            image.save(io.BytesIO(), "JPEG", quality=88)
+        times.append(time.perf_counter() - start)
+    return {"seconds": min(times), "parent_peak_mb": vm("VmHWM") / 2**20}
+
+
+def part_ingest(path: Path, media_dir: Path) -> dict[str, float]:
+    from nuevonorte import create_app, stories
+    from nuevonorte.consent import ConsentChoices
+    from nuevonorte.extensions import db
+    from nuevonorte.media import ingest_upload
+
+    media_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app({"TESTING": True, "secret_key": "b" * 40, "database_url": f"sqlite:///{media_dir}/b.sqlite3",
+                      "media_dir": str(media_dir / "media")})
+    with app.app_context():
+        db.create_all()
+        story = stories.submit(None, body="x", title="t", language="es",
+                               choices=ConsentChoices(credit_name="A"), consent_language="es")
+        db.session.commit()
+        times = []
+        rss_before = vm("VmRSS")
+        reset_peak()
+        for _ in range(RUNS):
+            with path.open("rb") as stream:
+                start = time.perf_counter()
+                media, report = ingest_upload(story, stream)
+                times.append(time.perf_counter() - start)
+            db.session.rollback()
+        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+        return {
+            "seconds": min(times),
+            "parent_rss_before_mb": rss_before / 2**20,
+            "parent_peak_mb": vm("VmHWM") / 2**20,
+            "parent_growth_mb": (vm("VmHWM") - rss_before) / 2**20,
+            "child_peak_mb": child / 2**20,
+            "removed": ",".join(report.removed),
+        }
+
+
+def main() -> None:
+    if len(sys.argv) > 1:  # one part, in its own process
+        part, path, folder = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+        result = part_pillow(path) if part == "pillow" else part_ingest(path, folder)
+        print(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        photo, p3_photo, audio = folder / "photo.jpg", folder / "photo-p3.jpg", folder / "voice.wav"
+        make_photo(photo)
+        make_photo(p3_photo, icc=True)
+        make_audio(audio)
+        results = {}
+        runs = (("pillow", "pillow", photo), ("photo", "ingest", photo), ("pillow-p3", "pillow", p3_photo),
+                ("photo-p3", "ingest", p3_photo), ("audio", "ingest", audio))
+        for name, part, path in runs:
+            out = subprocess.run([sys.executable, __file__, part, str(path), str(folder / name)],
+                                 capture_output=True, text=True, check=True)
+            results[name] = json.loads(out.stdout)
+        for label, pillow, ingest, path in (("EXIF/GPS/XMP/COM", "pillow", "photo", photo),
+                                             ("EXIF/GPS/XMP/COM + Display-P3 ICC", "pillow-p3", "photo-p3", p3_photo)):
+            print(f"photo: {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG, {path.stat().st_size / 2**20:.1f} MB, {label}")
+            print(f"  Pillow alone (decode + JPEG encode): {results[pillow]['seconds']:.2f} s")
+            ratio = results[ingest]["seconds"] / results[pillow]["seconds"]
+            print(f"  ingest_upload: {results[ingest]['seconds']:.2f} s ({ratio:.2f}x Pillow alone; target < 1.5x)")
+            print(f"  removed: {results[ingest]['removed']}")
+            print(f"  peak RSS: parent {results[ingest]['parent_peak_mb']:.0f} MB, "
+                  f"child {results[ingest]['child_peak_mb']:.0f} MB")
+        print(f"audio: {audio.stat().st_size / 2**20:.0f} MB WAV")
+        print(f"  ingest_upload: {results['audio']['seconds']:.2f} s")
+        print(f"  parent RSS growth: {results['audio']['parent_growth_mb']:.1f} MB (target < 64 MB); "
+              f"child peak RSS {results['audio']['child_peak_mb']:.0f} MB")
+        load = Path("/proc/loadavg").read_text().split()[:3]
+        print(f"best of {RUNS} runs each; machine: {subprocess.getoutput('nproc')} cores, load average {load}")
+
+
+if __name__ == "__main__":
+    main()

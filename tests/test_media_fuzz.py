@@ -1,0 +1,85 @@
+"""Mutated images and audio: each is stored cleanly or refused cleanly, never another error (U17, U18)."""
+
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nuevonorte.extensions import db
+from nuevonorte.media import MediaRejected, ingest_upload
+from nuevonorte.storage import get_storage
+from tests import media_samples as samples
+from tests.media_fixtures import media_rows, story  # noqa: F401
+
+SEEDS = ["jpeg", "png", "webp", "mp3", "ogg", "flac", "m4a", "wav"]
+
+
+@functools.cache
+def seed(kind: str) -> bytes:
+    """A small clean file of ``kind``."""
+    if kind == "jpeg":
+        return samples.jpeg(samples.picture(48, 32))
+    if kind == "png":
+        return samples.png(samples.picture(48, 32))
+    if kind == "webp":
+        return samples.webp(samples.picture(48, 32))
+    if kind == "wav":
+        return samples.wav(seconds=0.3)
+    return samples.encoded(kind, seconds=0.3)
+
+
+@st.composite
+def mutated(draw: st.DrawFn, kind: str) -> bytes:
+    """The seed with a few bytes flipped, a range overwritten, bytes inserted or the tail cut."""
+    data = bytearray(seed(kind))
+    for _ in range(draw(st.integers(1, 4))):
+        action = draw(st.sampled_from(["flip", "overwrite", "insert", "truncate"]))
+        at = draw(st.integers(0, max(0, len(data) - 1)))
+        if action == "flip":
+            data[at] ^= draw(st.integers(1, 255))
+        elif action == "overwrite":
+            chunk = draw(st.binary(min_size=1, max_size=16))
+            data[at : at + len(chunk)] = chunk
+        elif action == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=64))
+        else:
+            del data[max(at, 1) :]
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind", SEEDS)
+def test_mutated_media_is_accepted_or_refused_cleanly_U17_U18(app, story, kind):
+    app.config["MEDIA_TIMEOUT_SECONDS"] = 30
+    storage = get_storage()
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(data=mutated(kind))
+    def check(data: bytes) -> None:
+        try:
+            media, report = ingest_upload(story, io.BytesIO(data))
+        except MediaRejected as rejected:
+            assert rejected.code in {"corrupt", "unsupported_type", "too_many_pixels", "timeout", "empty"}
+            assert media_rows() == 0
+        else:
+            assert all(storage.exists(key) for key in media.storage_keys())
+            assert media.mime_type.split("/")[0] in ("image", "audio")
+            assert isinstance(report.messages(), list)
+        finally:
+            db.session.rollback()
+        assert list(storage.keys()) == []
+        assert storage.temp_files() == []
+        assert media_rows() == 0
+
+    check()
+
+
+def test_seeds_are_accepted(story):
+    """The unmutated seeds are valid, so the property above exercises both outcomes."""
+    for kind in SEEDS:
+        media, _ = ingest_upload(story, io.BytesIO(seed(kind)))
+        assert Path(get_storage().path(media.storage_key)).is_file()

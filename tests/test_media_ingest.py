@@ -1,0 +1,58 @@
+"""The ingest interface: what callers get back, in the contributor's language."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask_babel import force_locale
+
+from nuevonorte.media import IngestReport, MediaRejected, ingest_upload
+from nuevonorte.models import MediaKind
+from tests import media_samples as samples
+from tests.media_fixtures import story  # noqa: F401
+
+
+def test_report_tells_what_was_removed_in_each_language_M01(app, story):
+    media, report = ingest_upload(story, io.BytesIO(samples.jpeg(dirty=True)))
+    assert isinstance(report, IngestReport) and report.kind == MediaKind.IMAGE
+    assert media in story.media and media.position == 0
+    with force_locale("en"):
+        assert "We removed the location where your photo was taken." in report.messages()
+    with force_locale("es"):
+        assert "Quitamos el lugar donde se tomó tu foto." in report.messages()
+
+
+def test_refusal_names_the_accepted_kinds_in_each_language_U14(app, story):
+    with pytest.raises(MediaRejected) as caught:
+        ingest_upload(story, io.BytesIO(b"just text"))
+    assert caught.value.code == "unsupported_type"
+    with force_locale("en"):
+        assert "JPEG, PNG, WebP or HEIC" in caught.value.message
+    with force_locale("es"):
+        assert "No aceptamos este tipo de archivo." in caught.value.message
+        assert "Fotos: JPEG, PNG, WebP o HEIC" in caught.value.message
+
+
+def test_records_facts_and_appends_in_order(app, story):
+    """Width, height, size, checksum, mime and duration are recorded; positions follow the list."""
+    photo, _ = ingest_upload(story, io.BytesIO(samples.png(samples.picture(30, 20))))
+    voice, report = ingest_upload(story, io.BytesIO(samples.wav(seconds=2)))
+    assert [m.position for m in story.media] == [0, 1]
+    assert (photo.width, photo.height, photo.mime_type) == (30, 20, "image/jpeg")
+    assert photo.checksum == photo.storage_key.split(".")[0] and photo.size_bytes > 0
+    assert photo.display_key and photo.thumbnail_key
+    assert voice.kind == MediaKind.AUDIO and voice.duration_seconds == pytest.approx(2.0, abs=0.05)
+    assert voice.width is None and voice.display_key is None
+    assert report.removed == [] and report.messages() == []
+
+
+def test_needle_scan_finds_values_across_chunk_boundaries_M21(tmp_path):
+    """The worker's re-check reads in chunks; a value split across two chunks is still found."""
+    from nuevonorte.media.worker import contains_any
+
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"x" * 1000 + samples.NEEDLE.encode() + b"y" * 1000)
+    assert contains_any(str(path), [samples.NEEDLE.encode()], chunk_size=1005)
+    assert not contains_any(str(path), [b"Other-Needle-123"], chunk_size=1005)
+    assert not contains_any(str(path), [b"short"], chunk_size=1005)  # too common to count
