@@ -18,7 +18,7 @@ URL = "/api/v1/contributions"
 MESSAGES = {
     "consent_required": {"en": "consent is missing", "es": "Falta el consentimiento"},
     "invalid_fields": {"en": "not valid", "es": "no son válidos"},
-    "file_refused": {"en": "not a kind of file", "es": "no es un tipo de archivo"},
+    "file_refused": {"en": "JPEG", "es": "Grabaciones: MP3"},
     "unsupported_media_type": {"en": "multipart/form-data", "es": "Envía la contribución"},
     "too_many_files": {"en": "at most 20 files", "es": "como máximo 20 archivos"},
     "empty": {"en": "needs a text", "es": "necesita un texto"},
@@ -56,7 +56,7 @@ def test_api_happy_path_with_files(app, client, lang) -> None:
     assert [f["kind"] for f in body["files"]] == ["audio", "image"]
     photo = body["files"][1]
     assert "location" in photo["removed"]
-    expected = "We removed the location" if lang == "en" else "Quitamos la ubicación"
+    expected = "We removed the location" if lang == "en" else "Quitamos el lugar donde se tomó"
     assert any(expected in m for m in photo["messages"])
     story = db.session.scalars(select(Story)).one()
     assert story.public_id == body["story_id"] and story.status == StoryStatus.SUBMITTED

@@ -140,7 +140,7 @@ def test_story_with_photo_and_recording(app, client, lang) -> None:
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 201, html
-    assert ("We removed the location" in html) if lang == "en" else ("ubicación" in html)
+    assert ("We removed the location" in html) if lang == "en" else ("Quitamos el lugar donde se tomó tu foto" in html)
     assert "Tijuana.jpg" not in html and "Revolución 1234" not in html
     story = db.session.scalars(select(Story)).one()
     assert sorted(m.kind for m in story.media) == [MediaKind.AUDIO, MediaKind.IMAGE]
