@@ -20,7 +20,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, NeedData
 
 def tolerate_truncation() -> None:
     """Parse this request's form with the tolerant parser (call before touching request.form)."""
-    request.form_data_parser_class = _TolerantFormDataParser  # type: ignore[misc]
+    request.form_data_parser_class = _TolerantFormDataParser
 
 
 def upload_incomplete() -> bool:

@@ -140,7 +140,11 @@ def test_story_with_photo_and_recording(app, client, lang) -> None:
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 201, html
-    assert ("We removed the location" in html) if lang == "en" else ("Quitamos el lugar donde se tomó tu foto" in html)
+    assert (
+        ("We removed the location" in html)
+        if lang == "en"
+        else ("Quitamos el lugar donde se tomó tu foto" in html)
+    )
     assert "Tijuana.jpg" not in html and "Revolución 1234" not in html
     story = db.session.scalars(select(Story)).one()
     assert sorted(m.kind for m in story.media) == [MediaKind.AUDIO, MediaKind.IMAGE]
@@ -301,14 +305,24 @@ def test_collect_less_no_identifying_columns_or_fields(app) -> None:
     from nuevonorte.contribute.forms import ContributionForm
     from nuevonorte.models import Base
 
-    forbidden = ("phone", "email", "address", "ip", "user_agent", "legal_name", "latitude", "longitude", "gps")
+    forbidden = (
+        "phone",
+        "email",
+        "address",
+        "ip",
+        "user_agent",
+        "legal_name",
+        "latitude",
+        "longitude",
+        "gps",
+    )
     contributor_side = ("contributor", "story", "consent_record", "media_file", "rate_window", "audit_event")
     for table in Base.metadata.sorted_tables:
         if table.name in contributor_side:
             for column in table.columns:
-                assert not any(word == column.name or column.name.startswith(word + "_") for word in forbidden), (
-                    f"{table.name}.{column.name}"
-                )
+                assert not any(
+                    word == column.name or column.name.startswith(word + "_") for word in forbidden
+                ), f"{table.name}.{column.name}"
     with app.test_request_context("/es/contribute"):
         names = {field.name for field in ContributionForm(meta={"csrf": False})}
     assert not names & set(forbidden)

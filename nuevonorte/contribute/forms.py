@@ -43,7 +43,7 @@ LANGUAGE_CHOICES = [
 ]
 
 
-class CheckboxListField(SelectMultipleField):
+class CheckboxListField(SelectMultipleField):  # type: ignore[misc]
     """Several choices shown as checkboxes, which work well on phones."""
 
     widget = ListWidget(prefix_label=False)
@@ -67,7 +67,7 @@ class ConsentFields:
 
     def validate_credit_name(self, field: Any) -> None:
         """A name or pseudonym credit needs the name itself."""
-        if self.credit.data != Credit.ANONYMOUS.value and not (field.data or "").strip():  # type: ignore[attr-defined]
+        if self.credit.data != Credit.ANONYMOUS.value and not (field.data or "").strip():
             raise ValidationError(_l("Write the name or pseudonym you want, or choose anonymous."))
 
     def validate_embargo_until(self, field: Any) -> None:
@@ -77,19 +77,19 @@ class ConsentFields:
 
     def choices(self) -> ConsentChoices:
         """The validated consent choices."""
-        anonymous = self.credit.data == Credit.ANONYMOUS.value  # type: ignore[attr-defined]
+        anonymous = self.credit.data == Credit.ANONYMOUS.value
         return ConsentChoices(
-            visibility=Visibility(self.visibility.data),  # type: ignore[attr-defined]
-            credit=Credit(self.credit.data),  # type: ignore[attr-defined]
-            credit_name="" if anonymous else (self.credit_name.data or "").strip(),  # type: ignore[attr-defined]
-            voice_public=bool(self.voice_public.data),  # type: ignore[attr-defined]
-            photos_public=bool(self.photos_public.data),  # type: ignore[attr-defined]
-            in_collections=bool(self.in_collections.data),  # type: ignore[attr-defined]
-            embargo_until=self.embargo_until.data,  # type: ignore[attr-defined]
+            visibility=Visibility(self.visibility.data),
+            credit=Credit(self.credit.data),
+            credit_name="" if anonymous else (self.credit_name.data or "").strip(),
+            voice_public=bool(self.voice_public.data),
+            photos_public=bool(self.photos_public.data),
+            in_collections=bool(self.in_collections.data),
+            embargo_until=self.embargo_until.data,
         )
 
 
-class ContributionForm(ConsentFields, FlaskForm):
+class ContributionForm(ConsentFields, FlaskForm):  # type: ignore[misc]
     """A story, its files and its consent, in one form that works without JavaScript.
 
     Text fields come first so that they arrive before the files: an upload cut off halfway
@@ -117,11 +117,11 @@ class ContributionForm(ConsentFields, FlaskForm):
             raise ValidationError(_l("The consent text has changed. Please read it again before sending."))
 
 
-class ConsentForm(ConsentFields, FlaskForm):
+class ConsentForm(ConsentFields, FlaskForm):  # type: ignore[misc]
     """Changing the consent of a story already sent (narrowing or widening)."""
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(FlaskForm):  # type: ignore[misc]
     """Signing in to "my stories" with a receipt code."""
 
     code = StringField(
@@ -130,7 +130,7 @@ class ReceiptForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A withdrawal: one form, one press, with a box that makes sure it is meant."""
 
     confirm = BooleanField(
@@ -139,5 +139,5 @@ class ConfirmForm(FlaskForm):
     )
 
 
-class PlainForm(FlaskForm):
+class PlainForm(FlaskForm):  # type: ignore[misc]
     """A form with nothing but its CSRF token (forget me on this device)."""

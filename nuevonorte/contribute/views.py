@@ -119,11 +119,13 @@ def contribute() -> Any:
 
 def _file_problem(refused: FileRefused, files: list[FileStorage]) -> str:
     """A message naming which file (by its place, never its name) and what was wrong."""
-    return _(
-        "File %(number)d of %(total)d: %(problem)s Nothing was saved; your text is still here.",
-        number=refused.index,
-        total=len(files),
-        problem=refused.rejected.message,
+    return str(
+        _(
+            "File %(number)d of %(total)d: %(problem)s Nothing was saved; your text is still here.",
+            number=refused.index,
+            total=len(files),
+            problem=refused.rejected.message,
+        )
     )
 
 
@@ -279,8 +281,8 @@ def media_label(media: MediaFile) -> str:
     same_kind = [m for m in media.story.media if m.kind == media.kind]
     number = same_kind.index(media) + 1
     if media.kind == MediaKind.IMAGE:
-        return _("Photo %(number)d", number=number)
-    return _("Recording %(number)d", number=number)
+        return str(_("Photo %(number)d", number=number))
+    return str(_("Recording %(number)d", number=number))
 
 
 bp.add_app_template_global(media_label)
