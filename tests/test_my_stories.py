@@ -219,3 +219,15 @@ def test_signed_in_contributor_adds_a_second_story_to_the_same_code(app, client)
     second = db.session.scalars(select(Story).order_by(Story.id.desc())).first()
     assert second.contributor_id == first.contributor_id
     assert re.search("Segunda", client.get("/es/my-stories").get_data(as_text=True))
+
+
+def test_code_guessing_is_rate_limited(app, client) -> None:
+    """Sign-in attempts share a global cap (no addresses kept): 429 with Retry-After, localized."""
+    from nuevonorte.ratelimit import Limit
+
+    app.config["RATE_LIMITS"] = {"receipt": (Limit(2, 60),)}
+    for _ in range(2):
+        assert _sign_in(client, "ábaco acción ácido acné aéreo zumo").status_code == 422
+    response = _sign_in(client, "ábaco acción ácido acné aéreo zumo")
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+    assert "Espera un minuto" in response.get_data(as_text=True)
