@@ -127,3 +127,18 @@ def test_contributor_journey_on_a_phone(app, live_server: str, phone: Any, lang:
     db.session.rollback()
     assert story.status == StoryStatus.WITHDRAWN
     assert not any(p.exists() for p in files)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_language_switch_in_the_header_keeps_what_was_typed(app, live_server: str, page: Any) -> None:
+    """C13: switching language mid-flow keeps the typed text and choices."""
+    page.goto(f"{live_server}/es/contribute")
+    page.fill("#body", "Lo que ya escribí")
+    page.check('input[name="credit"][value="anonymous"]')
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url(f"{live_server}/en/contribute")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.input_value("#body") == "Lo que ya escribí"
+    assert page.is_checked('input[name="credit"][value="anonymous"]')
+    screenshot(page, "contribute-switch-en-phone")

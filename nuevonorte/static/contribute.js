@@ -136,6 +136,17 @@
     });
   }
 
+  function keepStateOnLanguageSwitch(form) {
+    // The header's language link is a plain link: here it posts the form instead (C13).
+    var button = form.querySelector('button[name="switch_language"]');
+    var link = document.querySelector("header.site nav a[hreflang]");
+    if (!button || !link) return;
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      if (form.requestSubmit) form.requestSubmit(button); else button.click();
+    });
+  }
+
   function showProblem(text) {
     var problem = document.getElementById("problem");
     if (!problem) {
@@ -155,5 +166,6 @@
     if (!form) return;
     setupRecorder(form);
     setupProgress(form);
+    keepStateOnLanguageSwitch(form);
   });
 })();
