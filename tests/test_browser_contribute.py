@@ -3,7 +3,6 @@ type, record, attach a photo, consent, send, read the code, sign in, change cons
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from nuevonorte.extensions import db
 from nuevonorte.models import MediaKind, Story, StoryStatus, Visibility
 from tests import media_samples
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORTS, screenshot
-from tests.support import require
 
 FAKE_MICROPHONE = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 TEXT = {
@@ -45,17 +43,14 @@ TEXT = {
 
 
 @pytest.fixture(scope="module")
-def recording_browser() -> Iterator[Any]:
-    """Chromium with a fake microphone that needs no permission prompt."""
-    require(
-        shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}"
-    )
-    from playwright.sync_api import sync_playwright
+def recording_browser(_browser: Any) -> Iterator[Any]:
+    """Chromium with a fake microphone that needs no permission prompt.
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MICROPHONE)
-        yield browser
-        browser.close()
+    Launched through the shared Playwright instance (one sync Playwright per process).
+    """
+    browser = _browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MICROPHONE)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
