@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 PHOTO_SIZE = (4000, 3000)
 AUDIO_BYTES = 100 * 1024 * 1024
-RUNS = 3
+RUNS = 5
 
 
 def vm(field: str) -> int:
@@ -55,15 +55,24 @@ def make_photo(path: Path, icc: bool = False) -> None:
         draw.ellipse((n * 97, n * 61, n * 97 + 400, n * 61 + 300), outline=(255, 200, 0), width=6)
     out = io.BytesIO()
     extra = {"icc_profile": samples.display_p3_profile()} if icc else {}
-    image.save(out, "JPEG", quality=92, exif=samples.dirty_exif(orientation=1), xmp=samples.XMP,
-               comment=b"COM benchmark", **extra)
+    image.save(
+        out,
+        "JPEG",
+        quality=92,
+        exif=samples.dirty_exif(orientation=1),
+        xmp=samples.XMP,
+        comment=b"COM benchmark",
+        **extra,
+    )
     path.write_bytes(out.getvalue())
 
 
 def make_audio(path: Path) -> None:
     """A ~100 MB WAV (16-bit mono, 44.1 kHz, about 20 minutes), written in chunks."""
     rate = 44100
-    second = b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * 220 * n / rate))) for n in range(rate))
+    second = b"".join(
+        struct.pack("<h", int(6000 * math.sin(2 * math.pi * 220 * n / rate))) for n in range(rate)
+    )
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
@@ -94,12 +103,24 @@ def part_ingest(path: Path, media_dir: Path) -> dict[str, float]:
     from nuevonorte.media import ingest_upload
 
     media_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app({"TESTING": True, "secret_key": "b" * 40, "database_url": f"sqlite:///{media_dir}/b.sqlite3",
-                      "media_dir": str(media_dir / "media")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "secret_key": "b" * 40,
+            "database_url": f"sqlite:///{media_dir}/b.sqlite3",
+            "media_dir": str(media_dir / "media"),
+        }
+    )
     with app.app_context():
         db.create_all()
-        story = stories.submit(None, body="x", title="t", language="es",
-                               choices=ConsentChoices(credit_name="A"), consent_language="es")
+        story = stories.submit(
+            None,
+            body="x",
+            title="t",
+            language="es",
+            choices=ConsentChoices(credit_name="A"),
+            consent_language="es",
+        )
         db.session.commit()
         times = []
         rss_before = vm("VmRSS")
@@ -107,7 +128,7 @@ def part_ingest(path: Path, media_dir: Path) -> dict[str, float]:
         for _ in range(RUNS):
             with path.open("rb") as stream:
                 start = time.perf_counter()
-                media, report = ingest_upload(story, stream)
+                _media, report = ingest_upload(story, stream)
                 times.append(time.perf_counter() - start)
             db.session.rollback()
         child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
@@ -134,27 +155,49 @@ def main() -> None:
         make_photo(p3_photo, icc=True)
         make_audio(audio)
         results = {}
-        runs = (("pillow", "pillow", photo), ("photo", "ingest", photo), ("pillow-p3", "pillow", p3_photo),
-                ("photo-p3", "ingest", p3_photo), ("audio", "ingest", audio))
+        runs = (
+            ("pillow", "pillow", photo),
+            ("photo", "ingest", photo),
+            ("pillow-p3", "pillow", p3_photo),
+            ("photo-p3", "ingest", p3_photo),
+            ("audio", "ingest", audio),
+        )
         for name, part, path in runs:
-            out = subprocess.run([sys.executable, __file__, part, str(path), str(folder / name)],
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, part, str(path), str(folder / name)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results[name] = json.loads(out.stdout)
-        for label, pillow, ingest, path in (("EXIF/GPS/XMP/COM", "pillow", "photo", photo),
-                                             ("EXIF/GPS/XMP/COM + Display-P3 ICC", "pillow-p3", "photo-p3", p3_photo)):
-            print(f"photo: {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG, {path.stat().st_size / 2**20:.1f} MB, {label}")
+        for label, pillow, ingest, path in (
+            ("EXIF/GPS/XMP/COM", "pillow", "photo", photo),
+            ("EXIF/GPS/XMP/COM + Display-P3 ICC", "pillow-p3", "photo-p3", p3_photo),
+        ):
+            print(
+                f"photo: {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG, {path.stat().st_size / 2**20:.1f} MB, {label}"
+            )
             print(f"  Pillow alone (decode + JPEG encode): {results[pillow]['seconds']:.2f} s")
             ratio = results[ingest]["seconds"] / results[pillow]["seconds"]
-            print(f"  ingest_upload: {results[ingest]['seconds']:.2f} s ({ratio:.2f}x Pillow alone; target < 1.5x)")
+            print(
+                f"  ingest_upload: {results[ingest]['seconds']:.2f} s "
+                f"({ratio:.2f}x Pillow alone; target < 1.5x)"
+            )
             print(f"  removed: {results[ingest]['removed']}")
-            print(f"  peak RSS: parent {results[ingest]['parent_peak_mb']:.0f} MB, "
-                  f"child {results[ingest]['child_peak_mb']:.0f} MB")
+            print(
+                f"  peak RSS: parent {results[ingest]['parent_peak_mb']:.0f} MB, "
+                f"child {results[ingest]['child_peak_mb']:.0f} MB"
+            )
         print(f"audio: {audio.stat().st_size / 2**20:.0f} MB WAV")
         print(f"  ingest_upload: {results['audio']['seconds']:.2f} s")
-        print(f"  parent RSS growth: {results['audio']['parent_growth_mb']:.1f} MB (target < 64 MB); "
-              f"child peak RSS {results['audio']['child_peak_mb']:.0f} MB")
+        print(
+            f"  parent RSS growth: {results['audio']['parent_growth_mb']:.1f} MB (target < 64 MB); "
+            f"child peak RSS {results['audio']['child_peak_mb']:.0f} MB"
+        )
         load = Path("/proc/loadavg").read_text().split()[:3]
-        print(f"best of {RUNS} runs each; machine: {subprocess.getoutput('nproc')} cores, load average {load}")
+        print(
+            f"best of {RUNS} runs each; machine: {subprocess.getoutput('nproc')} cores, load average {load}"
+        )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ from nuevonorte.models import (
     Cue,
     EntryKind,
     MediaFile,
-    MediaKind,
     Place,
     PlaceLevel,
     Story,

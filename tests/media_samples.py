@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 
 import av
-from PIL import Image, ImageCms, ImageDraw, PngImagePlugin
+from PIL import Image, ImageDraw, PngImagePlugin
 
 NEEDLE = "Tijuana-Needle-7781"
 MARKERS = [NEEDLE, "Serial-4242-Marker", "Creator-Marker-Lupita", "Comment-Marker-Calle"]
@@ -68,6 +68,7 @@ XMP = f"""<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>
 
 def iptc_app13() -> bytes:
     """A Photoshop APP13 segment with IPTC By-line and City."""
+
     def dataset(number: int, value: bytes) -> bytes:
         return b"\x1c\x02" + bytes([number]) + struct.pack(">H", len(value)) + value
 
@@ -85,6 +86,7 @@ def _s15(value: float) -> bytes:
 
 def display_p3_profile(description: str = f"Display P3 {NEEDLE}") -> bytes:
     """A Display-P3 ICC v2 matrix/TRC profile (P3 primaries adapted to D50, gamma 2.2), built by hand."""
+
     def xyz(x: float, y: float, z: float) -> bytes:
         return b"XYZ \x00\x00\x00\x00" + _s15(x) + _s15(y) + _s15(z)
 
@@ -121,15 +123,25 @@ def display_p3_profile(description: str = f"Display P3 {NEEDLE}") -> bytes:
     return header + struct.pack(">I", len(tags)) + table + body
 
 
-def jpeg(image: Image.Image | None = None, *, dirty: bool = False, orientation: int = 1,
-         icc: bytes | None = None, quality: int = 90) -> bytes:
+def jpeg(
+    image: Image.Image | None = None,
+    *,
+    dirty: bool = False,
+    orientation: int = 1,
+    icc: bytes | None = None,
+    quality: int = 90,
+) -> bytes:
     """A JPEG; dirty ones carry EXIF/GPS, XMP, IPTC, a COM comment and an ICC profile."""
     image = image or picture()
     out = io.BytesIO()
     kwargs: dict = {"quality": quality}
     if dirty:
-        kwargs.update(exif=dirty_exif(orientation), comment=f"COM {NEEDLE}".encode(), xmp=XMP,
-                      icc_profile=icc or srgb_profile_marked())
+        kwargs.update(
+            exif=dirty_exif(orientation),
+            comment=f"COM {NEEDLE}".encode(),
+            xmp=XMP,
+            icc_profile=icc or srgb_profile_marked(),
+        )
     elif orientation != 1:
         exif = Image.Exif()
         exif[0x0112] = orientation
@@ -198,7 +210,9 @@ def png_header_only(width: int, height: int, idat: bytes = b"") -> bytes:
     """A PNG declaring ``width``×``height`` (a pixel flood), with a tiny compressed body."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     body = idat or zlib.compress(b"\x00" * 1024, 9)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
+    )
 
 
 def png_flood(width: int, height: int) -> bytes:
@@ -249,8 +263,12 @@ def riff_chunk(kind: bytes, data: bytes) -> bytes:
 def dirty_wav(seconds: float = 1.0) -> bytes:
     """A WAV with a LIST/INFO chunk (title, artist, comment) and an ID3 chunk."""
     data = wav(seconds)
-    info = b"INFO" + riff_chunk(b"INAM", f"Title {NEEDLE}\x00".encode()) + riff_chunk(
-        b"IART", b"Creator-Marker-Lupita\x00") + riff_chunk(b"ICMT", b"Comment-Marker-Calle\x00")
+    info = (
+        b"INFO"
+        + riff_chunk(b"INAM", f"Title {NEEDLE}\x00".encode())
+        + riff_chunk(b"IART", b"Creator-Marker-Lupita\x00")
+        + riff_chunk(b"ICMT", b"Comment-Marker-Calle\x00")
+    )
     extra = riff_chunk(b"LIST", info)
     body = data[12:] + extra
     return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
@@ -269,11 +287,16 @@ ENCODE = {
 }
 
 
-def encoded(kind: str, seconds: float = 1.0, metadata: dict[str, str] | None = None) -> bytes:
+def encoded(
+    kind: str,
+    seconds: float = 1.0,
+    metadata: dict[str, str] | None = None,
+    muxer_options: dict[str, str] | None = None,
+) -> bytes:
     """Audio of ``kind`` encoded with PyAV; ``metadata`` becomes container tags."""
     fmt, codec, rate = ENCODE[kind]
     out = io.BytesIO()
-    with av.open(out, "w", format=fmt) as container:
+    with av.open(out, "w", format=fmt, options=muxer_options or {}) as container:
         for key, value in (metadata or {}).items():
             container.metadata[key] = value
         # FFmpeg's own Vorbis encoder is experimental and stereo only.
@@ -287,7 +310,7 @@ def encoded(kind: str, seconds: float = 1.0, metadata: dict[str, str] | None = N
         resampler = av.AudioResampler(format=sample_fmt, layout=layout, rate=rate)
         pts = 0
         for start in range(0, len(pcm), step):
-            chunk = pcm[start:start + step]
+            chunk = pcm[start : start + step]
             frame = av.AudioFrame(format="s16", layout=layout, samples=len(chunk) // (2 * channels))
             frame.planes[0].update(chunk)
             frame.sample_rate = rate
@@ -301,8 +324,13 @@ def encoded(kind: str, seconds: float = 1.0, metadata: dict[str, str] | None = N
     return out.getvalue()
 
 
-TAGS = {"title": f"Title {NEEDLE}", "artist": "Creator-Marker-Lupita", "comment": "Comment-Marker-Calle",
-        "location": f"+32.5-117.0/ {NEEDLE}", "date": "2026-05-01"}
+TAGS = {
+    "title": f"Title {NEEDLE}",
+    "artist": "Creator-Marker-Lupita",
+    "comment": "Comment-Marker-Calle",
+    "location": f"+32.5-117.0/ {NEEDLE}",
+    "date": "2026-05-01",
+}
 
 
 def cover_jpeg() -> bytes:
@@ -326,11 +354,19 @@ def id3_bytes() -> bytes:
 
 def id3v1() -> bytes:
     """A 128-byte ID3v1 tag: title, artist, album, year, comment, genre."""
+
     def field(text: str, size: int) -> bytes:
         return text.encode()[:size].ljust(size, b"\x00")
 
-    return (b"TAG" + field(NEEDLE, 30) + field("Creator-Marker-Lupita", 30) + field("Album", 30)
-            + b"2026" + field("Comment-Marker-Calle", 30) + b"\x0c")
+    return (
+        b"TAG"
+        + field(NEEDLE, 30)
+        + field("Creator-Marker-Lupita", 30)
+        + field("Album", 30)
+        + b"2026"
+        + field("Comment-Marker-Calle", 30)
+        + b"\x0c"
+    )
 
 
 def dirty_audio(kind: str, tmp: Path) -> bytes:

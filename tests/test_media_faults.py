@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Faults during ingest leave nothing behind; commit keeps files, rollback discards them (F02, F03)."""
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def test_disk_full_from_rlimit_fsize_in_a_real_process_F03(tmp_path):
         from nuevonorte.storage import get_storage
         from tests import media_samples as samples
         app = create_app({{"TESTING": True, "secret_key": "k" * 40,
-                          "database_url": "sqlite:///{tmp_path}/db.sqlite3", "media_dir": "{tmp_path}/media"}})
+                          "database_url": "sqlite:///{tmp_path}/db.sqlite3",
+                          "media_dir": "{tmp_path}/media"}})
         with app.app_context():
             db.create_all()
             story = stories.submit(None, body="x", title="t", language="es",
@@ -159,3 +161,18 @@ def test_same_content_twice_shares_files_and_a_rollback_keeps_the_first(story):
     assert second.storage_key == first.storage_key and second.position == 5
     db.session.rollback()
     assert all(storage.exists(k) for k in first.storage_keys())
+
+
+def test_client_disconnect_while_reading_keeps_its_meaning_and_leaves_nothing_U09(story):
+    """Werkzeug's ClientDisconnected (a 400) passes through; the partial temporary file is removed."""
+    from werkzeug.exceptions import ClientDisconnected
+
+    class Disconnecting(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() > 0:
+                raise ClientDisconnected()
+            return super().read(1000)
+
+    with pytest.raises(ClientDisconnected):
+        ingest_upload(story, Disconnecting(samples.wav()))
+    assert_nothing_left()

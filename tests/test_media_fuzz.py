@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Mutated images and audio: each is stored cleanly or refused cleanly, never another error (U17, U18)."""
 
 from __future__ import annotations

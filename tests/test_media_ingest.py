@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """The ingest interface: what callers get back, in the contributor's language."""
 
 from __future__ import annotations
@@ -56,3 +57,19 @@ def test_needle_scan_finds_values_across_chunk_boundaries_M21(tmp_path):
     assert contains_any(str(path), [samples.NEEDLE.encode()], chunk_size=1005)
     assert not contains_any(str(path), [b"Other-Needle-123"], chunk_size=1005)
     assert not contains_any(str(path), [b"short"], chunk_size=1005)  # too common to count
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "mime"),
+    [
+        ("webm", {"live": "1"}, "audio/webm"),  # Chrome/Firefox MediaRecorder: unknown-size clusters
+        ("m4a", {"movflags": "frag_keyframe+empty_moov+default_base_moof"}, "audio/mp4"),  # Safari: fMP4
+    ],
+    ids=["webm-live", "mp4-fragmented"],
+)
+def test_browser_recordings_are_accepted(app, story, kind, options, mime):
+    """What MediaRecorder produces (streamed WebM/Opus, fragmented MP4/AAC) is stored with its duration."""
+    data = samples.encoded(kind, seconds=1.5, muxer_options=options)
+    media, _ = ingest_upload(story, io.BytesIO(data))
+    assert media.mime_type == mime
+    assert media.duration_seconds == pytest.approx(1.5, abs=0.1)

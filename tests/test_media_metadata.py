@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Stored media carries no identifying metadata, proven by exiftool and byte scans.
 
 SECURITY.md M01–M12, M15, M21 (oracle over a dirty corpus), M04 (orientation), M05 (ICC).
@@ -26,36 +27,127 @@ IGNORED_GROUPS = {"ExifTool", "System", "File", "SourceFile"}
 #: Technical tags allowed in stored files, per exiftool group (-G1). Anything else fails.
 ALLOWED = {
     "JFIF": {"JFIFVersion", "ResolutionUnit", "XResolution", "YResolution"},
-    "Composite": {"ImageSize", "Megapixels", "Duration", "AvgBitrate", "DateTimeOriginal"} - {"DateTimeOriginal"},
+    "Composite": {"ImageSize", "Megapixels", "Duration", "AvgBitrate", "DateTimeOriginal"}
+    - {"DateTimeOriginal"},
     "RIFF": {"Encoding", "NumChannels", "SampleRate", "AvgBytesPerSec", "BitsPerSample"},
-    "FLAC": {"BlockSizeMin", "BlockSizeMax", "FrameSizeMin", "FrameSizeMax", "SampleRate", "Channels",
-             "BitsPerSample", "TotalSamples", "MD5Signature"},
+    "FLAC": {
+        "BlockSizeMin",
+        "BlockSizeMax",
+        "FrameSizeMin",
+        "FrameSizeMax",
+        "SampleRate",
+        "Channels",
+        "BitsPerSample",
+        "TotalSamples",
+        "MD5Signature",
+    },
     # FFmpeg's fixed, versionless vendor string (fflags +bitexact): see README, accepted.
-    "Vorbis": {"Vendor", "VorbisVersion", "AudioChannels", "SampleRate", "NominalBitrate",
-               "MinimumBitrate", "MaximumBitrate"},
+    "Vorbis": {
+        "Vendor",
+        "VorbisVersion",
+        "AudioChannels",
+        "SampleRate",
+        "NominalBitrate",
+        "MinimumBitrate",
+        "MaximumBitrate",
+    },
     "Opus": {"OpusVersion", "AudioChannels", "SampleRate", "OutputGain"},
-    "MPEG": {"MPEGAudioVersion", "AudioLayer", "AudioBitrate", "SampleRate", "ChannelMode", "MSStereo",
-             "IntensityStereo", "CopyrightFlag", "OriginalMedia", "Emphasis", "ModeExtension"},
+    "MPEG": {
+        "MPEGAudioVersion",
+        "AudioLayer",
+        "AudioBitrate",
+        "SampleRate",
+        "ChannelMode",
+        "MSStereo",
+        "IntensityStereo",
+        "CopyrightFlag",
+        "OriginalMedia",
+        "Emphasis",
+        "ModeExtension",
+    },
     "Xing": {"VBRFrames", "VBRBytes", "VBRScale"},
-    "LAME": {"Encoder", "LameVBRQuality", "LameQuality", "LameMethod", "LameLowPassFilter",
-             "LameBitrate", "LameStereoMode"},
-    "QuickTime": {"MajorBrand", "MinorVersion", "CompatibleBrands", "MediaDataSize", "MediaDataOffset",
-                  "MovieHeaderVersion", "CreateDate", "ModifyDate", "TimeScale", "Duration", "PreferredRate",
-                  "PreferredVolume", "MatrixStructure", "PreviewTime", "PreviewDuration", "PosterTime",
-                  "SelectionTime", "SelectionDuration", "CurrentTime", "NextTrackID", "HandlerType",
-                  "HandlerVendorID"},
-    "Track1": {"TrackHeaderVersion", "TrackCreateDate", "TrackModifyDate", "TrackID", "TrackDuration",
-               "TrackLayer", "TrackVolume", "MatrixStructure", "MediaHeaderVersion", "MediaCreateDate",
-               "MediaModifyDate", "MediaTimeScale", "MediaDuration", "MediaLanguageCode", "HandlerType",
-               "HandlerDescription", "Balance", "AudioFormat", "AudioChannels", "AudioBitsPerSample",
-               "AudioSampleRate", "TrackNumber", "TrackUID", "TrackLanguage", "TrackDefault", "CodecID",
-               "TrackType"},
-    "Matroska": {"EBMLVersion", "EBMLReadVersion", "DocType", "DocTypeVersion", "DocTypeReadVersion",
-                 "TimecodeScale", "MuxingApp", "WritingApp", "Duration", "TagTrackUID"},
+    "LAME": {
+        "Encoder",
+        "LameVBRQuality",
+        "LameQuality",
+        "LameMethod",
+        "LameLowPassFilter",
+        "LameBitrate",
+        "LameStereoMode",
+    },
+    "QuickTime": {
+        "MajorBrand",
+        "MinorVersion",
+        "CompatibleBrands",
+        "MediaDataSize",
+        "MediaDataOffset",
+        "MovieHeaderVersion",
+        "CreateDate",
+        "ModifyDate",
+        "TimeScale",
+        "Duration",
+        "PreferredRate",
+        "PreferredVolume",
+        "MatrixStructure",
+        "PreviewTime",
+        "PreviewDuration",
+        "PosterTime",
+        "SelectionTime",
+        "SelectionDuration",
+        "CurrentTime",
+        "NextTrackID",
+        "HandlerType",
+        "HandlerVendorID",
+    },
+    "Track1": {
+        "TrackHeaderVersion",
+        "TrackCreateDate",
+        "TrackModifyDate",
+        "TrackID",
+        "TrackDuration",
+        "TrackLayer",
+        "TrackVolume",
+        "MatrixStructure",
+        "MediaHeaderVersion",
+        "MediaCreateDate",
+        "MediaModifyDate",
+        "MediaTimeScale",
+        "MediaDuration",
+        "MediaLanguageCode",
+        "HandlerType",
+        "HandlerDescription",
+        "Balance",
+        "AudioFormat",
+        "AudioChannels",
+        "AudioBitsPerSample",
+        "AudioSampleRate",
+        "TrackNumber",
+        "TrackUID",
+        "TrackLanguage",
+        "TrackDefault",
+        "CodecID",
+        "TrackType",
+    },
+    "Matroska": {
+        "EBMLVersion",
+        "EBMLReadVersion",
+        "DocType",
+        "DocTypeVersion",
+        "DocTypeReadVersion",
+        "TimecodeScale",
+        "MuxingApp",
+        "WritingApp",
+        "Duration",
+        "TagTrackUID",
+    },
 }
 #: Values allowed where a tag could carry free text.
-ALLOWED_VALUES = {("Vorbis", "Vendor"): {"ffmpeg"}, ("Matroska", "MuxingApp"): {"Lavf"},
-                  ("Matroska", "WritingApp"): {"Lavf"}, ("LAME", "Encoder"): {"Lavc", "LAME"}}
+ALLOWED_VALUES = {
+    ("Vorbis", "Vendor"): {"ffmpeg"},
+    ("Matroska", "MuxingApp"): {"Lavf"},
+    ("Matroska", "WritingApp"): {"Lavf"},
+    ("LAME", "Encoder"): {"Lavc", "LAME"},
+}
 #: Zero dates that the MP4 format requires (no real time is recorded).
 ZERO_DATE = "0000:00:00 00:00:00"
 
@@ -65,7 +157,9 @@ def exiftool(path: Path) -> dict[str, object]:
     out = subprocess.run(
         ["exiftool", "-j", "-a", "-G1", "-n", str(path)], capture_output=True, check=True, text=True
     ).stdout
-    return {key: value for key, value in json.loads(out)[0].items() if key.split(":")[0] not in IGNORED_GROUPS}
+    return {
+        key: value for key, value in json.loads(out)[0].items() if key.split(":")[0] not in IGNORED_GROUPS
+    }
 
 
 def assert_clean(path: Path) -> None:
@@ -124,8 +218,15 @@ def test_dirty_images_are_stored_without_metadata_M01_M02_M03_M06_M08_M21(ingest
 
 
 AUDIO_CASES = ["mp3", "m4a", "ogg", "vorbis", "webm", "flac", "wav"]
-EXPECTED_MIME = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "ogg": "audio/ogg", "vorbis": "audio/ogg",
-                 "webm": "audio/webm", "flac": "audio/flac", "wav": "audio/wav"}
+EXPECTED_MIME = {
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "ogg": "audio/ogg",
+    "vorbis": "audio/ogg",
+    "webm": "audio/webm",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+}
 
 
 @pytest.mark.parametrize("kind", AUDIO_CASES)

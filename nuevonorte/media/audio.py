@@ -24,9 +24,7 @@ class Container:
     codecs: dict[str, tuple[str, str, str]]  # codec -> (muxer, extension, mime type)
 
 
-MP3 = Container(
-    "mp3", {codec: ("mp3", "mp3", "audio/mpeg") for codec in ("mp3", "mp3float", "mp3_fixed")}
-)
+MP3 = Container("mp3", {codec: ("mp3", "mp3", "audio/mpeg") for codec in ("mp3", "mp3float", "mp3_fixed")})
 OGG = Container(
     "ogg",
     {"vorbis": ("ogg", "ogg", "audio/ogg"), "opus": ("ogg", "ogg", "audio/ogg")},
@@ -40,9 +38,24 @@ MP4 = Container("mp4", {"aac": ("ipod", "m4a", "audio/mp4")})
 FLAC = Container("flac", {"flac": ("flac", "flac", "audio/flac")})
 WAV = Container(
     "wav",
-    {codec: ("wav", "wav", "audio/wav") for codec in ("pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_u8", "pcm_f32le")},
+    {
+        codec: ("wav", "wav", "audio/wav")
+        for codec in ("pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_u8", "pcm_f32le")
+    },
 )
-MP4_BRANDS = {b"M4A ", b"M4B ", b"mp41", b"mp42", b"isom", b"iso2", b"iso5", b"iso6", b"dash", b"3gp4", b"3gp5"}
+MP4_BRANDS = {
+    b"M4A ",
+    b"M4B ",
+    b"mp41",
+    b"mp42",
+    b"isom",
+    b"iso2",
+    b"iso5",
+    b"iso6",
+    b"dash",
+    b"3gp4",
+    b"3gp5",
+}
 
 #: Options that keep FFmpeg from writing its name and version into the new file.
 MUXER_OPTIONS = {"fflags": "+bitexact"}
@@ -50,8 +63,17 @@ EXTRA_OPTIONS = {"mp3": {"id3v2_version": "0", "write_xing": "1"}, "flac": {"wri
 
 
 #: Container and stream tags that describe the encoding, not the person or the recording.
-TECHNICAL_TAGS = {"encoder", "major_brand", "minor_version", "compatible_brands", "handler_name",
-                  "vendor_id", "language", "duration", "creation_time"}
+TECHNICAL_TAGS = {
+    "encoder",
+    "major_brand",
+    "minor_version",
+    "compatible_brands",
+    "handler_name",
+    "vendor_id",
+    "language",
+    "duration",
+    "creation_time",
+}
 
 
 class NotAudio(Exception):
@@ -140,7 +162,7 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
                     continue
                 packets += 1
                 try:
-                    frames += len(stream.codec_context.decode(packet))
+                    frames += len(packet.decode())
                 except av.FFmpegError:
                     errors += 1
                     continue

@@ -6,9 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from nuevonorte.media.text import localized
 
-ACCEPTED_KINDS = _l(
-    "Photos: JPEG, PNG, WebP or HEIC. Recordings: MP3, M4A, Ogg, Opus, WebM, WAV or FLAC."
-)
+ACCEPTED_KINDS = _l("Photos: JPEG, PNG, WebP or HEIC. Recordings: MP3, M4A, Ogg, Opus, WebM, WAV or FLAC.")
 
 MESSAGES = {
     "empty": _l("The file is empty. Please choose it again."),
@@ -20,7 +18,9 @@ MESSAGES = {
     "corrupt": _l("This file seems damaged or incomplete, so we could not open it."),
     "timeout": _l("This file took too long to check. Please try a smaller file or another format."),
     "storage_full": _l("The archive has no room for this file right now. Please try again later."),
-    "storage_error": _l("Something went wrong while saving the file. Nothing was kept. Please try again later."),
+    "storage_error": _l(
+        "Something went wrong while saving the file. Nothing was kept. Please try again later."
+    ),
 }
 
 #: Codes whose message also names the kinds of file the archive accepts.

@@ -103,11 +103,37 @@ def found_metadata(image: Image.Image) -> list[str]:
         found.add("comment")
     if "thumbnail" in info or getattr(image, "app", {}).get("APP1", b"").count(b"\xff\xd8") > 0:
         found.add("embedded_thumbnail")
-    text_keys = set(info) - {"dpi", "jfif", "jfif_version", "jfif_unit", "jfif_density", "progressive",
-                             "progression", "adobe", "adobe_transform", "gamma", "transparency",
-                             "aspect", "interlace", "loop", "duration", "background", "icc_profile",
-                             "exif", "comment", "srgb", "chromaticity", "compression", "lossless",
-                             "bit_depth", "primary", "mode", "thumbnails", "depth_images", "original_orientation"}
+    text_keys = set(info) - {
+        "dpi",
+        "jfif",
+        "jfif_version",
+        "jfif_unit",
+        "jfif_density",
+        "progressive",
+        "progression",
+        "adobe",
+        "adobe_transform",
+        "gamma",
+        "transparency",
+        "aspect",
+        "interlace",
+        "loop",
+        "duration",
+        "background",
+        "icc_profile",
+        "exif",
+        "comment",
+        "srgb",
+        "chromaticity",
+        "compression",
+        "lossless",
+        "bit_depth",
+        "primary",
+        "mode",
+        "thumbnails",
+        "depth_images",
+        "original_orientation",
+    }
     if text_keys or "xmp" in info or "photoshop" in info:
         found.add("other_metadata")
     return sorted(found)

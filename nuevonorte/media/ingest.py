@@ -8,6 +8,7 @@ from typing import IO
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from nuevonorte.extensions import db
 from nuevonorte.media import sandbox
@@ -23,6 +24,16 @@ THUMBNAIL_PX = 400
 TIMEOUT_SECONDS = 300.0
 MEMORY_MB = 2048
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+#: What each stored kind is served as; decided here, not by the child or the upload.
+TYPES = {
+    "jpg": (MediaKind.IMAGE, "image/jpeg"),
+    "mp3": (MediaKind.AUDIO, "audio/mpeg"),
+    "m4a": (MediaKind.AUDIO, "audio/mp4"),
+    "ogg": (MediaKind.AUDIO, "audio/ogg"),
+    "webm": (MediaKind.AUDIO, "audio/webm"),
+    "flac": (MediaKind.AUDIO, "audio/flac"),
+    "wav": (MediaKind.AUDIO, "audio/wav"),
+}
 
 
 def ingest_upload(
@@ -48,17 +59,20 @@ def ingest_upload(
         }
         timeout = float(config.get("MEDIA_TIMEOUT_SECONDS", TIMEOUT_SECONDS))
         facts = sandbox.run(source, outputs, limits, timeout)
-        kind = MediaKind(facts["kind"])
+        extension = str(facts["ext"])
+        if extension not in TYPES:
+            raise MediaRejected("corrupt")
+        kind, mime_type = TYPES[extension]
         names = ("original", "display", "thumbnail") if kind == MediaKind.IMAGE else ("original",)
         keys: dict[str, str] = {}
         for name in names:
-            keys[name] = _store(storage, outputs[name], str(facts["ext"]), new_keys)
+            keys[name] = _store(storage, outputs[name], extension, new_keys)
         discard_after_rollback(db.session(), storage, new_keys)
         original = storage.path(keys["original"])
         media = MediaFile(
             kind=kind,
             position=len(story.media) if position is None else position,
-            mime_type=str(facts["mime"]),
+            mime_type=mime_type,
             storage_key=keys["original"],
             checksum=keys["original"].split(".", 1)[0],
             size_bytes=original.stat().st_size,
@@ -73,7 +87,11 @@ def ingest_upload(
         return media, IngestReport(kind=kind, removed=list(facts.get("removed", [])))
     except BaseException as error:
         _undo(storage, story, media, new_keys)
-        if isinstance(error, MediaRejected | SQLAlchemyError) or not isinstance(error, Exception):
+        # Refusals, database errors (the caller rolls back) and HTTP errors such as a client that
+        # disconnected mid-upload keep their meaning; anything else is a storage failure.
+        if isinstance(error, MediaRejected | SQLAlchemyError | HTTPException) or not isinstance(
+            error, Exception
+        ):
             raise
         if isinstance(error, OSError) and error.errno in DISK_FULL:
             raise MediaRejected("storage_full") from error

@@ -74,8 +74,18 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, **result}
 
 
+def preload() -> None:
+    """Import the decoders before a job arrives, so a spare worker is ready at once."""
+    import audio  # noqa: F401
+    import images  # noqa: F401
+    import PIL.JpegImagePlugin
+    import PIL.PngImagePlugin
+    import PIL.WebPImagePlugin  # noqa: F401
+
+
 def main() -> None:
-    """Read the job, apply limits, run it, print the result."""
+    """Preload, wait for the job, apply limits, run it, print the result."""
+    preload()
     job = json.loads(sys.stdin.read())
     limit_memory(int(job["limits"]["memory_mb"]))
     result = process(job)
