@@ -408,6 +408,7 @@ def dirty_audio(kind: str, tmp: Path) -> bytes:
         import base64
 
         ogg = OggVorbis(path) if kind == "vorbis" else OggOpus(path)
+        ogg.tags.vendor = f"VoiceRecorder {NEEDLE}"  # the recording app (M12)
         for key, value in TAGS.items():
             ogg[key] = value
         ogg["metadata_block_picture"] = base64.b64encode(picture_block.write()).decode()
