@@ -47,6 +47,8 @@ KEYS: dict[str, Key] = {
     "default_locale": Key(str, "es"),
     "max_upload_mb": Key(int, 250),
     "max_image_pixels": Key(int, 40_000_000),
+    "media_timeout_seconds": Key(int, 300),
+    "media_memory_mb": Key(int, 2048),
     "session_cookie_secure": Key(bool, True),
     "sqlite_busy_timeout_ms": Key(int, 10_000),
 }
@@ -119,6 +121,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "MAX_CONTENT_LENGTH": values["max_upload_mb"] * 1024 * 1024,
         "MAX_FORM_PARTS": 200,
         "MAX_IMAGE_PIXELS": values["max_image_pixels"],
+        "MEDIA_TIMEOUT_SECONDS": values["media_timeout_seconds"],
+        "MEDIA_MEMORY_MB": values["media_memory_mb"],
         "SESSION_COOKIE_SECURE": cookie_secure,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -78,9 +78,7 @@ def test_a_broken_configuration_is_one_line_and_exit_code_2(
 
 
 @pytest.mark.parametrize("command", [["init"], ["check"], ["demo"]])
-def test_an_unreachable_database_is_one_line_and_exit_code_2(
-    run, command: list[str], tmp_path: Path
-) -> None:
+def test_an_unreachable_database_is_one_line_and_exit_code_2(run, command: list[str], tmp_path: Path) -> None:
     config = (
         f'secret_key = "{TEST_SECRET}"\n'
         'database_url = "postgresql+psycopg://nobody@127.0.0.1:9/nothing?connect_timeout=2"\n'

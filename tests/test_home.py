@@ -77,4 +77,31 @@ def test_security_headers_on_every_response(client: FlaskClient, path: str) -> N
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_a_same_origin_https_form_post_passes_csrf_in_a_browser_like_request(
+    app, client: FlaskClient
+) -> None:
+    """Browsers send a same-origin Referer under our policy; Flask-WTF's HTTPS check needs it."""
+    from flask import Blueprint
+    from flask_wtf import FlaskForm
+
+    probe = Blueprint("probe", __name__)
+
+    @probe.route("/probe", methods=["GET", "POST"])
+    def form() -> str:
+        f = FlaskForm()
+        return "ok" if f.validate_on_submit() else f.csrf_token._value()
+
+    app.register_blueprint(probe)
+    token = client.get("/probe", base_url="https://archive.example").get_data(as_text=True)
+    no_referer = client.post("/probe", data={"csrf_token": token}, base_url="https://archive.example")
+    assert no_referer.status_code == 400  # what a no-referrer policy would cause for everyone
+    same_origin = client.post(
+        "/probe",
+        data={"csrf_token": token},
+        base_url="https://archive.example",
+        headers={"Referer": "https://archive.example/probe"},
+    )
+    assert same_origin.get_data(as_text=True) == "ok"
