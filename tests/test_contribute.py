@@ -326,3 +326,9 @@ def test_collect_less_no_identifying_columns_or_fields(app) -> None:
     with app.test_request_context("/es/contribute"):
         names = {field.name for field in ContributionForm(meta={"csrf": False})}
     assert not names & set(forbidden)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_links_to_contributing_and_my_stories(app, client, lang) -> None:
+    html = client.get(f"/{lang}/").get_data(as_text=True)
+    assert f'href="/{lang}/contribute"' in html and f'href="/{lang}/my-stories"' in html
