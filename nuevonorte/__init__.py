@@ -13,7 +13,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
     """
     from nuevonorte import config, consent, database, errors, headers, i18n, storage
+    from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
+    from nuevonorte.contribute.views import bp as contribute_bp
     from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.public import presentation
     from nuevonorte.public.language import bp as language_bp
@@ -37,6 +39,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(language_bp)
+    app.register_blueprint(contribute_bp)
+    app.register_blueprint(api_bp)
 
     # The consent rule's predicates, for templates that show parts of a story.
     app.jinja_env.globals.update(

@@ -36,3 +36,8 @@ __all__ = [
     "Visibility",
     "utcnow",
 ]
+
+# Rate limiting counters (contribution endpoints), without addresses.
+from nuevonorte.models.rate_window import RateWindow
+
+__all__ += ["RateWindow"]

@@ -1,0 +1,1 @@
+"""The contribution flow and "my stories" for contributors."""

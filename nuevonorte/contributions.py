@@ -1,0 +1,98 @@
+"""A contribution: a new story, its media files and, when needed, a new receipt code.
+
+Shared by the web form and the partner API so that both follow the same rules. Everything is
+flushed, nothing committed: if one file is refused (``MediaRejected``), the caller rolls back
+and nothing of the submission remains — no story, consent record, media row or file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+from sqlalchemy import select
+
+from nuevonorte import receipts, stories
+from nuevonorte.consent import ConsentChoices
+from nuevonorte.extensions import db
+from nuevonorte.media import IngestReport, MediaRejected, ingest_upload
+from nuevonorte.models import Contributor, Place, Story, Theme
+
+#: The most files one submission may carry (SECURITY.md U20); more are refused whole.
+MAX_FILES = 20
+
+
+class TooManyFiles(Exception):
+    """More files than ``MAX_FILES`` in one submission."""
+
+
+class FileRefused(Exception):
+    """File number ``index`` (1-based, in the order sent) was refused by ingest."""
+
+    def __init__(self, index: int, rejected: MediaRejected) -> None:
+        super().__init__(rejected.code)
+        self.index = index
+        self.rejected = rejected
+
+
+@dataclass
+class Contribution:
+    """What a person sends: their words, their choices and the vocabulary they picked."""
+
+    body: str
+    choices: ConsentChoices
+    consent_language: str
+    title: str = ""
+    language: str = "es"
+    theme_ids: Sequence[int] = ()
+    place_ids: Sequence[int] = ()
+
+
+@dataclass
+class Receipt:
+    """The result: the story, one report per file, and the code when a new one was issued."""
+
+    story: Story
+    reports: list[IngestReport] = field(default_factory=list)
+    code: str | None = None
+
+
+def receive(
+    contribution: Contribution, files: Iterable[IO[bytes]], contributor: Contributor | None = None
+) -> Receipt:
+    """Create the story and ingest its files, in the order given; flushes, never commits.
+
+    Without ``contributor`` a new one is created with a fresh receipt code (returned once).
+    Raises ``TooManyFiles`` or ``FileRefused``; the caller must then roll back.
+    """
+    files = list(files)
+    if len(files) > MAX_FILES:
+        raise TooManyFiles()
+    code = None
+    if contributor is None:
+        contributor, code = receipts.issue(contribution.consent_language)
+    story = stories.submit(
+        contributor,
+        body=contribution.body.strip(),
+        choices=contribution.choices,
+        consent_language=contribution.consent_language,
+        title=contribution.title.strip(),
+        language=contribution.language,
+        themes=_by_ids(Theme, contribution.theme_ids),
+        places=_by_ids(Place, contribution.place_ids),
+    )
+    receipt = Receipt(story=story, code=code)
+    for index, stream in enumerate(files, start=1):
+        try:
+            _media, report = ingest_upload(story, stream)
+        except MediaRejected as rejected:
+            raise FileRefused(index, rejected) from None
+        receipt.reports.append(report)
+    return receipt
+
+
+def _by_ids(model: type[Theme] | type[Place], ids: Sequence[int]) -> list:  # type: ignore[type-arg]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(model).where(model.id.in_(list(ids)))))
