@@ -15,6 +15,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte import config, consent, database, errors, headers, i18n, storage
     from nuevonorte.cli import register_commands
     from nuevonorte.extensions import csrf, db, migrate
+    from nuevonorte.curate import bp as curate_bp
     from nuevonorte.public.views import bp as public_bp
     from nuevonorte.public.views import root as root_bp
 
@@ -32,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(root_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(curate_bp)
 
     # The consent rule's predicates, for templates that show parts of a story.
     app.jinja_env.globals.update(
