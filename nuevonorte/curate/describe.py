@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -24,9 +25,9 @@ def _form(story: Story, formdata: bool) -> DescribeForm:
     form = DescribeForm() if formdata else DescribeForm(formdata=None, obj=story)
     themes = db.session.scalars(select(Theme).order_by(Theme.slug)).all()
     places = db.session.scalars(select(Place).order_by(Place.slug)).all()
-    form.themes.choices = [(t.id, t.name(lang)) for t in themes]
-    form.places.choices = [(p.id, p.name(lang)) for p in places]
-    form.warnings.choices = [(code, str(label)) for code, label in WARNINGS.items()]
+    form.themes.choices = [SelectChoice(t.id, t.name(lang)) for t in themes]
+    form.places.choices = [SelectChoice(p.id, p.name(lang)) for p in places]
+    form.warnings.choices = [SelectChoice(code, str(label)) for code, label in WARNINGS.items()]
     if not formdata:
         form.revision.data = str(story.revision)
         form.themes.data = [t.id for t in story.themes]

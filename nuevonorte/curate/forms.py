@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -71,9 +72,9 @@ class ConsentNarrowForm(FlaskForm):
     visibility = SelectField(
         _l("Who may see it"),
         choices=[
-            (Visibility.PUBLIC.value, _l("Public")),
-            (Visibility.CURATORS.value, _l("Curators only")),
-            (Visibility.CONTRIBUTOR.value, _l("Only the narrator")),
+            SelectChoice(Visibility.PUBLIC.value, _l("Public")),
+            SelectChoice(Visibility.CURATORS.value, _l("Curators only")),
+            SelectChoice(Visibility.CONTRIBUTOR.value, _l("Only the narrator")),
         ],
     )
     anonymous = BooleanField(_l("Credit as anonymous"))
@@ -87,7 +88,7 @@ class TranscriptUploadForm(FlaskForm):
     """A WebVTT, SRT or plain-text transcript file."""
 
     file = FileField(_l("Transcript file (WebVTT, SRT or plain text)"), validators=[FileRequired()])
-    language = SelectField(_l("Language of the transcript"), choices=[("es", "Español"), ("en", "English")])
+    language = SelectField(_l("Language of the transcript"), choices=[SelectChoice("es", "Español"), SelectChoice("en", "English")])
 
 
 class CollectionForm(FlaskForm):
@@ -114,8 +115,7 @@ class AccountForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     role = SelectField(
-        _l("Role"), choices=[(Role.CURATOR.value, _l("Curator")), (Role.ADMIN.value, _l("Administrator"))]
-    )
+        _l("Role"), choices=[SelectChoice(Role.CURATOR.value, _l("Curator")), SelectChoice(Role.ADMIN.value, _l("Administrator"))])
 
 
 class VocabularyForm(FlaskForm):
@@ -127,7 +127,7 @@ class VocabularyForm(FlaskForm):
     country_code = StringField(_l("Country code (places only)"), validators=[Length(max=2)])
     level = SelectField(
         _l("Level (places only)"),
-        choices=[("country", _l("Country")), ("state", _l("State")), ("city", _l("City"))],
+        choices=[SelectChoice("country", _l("Country")), SelectChoice("state", _l("State")), SelectChoice("city", _l("City"))],
     )
 
 
