@@ -128,6 +128,7 @@ class VocabularyForm(FlaskForm):
     level = SelectField(
         _l("Level (places only)"),
         choices=[SelectChoice("country", _l("Country")), SelectChoice("state", _l("State")), SelectChoice("city", _l("City"))],
+        validate_choice=False,
     )
 
 
