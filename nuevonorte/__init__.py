@@ -14,8 +14,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """
     from nuevonorte import config, consent, database, errors, headers, i18n, storage
     from nuevonorte.cli import register_commands
-    from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.curate import bp as curate_bp
+    from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.public.views import bp as public_bp
     from nuevonorte.public.views import root as root_bp
 

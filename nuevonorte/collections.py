@@ -72,11 +72,19 @@ def set_cover(collection: Collection, media: MediaFile | None, curator: CuratorA
     _audit("collection.cover_changed", collection, curator)
 
 
-def add_story(collection: Collection, story: Story, curator: CuratorAccount, note_es: str = "", note_en: str = "") -> CollectionEntry:
+def add_story(
+    collection: Collection, story: Story, curator: CuratorAccount, note_es: str = "", note_en: str = ""
+) -> CollectionEntry:
     """Append a story with an optional bilingual note."""
     if story.status == StoryStatus.WITHDRAWN:
         raise CollectionRefused(STORY_UNAVAILABLE)
-    entry = CollectionEntry(kind=EntryKind.STORY, story=story, text_es=note_es.strip(), text_en=note_en.strip(), position=len(collection.entries))
+    entry = CollectionEntry(
+        kind=EntryKind.STORY,
+        story=story,
+        text_es=note_es.strip(),
+        text_en=note_en.strip(),
+        position=len(collection.entries),
+    )
     collection.entries.append(entry)
     _audit("collection.entry_added", collection, curator)
     return entry
@@ -84,7 +92,12 @@ def add_story(collection: Collection, story: Story, curator: CuratorAccount, not
 
 def add_text(collection: Collection, curator: CuratorAccount, text_es: str, text_en: str) -> CollectionEntry:
     """Append a block of curatorial Markdown text."""
-    entry = CollectionEntry(kind=EntryKind.TEXT, text_es=text_es.strip(), text_en=text_en.strip(), position=len(collection.entries))
+    entry = CollectionEntry(
+        kind=EntryKind.TEXT,
+        text_es=text_es.strip(),
+        text_en=text_en.strip(),
+        position=len(collection.entries),
+    )
     collection.entries.append(entry)
     _audit("collection.entry_added", collection, curator)
     return entry
@@ -120,7 +133,12 @@ def remove(entry: CollectionEntry, curator: CuratorAccount) -> None:
 
 def completeness(collection: Collection) -> list[str]:
     """Codes of what is missing before publishing: translations and alt text."""
-    gaps = [f"{name}_{lang}" for name in ("title", "intro") for lang in ("es", "en") if not getattr(collection, f"{name}_{lang}")]
+    gaps = [
+        f"{name}_{lang}"
+        for name in ("title", "intro")
+        for lang in ("es", "en")
+        if not getattr(collection, f"{name}_{lang}")
+    ]
     if not collection.entries:
         gaps.append("entries")
     for n, entry in enumerate(collection.entries, start=1):

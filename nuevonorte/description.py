@@ -41,7 +41,9 @@ def describe(story: Story, d: Description, curator: CuratorAccount) -> None:
     story.period_start, story.period_end = d.period_start, d.period_end
     story.content_warnings = ",".join(c for c in WARNINGS if c in set(d.warnings))
     count = len(story.paragraphs())
-    story.restricted_paragraphs = ",".join(str(i) for i in sorted(set(d.restricted_paragraphs)) if 0 <= i < count)
+    story.restricted_paragraphs = ",".join(
+        str(i) for i in sorted(set(d.restricted_paragraphs)) if 0 <= i < count
+    )
     for media in story.media:
         if media.kind == MediaKind.IMAGE and media.public_id in d.alt:
             media.alt_es, media.alt_en = (t.strip() for t in d.alt[media.public_id])
@@ -51,8 +53,15 @@ def describe(story: Story, d: Description, curator: CuratorAccount) -> None:
 
 def missing(story: Story) -> list[str]:
     """Codes of what is still missing: translations of title/summary and alt text of images."""
-    gaps = [f"{name}_{lang}" for name in ("title", "summary") for lang in ("es", "en") if not getattr(story, f"{name}_{lang}")]
+    gaps = [
+        f"{name}_{lang}"
+        for name in ("title", "summary")
+        for lang in ("es", "en")
+        if not getattr(story, f"{name}_{lang}")
+    ]
     for media in story.media:
         if media.kind == MediaKind.IMAGE:
-            gaps += [f"alt_{lang}:{media.public_id}" for lang in ("es", "en") if not getattr(media, f"alt_{lang}")]
+            gaps += [
+                f"alt_{lang}:{media.public_id}" for lang in ("es", "en") if not getattr(media, f"alt_{lang}")
+            ]
     return gaps

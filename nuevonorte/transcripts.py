@@ -46,11 +46,13 @@ def parse_clock(value: str) -> int:
     if not m:
         raise ValueError(value)
     hours, minutes, seconds, millis = m.groups()
-    return ((int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int((millis or "0").ljust(3, "0"))
+    return ((int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(
+        (millis or "0").ljust(3, "0")
+    )
 
 
 def format_clock(ms: int) -> str:
-    """"h:mm:ss.mmm" for a number of milliseconds."""
+    """ "h:mm:ss.mmm" for a number of milliseconds."""
     seconds, millis = divmod(ms, 1000)
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
@@ -65,7 +67,9 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise TranscriptError(_("Line %(line)d is not UTF-8 text. Save the file as UTF-8 and try again.", line=line)) from None
+        raise TranscriptError(
+            _("Line %(line)d is not UTF-8 text. Save the file as UTF-8 and try again.", line=line)
+        ) from None
 
 
 def parse(text: str) -> list[ParsedCue]:
@@ -84,12 +88,17 @@ def _parse_vtt(text: str) -> list[ParsedCue]:
         if "-->" in line:
             m = _VTT_TIMING.match(line)
             if not m:
-                raise TranscriptError(_("Line %(line)d: the cue timing is not valid WebVTT (expected 00:00:01.000 --> 00:00:04.000).", line=number))
+                raise TranscriptError(
+                    _(
+                        "Line %(line)d: the cue timing is not valid WebVTT (expected 00:00:01.000 --> 00:00:04.000).",  # noqa: E501
+                        line=number,
+                    )
+                )
             if parse_clock(m.group(2)) < parse_clock(m.group(1)):
                 raise TranscriptError(_("Line %(line)d: the cue ends before it starts.", line=number))
     try:
         captions = webvtt.from_buffer(io.StringIO(text))
-    except Exception:  # noqa: BLE001 (any parser failure is the file's fault)
+    except Exception:
         raise TranscriptError(_("Line %(line)d: this is not a valid WebVTT file.", line=1)) from None
     return [ParsedCue(parse_clock(c.start), parse_clock(c.end), c.text.strip()) for c in captions]
 
@@ -99,7 +108,12 @@ def _parse_srt(text: str) -> list[ParsedCue]:
         subtitles = list(srt.parse(text))
     except srt.SRTParseError as e:
         line = text.count("\n", 0, e.expected_start) + 1
-        raise TranscriptError(_("Line %(line)d: this part of the SRT file could not be read (check the number and timing line).", line=line)) from None
+        raise TranscriptError(
+            _(
+                "Line %(line)d: this part of the SRT file could not be read (check the number and timing line).",  # noqa: E501
+                line=line,
+            )
+        ) from None
     cues = []
     for sub in subtitles:
         start, end = int(sub.start.total_seconds() * 1000), int(sub.end.total_seconds() * 1000)
@@ -111,7 +125,11 @@ def _parse_srt(text: str) -> list[ParsedCue]:
 
 
 def set_cues(
-    media: MediaFile, cues: Sequence[ParsedCue], language: str, curator: CuratorAccount, translation_language: str | None = None
+    media: MediaFile,
+    cues: Sequence[ParsedCue],
+    language: str,
+    curator: CuratorAccount,
+    translation_language: str | None = None,
 ) -> Transcript:
     """Replace the transcript of an audio file with ``cues``; the caller commits."""
     if media.kind != MediaKind.AUDIO:
@@ -123,7 +141,14 @@ def set_cues(
     transcript.language = language
     transcript.translation_language = translation_language
     transcript.cues = [
-        Cue(position=i, start_ms=c.start_ms, end_ms=c.end_ms, text=c.text, translation=c.translation, restricted=c.restricted)
+        Cue(
+            position=i,
+            start_ms=c.start_ms,
+            end_ms=c.end_ms,
+            text=c.text,
+            translation=c.translation,
+            restricted=c.restricted,
+        )
         for i, c in enumerate(cues)
     ]
     db.session.flush()

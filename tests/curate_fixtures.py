@@ -29,12 +29,16 @@ def csrf(client: FlaskClient, url: str = "/curate/sign-in") -> str:
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, **extra: Any) -> Any:
     """Post the sign-in form with a valid token; returns the response."""
     token = csrf(client)
-    response = client.post("/curate/sign-in", data={"email": email, "password": password, "csrf_token": token}, **extra)
+    response = client.post(
+        "/curate/sign-in", data={"email": email, "password": password, "csrf_token": token}, **extra
+    )
     db.session.rollback()  # end the test's read snapshot so it sees what the request wrote
     return response
 
 
-def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None, page: str = "/curate/", **kw: Any) -> Any:
+def post(
+    client: FlaskClient, url: str, data: dict[str, Any] | None = None, page: str = "/curate/", **kw: Any
+) -> Any:
     """POST with a valid CSRF token taken from ``page``."""
     payload = dict(data or {})
     payload["csrf_token"] = csrf(client, page)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from nuevonorte.extensions import db
 from nuevonorte.models import CuratorAccount, Role, SignInFailure, StaffSession, utcnow
-from tests.curate_fixtures import PASSWORD, admin, admin_client, csrf, curator, curator_client, post, sign_in  # noqa: F401
+from tests.curate_fixtures import PASSWORD, csrf, post, sign_in
 
 
 def is_signed_in(client: FlaskClient) -> bool:
@@ -31,7 +31,9 @@ def test_anonymous_is_sent_to_sign_in(client: FlaskClient) -> None:
     assert response.status_code == 302 and "/curate/sign-in" in response.headers["Location"]
 
 
-def test_a10_new_session_id_at_sign_in_and_old_cookie_dead_after_sign_out(client: FlaskClient, curator: CuratorAccount) -> None:
+def test_a10_new_session_id_at_sign_in_and_old_cookie_dead_after_sign_out(
+    client: FlaskClient, curator: CuratorAccount
+) -> None:
     """A10: the session token changes at sign-in; a replayed cookie after sign-out is anonymous."""
     csrf(client)
     before = client.get_cookie("session").value
@@ -77,7 +79,9 @@ def test_a11_credential_or_role_change_ends_other_sessions(
     assert not is_signed_in(victim)
 
 
-def test_a12_idle_session_expires_with_localized_message(client: FlaskClient, curator: CuratorAccount) -> None:
+def test_a12_idle_session_expires_with_localized_message(
+    client: FlaskClient, curator: CuratorAccount
+) -> None:
     """A12: idle past the limit → sent to sign-in with "signed out after inactivity"."""
     start = utcnow()
     with freeze_time(start) as frozen:
@@ -88,23 +92,31 @@ def test_a12_idle_session_expires_with_localized_message(client: FlaskClient, cu
         frozen.tick(timedelta(minutes=31))
         response = client.get("/curate/", headers={"Accept-Language": "en"})
         assert response.status_code == 302
-        page = client.get(response.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
+        page = client.get(response.headers["Location"], headers={"Accept-Language": "en"}).get_data(
+            as_text=True
+        )
         assert "signed out after a period of inactivity" in page
         sign_in(client, curator.email)
         frozen.tick(timedelta(minutes=31))
         response = client.get("/curate/", headers={"Accept-Language": "es"})
-        page = client.get(response.headers["Location"], headers={"Accept-Language": "es"}).get_data(as_text=True)
+        page = client.get(response.headers["Location"], headers={"Accept-Language": "es"}).get_data(
+            as_text=True
+        )
         assert "inactividad" in page
 
 
-def test_a13_unknown_account_and_wrong_password_look_the_same(client: FlaskClient, curator: CuratorAccount) -> None:
+def test_a13_unknown_account_and_wrong_password_look_the_same(
+    client: FlaskClient, curator: CuratorAccount
+) -> None:
     """A13: same status, same page, and one Argon2 verification each (timing within tolerance)."""
     import time
 
     def attempt(email: str) -> tuple[int, str, float]:
         token = csrf(client)
         t0 = time.perf_counter()
-        r = client.post("/curate/sign-in", data={"email": email, "password": "wrong password here", "csrf_token": token})
+        r = client.post(
+            "/curate/sign-in", data={"email": email, "password": "wrong password here", "csrf_token": token}
+        )
         elapsed = time.perf_counter() - t0
         body = r.get_data(as_text=True).replace(email, "EMAIL")
         return r.status_code, body.split('name="csrf_token"')[0], elapsed
@@ -118,8 +130,10 @@ def test_a13_unknown_account_and_wrong_password_look_the_same(client: FlaskClien
     assert u > k * 0.5 and k > u * 0.5
 
 
-def test_a14_sixth_failure_is_throttled_and_other_accounts_are_not(client: FlaskClient, curator: CuratorAccount, admin: CuratorAccount) -> None:
-    """A14: five failures in a minute, then the sixth attempt (even correct) is throttled, in both languages."""
+def test_a14_sixth_failure_is_throttled_and_other_accounts_are_not(
+    client: FlaskClient, curator: CuratorAccount, admin: CuratorAccount
+) -> None:
+    """A14: five failures in a minute, then the sixth attempt (even correct) is throttled, in both languages."""  # noqa: E501
     for _ in range(5):
         assert sign_in(client, curator.email, "wrong password!!").status_code == 200
     throttled = sign_in(client, curator.email, PASSWORD, headers={"Accept-Language": "en"})
@@ -134,7 +148,9 @@ def test_a14_sixth_failure_is_throttled_and_other_accounts_are_not(client: Flask
         assert sign_in(other, curator.email).status_code == 302
 
 
-def test_a15_oversize_password_refused_before_hashing(client: FlaskClient, curator: CuratorAccount, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a15_oversize_password_refused_before_hashing(
+    client: FlaskClient, curator: CuratorAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A15: a 10,000-character password never reaches Argon2 (a spy on argon2-cffi counts calls)."""
     calls = []
     real_verify = argon2.PasswordHasher.verify
@@ -160,11 +176,27 @@ def test_a15_rehash_on_sign_in_when_parameters_are_old(client: FlaskClient, cura
     assert refreshed is not None and "m=8192" not in refreshed.password_hash
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "/\\/evil.example", "javascript:alert(1)", "\t//evil"])
-def test_a19_next_only_follows_same_site_paths(client: FlaskClient, curator: CuratorAccount, target: str) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "/\\/evil.example",
+        "javascript:alert(1)",
+        "\t//evil",
+    ],
+)
+def test_a19_next_only_follows_same_site_paths(
+    client: FlaskClient, curator: CuratorAccount, target: str
+) -> None:
     """A19: open redirects through ?next= are refused."""
     token = csrf(client)
-    r = client.post("/curate/sign-in", query_string={"next": target}, data={"email": curator.email, "password": PASSWORD, "csrf_token": token})
+    r = client.post(
+        "/curate/sign-in",
+        query_string={"next": target},
+        data={"email": curator.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert r.status_code == 302
     location = r.headers["Location"]
     assert location == "/curate/" and "evil" not in location
@@ -172,7 +204,10 @@ def test_a19_next_only_follows_same_site_paths(client: FlaskClient, curator: Cur
 
 def test_a19_next_same_site_path_is_followed(client: FlaskClient, curator: CuratorAccount) -> None:
     token = csrf(client)
-    r = client.post("/curate/sign-in?next=/curate/collections", data={"email": curator.email, "password": PASSWORD, "csrf_token": token})
+    r = client.post(
+        "/curate/sign-in?next=/curate/collections",
+        data={"email": curator.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert r.headers["Location"] == "/curate/collections"
 
 
@@ -186,7 +221,9 @@ def test_disabled_account_cannot_sign_in(client: FlaskClient, curator: CuratorAc
 def test_language_choice_is_a_post_and_sticks(curator_client: FlaskClient) -> None:
     """A16/A18: the interface language is chosen by POST with CSRF; unknown values are ignored."""
     assert post(curator_client, "/curate/language", {"lang": "en", "next": "/curate/"}).status_code == 302
-    assert "Review queue" in curator_client.get("/curate/", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Review queue" in curator_client.get("/curate/", headers={"Accept-Language": "es"}).get_data(
+        as_text=True
+    )
     post(curator_client, "/curate/language", {"lang": "../../x", "next": "https://evil"})
     assert "Review queue" in curator_client.get("/curate/").get_data(as_text=True)
     assert curator_client.post("/curate/language", data={"lang": "es"}).status_code == 400
@@ -195,15 +232,35 @@ def test_language_choice_is_a_post_and_sticks(curator_client: FlaskClient) -> No
 
 
 def test_admin_creates_and_disables_accounts(admin_client: FlaskClient, client: FlaskClient) -> None:
-    r = post(admin_client, "/curate/admin/accounts", {"email": "nueva@example.org", "password": "a long enough password", "role": "curator"}, page="/curate/admin/accounts")
+    r = post(
+        admin_client,
+        "/curate/admin/accounts",
+        {"email": "nueva@example.org", "password": "a long enough password", "role": "curator"},
+        page="/curate/admin/accounts",
+    )
     assert r.status_code == 302
     account = db.session.scalar(select(CuratorAccount).where(CuratorAccount.email == "nueva@example.org"))
     assert account is not None and account.role == Role.CURATOR
-    short = post(admin_client, "/curate/admin/accounts", {"email": "otra@example.org", "password": "short", "role": "curator"}, page="/curate/admin/accounts")
+    short = post(
+        admin_client,
+        "/curate/admin/accounts",
+        {"email": "otra@example.org", "password": "short", "role": "curator"},
+        page="/curate/admin/accounts",
+    )
     assert short.status_code == 422
-    long = post(admin_client, "/curate/admin/accounts", {"email": "otra@example.org", "password": "y" * 10_000, "role": "curator"}, page="/curate/admin/accounts")
+    long = post(
+        admin_client,
+        "/curate/admin/accounts",
+        {"email": "otra@example.org", "password": "y" * 10_000, "role": "curator"},
+        page="/curate/admin/accounts",
+    )
     assert long.status_code == 422
-    assert post(admin_client, f"/curate/admin/accounts/{account.id}/disable", page="/curate/admin/accounts").status_code == 302
+    assert (
+        post(
+            admin_client, f"/curate/admin/accounts/{account.id}/disable", page="/curate/admin/accounts"
+        ).status_code
+        == 302
+    )
     db.session.rollback()
     db.session.refresh(account)
     assert not account.is_active

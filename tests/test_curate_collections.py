@@ -1,4 +1,4 @@
-"""Collections: bilingual text, entries, order, cover from public photos only, preview, publish, withdrawal note."""
+"""Collections: text, entries, order, cover (public photos only), preview, publish, withdrawal."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.markdown import render_markdown
 from nuevonorte.models import AuditEvent, Collection, CollectionStatus, Story, StoryStatus
-from tests.curate_fixtures import add_image, curator, curator_client, post  # noqa: F401
+from tests.curate_fixtures import add_image, post
 
 MakeStory = Callable[..., Story]
 
@@ -34,16 +34,43 @@ def fresh(collection: Collection) -> Collection:
     return found
 
 
-def test_build_reorder_cover_preview_publish(curator_client: FlaskClient, make_story: MakeStory, client: FlaskClient) -> None:
-    with_photos = make_story(StoryStatus.PUBLISHED, title="Con fotos", choices=ConsentChoices(credit_name="Ana", photos_public=True))
+def test_build_reorder_cover_preview_publish(
+    curator_client: FlaskClient, make_story: MakeStory, client: FlaskClient
+) -> None:
+    with_photos = make_story(
+        StoryStatus.PUBLISHED,
+        title="Con fotos",
+        choices=ConsentChoices(credit_name="Ana", photos_public=True),
+    )
     public_photo = add_image(with_photos, alt=True)
     private = make_story(StoryStatus.PUBLISHED, title="Sin fotos públicas")
     private_photo = add_image(private, alt=True)
     c = new_collection(curator_client)
     url = f"/curate/collections/{c.public_id}"
-    post(curator_client, url, {"revision": fresh(c).revision, "title_es": "Cruces", "title_en": "Crossings", "intro_es": "Intro", "intro_en": "Intro EN"}, page=url)
-    post(curator_client, url + "/entries", {"story_id": with_photos.public_id, "text_es": "Nota", "text_en": "Note"}, page=url)
-    post(curator_client, url + "/entries", {"text_es": "## Entre relatos", "text_en": "## Between stories"}, page=url)
+    post(
+        curator_client,
+        url,
+        {
+            "revision": fresh(c).revision,
+            "title_es": "Cruces",
+            "title_en": "Crossings",
+            "intro_es": "Intro",
+            "intro_en": "Intro EN",
+        },
+        page=url,
+    )
+    post(
+        curator_client,
+        url + "/entries",
+        {"story_id": with_photos.public_id, "text_es": "Nota", "text_en": "Note"},
+        page=url,
+    )
+    post(
+        curator_client,
+        url + "/entries",
+        {"text_es": "## Entre relatos", "text_en": "## Between stories"},
+        page=url,
+    )
     post(curator_client, url + "/entries", {"story_id": private.public_id}, page=url)
     assert [e.kind.value for e in fresh(c).entries] == ["story", "text", "story"]
     text_entry = fresh(c).entries[1]
@@ -55,7 +82,9 @@ def test_build_reorder_cover_preview_publish(curator_client: FlaskClient, make_s
     # The cover must be a public photo of one of its stories.
     refused = post(curator_client, url + "/cover", {"media": private_photo.public_id}, page=url)
     assert refused.status_code == 409 and fresh(c).cover_media_id is None
-    assert post(curator_client, url + "/cover", {"media": public_photo.public_id}, page=url).status_code == 302
+    assert (
+        post(curator_client, url + "/cover", {"media": public_photo.public_id}, page=url).status_code == 302
+    )
     assert fresh(c).cover_media_id == public_photo.id
     # The completeness panel is empty once translations and alt text exist... except story titles in English.
     panel = curator_client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -71,14 +100,27 @@ def test_build_reorder_cover_preview_publish(curator_client: FlaskClient, make_s
     post(curator_client, url + "/unpublish", page=url)
     assert client.get(f"/es/collections/{c.public_id}").status_code == 404
     actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == c.public_id)))
-    assert {"collection.created", "collection.published", "collection.unpublished", "collection.reordered", "collection.cover_changed"} <= actions
+    assert {
+        "collection.created",
+        "collection.published",
+        "collection.unpublished",
+        "collection.reordered",
+        "collection.cover_changed",
+    } <= actions
 
 
-def test_withdrawn_story_leaves_a_note_in_a_published_collection(curator_client: FlaskClient, make_story: MakeStory, client: FlaskClient) -> None:
+def test_withdrawn_story_leaves_a_note_in_a_published_collection(
+    curator_client: FlaskClient, make_story: MakeStory, client: FlaskClient
+) -> None:
     story = make_story(StoryStatus.PUBLISHED, title="Se irá")
     c = new_collection(curator_client)
     url = f"/curate/collections/{c.public_id}"
-    post(curator_client, url, {"revision": fresh(c).revision, "title_es": "Colección", "title_en": "Collection"}, page=url)
+    post(
+        curator_client,
+        url,
+        {"revision": fresh(c).revision, "title_es": "Colección", "title_en": "Collection"},
+        page=url,
+    )
     post(curator_client, url + "/entries", {"story_id": story.public_id}, page=url)
     post(curator_client, url + "/publish", page=url)
     stories.withdraw(db.session.get(Story, story.id))
@@ -93,7 +135,11 @@ def test_withdrawn_story_leaves_a_note_in_a_published_collection(curator_client:
 
 
 def test_markdown_is_sanitized() -> None:
-    html = str(render_markdown('<script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)> **bien**'))
+    html = str(
+        render_markdown(
+            "<script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)> **bien**"
+        )
+    )
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
     assert "<strong>bien</strong>" in html
 

@@ -14,7 +14,7 @@ from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import AuditEvent, Credit, CuratorAccount, Story, StoryStatus, Visibility
-from tests.curate_fixtures import add_audio, add_image, admin, csrf, curator, curator_client, post  # noqa: F401
+from tests.curate_fixtures import add_audio, add_image, csrf, post
 
 MakeStory = Callable[..., Story]
 
@@ -57,7 +57,9 @@ ADMIN_URLS = [
 ]
 
 
-def test_a05_anonymous_and_contributor_cannot_reach_curator_pages(client: FlaskClient, make_story: MakeStory) -> None:
+def test_a05_anonymous_and_contributor_cannot_reach_curator_pages(
+    client: FlaskClient, make_story: MakeStory
+) -> None:
     """A05: visitors (and contributors, who have no staff session) are sent to sign in; nothing changes."""
     story = make_story(StoryStatus.SUBMITTED)
     before = state(story)
@@ -67,14 +69,24 @@ def test_a05_anonymous_and_contributor_cannot_reach_curator_pages(client: FlaskC
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/curate/sign-in"), url
     assert state(story) == before
-    assert db.session.scalar(select(db.func.count(AuditEvent.id)).where(AuditEvent.actor_id.is_not(None))) == 0
+    assert (
+        db.session.scalar(select(db.func.count(AuditEvent.id)).where(AuditEvent.actor_id.is_not(None))) == 0
+    )
 
 
 def test_a05_curator_cannot_reach_admin_actions(curator_client: FlaskClient, admin: CuratorAccount) -> None:
     """A05: a curator gets 403 on every admin page and action, GET and POST; the admin is unchanged."""
     token = csrf(curator_client, "/curate/")
     for method, url in ADMIN_URLS:
-        data = {"csrf_token": token, "role": "curator", "password": "another long password", "email": "x@example.org", "slug": "x", "name_es": "x", "name_en": "x"}
+        data = {
+            "csrf_token": token,
+            "role": "curator",
+            "password": "another long password",
+            "email": "x@example.org",
+            "slug": "x",
+            "name_es": "x",
+            "name_en": "x",
+        }
         response = curator_client.open(url.replace("/1/", f"/{admin.id}/"), method=method, data=data)
         assert response.status_code == 403, url
     db.session.rollback()
@@ -88,8 +100,18 @@ def test_a16_every_state_change_needs_csrf(curator_client: FlaskClient, make_sto
     before = state(story)
     for method, url in curator_urls(story):
         if method == "POST":
-            assert curator_client.post(url, data={"revision": str(before[1]), "visibility": "contributor"}).status_code == 400, url
-            assert curator_client.post(url, data={"csrf_token": "forged", "revision": str(before[1])}).status_code == 400, url
+            assert (
+                curator_client.post(
+                    url, data={"revision": str(before[1]), "visibility": "contributor"}
+                ).status_code
+                == 400
+            ), url
+            assert (
+                curator_client.post(
+                    url, data={"csrf_token": "forged", "revision": str(before[1])}
+                ).status_code
+                == 400
+            ), url
     assert curator_client.get(f"/curate/stories/{story.public_id}/publish").status_code == 405
     assert state(story) == before
 
@@ -116,7 +138,10 @@ def test_consent_in_plain_words_in_both_languages(curator_client: FlaskClient, m
     url = f"/curate/stories/{story.public_id}"
     post(curator_client, "/curate/language", {"lang": "en"})
     en = curator_client.get(url).get_data(as_text=True)
-    assert "public; pseudonym; voice may not be heard; photos may not be shown; may appear in collections; embargoed until March 3, 2027" in en
+    assert (
+        "public; pseudonym; voice may not be heard; photos may not be shown; may appear in collections; embargoed until March 3, 2027"  # noqa: E501
+        in en
+    )
     assert "Photos will not be shown: the narrator did not allow it." in en
     post(curator_client, "/curate/language", {"lang": "es"})
     es = curator_client.get(url).get_data(as_text=True)
@@ -124,10 +149,20 @@ def test_consent_in_plain_words_in_both_languages(curator_client: FlaskClient, m
     assert "Las fotos no se mostrarán" in es
 
 
-def test_publish_and_other_actions_are_audited(curator_client: FlaskClient, make_story: MakeStory, curator: CuratorAccount) -> None:
+def test_publish_and_other_actions_are_audited(
+    curator_client: FlaskClient, make_story: MakeStory, curator: CuratorAccount
+) -> None:
     story = make_story(StoryStatus.SUBMITTED)
-    for action, expected in [("keep-private", "private"), ("return-to-review", "submitted"), ("publish", "published"), ("unpublish", "private"), ("reject", "rejected")]:
-        response = post(curator_client, f"/curate/stories/{story.public_id}/{action}", {"revision": state(story)[1]})
+    for action, expected in [
+        ("keep-private", "private"),
+        ("return-to-review", "submitted"),
+        ("publish", "published"),
+        ("unpublish", "private"),
+        ("reject", "rejected"),
+    ]:
+        response = post(
+            curator_client, f"/curate/stories/{story.public_id}/{action}", {"revision": state(story)[1]}
+        )
         assert response.status_code == 302, action
         assert state(story)[0] == expected
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == curator.id)).all()
@@ -135,17 +170,26 @@ def test_publish_and_other_actions_are_audited(curator_client: FlaskClient, make
 
 
 @pytest.mark.parametrize("visibility", [Visibility.CURATORS, Visibility.CONTRIBUTOR])
-def test_a06_publishing_without_public_consent_is_refused(curator_client: FlaskClient, make_story: MakeStory, visibility: Visibility) -> None:
+def test_a06_publishing_without_public_consent_is_refused(
+    curator_client: FlaskClient, make_story: MakeStory, visibility: Visibility
+) -> None:
     """A06: 409 with the localized reason; nothing changes."""
     story = make_story(StoryStatus.SUBMITTED, choices=ConsentChoices(visibility=visibility))
     before = state(story)
-    response = post(curator_client, f"/curate/stories/{story.public_id}/publish", {"revision": before[1]}, headers={"Accept-Language": "en"})
+    response = post(
+        curator_client,
+        f"/curate/stories/{story.public_id}/publish",
+        {"revision": before[1]},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 409
     assert "has not agreed to make this story public" in response.get_data(as_text=True)
     assert state(story) == before
 
 
-def test_c09_withdrawn_story_cannot_be_republished_or_described(curator_client: FlaskClient, make_story: MakeStory) -> None:
+def test_c09_withdrawn_story_cannot_be_republished_or_described(
+    curator_client: FlaskClient, make_story: MakeStory
+) -> None:
     """C09: every action on a withdrawn story is refused by the state machine."""
     story = make_story(StoryStatus.PUBLISHED)
     revision = state(story)[1]
@@ -153,12 +197,29 @@ def test_c09_withdrawn_story_cannot_be_republished_or_described(curator_client: 
     db.session.commit()
     before = state(story)
     for action in ("publish", "keep-private", "return-to-review", "reject"):
-        response = post(curator_client, f"/curate/stories/{story.public_id}/{action}", {"revision": before[1]})
+        response = post(
+            curator_client, f"/curate/stories/{story.public_id}/{action}", {"revision": before[1]}
+        )
         assert response.status_code == 409, action
     # An old publish request replayed with the revision from before the withdrawal.
-    assert post(curator_client, f"/curate/stories/{story.public_id}/publish", {"revision": revision}).status_code == 409
-    assert post(curator_client, f"/curate/stories/{story.public_id}/describe", {"revision": before[1], "title_es": "x"}).status_code == 409
-    assert post(curator_client, f"/curate/stories/{story.public_id}/consent", {"visibility": "contributor"}).status_code == 409
+    assert (
+        post(curator_client, f"/curate/stories/{story.public_id}/publish", {"revision": revision}).status_code
+        == 409
+    )
+    assert (
+        post(
+            curator_client,
+            f"/curate/stories/{story.public_id}/describe",
+            {"revision": before[1], "title_es": "x"},
+        ).status_code
+        == 409
+    )
+    assert (
+        post(
+            curator_client, f"/curate/stories/{story.public_id}/consent", {"visibility": "contributor"}
+        ).status_code
+        == 409
+    )
     assert state(story) == before
 
 
@@ -173,29 +234,52 @@ WIDENINGS = {
 
 
 @pytest.mark.parametrize("widening", list(WIDENINGS))
-def test_c10_curator_cannot_widen_consent(curator_client: FlaskClient, make_story: MakeStory, widening: str) -> None:
+def test_c10_curator_cannot_widen_consent(
+    curator_client: FlaskClient, make_story: MakeStory, widening: str
+) -> None:
     """C10: every widening a curator could submit through the form is refused (409) and recorded nowhere."""
-    choices = ConsentChoices(visibility=Visibility.CURATORS, credit=Credit.ANONYMOUS, in_collections=False, embargo_until=date(2027, 3, 3))
+    choices = ConsentChoices(
+        visibility=Visibility.CURATORS,
+        credit=Credit.ANONYMOUS,
+        in_collections=False,
+        embargo_until=date(2027, 3, 3),
+    )
     story = make_story(StoryStatus.SUBMITTED, choices=choices)
     before = state(story)
     data = {"embargo_until": "2027-03-03", **WIDENINGS[widening]}
-    response = post(curator_client, f"/curate/stories/{story.public_id}/consent", data, headers={"Accept-Language": "en"})
+    response = post(
+        curator_client, f"/curate/stories/{story.public_id}/consent", data, headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 409
     assert "Only the narrator can widen it" in response.get_data(as_text=True)
     assert state(story) == before
 
 
-def test_c10_curator_can_narrow_consent_and_it_is_audited(curator_client: FlaskClient, make_story: MakeStory, curator: CuratorAccount) -> None:
-    story = make_story(StoryStatus.PUBLISHED, choices=ConsentChoices(credit_name="Ana", voice_public=True, photos_public=True))
+def test_c10_curator_can_narrow_consent_and_it_is_audited(
+    curator_client: FlaskClient, make_story: MakeStory, curator: CuratorAccount
+) -> None:
+    story = make_story(
+        StoryStatus.PUBLISHED,
+        choices=ConsentChoices(credit_name="Ana", voice_public=True, photos_public=True),
+    )
     data = {"visibility": "public", "anonymous": "y", "in_collections": "y", "embargo_until": "2030-01-01"}
     assert post(curator_client, f"/curate/stories/{story.public_id}/consent", data).status_code == 302
     db.session.expire_all()
     fresh = db.session.get(Story, story.id)
     assert fresh is not None and fresh.current_consent is not None
     c = fresh.current_consent
-    assert (c.credit, c.voice_public, c.photos_public, c.embargo_until) == (Credit.ANONYMOUS, False, False, date(2030, 1, 1))
+    assert (c.credit, c.voice_public, c.photos_public, c.embargo_until) == (
+        Credit.ANONYMOUS,
+        False,
+        False,
+        date(2030, 1, 1),
+    )
     assert c.given_by.value == "curator"
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "story.consent_changed", AuditEvent.actor_id == curator.id))
+    assert db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "story.consent_changed", AuditEvent.actor_id == curator.id
+        )
+    )
 
 
 def test_stale_page_is_told_the_story_changed(curator_client: FlaskClient, make_story: MakeStory) -> None:
@@ -208,10 +292,14 @@ def test_stale_page_is_told_the_story_changed(curator_client: FlaskClient, make_
     assert state(story)[0] == "submitted"
 
 
-def test_c07_withdrawal_during_publish_wins(app: Flask, curator_client: FlaskClient, make_story: MakeStory) -> None:
-    """C07: the narrator withdraws between the curator's read and write → StaleDataError → message, no publish."""
+def test_c07_withdrawal_during_publish_wins(
+    app: Flask, curator_client: FlaskClient, make_story: MakeStory
+) -> None:
+    """C07: the narrator withdraws between the curator's read and write → StaleDataError → message, no publish."""  # noqa: E501
     if db.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite takes the write lock (BEGIN IMMEDIATE) before the read: this interleaving cannot happen")
+        pytest.skip(
+            "SQLite takes the write lock (BEGIN IMMEDIATE) before the read: this interleaving cannot happen"
+        )
     story = make_story(StoryStatus.SUBMITTED)
     revision = state(story)[1]
     story_id = story.id
@@ -223,12 +311,20 @@ def test_c07_withdrawal_during_publish_wins(app: Flask, curator_client: FlaskCli
             return
         fired.append(1)
         with db.engine.connect() as other:
-            other.execute(text("UPDATE story SET status='withdrawn', body='', revision=revision+1 WHERE id=:id"), {"id": story_id})
+            other.execute(
+                text("UPDATE story SET status='withdrawn', body='', revision=revision+1 WHERE id=:id"),
+                {"id": story_id},
+            )
             other.commit()
 
     event.listen(db.session, "before_flush", narrator_withdraws)
     try:
-        response = post(curator_client, f"/curate/stories/{story.public_id}/publish", {"revision": revision}, headers={"Accept-Language": "en"})
+        response = post(
+            curator_client,
+            f"/curate/stories/{story.public_id}/publish",
+            {"revision": revision},
+            headers={"Accept-Language": "en"},
+        )
     finally:
         event.remove(db.session, "before_flush", narrator_withdraws)
     assert fired
@@ -237,8 +333,10 @@ def test_c07_withdrawal_during_publish_wins(app: Flask, curator_client: FlaskCli
     assert state(story)[0] == "withdrawn"
 
 
-def test_a07_private_media_only_for_curators_with_safe_headers(client: FlaskClient, curator: CuratorAccount, make_story: MakeStory) -> None:
-    """A07/A02: curators see unpublished media with no-store, nosniff and a sandbox CSP; others are sent away."""
+def test_a07_private_media_only_for_curators_with_safe_headers(
+    client: FlaskClient, curator: CuratorAccount, make_story: MakeStory
+) -> None:
+    """A07/A02: curators see unpublished media with no-store, nosniff and a sandbox CSP; others are sent away."""  # noqa: E501
     from tests.curate_fixtures import sign_in
 
     story = make_story(StoryStatus.SUBMITTED)
@@ -256,4 +354,3 @@ def test_a07_private_media_only_for_curators_with_safe_headers(client: FlaskClie
     assert a.status_code == 200 and a.mimetype == "audio/wav"
     assert client.get("/curate/media/nope/original").status_code == 404
     assert client.get(f"/curate/media/{image.public_id}/../../etc").status_code == 404
-

@@ -29,9 +29,17 @@ def _account(account_id: int) -> CuratorAccount:
     return found
 
 
-def _render_accounts(form: AccountForm | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
+def _render_accounts(
+    form: AccountForm | None = None, error: str | None = None, status: int = 200
+) -> tuple[str, int]:
     accounts = db.session.scalars(select(CuratorAccount).order_by(CuratorAccount.email)).all()
-    page = render_template("curate/accounts.html", accounts=accounts, form=form or AccountForm(formdata=None), action_form=ActionForm(formdata=None), error=error)
+    page = render_template(
+        "curate/accounts.html",
+        accounts=accounts,
+        form=form or AccountForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        error=error,
+    )
     return page, status
 
 
@@ -87,10 +95,19 @@ def account_action(account_id: int, action: str) -> Response | tuple[str, int]:
     return redirect(url_for("curate.accounts"))
 
 
-def _render_vocab(form: VocabularyForm | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
+def _render_vocab(
+    form: VocabularyForm | None = None, error: str | None = None, status: int = 200
+) -> tuple[str, int]:
     themes = db.session.scalars(select(Theme).order_by(Theme.slug)).all()
     places = db.session.scalars(select(Place).order_by(Place.slug)).all()
-    page = render_template("curate/vocabularies.html", themes=themes, places=places, form=form or VocabularyForm(formdata=None), error=error, lang=current_locale())
+    page = render_template(
+        "curate/vocabularies.html",
+        themes=themes,
+        places=places,
+        form=form or VocabularyForm(formdata=None),
+        error=error,
+        lang=current_locale(),
+    )
     return page, status
 
 
@@ -109,13 +126,25 @@ def save_term(kind: str) -> Response | tuple[str, int]:
         abort(404)
     form = VocabularyForm()
     if not form.validate_on_submit() or not SLUG.match(form.slug.data or ""):
-        return _render_vocab(form, _("Please check the form: the short id uses lowercase letters, digits and dashes."), 400)
+        return _render_vocab(
+            form, _("Please check the form: the short id uses lowercase letters, digits and dashes."), 400
+        )
     model = Theme if kind == "theme" else Place
     term = db.session.scalar(select(model).where(model.slug == form.slug.data))
     if term is None:
-        if kind == "place" and (len(form.country_code.data or "") != 2 or form.level.data not in set(PlaceLevel)):
+        if kind == "place" and (
+            len(form.country_code.data or "") != 2 or form.level.data not in set(PlaceLevel)
+        ):
             return _render_vocab(form, _("A place needs a two-letter country code and a level."), 400)
-        term = Theme(slug=form.slug.data) if kind == "theme" else Place(slug=form.slug.data, country_code=(form.country_code.data or "").upper(), level=PlaceLevel(form.level.data))
+        term = (
+            Theme(slug=form.slug.data)
+            if kind == "theme"
+            else Place(
+                slug=form.slug.data,
+                country_code=(form.country_code.data or "").upper(),
+                level=PlaceLevel(form.level.data),
+            )
+        )
         db.session.add(term)
     term.name_es, term.name_en = (form.name_es.data or "").strip(), (form.name_en.data or "").strip()
     db.session.flush()
@@ -136,6 +165,10 @@ def audit_trail() -> str:
         query = query.where(AuditEvent.actor_id == int(person))
     if object_id:
         query = query.where(AuditEvent.object_id == object_id)
-    events = db.session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_PAGE)).all()
+    events = db.session.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_PAGE)
+    ).all()
     people = db.session.scalars(select(CuratorAccount).order_by(CuratorAccount.email)).all()
-    return render_template("curate/audit.html", events=events, people=people, person=person, object_id=object_id)
+    return render_template(
+        "curate/audit.html", events=events, people=people, person=person, object_id=object_id
+    )

@@ -33,7 +33,9 @@ def _entry(collection: Collection, entry_id: int) -> CollectionEntry:
     return found
 
 
-def _render(collection: Collection, form: CollectionForm | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
+def _render(
+    collection: Collection, form: CollectionForm | None = None, error: str | None = None, status: int = 200
+) -> tuple[str, int]:
     if form is None:
         form = CollectionForm(formdata=None, obj=collection)
         form.revision.data = str(collection.revision)
@@ -61,7 +63,12 @@ def _checked() -> None:
 def collections() -> str:
     """Every collection, drafts first."""
     found = db.session.scalars(select(Collection).order_by(Collection.status, Collection.id.desc())).all()
-    return render_template("curate/collections.html", collections=found, action_form=ActionForm(formdata=None), lang=current_locale())
+    return render_template(
+        "curate/collections.html",
+        collections=found,
+        action_form=ActionForm(formdata=None),
+        lang=current_locale(),
+    )
 
 
 @bp.post("/collections")
@@ -91,13 +98,34 @@ def save_collection(collection_id: str) -> Response | tuple[str, int]:
         return _render(collection, form, _("Please check the form."), 400)
     if form.revision.data != str(collection.revision):
         form.revision.data = str(collection.revision)
-        return _render(collection, form, _("Someone else saved this collection while you were editing. Your text is kept below; save again to replace theirs."), 409)
+        return _render(
+            collection,
+            form,
+            _(
+                "Someone else saved this collection while you were editing. Your text is kept below; save again to replace theirs."  # noqa: E501
+            ),
+            409,
+        )
     try:
-        domain.update_text(collection, actor(), title_es=form.title_es.data or "", title_en=form.title_en.data or "", intro_es=form.intro_es.data or "", intro_en=form.intro_en.data or "")
+        domain.update_text(
+            collection,
+            actor(),
+            title_es=form.title_es.data or "",
+            title_en=form.title_en.data or "",
+            intro_es=form.intro_es.data or "",
+            intro_en=form.intro_en.data or "",
+        )
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        return _render(_get(collection_id), form, _("Someone else saved this collection while you were editing. Your text is kept below; save again to replace theirs."), 409)
+        return _render(
+            _get(collection_id),
+            form,
+            _(
+                "Someone else saved this collection while you were editing. Your text is kept below; save again to replace theirs."  # noqa: E501
+            ),
+            409,
+        )
     flash(_("Collection saved."), "notice")
     return redirect(url_for("curate.collection", collection_id=collection_id))
 
@@ -142,7 +170,9 @@ def entry_action(collection_id: str, entry_id: int, action: str) -> Response:
     elif action == "remove":
         domain.remove(entry, actor())
     elif action == "edit":
-        domain.edit_entry(entry, actor(), request.form.get("text_es", "")[:20000], request.form.get("text_en", "")[:20000])
+        domain.edit_entry(
+            entry, actor(), request.form.get("text_es", "")[:20000], request.form.get("text_en", "")[:20000]
+        )
     else:
         abort(404)
     db.session.commit()

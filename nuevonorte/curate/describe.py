@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from nuevonorte import description, stories
 from nuevonorte.content_warnings import WARNINGS
@@ -36,9 +36,16 @@ def _form(story: Story, formdata: bool) -> DescribeForm:
     return form
 
 
-def _render(story: Story, form: DescribeForm, *, alt: dict[str, tuple[str, str]] | None = None,
-            restricted: set[int] | None = None, conflict: bool = False, error: str | None = None,
-            status: int = 200) -> tuple[str, int]:
+def _render(
+    story: Story,
+    form: DescribeForm,
+    *,
+    alt: dict[str, tuple[str, str]] | None = None,
+    restricted: set[int] | None = None,
+    conflict: bool = False,
+    error: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     images = [m for m in story.media if m.kind == MediaKind.IMAGE]
     alt = alt if alt is not None else {m.public_id: (m.alt_es, m.alt_en) for m in images}
     page = render_template(
@@ -72,12 +79,17 @@ def save_description(story_id: str) -> Response | tuple[str, int]:
     form = _form(story, formdata=True)
     images = [m for m in story.media if m.kind == MediaKind.IMAGE]
     alt = {
-        m.public_id: (request.form.get(f"alt_es_{m.public_id}", "")[:2000], request.form.get(f"alt_en_{m.public_id}", "")[:2000])
+        m.public_id: (
+            request.form.get(f"alt_es_{m.public_id}", "")[:2000],
+            request.form.get(f"alt_en_{m.public_id}", "")[:2000],
+        )
         for m in images
     }
     restricted = {int(v) for v in request.form.getlist("restricted") if v.isdigit() and len(v) < 6}
     if not form.validate_on_submit():
-        return _render(story, form, alt=alt, restricted=restricted, error=_("Please check the form."), status=400)
+        return _render(
+            story, form, alt=alt, restricted=restricted, error=_("Please check the form."), status=400
+        )
     if form.revision.data != str(story.revision):
         # Keep what this curator typed; show the saved version beside it; a second save wins.
         form.revision.data = str(story.revision)
@@ -102,7 +114,9 @@ def save_description(story_id: str) -> Response | tuple[str, int]:
         db.session.commit()
     except stories.StoryRefused as refused:
         db.session.rollback()
-        return _render(get_story(story_id), form, alt=alt, restricted=restricted, error=refused.message, status=409)
+        return _render(
+            get_story(story_id), form, alt=alt, restricted=restricted, error=refused.message, status=409
+        )
     except StaleDataError:
         db.session.rollback()
         story = get_story(story_id)

@@ -88,7 +88,10 @@ class TranscriptUploadForm(FlaskForm):
     """A WebVTT, SRT or plain-text transcript file."""
 
     file = FileField(_l("Transcript file (WebVTT, SRT or plain text)"), validators=[FileRequired()])
-    language = SelectField(_l("Language of the transcript"), choices=[SelectChoice("es", "Español"), SelectChoice("en", "English")])
+    language = SelectField(
+        _l("Language of the transcript"),
+        choices=[SelectChoice("es", "Español"), SelectChoice("en", "English")],
+    )
 
 
 class CollectionForm(FlaskForm):
@@ -115,7 +118,12 @@ class AccountForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     role = SelectField(
-        _l("Role"), choices=[SelectChoice(Role.CURATOR.value, _l("Curator")), SelectChoice(Role.ADMIN.value, _l("Administrator"))])
+        _l("Role"),
+        choices=[
+            SelectChoice(Role.CURATOR.value, _l("Curator")),
+            SelectChoice(Role.ADMIN.value, _l("Administrator")),
+        ],
+    )
 
 
 class VocabularyForm(FlaskForm):
@@ -127,8 +135,10 @@ class VocabularyForm(FlaskForm):
     country_code = StringField(_l("Country code (places only)"), validators=[Length(max=2)])
     level = SelectField(
         _l("Level (places only)"),
-        choices=[SelectChoice("country", _l("Country")), SelectChoice("state", _l("State")), SelectChoice("city", _l("City"))],
+        choices=[
+            SelectChoice("country", _l("Country")),
+            SelectChoice("state", _l("State")),
+            SelectChoice("city", _l("City")),
+        ],
         validate_choice=False,
     )
-
-

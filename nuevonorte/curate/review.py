@@ -19,7 +19,16 @@ from nuevonorte.curate.views import bp
 from nuevonorte.curate.wording import consent_words, exposure_notes
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale
-from nuevonorte.models import Credit, CuratorAccount, MediaFile, MediaKind, Story, StoryStatus, Theme, Visibility
+from nuevonorte.models import (
+    Credit,
+    CuratorAccount,
+    MediaFile,
+    MediaKind,
+    Story,
+    StoryStatus,
+    Theme,
+    Visibility,
+)
 from nuevonorte.storage import StorageError, get_storage
 
 ACTIONS: dict[str, Callable[[Story, CuratorAccount | None], None]] = {
@@ -55,7 +64,9 @@ def get_story(public_id: str) -> Story:
 
 def stale_message() -> str:
     """What a curator is told when someone else changed the story first."""
-    return _("This story changed since you opened it (another curator, or the narrator). Nothing was saved: look at it again and retry.")
+    return _(
+        "This story changed since you opened it (another curator, or the narrator). Nothing was saved: look at it again and retry."  # noqa: E501
+    )
 
 
 @bp.get("/")

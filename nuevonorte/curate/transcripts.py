@@ -76,7 +76,11 @@ def save_cues(story_id: str, media_id: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     cues = []
-    for i in range(min(int(request.form.get("rows", "0") or 0) if request.form.get("rows", "").isdigit() else 0, MAX_CUES)):
+    for i in range(
+        min(
+            int(request.form.get("rows", "0") or 0) if request.form.get("rows", "").isdigit() else 0, MAX_CUES
+        )
+    ):
         text = request.form.get(f"text_{i}", "").strip()
         if not text or request.form.get(f"delete_{i}"):
             continue
@@ -84,12 +88,24 @@ def save_cues(story_id: str, media_id: str) -> Response | tuple[str, int]:
             start = transcripts.parse_clock(request.form.get(f"start_{i}", "0:00") or "0:00")
             end = transcripts.parse_clock(request.form.get(f"end_{i}", "0:00") or "0:00")
         except ValueError:
-            return _render(story, media, _("Passage %(n)d: write times as 0:01:02.500 or 01:02.", n=i + 1), 422)
+            return _render(
+                story, media, _("Passage %(n)d: write times as 0:01:02.500 or 01:02.", n=i + 1), 422
+            )
         if end < start:
             return _render(story, media, _("Passage %(n)d ends before it starts.", n=i + 1), 422)
-        cues.append(transcripts.ParsedCue(start, end, text, request.form.get(f"translation_{i}", "").strip(), bool(request.form.get(f"restricted_{i}"))))
+        cues.append(
+            transcripts.ParsedCue(
+                start,
+                end,
+                text,
+                request.form.get(f"translation_{i}", "").strip(),
+                bool(request.form.get(f"restricted_{i}")),
+            )
+        )
     language = media.transcript.language if media.transcript else story.original_language
-    transcripts.set_cues(media, sorted(cues, key=lambda c: c.start_ms), language, actor(), "en" if language == "es" else "es")
+    transcripts.set_cues(
+        media, sorted(cues, key=lambda c: c.start_ms), language, actor(), "en" if language == "es" else "es"
+    )
     db.session.commit()
     flash(_("Transcript saved: %(count)d passages.", count=len(cues)), "notice")
     return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id))

@@ -11,7 +11,6 @@ bp = Blueprint("curate", __name__, url_prefix="/curate")
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     app: Flask = state.app
-    from nuevonorte.curate import auth
     from nuevonorte.markdown import render_markdown
 
     auth.login_manager.init_app(app)

@@ -45,7 +45,9 @@ def exposure_notes(story: Story) -> list[str]:
         notes.append(_("Photos will not be shown: the narrator did not allow it."))
     if MediaKind.AUDIO in kinds and not consent.voice_public:
         notes.append(
-            _("The recording will not be played: the narrator did not allow their voice to be heard. The transcript can be shown.")
+            _(
+                "The recording will not be played: the narrator did not allow their voice to be heard. The transcript can be shown."  # noqa: E501
+            )
         )
     if consent.embargo_until is not None:
         notes.append(
@@ -60,7 +62,7 @@ def exposure_notes(story: Story) -> list[str]:
 
 
 def gap_label(code: str) -> str:
-    """A localized label for a completeness code from ``description.missing`` or ``collections.completeness``."""
+    """A localized label for a completeness code from ``description.missing`` or ``collections.completeness``."""  # noqa: E501
     name, _sep, where = code.partition(":")
     labels = {
         "title_es": _("Title in Spanish"),

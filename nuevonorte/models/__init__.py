@@ -6,8 +6,8 @@ from nuevonorte.models.base import Base, utcnow
 from nuevonorte.models.collection import Collection, CollectionEntry, CollectionStatus, EntryKind
 from nuevonorte.models.consent import ConsentRecord, Credit, GivenBy, Visibility
 from nuevonorte.models.media import MediaFile, MediaKind
-from nuevonorte.models.story import Story, StoryStatus
 from nuevonorte.models.staff import SignInFailure, StaffSession
+from nuevonorte.models.story import Story, StoryStatus
 from nuevonorte.models.transcript import Cue, Transcript
 from nuevonorte.models.vocabulary import Place, PlaceLevel, Theme
 
