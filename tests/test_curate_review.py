@@ -345,12 +345,12 @@ def test_a07_private_media_only_for_curators_with_safe_headers(
     for variant in ("original", "display", "thumbnail"):
         assert client.get(f"/curate/media/{image.public_id}/{variant}").status_code == 302
     sign_in(client, curator.email)
-    r = client.get(f"/curate/media/{image.public_id}/display")
-    assert r.status_code == 200 and r.mimetype == "image/jpeg" and r.data[:2] == b"\xff\xd8"
-    assert r.headers["Cache-Control"] == "no-store"
-    assert r.headers["X-Content-Type-Options"] == "nosniff"
-    assert "sandbox" in r.headers["Content-Security-Policy"]
-    a = client.get(f"/curate/media/{audio.public_id}/original")
-    assert a.status_code == 200 and a.mimetype == "audio/wav"
+    with client.get(f"/curate/media/{image.public_id}/display") as r:
+        assert r.status_code == 200 and r.mimetype == "image/jpeg" and r.data[:2] == b"\xff\xd8"
+        assert r.headers["Cache-Control"] == "no-store"
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in r.headers["Content-Security-Policy"]
+    with client.get(f"/curate/media/{audio.public_id}/original") as a:
+        assert a.status_code == 200 and a.mimetype == "audio/wav"
     assert client.get("/curate/media/nope/original").status_code == 404
     assert client.get(f"/curate/media/{image.public_id}/../../etc").status_code == 404
