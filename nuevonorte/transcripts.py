@@ -100,7 +100,7 @@ def _parse_vtt(text: str) -> list[ParsedCue]:
         captions = webvtt.from_buffer(io.StringIO(text))
     except Exception:
         raise TranscriptError(_("Line %(line)d: this is not a valid WebVTT file.", line=1)) from None
-    return [ParsedCue(parse_clock(c.start), parse_clock(c.end), c.text.strip()) for c in captions]
+    return [ParsedCue(parse_clock(c.start), parse_clock(c.end), c.text.strip()) for c in captions.captions]
 
 
 def _parse_srt(text: str) -> list[ParsedCue]:

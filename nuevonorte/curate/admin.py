@@ -129,8 +129,8 @@ def save_term(kind: str) -> Response | tuple[str, int]:
         return _render_vocab(
             form, _("Please check the form: the short id uses lowercase letters, digits and dashes."), 400
         )
-    model = Theme if kind == "theme" else Place
-    term = db.session.scalar(select(model).where(model.slug == form.slug.data))
+    model: type[Theme] | type[Place] = Theme if kind == "theme" else Place
+    term: Theme | Place | None = db.session.scalar(select(model).where(model.slug == form.slug.data))
     if term is None:
         if kind == "place" and (
             len(form.country_code.data or "") != 2 or form.level.data not in set(PlaceLevel)

@@ -66,7 +66,7 @@ def _unauthorized() -> Response:
 
 def signed_in() -> StaffUser:
     """The current staff user (views behind ``curator_required`` only)."""
-    user: StaffUser = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: StaffUser = current_user._get_current_object()
     return user
 
 

@@ -64,8 +64,10 @@ def get_story(public_id: str) -> Story:
 
 def stale_message() -> str:
     """What a curator is told when someone else changed the story first."""
-    return _(
-        "This story changed since you opened it (another curator, or the narrator). Nothing was saved: look at it again and retry."  # noqa: E501
+    return str(
+        _(
+            "This story changed since you opened it (another curator, or the narrator). Nothing was saved: look at it again and retry."  # noqa: E501
+        )
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
 
 bp = Blueprint("curate", __name__, url_prefix="/curate")
@@ -10,7 +10,7 @@ bp = Blueprint("curate", __name__, url_prefix="/curate")
 
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
+    app = state.app
     from nuevonorte.markdown import render_markdown
 
     auth.login_manager.init_app(app)

@@ -83,17 +83,18 @@ def gap_label(code: str) -> str:
     }
     label = labels.get(name, name)
     if where.isdigit():
-        return _("Entry %(n)s: %(what)s", n=where, what=label)
-    return label
+        return str(_("Entry %(n)s: %(what)s", n=where, what=label))
+    return str(label)
 
 
 def status_label(status: str) -> str:
     """A story status in words."""
-    return {
+    labels: dict[str, str] = {
         "submitted": _("Waiting for review"),
         "published": _("Published"),
         "private": _("Kept private"),
         "rejected": _("Rejected"),
         "withdrawn": _("Withdrawn by the narrator"),
         "draft": _("Draft"),
-    }.get(str(status), str(status))
+    }
+    return labels.get(str(status), str(status))
