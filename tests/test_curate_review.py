@@ -354,3 +354,21 @@ def test_a07_private_media_only_for_curators_with_safe_headers(
         assert a.status_code == 200 and a.mimetype == "audio/wav"
     assert client.get("/curate/media/nope/original").status_code == 404
     assert client.get(f"/curate/media/{image.public_id}/../../etc").status_code == 404
+
+
+def test_audit_trail_for_admins_filterable_by_person_and_object(
+    admin_client: FlaskClient,
+    make_story: MakeStory,
+    admin: CuratorAccount,
+    make_curator: Callable[..., CuratorAccount],
+) -> None:
+    """Audit: who, what, which object, when — filterable; never content (the title is not in it)."""
+    story = make_story(StoryStatus.SUBMITTED, title="Título secreto")
+    other = make_story(StoryStatus.SUBMITTED, title="Otro")
+    make_curator()
+    post(admin_client, f"/curate/stories/{story.public_id}/keep-private", {"revision": state(story)[1]})
+    by_object = admin_client.get(f"/curate/admin/audit?object={story.public_id}").get_data(as_text=True)
+    assert "story.kept_private" in by_object and "story.submitted" in by_object
+    assert other.public_id not in by_object and "Título secreto" not in by_object
+    by_person = admin_client.get(f"/curate/admin/audit?person={admin.id}").get_data(as_text=True)
+    assert "story.kept_private" in by_person and "story.submitted" not in by_person
