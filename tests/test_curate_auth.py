@@ -264,3 +264,27 @@ def test_admin_creates_and_disables_accounts(admin_client: FlaskClient, client: 
     db.session.rollback()
     db.session.refresh(account)
     assert not account.is_active
+
+
+def test_a09_production_cookie_flags_at_sign_in(app_config: dict, curator: CuratorAccount) -> None:
+    """A09: outside development the session cookie is __Host-, Secure, HttpOnly and SameSite=Lax."""
+    from nuevonorte import create_app
+
+    config = {k: v for k, v in app_config.items() if k != "TESTING"}
+    production = create_app(config)
+    client = production.test_client()
+    # Flask-WTF checks the Referer on HTTPS (WTF_CSRF_SSL_STRICT). NB: the site-wide
+    # "Referrer-Policy: no-referrer" makes browsers send none — reported to the integrator.
+    https = {"base_url": "https://localhost", "headers": {"Referer": "https://localhost/curate/sign-in"}}
+    page = client.get("/curate/sign-in", **https).get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post(
+        "/curate/sign-in", data={"email": curator.email, "password": PASSWORD, "csrf_token": token}, **https
+    )
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=")
+    for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+        assert flag in cookie
+    with production.app_context():
+        db.engine.dispose()
