@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from nuevonorte.accounts import MAX_EMAIL_LENGTH
@@ -64,6 +64,11 @@ class DescribeForm(FlaskForm):
     period_start = IntegerField(_l("From year"), validators=[Optional(), NumberRange(1800, 2100)])
     period_end = IntegerField(_l("To year"), validators=[Optional(), NumberRange(1800, 2100)])
     warnings = MultiCheckboxField(_l("Content warnings"), validate_choice=True)
+
+    def validate_period_end(self, field: IntegerField) -> None:
+        """The period cannot end before it starts."""
+        if field.data is not None and self.period_start.data is not None and field.data < self.period_start.data:
+            raise ValidationError(str(_l("The period cannot end before it starts.")))
 
 
 class ConsentNarrowForm(FlaskForm):
