@@ -79,7 +79,12 @@ def test_build_reorder_cover_preview_publish(
     post(curator_client, f"{url}/entries/{text_entry.id}/down", page=url)
     post(curator_client, f"{url}/entries/{text_entry.id}/down", page=url)
     assert [e.kind.value for e in fresh(c).entries] == ["story", "story", "text"]
-    post(curator_client, f"{url}/entries/{text_entry.id}/edit", {"text_es": "Otro", "text_en": "Other"}, page=url)
+    post(
+        curator_client,
+        f"{url}/entries/{text_entry.id}/edit",
+        {"text_es": "Otro", "text_en": "Other"},
+        page=url,
+    )
     assert (fresh(c).entries[2].text_es, fresh(c).entries[2].text_en) == ("Otro", "Other")
     extra = post(curator_client, url + "/entries", {"text_es": "Quitar"}, page=url)
     assert extra.status_code == 302 and len(fresh(c).entries) == 4

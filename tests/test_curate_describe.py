@@ -172,7 +172,12 @@ def test_admin_extends_vocabularies(admin_client: FlaskClient) -> None:
 def test_period_must_not_end_before_it_starts(curator_client: FlaskClient, make_story: MakeStory) -> None:
     story = make_story(StoryStatus.SUBMITTED, title="Periodo")
     url = f"/curate/stories/{story.public_id}/describe"
-    data = {"revision": fresh(story).revision, "title_es": "Cambio", "period_start": "2005", "period_end": "1999"}
+    data = {
+        "revision": fresh(story).revision,
+        "title_es": "Cambio",
+        "period_start": "2005",
+        "period_end": "1999",
+    }
     response = post(curator_client, url, data, page=url, headers={"Accept-Language": "en"})
     assert response.status_code == 400 and "cannot end before it starts" in response.get_data(as_text=True)
     assert fresh(story).title_es == "Periodo"

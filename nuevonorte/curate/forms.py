@@ -67,7 +67,11 @@ class DescribeForm(FlaskForm):
 
     def validate_period_end(self, field: IntegerField) -> None:
         """The period cannot end before it starts."""
-        if field.data is not None and self.period_start.data is not None and field.data < self.period_start.data:
+        if (
+            field.data is not None
+            and self.period_start.data is not None
+            and field.data < self.period_start.data
+        ):
             raise ValidationError(str(_l("The period cannot end before it starts.")))
 
 
