@@ -81,3 +81,21 @@ def test_curator_flow_in_browser(
     page.get_by_role("button", name="Sign out").click()
     page.goto(live_server + "/curate/")
     assert "/curate/sign-in" in page.url
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_queue_and_review_fit_a_phone(app, live_server: str, page, curator: CuratorAccount, make_story) -> None:  # type: ignore[no-untyped-def]
+    """Curators on a phone: no sideways scrolling on the queue and the review page."""
+    story = make_story(StoryStatus.SUBMITTED, title="Un relato largo de espera en la frontera")
+    add_image(story)
+    page.goto(live_server + "/curate/sign-in")
+    page.get_by_label("Correo electrónico").fill(curator.email)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    for name in ("queue", "review"):
+        if name == "review":
+            page.get_by_role("link", name="Un relato largo de espera en la frontera").click()
+        screenshot(page, f"curate-{name}-es-phone")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, name
