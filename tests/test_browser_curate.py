@@ -85,7 +85,9 @@ def test_curator_flow_in_browser(
 
 @pytest.mark.browser
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)
-def test_queue_and_review_fit_a_phone(app, live_server: str, page, curator: CuratorAccount, make_story) -> None:  # type: ignore[no-untyped-def]
+def test_queue_and_review_fit_a_phone(
+    app, live_server: str, page, curator: CuratorAccount, make_story
+) -> None:  # type: ignore[no-untyped-def]
     """Curators on a phone: no sideways scrolling on the queue and the review page."""
     story = make_story(StoryStatus.SUBMITTED, title="Un relato largo de espera en la frontera")
     add_image(story)
