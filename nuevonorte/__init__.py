@@ -16,6 +16,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
     from nuevonorte.contribute.views import bp as contribute_bp
+    from nuevonorte.curate import bp as curate_bp
     from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.public import presentation
     from nuevonorte.public.language import bp as language_bp
@@ -41,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(language_bp)
     app.register_blueprint(contribute_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(curate_bp)
 
     # The consent rule's predicates, for templates that show parts of a story.
     app.jinja_env.globals.update(

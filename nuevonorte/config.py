@@ -49,6 +49,7 @@ KEYS: dict[str, Key] = {
     "max_image_pixels": Key(int, 40_000_000),
     "media_timeout_seconds": Key(int, 300),
     "media_memory_mb": Key(int, 2048),
+    "curator_idle_minutes": Key(int, 30),
     "session_cookie_secure": Key(bool, True),
     "sqlite_busy_timeout_ms": Key(int, 10_000),
 }
@@ -123,6 +124,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "MAX_IMAGE_PIXELS": values["max_image_pixels"],
         "MEDIA_TIMEOUT_SECONDS": values["media_timeout_seconds"],
         "MEDIA_MEMORY_MB": values["media_memory_mb"],
+        "CURATOR_IDLE_MINUTES": values["curator_idle_minutes"],
         "SESSION_COOKIE_SECURE": cookie_secure,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -30,6 +30,9 @@ POSTGRES_URL = os.environ.get("NUEVONORTE_DATABASE_URL", "")
 # Real-browser fixtures (live_server, page, viewport) for every test module.
 from tests.browser import _browser, live_server, page, viewport  # noqa: E402, F401
 
+# Curators' workspace fixtures (curator, admin, signed-in clients).
+from tests.curate_fixtures import admin, admin_client, curator, curator_client  # noqa: E402, F401
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

@@ -1,14 +1,14 @@
 """rate limiting windows (global counters, no addresses)
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

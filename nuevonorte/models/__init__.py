@@ -6,6 +6,7 @@ from nuevonorte.models.base import Base, utcnow
 from nuevonorte.models.collection import Collection, CollectionEntry, CollectionStatus, EntryKind
 from nuevonorte.models.consent import ConsentRecord, Credit, GivenBy, Visibility
 from nuevonorte.models.media import MediaFile, MediaKind
+from nuevonorte.models.staff import SignInFailure, StaffSession
 from nuevonorte.models.story import Story, StoryStatus
 from nuevonorte.models.transcript import Cue, Transcript
 from nuevonorte.models.vocabulary import Place, PlaceLevel, Theme
@@ -29,6 +30,8 @@ __all__ = [
     "Place",
     "PlaceLevel",
     "Role",
+    "SignInFailure",
+    "StaffSession",
     "Story",
     "StoryStatus",
     "Theme",

@@ -1,0 +1,168 @@
+"""Sign-in, sign-out, interface language, and the permission decorators of the workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from nuevonorte import staff
+from nuevonorte.curate.forms import LanguageForm, SignInForm
+from nuevonorte.curate.views import bp
+from nuevonorte.extensions import db
+from nuevonorte.i18n import is_locale
+from nuevonorte.models import CuratorAccount, Role
+
+login_manager = LoginManager()
+# Flask-Login's "session protection" hashes the client address into the session; we keep
+# no addresses at all (SECURITY.md M17), and server-side sessions make it unnecessary.
+login_manager.session_protection = None
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SIGNED_OUT_IDLE = _l("You were signed out after a period of inactivity. Please sign in again.")
+SIGN_IN_FAILED = _l("That email address and password do not match an active account.")
+THROTTLED = _l("Too many failed attempts for this account. Please wait a minute and try again.")
+
+
+class StaffUser(UserMixin):
+    """The signed-in staff member; Flask-Login's id is the session token, not the account id."""
+
+    def __init__(self, account: CuratorAccount, token: str) -> None:
+        self.account = account
+        self.token = token
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether this person may manage accounts, vocabularies and read the audit trail."""
+        return self.account.role == Role.ADMIN
+
+
+@login_manager.user_loader
+def _load(token: str) -> StaffUser | None:
+    found, expired = staff.load_session(token)
+    if expired:
+        g.session_expired = True
+    return StaffUser(found.account, token) if found else None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Response:
+    if g.get("session_expired"):
+        flash(str(SIGNED_OUT_IDLE), "notice")
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("curate.sign_in", next=target))
+
+
+def signed_in() -> StaffUser:
+    """The current staff user (views behind ``curator_required`` only)."""
+    user: StaffUser = current_user._get_current_object()
+    return user
+
+
+def actor() -> CuratorAccount:
+    """The account acting in this request, for domain functions and the audit trail."""
+    return signed_in().account
+
+
+def curator_required(view: F) -> F:
+    """Only signed-in curators and admins; others are sent to sign in, nothing changes."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    """Only admins; a curator gets 403 (SECURITY.md A05)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not signed_in().is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """``target`` when it is a same-site relative path, else ``default`` (SECURITY.md A19)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Response | tuple[str, int] | str:
+    """The sign-in page; same answer for an unknown account and a wrong password (A13)."""
+    form = SignInForm()
+    target = safe_next(request.args.get("next"), url_for("curate.queue"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(target)
+    if not form.validate_on_submit():
+        return render_template("curate/sign_in.html", form=form, error=None), 200
+    result = staff.authenticate(form.email.data or "", form.password.data or "")
+    db.session.commit()
+    if result.outcome == staff.SignIn.THROTTLED:
+        return render_template("curate/sign_in.html", form=form, error=str(THROTTLED)), 429
+    if result.outcome == staff.SignIn.FAILED or result.account is None or result.token is None:
+        return render_template("curate/sign_in.html", form=form, error=str(SIGN_IN_FAILED)), 200
+    # A fresh session: nothing from before sign-in survives except the language choice (A10).
+    lang = session.get("lang")
+    session.clear()
+    if is_locale(lang):
+        session["lang"] = lang
+    login_user(StaffUser(result.account, result.token))
+    return redirect(target)
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    """End the session on the server, so a copy of the old cookie is anonymous (A10)."""
+    if current_user.is_authenticated:
+        staff.close_session(signed_in().token)
+        db.session.commit()
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if is_locale(lang):
+        session["lang"] = lang
+    flash(_("You are signed out."), "notice")
+    return redirect(url_for("curate.sign_in"))
+
+
+@bp.post("/language")
+def language() -> Response:
+    """Remember the interface language chosen by the person (session only)."""
+    form = LanguageForm()
+    if form.validate_on_submit() and is_locale(form.lang.data):
+        session["lang"] = form.lang.data
+    return redirect(safe_next(form.next.data, url_for("curate.queue")))
+
+
+@bp.app_context_processor
+def _curate_globals() -> dict[str, Any]:
+    from nuevonorte.curate.wording import gap_label, status_label
+
+    return {"language_form": LanguageForm, "status_label": status_label, "gap_label": gap_label}

@@ -1,0 +1,153 @@
+"""Flask-WTF forms of the curators' workspace (CSRF on every one)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from nuevonorte.accounts import MAX_EMAIL_LENGTH
+from nuevonorte.models import Role, Visibility
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes (works without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SignInForm(FlaskForm):
+    """Email and password. No max length here: the domain refuses over-long passwords."""
+
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class LanguageForm(FlaskForm):
+    """The interface language choice."""
+
+    lang = HiddenField()
+    next = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state; carries the revision the page was loaded at."""
+
+    revision = HiddenField()
+
+
+class DescribeForm(FlaskForm):
+    """A story's bilingual description."""
+
+    revision = HiddenField()
+    title_es = StringField(_l("Title in Spanish"), validators=[Length(max=300)])
+    title_en = StringField(_l("Title in English"), validators=[Length(max=300)])
+    summary_es = TextAreaField(_l("Summary in Spanish"), validators=[Length(max=5000)])
+    summary_en = TextAreaField(_l("Summary in English"), validators=[Length(max=5000)])
+    themes = MultiCheckboxField(_l("Themes"), coerce=int, validate_choice=True)
+    places = MultiCheckboxField(_l("Places"), coerce=int, validate_choice=True)
+    period_start = IntegerField(_l("From year"), validators=[Optional(), NumberRange(1800, 2100)])
+    period_end = IntegerField(_l("To year"), validators=[Optional(), NumberRange(1800, 2100)])
+    warnings = MultiCheckboxField(_l("Content warnings"), validate_choice=True)
+
+    def validate_period_end(self, field: IntegerField) -> None:
+        """The period cannot end before it starts."""
+        if (
+            field.data is not None
+            and self.period_start.data is not None
+            and field.data < self.period_start.data
+        ):
+            raise ValidationError(str(_l("The period cannot end before it starts.")))
+
+
+class ConsentNarrowForm(FlaskForm):
+    """A curator narrowing consent; the domain refuses anything wider (C10)."""
+
+    visibility = SelectField(
+        _l("Who may see it"),
+        choices=[
+            SelectChoice(Visibility.PUBLIC.value, _l("Public")),
+            SelectChoice(Visibility.CURATORS.value, _l("Curators only")),
+            SelectChoice(Visibility.CONTRIBUTOR.value, _l("Only the narrator")),
+        ],
+    )
+    anonymous = BooleanField(_l("Credit as anonymous"))
+    voice_public = BooleanField(_l("The voice may be heard"))
+    photos_public = BooleanField(_l("Photos may be shown"))
+    in_collections = BooleanField(_l("May appear in collections"))
+    embargo_until = StringField(_l("Embargoed until (YYYY-MM-DD)"), validators=[Length(max=10)])
+
+
+class TranscriptUploadForm(FlaskForm):
+    """A WebVTT, SRT or plain-text transcript file."""
+
+    file = FileField(_l("Transcript file (WebVTT, SRT or plain text)"), validators=[FileRequired()])
+    language = SelectField(
+        _l("Language of the transcript"),
+        choices=[SelectChoice("es", "Español"), SelectChoice("en", "English")],
+    )
+
+
+class CollectionForm(FlaskForm):
+    """A collection's bilingual title and introduction."""
+
+    revision = HiddenField()
+    title_es = StringField(_l("Title in Spanish"), validators=[Length(max=300)])
+    title_en = StringField(_l("Title in English"), validators=[Length(max=300)])
+    intro_es = TextAreaField(_l("Introduction in Spanish"), validators=[Length(max=20000)])
+    intro_en = TextAreaField(_l("Introduction in English"), validators=[Length(max=20000)])
+
+
+class EntryForm(FlaskForm):
+    """A new entry: a story (by its id) with an optional note, or a block of Markdown text."""
+
+    story_id = StringField(_l("Story id"), validators=[Length(max=32)])
+    text_es = TextAreaField(_l("Text or note in Spanish (Markdown)"), validators=[Length(max=20000)])
+    text_en = TextAreaField(_l("Text or note in English (Markdown)"), validators=[Length(max=20000)])
+
+
+class AccountForm(FlaskForm):
+    """A new staff account."""
+
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice(Role.CURATOR.value, _l("Curator")),
+            SelectChoice(Role.ADMIN.value, _l("Administrator")),
+        ],
+    )
+
+
+class VocabularyForm(FlaskForm):
+    """A theme or place with its names in both languages."""
+
+    slug = StringField(_l("Short id (letters, digits, dashes)"), validators=[DataRequired(), Length(max=80)])
+    name_es = StringField(_l("Name in Spanish"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
+    country_code = StringField(_l("Country code (places only)"), validators=[Length(max=2)])
+    level = SelectField(
+        _l("Level (places only)"),
+        choices=[
+            SelectChoice("country", _l("Country")),
+            SelectChoice("state", _l("State")),
+            SelectChoice("city", _l("City")),
+        ],
+        validate_choice=False,
+    )

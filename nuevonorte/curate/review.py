@@ -1,0 +1,216 @@
+"""The review queue, the review page, review actions, consent narrowing and private media."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from nuevonorte import stories
+from nuevonorte.consent import ConsentChoices
+from nuevonorte.curate.auth import actor, curator_required
+from nuevonorte.curate.forms import ActionForm, ConsentNarrowForm
+from nuevonorte.curate.views import bp
+from nuevonorte.curate.wording import consent_words, exposure_notes
+from nuevonorte.extensions import db
+from nuevonorte.i18n import current_locale
+from nuevonorte.models import (
+    Credit,
+    CuratorAccount,
+    MediaFile,
+    MediaKind,
+    Story,
+    StoryStatus,
+    Theme,
+    Visibility,
+)
+from nuevonorte.storage import StorageError, get_storage
+
+ACTIONS: dict[str, Callable[[Story, CuratorAccount | None], None]] = {
+    "publish": stories.publish,
+    "unpublish": stories.unpublish,
+    "keep-private": stories.keep_private,
+    "return-to-review": stories.return_to_review,
+    "reject": stories.reject,
+}
+QUEUE_LIMIT = 200
+# Decided by the server from the stored (detected) format, never from the upload (A07).
+MEDIA_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "webm": "audio/webm",
+}
+
+
+def get_story(public_id: str) -> Story:
+    """The story with ``public_id`` or 404."""
+    story = db.session.scalar(select(Story).where(Story.public_id == public_id))
+    if story is None:
+        abort(404)
+    return story
+
+
+def stale_message() -> str:
+    """What a curator is told when someone else changed the story first."""
+    return str(
+        _(
+            "This story changed since you opened it (another curator, or the narrator). Nothing was saved: look at it again and retry."  # noqa: E501
+        )
+    )
+
+
+@bp.get("/")
+@curator_required
+def queue() -> str:
+    """Submissions in order of arrival, filtered by status, language, media kind and theme."""
+    status = request.args.get("status", StoryStatus.SUBMITTED.value)
+    language = request.args.get("language", "")
+    kind = request.args.get("kind", "")
+    theme = request.args.get("theme", "")
+    query = select(Story).where(Story.status != StoryStatus.WITHDRAWN)
+    if status in set(StoryStatus) - {StoryStatus.WITHDRAWN}:
+        query = query.where(Story.status == status)
+    else:
+        status = ""
+    if language in ("es", "en"):
+        query = query.where(Story.original_language == language)
+    if kind in set(MediaKind):
+        query = query.where(Story.media.any(MediaFile.kind == kind))
+    if theme:
+        query = query.where(Story.themes.any(Theme.slug == theme))
+    found = db.session.scalars(query.order_by(Story.submitted_on, Story.id).limit(QUEUE_LIMIT)).all()
+    themes = db.session.scalars(select(Theme).order_by(Theme.slug)).all()
+    filters = {"status": status, "language": language, "kind": kind, "theme": theme}
+    return render_template("curate/queue.html", stories=found, themes=themes, filters=filters)
+
+
+def render_review(story: Story, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    """The review page, optionally with a refusal shown at the top."""
+    consent = story.current_consent
+    narrow = ConsentNarrowForm(formdata=None)
+    if consent is not None:
+        narrow.visibility.data = consent.visibility.value
+        narrow.anonymous.data = consent.credit == Credit.ANONYMOUS
+        narrow.voice_public.data = consent.voice_public
+        narrow.photos_public.data = consent.photos_public
+        narrow.in_collections.data = consent.in_collections
+        narrow.embargo_until.data = consent.embargo_until.isoformat() if consent.embargo_until else ""
+    page = render_template(
+        "curate/review.html",
+        story=story,
+        action_form=ActionForm(formdata=None, revision=story.revision),
+        narrow_form=narrow,
+        consent_words=consent_words(consent),
+        exposure_notes=exposure_notes(story),
+        error=error,
+        lang=current_locale(),
+    )
+    return page, status
+
+
+@bp.get("/stories/<story_id>")
+@curator_required
+def review(story_id: str) -> tuple[str, int]:
+    """The review page: text, media, consent in plain words and the actions."""
+    story = get_story(story_id)
+    if story.status == StoryStatus.WITHDRAWN:
+        return render_review(story, stories.StoryRefused(stories.Refusal.WITHDRAWN).message)
+    return render_review(story)
+
+
+@bp.post("/stories/<story_id>/<action>")
+@curator_required
+def act(story_id: str, action: str) -> Response | tuple[str, int]:
+    """Publish, unpublish, keep private, return to review or reject; refusals change nothing."""
+    change = ACTIONS.get(action)
+    if change is None:
+        abort(404)
+    story = get_story(story_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if form.revision.data != str(story.revision):
+        return render_review(story, stale_message(), 409)
+    try:
+        change(story, actor())
+        db.session.commit()
+    except stories.StoryRefused as refused:
+        db.session.rollback()
+        return render_review(get_story(story_id), refused.message, 409)
+    except StaleDataError:
+        # The narrator withdrew (or someone saved) between our read and our write: theirs wins.
+        db.session.rollback()
+        return render_review(get_story(story_id), stale_message(), 409)
+    flash(_("Done."), "notice")
+    return redirect(url_for("curate.review", story_id=story_id))
+
+
+@bp.post("/stories/<story_id>/consent")
+@curator_required
+def narrow_consent(story_id: str) -> Response | tuple[str, int]:
+    """Record narrower consent on the narrator's behalf; anything wider is refused (C10)."""
+    story = get_story(story_id)
+    form = ConsentNarrowForm()
+    current = story.current_consent
+    if not form.validate_on_submit() or form.visibility.data not in set(Visibility):
+        return render_review(story, _("Please check the form."), 400)
+    embargo: date | None = None
+    if form.embargo_until.data:
+        try:
+            embargo = date.fromisoformat(form.embargo_until.data)
+        except ValueError:
+            return render_review(story, _("Write the date as YYYY-MM-DD, for example 2027-03-03."), 400)
+    name = current.credit_name if current else ""
+    credit = current.credit if current else Credit.ANONYMOUS
+    choices = ConsentChoices(
+        visibility=Visibility(form.visibility.data),
+        credit=Credit.ANONYMOUS if form.anonymous.data else credit,
+        credit_name=name,
+        voice_public=form.voice_public.data,
+        photos_public=form.photos_public.data,
+        in_collections=form.in_collections.data,
+        embargo_until=embargo,
+    )
+    try:
+        stories.change_consent(story, choices, language=current_locale(), curator=actor())
+        db.session.commit()
+    except stories.StoryRefused as refused:
+        db.session.rollback()
+        return render_review(get_story(story_id), refused.message, 409)
+    flash(_("Consent narrowed."), "notice")
+    return redirect(url_for("curate.review", story_id=story_id))
+
+
+@bp.get("/media/<media_id>/<variant>")
+@curator_required
+def media(media_id: str, variant: str) -> Response:
+    """Serve any media file to curators only: never cached, never sniffed, sandboxed (A07)."""
+    found = db.session.scalar(select(MediaFile).where(MediaFile.public_id == media_id))
+    if found is None or variant not in ("original", "display", "thumbnail"):
+        abort(404)
+    key = {"original": found.storage_key, "display": found.display_key, "thumbnail": found.thumbnail_key}[
+        variant
+    ] or found.storage_key
+    mime = MEDIA_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+    try:
+        handle = get_storage().open(key)
+    except (StorageError, OSError):
+        abort(404)
+    response = send_file(handle, mimetype=mime, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Disposition"] = "inline"
+    return response

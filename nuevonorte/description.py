@@ -1,0 +1,67 @@
+"""Curators describing a story: bilingual text, vocabularies, period, warnings, alt text, restrictions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from nuevonorte import audit
+from nuevonorte.content_warnings import WARNINGS
+from nuevonorte.extensions import db
+from nuevonorte.models import CuratorAccount, MediaKind, Place, Story, StoryStatus, Theme
+from nuevonorte.stories import Refusal, StoryRefused
+
+
+@dataclass
+class Description:
+    """Everything a curator may set when describing a story."""
+
+    title_es: str = ""
+    title_en: str = ""
+    summary_es: str = ""
+    summary_en: str = ""
+    themes: list[Theme] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+    period_start: int | None = None
+    period_end: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    # Alt text by media public id: (Spanish, English).
+    alt: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    restricted_paragraphs: Iterable[int] = ()
+
+
+def describe(story: Story, d: Description, curator: CuratorAccount) -> None:
+    """Apply a description to ``story`` (refused for a withdrawn story); the caller commits."""
+    if story.status == StoryStatus.WITHDRAWN:
+        raise StoryRefused(Refusal.WITHDRAWN)
+    story.title_es, story.title_en = d.title_es.strip(), d.title_en.strip()
+    story.summary_es, story.summary_en = d.summary_es.strip(), d.summary_en.strip()
+    story.themes = list(d.themes)
+    story.places = list(d.places)
+    story.period_start, story.period_end = d.period_start, d.period_end
+    story.content_warnings = ",".join(c for c in WARNINGS if c in set(d.warnings))
+    count = len(story.paragraphs())
+    story.restricted_paragraphs = ",".join(
+        str(i) for i in sorted(set(d.restricted_paragraphs)) if 0 <= i < count
+    )
+    for media in story.media:
+        if media.kind == MediaKind.IMAGE and media.public_id in d.alt:
+            media.alt_es, media.alt_en = (t.strip() for t in d.alt[media.public_id])
+    db.session.flush()
+    audit.record("story.described", "story", story.public_id, actor=curator)
+
+
+def missing(story: Story) -> list[str]:
+    """Codes of what is still missing: translations of title/summary and alt text of images."""
+    gaps = [
+        f"{name}_{lang}"
+        for name in ("title", "summary")
+        for lang in ("es", "en")
+        if not getattr(story, f"{name}_{lang}")
+    ]
+    for media in story.media:
+        if media.kind == MediaKind.IMAGE:
+            gaps += [
+                f"alt_{lang}:{media.public_id}" for lang in ("es", "en") if not getattr(media, f"alt_{lang}")
+            ]
+    return gaps

@@ -1,0 +1,156 @@
+"""Transcripts: parsing WebVTT, SRT and plain text, and replacing an audio file's cues."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import srt
+import webvtt
+from flask_babel import gettext as _
+
+from nuevonorte import audit
+from nuevonorte.extensions import db
+from nuevonorte.models import Cue, CuratorAccount, MediaFile, MediaKind, Transcript
+
+MAX_TRANSCRIPT_BYTES = 2 * 1024 * 1024
+_VTT_TIME = r"(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}"
+_VTT_TIMING = re.compile(rf"^\s*({_VTT_TIME})\s+-->\s+({_VTT_TIME})(?:\s+.*)?$")
+_CLOCK = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]?\d)(?:[.,](\d{1,3}))?$")
+
+
+class TranscriptError(Exception):
+    """A transcript that cannot be read; ``message`` is localized and names the line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ParsedCue:
+    """One cue read from a file or a form."""
+
+    start_ms: int
+    end_ms: int
+    text: str
+    translation: str = ""
+    restricted: bool = False
+
+
+def parse_clock(value: str) -> int:
+    """Milliseconds from "h:mm:ss.mmm", "mm:ss.mmm" or "mm:ss"; ValueError otherwise."""
+    m = _CLOCK.match(value.strip())
+    if not m:
+        raise ValueError(value)
+    hours, minutes, seconds, millis = m.groups()
+    return ((int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(
+        (millis or "0").ljust(3, "0")
+    )
+
+
+def format_clock(ms: int) -> str:
+    """ "h:mm:ss.mmm" for a number of milliseconds."""
+    seconds, millis = divmod(ms, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+def decode(data: bytes) -> str:
+    """The text of an uploaded transcript (UTF-8, BOM allowed)."""
+    if len(data) > MAX_TRANSCRIPT_BYTES:
+        raise TranscriptError(_("The transcript file is too large (at most 2 MB)."))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise TranscriptError(
+            _("Line %(line)d is not UTF-8 text. Save the file as UTF-8 and try again.", line=line)
+        ) from None
+
+
+def parse(text: str) -> list[ParsedCue]:
+    """Cues from WebVTT (starts with WEBVTT), SRT (has "-->" timings) or plain paragraphs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.lstrip().startswith("WEBVTT"):
+        return _parse_vtt(text)
+    if "-->" in text:
+        return _parse_srt(text)
+    return [ParsedCue(0, 0, p.strip()) for p in text.split("\n\n") if p.strip()]
+
+
+def _parse_vtt(text: str) -> list[ParsedCue]:
+    # webvtt-py skips a cue whose timing it cannot read; we refuse it and name the line.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if "-->" in line:
+            m = _VTT_TIMING.match(line)
+            if not m:
+                raise TranscriptError(
+                    _(
+                        "Line %(line)d: the cue timing is not valid WebVTT (expected 00:00:01.000 --> 00:00:04.000).",  # noqa: E501
+                        line=number,
+                    )
+                )
+            if parse_clock(m.group(2)) < parse_clock(m.group(1)):
+                raise TranscriptError(_("Line %(line)d: the cue ends before it starts.", line=number))
+    try:
+        captions = webvtt.from_buffer(io.StringIO(text))
+    except Exception:
+        raise TranscriptError(_("Line %(line)d: this is not a valid WebVTT file.", line=1)) from None
+    return [ParsedCue(parse_clock(c.start), parse_clock(c.end), c.text.strip()) for c in captions.captions]
+
+
+def _parse_srt(text: str) -> list[ParsedCue]:
+    try:
+        subtitles = list(srt.parse(text))
+    except srt.SRTParseError as e:
+        line = text.count("\n", 0, e.expected_start) + 1
+        raise TranscriptError(
+            _(
+                "Line %(line)d: this part of the SRT file could not be read (check the number and timing line).",  # noqa: E501
+                line=line,
+            )
+        ) from None
+    cues = []
+    for sub in subtitles:
+        start, end = int(sub.start.total_seconds() * 1000), int(sub.end.total_seconds() * 1000)
+        if end < start:
+            line = text.count("\n", 0, text.find(srt.timedelta_to_srt_timestamp(sub.start))) + 1
+            raise TranscriptError(_("Line %(line)d: the cue ends before it starts.", line=line))
+        cues.append(ParsedCue(start, end, sub.content.strip()))
+    return cues
+
+
+def set_cues(
+    media: MediaFile,
+    cues: Sequence[ParsedCue],
+    language: str,
+    curator: CuratorAccount,
+    translation_language: str | None = None,
+) -> Transcript:
+    """Replace the transcript of an audio file with ``cues``; the caller commits."""
+    if media.kind != MediaKind.AUDIO:
+        raise TranscriptError(_("Only recordings have transcripts."))
+    transcript = media.transcript
+    if transcript is None:
+        transcript = Transcript(media=media, language=language)
+        db.session.add(transcript)
+    transcript.language = language
+    transcript.translation_language = translation_language
+    transcript.cues = [
+        Cue(
+            position=i,
+            start_ms=c.start_ms,
+            end_ms=c.end_ms,
+            text=c.text,
+            translation=c.translation,
+            restricted=c.restricted,
+        )
+        for i, c in enumerate(cues)
+    ]
+    db.session.flush()
+    audit.record("transcript.changed", "media", media.public_id, actor=curator)
+    return transcript

@@ -1,0 +1,103 @@
+"""The curator flow in a real headless Chromium.
+
+Sign in, review, describe, transcript, publish, collection, sign out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from nuevonorte.consent import ConsentChoices
+from nuevonorte.models import CuratorAccount, Story, StoryStatus
+from tests.browser import screenshot
+from tests.curate_fixtures import PASSWORD, add_audio, add_image
+
+
+@pytest.mark.browser
+def test_curator_flow_in_browser(
+    app, live_server: str, page, curator: CuratorAccount, make_story: Callable[..., Story], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    story = make_story(
+        StoryStatus.SUBMITTED,
+        title="La espera",
+        body="Esperamos tres días.\n\nNadie llegó.",
+        choices=ConsentChoices(credit_name="Rosa", photos_public=True),
+    )
+    add_image(story)
+    audio = add_audio(story)
+    page.goto(live_server + "/curate/")
+    assert "/curate/sign-in" in page.url
+    page.get_by_label("Correo electrónico").fill(curator.email)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    assert page.get_by_role("heading", name="Cola de revisión").is_visible()
+    screenshot(page, "curate-queue-es")
+    page.get_by_role("link", name="La espera").click()
+    assert page.get_by_text("la voz").first.is_visible()
+    screenshot(page, "curate-review-es")
+    # Switch the interface to English (a POST form, no JavaScript needed).
+    page.get_by_role("button", name="View in English").click()
+    assert page.get_by_role("button", name="Publish").is_visible()
+    page.get_by_role("link", name="Describe and translate").click()
+    page.get_by_label("Title in English").fill("The wait")
+    page.get_by_label("Summary in Spanish").fill("Una espera en la frontera.")
+    page.get_by_label("Summary in English").fill("A wait at the border.")
+    page.get_by_label("Description in Spanish").fill("Una calle al atardecer.")
+    page.get_by_label("Description in English").fill("A street at dusk.")
+    page.get_by_role("button", name="Save description").click()
+    assert page.get_by_text("Description saved.").is_visible()
+    screenshot(page, "curate-describe-en")
+    # Transcript: type one passage in the page.
+    page.goto(f"{live_server}/curate/stories/{story.public_id}/media/{audio.public_id}/transcript")
+    page.get_by_placeholder("New passage").fill("Esperamos tres días.")
+    page.get_by_role("button", name="Save passages").click()
+    assert page.get_by_text("Transcript saved: 1 passages.").is_visible()
+    page.get_by_role("link", name="Back to The wait").click()
+    page.get_by_role("button", name="Publish").click()
+    assert page.get_by_text("Done.").is_visible()
+    # The public page shows it.
+    page.goto(f"{live_server}/en/stories/{story.public_id}")
+    assert page.get_by_role("heading", name="The wait").is_visible()
+    # A collection with this story, published.
+    page.goto(live_server + "/curate/collections")
+    page.get_by_role("button", name="New collection").click()
+    page.get_by_label("Title in Spanish").fill("Esperas")
+    page.get_by_label("Title in English").fill("Waiting")
+    page.get_by_label("Introduction in Spanish").fill("Relatos de espera.")
+    page.get_by_label("Introduction in English").fill("Stories of waiting.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_label("Story id").fill(story.public_id)
+    page.get_by_role("button", name="Add", exact=True).click()
+    screenshot(page, "curate-collection-en")
+    page.get_by_role("button", name="Publish").click()
+    collection_url = page.url
+    page.goto(collection_url + "/preview/en")
+    assert page.get_by_role("heading", name="Waiting").is_visible()
+    assert page.get_by_role("link", name="The wait").is_visible()
+    # Sign out is a POST and really ends the session.
+    page.goto(live_server + "/curate/")
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(live_server + "/curate/")
+    assert "/curate/sign-in" in page.url
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_queue_and_review_fit_a_phone(
+    app, live_server: str, page, curator: CuratorAccount, make_story
+) -> None:  # type: ignore[no-untyped-def]
+    """Curators on a phone: no sideways scrolling on the queue and the review page."""
+    story = make_story(StoryStatus.SUBMITTED, title="Un relato largo de espera en la frontera")
+    add_image(story)
+    page.goto(live_server + "/curate/sign-in")
+    page.get_by_label("Correo electrónico").fill(curator.email)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    for name in ("queue", "review"):
+        if name == "review":
+            page.get_by_role("link", name="Un relato largo de espera en la frontera").click()
+        screenshot(page, f"curate-{name}-es-phone")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, name
