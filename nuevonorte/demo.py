@@ -241,7 +241,7 @@ def load() -> Summary:
         story.period_start, story.period_end = spec["period"]
         for position, kind in enumerate(spec["media"]):
             # Ingest appends the media to the story, exactly as for a contributor's upload.
-            _demo_image(story, i, position) if kind == "image" else _demo_audio(story, i, position)
+            generated_image(story, i, position) if kind == "image" else generated_audio(story, i, position)
             media_count += 1
         if spec["status"] == StoryStatus.PUBLISHED:
             stories.publish(story, None)
@@ -306,7 +306,8 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _demo_image(story: Story, seed: int, position: int) -> MediaFile:
+def generated_image(story: Story, seed: int, position: int) -> MediaFile:
+    """Attach an abstract generated photo to ``story`` through ingest, like any upload."""
     width, height = 1200, 800
     image = Image.new("RGB", (width, height), PALETTE[seed % len(PALETTE)])
     draw = ImageDraw.Draw(image)
@@ -322,7 +323,8 @@ def _demo_image(story: Story, seed: int, position: int) -> MediaFile:
     return media
 
 
-def _demo_audio(story: Story, seed: int, position: int, seconds: int = 6, rate: int = 16000) -> MediaFile:
+def generated_audio(story: Story, seed: int, position: int, seconds: int = 6, rate: int = 16000) -> MediaFile:
+    """Attach a generated soft two-tone recording to ``story`` through ingest."""
     out = io.BytesIO()
     with wave.open(out, "wb") as w:
         w.setnchannels(1)

@@ -49,18 +49,16 @@ def post(
 
 def add_image(story: Story, alt: bool = False) -> MediaFile:
     """Attach a generated JPEG (with display and thumbnail) to ``story``; committed."""
-    media = demo._demo_image(len(story.media) + 1, len(story.media))
+    media = demo.generated_image(story, len(story.media) + 1, len(story.media))
     if not alt:
         media.alt_es = media.alt_en = ""
-    story.media.append(media)
     db.session.commit()
     return media
 
 
 def add_audio(story: Story) -> MediaFile:
     """Attach a generated one-second WAV to ``story``; committed."""
-    media = demo._demo_audio(1, len(story.media), seconds=1, rate=8000)
-    story.media.append(media)
+    media = demo.generated_audio(story, 1, len(story.media), seconds=1, rate=8000)
     db.session.commit()
     return media
 
