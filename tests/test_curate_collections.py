@@ -10,8 +10,8 @@ from sqlalchemy import select
 from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
-from nuevonorte.rich_text import render_markdown
 from nuevonorte.models import AuditEvent, Collection, CollectionStatus, Story, StoryStatus
+from nuevonorte.rich_text import render_markdown
 from tests.curate_fixtures import add_image, post
 
 MakeStory = Callable[..., Story]
