@@ -12,9 +12,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
     """
-    from nuevonorte import config, consent, database, errors, headers, i18n, storage
+    from nuevonorte import config, consent, database, errors, headers, i18n, search, storage
     from nuevonorte.cli import register_commands
     from nuevonorte.extensions import csrf, db, migrate
+    from nuevonorte.public import search_views
     from nuevonorte.public.views import bp as public_bp
     from nuevonorte.public.views import root as root_bp
 
@@ -32,6 +33,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(root_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(search_views.bp)
+    app.register_blueprint(search_views.api)
+    search.init_app(app)  # index every committed change (SQLAlchemy session events)
 
     # The consent rule's predicates, for templates that show parts of a story.
     app.jinja_env.globals.update(

@@ -36,3 +36,4 @@ __all__ = [
     "Visibility",
     "utcnow",
 ]
+from nuevonorte.models.search import SearchOutbox  # noqa: F401
