@@ -237,7 +237,7 @@ def searcher(kind: str) -> Iterator[Searcher]:
             if cached and cached[0] == real:
                 s = cached[1]
                 if not s.up_to_date():
-                    s = s.refresh()
+                    s = _refreshed(kind, s)
             else:
                 s = open_index(kind).searcher()
         except IndexUnavailable:
@@ -257,6 +257,18 @@ def searcher(kind: str) -> Iterator[Searcher]:
         except Exception as e:  # a truncated segment fails only when read
             _forget(key)
             raise IndexUnavailable(f"{kind} index failed while searching: {type(e).__name__}") from e
+
+
+def _refreshed(kind: str, s: Searcher) -> Searcher:
+    """A new searcher on the newest generation of the index.
+
+    Not ``Searcher.refresh()``: in whoosh-reloaded 2.7.5, ``FileIndex._reader(reuse=...)``
+    adds the old reader's segments to the new segment list, so a segment that a merge
+    replaced (e.g. one purged of a withdrawn story) would be searched again, and it fails
+    with TypeError on single-segment readers. Opening afresh costs more after each change
+    (see README) but never shows what was removed.
+    """
+    return open_index(kind).searcher()
 
 
 def forget_searchers() -> None:
