@@ -28,8 +28,19 @@ def ids(results: search.SearchResults) -> set[str]:
 
 
 def test_spanish_inflection_and_accents(make_story: Callable[..., Story]) -> None:
-    story = make_story(title="Un deportado en Tijuana", body=DEPORTADO, summary_es="La migración de una familia.")
-    for q in ("deportados", "deportado", "migración", "migracion", "MIGRACIÓN", "niños", "ninos", "familia separada"):
+    story = make_story(
+        title="Un deportado en Tijuana", body=DEPORTADO, summary_es="La migración de una familia."
+    )
+    for q in (
+        "deportados",
+        "deportado",
+        "migración",
+        "migracion",
+        "MIGRACIÓN",
+        "niños",
+        "ninos",
+        "familia separada",
+    ):
         assert story.public_id in ids(search.search_public(q, "es")), q
 
 
@@ -55,7 +66,9 @@ def test_english_query_finds_spanish_story_through_translation(make_story: Calla
 
 
 def test_spanish_query_finds_english_story_through_translation(make_story: Callable[..., Story]) -> None:
-    story = make_story(title="Back home", body=RETURN_EN, language="en", summary_es="Un regreso a Guadalajara.")
+    story = make_story(
+        title="Back home", body=RETURN_EN, language="en", summary_es="Un regreso a Guadalajara."
+    )
     assert story.public_id in ids(search.search_public("regresó", "es"))
 
 

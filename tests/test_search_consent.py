@@ -84,7 +84,9 @@ def test_public_story_is_indexed(make_story: Callable[..., Story]) -> None:
 
 
 def test_restricted_paragraph_never_indexed(make_story: Callable[..., Story]) -> None:
-    story = make_story(body=f"Crecí en Morelia.\n\nMi {SECRET} secreto.\n\nLuego crucé.", restricted_paragraphs="1")
+    story = make_story(
+        body=f"Crecí en Morelia.\n\nMi {SECRET} secreto.\n\nLuego crucé.", restricted_paragraphs="1"
+    )
     assert story.public_id in found("morelia")
     assert_absent(story, whole=False)
     assert story.public_id in {h.public_id for h in search.search_staff(SECRET).hits}
@@ -93,7 +95,9 @@ def test_restricted_paragraph_never_indexed(make_story: Callable[..., Story]) ->
 def test_restricted_cue_never_indexed_public_cue_links_to_moment(make_story: Callable[..., Story]) -> None:
     """A public cue is found with its time and a ?t= link; a restricted cue never is."""
     story = make_story(body="Un relato con grabación.")
-    add_audio(story, [(5_000, "Llegamos a Mexicali de noche.", False), (65_000, f"El {SECRET} nos ayudó.", True)])
+    add_audio(
+        story, [(5_000, "Llegamos a Mexicali de noche.", False), (65_000, f"El {SECRET} nos ayudó.", True)]
+    )
     hits = search.search_public("mexicali", "es").hits
     assert [h.public_id for h in hits] == [story.public_id]
     assert hits[0].cues[0].start_seconds == 5
@@ -162,7 +166,9 @@ def test_embargo_lifts_without_a_curator(make_story: Callable[..., Story]) -> No
     """C03: before the date, invisible everywhere incl. suggestions; after it, found."""
     lift = date(2030, 6, 1)
     with freeze_time("2030-05-01"):
-        story = make_story(choices=ConsentChoices(credit_name="Ana", embargo_until=lift), body=f"El {SECRET}.")
+        story = make_story(
+            choices=ConsentChoices(credit_name="Ana", embargo_until=lift), body=f"El {SECRET}."
+        )
         assert_absent(story)
         assert search.search_public("xilofonistas", "es").suggestion is None
         assert search.index_due_embargoes(force=True) == 0
