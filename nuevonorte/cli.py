@@ -179,19 +179,19 @@ def check_command(verify_content: bool) -> None:
 def reindex_command(due: bool) -> None:
     """Rebuild the search indexes from the database into a new folder, then swap it in."""
     from nuevonorte import search
-    from nuevonorte.database import write_intent
     from nuevonorte.extensions import db
     from nuevonorte.models import Story
 
-    with write_intent():
-        if due:
-            n = search.index_due_embargoes(force=True)
-            applied = search.apply_outbox()
-            click.echo(f"Indexed {n} stories whose embargo lifted; applied {applied} waiting update(s).")
-            return
-        total = db.session.scalar(db.select(db.func.count()).select_from(Story)) or 0
-        with click.progressbar(length=total, label="Indexing stories") as bar:
-            public, staff = search.rebuild(progress=bar.update)
+    # No write_intent here: the search module opens its own read and write transactions.
+    if due:
+        n = search.index_due_embargoes(force=True)
+        applied = search.apply_outbox()
+        click.echo(f"Indexed {n} stories whose embargo lifted; applied {applied} waiting update(s).")
+        return
+    total = db.session.scalar(db.select(db.func.count()).select_from(Story)) or 0
+    db.session.rollback()  # end the read transaction before the long rebuild
+    with click.progressbar(length=total, label="Indexing stories") as bar:
+        public, staff = search.rebuild(progress=bar.update)
     click.echo(f"Rebuilt the search indexes: {public} public and {staff} staff documents.")
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from nuevonorte import consent
 from nuevonorte.extensions import db
@@ -46,7 +45,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     finally:
         marker.unlink(missing_ok=True)
     store.forget_searchers()
-    with Session(db.engine) as session:  # the rebuild read everything queued before it began
+    with sync.own_session(write=True) as session:  # the rebuild read all queued before it began
         session.execute(delete(SearchOutbox).where(SearchOutbox.queued_at < started))
         session.commit()
     while sync.apply_outbox():
@@ -56,7 +55,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
 
 def _fill(build: Path, progress: Callable[[int], None] | None) -> tuple[int, int]:
     public_n = staff_n = 0
-    with store.bulk_writers(build) as (pub, stf), Session(db.engine) as session:
+    with store.bulk_writers(build) as (pub, stf), sync.own_session(write=False) as session:
         for batch in sync.stories_in_batches(session):
             for story in batch:
                 public = public_document(story)
@@ -84,6 +83,7 @@ def findings(repair: bool = True) -> list[IndexFinding]:
         public_held = store.indexed_sids(store.PUBLIC)
         staff_held = store.indexed_sids(store.STAFF)
     except store.IndexUnavailable as e:
+        store.collect_abandoned_files()
         return [IndexFinding("index-unavailable", f"{e}; run `nuevonorte reindex`", urgent=True)]
     public_ids = {str(i) for i in db.session.scalars(consent.public_stories().with_only_columns(Story.id))}
     staff_ids = {
@@ -99,7 +99,7 @@ def findings(repair: bool = True) -> list[IndexFinding]:
     if waiting:
         out.append(IndexFinding("index-outbox-waiting", f"{waiting} update(s)"))
     if repair and (leaked or missing or staff_drift):
-        with Session(db.engine) as session:
+        with sync.own_session(write=False) as session:
             sync.index_stories({int(s) for s in (*leaked, *missing, *staff_drift)}, session)
     if repair and waiting:
         sync.apply_outbox()

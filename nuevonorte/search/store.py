@@ -11,11 +11,13 @@ visitor or curator never sees ``LockError`` (SECURITY.md F05).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Any
 
 from flask import current_app
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, LockError
 from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
@@ -39,6 +42,10 @@ KINDS = (PUBLIC, STAFF)
 WRITER_TIMEOUT_S = 5.0
 WRITER_ATTEMPTS = 3
 KEEP_BUILDS = 2
+#: Whoosh maps segment files into memory by default; a segment truncated under a running
+#: worker then kills it with SIGBUS instead of raising (F07). Plain reads raise an error we
+#: can turn into "temporarily unavailable"; the cost is measured in benchmarks/search.py.
+USE_MMAP = False
 
 
 class IndexUnavailable(Exception):
@@ -64,9 +71,19 @@ def open_index(kind: str, root: Path | None = None) -> FileIndex:
     path = index_path(kind, root)
     try:
         real = path.resolve(strict=True)
-        return whoosh_index.open_dir(str(real), schema=_schema(kind))
+        storage = FileStorage(str(real), supports_mmap=USE_MMAP)
+        return storage.open_index(schema=_schema(kind))
     except Exception as e:  # a missing folder, missing TOC, garbage: all mean "rebuild me"
+        collect_abandoned_files()
         raise IndexUnavailable(f"{kind} index cannot be opened: {type(e).__name__}") from e
+
+
+def collect_abandoned_files() -> None:
+    """Close the files Whoosh leaves open when it fails half-way through reading a damaged
+    index (it has no cleanup on that path); they are garbage now, so collect them quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def exists(kind: str, root: Path | None = None) -> bool:
@@ -224,39 +241,48 @@ def searcher(kind: str) -> Iterator[Searcher]:
     """The worker's searcher for ``kind``, refreshed when the index or its build changed.
 
     Searches in one worker take turns on the cached searcher (a lock), so a refresh never
-    closes a searcher another thread is reading. IndexUnavailable when it cannot be opened.
+    closes a searcher another thread is reading. IndexUnavailable when it cannot be opened
+    or read (a truncated segment fails only when read).
     """
     key = f"{index_root()}::{kind}"
     try:
         real = str(index_path(kind).resolve(strict=True))
-    except OSError as e:
-        raise IndexUnavailable(f"{kind} index is missing") from e
+    except OSError:
+        raise IndexUnavailable(f"{kind} index is missing") from None
     with _searchers_lock:
-        cached = _searchers.get(key)
-        try:
-            if cached and cached[0] == real:
-                s = cached[1]
+        error = None
+        with abandoned_files_ignored():
+            cached = _searchers.get(key)
+            try:
+                s = cached[1] if cached and cached[0] == real else open_index(kind).searcher()
                 if not s.up_to_date():
                     s = _refreshed(kind, s)
-            else:
-                s = open_index(kind).searcher()
-        except IndexUnavailable:
+            except Exception as e:  # whatever a damaged index raises means "unavailable"
+                error = f"{kind} index cannot be read: {type(e).__name__}"
+        if error:
             _forget(key)
-            raise
-        except Exception as e:
-            _forget(key)
-            raise IndexUnavailable(f"{kind} index cannot be read: {type(e).__name__}") from e
+            raise IndexUnavailable(error)
         if cached and cached[1] is not s:
             _close_quietly(cached[1])
         _searchers[key] = (real, s)
-        try:
-            yield s
-        except IndexUnavailable:
+        with abandoned_files_ignored():
+            try:
+                yield s
+            except Exception as e:
+                error = f"{kind} index failed while searching: {type(e).__name__}"
+        if error:
             _forget(key)
-            raise
-        except Exception as e:  # a truncated segment fails only when read
-            _forget(key)
-            raise IndexUnavailable(f"{kind} index failed while searching: {type(e).__name__}") from e
+            raise IndexUnavailable(error)
+
+
+@contextmanager
+def abandoned_files_ignored() -> Iterator[None]:
+    """Whoosh leaves files open when it fails half-way through a damaged index; they are
+    closed when the exception is dropped. Do not let that turn into ResourceWarnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        yield
+        gc.collect()
 
 
 def _refreshed(kind: str, s: Searcher) -> Searcher:
@@ -282,6 +308,7 @@ def _forget(key: str) -> None:
     cached = _searchers.pop(key, None)
     if cached:
         _close_quietly(cached[1])
+    collect_abandoned_files()
 
 
 def _close_quietly(s: Searcher) -> None:

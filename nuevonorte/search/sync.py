@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from nuevonorte import consent
+from nuevonorte.database import _write_intent
 from nuevonorte.extensions import db
 from nuevonorte.models import (
     ConsentRecord,
@@ -122,6 +124,22 @@ def _touched_story_ids(session: Session) -> set[int]:
     return ids
 
 
+@contextmanager
+def own_session(write: bool) -> Iterator[Session]:
+    """A session of this module's own, outside the caller's transaction.
+
+    ``write`` decides how it begins on SQLite (``BEGIN IMMEDIATE`` or a plain read), whatever
+    the request or command around it declared, so a read here never queues behind — or
+    blocks — the caller's own write transaction.
+    """
+    token = _write_intent.set(write)
+    try:
+        with Session(db.engine) as session:
+            yield session
+    finally:
+        _write_intent.reset(token)
+
+
 # --- applying changes ---------------------------------------------------------------------
 
 
@@ -132,20 +150,24 @@ def apply_outbox(limit: int = OUTBOX_BATCH) -> int:
     """
     if rebuilding():
         return 0  # the rebuild applies the outbox after its swap
-    try:
-        with Session(db.engine) as session:
-            rows = session.execute(
-                select(SearchOutbox.id, SearchOutbox.story_id).order_by(SearchOutbox.id).limit(limit)
-            ).all()
-            if not rows:
-                return 0
-            index_stories({story_id for _, story_id in rows}, session)
-            session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row_id for row_id, _ in rows])))
-            session.commit()
-            return len(rows)
-    except Exception as e:  # the outbox keeps the work; never break the request that committed
-        log.warning("search index update deferred to the outbox: %s", e)
-        return 0
+    error = ""
+    with store.abandoned_files_ignored():
+        try:
+            with own_session(write=True) as session:
+                rows = session.execute(
+                    select(SearchOutbox.id, SearchOutbox.story_id).order_by(SearchOutbox.id).limit(limit)
+                ).all()
+                if not rows:
+                    return 0
+                index_stories({story_id for _, story_id in rows}, session)
+                done = [row_id for row_id, _ in rows]
+                session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(done)))
+                session.commit()
+                return len(rows)
+        except Exception as e:  # the outbox keeps the work; never break the request that committed
+            error = f"{type(e).__name__}: {e}"
+    log.warning("search index update deferred to the outbox: %s", error)
+    return 0
 
 
 def index_stories(story_ids: Iterable[int], session: Session, root: Path | None = None) -> None:
@@ -237,7 +259,7 @@ def index_due_embargoes(force: bool = False) -> int:
     held = store.indexed_sids(store.PUBLIC) if due else set()
     missing = {sid for sid in due if str(sid) not in held}
     if missing:
-        with Session(db.engine) as session:
+        with own_session(write=False) as session:
             index_stories(missing, session)
     _embargo_checked[key] = day
     if missing:
