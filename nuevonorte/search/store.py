@@ -215,7 +215,7 @@ def swap_in(build: Path, root: Path | None = None) -> None:
         tmp = root / f".{kind}.{os.getpid()}.tmp"
         if tmp.is_symlink() or tmp.exists():
             tmp.unlink()
-        tmp.symlink_to(build / kind)
+        tmp.symlink_to(Path("builds") / build.name / kind)  # relative: the folder may move
         if link.exists() and not link.is_symlink():  # an index made by hand: move it aside
             shutil.rmtree(link) if link.is_dir() else link.unlink()
         os.replace(tmp, link)
