@@ -12,11 +12,12 @@ import json
 import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup, escape
-from whoosh import highlight, qparser, sorting
+from whoosh import highlight, qparser
 from whoosh.query import And, Every, Query, Term
 from whoosh.searching import Hit, Searcher
 
@@ -168,22 +169,18 @@ def search_index(
             results.problem = results.problem or "empty"
             return results
         filter_q = And([Term(name, value) for name, value in good_filters.items()]) if good_filters else None
-        groupedby = {
-            name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count) for name in facet_names
-        }
-        found = s.search(query, limit=page * pagelen, filter=filter_q, groupedby=groupedby)
-        found.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
-        found.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        results.total = len(found)
+        found = s.search(query, limit=page * pagelen, filter=filter_q)
+        matched = set(s.docs_for_query(query))
+        if filter_q is not None:
+            matched &= set(s.docs_for_query(filter_q))
+        results.total = len(matched)
         results.pages = math.ceil(results.total / pagelen)
         if results.total and page > results.pages:
             results.problem = results.problem or "page-out-of-range"
             page = results.pages
         results.page = page
         for name in facet_names:
-            counts = found.groups(name)
-            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:FACET_VALUES]
-            results.facets[name] = [(_text(v), n) for v, n in ranked if v]
+            results.facets[name] = _facet_counts(s, name, matched)
         terms = _query_terms(words)
         # Only the page slice is touched: hits beyond it are never highlighted or loaded.
         for hit in found[(page - 1) * pagelen : page * pagelen]:
@@ -191,6 +188,37 @@ def search_index(
         if not results.total and words:
             results.suggestion = _suggest(s, words)
     return results
+
+
+def _facet_counts(s: Searcher, name: str, matched: set[int]) -> list[tuple[str, int]]:
+    """Counts of each value of facet ``name`` among the matched documents, most frequent first.
+
+    Whoosh's own ``groupedby`` facets re-read the field's postings on every search and score
+    every match; instead, each (per-worker) searcher keeps a document -> values table per facet,
+    built once when it opens, and counting is a pass over the matched document numbers.
+    """
+    table = _facet_table(s, name)
+    counts: Counter[str] = Counter()
+    for docnum in matched:
+        values = table.get(docnum)
+        if values:
+            counts.update(values)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ranked[:FACET_VALUES]
+
+
+def _facet_table(s: Searcher, name: str) -> dict[int, tuple[str, ...]]:
+    tables: dict[str, dict[int, tuple[str, ...]]] = s.__dict__.setdefault("_nn_facet_tables", {})
+    if name not in tables:
+        reader = s.reader()
+        collected: dict[int, list[str]] = {}
+        if name in s.schema:
+            for term in reader.lexicon(name):
+                value = _text(term)
+                for docnum in reader.postings(name, term).all_ids():
+                    collected.setdefault(docnum, []).append(value)
+        tables[name] = {d: tuple(v) for d, v in collected.items()}
+    return tables[name]
 
 
 def _text(value: Any) -> str:
@@ -205,8 +233,8 @@ def _query_terms(words: list[str]) -> dict[str, frozenset[str]]:
 def _hit(hit: Hit, lang: str, terms: dict[str, frozenset[str]], kind: str) -> SearchHit:
     other = "es" if lang == "en" else "en"
     snippet = ""
-    for name in (f"body_{lang}", f"body_{other}", f"summary_{lang}", f"summary_{other}"):
-        snippet = hit.highlights(name, top=2)
+    for field_lang, name in ((lang, "body"), (other, "body"), (lang, "summary"), (other, "summary")):
+        snippet = _snippet(hit.get(f"{name}_{field_lang}") or "", terms[field_lang], ANALYZERS[field_lang])
         if snippet:
             break
     if not snippet:
@@ -227,12 +255,44 @@ def _hit(hit: Hit, lang: str, terms: dict[str, frozenset[str]], kind: str) -> Se
     )
 
 
+SNIPPET_WINDOW = 700
+
+
+def _snippet(text: str, wanted: frozenset[str], analyzer: Any) -> str:
+    """Highlighted fragments of ``text`` around the query's terms (HTML-escaped but <mark>).
+
+    Only a window around the first place a term's stem appears is analysed, not the whole
+    story: re-analysing 300 words per hit was most of a query's time.
+    """
+    if not text or not wanted:
+        return ""
+    folded = fold(text)
+    found = [i for i in (folded.find(t) for t in wanted) if i >= 0]
+    if not found:
+        return ""
+    start = max(0, min(found) - SNIPPET_WINDOW // 3) if len(folded) == len(text) else 0
+    if start:
+        start = text.find(" ", start) + 1
+    window = text[start : start + SNIPPET_WINDOW]
+    html: str = highlight.highlight(
+        window,
+        wanted,
+        analyzer,
+        highlight.ContextFragmenter(maxchars=240, surround=60),
+        highlight.HtmlFormatter(tagname="mark", between=" … "),
+        top=2,
+    )
+    return html
+
+
 def _cue_hits(stored: str, terms: dict[str, frozenset[str]]) -> list[CueHit]:
     hits = []
     for start_ms, text, cue_lang in json.loads(stored):
         analyzer = analyzer_for(cue_lang)
         wanted = terms["es" if cue_lang == "es" else "en"]
-        if not wanted or not wanted & {t.text for t in analyzer(text)}:
+        if not wanted or not any(t in fold(text) for t in wanted):  # cheap test before analysing
+            continue
+        if not wanted & {t.text for t in analyzer(text)}:
             continue
         html = highlight.highlight(
             text,

@@ -39,7 +39,7 @@ def language_analyzer(lang: str) -> Analyzer:
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter(stoplist=stopwords(lang), minsize=1)
-        | StemFilter(lang=lang, cachesize=50_000)
+        | StemFilter(lang=lang, cachesize=-1)  # unbounded dict: the vocabulary is bounded
     )
 
 

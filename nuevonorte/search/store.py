@@ -282,7 +282,6 @@ def abandoned_files_ignored() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         yield
-        gc.collect()
 
 
 def _refreshed(kind: str, s: Searcher) -> Searcher:

@@ -166,6 +166,7 @@ def apply_outbox(limit: int = OUTBOX_BATCH) -> int:
                 return len(rows)
         except Exception as e:  # the outbox keeps the work; never break the request that committed
             error = f"{type(e).__name__}: {e}"
+    store.collect_abandoned_files()
     log.warning("search index update deferred to the outbox: %s", error)
     return 0
 
