@@ -320,7 +320,8 @@ def main() -> None:
                 fts_ms.append((time.perf_counter() - start) * 1000)
             print(
                 f"{kind:<10} {percentile(whoosh_ms, 50):>11.1f} {percentile(whoosh_ms, 95):>8.1f} "
-                f"{statistics.mean(totals):>7.0f}   {percentile(fts_ms, 50):>9.1f} {percentile(fts_ms, 95):>8.1f}"
+                f"{statistics.mean(totals):>7.0f}   "
+                f"{percentile(fts_ms, 50):>9.1f} {percentile(fts_ms, 95):>8.1f}"
             )
         # One more story, committed like a publish in a request (merge=False), then a new searcher.
         story = next(Corpus(1, seed=99).stories())
@@ -345,7 +346,8 @@ def main() -> None:
             search_index(store.PUBLIC, q, "es", f, 1, 20)
             mmap_ms.append((time.perf_counter() - start) * 1000)
         print(
-            f"2-term with mmap on (comparison): p50 {percentile(mmap_ms, 50):.1f} p95 {percentile(mmap_ms, 95):.1f}"
+            f"2-term with mmap on (comparison): "
+            f"p50 {percentile(mmap_ms, 50):.1f} p95 {percentile(mmap_ms, 95):.1f}"
         )
         store.forget_searchers()
     conn.close()

@@ -78,8 +78,10 @@ def _common_fields(
     themes_es = [t.name_es for t in story.themes]
     themes_en = [t.name_en for t in story.themes]
     places = [name for p in story.places for name in {p.name_es, p.name_en}]
-    texts = [story.title_es, story.title_en, story.summary_es, story.summary_en, body, credit]
-    texts += themes_es + themes_en + places + [c[1] for c in stored_cues]
+    # The "did you mean" vocabulary: titles, summaries, names — not every word of the body,
+    # which would double the analysis cost of indexing (see README).
+    texts = [story.title_es, story.title_en, story.summary_es, story.summary_en, credit]
+    texts += themes_es + themes_en + places
     return {
         "sid": str(story.id),
         "pid": story.public_id,

@@ -207,18 +207,43 @@ def _facet_counts(s: Searcher, name: str, matched: set[int]) -> list[tuple[str, 
     return ranked[:FACET_VALUES]
 
 
+#: Per-segment facet tables, keyed by (segment id, field). Segments never change once
+#: written, so a table stays valid until its segment is merged away; a publish only adds a
+#: small segment, whose table is cheap to build.
+_segment_tables: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {}
+MAX_SEGMENT_TABLES = 400
+
+
 def _facet_table(s: Searcher, name: str) -> dict[int, tuple[str, ...]]:
+    """Document number -> values of facet ``name``, for the searcher's whole index."""
     tables: dict[str, dict[int, tuple[str, ...]]] = s.__dict__.setdefault("_nn_facet_tables", {})
     if name not in tables:
-        reader = s.reader()
-        collected: dict[int, list[str]] = {}
-        if name in s.schema:
-            for term in reader.lexicon(name):
-                value = _text(term)
-                for docnum in reader.postings(name, term).all_ids():
-                    collected.setdefault(docnum, []).append(value)
-        tables[name] = {d: tuple(v) for d, v in collected.items()}
+        parts = s.subsearchers if s.subsearchers else [(s, 0)]
+        merged: dict[int, tuple[str, ...]] = {}
+        for sub, offset in parts:
+            segment = sub.reader().segment() if hasattr(sub.reader(), "segment") else None
+            key = (segment.segment_id() if segment is not None else f"whole-{id(sub)}", name)
+            table = _segment_tables.get(key)
+            if table is None:
+                table = _build_table(sub, name)
+                if segment is not None:
+                    if len(_segment_tables) >= MAX_SEGMENT_TABLES:
+                        _segment_tables.clear()
+                    _segment_tables[key] = table
+            merged.update({d + offset: v for d, v in table.items()} if offset else table)
+        tables[name] = merged
     return tables[name]
+
+
+def _build_table(s: Searcher, name: str) -> dict[int, tuple[str, ...]]:
+    collected: dict[int, list[str]] = {}
+    if name in s.schema:
+        reader = s.reader()
+        for term in reader.lexicon(name):
+            value = _text(term)
+            for docnum in reader.postings(name, term).all_ids():
+                collected.setdefault(docnum, []).append(value)
+    return {d: tuple(v) for d, v in collected.items()}
 
 
 def _text(value: Any) -> str:
