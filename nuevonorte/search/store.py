@@ -172,6 +172,15 @@ def indexed_sids(kind: str, root: Path | None = None) -> set[str]:
         return {fields["sid"] for fields in s.all_stored_fields()}
 
 
+def missing_sids(kind: str, sids: list[str], root: Path | None = None) -> list[str]:
+    """The ids among ``sids`` that have no live document in the index (a term lookup each)."""
+    if not sids:
+        return []
+    ix = open_index(kind, root)
+    with ix.searcher() as s:
+        return [sid for sid in sids if s.document_number(sid=sid) is None]
+
+
 def lexicon(kind: str, fieldname: str, root: Path | None = None) -> set[str]:
     """Every term of ``fieldname`` in the index files, deleted documents' terms included."""
     ix = open_index(kind, root)

@@ -257,8 +257,7 @@ def index_due_embargoes(force: bool = False) -> int:
             .with_only_columns(Story.id)
         )
     )
-    held = store.indexed_sids(store.PUBLIC) if due else set()
-    missing = {sid for sid in due if str(sid) not in held}
+    missing = {int(sid) for sid in store.missing_sids(store.PUBLIC, [str(i) for i in due])}
     if missing:
         with own_session(write=False) as session:
             index_stories(missing, session)
