@@ -280,7 +280,7 @@ def _hit(hit: Hit, lang: str, terms: dict[str, frozenset[str]], kind: str) -> Se
     )
 
 
-SNIPPET_WINDOW = 700
+SNIPPET_WINDOW = 420
 
 
 def _snippet(text: str, wanted: frozenset[str], analyzer: Any) -> str:
