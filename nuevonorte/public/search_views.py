@@ -91,8 +91,8 @@ def page() -> tuple[str, int] | str:
 def _page_url(**changes: Any) -> str:
     args = {k: v for k, v in request.args.items() if k in (*FACET_FILTERS, "q", "page")}
     args.update(changes)
-    args = {k: v for k, v in args.items() if v not in (None, "")}
-    return url_for("search.page", **args)
+    kept: dict[str, Any] = {k: v for k, v in args.items() if v not in (None, "")}
+    return url_for("search.page", **kept)
 
 
 def _facet_label(name: str, value: str, lang: str) -> str:
@@ -102,19 +102,22 @@ def _facet_label(name: str, value: str, lang: str) -> str:
     from nuevonorte.extensions import db
     from nuevonorte.models import Place, Theme
 
-    if name in ("theme", "place"):
-        model = Theme if name == "theme" else Place
-        found = db.session.scalar(select(model).where(model.slug == value))
-        return found.name(lang) if found else value
+    if name == "theme":
+        theme = db.session.scalar(select(Theme).where(Theme.slug == value))
+        return theme.name(lang) if theme else value
+    if name == "place":
+        place = db.session.scalar(select(Place).where(Place.slug == value))
+        return place.name(lang) if place else value
     if name == "language":
-        return {"es": _("Spanish"), "en": _("English")}.get(value, value)
+        return str({"es": _("Spanish"), "en": _("English")}.get(value, value))
     if name == "media":
-        return {
+        labels = {
             "text": _("Text"),
             "audio": _("Audio"),
             "image": _("Photos"),
             "transcript": _("Transcript"),
-        }.get(value, value)
+        }
+        return str(labels.get(value, value))
     return value.upper() if name == "country" else value
 
 

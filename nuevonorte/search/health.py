@@ -11,8 +11,9 @@ from sqlalchemy import delete, select
 
 from nuevonorte import consent
 from nuevonorte.extensions import db
-from nuevonorte.models import SearchOutbox, Story, StoryStatus
+from nuevonorte.models import Story, StoryStatus
 from nuevonorte.models.base import utcnow
+from nuevonorte.models.search import SearchOutbox
 from nuevonorte.search import store, sync
 from nuevonorte.search.documents import public_document, staff_document
 

@@ -37,12 +37,12 @@ from nuevonorte.models import (
     Cue,
     MediaFile,
     Place,
-    SearchOutbox,
     Story,
     Theme,
     Transcript,
 )
 from nuevonorte.models.base import today
+from nuevonorte.models.search import SearchOutbox
 from nuevonorte.models.vocabulary import story_place, story_theme
 from nuevonorte.search import store
 from nuevonorte.search.documents import public_document, staff_document
@@ -120,7 +120,6 @@ def _touched_story_ids(session: Session) -> set[int]:
         ids.update(conn.scalars(select(story_theme.c.story_id).where(story_theme.c.theme_id.in_(theme_ids))))
     if place_ids:
         ids.update(conn.scalars(select(story_place.c.story_id).where(story_place.c.place_id.in_(place_ids))))
-    ids.discard(None)  # type: ignore[arg-type]
     return ids
 
 
