@@ -89,3 +89,16 @@ def test_title_ranks_above_body(make_story: Callable[..., Story]) -> None:
     in_title = make_story(title="Tijuana", body="Una ciudad de paso para mucha gente.")
     hits = search.search_public("tijuana", "es").hits
     assert [h.public_id for h in hits] == [in_title.public_id, in_body.public_id]
+
+
+def test_renaming_a_theme_reindexes_its_stories(make_story: Callable[..., Story]) -> None:
+    """Vocabulary changes reach the index through the session hooks, with no explicit call."""
+    from nuevonorte.models import Theme
+
+    theme = Theme(slug="trabajo", name_es="Trabajo", name_en="Work")
+    db.session.add(theme)
+    story = make_story(title="En el campo", body="Pizcamos fresa en California.", themes=[theme])
+    assert story.public_id not in ids(search.search_public("labor", "en"))
+    theme.name_en = "Labor"
+    db.session.commit()
+    assert story.public_id in ids(search.search_public("labor", "en"))
