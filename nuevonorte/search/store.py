@@ -247,15 +247,20 @@ _searchers_lock = threading.RLock()
 
 @contextmanager
 def searcher(kind: str) -> Iterator[Searcher]:
-    """The worker's searcher for ``kind``, refreshed when the index or its build changed.
+    """The worker's searcher for ``kind``, reopened when the index or its build changed.
 
-    Searches in one worker take turns on the cached searcher (a lock), so a refresh never
-    closes a searcher another thread is reading. IndexUnavailable when it cannot be opened
-    or read (a truncated segment fails only when read).
+    Not ``Searcher.refresh()``: in whoosh-reloaded 2.7.5, ``FileIndex._reader(reuse=...)``
+    adds the old reader's segments to the new segment list, so a segment a merge replaced
+    (e.g. one purged of a withdrawn story) would be searched again; it also fails with
+    TypeError on single-segment readers. A fresh searcher costs more after each change but
+    never shows what was removed. Searches in one worker take turns on the cached searcher (a
+    lock), so replacing it never closes one another thread is reading. IndexUnavailable when
+    it cannot be opened or read (a truncated segment fails only when read).
     """
     key = f"{index_root()}::{kind}"
     try:
-        real = str(index_path(kind).resolve(strict=True))
+        real = index_path(kind).resolve(strict=True)
+        version = f"{real}::{_toc_signature(real)}"
     except OSError:
         raise IndexUnavailable(f"{kind} index is missing") from None
     with _searchers_lock:
@@ -263,9 +268,9 @@ def searcher(kind: str) -> Iterator[Searcher]:
         with abandoned_files_ignored():
             cached = _searchers.get(key)
             try:
-                s = cached[1] if cached and cached[0] == real else open_index(kind).searcher()
-                if not s.up_to_date():
-                    s = _refreshed(kind, s)
+                # Reused only while the same build and the same TOC file (name, inode, size,
+                # mtime) are current: any commit, swap or outside damage to it reopens.
+                s = cached[1] if cached and cached[0] == version else open_index(kind).searcher()
             except Exception as e:  # whatever a damaged index raises means "unavailable"
                 error = f"{kind} index cannot be read: {type(e).__name__}"
         if error:
@@ -273,7 +278,7 @@ def searcher(kind: str) -> Iterator[Searcher]:
             raise IndexUnavailable(error)
         if cached and cached[1] is not s:
             _close_quietly(cached[1])
-        _searchers[key] = (real, s)
+        _searchers[key] = (version, s)
         with abandoned_files_ignored():
             try:
                 yield s
@@ -293,16 +298,13 @@ def abandoned_files_ignored() -> Iterator[None]:
         yield
 
 
-def _refreshed(kind: str, s: Searcher) -> Searcher:
-    """A new searcher on the newest generation of the index.
-
-    Not ``Searcher.refresh()``: in whoosh-reloaded 2.7.5, ``FileIndex._reader(reuse=...)``
-    adds the old reader's segments to the new segment list, so a segment that a merge
-    replaced (e.g. one purged of a withdrawn story) would be searched again, and it fails
-    with TypeError on single-segment readers. Opening afresh costs more after each change
-    (see README) but never shows what was removed.
-    """
-    return open_index(kind).searcher()
+def _toc_signature(folder: Path) -> str:
+    """Which table of contents is current: its name, inode, size and modification time."""
+    tocs = sorted(folder.glob("_MAIN_*.toc"))
+    if not tocs:
+        raise OSError("no table of contents")
+    st = tocs[-1].stat()
+    return f"{tocs[-1].name}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def forget_searchers() -> None:
