@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
+from flask.testing import FlaskClient
 from freezegun import freeze_time
 
 from nuevonorte import search, stories
@@ -99,7 +100,9 @@ def test_restricted_paragraph_never_indexed(make_story: Callable[..., Story]) ->
     assert story.public_id in {h.public_id for h in search.search_staff(SECRET).hits}
 
 
-def test_restricted_cue_never_indexed_public_cue_links_to_moment(make_story: Callable[..., Story]) -> None:
+def test_restricted_cue_never_indexed_public_cue_links_to_moment(
+    make_story: Callable[..., Story], client: FlaskClient
+) -> None:
     """A public cue is found with its time and a ?t= link; a restricted cue never is."""
     story = make_story(body="Un relato con grabación.")
     add_audio(
@@ -109,6 +112,10 @@ def test_restricted_cue_never_indexed_public_cue_links_to_moment(make_story: Cal
     assert [h.public_id for h in hits] == [story.public_id]
     assert hits[0].cues[0].start_seconds == 5
     assert "<mark" in str(hits[0].cues[0].text_html)
+    cue = client.get("/api/v1/search?q=mexicali&lang=en").get_json()["hits"][0]["cues"][0]
+    assert cue["url"] == f"/en/stories/{story.public_id}?t=5" and cue["start_seconds"] == 5
+    page = client.get("/es/search?q=mexicali").get_data(as_text=True)
+    assert f"/es/stories/{story.public_id}?t=5" in page and "0:05" in page
     assert_absent(story, whole=False)
 
 
