@@ -55,6 +55,7 @@ def _postgres_schema() -> Iterator[None]:
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
+        db.engine.dispose()  # else its pooled connection is garbage-collected open: ResourceWarning
     yield
 
 
