@@ -12,13 +12,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
     """
-    from nuevonorte import config, consent, database, errors, headers, i18n, storage
+    from nuevonorte import config, consent, database, errors, headers, i18n, search, storage
     from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
     from nuevonorte.contribute.views import bp as contribute_bp
     from nuevonorte.curate import bp as curate_bp
     from nuevonorte.extensions import csrf, db, migrate
-    from nuevonorte.public import presentation
+    from nuevonorte.public import presentation, search_views
     from nuevonorte.public.language import bp as language_bp
     from nuevonorte.public.media import bp as media_bp
     from nuevonorte.public.views import bp as public_bp
@@ -43,6 +43,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(contribute_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(curate_bp)
+    app.register_blueprint(search_views.bp)
+    app.register_blueprint(search_views.api)
+    search.init_app(app)  # index every committed change (SQLAlchemy session events)
 
     # The consent rule's predicates, for templates that show parts of a story.
     app.jinja_env.globals.update(

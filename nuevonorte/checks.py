@@ -37,3 +37,13 @@ def media_findings(storage: Storage, verify_content: bool = False) -> list[Findi
     for path in storage.temp_files():
         findings.append(Finding("temporary-file", path.name))
     return findings
+
+
+def index_findings() -> list[Finding]:
+    """Search index drift (SECURITY.md F09); anything non-public in the public index is a P0
+    and is removed at once, as are other disagreements (see ``nuevonorte.search.health``)."""
+    from nuevonorte.search import index_findings as search_index_findings
+
+    return [
+        Finding(f"P0 {f.kind}" if f.urgent else f.kind, f.detail) for f in search_index_findings(repair=True)
+    ]

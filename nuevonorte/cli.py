@@ -90,6 +90,10 @@ def init_command(ctx: click.Context) -> None:
         upgrade()  # first: an unreachable database must leave nothing half set up
         get_storage().ensure()
         Path(app.config["INDEX_DIR"]).mkdir(parents=True, exist_ok=True)
+        from nuevonorte import search
+
+        if not search.index_exists():
+            search.rebuild()
     click.echo("The archive is ready: database at the newest schema.")
 
 
@@ -161,10 +165,10 @@ def demo_command(if_empty: bool) -> None:
 @with_appcontext
 def check_command(verify_content: bool) -> None:
     """Report disagreements between the database and the media files; exit 1 if any."""
-    from nuevonorte.checks import media_findings
+    from nuevonorte.checks import index_findings, media_findings
     from nuevonorte.storage import get_storage
 
-    findings = media_findings(get_storage(), verify_content)
+    findings = media_findings(get_storage(), verify_content) + index_findings()
     for finding in findings:
         click.echo(f"{finding.kind}: {finding.detail}")
     if findings:
@@ -173,7 +177,29 @@ def check_command(verify_content: bool) -> None:
     click.echo(f"Database and media files agree ({current_app.config['MEDIA_DIR']}).")
 
 
+@click.command("reindex")
+@click.option("--due", is_flag=True, help="Only index stories whose embargo has lifted (for cron).")
+@with_appcontext
+def reindex_command(due: bool) -> None:
+    """Rebuild the search indexes from the database into a new folder, then swap it in."""
+    from nuevonorte import search
+    from nuevonorte.extensions import db
+    from nuevonorte.models import Story
+
+    # No write_intent here: the search module opens its own read and write transactions.
+    if due:
+        n = search.index_due_embargoes(force=True)
+        applied = search.apply_outbox()
+        click.echo(f"Indexed {n} stories whose embargo lifted; applied {applied} waiting update(s).")
+        return
+    total = db.session.scalar(db.select(db.func.count()).select_from(Story)) or 0
+    db.session.rollback()  # end the read transaction before the long rebuild
+    with click.progressbar(length=total, label="Indexing stories") as bar:
+        public, staff = search.rebuild(progress=bar.update)
+    click.echo(f"Rebuilt the search indexes: {public} public and {staff} staff documents.")
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands that need a configured app."""
-    for command in (create_curator_command, demo_command, check_command):
+    for command in (create_curator_command, demo_command, check_command, reindex_command):
         app.cli.add_command(command)

@@ -6,6 +6,8 @@ from nuevonorte.models.base import Base, utcnow
 from nuevonorte.models.collection import Collection, CollectionEntry, CollectionStatus, EntryKind
 from nuevonorte.models.consent import ConsentRecord, Credit, GivenBy, Visibility
 from nuevonorte.models.media import MediaFile, MediaKind
+from nuevonorte.models.rate_window import RateWindow
+from nuevonorte.models.search import SearchOutbox
 from nuevonorte.models.staff import SignInFailure, StaffSession
 from nuevonorte.models.story import Story, StoryStatus
 from nuevonorte.models.transcript import Cue, Transcript
@@ -29,7 +31,9 @@ __all__ = [
     "MediaKind",
     "Place",
     "PlaceLevel",
+    "RateWindow",
     "Role",
+    "SearchOutbox",
     "SignInFailure",
     "StaffSession",
     "Story",
@@ -40,7 +44,3 @@ __all__ = [
     "utcnow",
 ]
 
-# Rate limiting counters (contribution endpoints), without addresses.
-from nuevonorte.models.rate_window import RateWindow
-
-__all__ += ["RateWindow"]

@@ -1,0 +1,359 @@
+"""Search benchmark: a synthetic bilingual archive, our Whoosh index vs SQLite FTS5.
+
+    .venv/bin/python benchmarks/search.py 10000
+    .venv/bin/python benchmarks/search.py 100000
+
+Stories are generated in memory as (unsaved) ORM objects and turned into index documents by
+the real document builder, ``nuevonorte.search.documents.public_document``, then written by
+``store.bulk_writers`` — the same path as ``nuevonorte reindex`` minus the database reads, so
+database setup does not dominate. Queries go through the real ``search_index`` (facets on all
+six fields, highlighted snippets, top 20). The same corpus and queries run against SQLite FTS5
+(unicode61, diacritics removed, porter; bm25 rank, snippet(), GROUP BY facet counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from itertools import accumulate
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask import Flask
+
+from nuevonorte.models import (
+    ConsentRecord,
+    Credit,
+    Cue,
+    GivenBy,
+    MediaFile,
+    MediaKind,
+    Place,
+    PlaceLevel,
+    Story,
+    StoryStatus,
+    Theme,
+    Transcript,
+    Visibility,
+)
+from nuevonorte.search import store
+from nuevonorte.search.documents import public_document
+from nuevonorte.search.query import search_index
+
+ES_WORDS = (
+    "frontera familia deportado deportación migración regreso trabajo casa madre padre hijos niños "
+    "ciudad pueblo camino noche desierto río miedo esperanza papeles cruzar volver extrañar escuela "
+    "campo fábrica maquiladora tren autobús coyote abuela hermano hermana comida fiesta iglesia "
+    "calle barrio policía detención cárcel juez abogado asilo refugio llegada salida despedida"
+).split()
+EN_WORDS = (
+    "border family deported deportation migration return work house mother father children kids "
+    "city town road night desert river fear hope papers cross come back miss school field factory "
+    "train bus smuggler grandmother brother sister food party church street neighborhood police "
+    "detention jail judge lawyer asylum shelter arrival departure farewell"
+).split()
+THEMES = [
+    ("deportacion", "Deportación", "Deportation"),
+    ("retorno", "Retorno", "Return"),
+    ("familia", "Familia", "Family"),
+    ("trabajo", "Trabajo", "Work"),
+    ("frontera", "Frontera", "Border"),
+    ("infancia", "Infancia", "Childhood"),
+    ("asilo", "Asilo", "Asylum"),
+    ("comunidad", "Comunidad", "Community"),
+]
+PLACES = [
+    ("tijuana", "Tijuana", "MX"),
+    ("juarez", "Ciudad Juárez", "MX"),
+    ("guadalajara", "Guadalajara", "MX"),
+    ("phoenix", "Phoenix", "US"),
+    ("los-angeles", "Los Ángeles", "US"),
+    ("chicago", "Chicago", "US"),
+    ("san-salvador", "San Salvador", "SV"),
+    ("tegucigalpa", "Tegucigalpa", "HN"),
+]
+
+
+def vocabulary(rng: random.Random, base: list[str], size: int) -> list[str]:
+    """Real words first (most frequent), then made-up words from syllables (a long tail)."""
+    syllables = [c + v for c in "bcdlmnrst" for v in "aeiou"]
+    words = list(base)
+    seen = set(words)
+    while len(words) < size:
+        w = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
+        if w not in seen:
+            seen.add(w)
+            words.append(w)
+    return words
+
+
+class Corpus:
+    """A reproducible synthetic bilingual archive."""
+
+    def __init__(self, n: int, seed: int = 7) -> None:
+        self.n = n
+        self.rng = random.Random(seed)
+        self.vocab = {
+            "es": vocabulary(self.rng, ES_WORDS, 30_000),
+            "en": vocabulary(self.rng, EN_WORDS, 30_000),
+        }
+        self.cum_weights = {
+            k: list(accumulate(1 / (i + 1) ** 0.9 for i in range(len(v)))) for k, v in self.vocab.items()
+        }
+        self.themes = [
+            Theme(id=i + 1, slug=s, name_es=es, name_en=en) for i, (s, es, en) in enumerate(THEMES)
+        ]
+        self.places = [
+            Place(id=i + 1, slug=s, name_es=name, name_en=name, country_code=cc, level=PlaceLevel.CITY)
+            for i, (s, name, cc) in enumerate(PLACES)
+        ]
+
+    def words(self, lang: str, k: int) -> list[str]:
+        return self.rng.choices(self.vocab[lang], cum_weights=self.cum_weights[lang], k=k)
+
+    def sentence(self, lang: str, k: int) -> str:
+        return " ".join(self.words(lang, k)).capitalize() + "."
+
+    def stories(self) -> Iterator[Story]:
+        for i in range(1, self.n + 1):
+            lang = "es" if self.rng.random() < 0.7 else "en"
+            paragraphs = [
+                "\n".join(self.sentence(lang, 15) for _ in range(4)) for _ in range(5)
+            ]  # ~300 words
+            story = Story(
+                id=i,
+                public_id=f"s{i:015d}",
+                status=StoryStatus.PUBLISHED,
+                original_language=lang,
+                body="\n\n".join(paragraphs),
+                title_es=self.sentence("es", 5),
+                title_en=self.sentence("en", 5),
+                summary_es=self.sentence("es", 25),
+                summary_en=self.sentence("en", 25),
+                restricted_paragraphs="4" if i % 10 == 0 else "",
+                period_start=self.rng.randint(1960, 2020),
+                period_end=None,
+                themes=self.rng.sample(self.themes, 2),
+                places=self.rng.sample(self.places, 1),
+            )
+            story.consents = [
+                ConsentRecord(
+                    seq=1,
+                    visibility=Visibility.PUBLIC,
+                    credit=Credit.PSEUDONYM,
+                    credit_name=f"Narradora {i}",
+                    voice_public=i % 2 == 0,
+                    photos_public=False,
+                    in_collections=True,
+                    embargo_until=None,
+                    text_version="2026-11",
+                    text_language="es",
+                    given_by=GivenBy.CONTRIBUTOR,
+                )
+            ]
+            if i % 5 == 0:  # transcripts on a fifth of the stories
+                media = MediaFile(
+                    kind=MediaKind.AUDIO, mime_type="audio/mpeg", storage_key="k", checksum="0", size_bytes=1
+                )
+                media.transcript = Transcript(
+                    language=lang,
+                    cues=[
+                        Cue(
+                            position=c,
+                            start_ms=c * 7000,
+                            end_ms=c * 7000 + 6500,
+                            text=self.sentence(lang, 12),
+                            restricted=c == 3,
+                        )
+                        for c in range(20)
+                    ],
+                )
+                story.media = [media]
+            yield story
+
+    def queries(self, count: int) -> dict[str, list[tuple[str, dict[str, str]]]]:
+        """Mid-frequency words (neither stop-like nor absent), pairs, phrases, faceted."""
+        rng = random.Random(11)
+        pool = {lang: v[:2000] for lang, v in self.vocab.items()}
+
+        def word() -> tuple[str, str]:
+            lang = rng.choice(["es", "en"])
+            return rng.choice(pool[lang][:400]), lang
+
+        one = [(word()[0], {}) for _ in range(count)]
+        two = [(f"{word()[0]} {word()[0]}", {}) for _ in range(count)]
+        phrase = []
+        for _ in range(count):
+            lang = rng.choice(["es", "en"])
+            a, b = rng.choice(ES_WORDS if lang == "es" else EN_WORDS), rng.choice(pool[lang][:50])
+            phrase.append((f'"{a} {b}"', {}))
+        faceted = [(word()[0], {"theme": rng.choice(THEMES)[0]}) for _ in range(count)]
+        return {"1-term": one, "2-term": two, "phrase": phrase, "faceted": faceted}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def build_whoosh(corpus: Corpus, root: Path) -> tuple[float, int, list[dict]]:
+    build = store.new_build(root)
+    start = time.perf_counter()
+    docs_for_fts = []
+    done = 0
+    with store.bulk_writers(build) as (pub, _staff):
+        for story in corpus.stories():
+            doc = public_document(story)
+            assert doc is not None
+            pub.add_document(**doc.fields)
+            f = doc.fields
+            docs_for_fts.append(
+                {
+                    "title": f"{f['title_es']} {f['title_en']}",
+                    "summary": f"{f['summary_es']} {f['summary_en']}",
+                    "body": f["body_es"] or f["body_en"],
+                    "transcript": f"{f['transcript_es']} {f['transcript_en']}",
+                    "theme": f["theme"].split(",")[0],
+                    "language": f["language"],
+                }
+            )
+            done += 1
+            if done % 10_000 == 0:
+                print(f"  indexed {done} stories, {time.perf_counter() - start:.0f} s", flush=True)
+    elapsed = time.perf_counter() - start
+    store.swap_in(build, root)
+    size = sum(p.stat().st_size for p in (build / "public").iterdir())
+    return elapsed, size, docs_for_fts
+
+
+def build_fts(docs: list[dict], path: Path) -> tuple[float, sqlite3.Connection]:
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE VIRTUAL TABLE fts USING fts5(title, summary, body, transcript, "
+        "tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    conn.execute("CREATE TABLE meta (id INTEGER PRIMARY KEY, theme TEXT, language TEXT)")
+    start = time.perf_counter()
+    with conn:
+        conn.executemany(
+            "INSERT INTO fts (rowid, title, summary, body, transcript) VALUES (?, ?, ?, ?, ?)",
+            ((i, d["title"], d["summary"], d["body"], d["transcript"]) for i, d in enumerate(docs, 1)),
+        )
+        conn.executemany(
+            "INSERT INTO meta (id, theme, language) VALUES (?, ?, ?)",
+            ((i, d["theme"], d["language"]) for i, d in enumerate(docs, 1)),
+        )
+        conn.execute("CREATE INDEX meta_theme ON meta(theme)")
+    return time.perf_counter() - start, conn
+
+
+def fts_query(conn: sqlite3.Connection, q: str, filters: dict[str, str]) -> None:
+    match = q if q.startswith('"') else " AND ".join(f'"{w}"' for w in q.split())
+    where, args = "fts MATCH ?", [match]
+    if "theme" in filters:
+        where += " AND meta.theme = ?"
+        args.append(filters["theme"])
+    conn.execute(
+        "SELECT fts.rowid, snippet(fts, 2, '<mark>', '</mark>', '…', 20) "
+        f"FROM fts JOIN meta ON meta.id = fts.rowid "
+        f"WHERE {where} ORDER BY rank LIMIT 20",
+        args,
+    ).fetchall()
+    conn.execute(
+        "SELECT meta.theme, count(*) FROM fts JOIN meta ON meta.id = fts.rowid "
+        f"WHERE {where} GROUP BY meta.theme",
+        args,
+    ).fetchall()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("n", type=int, nargs="?", default=10_000, help="number of stories")
+    parser.add_argument("--queries", type=int, default=100, help="queries per kind")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="nn-search-bench-"))
+    app = Flask(__name__)
+    app.config["INDEX_DIR"] = str(tmp / "index")
+    corpus = Corpus(args.n)
+    print(f"Synthetic bilingual archive: {args.n} stories (~300 words; transcripts of 20 cues on a fifth)")
+    with app.app_context():
+        elapsed, size, fts_docs = build_whoosh(corpus, tmp / "index")
+        print(
+            f"Whoosh: indexed {args.n} stories in {elapsed:.1f} s = {args.n / elapsed:.0f} stories/s "
+            f"(document building included, one process, optimized at the end); index {size / 1e6:.0f} MB"
+        )
+        start = time.perf_counter()
+        with store.searcher(store.PUBLIC):
+            pass
+        print(f"Whoosh: opening a searcher {1000 * (time.perf_counter() - start):.0f} ms")
+        fts_elapsed, conn = build_fts(fts_docs, tmp / "fts.sqlite3")
+        print(
+            f"FTS5:   indexed in {fts_elapsed:.1f} s; "
+            f"database {(tmp / 'fts.sqlite3').stat().st_size / 1e6:.0f} MB"
+        )
+        queries = corpus.queries(args.queries)
+        print(f"\nLatency in ms over {args.queries} queries per kind, top 20, snippets, facet counts")
+        print(f"{'query':<10} {'whoosh p50':>11} {'p95':>8} {'hits~':>7}   {'fts5 p50':>9} {'p95':>8}")
+        for kind, qs in queries.items():
+            for q, f in qs[:5]:  # warm up caches
+                search_index(store.PUBLIC, q, "es", f, 1, 20)
+            whoosh_ms, totals, fts_ms = [], [], []
+            for q, f in qs:
+                start = time.perf_counter()
+                totals.append(search_index(store.PUBLIC, q, "es", f, 1, 20).total)
+                whoosh_ms.append((time.perf_counter() - start) * 1000)
+            for q, f in qs:
+                start = time.perf_counter()
+                fts_query(conn, q, f)
+                fts_ms.append((time.perf_counter() - start) * 1000)
+            print(
+                f"{kind:<10} {percentile(whoosh_ms, 50):>11.1f} {percentile(whoosh_ms, 95):>8.1f} "
+                f"{statistics.mean(totals):>7.0f}   "
+                f"{percentile(fts_ms, 50):>9.1f} {percentile(fts_ms, 95):>8.1f}"
+            )
+        # One more story, committed like a publish in a request (merge=False), then a new searcher.
+        story = next(Corpus(1, seed=99).stories())
+        story.id = args.n + 1
+        start = time.perf_counter()
+        doc = public_document(story)
+        assert doc is not None
+        store.write_public([doc], [])
+        commit_ms = 1000 * (time.perf_counter() - start)
+        start = time.perf_counter()
+        search_index(store.PUBLIC, "frontera", "es", {}, 1, 20)
+        print(
+            f"\nPublish one story: index commit {commit_ms:.0f} ms; first search after it "
+            f"(opens a new searcher) {1000 * (time.perf_counter() - start):.0f} ms"
+        )
+        store.forget_searchers()
+        store.USE_MMAP = True
+        search_index(store.PUBLIC, "frontera", "es", {}, 1, 20)
+        mmap_ms = []
+        for q, f in queries["2-term"]:
+            start = time.perf_counter()
+            search_index(store.PUBLIC, q, "es", f, 1, 20)
+            mmap_ms.append((time.perf_counter() - start) * 1000)
+        print(
+            f"2-term with mmap on (comparison): "
+            f"p50 {percentile(mmap_ms, 50):.1f} p95 {percentile(mmap_ms, 95):.1f}"
+        )
+        store.forget_searchers()
+    conn.close()
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Index documents built from stories. The public one is built ONLY from ``nuevonorte.consent``.
+
+``public_document`` is the single way into the public index (see ``store.write_public``): it
+returns None whenever the consent rule says the story is not public today, and otherwise
+copies only public fields — public paragraphs, public cues of public transcripts, the credit
+line — never the contributor, consent notes or withheld passages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from nuevonorte import consent
+from nuevonorte.models import Cue, MediaFile, MediaKind, Story, StoryStatus
+
+#: At most this many decades are listed for a story's period (a 1900–2020 span is not a facet).
+MAX_DECADES = 12
+
+
+@dataclass(frozen=True)
+class PublicDocument:
+    """A document that may enter the public index; only ``public_document`` makes one."""
+
+    fields: dict[str, Any]
+
+
+def public_document(story: Story, on: date | None = None) -> PublicDocument | None:
+    """The public index document of ``story``, or None when the consent rule says no."""
+    if not consent.story_is_public(story, on):
+        return None
+    paragraphs = [p for p in consent.public_paragraphs(story) if p is not None]
+    cues: list[tuple[MediaFile, Cue]] = []
+    kinds = {"text"}
+    for media in story.media:
+        if consent.media_is_public(media, on):
+            kinds.add(media.kind.value)
+        if media.kind == MediaKind.AUDIO and consent.transcript_is_public(media, on):
+            cues += [(media, cue) for cue in consent.public_cues(media) if cue is not None]
+    if cues:
+        kinds.add("transcript")
+    fields = _common_fields(story, paragraphs, cues, consent.credit_line(story) or "")
+    fields["media"] = ",".join(sorted(kinds))
+    return PublicDocument(fields)
+
+
+def staff_document(story: Story) -> dict[str, Any] | None:
+    """The staff index document of ``story``: everything curators see; None for a tombstone."""
+    if story.status == StoryStatus.WITHDRAWN:
+        return None
+    cues = [
+        (media, cue) for media in story.media if media.transcript is not None for cue in media.transcript.cues
+    ]
+    current = story.current_consent
+    fields = _common_fields(story, story.paragraphs(), cues, current.credit_name if current else "")
+    kinds = {"text"} | {m.kind.value for m in story.media} | ({"transcript"} if cues else set())
+    fields["media"] = ",".join(sorted(kinds))
+    fields["status"] = story.status.value
+    return fields
+
+
+def _common_fields(
+    story: Story, paragraphs: list[str], cues: list[tuple[MediaFile, Cue]], credit: str
+) -> dict[str, Any]:
+    lang = "es" if story.original_language == "es" else "en"
+    other = "en" if lang == "es" else "es"
+    body = "\n\n".join(paragraphs)
+    transcript: dict[str, list[str]] = {"es": [], "en": []}
+    stored_cues = []
+    for media, cue in cues:
+        cue_lang = "es" if (media.transcript and media.transcript.language == "es") else "en"
+        transcript[cue_lang].append(cue.text)
+        if cue.translation:
+            transcript["en" if cue_lang == "es" else "es"].append(cue.translation)
+        stored_cues.append([cue.start_ms, cue.text, cue_lang])
+    themes_es = [t.name_es for t in story.themes]
+    themes_en = [t.name_en for t in story.themes]
+    places = [name for p in story.places for name in {p.name_es, p.name_en}]
+    # The "did you mean" vocabulary: titles, summaries, names — not every word of the body,
+    # which would double the analysis cost of indexing (see README).
+    texts = [story.title_es, story.title_en, story.summary_es, story.summary_en, credit]
+    texts += themes_es + themes_en + places
+    return {
+        "sid": str(story.id),
+        "pid": story.public_id,
+        "title_es": story.title_es,
+        "title_en": story.title_en,
+        "summary_es": story.summary_es,
+        "summary_en": story.summary_en,
+        f"body_{lang}": body,
+        f"body_{other}": "",
+        "transcript_es": "\n".join(transcript["es"]),
+        "transcript_en": "\n".join(transcript["en"]),
+        "cues": json.dumps(stored_cues, ensure_ascii=False),
+        "themes_es": " · ".join(themes_es),
+        "themes_en": " · ".join(themes_en),
+        "places": " · ".join(places),
+        "credit": credit,
+        "spell": "\n".join(t for t in texts if t),
+        "theme": ",".join(sorted(t.slug for t in story.themes)),
+        "place": ",".join(sorted(p.slug for p in story.places)),
+        "country": ",".join(sorted({p.country_code.lower() for p in story.places})),
+        "language": story.original_language or "es",
+        "decade": ",".join(_decades(story.period_start, story.period_end)),
+    }
+
+
+def _decades(start: int | None, end: int | None) -> list[str]:
+    if start is None and end is None:
+        return []
+    first = (start if start is not None else end) or 0
+    last = end if end is not None and end >= first else first
+    decades = range(first // 10 * 10, last // 10 * 10 + 1, 10)
+    return [f"{d}s" for d in decades][:MAX_DECADES]

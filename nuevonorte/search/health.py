@@ -1,0 +1,107 @@
+"""Index health: rebuilding from the database, and comparing the indexes with it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from nuevonorte import consent
+from nuevonorte.extensions import db
+from nuevonorte.models import Story, StoryStatus
+from nuevonorte.models.base import utcnow
+from nuevonorte.models.search import SearchOutbox
+from nuevonorte.search import store, sync
+from nuevonorte.search.documents import public_document, staff_document
+
+
+@dataclass(frozen=True)
+class IndexFinding:
+    """One disagreement between an index and the database (ids only, never content)."""
+
+    kind: str
+    detail: str
+    urgent: bool = False
+
+
+def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Rebuild both indexes from the database into a new build and swap it in atomically.
+
+    While it runs, index updates from requests wait in the outbox; they are applied after
+    the swap. ``progress`` is called with the number of stories done. Returns the number of
+    documents written to the public and staff indexes.
+    """
+    root = store.index_root()
+    root.mkdir(parents=True, exist_ok=True)
+    marker = sync.rebuild_marker()
+    marker.write_text(str(os.getpid()))
+    started = utcnow()
+    try:
+        build = store.new_build(root)
+        counts = _fill(build, progress)
+        store.swap_in(build, root)
+    finally:
+        marker.unlink(missing_ok=True)
+    store.forget_searchers()
+    with sync.own_session(write=True) as session:  # the rebuild read all queued before it began
+        session.execute(delete(SearchOutbox).where(SearchOutbox.queued_at < started))
+        session.commit()
+    while sync.apply_outbox():
+        pass
+    return counts
+
+
+def _fill(build: Path, progress: Callable[[int], None] | None) -> tuple[int, int]:
+    public_n = staff_n = 0
+    with store.bulk_writers(build) as (pub, stf), sync.own_session(write=False) as session:
+        for batch in sync.stories_in_batches(session):
+            for story in batch:
+                public = public_document(story)
+                if public is not None:
+                    pub.add_document(**public.fields)
+                    public_n += 1
+                staff = staff_document(story)
+                if staff is not None:
+                    stf.add_document(**staff)
+                    staff_n += 1
+            if progress:
+                progress(len(batch))
+    return public_n, staff_n
+
+
+def findings(repair: bool = True) -> list[IndexFinding]:
+    """Compare the indexes with the database; with ``repair``, fix what was found.
+
+    Urgent (P0): a story in the public index that is not public now — it is removed at once
+    (and its terms purged from the lexicon). Also reported: public stories missing from the
+    public index, staff index drift, and outbox rows still waiting.
+    """
+    out: list[IndexFinding] = []
+    try:
+        public_held = store.indexed_sids(store.PUBLIC)
+        staff_held = store.indexed_sids(store.STAFF)
+    except store.IndexUnavailable as e:
+        store.collect_abandoned_files()
+        return [IndexFinding("index-unavailable", f"{e}; run `nuevonorte reindex`", urgent=True)]
+    public_ids = {str(i) for i in db.session.scalars(consent.public_stories().with_only_columns(Story.id))}
+    staff_ids = {
+        str(i) for i in db.session.scalars(select(Story.id).where(Story.status != StoryStatus.WITHDRAWN))
+    }
+    leaked = sorted(public_held - public_ids, key=int)
+    missing = sorted(public_ids - public_held, key=int)
+    staff_drift = sorted(staff_held ^ staff_ids, key=int)
+    waiting = db.session.scalar(select(db.func.count()).select_from(SearchOutbox)) or 0
+    out += [IndexFinding("public-index-not-public", f"story id {sid}", urgent=True) for sid in leaked]
+    out += [IndexFinding("public-index-missing", f"story id {sid}") for sid in missing]
+    out += [IndexFinding("staff-index-drift", f"story id {sid}") for sid in staff_drift]
+    if waiting:
+        out.append(IndexFinding("index-outbox-waiting", f"{waiting} update(s)"))
+    if repair and (leaked or missing or staff_drift):
+        with sync.own_session(write=False) as session:
+            sync.index_stories({int(s) for s in (*leaked, *missing, *staff_drift)}, session)
+    if repair and waiting:
+        sync.apply_outbox()
+    return out

@@ -1,0 +1,117 @@
+"""The index schema and its Spanish and English analysers (the only Whoosh schema code)."""
+
+from __future__ import annotations
+
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.lang import stopwords_for_language
+from whoosh.support.charset import accent_map
+
+#: Languages with their own analyser; text in any other language is analysed as English.
+LANGUAGES = ("es", "en")
+
+
+def fold(text: str) -> str:
+    """Case- and accent-fold ``text`` the way every analyser does ("Niños" -> "ninos")."""
+    return text.lower().translate(accent_map)
+
+
+def stopwords(lang: str) -> frozenset[str]:
+    """The folded stop words of ``lang``."""
+    return frozenset(fold(w) for w in stopwords_for_language(lang))
+
+
+def language_analyzer(lang: str) -> Analyzer:
+    """Tokenise, fold case and accents, drop stop words, then stem with snowball for ``lang``.
+
+    Folding comes before stemming so that a word typed with or without its accents stems
+    the same way ("migración" and "migracion" both become "migracion").
+    """
+    return (
+        RegexTokenizer()
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(stoplist=stopwords(lang), minsize=1)
+        | StemFilter(lang=lang, cachesize=-1)  # unbounded dict: the vocabulary is bounded
+    )
+
+
+def plain_analyzer() -> Analyzer:
+    """Tokenise and fold, no stemming: names of places and people, and the spelling vocabulary."""
+    return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def analyzer_for(lang: str) -> Analyzer:
+    """The analyser used for text in ``lang`` (English for anything but Spanish)."""
+    return ANALYZERS["es" if lang == "es" else "en"]
+
+
+ANALYZERS = {lang: language_analyzer(lang) for lang in LANGUAGES}
+PLAIN = plain_analyzer()
+
+#: Fields a free-text query searches, with their weight: titles and summaries above the body.
+QUERY_FIELDS = {
+    "title_es": 4.0,
+    "title_en": 4.0,
+    "summary_es": 2.5,
+    "summary_en": 2.5,
+    "themes_es": 2.0,
+    "themes_en": 2.0,
+    "places": 2.0,
+    "credit": 1.5,
+    "body_es": 1.0,
+    "body_en": 1.0,
+    "transcript_es": 1.0,
+    "transcript_en": 1.0,
+}
+
+#: Fields that can be faceted and filtered on (all keyword fields of codes or slugs).
+FACETS = ("theme", "place", "country", "language", "media", "decade")
+
+
+def _schema(staff: bool) -> Schema:
+    es, en = ANALYZERS["es"], ANALYZERS["en"]
+    fields = {
+        "sid": ID(unique=True, stored=True),  # the story's database id, the update key
+        "pid": STORED(),  # the public id, for links
+        "title_es": TEXT(analyzer=es, stored=True),
+        "title_en": TEXT(analyzer=en, stored=True),
+        "summary_es": TEXT(analyzer=es, stored=True),
+        "summary_en": TEXT(analyzer=en, stored=True),
+        "body_es": TEXT(analyzer=es, stored=True),
+        "body_en": TEXT(analyzer=en, stored=True),
+        "transcript_es": TEXT(analyzer=es),
+        "transcript_en": TEXT(analyzer=en),
+        "cues": STORED(),  # [[start_ms, text, language], ...] of the indexed cues
+        "themes_es": TEXT(analyzer=es, stored=True),
+        "themes_en": TEXT(analyzer=en, stored=True),
+        "places": TEXT(analyzer=PLAIN, stored=True),
+        "credit": TEXT(analyzer=PLAIN, stored=True),
+        "spell": TEXT(analyzer=PLAIN, phrase=False),  # unstemmed vocabulary for "did you mean"
+        "theme": KEYWORD(commas=True, stored=True),
+        "place": KEYWORD(commas=True, stored=True),
+        "country": KEYWORD(commas=True, stored=True),
+        "language": ID(stored=True),
+        "media": KEYWORD(commas=True, stored=True),
+        "decade": KEYWORD(commas=True, stored=True),
+    }
+    if staff:
+        fields["status"] = ID(stored=True)
+    return Schema(**fields)
+
+
+def public_schema() -> Schema:
+    """The public index: only what the consent rule makes public."""
+    return _schema(staff=False)
+
+
+def staff_schema() -> Schema:
+    """The staff index: every story that is not withdrawn, with its review status."""
+    return _schema(staff=True)

@@ -1,0 +1,328 @@
+"""The two index directories on disk: opening, writing with retries, cached searchers, swaps.
+
+Layout under ``INDEX_DIR``: ``public`` and ``staff`` are symlinks into ``builds/<stamp>/``.
+A rebuild writes a new ``builds/<stamp>/`` and then replaces each symlink with ``os.replace``,
+which is atomic, so searches keep working on the old build until the swap.
+
+Writers take Whoosh's file lock with a timeout and retry; when the lock still cannot be had,
+the caller leaves the change in the database outbox (``sync``) and it is applied later, so a
+visitor or curator never sees ``LockError`` (SECURITY.md F05).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import shutil
+import threading
+import time
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex, LockError
+from whoosh.reading import SegmentReader
+from whoosh.searching import Searcher
+from whoosh.writing import SegmentWriter
+
+from nuevonorte.search.documents import PublicDocument
+from nuevonorte.search.schema import public_schema, staff_schema
+
+log = logging.getLogger(__name__)
+
+PUBLIC = "public"
+STAFF = "staff"
+KINDS = (PUBLIC, STAFF)
+WRITER_TIMEOUT_S = 5.0
+WRITER_ATTEMPTS = 3
+KEEP_BUILDS = 2
+#: Whoosh maps segment files into memory by default; a segment truncated under a running
+#: worker then kills it with SIGBUS instead of raising (F07). Plain reads raise an error we
+#: can turn into "temporarily unavailable"; the cost is measured in benchmarks/search.py.
+USE_MMAP = False
+
+
+class IndexUnavailable(Exception):
+    """The index is missing, corrupt or locked for too long; search must say so politely."""
+
+
+def index_root() -> Path:
+    """The configured index folder."""
+    return Path(current_app.config["INDEX_DIR"])
+
+
+def index_path(kind: str, root: Path | None = None) -> Path:
+    """The path (a symlink once built) of the ``public`` or ``staff`` index."""
+    return (root or index_root()) / kind
+
+
+def _schema(kind: str) -> Any:
+    return public_schema() if kind == PUBLIC else staff_schema()
+
+
+def open_index(kind: str, root: Path | None = None) -> FileIndex:
+    """Open an index through its symlink's current target; IndexUnavailable if it cannot."""
+    path = index_path(kind, root)
+    try:
+        real = path.resolve(strict=True)
+        storage = FileStorage(str(real), supports_mmap=USE_MMAP)
+        return storage.open_index(schema=_schema(kind))
+    except Exception as e:  # a missing folder, missing TOC, garbage: all mean "rebuild me"
+        collect_abandoned_files()
+        raise IndexUnavailable(f"{kind} index cannot be opened: {type(e).__name__}") from e
+
+
+def collect_abandoned_files() -> None:
+    """Close the files Whoosh leaves open when it fails half-way through reading a damaged
+    index (it has no cleanup on that path); they are garbage now, so collect them quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+def exists(kind: str, root: Path | None = None) -> bool:
+    """Whether the index looks present (it may still be corrupt)."""
+    path = index_path(kind, root)
+    return path.exists() and whoosh_index.exists_in(str(path.resolve()))
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def purge_deleted(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
+    """A merge policy that rewrites every segment holding deleted documents.
+
+    Whoosh only marks a deleted document; its terms stay in the segment's lexicon until the
+    segment is merged. Rewriting the segments with deletions removes a withdrawn story's words
+    from the index files themselves (SECURITY.md C05) without merging anything else.
+    """
+    keep = []
+    for segment in segments:
+        if segment.has_deletions():
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+        else:
+            keep.append(segment)
+    return keep
+
+
+@contextmanager
+def writer(kind: str, root: Path | None = None, purge: bool = False) -> Iterator[SegmentWriter]:
+    """A writer for the index, retried on lock contention; commits without merging by default.
+
+    With ``purge``, segments with deletions are rewritten so deleted terms leave the lexicon.
+    Raises IndexUnavailable when the index is missing/corrupt or stays locked.
+    """
+    ix = open_index(kind, root)
+    w = None
+    for attempt in range(WRITER_ATTEMPTS):
+        try:
+            w = ix.writer(timeout=WRITER_TIMEOUT_S)
+            break
+        except LockError:
+            log.warning("%s index locked (attempt %d)", kind, attempt + 1)
+    if w is None:
+        raise IndexUnavailable(f"{kind} index stayed locked")
+    try:
+        yield w
+    except BaseException:
+        w.cancel()
+        raise
+    if purge:
+        w.commit(mergetype=purge_deleted)
+    else:
+        w.commit(merge=False)
+
+
+def write_public(
+    docs: Iterable[PublicDocument], delete_sids: Iterable[str], root: Path | None = None
+) -> None:
+    """Apply changes to the public index. Only ``PublicDocument`` objects can be added."""
+    deletes = list(delete_sids)
+    with writer(PUBLIC, root, purge=bool(deletes)) as w:
+        for sid in deletes:
+            w.delete_by_term("sid", sid)
+        for doc in docs:
+            if not isinstance(doc, PublicDocument):  # by construction, never anything else
+                raise TypeError("only documents from public_document() enter the public index")
+            w.update_document(**doc.fields)
+
+
+def write_staff(docs: Iterable[dict[str, Any]], delete_sids: Iterable[str], root: Path | None = None) -> None:
+    """Apply changes to the staff index."""
+    deletes = list(delete_sids)
+    with writer(STAFF, root, purge=bool(deletes)) as w:
+        for sid in deletes:
+            w.delete_by_term("sid", sid)
+        for doc in docs:
+            w.update_document(**doc)
+
+
+def indexed_sids(kind: str, root: Path | None = None) -> set[str]:
+    """The story ids present (not deleted) in an index."""
+    ix = open_index(kind, root)
+    with ix.searcher() as s:
+        return {fields["sid"] for fields in s.all_stored_fields()}
+
+
+def missing_sids(kind: str, sids: list[str], root: Path | None = None) -> list[str]:
+    """The ids among ``sids`` that have no live document in the index (a term lookup each)."""
+    if not sids:
+        return []
+    ix = open_index(kind, root)
+    with ix.searcher() as s:
+        return [sid for sid in sids if s.document_number(sid=sid) is None]
+
+
+def lexicon(kind: str, fieldname: str, root: Path | None = None) -> set[str]:
+    """Every term of ``fieldname`` in the index files, deleted documents' terms included."""
+    ix = open_index(kind, root)
+    with ix.reader() as r:
+        return {t.decode("utf-8") if isinstance(t, bytes) else t for t in r.lexicon(fieldname)}
+
+
+# --- building and swapping ----------------------------------------------------------------
+
+
+def new_build(root: Path | None = None) -> Path:
+    """Create an empty ``builds/<stamp>/`` folder holding empty public and staff indexes."""
+    root = root or index_root()
+    build = root / "builds" / f"{time.time_ns()}-{os.getpid()}"
+    for kind in KINDS:
+        (build / kind).mkdir(parents=True)
+        whoosh_index.create_in(str(build / kind), _schema(kind))
+    return build
+
+
+@contextmanager
+def bulk_writers(build: Path) -> Iterator[tuple[SegmentWriter, SegmentWriter]]:
+    """Writers for a new build's public and staff indexes; committed as one optimized segment."""
+    pub = whoosh_index.open_dir(str(build / PUBLIC)).writer(limitmb=256)
+    stf = whoosh_index.open_dir(str(build / STAFF)).writer(limitmb=256)
+    try:
+        yield pub, stf
+    except BaseException:
+        pub.cancel()
+        stf.cancel()
+        raise
+    pub.commit(optimize=True)
+    stf.commit(optimize=True)
+
+
+def swap_in(build: Path, root: Path | None = None) -> None:
+    """Point ``public`` and ``staff`` at ``build`` atomically, then delete old builds."""
+    root = root or index_root()
+    for kind in KINDS:
+        link = index_path(kind, root)
+        tmp = root / f".{kind}.{os.getpid()}.tmp"
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        tmp.symlink_to(Path("builds") / build.name / kind)  # relative: the folder may move
+        if link.exists() and not link.is_symlink():  # an index made by hand: move it aside
+            shutil.rmtree(link) if link.is_dir() else link.unlink()
+        os.replace(tmp, link)
+    _delete_old_builds(root, build)
+
+
+def _delete_old_builds(root: Path, current: Path) -> None:
+    """Keep the current and the previous build (workers may still read the previous one)."""
+    builds = sorted((p for p in (root / "builds").iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    old = [p for p in builds if p != current][: max(0, len(builds) - KEEP_BUILDS)]
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# --- searchers, one per worker, refreshed only when the index changed ---------------------
+
+_searchers: dict[str, tuple[str, Searcher]] = {}
+_searchers_lock = threading.RLock()
+
+
+@contextmanager
+def searcher(kind: str) -> Iterator[Searcher]:
+    """The worker's searcher for ``kind``, reopened when the index or its build changed.
+
+    Not ``Searcher.refresh()``: in whoosh-reloaded 2.7.5, ``FileIndex._reader(reuse=...)``
+    adds the old reader's segments to the new segment list, so a segment a merge replaced
+    (e.g. one purged of a withdrawn story) would be searched again; it also fails with
+    TypeError on single-segment readers. A fresh searcher costs more after each change but
+    never shows what was removed. Searches in one worker take turns on the cached searcher (a
+    lock), so replacing it never closes one another thread is reading. IndexUnavailable when
+    it cannot be opened or read (a truncated segment fails only when read).
+    """
+    key = f"{index_root()}::{kind}"
+    try:
+        real = index_path(kind).resolve(strict=True)
+        version = f"{real}::{_toc_signature(real)}"
+    except OSError:
+        raise IndexUnavailable(f"{kind} index is missing") from None
+    with _searchers_lock:
+        error = None
+        with abandoned_files_ignored():
+            cached = _searchers.get(key)
+            try:
+                # Reused only while the same build and the same TOC file (name, inode, size,
+                # mtime) are current: any commit, swap or outside damage to it reopens.
+                s = cached[1] if cached and cached[0] == version else open_index(kind).searcher()
+            except Exception as e:  # whatever a damaged index raises means "unavailable"
+                error = f"{kind} index cannot be read: {type(e).__name__}"
+        if error:
+            _forget(key)
+            raise IndexUnavailable(error)
+        if cached and cached[1] is not s:
+            _close_quietly(cached[1])
+        _searchers[key] = (version, s)
+        with abandoned_files_ignored():
+            try:
+                yield s
+            except Exception as e:
+                error = f"{kind} index failed while searching: {type(e).__name__}"
+        if error:
+            _forget(key)
+            raise IndexUnavailable(error)
+
+
+@contextmanager
+def abandoned_files_ignored() -> Iterator[None]:
+    """Whoosh leaves files open when it fails half-way through a damaged index; they are
+    closed when the exception is dropped. Do not let that turn into ResourceWarnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        yield
+
+
+def _toc_signature(folder: Path) -> str:
+    """Which table of contents is current: its name, inode, size and modification time."""
+    tocs = sorted(folder.glob("_MAIN_*.toc"))
+    if not tocs:
+        raise OSError("no table of contents")
+    st = tocs[-1].stat()
+    return f"{tocs[-1].name}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def forget_searchers() -> None:
+    """Close every cached searcher (after a failure, or in tests)."""
+    with _searchers_lock:
+        for key in list(_searchers):
+            _forget(key)
+
+
+def _forget(key: str) -> None:
+    cached = _searchers.pop(key, None)
+    if cached:
+        _close_quietly(cached[1])
+    collect_abandoned_files()
+
+
+def _close_quietly(s: Searcher) -> None:
+    try:
+        s.close()
+    except Exception:  # a corrupt or deleted index may fail to close; it is dropped anyway
+        log.debug("closing a searcher failed", exc_info=True)

@@ -1,0 +1,43 @@
+"""Fixtures for the search tests: an empty, real Whoosh index on disk, and readers of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from nuevonorte import search
+from nuevonorte.search import store
+
+
+@pytest.fixture
+def index(app: Flask) -> Iterator[Path]:
+    """Build the (empty) indexes for the test's archive; later commits update them."""
+    search.rebuild()
+    yield Path(app.config["INDEX_DIR"])
+    store.forget_searchers()
+
+
+def public_sids() -> set[str]:
+    """Story ids in the public index, read from the index itself."""
+    return store.indexed_sids(store.PUBLIC)
+
+
+def public_stored_text() -> str:
+    """Every stored field of every live public document, as one string."""
+    with store.searcher(store.PUBLIC) as s:
+        return "\n".join(str(v) for fields in s.all_stored_fields() for v in fields.values())
+
+
+def public_lexicon() -> set[str]:
+    """Every term of every field in the public index files (deleted documents' terms too)."""
+    ix = store.open_index(store.PUBLIC)
+    with ix.reader() as r:
+        return {
+            (t.decode("utf-8") if isinstance(t, bytes) else str(t))
+            for name in ix.schema.names()
+            if ix.schema[name].indexed
+            for t in r.lexicon(name)
+        }

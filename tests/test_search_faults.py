@@ -1,0 +1,251 @@
+"""Index faults (SECURITY.md F05–F09): deleted, truncated, garbage, killed writer, two writers;
+and the outbox that keeps every index update until it is applied."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import func, select
+
+from nuevonorte import search, stories
+from nuevonorte.extensions import db
+from nuevonorte.models import SearchOutbox, Story, StoryStatus
+from nuevonorte.search import store
+from tests.search_fixtures import index, public_sids  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("index")
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def outbox_count() -> int:
+    db.session.commit()  # end the read snapshot: other sessions and processes wrote since
+    return db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+
+
+def found(q: str) -> set[str]:
+    return {h.public_id for h in search.search_public(q, "es").hits}
+
+
+def run_helper(app_config: dict[str, Any], body: str) -> subprocess.Popen[str]:
+    """Start another process with the same archive configuration running ``body``."""
+    script = textwrap.dedent(
+        """
+        import json, os, sys, time
+        from nuevonorte import create_app
+        from nuevonorte.search import store
+        app = create_app(json.loads(os.environ["HELPER_CONFIG"]))
+        with app.app_context():
+        """
+    ) + textwrap.indent(textwrap.dedent(body), "    ")
+    env = {**os.environ, "HELPER_CONFIG": json.dumps(app_config)}
+    return subprocess.Popen(
+        [sys.executable, "-c", script], cwd=PROJECT, env=env, stdout=subprocess.PIPE, text=True
+    )
+
+
+@pytest.mark.parametrize("damage", ["deleted", "toc-deleted", "truncated-seg", "garbage"])
+def test_f07_damaged_index_gives_503_and_reindex_repairs(
+    app: Flask,
+    client: FlaskClient,
+    runner: FlaskCliRunner,
+    make_story: Callable[..., Story],
+    damage: str,
+) -> None:
+    """F07: search says "temporarily unavailable" in the visitor's language; other pages work;
+    ``nuevonorte reindex`` recreates it from the database; parity ids(index) == ids(public)."""
+    story = make_story(title="Nogales", body="Cruzamos por Nogales en 1998.")
+    assert client.get("/es/search?q=nogales").status_code == 200
+    real = store.index_path(store.PUBLIC).resolve()
+    if damage == "deleted":
+        import shutil
+
+        shutil.rmtree(Path(app.config["INDEX_DIR"]))
+    elif damage == "toc-deleted":
+        for toc in real.glob("_MAIN_*.toc"):
+            toc.unlink()
+    elif damage == "truncated-seg":
+        for seg in real.glob("*.seg"):
+            seg.write_bytes(seg.read_bytes()[:64])
+    else:
+        for path in real.iterdir():
+            path.write_bytes(os.urandom(2048))
+        (real / "garbage.bin").write_bytes(os.urandom(4096))
+    response = client.get("/es/search?q=nogales")
+    assert response.status_code == 503
+    assert "La búsqueda no está disponible por el momento" in response.get_data(as_text=True)
+    english = client.get("/en/search?q=nogales")
+    assert english.status_code == 503 and "Search is temporarily unavailable" in english.get_data(
+        as_text=True
+    )
+    assert client.get("/api/v1/search?q=nogales").status_code == 503
+    assert client.get("/es/").status_code == 200
+    assert client.get(f"/es/stories/{story.public_id}").status_code == 200
+    # A change committed while the index is broken is kept in the outbox, not lost.
+    story.title_en = "Nogales crossing"
+    db.session.commit()
+    assert outbox_count() >= 1
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Rebuilt the search indexes: 1 public" in result.output
+    assert public_sids() == {str(story.id)}
+    assert story.public_id in found("crossing")
+    assert outbox_count() == 0
+
+
+def test_f06_writer_killed_during_commit_is_repaired(
+    app: Flask, app_config: dict[str, Any], make_story: Callable[..., Story]
+) -> None:
+    """F06: a worker SIGKILLed while writing the index (segment written, TOC not) leaves the
+    index readable and the change in the outbox; the next write applies it."""
+    make_story(title="Antes", body="Un relato anterior de Mexicali.")
+    helper = run_helper(
+        app_config,
+        """
+        import signal
+        from whoosh.index import TOC
+        from nuevonorte import stories
+        from nuevonorte.extensions import db
+        from nuevonorte.models import Story
+        def die(*a, **k):
+            os.kill(os.getpid(), signal.SIGKILL)
+        TOC.write = die  # the moment between writing the segment and publishing it
+        story = db.session.scalar(db.select(Story))
+        story.title_en = "Killed while indexing"
+        db.session.commit()
+        """,
+    )
+    helper.communicate(timeout=60)
+    assert helper.returncode == -signal.SIGKILL
+    db.session.expire_all()
+    assert outbox_count() == 1
+    assert found("killed") == set()  # index still opens; the change is not there yet
+    other = make_story(title="Después", body="Otro relato de Ensenada.")  # the next write repairs
+    assert outbox_count() == 0
+    assert len(found("killed")) == 1 and other.public_id in found("ensenada")
+
+
+def test_f05_two_writers_no_lock_error(
+    app: Flask, app_config: dict[str, Any], make_story: Callable[..., Story]
+) -> None:
+    """F05: another process holds the index writer lock; a commit here waits for it, and no
+    LockError ever reaches the caller."""
+    helper = run_helper(
+        app_config,
+        """
+        with store.writer(store.PUBLIC):
+            print("locked", flush=True)
+            time.sleep(1.5)
+        """,
+    )
+    assert helper.stdout is not None and helper.stdout.readline().strip() == "locked"
+    story = make_story(title="Dos escritores", body="Relato de Reynosa.")
+    helper.communicate(timeout=60)
+    assert helper.returncode == 0
+    assert story.public_id in found("reynosa")
+    assert outbox_count() == 0
+
+
+def test_f05_lock_held_too_long_goes_to_outbox(
+    app: Flask, app_config: dict[str, Any], make_story: Callable[..., Story], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F05/F06: when the lock stays held beyond the retries, the commit still succeeds, the
+    update waits in the outbox, and the next write (after the lock is free) applies it."""
+    monkeypatch.setattr(store, "WRITER_TIMEOUT_S", 0.2)
+    helper = run_helper(
+        app_config,
+        """
+        with store.writer(store.PUBLIC):
+            print("locked", flush=True)
+            sys.stdin.readline() if False else time.sleep(4)
+        """,
+    )
+    assert helper.stdout is not None and helper.stdout.readline().strip() == "locked"
+    first = make_story(title="Primero", body="Relato de Matamoros.")
+    assert outbox_count() >= 1
+    helper.communicate(timeout=60)
+    second = make_story(title="Segundo", body="Relato de Matamoros también.")
+    assert found("matamoros") == {first.public_id, second.public_id}
+    assert outbox_count() == 0
+
+
+def test_f09_check_command_reports_p0_and_repairs(
+    runner: FlaskCliRunner, make_story: Callable[..., Story]
+) -> None:
+    """F09 through the CLI: ``nuevonorte check`` exits 1, names the P0 and removes it."""
+    story = make_story(body="Relato de Chihuahua.")
+    doc = search.search_public("chihuahua", "es")
+    assert doc.total == 1
+    from nuevonorte.search.documents import public_document
+
+    public = public_document(story)
+    assert public is not None
+    stories.unpublish(story, None)
+    db.session.commit()
+    store.write_public([public], [])  # drift: the index holds what is no longer public
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert f"P0 public-index-not-public: story id {story.id}" in result.output
+    assert found("chihuahua") == set()
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_reindex_keeps_search_working_and_shows_progress(
+    app: Flask, runner: FlaskCliRunner, make_story: Callable[..., Story]
+) -> None:
+    """The rebuild writes a new folder and swaps it in: searches during it use the old one."""
+    story = make_story(title="Piedras Negras", body="Relato de Piedras Negras.")
+    seen_during: list[set[str]] = []
+
+    def progress(n: int) -> None:
+        seen_during.append(found("piedras"))
+
+    search.rebuild(progress=progress)
+    assert seen_during == [{story.public_id}]
+    assert found("piedras") == {story.public_id}
+    assert store.index_path(store.PUBLIC).is_symlink()
+    result = runner.invoke(args=["reindex"])
+    assert "Indexing stories" in result.output and result.exit_code == 0
+    builds = list((Path(app.config["INDEX_DIR"]) / "builds").iterdir())
+    assert len(builds) <= store.KEEP_BUILDS
+
+
+def test_reindex_due_for_cron(runner: FlaskCliRunner, make_story: Callable[..., Story]) -> None:
+    from datetime import date, timedelta
+
+    from freezegun import freeze_time
+
+    from nuevonorte.consent import ConsentChoices
+
+    lift = date.today() + timedelta(days=3)
+    story = make_story(
+        choices=ConsentChoices(credit_name="Ana", embargo_until=lift), body="Relato de Agua Prieta."
+    )
+    assert found("agua prieta") == set()
+    with freeze_time(lift):
+        result = runner.invoke(args=["reindex", "--due"])
+        assert "Indexed 1 stories whose embargo lifted" in result.output
+        assert found("agua prieta") == {story.public_id}
+
+
+def test_rejected_after_publish_and_status_facet_for_staff(make_story: Callable[..., Story]) -> None:
+    """search_staff sees every state but withdrawn, with a status facet and filter."""
+    make_story(status=StoryStatus.SUBMITTED, body="Relato de Tecate enviado.")
+    make_story(status=StoryStatus.PRIVATE, body="Relato de Tecate privado.")
+    make_story(body="Relato de Tecate público.")
+    results = search.search_staff("tecate")
+    assert results.total == 3
+    assert dict(results.facets["status"]) == {"submitted": 1, "private": 1, "published": 1}
+    assert search.search_staff("tecate", filters={"status": "private"}).total == 1
+    assert search.search_public("tecate", "es").total == 1
