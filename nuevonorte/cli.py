@@ -174,7 +174,7 @@ def check_command(verify_content: bool) -> None:
     if findings:
         click.echo(f"{len(findings)} disagreement(s) found.", err=True)
         sys.exit(1)
-    click.echo(f"Database and media files agree ({current_app.config['MEDIA_DIR']}).")
+    click.echo(f"Database, media files and search index agree ({current_app.config['MEDIA_DIR']}).")
 
 
 @click.command("reindex")

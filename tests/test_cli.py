@@ -171,6 +171,7 @@ def test_demo_content_says_it_is_fictional(app: Flask) -> None:
 
 
 def test_check_passes_on_a_consistent_archive(app: Flask, runner: FlaskCliRunner) -> None:
+    assert runner.invoke(args=["reindex"]).exit_code == 0  # as `nuevonorte init` does
     demo.load()
     db.session.commit()
     result = runner.invoke(args=["check", "--verify-content"])
