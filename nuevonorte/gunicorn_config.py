@@ -48,7 +48,7 @@ class _DropAddresses(logging.Filter):
         return True
 
 
-class AddresslessLogger(Logger):  # type: ignore[misc]
+class AddresslessLogger(Logger):
     """gunicorn's logger with the address filter on every error-log handler."""
 
     def setup(self, cfg: Any) -> None:

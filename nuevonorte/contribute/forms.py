@@ -43,7 +43,7 @@ LANGUAGE_CHOICES = [
 ]
 
 
-class CheckboxListField(SelectMultipleField):  # type: ignore[misc]
+class CheckboxListField(SelectMultipleField):
     """Several choices shown as checkboxes, which work well on phones."""
 
     widget = ListWidget(prefix_label=False)
@@ -89,7 +89,7 @@ class ConsentFields:
         )
 
 
-class ContributionForm(ConsentFields, FlaskForm):  # type: ignore[misc]
+class ContributionForm(ConsentFields, FlaskForm):
     """A story, its files and its consent, in one form that works without JavaScript.
 
     Text fields come first so that they arrive before the files: an upload cut off halfway
@@ -117,11 +117,11 @@ class ContributionForm(ConsentFields, FlaskForm):  # type: ignore[misc]
             raise ValidationError(_l("The consent text has changed. Please read it again before sending."))
 
 
-class ConsentForm(ConsentFields, FlaskForm):  # type: ignore[misc]
+class ConsentForm(ConsentFields, FlaskForm):
     """Changing the consent of a story already sent (narrowing or widening)."""
 
 
-class ReceiptForm(FlaskForm):  # type: ignore[misc]
+class ReceiptForm(FlaskForm):
     """Signing in to "my stories" with a receipt code."""
 
     code = StringField(
@@ -130,7 +130,7 @@ class ReceiptForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
+class ConfirmForm(FlaskForm):
     """A withdrawal: one form, one press, with a box that makes sure it is meant."""
 
     confirm = BooleanField(
@@ -139,5 +139,5 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class PlainForm(FlaskForm):  # type: ignore[misc]
+class PlainForm(FlaskForm):
     """A form with nothing but its CSRF token (forget me on this device)."""

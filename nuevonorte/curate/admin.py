@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -130,7 +131,7 @@ def save_term(kind: str) -> Response | tuple[str, int]:
             form, _("Please check the form: the short id uses lowercase letters, digits and dashes."), 400
         )
     model: type[Theme] | type[Place] = Theme if kind == "theme" else Place
-    term: Theme | Place | None = db.session.scalar(select(model).where(model.slug == form.slug.data))
+    term = cast("Theme | Place | None", db.session.scalar(select(model).where(model.slug == form.slug.data)))
     if term is None:
         if kind == "place" and (
             len(form.country_code.data or "") != 2 or form.level.data not in set(PlaceLevel)
