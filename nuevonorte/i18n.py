@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, g, has_request_context, request, session, url_for
 from flask_babel import get_locale
 
 from nuevonorte.extensions import babel
@@ -84,3 +84,19 @@ def url_in_locale(locale: str) -> str:
                 args[name] = request.args[name]
         return url_for(request.endpoint, **args)
     return url_for("public.home", lang=locale)
+
+
+def prefix_language(bp: Blueprint) -> None:
+    """Give every URL of ``bp`` a language prefix (``/es/...``): an unknown one is a 404."""
+
+    @bp.url_value_preprocessor
+    def _pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        lang = (values or {}).pop("lang", None)
+        if not is_locale(lang):
+            abort(404)
+        g.lang = lang
+
+    @bp.url_defaults
+    def _add_lang(endpoint: str, values: dict[str, Any]) -> None:
+        if "lang" not in values and g.get("lang"):
+            values["lang"] = g.lang

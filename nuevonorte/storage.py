@@ -23,6 +23,21 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+#: What each stored file is served as, decided by the extension storage gave the cleaned
+#: file — never by the upload's name or declared type (SECURITY.md A07).
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "webm": "audio/webm",
+}
+
 KEY_PATTERN = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp|mp3|m4a|ogg|opus|flac|wav|webm)$")
 TEMP_DIR = ".tmp"
 _CHUNK = 1024 * 1024
@@ -124,6 +139,13 @@ class Storage:
         """Whether the stored file still has the content its key names."""
         path = self.path(key)
         return path.is_file() and sha256_file(path) == key.split(".", 1)[0]
+
+
+def content_type(key: str) -> str | None:
+    """The Content-Type to serve a stored file with, from its key; None for a non-key."""
+    if not KEY_PATTERN.fullmatch(key):
+        return None
+    return CONTENT_TYPES[key.rsplit(".", 1)[1]]
 
 
 def sha256_file(path: str | Path) -> str:

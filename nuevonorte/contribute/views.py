@@ -18,7 +18,7 @@ from nuevonorte.contribute import signin
 from nuevonorte.contribute.forms import ConfirmForm, ConsentForm, ContributionForm, PlainForm, ReceiptForm
 from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, receive
 from nuevonorte.extensions import csrf, db
-from nuevonorte.i18n import is_locale
+from nuevonorte.i18n import prefix_language
 from nuevonorte.models import Contributor, MediaFile, MediaKind, Place, Story, StoryStatus, Theme
 from nuevonorte.uploads import tolerate_truncation, upload_incomplete
 
@@ -35,18 +35,7 @@ INCOMPLETE = _l("The upload did not arrive complete, so nothing was saved. Pleas
 EXPIRED = _l("For your safety, this form expired. We kept what you wrote: please send it again.")
 
 
-@bp.url_value_preprocessor
-def _pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    lang = (values or {}).pop("lang", None)
-    if not is_locale(lang):
-        abort(404)
-    g.lang = lang
-
-
-@bp.url_defaults
-def _add_lang(endpoint: str, values: dict[str, Any]) -> None:
-    if "lang" not in values and g.get("lang"):
-        values["lang"] = g.lang
+prefix_language(bp)
 
 
 @bp.errorhandler(ratelimit.RateLimited)

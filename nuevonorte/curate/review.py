@@ -29,7 +29,7 @@ from nuevonorte.models import (
     Theme,
     Visibility,
 )
-from nuevonorte.storage import StorageError, get_storage
+from nuevonorte.storage import StorageError, content_type, get_storage
 
 ACTIONS: dict[str, Callable[[Story, CuratorAccount | None], None]] = {
     "publish": stories.publish,
@@ -39,19 +39,6 @@ ACTIONS: dict[str, Callable[[Story, CuratorAccount | None], None]] = {
     "reject": stories.reject,
 }
 QUEUE_LIMIT = 200
-# Decided by the server from the stored (detected) format, never from the upload (A07).
-MEDIA_TYPES = {
-    "jpg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "mp3": "audio/mpeg",
-    "m4a": "audio/mp4",
-    "ogg": "audio/ogg",
-    "opus": "audio/ogg",
-    "flac": "audio/flac",
-    "wav": "audio/wav",
-    "webm": "audio/webm",
-}
 
 
 def get_story(public_id: str) -> Story:
@@ -203,7 +190,7 @@ def media(media_id: str, variant: str) -> Response:
     key = {"original": found.storage_key, "display": found.display_key, "thumbnail": found.thumbnail_key}[
         variant
     ] or found.storage_key
-    mime = MEDIA_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+    mime = content_type(key) or "application/octet-stream"
     try:
         handle = get_storage().open(key)
     except (StorageError, OSError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 from pathlib import Path
 from typing import IO
 
@@ -15,24 +16,26 @@ from nuevonorte.media import sandbox
 from nuevonorte.media.errors import MediaRejected
 from nuevonorte.media.report import IngestReport
 from nuevonorte.models import MediaFile, MediaKind, Story
-from nuevonorte.storage import Storage, discard_after_rollback, get_storage, sha256_file
+from nuevonorte.storage import Storage, content_type, discard_after_rollback, get_storage, sha256_file
 
 CHUNK = 1024 * 1024
 DISPLAY_PX = 1600
 THUMBNAIL_PX = 400
+logger = logging.getLogger(__name__)
 #: Defaults for the sandbox; an app may set MEDIA_TIMEOUT_SECONDS and MEDIA_MEMORY_MB.
 TIMEOUT_SECONDS = 300.0
 MEMORY_MB = 2048
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-#: What each stored kind is served as; decided here, not by the child or the upload.
-TYPES = {
-    "jpg": (MediaKind.IMAGE, "image/jpeg"),
-    "mp3": (MediaKind.AUDIO, "audio/mpeg"),
-    "m4a": (MediaKind.AUDIO, "audio/mp4"),
-    "ogg": (MediaKind.AUDIO, "audio/ogg"),
-    "webm": (MediaKind.AUDIO, "audio/webm"),
-    "flac": (MediaKind.AUDIO, "audio/flac"),
-    "wav": (MediaKind.AUDIO, "audio/wav"),
+#: What kind each stored format is; decided here, not by the child or the upload. The
+#: Content-Type comes from storage.content_type.
+KINDS = {
+    "jpg": MediaKind.IMAGE,
+    "mp3": MediaKind.AUDIO,
+    "m4a": MediaKind.AUDIO,
+    "ogg": MediaKind.AUDIO,
+    "webm": MediaKind.AUDIO,
+    "flac": MediaKind.AUDIO,
+    "wav": MediaKind.AUDIO,
 }
 
 
@@ -60,9 +63,9 @@ def ingest_upload(
         timeout = float(config.get("MEDIA_TIMEOUT_SECONDS", TIMEOUT_SECONDS))
         facts = sandbox.run(source, outputs, limits, timeout)
         extension = str(facts["ext"])
-        if extension not in TYPES:
+        if extension not in KINDS:
             raise MediaRejected("corrupt")
-        kind, mime_type = TYPES[extension]
+        kind = KINDS[extension]
         names = ("original", "display", "thumbnail") if kind == MediaKind.IMAGE else ("original",)
         keys: dict[str, str] = {}
         for name in names:
@@ -72,7 +75,7 @@ def ingest_upload(
         media = MediaFile(
             kind=kind,
             position=len(story.media) if position is None else position,
-            mime_type=mime_type,
+            mime_type=content_type(keys["original"]) or "application/octet-stream",
             storage_key=keys["original"],
             checksum=keys["original"].split(".", 1)[0],
             size_bytes=original.stat().st_size,
@@ -140,7 +143,7 @@ def _undo(storage: Storage, story: Story, media: MediaFile | None, new_keys: lis
                 story.media.remove(media)
             if media in db.session:
                 db.session.expunge(media)
-        except Exception:  # noqa: S110 (the session may already be unusable; the caller rolls back)
-            pass
+        except Exception:
+            logger.debug("could not detach a half-made media row; the caller rolls back")
     for key in new_keys:
         storage.delete(key)

@@ -10,24 +10,11 @@ from werkzeug.wrappers import Response
 from nuevonorte import consent
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, Story
-from nuevonorte.storage import StorageError, get_storage
+from nuevonorte.storage import StorageError, content_type, get_storage
 
 bp = Blueprint("media", __name__)
 
 VARIANTS = ("original", "display", "thumbnail")
-# The type is decided here, from the extension storage gave the cleaned file, never from the upload.
-CONTENT_TYPES = {
-    "jpg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "mp3": "audio/mpeg",
-    "m4a": "audio/mp4",
-    "ogg": "audio/ogg",
-    "opus": "audio/ogg",
-    "flac": "audio/flac",
-    "wav": "audio/wav",
-    "webm": "audio/webm",
-}
 # Short, so a withdrawal or a narrowed consent reaches every visitor within minutes.
 MAX_AGE = 300
 MEDIA_CSP = "default-src 'none'; sandbox"
@@ -46,8 +33,8 @@ def media(media_id: str, variant: str) -> Response:
     key = {"original": found.storage_key, "display": found.display_key, "thumbnail": found.thumbnail_key}[
         variant
     ]
-    content_type = CONTENT_TYPES.get((key or "").rsplit(".", 1)[-1])
-    if not key or content_type is None:
+    served_as = content_type(key or "")
+    if not key or served_as is None:
         abort(404)
     try:
         # A path (not an open file) so that werkzeug knows the size and can answer Range requests.
@@ -57,7 +44,7 @@ def media(media_id: str, variant: str) -> Response:
     if not path.is_file():
         abort(404)
     response = send_file(
-        path, mimetype=content_type, conditional=True, etag=key.split(".")[0], max_age=MAX_AGE
+        path, mimetype=served_as, conditional=True, etag=key.split(".")[0], max_age=MAX_AGE
     )
     # Storage times are zeroed on purpose (M16); a 1970 Last-Modified would only confuse caches.
     del response.headers["Last-Modified"]

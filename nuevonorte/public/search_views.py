@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from nuevonorte import search
-from nuevonorte.i18n import current_locale, is_locale
+from nuevonorte.i18n import current_locale, is_locale, prefix_language
 from nuevonorte.search import SearchResults, SearchUnavailable
 
 bp = Blueprint("search", __name__, url_prefix="/<lang>")
@@ -22,18 +22,7 @@ api = Blueprint("search_api", __name__, url_prefix="/api/v1")
 FACET_FILTERS = ("theme", "place", "country", "language", "media", "decade")
 
 
-@bp.url_value_preprocessor
-def _pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    lang = (values or {}).pop("lang", None)
-    if not is_locale(lang):
-        abort(404)
-    g.lang = lang
-
-
-@bp.url_defaults
-def _add_lang(endpoint: str, values: dict[str, Any]) -> None:
-    if "lang" not in values and g.get("lang"):
-        values["lang"] = g.lang
+prefix_language(bp)
 
 
 def _page_arg() -> int:

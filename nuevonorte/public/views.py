@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from nuevonorte import consent
 from nuevonorte.content_warnings import labels
 from nuevonorte.extensions import db
-from nuevonorte.i18n import is_locale, negotiated_locale
+from nuevonorte.i18n import negotiated_locale, prefix_language
 from nuevonorte.models import Collection, Place, Story, Theme
 from nuevonorte.models.vocabulary import story_place, story_theme
 from nuevonorte.public import page_cache
@@ -23,18 +23,7 @@ RECENT_STORIES = 12
 PAGE_SIZE = 20
 
 
-@bp.url_value_preprocessor
-def _pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    lang = (values or {}).pop("lang", None)
-    if not is_locale(lang):
-        abort(404)
-    g.lang = lang
-
-
-@bp.url_defaults
-def _add_lang(endpoint: str, values: dict[str, Any]) -> None:
-    if "lang" not in values and g.get("lang"):
-        values["lang"] = g.lang
+prefix_language(bp)
 
 
 bp.before_request(page_cache.serve_cached)

@@ -49,8 +49,8 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     with sync.own_session(write=True) as session:  # the rebuild read all queued before it began
         session.execute(delete(SearchOutbox).where(SearchOutbox.queued_at < started))
         session.commit()
-    while sync.apply_outbox():
-        pass
+    while sync.apply_outbox():  # apply until nothing is left waiting
+        continue
     return counts
 
 
