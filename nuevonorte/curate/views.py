@@ -21,5 +21,6 @@ from nuevonorte.curate import (  # noqa: E402, F401
     collections,
     describe,
     review,
+    search,
     transcripts,
 )

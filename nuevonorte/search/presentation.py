@@ -1,0 +1,65 @@
+"""Presentation helpers shared by the public and staff search pages: paging, messages, labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request, url_for
+from flask_babel import gettext as _
+
+PROBLEM_MESSAGES = {
+    "empty": lambda: _("Type a word or a name to search the archive."),
+    "bad-filter": lambda: _("One of the filters was not valid and was left out."),
+    "page-out-of-range": lambda: _("There are fewer pages of results; this is the last one."),
+    "too-long": lambda: _("Your search was very long, so only its beginning was used."),
+}
+
+
+def page_arg() -> int:
+    """The ``page`` query argument as a small positive number (1 when missing or malformed)."""
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) < 6 else 1
+
+
+def filter_args(names: tuple[str, ...]) -> dict[str, str]:
+    """The request's non-empty arguments among the facet filter ``names``."""
+    return {name: request.args.get(name, "") for name in names if request.args.get(name)}
+
+
+def problem_message(problem: str | None) -> str | None:
+    """Why there are no (or fewer) results, in the person's language; None when all is well."""
+    return PROBLEM_MESSAGES[problem]() if problem in PROBLEM_MESSAGES else None
+
+
+def page_url(endpoint: str, names: tuple[str, ...], **changes: Any) -> str:
+    """The current search at ``endpoint`` with ``changes`` applied (None or "" drops an argument)."""
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in (*names, "q", "page")}
+    args.update(changes)
+    kept = {k: v for k, v in args.items() if v not in (None, "")}
+    return url_for(endpoint, **kept)
+
+
+def facet_label(name: str, value: str, lang: str) -> str:
+    """A readable label for a facet value (theme and place names from the vocabulary)."""
+    from sqlalchemy import select
+
+    from nuevonorte.extensions import db
+    from nuevonorte.models import Place, Theme
+
+    if name == "theme":
+        theme = db.session.scalar(select(Theme).where(Theme.slug == value))
+        return theme.name(lang) if theme else value
+    if name == "place":
+        place = db.session.scalar(select(Place).where(Place.slug == value))
+        return place.name(lang) if place else value
+    if name == "language":
+        return str({"es": _("Spanish"), "en": _("English")}.get(value, value))
+    if name == "media":
+        labels = {
+            "text": _("Text"),
+            "audio": _("Audio"),
+            "image": _("Photos"),
+            "transcript": _("Transcript"),
+        }
+        return str(labels.get(value, value))
+    return value.upper() if name == "country" else value
