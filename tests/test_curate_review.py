@@ -130,6 +130,29 @@ def test_queue_in_order_of_arrival_with_filters(curator_client: FlaskClient, mak
     assert first.public_id in curator_client.get("/curate/?status=any").get_data(as_text=True)
 
 
+def test_a_long_queue_pages_through_every_submission_keeping_filters(
+    app, curator_client: FlaskClient, make_story: MakeStory
+) -> None:
+    """A curator with more submissions than fit on a page can still reach every one of them."""
+    from nuevonorte.curate.review import QUEUE_PAGE
+
+    made = [
+        make_story(StoryStatus.SUBMITTED, title=f"Relato número {n:03d}", language="es")
+        for n in range(QUEUE_PAGE + 3)
+    ]
+    make_story(StoryStatus.SUBMITTED, title="In English", language="en")
+    first = curator_client.get("/curate/?language=es").get_data(as_text=True)
+    assert made[0].public_id in first and made[-1].public_id not in first
+    assert 'rel="next"' in first and "page=2" in first and "language=es" in first
+    second = curator_client.get("/curate/?language=es&page=2").get_data(as_text=True)
+    assert all(s.public_id in second for s in made[QUEUE_PAGE:])
+    assert made[0].public_id not in second and "In English" not in second
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    # Out-of-range or malformed pages show the nearest real page, never an error.
+    assert made[-1].public_id in curator_client.get("/curate/?language=es&page=999").get_data(as_text=True)
+    assert curator_client.get("/curate/?page=abc").status_code == 200
+
+
 def test_consent_in_plain_words_in_both_languages(curator_client: FlaskClient, make_story: MakeStory) -> None:
     choices = ConsentChoices(credit_name="Lupita", embargo_until=date(2027, 3, 3))
     story = make_story(StoryStatus.SUBMITTED, choices=choices)

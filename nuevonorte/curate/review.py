@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -29,6 +29,7 @@ from nuevonorte.models import (
     Theme,
     Visibility,
 )
+from nuevonorte.search.presentation import page_arg
 from nuevonorte.storage import StorageError, content_type, get_storage
 
 ACTIONS: dict[str, Callable[[Story, CuratorAccount | None], None]] = {
@@ -38,7 +39,8 @@ ACTIONS: dict[str, Callable[[Story, CuratorAccount | None], None]] = {
     "return-to-review": stories.return_to_review,
     "reject": stories.reject,
 }
-QUEUE_LIMIT = 200
+#: Stories per page of the review queue.
+QUEUE_PAGE = 50
 
 
 def get_story(public_id: str) -> Story:
@@ -77,10 +79,26 @@ def queue() -> str:
         query = query.where(Story.media.any(MediaFile.kind == kind))
     if theme:
         query = query.where(Story.themes.any(Theme.slug == theme))
-    found = db.session.scalars(query.order_by(Story.submitted_on, Story.id).limit(QUEUE_LIMIT)).all()
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // QUEUE_PAGE))
+    page = min(page_arg(), pages)
+    found = db.session.scalars(
+        query.order_by(Story.submitted_on, Story.id).offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE)
+    ).all()
     themes = db.session.scalars(select(Theme).order_by(Theme.slug)).all()
     filters = {"status": status, "language": language, "kind": kind, "theme": theme}
-    return render_template("curate/queue.html", stories=found, themes=themes, filters=filters)
+    # Links to other pages keep the filters; "any" status must be explicit (the default is "submitted").
+    link_args = {k: v for k, v in filters.items() if v} | {"status": status or "any"}
+    return render_template(
+        "curate/queue.html",
+        stories=found,
+        themes=themes,
+        filters=filters,
+        page=page,
+        pages=pages,
+        total=total,
+        link_args=link_args,
+    )
 
 
 def render_review(story: Story, error: str | None = None, status: int = 200) -> tuple[str, int]:
