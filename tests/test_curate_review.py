@@ -395,3 +395,27 @@ def test_audit_trail_for_admins_filterable_by_person_and_object(
     assert other.public_id not in by_object and "Título secreto" not in by_object
     by_person = admin_client.get(f"/curate/admin/audit?person={admin.id}").get_data(as_text=True)
     assert "story.kept_private" in by_person and "story.submitted" not in by_person
+
+
+def test_audit_trail_pages_back_to_the_first_event_keeping_filters(
+    admin_client: FlaskClient, admin: CuratorAccount
+) -> None:
+    """Every event stays reachable, however long the trail: pages of AUDIT_PAGE, filters kept."""
+    from nuevonorte import audit
+    from nuevonorte.curate.admin import AUDIT_PAGE
+
+    for n in range(AUDIT_PAGE + 5):
+        audit.record("story.published", "story", f"s{n:04d}", actor=admin)
+    audit.record("story.published", "story", "other-person", actor=None)
+    db.session.commit()
+    first = admin_client.get(f"/curate/admin/audit?person={admin.id}").get_data(as_text=True)
+    assert f"s{AUDIT_PAGE + 4:04d}" in first and "s0000" not in first and "other-person" not in first
+    assert "Página 1 de 2" in first or "Page 1 of 2" in first
+    older = admin_client.get(f"/curate/admin/audit?person={admin.id}&page=2")
+    html = older.get_data(as_text=True)
+    assert older.status_code == 200 and "s0000" in html and f"s{AUDIT_PAGE + 4:04d}" not in html
+    assert f"person={admin.id}" in html  # the link back keeps the filter
+    # A page past the end shows the last one rather than an empty list or an error.
+    assert "s0000" in admin_client.get(f"/curate/admin/audit?person={admin.id}&page=99").get_data(
+        as_text=True
+    )

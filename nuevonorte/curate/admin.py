@@ -14,13 +14,15 @@ from nuevonorte import audit, staff
 from nuevonorte.accounts import AccountError, create_curator
 from nuevonorte.curate.auth import actor, admin_required
 from nuevonorte.curate.forms import AccountForm, ActionForm, VocabularyForm
+from nuevonorte.curate.paging import page_of
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale
 from nuevonorte.models import AuditEvent, CuratorAccount, Place, PlaceLevel, Role, Theme
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-AUDIT_PAGE = 200
+#: Events per page of the audit trail.
+AUDIT_PAGE = 100
 
 
 def _account(account_id: int) -> CuratorAccount:
@@ -166,10 +168,15 @@ def audit_trail() -> str:
         query = query.where(AuditEvent.actor_id == int(person))
     if object_id:
         query = query.where(AuditEvent.object_id == object_id)
-    events = db.session.scalars(
-        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_PAGE)
-    ).all()
+    events = page_of(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), AUDIT_PAGE)
     people = db.session.scalars(select(CuratorAccount).order_by(CuratorAccount.email)).all()
+    filters = {name: value for name, value in (("person", person), ("object", object_id)) if value}
     return render_template(
-        "curate/audit.html", events=events, people=people, person=person, object_id=object_id
+        "curate/audit.html",
+        events=events.rows,
+        page=events,
+        filters=filters,
+        people=people,
+        person=person,
+        object_id=object_id,
     )

@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -15,6 +15,7 @@ from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import ActionForm, ConsentNarrowForm
+from nuevonorte.curate.paging import page_of
 from nuevonorte.curate.views import bp
 from nuevonorte.curate.wording import consent_words, exposure_notes
 from nuevonorte.extensions import db
@@ -29,7 +30,6 @@ from nuevonorte.models import (
     Theme,
     Visibility,
 )
-from nuevonorte.search.presentation import page_arg
 from nuevonorte.storage import StorageError, content_type, get_storage
 
 ACTIONS: dict[str, Callable[[Story, CuratorAccount | None], None]] = {
@@ -79,24 +79,17 @@ def queue() -> str:
         query = query.where(Story.media.any(MediaFile.kind == kind))
     if theme:
         query = query.where(Story.themes.any(Theme.slug == theme))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // QUEUE_PAGE))
-    page = min(page_arg(), pages)
-    found = db.session.scalars(
-        query.order_by(Story.submitted_on, Story.id).offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE)
-    ).all()
+    found = page_of(query.order_by(Story.submitted_on, Story.id), QUEUE_PAGE)
     themes = db.session.scalars(select(Theme).order_by(Theme.slug)).all()
     filters = {"status": status, "language": language, "kind": kind, "theme": theme}
     # Links to other pages keep the filters; "any" status must be explicit (the default is "submitted").
     link_args = {k: v for k, v in filters.items() if v} | {"status": status or "any"}
     return render_template(
         "curate/queue.html",
-        stories=found,
+        stories=found.rows,
         themes=themes,
         filters=filters,
-        page=page,
-        pages=pages,
-        total=total,
+        page=found,
         link_args=link_args,
     )
 

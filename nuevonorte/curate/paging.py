@@ -1,0 +1,30 @@
+"""Pages of a long staff list (the review queue, the audit trail), from the ``page`` argument."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from nuevonorte.extensions import db
+from nuevonorte.search.presentation import page_arg
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows, its number (from 1) and how many pages and rows there are."""
+
+    rows: list[Any]
+    number: int
+    pages: int
+    total: int
+
+
+def page_of(query: Select[Any], size: int) -> Page:
+    """The requested page of ``query`` (already ordered); past the end gives the last page."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, -(-total // size))
+    number = min(page_arg(), pages)
+    rows = list(db.session.scalars(query.offset((number - 1) * size).limit(size)).all())
+    return Page(rows, number, pages, total)
