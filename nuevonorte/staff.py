@@ -179,3 +179,20 @@ def set_password(account: CuratorAccount, password: str, by: CuratorAccount) -> 
     end_all_sessions(account)
     db.session.flush()
     audit.record("account.password_changed", "account", str(account.id), actor=by)
+
+
+def change_own_password(account: CuratorAccount, current: str, new: str) -> SignIn:
+    """A person changes their own password, proving the current one; the caller commits.
+
+    A wrong current password counts as a failed sign-in for the account (so it is throttled
+    like sign-in, A14) and changes nothing. On success every session of the account ends,
+    the one making the change too. The new password's length is checked (AccountError).
+    """
+    now = utcnow()
+    if is_throttled(account.email, now):
+        return SignIn.THROTTLED
+    if len(current) > MAX_PASSWORD_LENGTH or not _verify(account.password_hash, current):
+        db.session.add(SignInFailure(key_hash=_failure_key(account.email), at=now))
+        return SignIn.FAILED
+    set_password(account, new, account)
+    return SignIn.OK

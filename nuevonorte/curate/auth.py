@@ -143,13 +143,18 @@ def sign_out() -> Response:
     if current_user.is_authenticated:
         staff.close_session(signed_in().token)
         db.session.commit()
+    forget_browser_session()
+    flash(_("You are signed out."), "notice")
+    return redirect(url_for("curate.sign_in"))
+
+
+def forget_browser_session() -> None:
+    """Sign this browser out and empty its session, keeping only the language choice."""
     logout_user()
     lang = session.get("lang")
     session.clear()
     if is_locale(lang):
         session["lang"] = lang
-    flash(_("You are signed out."), "notice")
-    return redirect(url_for("curate.sign_in"))
 
 
 @bp.post("/language")

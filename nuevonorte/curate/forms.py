@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from nuevonorte.accounts import MAX_EMAIL_LENGTH
@@ -36,6 +36,17 @@ class SignInForm(FlaskForm):
 
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class OwnPasswordForm(FlaskForm):
+    """The person's current password and the new one, twice."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password (at least 12 characters)"), validators=[DataRequired()])
+    again = PasswordField(
+        _l("New password, once more"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords are not the same."))],
+    )
 
 
 class LanguageForm(FlaskForm):
