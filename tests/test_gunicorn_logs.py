@@ -8,32 +8,21 @@ file, the media folder and the index folder for each of them.
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from werkzeug.test import encode_multipart
 
 from nuevonorte import create_app
 from nuevonorte.extensions import db
-from tests.conftest import TEST_SECRET
 from tests.contribute_fixtures import story_form
+from tests.gunicorn_fixtures import app_settings, archive_env, gunicorn
 from tests.support import require
 
 CLIENT_ADDRESS = "127.0.0.77"
 FORWARDED = "198.51.100.9"
 AGENT = "M17-Unique-Agent-5b1e7c"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _send(port: int, raw: bytes) -> bytes:
@@ -61,68 +50,33 @@ def _request(method: str, path: str, body: bytes = b"", content_type: str = "") 
 
 @pytest.mark.timeout(90)
 def test_m17_no_address_or_user_agent_in_logs_db_media_or_index(tmp_path: Path) -> None:
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    require(gunicorn.exists() or shutil.which("gunicorn") is not None, "gunicorn is not installed")
     try:
         with socket.socket() as probe:
             probe.bind((CLIENT_ADDRESS, 0))
     except OSError:
         require(False, "cannot bind a second loopback address")
-    database = tmp_path / "m17.sqlite3"
-    media, index = tmp_path / "media", tmp_path / "index"
-    config = tmp_path / "config.toml"
-    config.write_text("")
-    env = {
-        **os.environ,
-        "NUEVONORTE_CONFIG": str(config),
-        "NUEVONORTE_SECRET_KEY": TEST_SECRET,
-        "NUEVONORTE_DATABASE_URL": f"sqlite:///{database}",
-        "NUEVONORTE_MEDIA_DIR": str(media),
-        "NUEVONORTE_INDEX_DIR": str(index),
-    }
-    app = create_app({"TESTING": True, "secret_key": TEST_SECRET, "database_url": f"sqlite:///{database}"})
+    env = archive_env(tmp_path)
+    database = tmp_path / "archive.sqlite3"
+    media, index = Path(env["NUEVONORTE_MEDIA_DIR"]), Path(env["NUEVONORTE_INDEX_DIR"])
+    app = create_app(app_settings(env))
     with app.app_context():
         db.create_all()
         db.engine.dispose()
 
-    port = _free_port()
-    env["GUNICORN_CMD_ARGS"] = f"--bind 127.0.0.1:{port} --workers 1"
     out, err = tmp_path / "gunicorn.out", tmp_path / "gunicorn.err"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        server = subprocess.Popen(
-            [str(gunicorn), "-c", "python:nuevonorte.gunicorn_config", "nuevonorte:create_app()"],
-            env=env,
-            stdout=stdout,
-            stderr=stderr,
-            cwd=Path(__file__).parent.parent,
+    with out.open("wb") as stdout, err.open("wb") as stderr, gunicorn(env, 1, stdout, stderr) as port:
+        assert b" 200 " in _send(port, _request("GET", "/es/"))[:20]
+        boundary, body = encode_multipart(story_form())
+        answer = _send(
+            port,
+            _request("POST", "/api/v1/contributions", body, f"multipart/form-data; boundary={boundary}"),
         )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    require(server.poll() is None and time.monotonic() < deadline, "gunicorn did not start")
-                    time.sleep(0.2)
-            assert b" 200 " in _send(port, _request("GET", "/es/"))[:20]
-            assert b" 200 " in _send(port, _request("GET", "/es/contribute"))[:20]
-            from werkzeug.test import encode_multipart
-
-            boundary, body = encode_multipart(story_form())
-            answer = _send(
-                port,
-                _request("POST", "/api/v1/contributions", body, f"multipart/form-data; boundary={boundary}"),
-            )
-            assert b" 201 " in answer[:20], answer[:300]
-            assert b" 404 " in _send(port, _request("GET", "/xx/nothing"))[:20]
-            # A malformed request line: gunicorn would log "Invalid request from ip=127.0.0.77".
-            bad = _send(port, f"GET\x01 /x HTTP/1.1\r\nUser-Agent: {AGENT}\r\n\r\n".encode())
-            assert b"400" in bad[:20]
-            _send(port, b"NOT-HTTP\r\n\r\n")
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+        assert b" 201 " in answer[:20], answer[:300]
+        assert b" 404 " in _send(port, _request("GET", "/xx/nothing"))[:20]
+        # A malformed request line: gunicorn would log "Invalid request from ip=127.0.0.77".
+        bad = _send(port, f"GET\x01 /x HTTP/1.1\r\nUser-Agent: {AGENT}\r\n\r\n".encode())
+        assert b"400" in bad[:20]
+        _send(port, b"NOT-HTTP\r\n\r\n")
 
     logs = out.read_bytes() + err.read_bytes()
     assert b"Invalid request" in logs  # the malformed lines were logged, without the address

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -28,13 +25,11 @@ from nuevonorte import create_app, search, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import SearchOutbox, Visibility
-from tests.conftest import TEST_SECRET
-from tests.support import require
+from tests.gunicorn_fixtures import ROOT, app_settings, archive_env, gunicorn
 
 WORKERS = 3
 PUBLISHERS = 2
 STORIES_PER_PUBLISHER = 8
-ROOT = Path(__file__).parent.parent
 
 #: Run by each publishing process: publish the given stories one by one; after each commit,
 #: ask the running archive (any worker) whether the story is found, and print the answer.
@@ -64,12 +59,6 @@ with app.app_context():
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _word(n: int) -> str:
     """A made-up word no other story contains: "xochiaa", "xochiab", ..."""
     return "xochi" + chr(97 + n // 26) + chr(97 + n % 26)
@@ -86,41 +75,10 @@ def _search_status(port: int, word: str) -> int:
         connection.close()
 
 
-def _wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert server.poll() is None, "gunicorn exited"
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
-
-
 @pytest.mark.timeout(300)
 def test_l03_f05_searches_while_several_processes_publish(tmp_path: Path) -> None:
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    require(gunicorn.exists() or shutil.which("gunicorn") is not None, "gunicorn is not installed")
-    database = tmp_path / "l03.sqlite3"
-    config = tmp_path / "config.toml"
-    config.write_text("")
-    env = {
-        **os.environ,
-        "NUEVONORTE_CONFIG": str(config),
-        "NUEVONORTE_SECRET_KEY": TEST_SECRET,
-        "NUEVONORTE_DATABASE_URL": f"sqlite:///{database}",
-        "NUEVONORTE_MEDIA_DIR": str(tmp_path / "media"),
-        "NUEVONORTE_INDEX_DIR": str(tmp_path / "index"),
-    }
-    settings = {
-        "TESTING": True,
-        "secret_key": TEST_SECRET,
-        "database_url": env["NUEVONORTE_DATABASE_URL"],
-        "media_dir": env["NUEVONORTE_MEDIA_DIR"],
-        "index_dir": env["NUEVONORTE_INDEX_DIR"],
-    }
-    app = create_app(settings)
+    env = archive_env(tmp_path)
+    app = create_app(app_settings(env))
     total = PUBLISHERS * STORIES_PER_PUBLISHER
     with app.app_context():
         db.create_all()
@@ -138,31 +96,21 @@ def test_l03_f05_searches_while_several_processes_publish(tmp_path: Path) -> Non
         search.rebuild()
         db.engine.dispose()
 
-    port = _free_port()
-    env["GUNICORN_CMD_ARGS"] = f"--bind 127.0.0.1:{port} --workers {WORKERS}"
     err = tmp_path / "gunicorn.err"
     statuses: list[int] = []
     stop = threading.Event()
 
-    def searcher(offset: int) -> None:
+    def searcher(port: int, offset: int) -> None:
         n = offset
         while not stop.is_set():
             statuses.append(_search_status(port, _word(n % total)))
             n += 1
 
-    with err.open("wb") as stderr:
-        server = subprocess.Popen(
-            [str(gunicorn), "-c", "python:nuevonorte.gunicorn_config", "nuevonorte:create_app()"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            cwd=ROOT,
-        )
+    with err.open("wb") as stderr, gunicorn(env, WORKERS, subprocess.DEVNULL, stderr) as port:
+        threads = [threading.Thread(target=searcher, args=(port, k * 7)) for k in range(2)]
+        for thread in threads:
+            thread.start()
         try:
-            _wait_for(port, server)
-            threads = [threading.Thread(target=searcher, args=(k * 7,)) for k in range(2)]
-            for thread in threads:
-                thread.start()
             started = time.monotonic()
             publishers = [
                 subprocess.Popen(
@@ -176,13 +124,10 @@ def test_l03_f05_searches_while_several_processes_publish(tmp_path: Path) -> Non
             ]
             outputs = [p.communicate(timeout=240) for p in publishers]
             elapsed = time.monotonic() - started
+        finally:
             stop.set()
             for thread in threads:
                 thread.join(timeout=60)
-        finally:
-            stop.set()
-            server.terminate()
-            server.wait(timeout=30)
 
     for process, (out, errors) in zip(publishers, outputs, strict=True):
         assert process.returncode == 0, errors.decode(errors="replace")[-3000:]

@@ -1,0 +1,83 @@
+"""Run the archive under real gunicorn in a test: its environment, a free port, start and stop."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from tests.conftest import TEST_SECRET
+from tests.support import require
+
+ROOT = Path(__file__).parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def archive_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for an archive whose database, media and index live under ``tmp_path``."""
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    return {
+        **os.environ,
+        "NUEVONORTE_CONFIG": str(config),
+        "NUEVONORTE_SECRET_KEY": TEST_SECRET,
+        "NUEVONORTE_DATABASE_URL": f"sqlite:///{tmp_path / 'archive.sqlite3'}",
+        "NUEVONORTE_MEDIA_DIR": str(tmp_path / "media"),
+        "NUEVONORTE_INDEX_DIR": str(tmp_path / "index"),
+    }
+
+
+def app_settings(env: dict[str, str]) -> dict[str, object]:
+    """``create_app`` settings for the same archive as ``env``, to prepare it in the test."""
+    return {
+        "TESTING": True,
+        "secret_key": TEST_SECRET,
+        "database_url": env["NUEVONORTE_DATABASE_URL"],
+        "media_dir": env["NUEVONORTE_MEDIA_DIR"],
+        "index_dir": env["NUEVONORTE_INDEX_DIR"],
+    }
+
+
+@contextmanager
+def gunicorn(
+    env: dict[str, str], workers: int, stdout: IO[bytes] | int, stderr: IO[bytes] | int
+) -> Iterator[int]:
+    """Serve the archive with our gunicorn config; yields the port; SIGTERM and wait at the end."""
+    binary = Path(sys.executable).parent / "gunicorn"
+    require(binary.exists() or shutil.which("gunicorn") is not None, "gunicorn is not installed")
+    port = free_port()
+    env = {**env, "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers {workers}"}
+    server = subprocess.Popen(
+        [str(binary), "-c", "python:nuevonorte.gunicorn_config", "nuevonorte:create_app()"],
+        env=env,
+        stdout=stdout,
+        stderr=stderr,
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None, "gunicorn exited"
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
