@@ -1,4 +1,4 @@
-"""Fixtures for the search tests: an empty, real Whoosh index on disk, and readers of it."""
+"""Fixtures for the search tests: an empty, real Whoosh index on disk, readers of it, transcripts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 from flask import Flask
 
 from nuevonorte import search
+from nuevonorte.extensions import db
+from nuevonorte.models import Cue, MediaFile, MediaKind, Story, Transcript
 from nuevonorte.search import store
 
 
@@ -41,3 +43,28 @@ def public_lexicon() -> set[str]:
             if ix.schema[name].indexed
             for t in r.lexicon(name)
         }
+
+
+def add_transcribed_audio(story: Story, cues: list[tuple[int, str, bool]]) -> MediaFile:
+    """Attach a recording (no file: only what search reads) with a Spanish transcript; committed.
+
+    ``cues`` are (start in ms, text, restricted); each cue lasts four seconds.
+    """
+    media = MediaFile(
+        kind=MediaKind.AUDIO,
+        mime_type="audio/mpeg",
+        storage_key=f"key-{story.id}-{len(story.media)}",
+        checksum="0" * 64,
+        size_bytes=1,
+        duration_seconds=600,
+    )
+    media.transcript = Transcript(
+        language="es",
+        cues=[
+            Cue(position=i, start_ms=start, end_ms=start + 4000, text=text, restricted=restricted)
+            for i, (start, text, restricted) in enumerate(cues)
+        ],
+    )
+    story.media.append(media)
+    db.session.commit()
+    return media

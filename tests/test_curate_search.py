@@ -13,34 +13,13 @@ from flask.testing import FlaskClient
 from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
-from nuevonorte.models import Cue, MediaFile, MediaKind, Story, StoryStatus, Transcript, Visibility
+from nuevonorte.models import Story, StoryStatus, Visibility
 from tests.curate_fixtures import post
-from tests.search_fixtures import index  # noqa: F401
+from tests.search_fixtures import add_transcribed_audio, index  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("index")
 
 WORD = "zapotal"
-
-
-def add_cues(story: Story, cues: list[tuple[int, str]]) -> None:
-    """Attach a recording with a Spanish transcript made of ``cues`` (start ms, text); committed."""
-    media = MediaFile(
-        kind=MediaKind.AUDIO,
-        mime_type="audio/mpeg",
-        storage_key=f"key-{story.id}-{len(story.media)}",
-        checksum="0" * 64,
-        size_bytes=1,
-        duration_seconds=600,
-    )
-    media.transcript = Transcript(
-        language="es",
-        cues=[
-            Cue(position=i, start_ms=start, end_ms=start + 4000, text=text, restricted=False)
-            for i, (start, text) in enumerate(cues)
-        ],
-    )
-    story.media.append(media)
-    db.session.commit()
 
 
 @pytest.fixture
@@ -104,7 +83,9 @@ def test_transcript_cue_found_with_its_time(
 ) -> None:
     """A word said in a recording is found, shown with the cue's time and highlighted text."""
     story = make_story(status=StoryStatus.SUBMITTED, title="Grabación", body="Texto sin la palabra.")
-    add_cues(story, [(2000, "Empezamos."), (95000, "Llegamos a Mexicali de noche.")])
+    add_transcribed_audio(
+        story, [(2000, "Empezamos.", False), (95000, "Llegamos a Mexicali de noche.", False)]
+    )
     html = curator_client.get("/curate/search?q=mexicali").get_data(as_text=True)
     assert story.public_id in html
     assert '<time datetime="PT95S">1:35</time>' in html

@@ -13,8 +13,14 @@ from freezegun import freeze_time
 from nuevonorte import search, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
-from nuevonorte.models import Credit, Cue, MediaFile, MediaKind, Story, StoryStatus, Transcript, Visibility
-from tests.search_fixtures import index, public_lexicon, public_sids, public_stored_text  # noqa: F401
+from nuevonorte.models import Credit, Story, StoryStatus, Visibility
+from tests.search_fixtures import (  # noqa: F401
+    add_transcribed_audio,
+    index,
+    public_lexicon,
+    public_sids,
+    public_stored_text,
+)
 
 pytestmark = pytest.mark.usefixtures("index")
 
@@ -39,27 +45,6 @@ def assert_absent(story: Story, word: str = SECRET, whole: bool = True) -> None:
         assert str(story.id) not in public_sids()
     assert word not in public_stored_text()
     assert not forms(word) & public_lexicon()
-
-
-def add_audio(story: Story, cues: list[tuple[int, str, bool]]) -> MediaFile:
-    media = MediaFile(
-        kind=MediaKind.AUDIO,
-        mime_type="audio/mpeg",
-        storage_key=f"key-{story.id}-{len(story.media)}",
-        checksum="0" * 64,
-        size_bytes=1,
-        duration_seconds=600,
-    )
-    media.transcript = Transcript(
-        language="es",
-        cues=[
-            Cue(position=i, start_ms=start, end_ms=start + 4000, text=text, restricted=restricted)
-            for i, (start, text, restricted) in enumerate(cues)
-        ],
-    )
-    story.media.append(media)
-    db.session.commit()
-    return media
 
 
 @pytest.mark.parametrize(
@@ -105,7 +90,7 @@ def test_restricted_cue_never_indexed_public_cue_links_to_moment(
 ) -> None:
     """A public cue is found with its time and a ?t= link; a restricted cue never is."""
     story = make_story(body="Un relato con grabación.")
-    add_audio(
+    add_transcribed_audio(
         story, [(5_000, "Llegamos a Mexicali de noche.", False), (65_000, f"El {SECRET} nos ayudó.", True)]
     )
     hits = search.search_public("mexicali", "es").hits
@@ -122,7 +107,7 @@ def test_restricted_cue_never_indexed_public_cue_links_to_moment(
 def test_transcript_searchable_when_voice_not_public(make_story: Callable[..., Story]) -> None:
     """The voice may be private; the transcript of a public story is still public (consent.py)."""
     story = make_story(choices=ConsentChoices(credit_name="Ana", voice_public=False), body="Sin voz.")
-    add_audio(story, [(1_000, "Trabajé en las maquiladoras de Juárez.", False)])
+    add_transcribed_audio(story, [(1_000, "Trabajé en las maquiladoras de Juárez.", False)])
     hits = search.search_public("maquiladoras", "es").hits
     assert hits and hits[0].public_id == story.public_id
     assert hits[0].cues
