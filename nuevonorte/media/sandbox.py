@@ -124,7 +124,8 @@ def _replace(server: Server) -> None:
 
 
 @atexit.register
-def _stop_all() -> None:
+def stop_all() -> None:
+    """Stop every idle server of this process (at exit; tests start from none)."""
     with _lock:
         servers, _idle[:] = list(_idle), []
     for server in servers:

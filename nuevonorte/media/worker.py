@@ -144,8 +144,12 @@ def fork_job(job: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(answer)
     except ValueError:
         return {"ok": False, "code": "corrupt"}
-    # What the child cost, for benchmarks/ingest.py (ru_maxrss is in KiB on Linux).
-    result["child"] = {"cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_kb": usage.ru_maxrss}
+    # Which child it was and what it cost, for tests and benchmarks (ru_maxrss is in KiB on Linux).
+    result["child"] = {
+        "pid": pid,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_kb": usage.ru_maxrss,
+    }
     return result
 
 
