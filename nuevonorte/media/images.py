@@ -260,7 +260,8 @@ def orient(image: Image.Image, removed: list[str]) -> Image.Image:
 
 def shrink(image: Image.Image, longest: int) -> Image.Image:
     """At most ``longest`` pixels on its longer side (the image itself when it already fits):
-    a fast box reduce by a whole factor, then bicubic for the rest."""
+    a box reduce by a whole factor, then a Hamming filter for the rest (less than 2x, where it
+    looks like bicubic at about half the cost)."""
     width, height = image.size
     if max(width, height) <= longest:
         return image
