@@ -84,11 +84,16 @@ class Storage:
         self.ensure()
         return tempfile.NamedTemporaryFile(dir=self.root / TEMP_DIR, prefix="in-", delete=False)
 
-    def put_file(self, temp_path: str | Path, extension: str) -> str:
-        """Move a finished temporary file into storage under its content hash; return the key."""
+    def put_file(
+        self, temp_path: str | Path, extension: str, *, digest: str | None = None, sync_folder: bool = True
+    ) -> str:
+        """Move a finished temporary file into storage under its content hash; return the key.
+
+        ``digest`` is the file's SHA-256 when the caller has just computed it. With
+        ``sync_folder=False`` the rename is durable only after ``sync_folders`` for its key.
+        """
         temp_path = Path(temp_path)
-        digest = sha256_file(temp_path)
-        key = f"{digest}.{extension}"
+        key = f"{digest or sha256_file(temp_path)}.{extension}"
         target = self.path(key)
         target.parent.mkdir(mode=stat.S_IRWXU, exist_ok=True)
         with temp_path.open("rb") as f:
@@ -97,8 +102,14 @@ class Storage:
         # Storage times must not tell when someone contributed (SECURITY.md M16).
         os.utime(temp_path, (0, 0))
         os.replace(temp_path, target)
-        _fsync_dir(target.parent)
+        if sync_folder:
+            _fsync_dir(target.parent)
         return key
+
+    def sync_folders(self, keys: Iterable[str]) -> None:
+        """Make the renames of these keys durable (each folder synced once)."""
+        for folder in sorted({self.path(key).parent for key in keys}):
+            _fsync_dir(folder)
 
     def put_bytes(self, data: bytes, extension: str) -> str:
         """Store ``data`` (already clean) and return its key."""

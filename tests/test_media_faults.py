@@ -41,11 +41,11 @@ def test_failure_after_the_first_stored_file_removes_it_F02(story, monkeypatch):
     real = Storage.put_file
     calls = []
 
-    def second_fails(self, temp_path, extension):
+    def second_fails(self, temp_path, extension, **options):
         calls.append(extension)
         if len(calls) == 2:
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(self, temp_path, extension)
+        return real(self, temp_path, extension, **options)
 
     monkeypatch.setattr(Storage, "put_file", second_fails)
     with pytest.raises(MediaRejected) as caught:

@@ -10,8 +10,11 @@ reach the stored JPEG files.
 from __future__ import annotations
 
 import io
+import os
 import re
 import warnings
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from PIL import Image, ImageFile, ImageOps
@@ -30,8 +33,16 @@ GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
 
 
+#: ``survives(path, needles)``: whether any of the needles occurs in the file.
+Survives = Callable[[str, list[bytes]], bool]
+
+
 class TooManyPixels(Exception):
     """The header announces more pixels than the archive accepts."""
+
+
+class MetadataSurvived(Exception):
+    """A metadata value of the upload occurs in a file about to be stored."""
 
 
 def is_heif(head: bytes) -> bool:
@@ -207,13 +218,37 @@ def _convert_profile(image: Image.Image, icc: bytes, mode: str) -> Image.Image:
 
 
 def rebuild(image: Image.Image) -> Image.Image:
-    """A new image holding only the pixels: no info, no EXIF, no profile."""
-    return Image.frombytes(image.mode, image.size, image.tobytes())
+    """A brand-new plain image holding only the pixels: no info, EXIF, XMP, profile or comment.
+
+    The new image shares the decoded pixel memory instead of copying it (48 MB for 12
+    megapixels); what it leaves behind is everything else. It is built by ``_new`` — Pillow's
+    own constructor for the result of every operation — called on an empty image, so the only
+    thing it inherits besides the pixels is that image's empty ``info``. A test proves that even
+    a naive ``save()`` of the result writes no metadata.
+    """
+    image.load()
+    fresh = _EMPTY._new(image.im)
+    if fresh.info or fresh.mode != image.mode or fresh.size != image.size or fresh.palette is not None:
+        raise RuntimeError("rebuild carried something besides the pixels")
+    return fresh
+
+
+#: An image with no pixels and no information, whose constructor ``rebuild`` borrows.
+_EMPTY = Image.new("L", (0, 0))
 
 
 def save_jpeg(image: Image.Image, path: str) -> None:
     """Write a JPEG with no EXIF, ICC profile or comment."""
     image.save(path, "JPEG", quality=JPEG_QUALITY, exif=b"", icc_profile=None, comment=b"")
+
+
+def sync(path: str) -> None:
+    """Push a written file to disk, so that storage's own fsync later finds nothing left to do."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def orient(image: Image.Image, removed: list[str]) -> Image.Image:
@@ -224,36 +259,57 @@ def orient(image: Image.Image, removed: list[str]) -> Image.Image:
 
 
 def shrink(image: Image.Image, longest: int) -> Image.Image:
-    """A copy at most ``longest`` pixels on its longer side: a fast box reduce, then bicubic."""
+    """At most ``longest`` pixels on its longer side (the image itself when it already fits):
+    a box reduce by a whole factor, then a Hamming filter for the rest (less than 2x, where it
+    looks like bicubic at about half the cost)."""
     width, height = image.size
     if max(width, height) <= longest:
-        return image.copy()
+        return image
     factor = max(1, max(width, height) // longest)
     smaller = image.reduce(factor) if factor > 1 else image
     scale = longest / max(smaller.size)
     size = (max(1, round(smaller.width * scale)), max(1, round(smaller.height * scale)))
-    return smaller.resize(size, Image.Resampling.BICUBIC)
+    return smaller.resize(size, Image.Resampling.HAMMING)
 
 
-def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[str, Any]:
-    """Decode, orient, convert, rebuild and save the original, display and thumbnail JPEGs."""
+def clean(path: str, outputs: dict[str, str], limits: dict[str, Any], survives: Survives) -> dict[str, Any]:
+    """Decode, orient, convert, rebuild and save the original, display and thumbnail JPEGs.
+
+    Each output is rebuilt from pixels, saved, and re-checked with ``survives`` for every
+    metadata value of the upload (raising MetadataSurvived on a hit). The full-size JPEG is
+    encoded and checked in a second thread while this one makes the derivatives (Pillow
+    releases the GIL while it encodes to a file, reduces and resizes), and a third thread waits
+    for each written file to reach the disk meanwhile.
+    """
     image = open_image(path, int(limits["max_pixels"]))
     removed = found_metadata(image)
-    needles = metadata_values(image)
+    needles = [value.encode("latin-1") for value in metadata_values(image)]
     image.seek(0)
     image.load()
-    clean_image = rebuild(to_srgb(orient(image, removed)))
-    del image
-    save_jpeg(clean_image, outputs["original"])
-    display = shrink(clean_image, int(limits["display_px"]))
-    save_jpeg(display, outputs["display"])
-    save_jpeg(shrink(display, int(limits["thumbnail_px"])), outputs["thumbnail"])
+    upright = to_srgb(orient(image, removed))
+    with ThreadPoolExecutor(1) as encoder, ThreadPoolExecutor(1) as disk:
+        synced: list[Future[None]] = []
+
+        def write(picture: Image.Image, name: str) -> tuple[int, int]:
+            clean_image = rebuild(picture)
+            save_jpeg(clean_image, outputs[name])
+            synced.append(disk.submit(sync, outputs[name]))
+            if survives(outputs[name], needles):
+                raise MetadataSurvived
+            return clean_image.size
+
+        original = encoder.submit(write, upright, "original")
+        display = shrink(upright, int(limits["display_px"]))
+        write(display, "display")
+        write(shrink(display, int(limits["thumbnail_px"])), "thumbnail")
+        width, height = original.result()
+        for done in synced:
+            done.result()
     return {
         "kind": "image",
         "ext": "jpg",
         "mime": "image/jpeg",
-        "width": clean_image.width,
-        "height": clean_image.height,
+        "width": width,
+        "height": height,
         "removed": removed,
-        "needles": needles,
     }

@@ -70,6 +70,7 @@ def ingest_upload(
         keys: dict[str, str] = {}
         for name in names:
             keys[name] = _store(storage, outputs[name], extension, new_keys)
+        storage.sync_folders(new_keys)
         discard_after_rollback(db.session(), storage, new_keys)
         original = storage.path(keys["original"])
         media = MediaFile(
@@ -126,13 +127,14 @@ def _receive(storage: Storage, stream: IO[bytes], limit: int, temps: list[str]) 
 
 
 def _store(storage: Storage, path: str, extension: str, new_keys: list[str]) -> str:
-    """Move a cleaned file into storage; remember it as new unless the same content was there."""
-    key = f"{sha256_file(path)}.{extension}"
-    existed = storage.exists(key)
-    stored = storage.put_file(path, extension)
-    if not existed:
-        new_keys.append(stored)
-    return stored
+    """Move a cleaned file into storage (read once, to hash it); remember it as new unless the
+    same content was already stored, in which case the stored file is used as it is."""
+    digest = sha256_file(path)
+    key = f"{digest}.{extension}"
+    if storage.exists(key):
+        return key
+    new_keys.append(storage.put_file(path, extension, digest=digest, sync_folder=False))
+    return key
 
 
 def _undo(storage: Storage, story: Story, media: MediaFile | None, new_keys: list[str]) -> None:

@@ -1,13 +1,20 @@
-"""The sandboxed worker: the only process that parses untrusted media bytes.
+"""The sandboxed worker: the only code that parses untrusted media bytes.
 
-Run as a script (``python worker.py``) by ``sandbox.run``, so that it imports neither Flask
-nor the database: it reads one job as JSON on stdin, limits its own memory, cleans the file
-and prints one JSON result on stdout. Every failure becomes a stable refusal code.
+Run as a script (``python worker.py``) by ``sandbox``, so that it imports neither Flask nor the
+database. The script is a small fork server: it imports the decoders once, then reads one job
+per line (JSON) on stdin. For each job it forks a fresh child, which limits its own memory and
+CPU time before it opens the file, cleans it and hands back one JSON result through a pipe of
+its own; the server prints that result as one line on stdout. The server itself never reads a
+byte of an upload, so each file is parsed in a process that saw no other file, and a child
+that crashes or is killed takes nothing else with it. Every failure becomes a stable refusal
+code.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import resource
 import sys
 from typing import Any
@@ -20,13 +27,30 @@ def limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def limit_cpu(seconds: float) -> None:
+    """Cap this process's CPU time at twice the wall-clock timeout (an image job runs two
+    threads), so a child whose web worker went away still ends."""
+    limit = math.ceil(2 * seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
+
+
 #: Metadata values shorter than this are too common to prove a leak (e.g. "2026", "Apple").
 MIN_NEEDLE = 8
 
 
+def distinct_needles(needles: list[bytes]) -> list[bytes]:
+    """The needles worth searching for: long enough, each once, and none that contains another
+    (whenever it occurs, the shorter one it contains occurs too)."""
+    kept: list[bytes] = []
+    for needle in sorted({n for n in needles if len(n) >= MIN_NEEDLE}, key=len):
+        if not any(shorter in needle for shorter in kept):
+            kept.append(needle)
+    return kept
+
+
 def contains_any(path: str, needles: list[bytes], chunk_size: int = 1 << 20) -> bool:
     """Whether any needle occurs in the file, read in overlapping chunks (memory stays flat)."""
-    needles = [n for n in needles if len(n) >= MIN_NEEDLE]
+    needles = distinct_needles(needles)
     if not needles:
         return False
     overlap = max(len(n) for n in needles) - 1
@@ -48,9 +72,12 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
     path, outputs, limits = job["input"], job["outputs"], job["limits"]
     try:
         try:
-            result = images.clean(path, outputs, limits)
+            # Images re-check each output for the upload's metadata values as it is written.
+            return {"ok": True, **images.clean(path, outputs, limits, contains_any)}
         except images.TooManyPixels:
             return {"ok": False, "code": "too_many_pixels"}
+        except images.MetadataSurvived:
+            return {"ok": False, "code": "storage_error"}
         except MemoryError:
             return {"ok": False, "code": "too_many_pixels"}
         except Exception as image_error:
@@ -68,14 +95,13 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "code": "corrupt"}
     # Re-check: no metadata value of the upload may occur in what we are about to store.
     needles = [n.encode("latin-1") for n in result.pop("needles", [])]
-    outputs_written = [outputs[name] for name in ("original", "display", "thumbnail") if name in outputs]
-    if any(contains_any(out, needles) for out in outputs_written[: 3 if result["kind"] == "image" else 1]):
+    if contains_any(outputs["original"], needles):
         return {"ok": False, "code": "storage_error"}
     return {"ok": True, **result}
 
 
 def preload() -> None:
-    """Import the decoders before a job arrives, so a spare worker is ready at once."""
+    """Import the decoders once, in the server, so that each forked child starts ready."""
     import audio  # noqa: F401
     import images  # noqa: F401
     import PIL.JpegImagePlugin
@@ -83,14 +109,57 @@ def preload() -> None:
     import PIL.WebPImagePlugin  # noqa: F401
 
 
-def main() -> None:
-    """Preload, wait for the job, apply limits, run it, print the result."""
-    preload()
-    job = json.loads(sys.stdin.read())
+def run_child(job: dict[str, Any], result_fd: int) -> None:
+    """In the forked child: cut it off from the server's pipes, apply the limits, clean, report."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)  # the job is already read; a decoder must not see the next one
+    os.dup2(devnull, 1)  # nor write into the server's answers
     limit_memory(int(job["limits"]["memory_mb"]))
-    result = process(job)
-    sys.stdout.write(json.dumps(result))
-    sys.stdout.flush()
+    limit_cpu(float(job["limits"].get("cpu_seconds", 300)))
+    result = json.dumps(process(job)).encode()
+    with os.fdopen(result_fd, "wb") as out:
+        out.write(result)
+
+
+def fork_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Run one job in a fresh child and return its result; a child that died is a refusal."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: whatever happens, it ends here
+        code = 1
+        try:
+            os.close(read_fd)
+            run_child(job, write_fd)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        answer = pipe.read()
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        # Killed by the memory or CPU limit, or crashed inside a decoder: refuse the file.
+        return {"ok": False, "code": "corrupt"}
+    try:
+        result: dict[str, Any] = json.loads(answer)
+    except ValueError:
+        return {"ok": False, "code": "corrupt"}
+    # Which child it was and what it cost, for tests and benchmarks (ru_maxrss is in KiB on Linux).
+    result["child"] = {
+        "pid": pid,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_kb": usage.ru_maxrss,
+    }
+    return result
+
+
+def main() -> None:
+    """Preload, then answer each job line with one result line until stdin closes."""
+    preload()
+    for line in sys.stdin.buffer:
+        result = fork_job(json.loads(line))
+        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
