@@ -73,3 +73,19 @@ def test_browser_recordings_are_accepted(app, story, kind, options, mime):
     media, _ = ingest_upload(story, io.BytesIO(data))
     assert media.mime_type == mime
     assert media.duration_seconds == pytest.approx(1.5, abs=0.1)
+
+
+SIZES = [(4000, 3000), (3024, 4032), (1700, 1000), (8000, 6000), (1601, 20), (9000, 9000)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_derivatives_fit_their_box_and_stay_large_enough(size: tuple[int, int]) -> None:
+    """Display and thumbnail: never over their longest side, never under three quarters of it."""
+    from PIL import Image
+
+    from nuevonorte.media.images import shrink
+
+    for longest in (1600, 400):
+        made = shrink(Image.new("RGB", size), longest)
+        assert longest * 0.75 <= max(made.size) <= longest, (size, longest, made.size)
+        assert abs(made.width / made.height - size[0] / size[1]) < 0.05 * size[0] / size[1]
