@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from playwright.sync_api import expect
 
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.models import CuratorAccount, Story, StoryStatus
@@ -32,14 +33,14 @@ def test_curator_flow_in_browser(
     page.get_by_label("Correo electrónico").fill(curator.email)
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Entrar").click()
-    assert page.get_by_role("heading", name="Cola de revisión").is_visible()
+    expect(page.get_by_role("heading", name="Cola de revisión")).to_be_visible()
     screenshot(page, "curate-queue-es")
     page.get_by_role("link", name="La espera").click()
-    assert page.get_by_text("la voz").first.is_visible()
+    expect(page.get_by_text("la voz").first).to_be_visible()
     screenshot(page, "curate-review-es")
     # Switch the interface to English (a POST form, no JavaScript needed).
     page.get_by_role("button", name="View in English").click()
-    assert page.get_by_role("button", name="Publish").is_visible()
+    expect(page.get_by_role("button", name="Publish")).to_be_visible()
     page.get_by_role("link", name="Describe and translate").click()
     page.get_by_label("Title in English").fill("The wait")
     page.get_by_label("Summary in Spanish").fill("Una espera en la frontera.")
@@ -47,19 +48,19 @@ def test_curator_flow_in_browser(
     page.get_by_label("Description in Spanish").fill("Una calle al atardecer.")
     page.get_by_label("Description in English").fill("A street at dusk.")
     page.get_by_role("button", name="Save description").click()
-    assert page.get_by_text("Description saved.").is_visible()
+    expect(page.get_by_text("Description saved.")).to_be_visible()
     screenshot(page, "curate-describe-en")
     # Transcript: type one passage in the page.
     page.goto(f"{live_server}/curate/stories/{story.public_id}/media/{audio.public_id}/transcript")
     page.get_by_placeholder("New passage").fill("Esperamos tres días.")
     page.get_by_role("button", name="Save passages").click()
-    assert page.get_by_text("Transcript saved: 1 passages.").is_visible()
+    expect(page.get_by_text("Transcript saved: 1 passages.")).to_be_visible()
     page.get_by_role("link", name="Back to The wait").click()
     page.get_by_role("button", name="Publish").click()
-    assert page.get_by_text("Done.").is_visible()
+    expect(page.get_by_text("Done.")).to_be_visible()
     # The public page shows it.
     page.goto(f"{live_server}/en/stories/{story.public_id}")
-    assert page.get_by_role("heading", name="The wait").is_visible()
+    expect(page.get_by_role("heading", name="The wait")).to_be_visible()
     # A collection with this story, published.
     page.goto(live_server + "/curate/collections")
     page.get_by_role("button", name="New collection").click()
@@ -74,8 +75,8 @@ def test_curator_flow_in_browser(
     page.get_by_role("button", name="Publish").click()
     collection_url = page.url
     page.goto(collection_url + "/preview/en")
-    assert page.get_by_role("heading", name="Waiting").is_visible()
-    assert page.get_by_role("link", name="The wait").is_visible()
+    expect(page.get_by_role("heading", name="Waiting")).to_be_visible()
+    expect(page.get_by_role("link", name="The wait")).to_be_visible()
     # Sign out is a POST and really ends the session.
     page.goto(live_server + "/curate/")
     page.get_by_role("button", name="Sign out").click()

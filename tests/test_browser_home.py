@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from nuevonorte import demo
 from nuevonorte.extensions import db
@@ -23,5 +24,5 @@ def test_home_in_browser_switches_language(app, live_server: str, page) -> None:
     page.get_by_role("link", name="English").click()
     assert page.url == live_server + "/en/"
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_text("Coming back: stories of return (demo)").is_visible()
+    expect(page.get_by_text("Coming back: stories of return (demo)")).to_be_visible()
     screenshot(page, "home-en-phone")

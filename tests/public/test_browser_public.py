@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from nuevonorte.extensions import db
@@ -52,7 +53,7 @@ def test_browsing_a_collection(live_server: str, page: Any, archive: dict[str, s
     page.goto(f"{live_server}/en/")
     page.get_by_role("link", name="Coming back: stories of return (demo)").click()
     assert page.url == f"{live_server}/en/collections/{archive['collection']}"
-    assert page.get_by_text("Hands remember.").is_visible()
+    expect(page.get_by_text("Hands remember.")).to_be_visible()
     page.get_by_role("link", name="Learning Spanish again").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Learning Spanish again"
     page.get_by_role("link", name="Deportation").first.click()
@@ -90,7 +91,7 @@ def test_transcript_works_without_javascript(
         page.locator("li.cue").nth(2).get_by_role("link").click()
         assert page.url.endswith("?t=4")
         assert "#t=4.0" in page.locator("audio").get_attribute("src")
-        assert page.get_by_text("Pero al otro día salió el sol.").is_visible()
+        expect(page.get_by_text("Pero al otro día salió el sol.")).to_be_visible()
     finally:
         context.close()
 
@@ -100,12 +101,12 @@ def test_content_warning_then_continue(live_server: str, page: Any, make_story) 
         title="Un relato difícil", body="Lo que pasó en la estación.", content_warnings="detention"
     )
     page.goto(f"{live_server}/es/stories/{story.public_id}")
-    assert page.get_by_role("heading", name="Aviso sobre el contenido").is_visible()
-    assert page.get_by_text("Detención").is_visible()
+    expect(page.get_by_role("heading", name="Aviso sobre el contenido")).to_be_visible()
+    expect(page.get_by_text("Detención")).to_be_visible()
     assert page.get_by_text("Lo que pasó en la estación.").count() == 0
     screenshot(page, "story-warning-es-desktop")
     page.get_by_role("link", name="Seguir al relato").click()
-    assert page.get_by_text("Lo que pasó en la estación.").is_visible()
+    expect(page.get_by_text("Lo que pasó en la estación.")).to_be_visible()
 
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"], indirect=True)
