@@ -2,7 +2,7 @@
 
 Visitors' text is never given to Whoosh's full query language: fields, wildcards, ranges,
 groups, boosts and operators are switched off, stray syntax is removed, and only balanced
-double quotes (phrases) survive. Every word is looked up in every language field with that
+double quotes (phrases) survive. Every word is looked up in both languages' fields with each
 field's own analyser, so a Spanish word also finds English translations' stems and back.
 """
 
@@ -14,11 +14,13 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from markupsafe import Markup, escape
 from whoosh import highlight, qparser
-from whoosh.query import And, Every, Query, Term
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.query import And, Every, Or, Query, Term
 from whoosh.searching import Hit, Searcher
 
 from nuevonorte.search import store
@@ -168,11 +170,9 @@ def search_index(
         else:
             results.problem = results.problem or "empty"
             return results
-        filter_q = And([Term(name, value) for name, value in good_filters.items()]) if good_filters else None
-        found = s.search(query, limit=page * pagelen, filter=filter_q)
-        matched = set(s.docs_for_query(query))
-        if filter_q is not None:
-            matched &= set(s.docs_for_query(filter_q))
+        matched = _matching_docs(s, query)
+        for name, value in good_filters.items():
+            matched &= _term_docs(s, name, value)
         results.total = len(matched)
         results.pages = math.ceil(results.total / pagelen)
         if results.total and page > results.pages:
@@ -181,69 +181,115 @@ def search_index(
         results.page = page
         for name in facet_names:
             results.facets[name] = _facet_counts(s, name, matched)
-        terms = _query_terms(words)
-        # Only the page slice is touched: hits beyond it are never highlighted or loaded.
-        for hit in found[(page - 1) * pagelen : page * pagelen]:
-            results.hits.append(_hit(hit, lang, terms, kind))
-        if not results.total and words:
+        if results.total:
+            # Scores only what can reach the page: Whoosh's top-N collector skips postings
+            # blocks whose best possible score cannot enter the top (block quality); the
+            # filters are the set already computed, so they are not re-read.
+            found = s.search(query, limit=page * pagelen, filter=matched if good_filters else None)
+            terms = _query_terms(words)
+            # Only the page slice is touched: hits beyond it are never highlighted or loaded.
+            for hit in found[(page - 1) * pagelen : page * pagelen]:
+                results.hits.append(_hit(hit, lang, terms, kind))
+        elif words:
             results.suggestion = _suggest(s, words)
     return results
+
+
+def _matching_docs(s: Searcher, query: Query) -> set[int]:
+    """The (global, live) numbers of every document matching ``query``, without scoring.
+
+    Walks the parsed query: terms read their postings a block at a time, ORs are unions,
+    ANDs intersections; anything else (phrases, Every) asks Whoosh.
+    """
+    if isinstance(query, Term):
+        return _term_docs(s, query.fieldname, query.text)
+    if isinstance(query, Or):
+        return set().union(*(_matching_docs(s, q) for q in query.subqueries))
+    if isinstance(query, And) and query.subqueries:
+        parts = sorted((_matching_docs(s, q) for q in query.subqueries), key=len)
+        return parts[0].intersection(*parts[1:])
+    return set(s.docs_for_query(query))
+
+
+def _term_docs(s: Searcher, fieldname: str, text: Any) -> set[int]:
+    """The live documents holding a term: postings ids block by block (C-speed extends)."""
+    out: set[int] = set()
+    for sub, offset in s.subsearchers or [(s, 0)]:
+        reader = sub.reader()
+        if (fieldname, text) not in reader:
+            continue
+        ids = _posting_ids(reader.postings(fieldname, text))
+        if reader.has_deletions():
+            ids = set(ids) - reader.deleted_docs_set()
+        out.update(map(offset.__add__, ids) if offset else ids)
+    return out
+
+
+def _posting_ids(m: Any) -> list[int]:
+    """Every id of a fresh leaf matcher. whoosh-reloaded 2.7.5's W3 leaf matcher decodes a block
+    of ids at once but only yields them one by one; take the decoded block instead."""
+    if not isinstance(m, W3LeafMatcher):
+        return list(m.all_ids())
+    ids: list[int] = []
+    while m.is_active():
+        if m._ids is None:
+            m._read_ids()
+        ids.extend(m._ids[m._i :])
+        m._next_block()
+    return ids
 
 
 def _facet_counts(s: Searcher, name: str, matched: set[int]) -> list[tuple[str, int]]:
     """Counts of each value of facet ``name`` among the matched documents, most frequent first.
 
     Whoosh's own ``groupedby`` facets re-read the field's postings on every search and score
-    every match; instead, each (per-worker) searcher keeps a document -> values table per facet,
-    built once when it opens, and counting is a pass over the matched document numbers.
+    every match; instead a document -> values table (a list indexed by document number, built
+    per segment and cached by segment id) is looked up for every match at C speed.
     """
     table = _facet_table(s, name)
-    counts: Counter[str] = Counter()
-    for docnum in matched:
-        values = table.get(docnum)
-        if values:
-            counts.update(values)
+    counts = Counter(chain.from_iterable(map(table.__getitem__, matched)))
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return ranked[:FACET_VALUES]
 
 
 #: Per-segment facet tables, keyed by (segment id, field). Segments never change once
-#: written, so a table stays valid until its segment is merged away; a publish only adds a
-#: small segment, whose table is cheap to build.
-_segment_tables: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {}
+#: written (deletions only hide documents, which never reach the counts), so a table stays
+#: valid until its segment is merged away; a publish only adds a small segment.
+_segment_tables: dict[tuple[str, str], list[tuple[str, ...]]] = {}
 MAX_SEGMENT_TABLES = 400
 
 
-def _facet_table(s: Searcher, name: str) -> dict[int, tuple[str, ...]]:
-    """Document number -> values of facet ``name``, for the searcher's whole index."""
-    tables: dict[str, dict[int, tuple[str, ...]]] = s.__dict__.setdefault("_nn_facet_tables", {})
+def _facet_table(s: Searcher, name: str) -> list[tuple[str, ...]]:
+    """Values of facet ``name`` for every document number of the searcher's whole index."""
+    tables: dict[str, list[tuple[str, ...]]] = s.__dict__.setdefault("_nn_facet_tables", {})
     if name not in tables:
-        parts = s.subsearchers if s.subsearchers else [(s, 0)]
-        merged: dict[int, tuple[str, ...]] = {}
-        for sub, offset in parts:
-            segment = sub.reader().segment() if hasattr(sub.reader(), "segment") else None
-            key = (segment.segment_id() if segment is not None else f"whole-{id(sub)}", name)
-            table = _segment_tables.get(key)
+        merged: list[tuple[str, ...]] = []
+        for sub, _offset in s.subsearchers or [(s, 0)]:
+            reader = sub.reader()
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            key = (segment.segment_id(), name) if segment is not None else None
+            table = _segment_tables.get(key) if key else None
             if table is None:
                 table = _build_table(sub, name)
-                if segment is not None:
+                if key:
                     if len(_segment_tables) >= MAX_SEGMENT_TABLES:
                         _segment_tables.clear()
                     _segment_tables[key] = table
-            merged.update({d + offset: v for d, v in table.items()} if offset else table)
+            merged += table  # offsets are the running length: segments are in order
         tables[name] = merged
     return tables[name]
 
 
-def _build_table(s: Searcher, name: str) -> dict[int, tuple[str, ...]]:
-    collected: dict[int, list[str]] = {}
+def _build_table(s: Searcher, name: str) -> list[tuple[str, ...]]:
+    reader = s.reader()
+    collected: list[list[str]] = [[] for _ in range(reader.doc_count_all())]
     if name in s.schema:
-        reader = s.reader()
         for term in reader.lexicon(name):
             value = _text(term)
-            for docnum in reader.postings(name, term).all_ids():
-                collected.setdefault(docnum, []).append(value)
-    return {d: tuple(v) for d, v in collected.items()}
+            for docnum in _posting_ids(reader.postings(name, term)):
+                collected[docnum].append(value)
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+    return [shared.setdefault(tuple(v), tuple(v)) for v in collected]
 
 
 def _text(value: Any) -> str:
@@ -258,8 +304,13 @@ def _query_terms(words: list[str]) -> dict[str, frozenset[str]]:
 def _hit(hit: Hit, lang: str, terms: dict[str, frozenset[str]], kind: str) -> SearchHit:
     other = "es" if lang == "en" else "en"
     snippet = ""
-    for field_lang, name in ((lang, "body"), (other, "body"), (lang, "summary"), (other, "summary")):
-        snippet = _snippet(hit.get(f"{name}_{field_lang}") or "", terms[field_lang], ANALYZERS[field_lang])
+    body_lang = "en" if hit.get("language") == "en" else "es"
+    for text, field_lang in (
+        (hit.get("body") or "", body_lang),
+        (hit.get(f"summary_{lang}") or "", lang),
+        (hit.get(f"summary_{other}") or "", other),
+    ):
+        snippet = _snippet(text, terms[field_lang], ANALYZERS[field_lang])
         if snippet:
             break
     if not snippet:

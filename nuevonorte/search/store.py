@@ -32,7 +32,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 from nuevonorte.search.documents import PublicDocument
-from nuevonorte.search.schema import public_schema, staff_schema
+from nuevonorte.search.schema import SCHEMA_VERSION, public_schema, staff_schema
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ KEEP_BUILDS = 2
 #: worker then kills it with SIGBUS instead of raising (F07). Plain reads raise an error we
 #: can turn into "temporarily unavailable"; the cost is measured in benchmarks/search.py.
 USE_MMAP = False
+#: The file (a dot file: Whoosh's clean-up leaves it alone) naming the schema an index was
+#: built with; an index without it predates schema versions (version "1").
+SCHEMA_MARKER = ".nn-schema"
 
 
 class IndexUnavailable(Exception):
@@ -71,11 +74,29 @@ def open_index(kind: str, root: Path | None = None) -> FileIndex:
     path = index_path(kind, root)
     try:
         real = path.resolve(strict=True)
+    except OSError as e:
+        raise IndexUnavailable(f"{kind} index cannot be opened: {type(e).__name__}") from e
+    version = schema_version(real)
+    # An index built by an older version (its fields are not ours) is not opened at all.
+    if version != SCHEMA_VERSION and any(real.glob("_MAIN_*.toc")):
+        raise IndexUnavailable(
+            f"{kind} index has schema {version}, this version needs {SCHEMA_VERSION}: "
+            "run `nuevonorte reindex`"
+        )
+    try:
         storage = FileStorage(str(real), supports_mmap=USE_MMAP)
         return storage.open_index(schema=_schema(kind))
     except Exception as e:  # a missing folder, missing TOC, garbage: all mean "rebuild me"
         collect_abandoned_files()
         raise IndexUnavailable(f"{kind} index cannot be opened: {type(e).__name__}") from e
+
+
+def schema_version(folder: Path) -> str:
+    """The schema version an index folder was built with ("1": before versions were kept)."""
+    try:
+        return (folder / SCHEMA_MARKER).read_text().strip()
+    except OSError:
+        return "1"
 
 
 def collect_abandoned_files() -> None:
@@ -90,6 +111,11 @@ def exists(kind: str, root: Path | None = None) -> bool:
     """Whether the index looks present (it may still be corrupt)."""
     path = index_path(kind, root)
     return path.exists() and whoosh_index.exists_in(str(path.resolve()))
+
+
+def is_current(kind: str, root: Path | None = None) -> bool:
+    """Whether the index is present and built with this version's schema."""
+    return exists(kind, root) and schema_version(index_path(kind, root).resolve()) == SCHEMA_VERSION
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -198,6 +224,7 @@ def new_build(root: Path | None = None) -> Path:
     for kind in KINDS:
         (build / kind).mkdir(parents=True)
         whoosh_index.create_in(str(build / kind), _schema(kind))
+        (build / kind / SCHEMA_MARKER).write_text(SCHEMA_VERSION)
     return build
 
 
