@@ -14,6 +14,7 @@ six fields, highlighted snippets, top 20). The same corpus and queries run again
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import sqlite3
@@ -219,8 +220,8 @@ def build_whoosh(corpus: Corpus, root: Path) -> tuple[float, int, list[dict]]:
                 {
                     "title": f"{f['title_es']} {f['title_en']}",
                     "summary": f"{f['summary_es']} {f['summary_en']}",
-                    "body": f["body_es"] or f["body_en"],
-                    "transcript": f"{f['transcript_es']} {f['transcript_en']}",
+                    "body": f["body"],
+                    "transcript": " ".join(c[1] for c in json.loads(f["cues"])),
                     "theme": f["theme"].split(",")[0],
                     "language": f["language"],
                 }

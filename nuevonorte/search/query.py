@@ -8,20 +8,23 @@ field's own analyser, so a Spanish word also finds English translations' stems a
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
 from markupsafe import Markup, escape
 from whoosh import highlight, qparser
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.query import And, Every, Or, Query, Term
-from whoosh.searching import Hit, Searcher
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 from nuevonorte.search import store
 from nuevonorte.search.schema import ANALYZERS, FACETS, QUERY_FIELDS, analyzer_for, fold, stopwords
@@ -170,9 +173,13 @@ def search_index(
         else:
             results.problem = results.problem or "empty"
             return results
-        matched = _matching_docs(s, query)
+        postings = _Postings(s)
+        if isinstance(query, Every):
+            matched = postings.live_docs()
+        else:
+            matched = _matching_docs(postings, query)
         for name, value in good_filters.items():
-            matched &= _term_docs(s, name, value)
+            matched &= postings.docs(name, value)
         results.total = len(matched)
         results.pages = math.ceil(results.total / pagelen)
         if results.total and page > results.pages:
@@ -182,61 +189,161 @@ def search_index(
         for name in facet_names:
             results.facets[name] = _facet_counts(s, name, matched)
         if results.total:
-            # Scores only what can reach the page: Whoosh's top-N collector skips postings
-            # blocks whose best possible score cannot enter the top (block quality); the
-            # filters are the set already computed, so they are not re-read.
-            found = s.search(query, limit=page * pagelen, filter=matched if good_filters else None)
             terms = _query_terms(words)
             # Only the page slice is touched: hits beyond it are never highlighted or loaded.
-            for hit in found[(page - 1) * pagelen : page * pagelen]:
-                results.hits.append(_hit(hit, lang, terms, kind))
+            for docnum in _ranked(s, postings, query, matched, page * pagelen)[(page - 1) * pagelen :]:
+                results.hits.append(_hit(s.stored_fields(docnum), lang, terms, kind))
         elif words:
             results.suggestion = _suggest(s, words)
     return results
 
 
-def _matching_docs(s: Searcher, query: Query) -> set[int]:
-    """The (global, live) numbers of every document matching ``query``, without scoring.
+class _Postings:
+    """The postings of the terms of one search, read once for matching and for ranking.
 
-    Walks the parsed query: terms read their postings a block at a time, ORs are unions,
-    ANDs intersections; anything else (phrases, Every) asks Whoosh.
+    Each term's postings are read a block at a time per segment: whoosh-reloaded 2.7.5's
+    leaf matcher decodes a block of ids and term frequencies at once but hands them out one
+    call at a time, which was most of a search's time; the decoded blocks are taken whole.
     """
-    if isinstance(query, Term):
-        return _term_docs(s, query.fieldname, query.text)
-    if isinstance(query, Or):
-        return set().union(*(_matching_docs(s, q) for q in query.subqueries))
-    if isinstance(query, And) and query.subqueries:
-        parts = sorted((_matching_docs(s, q) for q in query.subqueries), key=len)
-        return parts[0].intersection(*parts[1:])
-    return set(s.docs_for_query(query))
+
+    def __init__(self, s: Searcher) -> None:
+        self.s = s
+        self.segments: list[tuple[Searcher, int]] = s.subsearchers or [(s, 0)]
+        self._read: dict[tuple[str, Any], list[tuple[int, int, list[int], list[float]]]] = {}
+
+    def read(self, fieldname: str, text: Any) -> list[tuple[int, int, list[int], list[float]]]:
+        """(segment index, offset, ids, frequencies) of a term, per segment holding it."""
+        key = (fieldname, text)
+        if key not in self._read:
+            out = []
+            for i, (sub, offset) in enumerate(self.segments):
+                reader = sub.reader()
+                if key in reader:
+                    out.append((i, offset, *_block_postings(reader.postings(fieldname, text))))
+            self._read[key] = out
+        return self._read[key]
+
+    def docs(self, fieldname: str, text: Any) -> set[int]:
+        """The live documents (global numbers) holding a term."""
+        out: set[int] = set()
+        for i, offset, ids, _weights in self.read(fieldname, text):
+            reader = self.segments[i][0].reader()
+            live = set(ids) - reader.deleted_docs_set() if reader.has_deletions() else ids
+            out.update(map(offset.__add__, live) if offset else live)
+        return out
+
+    def live_docs(self) -> set[int]:
+        """Every live document."""
+        out: set[int] = set()
+        for sub, offset in self.segments:
+            out.update(offset + d for d in sub.reader().all_doc_ids())
+        return out
 
 
-def _term_docs(s: Searcher, fieldname: str, text: Any) -> set[int]:
-    """The live documents holding a term: postings ids block by block (C-speed extends)."""
-    out: set[int] = set()
-    for sub, offset in s.subsearchers or [(s, 0)]:
-        reader = sub.reader()
-        if (fieldname, text) not in reader:
-            continue
-        ids = _posting_ids(reader.postings(fieldname, text))
-        if reader.has_deletions():
-            ids = set(ids) - reader.deleted_docs_set()
-        out.update(map(offset.__add__, ids) if offset else ids)
-    return out
-
-
-def _posting_ids(m: Any) -> list[int]:
-    """Every id of a fresh leaf matcher. whoosh-reloaded 2.7.5's W3 leaf matcher decodes a block
-    of ids at once but only yields them one by one; take the decoded block instead."""
-    if not isinstance(m, W3LeafMatcher):
-        return list(m.all_ids())
+def _block_postings(m: Any) -> tuple[list[int], list[float]]:
+    """Every id and term frequency of a fresh leaf matcher (see ``_Postings``)."""
     ids: list[int] = []
+    weights: list[float] = []
+    if not isinstance(m, W3LeafMatcher):  # not expected with this codec; the slow way
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            m.next()
+        return ids, weights
     while m.is_active():
         if m._ids is None:
             m._read_ids()
+        if m._weights is None:
+            m._read_weights()
         ids.extend(m._ids[m._i :])
+        weights.extend(m._weights[m._i :])
         m._next_block()
-    return ids
+    return ids, weights
+
+
+def _matching_docs(postings: _Postings, query: Query) -> set[int]:
+    """The (global, live) numbers of every document matching ``query``, without scoring.
+
+    Walks the parsed query: terms read their postings, ORs are unions, ANDs intersections;
+    anything else (phrases) asks Whoosh.
+    """
+    if isinstance(query, Term):
+        return postings.docs(query.fieldname, query.text)
+    if isinstance(query, Or):
+        return set().union(*(_matching_docs(postings, q) for q in query.subqueries))
+    if isinstance(query, And) and query.subqueries:
+        parts = sorted((_matching_docs(postings, q) for q in query.subqueries), key=len)
+        return parts[0].intersection(*parts[1:])
+    return set(postings.s.docs_for_query(query))
+
+
+def _leaves(query: Query, boost: float = 1.0) -> list[tuple[str, Any, float]] | None:
+    """The weighted terms of a query made only of terms, ORs and ANDs; None otherwise."""
+    if isinstance(query, Term):
+        return [(query.fieldname, query.text, boost * query.boost)]
+    if isinstance(query, Every):
+        return []
+    if isinstance(query, (And, Or)) and type(query) in (And, Or):
+        out: list[tuple[str, Any, float]] = []
+        for sub in query.subqueries:
+            leaves = _leaves(sub, boost * query.boost)
+            if leaves is None:
+                return None
+            out += leaves
+        return out
+    return None
+
+
+def _ranked(s: Searcher, postings: _Postings, query: Query, matched: set[int], limit: int) -> list[int]:
+    """The ``limit`` best of the matched documents, best first (ties: index order).
+
+    For terms, ORs and ANDs this is Whoosh's own BM25F (a sum over the matching terms of
+    boost × idf × saturated term frequency, normalised by the document's field length),
+    computed only for the matched documents from postings already read; phrases are ranked
+    by Whoosh itself.
+    """
+    leaves = _leaves(query)
+    if leaves is None:
+        found = s.search(query, limit=limit, filter=matched)
+        return [hit.docnum for hit in found]
+    weighting = s.weighting
+    k1, b = weighting.K1, weighting.B
+    scores = dict.fromkeys(matched, 0.0)
+    for fieldname, text, boost in leaves:
+        scale = boost * s.idf(fieldname, text) * (k1 + 1)
+        base = k1 * (1 - b)
+        per_length = k1 * b / (s.avg_field_length(fieldname) or 1)
+        for i, offset, ids, weights in postings.read(fieldname, text):
+            lengths = _field_lengths(postings.segments[i][0], fieldname)
+            for docnum, tf in zip(ids, weights, strict=True):
+                key = docnum + offset
+                if key in scores:
+                    scores[key] += scale * tf / (tf + base + per_length * lengths[docnum])
+    best = heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
+    return [docnum for docnum, _score in best]
+
+
+#: Per-segment field lengths, keyed by (segment id, field); like facet tables below.
+_segment_lengths: dict[tuple[str, str], list[int]] = {}
+_BYTE_TO_LENGTH = [byte_to_length(i) or 1 for i in range(256)]
+
+
+def _field_lengths(sub: Searcher, fieldname: str) -> list[int]:
+    """Each document's (approximate, as Whoosh stores it) length of ``fieldname`` in a
+    segment: read once as one run of bytes instead of one file read per document."""
+    reader = sub.reader()
+    segment = reader.segment()
+    key = (segment.segment_id(), fieldname)
+    lengths = _segment_lengths.get(key)
+    if lengths is None:
+        count = reader.doc_count_all()
+        column = reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+        raw = column._dbfile.get(column._basepos, column._count) if column is not None else b""
+        lengths = [_BYTE_TO_LENGTH[c] for c in raw] + [1] * (count - len(raw))
+        if len(_segment_lengths) >= MAX_SEGMENT_TABLES:
+            _segment_lengths.clear()
+        _segment_lengths[key] = lengths
+    return lengths
 
 
 def _facet_counts(s: Searcher, name: str, matched: set[int]) -> list[tuple[str, int]]:
@@ -286,7 +393,7 @@ def _build_table(s: Searcher, name: str) -> list[tuple[str, ...]]:
     if name in s.schema:
         for term in reader.lexicon(name):
             value = _text(term)
-            for docnum in _posting_ids(reader.postings(name, term)):
+            for docnum in _block_postings(reader.postings(name, term))[0]:
                 collected[docnum].append(value)
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}
     return [shared.setdefault(tuple(v), tuple(v)) for v in collected]
@@ -301,7 +408,7 @@ def _query_terms(words: list[str]) -> dict[str, frozenset[str]]:
     return {lang: frozenset(t.text for t in ANALYZERS[lang](text)) for lang in ANALYZERS}
 
 
-def _hit(hit: Hit, lang: str, terms: dict[str, frozenset[str]], kind: str) -> SearchHit:
+def _hit(hit: Mapping[str, Any], lang: str, terms: dict[str, frozenset[str]], kind: str) -> SearchHit:
     other = "es" if lang == "en" else "en"
     snippet = ""
     body_lang = "en" if hit.get("language") == "en" else "es"
