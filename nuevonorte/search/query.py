@@ -8,25 +8,22 @@ field's own analyser, so a Spanish word also finds English translations' stems a
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup, escape
 from whoosh import qparser
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.query import And, Every, Or, Query, Term
+from whoosh.query import Every, Query, Term
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
 
 from nuevonorte.search import store
+from nuevonorte.search.matching import Search
 from nuevonorte.search.schema import ANALYZERS, FACETS, QUERY_FIELDS, fold, stopwords
 
 MAX_QUERY_CHARS = 200
@@ -173,233 +170,30 @@ def search_index(
         else:
             results.problem = results.problem or "empty"
             return results
-        postings = _Postings(s)
-        if isinstance(query, Every):
-            matched = postings.live_docs()
-        else:
-            matched = _matching_docs(postings, query)
+        search = Search(s)
+        mask = search.mask(query)
         for name, value in good_filters.items():
-            matched &= postings.docs(name, value)
-        results.total = len(matched)
+            mask &= search.term_mask(name, value)
+        results.total = int(np.count_nonzero(mask))
         results.pages = math.ceil(results.total / pagelen)
         if results.total and page > results.pages:
             results.problem = results.problem or "page-out-of-range"
             page = results.pages
         results.page = page
         for name in facet_names:
-            results.facets[name] = _facet_counts(s, name, matched)
+            counts = search.facet_counts(name, mask)
+            results.facets[name] = sorted(counts, key=lambda kv: (-kv[1], kv[0]))[:FACET_VALUES]
         if results.total:
             terms = _query_terms(words)
             # Only the page slice is touched: hits beyond it are never highlighted or loaded.
-            for docnum in _ranked(s, postings, query, matched, page * pagelen)[(page - 1) * pagelen :]:
+            for docnum in search.ranked(query, mask, page * pagelen)[(page - 1) * pagelen :]:
                 results.hits.append(_hit(s.stored_fields(docnum), lang, terms, kind))
         elif words:
             results.suggestion = _suggest(s, words)
     return results
 
 
-class _Postings:
-    """The postings of the terms of one search, read once for matching and for ranking.
-
-    Each term's postings are read a block at a time per segment: whoosh-reloaded 2.7.5's
-    leaf matcher decodes a block of ids and term frequencies at once but hands them out one
-    call at a time, which was most of a search's time; the decoded blocks are taken whole.
-    """
-
-    def __init__(self, s: Searcher) -> None:
-        self.s = s
-        self.segments: list[tuple[Searcher, int]] = s.subsearchers or [(s, 0)]
-        self._read: dict[tuple[str, Any], list[tuple[int, int, list[int], list[float]]]] = {}
-
-    def read(self, fieldname: str, text: Any) -> list[tuple[int, int, list[int], list[float]]]:
-        """(segment index, offset, ids, frequencies) of a term, per segment holding it."""
-        key = (fieldname, text)
-        if key not in self._read:
-            out = []
-            for i, (sub, offset) in enumerate(self.segments):
-                reader = sub.reader()
-                if key in reader:
-                    out.append((i, offset, *_block_postings(reader.postings(fieldname, text))))
-            self._read[key] = out
-        return self._read[key]
-
-    def docs(self, fieldname: str, text: Any) -> set[int]:
-        """The live documents (global numbers) holding a term."""
-        out: set[int] = set()
-        for i, offset, ids, _weights in self.read(fieldname, text):
-            reader = self.segments[i][0].reader()
-            live = set(ids) - reader.deleted_docs_set() if reader.has_deletions() else ids
-            out.update(map(offset.__add__, live) if offset else live)
-        return out
-
-    def live_docs(self) -> set[int]:
-        """Every live document."""
-        out: set[int] = set()
-        for sub, offset in self.segments:
-            out.update(offset + d for d in sub.reader().all_doc_ids())
-        return out
-
-
-def _block_postings(m: Any) -> tuple[list[int], list[float]]:
-    """Every id and term frequency of a fresh leaf matcher (see ``_Postings``)."""
-    ids: list[int] = []
-    weights: list[float] = []
-    if not isinstance(m, W3LeafMatcher):  # not expected with this codec; the slow way
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            m.next()
-        return ids, weights
-    while m.is_active():
-        if m._ids is None:
-            m._read_ids()
-        if m._weights is None:
-            m._read_weights()
-        ids.extend(m._ids[m._i :])
-        weights.extend(m._weights[m._i :])
-        m._next_block()
-    return ids, weights
-
-
-def _matching_docs(postings: _Postings, query: Query) -> set[int]:
-    """The (global, live) numbers of every document matching ``query``, without scoring.
-
-    Walks the parsed query: terms read their postings, ORs are unions, ANDs intersections;
-    anything else (phrases) asks Whoosh.
-    """
-    if isinstance(query, Term):
-        return postings.docs(query.fieldname, query.text)
-    if isinstance(query, Or):
-        return set().union(*(_matching_docs(postings, q) for q in query.subqueries))
-    if isinstance(query, And) and query.subqueries:
-        parts = sorted((_matching_docs(postings, q) for q in query.subqueries), key=len)
-        return parts[0].intersection(*parts[1:])
-    return set(postings.s.docs_for_query(query))
-
-
-def _leaves(query: Query, boost: float = 1.0) -> list[tuple[str, Any, float]] | None:
-    """The weighted terms of a query made only of terms, ORs and ANDs; None otherwise."""
-    if isinstance(query, Term):
-        return [(query.fieldname, query.text, boost * query.boost)]
-    if isinstance(query, Every):
-        return []
-    if isinstance(query, (And, Or)) and type(query) in (And, Or):
-        out: list[tuple[str, Any, float]] = []
-        for sub in query.subqueries:
-            leaves = _leaves(sub, boost * query.boost)
-            if leaves is None:
-                return None
-            out += leaves
-        return out
-    return None
-
-
-def _ranked(s: Searcher, postings: _Postings, query: Query, matched: set[int], limit: int) -> list[int]:
-    """The ``limit`` best of the matched documents, best first (ties: index order).
-
-    For terms, ORs and ANDs this is Whoosh's own BM25F (a sum over the matching terms of
-    boost × idf × saturated term frequency, normalised by the document's field length),
-    computed only for the matched documents from postings already read; phrases are ranked
-    by Whoosh itself.
-    """
-    leaves = _leaves(query)
-    if leaves is None:
-        found = s.search(query, limit=limit, filter=matched)
-        return [hit.docnum for hit in found]
-    weighting = s.weighting
-    k1, b = weighting.K1, weighting.B
-    scores = dict.fromkeys(matched, 0.0)
-    for fieldname, text, boost in leaves:
-        scale = boost * s.idf(fieldname, text) * (k1 + 1)
-        base = k1 * (1 - b)
-        per_length = k1 * b / (s.avg_field_length(fieldname) or 1)
-        for i, offset, ids, weights in postings.read(fieldname, text):
-            lengths = _field_lengths(postings.segments[i][0], fieldname)
-            for docnum, tf in zip(ids, weights, strict=True):
-                key = docnum + offset
-                if key in scores:
-                    scores[key] += scale * tf / (tf + base + per_length * lengths[docnum])
-    best = heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
-    return [docnum for docnum, _score in best]
-
-
-#: Per-segment field lengths, keyed by (segment id, field); like facet tables below.
-_segment_lengths: dict[tuple[str, str], list[int]] = {}
-_BYTE_TO_LENGTH = [byte_to_length(i) or 1 for i in range(256)]
-
-
-def _field_lengths(sub: Searcher, fieldname: str) -> list[int]:
-    """Each document's (approximate, as Whoosh stores it) length of ``fieldname`` in a
-    segment: read once as one run of bytes instead of one file read per document."""
-    reader = sub.reader()
-    segment = reader.segment()
-    key = (segment.segment_id(), fieldname)
-    lengths = _segment_lengths.get(key)
-    if lengths is None:
-        count = reader.doc_count_all()
-        column = reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-        raw = column._dbfile.get(column._basepos, column._count) if column is not None else b""
-        lengths = [_BYTE_TO_LENGTH[c] for c in raw] + [1] * (count - len(raw))
-        if len(_segment_lengths) >= MAX_SEGMENT_TABLES:
-            _segment_lengths.clear()
-        _segment_lengths[key] = lengths
-    return lengths
-
-
-def _facet_counts(s: Searcher, name: str, matched: set[int]) -> list[tuple[str, int]]:
-    """Counts of each value of facet ``name`` among the matched documents, most frequent first.
-
-    Whoosh's own ``groupedby`` facets re-read the field's postings on every search and score
-    every match; instead a document -> values table (a list indexed by document number, built
-    per segment and cached by segment id) is looked up for every match at C speed.
-    """
-    table = _facet_table(s, name)
-    counts = Counter(chain.from_iterable(map(table.__getitem__, matched)))
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return ranked[:FACET_VALUES]
-
-
-#: Per-segment facet tables, keyed by (segment id, field). Segments never change once
-#: written (deletions only hide documents, which never reach the counts), so a table stays
-#: valid until its segment is merged away; a publish only adds a small segment.
-_segment_tables: dict[tuple[str, str], list[tuple[str, ...]]] = {}
-MAX_SEGMENT_TABLES = 400
-
-
-def _facet_table(s: Searcher, name: str) -> list[tuple[str, ...]]:
-    """Values of facet ``name`` for every document number of the searcher's whole index."""
-    tables: dict[str, list[tuple[str, ...]]] = s.__dict__.setdefault("_nn_facet_tables", {})
-    if name not in tables:
-        merged: list[tuple[str, ...]] = []
-        for sub, _offset in s.subsearchers or [(s, 0)]:
-            reader = sub.reader()
-            segment = reader.segment() if hasattr(reader, "segment") else None
-            key = (segment.segment_id(), name) if segment is not None else None
-            table = _segment_tables.get(key) if key else None
-            if table is None:
-                table = _build_table(sub, name)
-                if key:
-                    if len(_segment_tables) >= MAX_SEGMENT_TABLES:
-                        _segment_tables.clear()
-                    _segment_tables[key] = table
-            merged += table  # offsets are the running length: segments are in order
-        tables[name] = merged
-    return tables[name]
-
-
-def _build_table(s: Searcher, name: str) -> list[tuple[str, ...]]:
-    reader = s.reader()
-    collected: list[list[str]] = [[] for _ in range(reader.doc_count_all())]
-    if name in s.schema:
-        for term in reader.lexicon(name):
-            value = _text(term)
-            for docnum in _block_postings(reader.postings(name, term))[0]:
-                collected[docnum].append(value)
-    shared: dict[tuple[str, ...], tuple[str, ...]] = {}
-    return [shared.setdefault(tuple(v), tuple(v)) for v in collected]
-
-
-def _text(value: Any) -> str:
+def _unused_text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
