@@ -74,7 +74,7 @@ def _common_fields(
         transcript[cue_lang].append(cue.text)
         if cue.translation:
             transcript["en" if cue_lang == "es" else "es"].append(cue.translation)
-        stored_cues.append([cue.start_ms, cue.text, cue_lang])
+        stored_cues.append([cue.start_ms, cue.text, cue_lang, cue.translation or ""])
     themes_es = [t.name_es for t in story.themes]
     themes_en = [t.name_en for t in story.themes]
     places_es = [p.name_es for p in story.places]

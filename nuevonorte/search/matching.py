@@ -5,7 +5,8 @@ stories that was most of a search's time (README, "Search"). Here each query ter
 are read once, a block at a time, into arrays; matching is a boolean mask over document
 numbers (ORs and ANDs are ``|`` and ``&``), facet counts are a ``bincount`` over per-segment
 document -> value tables, and ranking is Whoosh's own BM25F computed with numpy for the
-matched documents only. Counts are exact. Phrases are left to Whoosh.
+matched documents only. Counts are exact. Phrases in the short fields are left to Whoosh;
+the long fields have no positions, so a phrase there is checked against the stored text.
 
 Relies on whoosh-reloaded 2.7.5's W3 codec internals (pinned): a leaf matcher's decoded
 block (``_data``: id deltas, term frequencies) and a segment's length column.
@@ -13,15 +14,18 @@ block (``_data``: id deltas, term frequencies) and a segment's length column.
 
 from __future__ import annotations
 
+import json
 from itertools import accumulate
 from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching import FilterMatcher
-from whoosh.query import And, Every, Or, Query, Term
+from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
+
+from nuevonorte.search.schema import TOKEN, stem
 
 #: Per-segment tables (facet values, field lengths), keyed by (segment id, what). A segment
 #: never changes once written (a deletion only hides documents, and hidden documents never
@@ -201,8 +205,25 @@ class Search:
             return np.logical_or.reduce([self.mask(q) for q in query.subqueries])
         if isinstance(query, And) and query.subqueries:
             return np.logical_and.reduce([self.mask(q) for q in query.subqueries])
+        if isinstance(query, Phrase) and not self.s.schema[query.fieldname].format.supports("positions"):
+            return self.phrase_mask(query)
         mask = np.zeros(self.m.size, dtype=bool)
         mask[np.fromiter(self.s.docs_for_query(query), dtype=np.int64)] = True
+        return mask
+
+    def phrase_mask(self, phrase: Phrase) -> Array:
+        """A phrase in a field indexed without positions: the documents holding every word,
+        then the words in a row (stop words skipped, as when indexing) in the stored text
+        of the field's language — the story text and the transcript cues and translations."""
+        mask = np.logical_and.reduce([self.term_mask(phrase.fieldname, w) for w in phrase.words])
+        lang = phrase.fieldname.rsplit("_", 1)[-1]
+        wanted = list(phrase.words)
+        for docnum in np.flatnonzero(mask):
+            fields = self.s.stored_fields(int(docnum))
+            texts = [fields.get("body") or ""]
+            texts += [t for cue in json.loads(fields.get("cues") or "[]") for t in cue[1:2] + cue[3:4] if t]
+            if not any(_in_a_row(wanted, text, lang) for text in texts):
+                mask[docnum] = False
         return mask
 
     def facet_counts(self, name: str, mask: Array) -> list[tuple[str, int]]:
@@ -251,6 +272,8 @@ def _leaves(query: Query, boost: float = 1.0) -> list[tuple[str, Any, float]] | 
         return [(query.fieldname, query.text, boost * query.boost)]
     if isinstance(query, Every):
         return []
+    if isinstance(query, Phrase):  # ranked as its words
+        return [(query.fieldname, word, boost * query.boost) for word in query.words]
     if type(query) in (And, Or):
         out: list[tuple[str, Any, float]] = []
         for sub in query.subqueries:
@@ -260,3 +283,13 @@ def _leaves(query: Query, boost: float = 1.0) -> list[tuple[str, Any, float]] | 
             out += leaves
         return out
     return None
+
+
+def _in_a_row(words: list[str], text: str, lang: str) -> bool:
+    """Whether the indexed forms ``words`` follow each other in ``text`` analysed in ``lang``."""
+    if not text:
+        return False
+    stems = [t for t in (stem(w, lang) for w in TOKEN.findall(text)) if t is not None]
+    n = len(words)
+    first = words[0]
+    return any(stems[i : i + n] == words for i, t in enumerate(stems) if t == first)

@@ -24,7 +24,7 @@ from whoosh.searching import Searcher
 
 from nuevonorte.search import store
 from nuevonorte.search.matching import Search
-from nuevonorte.search.schema import ANALYZERS, FACETS, QUERY_FIELDS, fold, stopwords
+from nuevonorte.search.schema import ANALYZERS, FACETS, QUERY_FIELDS, TOKEN, fold, stem, stopwords
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
@@ -236,26 +236,11 @@ SNIPPET_WINDOW = 420
 SNIPPET_CHARS = 240
 SNIPPET_CONTEXT = 60
 SNIPPET_FRAGMENTS = 2
-#: Words as the analysers' tokenizer (Whoosh's RegexTokenizer default) splits them.
-_TOKEN = re.compile(r"\w+(?:\.?\w+)*")
-#: Word -> its indexed form (stem), per language; a word is analysed once per worker.
-_stems: dict[str, dict[str, str | None]] = {code: {} for code in ANALYZERS}
-MAX_STEMS = 200_000
-
-
-def _stem(word: str, lang: str) -> str | None:
-    """The indexed form of one word in ``lang`` (None for a stop word)."""
-    cache = _stems[lang]
-    if word not in cache:
-        if len(cache) >= MAX_STEMS:
-            cache.clear()
-        cache[word] = next((t.text for t in ANALYZERS[lang](word)), None)
-    return cache[word]
 
 
 def _matches(text: str, wanted: frozenset[str], lang: str) -> list[tuple[int, int]]:
     """Where in ``text`` the words whose indexed form is wanted are."""
-    return [m.span() for m in _TOKEN.finditer(text) if _stem(m.group(), lang) in wanted]
+    return [m.span() for m in TOKEN.finditer(text) if stem(m.group(), lang) in wanted]
 
 
 def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:
@@ -308,7 +293,7 @@ def _snippet(text: str, wanted: frozenset[str], lang: str) -> str:
 
 def _cue_hits(stored: str, terms: dict[str, frozenset[str]]) -> list[CueHit]:
     hits = []
-    for start_ms, text, cue_lang in json.loads(stored):
+    for start_ms, text, cue_lang, *_translation in json.loads(stored):
         code = "es" if cue_lang == "es" else "en"
         wanted = terms[code]
         if not wanted or not any(t in fold(text) for t in wanted):  # cheap test before analysing

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from whoosh.analysis import (
     Analyzer,
     CharsetFilter,
@@ -56,6 +58,23 @@ def analyzer_for(lang: str) -> Analyzer:
 ANALYZERS = {lang: language_analyzer(lang) for lang in LANGUAGES}
 PLAIN = plain_analyzer()
 
+#: Words as the analysers' tokenizer (Whoosh's RegexTokenizer default) splits them.
+TOKEN = re.compile(r"\w+(?:\.?\w+)*")
+#: Word -> its indexed form, per language; each word is analysed once per worker.
+_stems: dict[str, dict[str, str | None]] = {code: {} for code in LANGUAGES}
+MAX_STEMS = 200_000
+
+
+def stem(word: str, lang: str) -> str | None:
+    """The indexed form of one word in ``lang`` ("es" or "en"); None for a stop word."""
+    cache = _stems[lang]
+    if word not in cache:
+        if len(cache) >= MAX_STEMS:
+            cache.clear()
+        cache[word] = next((t.text for t in ANALYZERS[lang](word)), None)
+    return cache[word]
+
+
 #: Bumped whenever the fields change: an index built with another version is not opened
 #: (search says "temporarily unavailable" and ``nuevonorte check`` says to reindex).
 SCHEMA_VERSION = "2"
@@ -83,15 +102,17 @@ def _schema(staff: bool) -> Schema:
         # Searched (not stored): see QUERY_FIELDS.
         "head_es": TEXT(analyzer=es),
         "head_en": TEXT(analyzer=en),
-        "text_es": TEXT(analyzer=es),
-        "text_en": TEXT(analyzer=en),
+        # No positions in the long fields: reading a term's postings with positions was
+        # most of a search's time; phrases there are checked against the stored text.
+        "text_es": TEXT(analyzer=es, phrase=False),
+        "text_en": TEXT(analyzer=en, phrase=False),
         # Shown (stored, not searched): one copy of each, nothing a result page does not show.
         "title_es": STORED(),
         "title_en": STORED(),
         "summary_es": STORED(),
         "summary_en": STORED(),
         "body": STORED(),  # in the story's language, for snippets
-        "cues": STORED(),  # [[start_ms, text, language], ...] of the indexed cues
+        "cues": STORED(),  # [[start_ms, text, language, translation], ...] of the indexed cues
         "themes_es": STORED(),
         "themes_en": STORED(),
         "spell": TEXT(analyzer=PLAIN, phrase=False),  # unstemmed vocabulary for "did you mean"
