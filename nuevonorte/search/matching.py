@@ -5,8 +5,8 @@ stories that was most of a search's time (README, "Search"). Here each query ter
 are read once, a block at a time, into arrays; matching is a boolean mask over document
 numbers (ORs and ANDs are ``|`` and ``&``), facet counts are a ``bincount`` over per-segment
 document -> value tables, and ranking is Whoosh's own BM25F computed with numpy for the
-matched documents only. Counts are exact. Phrases in the short fields are left to Whoosh;
-the long fields have no positions, so a phrase there is checked against the stored text.
+matched documents only. Counts are exact. Phrases are matched by Whoosh (in the long
+fields' positional twins) and ranked as their words.
 
 Relies on whoosh-reloaded 2.7.5's W3 codec internals (pinned): a leaf matcher's decoded
 block (``_data``: id deltas, term frequencies) and a segment's length column.
@@ -14,7 +14,6 @@ block (``_data``: id deltas, term frequencies) and a segment's length column.
 
 from __future__ import annotations
 
-import json
 from itertools import accumulate
 from typing import Any
 
@@ -25,7 +24,7 @@ from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from nuevonorte.search.schema import TOKEN, stem
+from nuevonorte.search.schema import PHRASE_FIELDS
 
 #: Per-segment tables (facet values, field lengths), keyed by (segment id, what). A segment
 #: never changes once written (a deletion only hides documents, and hidden documents never
@@ -205,26 +204,11 @@ class Search:
             return np.logical_or.reduce([self.mask(q) for q in query.subqueries])
         if isinstance(query, And) and query.subqueries:
             return np.logical_and.reduce([self.mask(q) for q in query.subqueries])
-        if isinstance(query, Phrase) and not self.s.schema[query.fieldname].format.supports("positions"):
-            return self.phrase_mask(query)
+        if isinstance(query, Phrase) and query.fieldname in PHRASE_FIELDS:
+            query = Phrase(PHRASE_FIELDS[query.fieldname], query.words, slop=query.slop)
         mask = np.zeros(self.m.size, dtype=bool)
         mask[np.fromiter(self.s.docs_for_query(query), dtype=np.int64)] = True
-        return mask
-
-    def phrase_mask(self, phrase: Phrase) -> Array:
-        """A phrase in a field indexed without positions: the documents holding every word,
-        then the words in a row (stop words skipped, as when indexing) in the stored text
-        of the field's language — the story text and the transcript cues and translations."""
-        mask = np.logical_and.reduce([self.term_mask(phrase.fieldname, w) for w in phrase.words])
-        lang = phrase.fieldname.rsplit("_", 1)[-1]
-        wanted = list(phrase.words)
-        for docnum in np.flatnonzero(mask):
-            fields = self.s.stored_fields(int(docnum))
-            texts = [fields.get("body") or ""]
-            texts += [t for cue in json.loads(fields.get("cues") or "[]") for t in cue[1:2] + cue[3:4] if t]
-            if not any(_in_a_row(wanted, text, lang) for text in texts):
-                mask[docnum] = False
-        return mask
+        return mask & self.m.live()
 
     def facet_counts(self, name: str, mask: Array) -> list[tuple[str, int]]:
         """How many matched documents have each value of facet ``name``."""
@@ -237,7 +221,8 @@ class Search:
 
         For terms, ORs and ANDs this is Whoosh's BM25F (a sum over the matching terms of
         boost × idf × saturated term frequency normalised by field length), computed for
-        the matched documents only; anything else (phrases) is ranked by Whoosh itself.
+        the matched documents only (a phrase counts as its words); anything else is ranked by
+        Whoosh itself.
         """
         leaves = _leaves(query)
         if leaves is None:
@@ -283,13 +268,3 @@ def _leaves(query: Query, boost: float = 1.0) -> list[tuple[str, Any, float]] | 
             out += leaves
         return out
     return None
-
-
-def _in_a_row(words: list[str], text: str, lang: str) -> bool:
-    """Whether the indexed forms ``words`` follow each other in ``text`` analysed in ``lang``."""
-    if not text:
-        return False
-    stems = [t for t in (stem(w, lang) for w in TOKEN.findall(text)) if t is not None]
-    n = len(words)
-    first = words[0]
-    return any(stems[i : i + n] == words for i, t in enumerate(stems) if t == first)

@@ -90,6 +90,9 @@ QUERY_FIELDS = {
     "text_en": 1.0,
 }
 
+#: Searched fields without positions -> the positional twin a phrase in them is looked up in.
+PHRASE_FIELDS = {"text_es": "phrase_es", "text_en": "phrase_en"}
+
 #: Fields that can be faceted and filtered on (all keyword fields of codes or slugs).
 FACETS = ("theme", "place", "country", "language", "media", "decade")
 
@@ -103,9 +106,12 @@ def _schema(staff: bool) -> Schema:
         "head_es": TEXT(analyzer=es),
         "head_en": TEXT(analyzer=en),
         # No positions in the long fields: reading a term's postings with positions was
-        # most of a search's time; phrases there are checked against the stored text.
+        # most of a search's time. Phrases in them are looked up in a positional twin,
+        # read only for phrases (PHRASE_FIELDS).
         "text_es": TEXT(analyzer=es, phrase=False),
         "text_en": TEXT(analyzer=en, phrase=False),
+        "phrase_es": TEXT(analyzer=es),
+        "phrase_en": TEXT(analyzer=en),
         # Shown (stored, not searched): one copy of each, nothing a result page does not show.
         "title_es": STORED(),
         "title_en": STORED(),
