@@ -240,7 +240,11 @@ SNIPPET_FRAGMENTS = 2
 
 def _matches(text: str, wanted: frozenset[str], lang: str) -> list[tuple[int, int]]:
     """Where in ``text`` the words whose indexed form is wanted are."""
-    return [m.span() for m in TOKEN.finditer(text) if stem(m.group(), lang) in wanted]
+    folded = fold(text)
+    if len(folded) != len(text):  # a character folded to several: look word by word
+        return [m.span() for m in TOKEN.finditer(text) if stem(m.group(), lang) in wanted]
+    analyzer = ANALYZERS[lang]
+    return [m.span() for m in TOKEN.finditer(folded) if analyzer.stem(m.group()) in wanted]
 
 
 def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:
