@@ -190,25 +190,29 @@ class Search:
 
     def term_mask(self, fieldname: str, text: Any) -> Array:
         """A mask of the live documents holding a term."""
-        mask = np.zeros(self.m.size, dtype=bool)
+        mask: Array = np.zeros(self.m.size, dtype=bool)
         mask[self.term(fieldname, text)[0]] = True
-        return mask & self.m.live()
+        mask &= self.m.live()
+        return mask
 
     def mask(self, query: Query) -> Array:
         """A mask of the live documents matching ``query``."""
         if isinstance(query, Term):
             return self.term_mask(query.fieldname, query.text)
+        mask: Array
         if isinstance(query, Every):
-            return self.m.live().copy()
-        if isinstance(query, Or) and query.subqueries:
-            return np.logical_or.reduce([self.mask(q) for q in query.subqueries])
-        if isinstance(query, And) and query.subqueries:
-            return np.logical_and.reduce([self.mask(q) for q in query.subqueries])
-        if isinstance(query, Phrase) and query.fieldname in PHRASE_FIELDS:
-            query = Phrase(PHRASE_FIELDS[query.fieldname], query.words, slop=query.slop)
-        mask = np.zeros(self.m.size, dtype=bool)
-        mask[np.fromiter(self.s.docs_for_query(query), dtype=np.int64)] = True
-        return mask & self.m.live()
+            mask = self.m.live().copy()
+        elif isinstance(query, Or) and query.subqueries:
+            mask = np.logical_or.reduce([self.mask(q) for q in query.subqueries])
+        elif isinstance(query, And) and query.subqueries:
+            mask = np.logical_and.reduce([self.mask(q) for q in query.subqueries])
+        else:
+            if isinstance(query, Phrase) and query.fieldname in PHRASE_FIELDS:
+                query = Phrase(PHRASE_FIELDS[query.fieldname], query.words, slop=query.slop)
+            mask = np.zeros(self.m.size, dtype=bool)
+            mask[np.fromiter(self.s.docs_for_query(query), dtype=np.int64)] = True
+            mask &= self.m.live()
+        return mask
 
     def facet_counts(self, name: str, mask: Array) -> list[tuple[str, int]]:
         """How many matched documents have each value of facet ``name``."""

@@ -276,7 +276,7 @@ def _snippet(text: str, wanted: frozenset[str], lang: str) -> str:
         start = text.find(" ", start) + 1
     window = text[start : start + SNIPPET_WINDOW]
     spans = _matches(window, wanted, lang)
-    fragments = []
+    fragments: list[tuple[int, int, list[tuple[int, int]]]] = []
     i = 0
     while i < len(spans):
         first = max(fragments[-1][1] if fragments else 0, spans[i][0] - SNIPPET_CONTEXT)

@@ -73,7 +73,7 @@ class LanguageAnalyzer(Tokenizer):
             found = stems[word] = None if word in self._stops else self._stemfn(word)
         return found
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,
