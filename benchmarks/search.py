@@ -277,6 +277,35 @@ def fts_query(conn: sqlite3.Connection, q: str, filters: dict[str, str]) -> None
     ).fetchall()
 
 
+def whoosh_latency(qs: list[tuple[str, dict[str, str]]]) -> tuple[list[float], list[int]]:
+    """Milliseconds and totals of each query through ``search_index``, after a warm-up."""
+    for q, f in qs[:5]:  # warm up caches
+        search_index(store.PUBLIC, q, "es", f, 1, 20)
+    ms, totals = [], []
+    for q, f in qs:
+        start = time.perf_counter()
+        totals.append(search_index(store.PUBLIC, q, "es", f, 1, 20).total)
+        ms.append((time.perf_counter() - start) * 1000)
+    return ms, totals
+
+
+def reuse(args: argparse.Namespace) -> None:
+    """The Whoosh query timings again, on an index a previous run kept."""
+    app = Flask(__name__)
+    app.config["INDEX_DIR"] = str(Path(args.reuse) / "index")
+    with app.app_context():
+        queries = Corpus(args.n).queries(args.queries)
+        print(f"Latency in ms over {args.queries} queries per kind, top 20, snippets, facet counts")
+        print(f"{'query':<10} {'whoosh p50':>11} {'p95':>8} {'hits~':>7}")
+        for kind, qs in queries.items():
+            ms, totals = whoosh_latency(qs)
+            print(
+                f"{kind:<10} {percentile(ms, 50):>11.1f} {percentile(ms, 95):>8.1f} "
+                f"{statistics.mean(totals):>7.0f}"
+            )
+        store.forget_searchers()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -285,7 +314,15 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100, help="queries per kind")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--procs", type=int, default=None, help="indexing processes (as reindex)")
+    parser.add_argument(
+        "--reuse",
+        metavar="FOLDER",
+        help="time the queries again on a folder kept by --keep (no build, no FTS5); n must match",
+    )
     args = parser.parse_args()
+    if args.reuse:
+        reuse(args)
+        return
 
     tmp = Path(tempfile.mkdtemp(prefix="nn-search-bench-"))
     app = Flask(__name__)
@@ -313,13 +350,8 @@ def main() -> None:
         print(f"\nLatency in ms over {args.queries} queries per kind, top 20, snippets, facet counts")
         print(f"{'query':<10} {'whoosh p50':>11} {'p95':>8} {'hits~':>7}   {'fts5 p50':>9} {'p95':>8}")
         for kind, qs in queries.items():
-            for q, f in qs[:5]:  # warm up caches
-                search_index(store.PUBLIC, q, "es", f, 1, 20)
-            whoosh_ms, totals, fts_ms = [], [], []
-            for q, f in qs:
-                start = time.perf_counter()
-                totals.append(search_index(store.PUBLIC, q, "es", f, 1, 20).total)
-                whoosh_ms.append((time.perf_counter() - start) * 1000)
+            whoosh_ms, totals = whoosh_latency(qs)
+            fts_ms = []
             for q, f in qs:
                 start = time.perf_counter()
                 fts_query(conn, q, f)
