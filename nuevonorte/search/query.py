@@ -193,10 +193,6 @@ def search_index(
     return results
 
 
-def _unused_text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
 def _query_terms(words: list[str]) -> dict[str, frozenset[str]]:
     text = " ".join(words)
     return {lang: frozenset(t.text for t in ANALYZERS[lang](text)) for lang in ANALYZERS}
