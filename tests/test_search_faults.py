@@ -289,3 +289,17 @@ def test_index_with_an_older_schema_says_unavailable_until_reindexed(
     assert result.exit_code == 0, result.output
     assert search.index_exists()
     assert found("ojinaga") == {story.public_id}
+
+
+def test_parallel_rebuild_finds_every_story(
+    monkeypatch: pytest.MonkeyPatch, make_story: Callable[..., Story]
+) -> None:
+    """Large archives rebuild in worker processes (one segment each); the result is searched
+    and checked like a one-process build (the threshold is lowered to run it here)."""
+    made = [make_story(title=f"Relato {i}", body=f"Cruzamos por Sásabe, historia {i}.") for i in range(6)]
+    monkeypatch.setattr(store, "PARALLEL_FROM", 1)
+    assert store.rebuild_procs(6) == min(2, os.cpu_count() or 1)
+    assert search.rebuild() == (6, 6)
+    assert found("sasabe") == {s.public_id for s in made}
+    assert search.search_public("sásabe", "es").total == 6
+    assert public_sids() == {str(s.id) for s in made}

@@ -42,6 +42,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     try:
         build = store.new_build(root)
         counts = _fill(build, progress)
+        store.check_counts(build, counts)
         store.swap_in(build, root)
     finally:
         marker.unlink(missing_ok=True)

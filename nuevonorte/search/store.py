@@ -268,6 +268,18 @@ def bulk_writers(build: Path, procs: int = 1) -> Iterator[tuple[SegmentWriter, S
         stf.commit(optimize=True)
 
 
+def check_counts(build: Path, expected: tuple[int, int]) -> None:
+    """Refuse a build whose indexes do not hold the number of documents written to them.
+
+    Whoosh's parallel writer waits only a second for each worker's result and drops a late
+    one silently; a build missing documents must not replace the current one.
+    """
+    for kind, count in zip(KINDS, expected, strict=True):
+        held = whoosh_index.open_dir(str(build / kind)).doc_count()
+        if held != count:
+            raise RuntimeError(f"{kind} index build holds {held} documents, {count} were written")
+
+
 def swap_in(build: Path, root: Path | None = None) -> None:
     """Point ``public`` and ``staff`` at ``build`` atomically, then delete old builds."""
     root = root or index_root()
