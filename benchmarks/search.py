@@ -14,6 +14,7 @@ six fields, highlighted snippets, top 20). The same corpus and queries run again
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import sqlite3
@@ -204,12 +205,12 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def build_whoosh(corpus: Corpus, root: Path) -> tuple[float, int, list[dict]]:
+def build_whoosh(corpus: Corpus, root: Path, procs: int) -> tuple[float, int, list[dict]]:
     build = store.new_build(root)
     start = time.perf_counter()
     docs_for_fts = []
     done = 0
-    with store.bulk_writers(build) as (pub, _staff):
+    with store.bulk_writers(build, procs) as (pub, _staff):
         for story in corpus.stories():
             doc = public_document(story)
             assert doc is not None
@@ -219,8 +220,8 @@ def build_whoosh(corpus: Corpus, root: Path) -> tuple[float, int, list[dict]]:
                 {
                     "title": f"{f['title_es']} {f['title_en']}",
                     "summary": f"{f['summary_es']} {f['summary_en']}",
-                    "body": f["body_es"] or f["body_en"],
-                    "transcript": f"{f['transcript_es']} {f['transcript_en']}",
+                    "body": f["body"],
+                    "transcript": " ".join(c[1] for c in json.loads(f["cues"])),
                     "theme": f["theme"].split(",")[0],
                     "language": f["language"],
                 }
@@ -231,6 +232,8 @@ def build_whoosh(corpus: Corpus, root: Path) -> tuple[float, int, list[dict]]:
     elapsed = time.perf_counter() - start
     store.swap_in(build, root)
     size = sum(p.stat().st_size for p in (build / "public").iterdir())
+    segments = len(list((build / "public").glob("*.seg")))
+    print(f"  public index: {segments} segment(s)")
     return elapsed, size, docs_for_fts
 
 
@@ -274,6 +277,35 @@ def fts_query(conn: sqlite3.Connection, q: str, filters: dict[str, str]) -> None
     ).fetchall()
 
 
+def whoosh_latency(qs: list[tuple[str, dict[str, str]]]) -> tuple[list[float], list[int]]:
+    """Milliseconds and totals of each query through ``search_index``, after a warm-up."""
+    for q, f in qs[:5]:  # warm up caches
+        search_index(store.PUBLIC, q, "es", f, 1, 20)
+    ms, totals = [], []
+    for q, f in qs:
+        start = time.perf_counter()
+        totals.append(search_index(store.PUBLIC, q, "es", f, 1, 20).total)
+        ms.append((time.perf_counter() - start) * 1000)
+    return ms, totals
+
+
+def reuse(args: argparse.Namespace) -> None:
+    """The Whoosh query timings again, on an index a previous run kept."""
+    app = Flask(__name__)
+    app.config["INDEX_DIR"] = str(Path(args.reuse) / "index")
+    with app.app_context():
+        queries = Corpus(args.n).queries(args.queries)
+        print(f"Latency in ms over {args.queries} queries per kind, top 20, snippets, facet counts")
+        print(f"{'query':<10} {'whoosh p50':>11} {'p95':>8} {'hits~':>7}")
+        for kind, qs in queries.items():
+            ms, totals = whoosh_latency(qs)
+            print(
+                f"{kind:<10} {percentile(ms, 50):>11.1f} {percentile(ms, 95):>8.1f} "
+                f"{statistics.mean(totals):>7.0f}"
+            )
+        store.forget_searchers()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -281,7 +313,16 @@ def main() -> None:
     parser.add_argument("n", type=int, nargs="?", default=10_000, help="number of stories")
     parser.add_argument("--queries", type=int, default=100, help="queries per kind")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--procs", type=int, default=None, help="indexing processes (as reindex)")
+    parser.add_argument(
+        "--reuse",
+        metavar="FOLDER",
+        help="time the queries again on a folder kept by --keep (no build, no FTS5); n must match",
+    )
     args = parser.parse_args()
+    if args.reuse:
+        reuse(args)
+        return
 
     tmp = Path(tempfile.mkdtemp(prefix="nn-search-bench-"))
     app = Flask(__name__)
@@ -289,11 +330,13 @@ def main() -> None:
     corpus = Corpus(args.n)
     print(f"Synthetic bilingual archive: {args.n} stories (~300 words; transcripts of 20 cues on a fifth)")
     with app.app_context():
-        elapsed, size, fts_docs = build_whoosh(corpus, tmp / "index")
+        procs = args.procs or store.rebuild_procs(args.n)
+        elapsed, size, fts_docs = build_whoosh(corpus, tmp / "index", procs)
         print(
             f"Whoosh: indexed {args.n} stories in {elapsed:.1f} s = {args.n / elapsed:.0f} stories/s "
-            f"(document building included, one process, optimized at the end); index {size / 1e6:.0f} MB"
+            f"(document building included, {procs} indexing process(es)); index {size / 1e6:.0f} MB"
         )
+        print(f"  (kept in {tmp})" if args.keep else "")
         start = time.perf_counter()
         with store.searcher(store.PUBLIC):
             pass
@@ -307,13 +350,8 @@ def main() -> None:
         print(f"\nLatency in ms over {args.queries} queries per kind, top 20, snippets, facet counts")
         print(f"{'query':<10} {'whoosh p50':>11} {'p95':>8} {'hits~':>7}   {'fts5 p50':>9} {'p95':>8}")
         for kind, qs in queries.items():
-            for q, f in qs[:5]:  # warm up caches
-                search_index(store.PUBLIC, q, "es", f, 1, 20)
-            whoosh_ms, totals, fts_ms = [], [], []
-            for q, f in qs:
-                start = time.perf_counter()
-                totals.append(search_index(store.PUBLIC, q, "es", f, 1, 20).total)
-                whoosh_ms.append((time.perf_counter() - start) * 1000)
+            whoosh_ms, totals = whoosh_latency(qs)
+            fts_ms = []
             for q, f in qs:
                 start = time.perf_counter()
                 fts_query(conn, q, f)

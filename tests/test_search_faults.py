@@ -255,3 +255,51 @@ def test_rejected_after_publish_and_status_facet_for_staff(make_story: Callable[
     assert dict(results.facets["status"]) == {"submitted": 1, "private": 1, "published": 1}
     assert search.search_staff("tecate", filters={"status": "private"}).total == 1
     assert search.search_public("tecate", "es").total == 1
+
+
+def test_index_with_an_older_schema_says_unavailable_until_reindexed(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner, make_story: Callable[..., Story]
+) -> None:
+    """An index built by an earlier version (other fields, no schema marker) is never searched
+    with today's field names: search gives the localized 503, ``check`` says to reindex,
+    ``setup`` would rebuild it (``index_exists`` is False), and ``reindex`` repairs it."""
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, TEXT, Schema
+
+    story = make_story(title="Ojinaga", body="Cruzamos por Ojinaga.")
+    root = Path(app.config["INDEX_DIR"])
+    old = root / "builds" / "0-old"
+    for kind in store.KINDS:
+        (old / kind).mkdir(parents=True)
+        ix = whoosh_index.create_in(str(old / kind), Schema(sid=ID(unique=True, stored=True), body_es=TEXT))
+        with ix.writer() as w:
+            w.add_document(sid=str(story.id), body_es="Cruzamos por Ojinaga.")
+        link = store.index_path(kind)
+        link.unlink()
+        link.symlink_to(Path("builds") / "0-old" / kind)
+    store.forget_searchers()
+    assert not search.index_exists()
+    response = client.get("/es/search?q=ojinaga")
+    assert response.status_code == 503
+    assert "La búsqueda no está disponible por el momento" in response.get_data(as_text=True)
+    assert client.get("/api/v1/search?q=ojinaga").status_code == 503
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1 and "nuevonorte reindex" in result.output, result.output
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert search.index_exists()
+    assert found("ojinaga") == {story.public_id}
+
+
+def test_parallel_rebuild_finds_every_story(
+    monkeypatch: pytest.MonkeyPatch, make_story: Callable[..., Story]
+) -> None:
+    """Large archives rebuild in worker processes (one segment each); the result is searched
+    and checked like a one-process build (the threshold is lowered to run it here)."""
+    made = [make_story(title=f"Relato {i}", body=f"Cruzamos por Sásabe, historia {i}.") for i in range(6)]
+    monkeypatch.setattr(store, "PARALLEL_FROM", 1)
+    assert store.rebuild_procs(6) == min(2, os.cpu_count() or 1)
+    assert search.rebuild() == (6, 6)
+    assert found("sasabe") == {s.public_id for s in made}
+    assert search.search_public("sásabe", "es").total == 6
+    assert public_sids() == {str(s.id) for s in made}

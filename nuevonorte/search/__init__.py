@@ -19,7 +19,6 @@ from nuevonorte.search.health import IndexFinding, rebuild
 from nuevonorte.search.health import findings as index_findings
 from nuevonorte.search.query import CueHit, SearchHit, SearchResults, search_index
 from nuevonorte.search.store import IndexUnavailable as SearchUnavailable
-from nuevonorte.search.store import exists as _exists
 from nuevonorte.search.sync import apply_outbox, index_due_embargoes
 
 __all__ = [
@@ -60,10 +59,11 @@ def search_staff(
 
 
 def index_exists() -> bool:
-    """Whether both indexes are present (they may still be corrupt: see ``index_findings``)."""
+    """Whether both indexes are present and built with this version's schema (they may
+    still be corrupt: see ``index_findings``). ``nuevonorte setup`` rebuilds when not."""
     from nuevonorte.search import store
 
-    return _exists(store.PUBLIC) and _exists(store.STAFF)
+    return store.is_current(store.PUBLIC) and store.is_current(store.STAFF)
 
 
 def init_app(app: Flask) -> None:

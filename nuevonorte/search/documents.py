@@ -74,30 +74,45 @@ def _common_fields(
         transcript[cue_lang].append(cue.text)
         if cue.translation:
             transcript["en" if cue_lang == "es" else "es"].append(cue.translation)
-        stored_cues.append([cue.start_ms, cue.text, cue_lang])
+        stored_cues.append([cue.start_ms, cue.text, cue_lang, cue.translation or ""])
     themes_es = [t.name_es for t in story.themes]
     themes_en = [t.name_en for t in story.themes]
-    places = [name for p in story.places for name in {p.name_es, p.name_en}]
+    places_es = [p.name_es for p in story.places]
+    places_en = [p.name_en for p in story.places]
+    titles = {"es": story.title_es, "en": story.title_en}
+    summaries = {"es": story.summary_es, "en": story.summary_en}
+    themes = {"es": themes_es, "en": themes_en}
+    places = {"es": places_es, "en": places_en}
+    # The searched fields (schema.QUERY_FIELDS): per language, a short head and the long text.
+    head = {
+        code: "\n".join(t for t in (titles[code], summaries[code], *themes[code], *places[code]) if t)
+        for code in ("es", "en")
+    }
+    text = {
+        lang: "\n\n".join(t for t in (body, "\n".join(transcript[lang]), credit) if t),
+        other: "\n".join(transcript[other]),
+    }
     # The "did you mean" vocabulary: titles, summaries, names — not every word of the body,
     # which would double the analysis cost of indexing (see README).
     texts = [story.title_es, story.title_en, story.summary_es, story.summary_en, credit]
-    texts += themes_es + themes_en + places
+    texts += themes_es + themes_en + places_es + places_en
     return {
         "sid": str(story.id),
         "pid": story.public_id,
+        "head_es": head["es"],
+        "head_en": head["en"],
+        "text_es": text["es"],
+        "text_en": text["en"],
+        "phrase_es": text["es"],
+        "phrase_en": text["en"],
         "title_es": story.title_es,
         "title_en": story.title_en,
         "summary_es": story.summary_es,
         "summary_en": story.summary_en,
-        f"body_{lang}": body,
-        f"body_{other}": "",
-        "transcript_es": "\n".join(transcript["es"]),
-        "transcript_en": "\n".join(transcript["en"]),
+        "body": body,
         "cues": json.dumps(stored_cues, ensure_ascii=False),
         "themes_es": " · ".join(themes_es),
         "themes_en": " · ".join(themes_en),
-        "places": " · ".join(places),
-        "credit": credit,
         "spell": "\n".join(t for t in texts if t),
         "theme": ",".join(sorted(t.slug for t in story.themes)),
         "place": ",".join(sorted(p.slug for p in story.places)),

@@ -42,6 +42,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     try:
         build = store.new_build(root)
         counts = _fill(build, progress)
+        store.check_counts(build, counts)
         store.swap_in(build, root)
     finally:
         marker.unlink(missing_ok=True)
@@ -56,7 +57,10 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
 
 def _fill(build: Path, progress: Callable[[int], None] | None) -> tuple[int, int]:
     public_n = staff_n = 0
-    with store.bulk_writers(build) as (pub, stf), sync.own_session(write=False) as session:
+    with sync.own_session(write=False) as session:
+        ids = sync.all_story_ids(session)
+    procs = store.rebuild_procs(len(ids))
+    with store.bulk_writers(build, procs) as (pub, stf), sync.own_session(write=False) as session:
         for batch in sync.stories_in_batches(session):
             for story in batch:
                 public = public_document(story)

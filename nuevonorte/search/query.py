@@ -2,7 +2,7 @@
 
 Visitors' text is never given to Whoosh's full query language: fields, wildcards, ranges,
 groups, boosts and operators are switched off, stray syntax is removed, and only balanced
-double quotes (phrases) survive. Every word is looked up in every language field with that
+double quotes (phrases) survive. Every word is looked up in both languages' fields with each
 field's own analyser, so a Spanish word also finds English translations' stems and back.
 """
 
@@ -12,17 +12,19 @@ import json
 import math
 import re
 import unicodedata
-from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup, escape
-from whoosh import highlight, qparser
-from whoosh.query import And, Every, Query, Term
-from whoosh.searching import Hit, Searcher
+from whoosh import qparser
+from whoosh.query import Every, Query, Term
+from whoosh.searching import Searcher
 
 from nuevonorte.search import store
-from nuevonorte.search.schema import ANALYZERS, FACETS, QUERY_FIELDS, analyzer_for, fold, stopwords
+from nuevonorte.search.matching import Search
+from nuevonorte.search.schema import ANALYZERS, FACETS, QUERY_FIELDS, TOKEN, fold, stem, stopwords
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
@@ -168,86 +170,27 @@ def search_index(
         else:
             results.problem = results.problem or "empty"
             return results
-        filter_q = And([Term(name, value) for name, value in good_filters.items()]) if good_filters else None
-        found = s.search(query, limit=page * pagelen, filter=filter_q)
-        matched = set(s.docs_for_query(query))
-        if filter_q is not None:
-            matched &= set(s.docs_for_query(filter_q))
-        results.total = len(matched)
+        search = Search(s)
+        mask = search.mask(query)
+        for name, value in good_filters.items():
+            mask &= search.term_mask(name, value)
+        results.total = int(np.count_nonzero(mask))
         results.pages = math.ceil(results.total / pagelen)
         if results.total and page > results.pages:
             results.problem = results.problem or "page-out-of-range"
             page = results.pages
         results.page = page
         for name in facet_names:
-            results.facets[name] = _facet_counts(s, name, matched)
-        terms = _query_terms(words)
-        # Only the page slice is touched: hits beyond it are never highlighted or loaded.
-        for hit in found[(page - 1) * pagelen : page * pagelen]:
-            results.hits.append(_hit(hit, lang, terms, kind))
-        if not results.total and words:
+            counts = search.facet_counts(name, mask)
+            results.facets[name] = sorted(counts, key=lambda kv: (-kv[1], kv[0]))[:FACET_VALUES]
+        if results.total:
+            terms = _query_terms(words)
+            # Only the page slice is touched: hits beyond it are never highlighted or loaded.
+            for docnum in search.ranked(query, mask, page * pagelen)[(page - 1) * pagelen :]:
+                results.hits.append(_hit(s.stored_fields(docnum), lang, terms, kind))
+        elif words:
             results.suggestion = _suggest(s, words)
     return results
-
-
-def _facet_counts(s: Searcher, name: str, matched: set[int]) -> list[tuple[str, int]]:
-    """Counts of each value of facet ``name`` among the matched documents, most frequent first.
-
-    Whoosh's own ``groupedby`` facets re-read the field's postings on every search and score
-    every match; instead, each (per-worker) searcher keeps a document -> values table per facet,
-    built once when it opens, and counting is a pass over the matched document numbers.
-    """
-    table = _facet_table(s, name)
-    counts: Counter[str] = Counter()
-    for docnum in matched:
-        values = table.get(docnum)
-        if values:
-            counts.update(values)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return ranked[:FACET_VALUES]
-
-
-#: Per-segment facet tables, keyed by (segment id, field). Segments never change once
-#: written, so a table stays valid until its segment is merged away; a publish only adds a
-#: small segment, whose table is cheap to build.
-_segment_tables: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {}
-MAX_SEGMENT_TABLES = 400
-
-
-def _facet_table(s: Searcher, name: str) -> dict[int, tuple[str, ...]]:
-    """Document number -> values of facet ``name``, for the searcher's whole index."""
-    tables: dict[str, dict[int, tuple[str, ...]]] = s.__dict__.setdefault("_nn_facet_tables", {})
-    if name not in tables:
-        parts = s.subsearchers if s.subsearchers else [(s, 0)]
-        merged: dict[int, tuple[str, ...]] = {}
-        for sub, offset in parts:
-            segment = sub.reader().segment() if hasattr(sub.reader(), "segment") else None
-            key = (segment.segment_id() if segment is not None else f"whole-{id(sub)}", name)
-            table = _segment_tables.get(key)
-            if table is None:
-                table = _build_table(sub, name)
-                if segment is not None:
-                    if len(_segment_tables) >= MAX_SEGMENT_TABLES:
-                        _segment_tables.clear()
-                    _segment_tables[key] = table
-            merged.update({d + offset: v for d, v in table.items()} if offset else table)
-        tables[name] = merged
-    return tables[name]
-
-
-def _build_table(s: Searcher, name: str) -> dict[int, tuple[str, ...]]:
-    collected: dict[int, list[str]] = {}
-    if name in s.schema:
-        reader = s.reader()
-        for term in reader.lexicon(name):
-            value = _text(term)
-            for docnum in reader.postings(name, term).all_ids():
-                collected.setdefault(docnum, []).append(value)
-    return {d: tuple(v) for d, v in collected.items()}
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _query_terms(words: list[str]) -> dict[str, frozenset[str]]:
@@ -255,11 +198,16 @@ def _query_terms(words: list[str]) -> dict[str, frozenset[str]]:
     return {lang: frozenset(t.text for t in ANALYZERS[lang](text)) for lang in ANALYZERS}
 
 
-def _hit(hit: Hit, lang: str, terms: dict[str, frozenset[str]], kind: str) -> SearchHit:
+def _hit(hit: Mapping[str, Any], lang: str, terms: dict[str, frozenset[str]], kind: str) -> SearchHit:
     other = "es" if lang == "en" else "en"
     snippet = ""
-    for field_lang, name in ((lang, "body"), (other, "body"), (lang, "summary"), (other, "summary")):
-        snippet = _snippet(hit.get(f"{name}_{field_lang}") or "", terms[field_lang], ANALYZERS[field_lang])
+    body_lang = "en" if hit.get("language") == "en" else "es"
+    for text, field_lang in (
+        (hit.get("body") or "", body_lang),
+        (hit.get(f"summary_{lang}") or "", lang),
+        (hit.get(f"summary_{other}") or "", other),
+    ):
+        snippet = _snippet(text, terms[field_lang], field_lang)
         if snippet:
             break
     if not snippet:
@@ -273,7 +221,7 @@ def _hit(hit: Hit, lang: str, terms: dict[str, frozenset[str]], kind: str) -> Se
         summary_es=hit.get("summary_es", ""),
         summary_en=hit.get("summary_en", ""),
         language=hit.get("language", ""),
-        snippet=Markup(snippet),  # noqa: S704 (HtmlFormatter escapes everything but <mark>)
+        snippet=Markup(snippet),  # noqa: S704 (_marked escapes everything but <mark>)
         cues=_cue_hits(hit.get("cues") or "[]", terms),
         themes=themes,
         status=hit.get("status") if kind == store.STAFF else None,
@@ -281,13 +229,37 @@ def _hit(hit: Hit, lang: str, terms: dict[str, frozenset[str]], kind: str) -> Se
 
 
 SNIPPET_WINDOW = 420
+SNIPPET_CHARS = 240
+SNIPPET_CONTEXT = 60
+SNIPPET_FRAGMENTS = 2
 
 
-def _snippet(text: str, wanted: frozenset[str], analyzer: Any) -> str:
+def _matches(text: str, wanted: frozenset[str], lang: str) -> list[tuple[int, int]]:
+    """Where in ``text`` the words whose indexed form is wanted are."""
+    folded = fold(text)
+    if len(folded) != len(text):  # a character folded to several: look word by word
+        return [m.span() for m in TOKEN.finditer(text) if stem(m.group(), lang) in wanted]
+    analyzer = ANALYZERS[lang]
+    return [m.span() for m in TOKEN.finditer(folded) if analyzer.stem(m.group()) in wanted]
+
+
+def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:
+    """``text[start:end]`` HTML-escaped, with the spans inside it in <mark>."""
+    out, at = [], start
+    for a, b in spans:
+        out += [str(escape(text[at:a])), "<mark>", str(escape(text[a:b])), "</mark>"]
+        at = b
+    out.append(str(escape(text[at:end])))
+    return "".join(out)
+
+
+def _snippet(text: str, wanted: frozenset[str], lang: str) -> str:
     """Highlighted fragments of ``text`` around the query's terms (HTML-escaped but <mark>).
 
-    Only a window around the first place a term's stem appears is analysed, not the whole
-    story: re-analysing 300 words per hit was most of a query's time.
+    Only a window around the first place a term's stem appears is looked at, not the whole
+    story, and each word's stem comes from a per-worker cache: analysing 300 words per hit
+    with Whoosh's highlighter was most of a query's time. At most two fragments of about
+    240 characters, the ones with the most matches, in text order, joined by " … ".
     """
     if not text or not wanted:
         return ""
@@ -299,34 +271,37 @@ def _snippet(text: str, wanted: frozenset[str], analyzer: Any) -> str:
     if start:
         start = text.find(" ", start) + 1
     window = text[start : start + SNIPPET_WINDOW]
-    html: str = highlight.highlight(
-        window,
-        wanted,
-        analyzer,
-        highlight.ContextFragmenter(maxchars=240, surround=60),
-        highlight.HtmlFormatter(tagname="mark", between=" … "),
-        top=2,
-    )
-    return html
+    spans = _matches(window, wanted, lang)
+    fragments: list[tuple[int, int, list[tuple[int, int]]]] = []
+    i = 0
+    while i < len(spans):
+        first = max(fragments[-1][1] if fragments else 0, spans[i][0] - SNIPPET_CONTEXT)
+        if first:  # start at a word
+            first = spans[i][0] - len(window[first : spans[i][0]].split(" ", 1)[-1])
+        j = i + 1
+        while j < len(spans) and spans[j][1] + SNIPPET_CONTEXT - first <= SNIPPET_CHARS:
+            j += 1
+        limit = spans[j][0] if j < len(spans) else len(window)  # never show the next match unmarked
+        last = min(limit, spans[j - 1][1] + SNIPPET_CONTEXT)
+        if last < len(window):  # end at a word
+            last = spans[j - 1][1] + len(window[spans[j - 1][1] : last].rsplit(" ", 1)[0])
+        fragments.append((first, last, spans[i:j]))
+        i = j
+    best = sorted(sorted(fragments, key=lambda f: -len(f[2]))[:SNIPPET_FRAGMENTS])
+    return " … ".join(_marked(window, inside, first, last) for first, last, inside in best)
 
 
 def _cue_hits(stored: str, terms: dict[str, frozenset[str]]) -> list[CueHit]:
     hits = []
-    for start_ms, text, cue_lang in json.loads(stored):
-        analyzer = analyzer_for(cue_lang)
-        wanted = terms["es" if cue_lang == "es" else "en"]
+    for start_ms, text, cue_lang, *_translation in json.loads(stored):
+        code = "es" if cue_lang == "es" else "en"
+        wanted = terms[code]
         if not wanted or not any(t in fold(text) for t in wanted):  # cheap test before analysing
             continue
-        if not wanted & {t.text for t in analyzer(text)}:
+        spans = _matches(text, wanted, code)
+        if not spans:
             continue
-        html = highlight.highlight(
-            text,
-            wanted,
-            analyzer,
-            highlight.WholeFragmenter(),
-            highlight.HtmlFormatter(tagname="mark"),
-        )
-        hits.append(CueHit(int(start_ms) // 1000, Markup(html or escape(text))))  # noqa: S704
+        hits.append(CueHit(int(start_ms) // 1000, Markup(_marked(text, spans, 0, len(text)))))  # noqa: S704
         if len(hits) == CUES_PER_HIT:
             break
     return hits
