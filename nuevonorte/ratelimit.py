@@ -60,6 +60,34 @@ def hit(kind: str, now: float | None = None) -> None:
             raise RateLimited(max(1, int((window + 1) * limit.seconds - now)))
 
 
+def reserve(name: str, amount: int, cap: int, seconds: int, now: float | None = None) -> None:
+    """Add ``amount`` to this window's shared total of ``name``, or raise RateLimited if the
+    total would pass ``cap`` (then nothing is added: a refused request does not use up the cap)."""
+    now = time.time() if now is None else now
+    window = int(now // seconds)
+    retry_after = max(1, int((window + 1) * seconds - now))
+    if amount > cap:
+        raise RateLimited(retry_after)
+    name = f"{name}/{seconds}"
+    dialect = db.engine.dialect.name
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(RateWindow)
+    statement = (
+        upsert.values(name=name, window=window, count=amount)
+        .on_conflict_do_update(
+            index_elements=[RateWindow.name, RateWindow.window],
+            set_={"count": RateWindow.count + amount},
+            where=RateWindow.count + amount <= cap,
+        )
+        .returning(RateWindow.count)
+    )
+    with db.engine.begin() as conn:
+        total = conn.execute(statement).scalar_one_or_none()
+        if total == amount:  # possibly a new window: forget the old ones of this name
+            conn.execute(delete(RateWindow).where(RateWindow.name == name, RateWindow.window < window))
+    if total is None:
+        raise RateLimited(retry_after)
+
+
 def _increment(name: str, window: int) -> int:
     """Add one to a window's counter atomically (an upsert both databases support)."""
     dialect = db.engine.dialect.name

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from nuevonorte import ratelimit
+from nuevonorte import quota, ratelimit
 from nuevonorte.contribute.forms import ContributionForm
 from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, receive
 from nuevonorte.extensions import csrf, db
@@ -25,8 +25,9 @@ from nuevonorte.uploads import tolerate_truncation, upload_incomplete
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # CSRF protects cookie-authenticated browsers from being made to post by another site. This
-# API uses no cookies or session at all (each call stands alone and returns its own receipt
-# code), so a forged cross-site request gains nothing an attacker could not send directly.
+# API authenticates nothing by cookie (each call stands alone and returns its own receipt
+# code); the session cookie only carries the daily upload counters (``nuevonorte.quota``), so a
+# forged cross-site request gains nothing an attacker could not send directly.
 csrf.exempt(bp)
 
 
@@ -94,6 +95,15 @@ def contributions() -> Any:
         theme_ids=form.themes.data or [],
         place_ids=form.places.data or [],
     )
+    file_sizes = quota.sizes([f.stream for f in files])
+    # Nothing was written yet: end the read transaction, so that the archive's counter (its
+    # own connection) does not wait for this request's SQLite write lock.
+    db.session.rollback()
+    try:
+        quota.check(file_sizes)  # U20: before anything is stored
+    except quota.QuotaExceeded as refused:
+        body, status = error(refused.code, refused.message(), refused.status)
+        return body, status, {"Retry-After": str(refused.retry_after)}
     try:
         receipt = receive(contribution, (f.stream for f in files))
     except TooManyFiles:
@@ -111,6 +121,7 @@ def contributions() -> Any:
             file_error=refused.rejected.code,
         )
     db.session.commit()
+    quota.record(file_sizes)
     return jsonify(
         receipt_code=receipt.code,
         story_id=receipt.story.public_id,
