@@ -211,3 +211,11 @@ def test_quota_sizes_do_not_move_the_stream(app: Flask):
     stream = io.BytesIO(b"x" * 300)
     stream.read(7)
     assert quota.sizes([stream]) == [300] and stream.tell() == 7
+
+
+def test_api_file_field_sent_as_text_is_no_file_not_a_500(app, client):
+    """A partner tool sending ``photos`` as a plain text part gets a clean answer, not a 500."""
+    response = client.post(
+        "/api/v1/contributions", data=story_form(photos="not a file"), content_type="multipart/form-data"
+    )
+    assert response.status_code == 201 and response.get_json()["files"] == []

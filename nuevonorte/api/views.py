@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -81,8 +82,11 @@ def contributions() -> Any:
             message = _("The contributor's consent is missing or was given to another version of the text.")
             return error("consent_required", message, 422, fields=form.errors)
         return error("invalid_fields", _("Some fields are missing or not valid."), 422, fields=form.errors)
+    # A file field sent as a plain text part arrives as a string: it carries no file.
     files = [
-        f for f in (*form.audio.data, *form.photos.data) if f and f.stream.read(1) and f.stream.seek(0) == 0
+        f
+        for f in (*form.audio.data, *form.photos.data)
+        if isinstance(f, FileStorage) and f.stream.read(1) and f.stream.seek(0) == 0
     ]
     if not (form.body.data or "").strip() and not files:
         return error("empty", _("A contribution needs a text, a recording or a photo."), 422)
