@@ -100,6 +100,33 @@ def test_connection_closed_mid_body_on_the_live_server_U09(app, live_server) -> 
     nothing_stored(app)
 
 
+def test_missing_closing_boundary_in_spanish_keeps_text_and_choices_U09(app, client) -> None:
+    """Raw bytes through the test client: the Spanish page, the typed text and the person's
+    choices come back; the files part is dropped whole; the daily quota is not touched (U20)."""
+    from tests.contribute_fixtures import csrf_token
+
+    token = csrf_token(client, "/es/contribute")
+    fields = story_form(title="Mi título", body=TYPED, credit="anonymous", credit_name="", csrf_token=token)
+    body = b"".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    )
+    body += (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="audio"; filename="voz.wav"\r\n\r\n'
+    ).encode() + media_samples.wav()  # complete bytes, but no closing boundary ever comes
+    response = client.post(
+        "/es/contribute", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "no llegó completo" in html
+    assert TYPED in html and 'value="Mi título"' in html
+    assert re.search(r'value="anonymous"[^>]*checked|checked[^>]*value="anonymous"', html)
+    with client.session_transaction() as session:
+        assert "upload_quota" not in session
+    nothing_stored(app)
+
+
 # --- gunicorn -----------------------------------------------------------------------------
 
 
