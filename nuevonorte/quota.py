@@ -7,14 +7,17 @@ the same way when its client keeps the cookie. Whoever clears cookies starts a n
 global cap on the bytes received per day, counted in the database like the rate limits
 (``nuevonorte.ratelimit``), bounds the worst case: disk use can grow by at most that much a day.
 
-Checks happen before anything is stored; counters grow only once a contribution is committed
-(the global one when the files are accepted for ingest, so a flood of refused files counts too).
+Checks happen before anything is stored. The archive's counter is reserved then, so that
+parallel uploads cannot pass the cap together, and given back when ingest refuses the files
+(junk must not use up the day's cap for everyone); the session's counters grow only once the
+contribution is committed.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import IO
 
 from flask import current_app, session
@@ -86,14 +89,22 @@ def sizes(streams: Sequence[IO[bytes]]) -> list[int]:
     return result
 
 
-def check(file_sizes: Sequence[int], now: float | None = None) -> None:
+@dataclass(frozen=True)
+class Reservation:
+    """KiB added to the archive's counter at ``at``; give them back with ``release``."""
+
+    kib: int
+    at: float
+
+
+def check(file_sizes: Sequence[int], now: float | None = None) -> Reservation | None:
     """Refuse files that would pass this session's or the archive's quota for today.
 
-    Raises QuotaExceeded. When the files fit, their bytes are added to the archive's counter
-    at once (shared by every worker); this session's counters grow only in ``record``.
+    Raises QuotaExceeded. When the files fit, their bytes are reserved at once in the archive's
+    counter (shared by every worker); this session's counters grow only in ``record``.
     """
     if not file_sizes:
-        return
+        return None
     now = time.time() if now is None else now
     config = current_app.config
     retry_after = max(1, int((int(now // DAY) + 1) * DAY - now))
@@ -109,6 +120,13 @@ def check(file_sizes: Sequence[int], now: float | None = None) -> None:
         ratelimit.reserve(ARCHIVE_COUNTER, kib, config["DAILY_UPLOAD_BYTES"] // 1024, DAY, now)
     except ratelimit.RateLimited as e:
         raise QuotaExceeded("archive", e.retry_after) from None
+    return Reservation(kib, now)
+
+
+def release(reservation: Reservation | None) -> None:
+    """Give back a reservation whose files were refused (nothing of them was stored)."""
+    if reservation is not None:
+        ratelimit.release(ARCHIVE_COUNTER, reservation.kib, DAY, reservation.at)
 
 
 def record(file_sizes: Sequence[int], now: float | None = None) -> None:

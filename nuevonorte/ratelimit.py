@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import case, delete, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -86,6 +86,16 @@ def reserve(name: str, amount: int, cap: int, seconds: int, now: float | None = 
             conn.execute(delete(RateWindow).where(RateWindow.name == name, RateWindow.window < window))
     if total is None:
         raise RateLimited(retry_after)
+
+
+def release(name: str, amount: int, seconds: int, now: float) -> None:
+    """Give back ``amount`` reserved at ``now`` (the upload it was for was refused)."""
+    name, window = f"{name}/{seconds}", int(now // seconds)
+    left = case((RateWindow.count > amount, RateWindow.count - amount), else_=0)
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(RateWindow).where(RateWindow.name == name, RateWindow.window == window).values(count=left)
+        )
 
 
 def _increment(name: str, window: int) -> int:

@@ -22,7 +22,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, RateWindow, Story
 from nuevonorte.storage import get_storage
 from tests import media_samples
-from tests.contribute_fixtures import contribute, story_form, upload
+from tests.contribute_fixtures import csrf_token, story_form, upload
 
 MESSAGES = {
     "files": {
@@ -49,6 +49,19 @@ def stored() -> tuple[int, int, list[Path]]:
     stories = db.session.scalar(select(func.count()).select_from(Story)) or 0
     media = db.session.scalar(select(func.count()).select_from(MediaFile)) or 0
     return stories, media, files
+
+
+def contribute(client, lang: str = "es", **fields):
+    """The form, posted as bytes encoded here: the test client's own spooled body file for
+    bodies over 500 kB would otherwise stay open (a ResourceWarning, an error under pytest)."""
+    data = story_form(csrf_token=csrf_token(client, f"/{lang}/contribute"), **fields)
+    for name in ("audio", "photos"):
+        if name in data:
+            data[name] = [FileStorage(stream, filename) for stream, filename in data[name]]
+    boundary, body = encode_multipart(data)
+    return client.post(
+        f"/{lang}/contribute", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
 
 
 def photos(count: int, start: int = 0) -> list:
@@ -117,8 +130,6 @@ def test_counters_from_another_day_do_not_count_U20(small_quota, app, client):
 
 def test_forget_me_on_this_device_clears_the_counters_U20(small_quota, app, client):
     """ "Forget me on this device" also forgets that this browser sent files today."""
-    from tests.contribute_fixtures import csrf_token
-
     assert contribute(client, "en", photos=photos(3)).status_code == 201
     client.post("/en/my-stories/forget", data={"csrf_token": csrf_token(client, "/en/my-stories")})
     with client.session_transaction() as session:
@@ -152,6 +163,22 @@ def test_a_new_session_gets_a_new_quota_but_the_archive_cap_holds_U20(app_config
             -(-len(big) // 1024) + -(-len(media_samples.png(media_samples.picture(8, 8))) // 1024),
         )
     ]
+
+
+def test_refused_files_give_their_bytes_back_to_the_archive_cap_U20(app, client):
+    """Junk refused by ingest must not use up the day's archive-wide cap for everyone."""
+    app.config.update(DAILY_UPLOAD_BYTES=1024 * 1024)
+    junk = b"\x00junk" * 60_000  # 420 kB that is no image (3 of them pass the cap)
+    for _ in range(3):
+        assert contribute(app.test_client(), "en", photos=[upload(junk, "x.jpg")]).status_code == 422
+    assert (
+        contribute(
+            app.test_client(), "en", audio=[upload(media_samples.wav(seconds=20), "a.wav")]
+        ).status_code
+        == 201
+    )
+    response = contribute(app.test_client(), "en", audio=[upload(media_samples.wav(seconds=21), "b.wav")])
+    assert response.status_code == 429
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
@@ -205,6 +232,11 @@ def test_reserve_adds_up_to_the_cap_and_a_refusal_adds_nothing(app):
     ratelimit.reserve("t", 1000, 1000, 86_400, now + 86_400)  # a new day; the old one is dropped
     rows = db.session.execute(select(RateWindow.window, RateWindow.count).where(RateWindow.name == "t/86400"))
     assert [tuple(r) for r in rows] == [(int(now // 86_400) + 1, 1000)]
+    ratelimit.release("t", 300, 86_400, now + 86_400 + 5)
+    ratelimit.reserve("t", 300, 1000, 86_400, now + 86_400 + 9)
+    ratelimit.release("t", 5000, 86_400, now + 86_400)  # never below zero
+    db.session.rollback()  # a fresh snapshot
+    assert db.session.scalar(select(RateWindow.count).where(RateWindow.name == "t/86400")) == 0
 
 
 def test_quota_sizes_do_not_move_the_stream(app: Flask):

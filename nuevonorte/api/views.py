@@ -104,7 +104,7 @@ def contributions() -> Any:
     # own connection) does not wait for this request's SQLite write lock.
     db.session.rollback()
     try:
-        quota.check(file_sizes)  # U20: before anything is stored
+        reserved = quota.check(file_sizes)  # U20: before anything is stored
     except quota.QuotaExceeded as refused:
         body, status = error(refused.code, refused.message(), refused.status)
         return body, status, {"Retry-After": str(refused.retry_after)}
@@ -112,11 +112,13 @@ def contributions() -> Any:
         receipt = receive(contribution, (f.stream for f in files))
     except TooManyFiles:
         db.session.rollback()
+        quota.release(reserved)
         return error(
             "too_many_files", _("Send at most %(count)d files with one story.", count=MAX_FILES), 413
         )
     except FileRefused as refused:
         db.session.rollback()
+        quota.release(reserved)
         return error(
             "file_refused",
             refused.rejected.message,

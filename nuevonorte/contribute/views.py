@@ -93,7 +93,7 @@ def contribute() -> Any:
     db.session.rollback()
     try:
         # U20: before anything is stored; earlier contributions are never touched.
-        quota.check(file_sizes)
+        reserved = quota.check(file_sizes)
     except quota.QuotaExceeded as refused:
         problem = f"{refused.message()} {QUOTA_NOTE}"
         page, status = _form_page(form, refused.status, problem=problem)
@@ -102,10 +102,12 @@ def contribute() -> Any:
         receipt = receive(contribution, (f.stream for f in files), contributor)
     except TooManyFiles:
         db.session.rollback()
+        quota.release(reserved)
         problem = _("You can send up to %(count)d files with one story.", count=MAX_FILES)
         return _form_page(form, 413, problem=problem)
     except FileRefused as refused:
         db.session.rollback()
+        quota.release(reserved)
         return _form_page(form, 422, problem=_file_problem(refused, files))
     db.session.commit()
     quota.record(file_sizes)
