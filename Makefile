@@ -32,6 +32,7 @@ compile-translations: $(VENV)/.installed
 ## Start the archive on its embedded defaults (SQLite, local index, local media).
 run: install
 	$(BIN)/nuevonorte init
+	$(BIN)/nuevonorte sweep
 	$(BIN)/nuevonorte demo --if-empty
 	$(BIN)/nuevonorte run --host $(HOST) --port $(PORT)
 

@@ -1,4 +1,4 @@
-"""The admin command line: ``nuevonorte init | create-curator | demo | check | run | db ...``.
+"""The admin command line: ``nuevonorte init | create-curator | demo | check | sweep | run | db ...``.
 
 Configuration and database problems end with a one-line message and exit code 2, never a
 traceback. Commands that change the database commit once, at the end.
@@ -168,13 +168,35 @@ def check_command(verify_content: bool) -> None:
     from nuevonorte.checks import index_findings, media_findings
     from nuevonorte.storage import get_storage
 
-    findings = media_findings(get_storage(), verify_content) + index_findings()
+    storage, age = get_storage(), current_app.config["TEMP_FILE_MAX_AGE_SECONDS"]
+    _report_sweep(storage.sweep_temp_files(age), age)
+    findings = media_findings(storage, verify_content, temp_age=age) + index_findings()
     for finding in findings:
         click.echo(f"{finding.kind}: {finding.detail}")
     if findings:
         click.echo(f"{len(findings)} disagreement(s) found.", err=True)
         sys.exit(1)
     click.echo(f"Database, media files and search index agree ({current_app.config['MEDIA_DIR']}).")
+
+
+@click.command("sweep")
+@with_appcontext
+def sweep_command() -> None:
+    """Remove temporary files left by interrupted uploads (run it from cron; F01)."""
+    from nuevonorte.storage import get_storage
+
+    age = current_app.config["TEMP_FILE_MAX_AGE_SECONDS"]
+    _report_sweep(get_storage().sweep_temp_files(age), age)
+
+
+def _report_sweep(removed: list[Path], age: int) -> None:
+    minutes = age // 60
+    if removed:
+        click.echo(
+            f"Removed {len(removed)} temporary file(s) of interrupted uploads, over {minutes} min old."
+        )
+    else:
+        click.echo(f"No temporary files over {minutes} min old.")
 
 
 @click.command("reindex")
@@ -201,5 +223,5 @@ def reindex_command(due: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the commands that need a configured app."""
-    for command in (create_curator_command, demo_command, check_command, reindex_command):
+    for command in (create_curator_command, demo_command, check_command, sweep_command, reindex_command):
         app.cli.add_command(command)

@@ -52,6 +52,10 @@ KEYS: dict[str, Key] = {
     "curator_idle_minutes": Key(int, 30),
     "session_cookie_secure": Key(bool, True),
     "sqlite_busy_timeout_ms": Key(int, 10_000),
+    "contributor_daily_files": Key(int, 100),
+    "contributor_daily_megabytes": Key(int, 1000),
+    "daily_upload_megabytes": Key(int, 20_000),
+    "temp_file_max_age_minutes": Key(int, 60),
 }
 
 ENV_OVERRIDES = {
@@ -133,6 +137,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "WTF_CSRF_TIME_LIMIT": 24 * 3600,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "SQLITE_BUSY_TIMEOUT_MS": values["sqlite_busy_timeout_ms"],
+        "CONTRIBUTOR_DAILY_FILES": values["contributor_daily_files"],
+        "CONTRIBUTOR_DAILY_BYTES": values["contributor_daily_megabytes"] * 1024 * 1024,
+        "DAILY_UPLOAD_BYTES": values["daily_upload_megabytes"] * 1024 * 1024,
+        "TEMP_FILE_MAX_AGE_SECONDS": values["temp_file_max_age_minutes"] * 60,
     }
     config.update(flask_extra)
     return config
@@ -155,6 +163,14 @@ def _check(values: dict[str, Any], testing: bool) -> None:
         raise ConfigError(f"default_locale must be one of {', '.join(LOCALES)}")
     if values["max_upload_mb"] < 1 or values["max_image_pixels"] < 1:
         raise ConfigError("max_upload_mb and max_image_pixels must be positive")
+    if min(values["contributor_daily_files"], values["contributor_daily_megabytes"]) < 1:
+        raise ConfigError("contributor_daily_files and contributor_daily_megabytes must be positive")
+    # The archive's daily total is counted in KiB in a 32-bit column.
+    if not 1 <= values["daily_upload_megabytes"] <= 2_000_000:
+        raise ConfigError("daily_upload_megabytes must be between 1 and 2000000")
+    # A temporary file is in use for at most one file's processing time; never sweep sooner.
+    if values["temp_file_max_age_minutes"] * 60 < 2 * values["media_timeout_seconds"]:
+        raise ConfigError("temp_file_max_age_minutes must be at least twice media_timeout_seconds")
     if values["debug"] or testing:
         return
     if not values["secret_key"] or values["secret_key"] == EXAMPLE_SECRET_KEY:

@@ -7,6 +7,8 @@ Override the address with ``GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000"`` or ``--bin
   format below still has no address (%(h)s) and no user agent (%(a)s).
 - gunicorn's own error log writes ``Invalid request from ip=<address>`` for malformed
   requests; ``AddresslessLogger`` rewrites every error-log record to drop any address.
+- On start, before any worker runs, temporary files of uploads interrupted by a killed worker
+  are removed (``on_starting``; SECURITY.md F01). Run ``nuevonorte sweep`` from cron as well.
 - Uploads over poor connections are slow: a generous worker timeout keeps a sync worker from
   being killed mid-upload (a buffering reverse proxy in front is still recommended).
 """
@@ -58,3 +60,16 @@ class AddresslessLogger(Logger):
 
 
 logger_class = AddresslessLogger
+
+
+def on_starting(server: Any) -> None:
+    """Remove temporary files left by interrupted uploads before the workers start (F01)."""
+    from nuevonorte import create_app
+    from nuevonorte.extensions import db
+    from nuevonorte.storage import get_storage
+
+    app = create_app()
+    with app.app_context():
+        removed = get_storage().sweep_temp_files(app.config["TEMP_FILE_MAX_AGE_SECONDS"])
+        db.engine.dispose()  # nothing was opened; make sure nothing is shared with the workers
+    server.log.info("Removed %d temporary file(s) of interrupted uploads", len(removed))

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import case, delete, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -58,6 +58,44 @@ def hit(kind: str, now: float | None = None) -> None:
         count = _increment(name, window)
         if count > limit.count:
             raise RateLimited(max(1, int((window + 1) * limit.seconds - now)))
+
+
+def reserve(name: str, amount: int, cap: int, seconds: int, now: float | None = None) -> None:
+    """Add ``amount`` to this window's shared total of ``name``, or raise RateLimited if the
+    total would pass ``cap`` (then nothing is added: a refused request does not use up the cap)."""
+    now = time.time() if now is None else now
+    window = int(now // seconds)
+    retry_after = max(1, int((window + 1) * seconds - now))
+    if amount > cap:
+        raise RateLimited(retry_after)
+    name = f"{name}/{seconds}"
+    dialect = db.engine.dialect.name
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(RateWindow)
+    statement = (
+        upsert.values(name=name, window=window, count=amount)
+        .on_conflict_do_update(
+            index_elements=[RateWindow.name, RateWindow.window],
+            set_={"count": RateWindow.count + amount},
+            where=RateWindow.count + amount <= cap,
+        )
+        .returning(RateWindow.count)
+    )
+    with db.engine.begin() as conn:
+        total = conn.execute(statement).scalar_one_or_none()
+        if total == amount:  # possibly a new window: forget the old ones of this name
+            conn.execute(delete(RateWindow).where(RateWindow.name == name, RateWindow.window < window))
+    if total is None:
+        raise RateLimited(retry_after)
+
+
+def release(name: str, amount: int, seconds: int, now: float) -> None:
+    """Give back ``amount`` reserved at ``now`` (the upload it was for was refused)."""
+    name, window = f"{name}/{seconds}", int(now // seconds)
+    left = case((RateWindow.count > amount, RateWindow.count - amount), else_=0)
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(RateWindow).where(RateWindow.name == name, RateWindow.window == window).values(count=left)
+        )
 
 
 def _increment(name: str, window: int) -> int:

@@ -15,6 +15,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -99,9 +100,10 @@ class Storage:
         with temp_path.open("rb") as f:
             os.fsync(f.fileno())
         os.chmod(temp_path, stat.S_IRUSR | stat.S_IWUSR)
-        # Storage times must not tell when someone contributed (SECURITY.md M16).
-        os.utime(temp_path, (0, 0))
         os.replace(temp_path, target)
+        # Storage times must not tell when someone contributed (SECURITY.md M16). Set after the
+        # rename: a temporary file that looked decades old could be taken by the sweeper.
+        os.utime(target, (0, 0))
         if sync_folder:
             _fsync_dir(target.parent)
         return key
@@ -141,10 +143,36 @@ class Storage:
                 if KEY_PATTERN.fullmatch(entry.name) and entry.name[:2] == folder.name:
                     yield entry.name
 
-    def temp_files(self) -> list[Path]:
-        """Leftover temporary files (an interrupted upload); ``nuevonorte check`` sweeps them."""
+    def temp_files(self, older_than: float = 0, now: float | None = None) -> list[Path]:
+        """Temporary files not written to for more than ``older_than`` seconds (default: all)."""
         folder = self.root / TEMP_DIR
-        return sorted(folder.iterdir()) if folder.is_dir() else []
+        if not folder.is_dir():
+            return []
+        now = time.time() if now is None else now
+        found = []
+        for entry in os.scandir(folder):
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISDIR(info.st_mode) and now - info.st_mtime >= older_than:
+                found.append(Path(entry.path))
+        return sorted(found)
+
+    def sweep_temp_files(self, older_than: float, now: float | None = None) -> list[Path]:
+        """Remove temporary files left by interrupted uploads (a killed worker: SECURITY.md F01).
+
+        Only files not written to for ``older_than`` seconds go, so that an upload still being
+        processed by another worker is never touched (config ``temp_file_max_age_minutes``).
+        Stored files are never looked at. Returns what was removed.
+        """
+        removed = []
+        for path in self.temp_files(older_than, now):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue  # finished, or swept by another process meanwhile
+            except OSError:
+                continue  # not ours to remove; `nuevonorte check` reports it
+            removed.append(path)
+        return removed
 
     def verify(self, key: str) -> bool:
         """Whether the stored file still has the content its key names."""

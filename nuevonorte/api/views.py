@@ -11,11 +11,12 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from nuevonorte import ratelimit
+from nuevonorte import quota, ratelimit
 from nuevonorte.contribute.forms import ContributionForm
 from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, receive
 from nuevonorte.extensions import csrf, db
@@ -25,8 +26,9 @@ from nuevonorte.uploads import tolerate_truncation, upload_incomplete
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # CSRF protects cookie-authenticated browsers from being made to post by another site. This
-# API uses no cookies or session at all (each call stands alone and returns its own receipt
-# code), so a forged cross-site request gains nothing an attacker could not send directly.
+# API authenticates nothing by cookie (each call stands alone and returns its own receipt
+# code); the session cookie only carries the daily upload counters (``nuevonorte.quota``), so a
+# forged cross-site request gains nothing an attacker could not send directly.
 csrf.exempt(bp)
 
 
@@ -80,8 +82,11 @@ def contributions() -> Any:
             message = _("The contributor's consent is missing or was given to another version of the text.")
             return error("consent_required", message, 422, fields=form.errors)
         return error("invalid_fields", _("Some fields are missing or not valid."), 422, fields=form.errors)
+    # A file field sent as a plain text part arrives as a string: it carries no file.
     files = [
-        f for f in (*form.audio.data, *form.photos.data) if f and f.stream.read(1) and f.stream.seek(0) == 0
+        f
+        for f in (*form.audio.data, *form.photos.data)
+        if isinstance(f, FileStorage) and f.stream.read(1) and f.stream.seek(0) == 0
     ]
     if not (form.body.data or "").strip() and not files:
         return error("empty", _("A contribution needs a text, a recording or a photo."), 422)
@@ -94,15 +99,26 @@ def contributions() -> Any:
         theme_ids=form.themes.data or [],
         place_ids=form.places.data or [],
     )
+    file_sizes = quota.sizes([f.stream for f in files])
+    # Nothing was written yet: end the read transaction, so that the archive's counter (its
+    # own connection) does not wait for this request's SQLite write lock.
+    db.session.rollback()
+    try:
+        reserved = quota.check(file_sizes)  # U20: before anything is stored
+    except quota.QuotaExceeded as refused:
+        body, status = error(refused.code, refused.message(), refused.status)
+        return body, status, {"Retry-After": str(refused.retry_after)}
     try:
         receipt = receive(contribution, (f.stream for f in files))
     except TooManyFiles:
         db.session.rollback()
+        quota.release(reserved)
         return error(
             "too_many_files", _("Send at most %(count)d files with one story.", count=MAX_FILES), 413
         )
     except FileRefused as refused:
         db.session.rollback()
+        quota.release(reserved)
         return error(
             "file_refused",
             refused.rejected.message,
@@ -111,6 +127,7 @@ def contributions() -> Any:
             file_error=refused.rejected.code,
         )
     db.session.commit()
+    quota.record(file_sizes)
     return jsonify(
         receipt_code=receipt.code,
         story_id=receipt.story.public_id,

@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from nuevonorte import consent, ratelimit, receipts, stories
+from nuevonorte import consent, quota, ratelimit, receipts, stories
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices
 from nuevonorte.contribute import signin
 from nuevonorte.contribute.forms import ConfirmForm, ConsentForm, ContributionForm, PlainForm, ReceiptForm
@@ -32,6 +32,7 @@ STATUS_WORDS = {
     StoryStatus.WITHDRAWN: _l("Withdrawn: you deleted it"),
 }
 INCOMPLETE = _l("The upload did not arrive complete, so nothing was saved. Please try again.")
+QUOTA_NOTE = _l("Nothing was saved this time, your earlier stories are safe, and your text is still here.")
 EXPIRED = _l("For your safety, this form expired. We kept what you wrote: please send it again.")
 
 
@@ -86,16 +87,30 @@ def contribute() -> Any:
         place_ids=form.places.data or [],
     )
     contributor = signin.current()
+    file_sizes = quota.sizes([f.stream for f in files])
+    # Nothing was written yet: end the read transaction, so that the archive's counter (its
+    # own connection) does not wait for this request's SQLite write lock.
+    db.session.rollback()
+    try:
+        # U20: before anything is stored; earlier contributions are never touched.
+        reserved = quota.check(file_sizes)
+    except quota.QuotaExceeded as refused:
+        problem = f"{refused.message()} {QUOTA_NOTE}"
+        page, status = _form_page(form, refused.status, problem=problem)
+        return page, status, {"Retry-After": str(refused.retry_after)}
     try:
         receipt = receive(contribution, (f.stream for f in files), contributor)
     except TooManyFiles:
         db.session.rollback()
+        quota.release(reserved)
         problem = _("You can send up to %(count)d files with one story.", count=MAX_FILES)
         return _form_page(form, 413, problem=problem)
     except FileRefused as refused:
         db.session.rollback()
+        quota.release(reserved)
         return _form_page(form, 422, problem=_file_problem(refused, files))
     db.session.commit()
+    quota.record(file_sizes)
     page = render_template(
         "contribute/receipt.html",
         receipt=receipt,
@@ -179,6 +194,7 @@ def forget() -> Response:
     """Forget the contributor on this device."""
     if PlainForm().validate_on_submit():
         signin.forget()
+        quota.forget()
         flash(_("This device no longer remembers you. Your stories are safe."))
     return redirect(url_for(".my_stories"), 303)
 

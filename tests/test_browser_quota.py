@@ -1,0 +1,42 @@
+"""U20 in a real headless Chromium at phone size: over the daily quota, the page sent by the
+progress-bar upload (JavaScript) shows the localized message with the typed text kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests import media_samples
+from tests.browser import screenshot
+from tests.contribute_fixtures import counts
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_over_the_daily_file_quota_the_phone_keeps_the_text_U20(app, live_server: str, page: Any) -> None:
+    app.config["CONTRIBUTOR_DAILY_FILES"] = 1
+    page.goto(f"{live_server}/es/contribute")
+    page.fill("#body", "Esto lo escribí en el camión.")
+    page.set_input_files(
+        'input[name="photos"]',
+        files=[
+            {
+                "name": f"foto{i}.png",
+                "mimeType": "image/png",
+                "buffer": media_samples.png(media_samples.picture(9 + i, 9)),
+            }
+            for i in range(2)
+        ],
+    )
+    page.fill("#credit_name", "Lupita")
+    page.check('input[name="agree"]')
+    page.get_by_role("button", name="Enviar mi historia").click()
+    problem = page.locator("#problem")
+    problem.wait_for()
+    assert "Puedes enviar hasta 1 archivos al día" in problem.inner_text()
+    assert "tu texto sigue aquí" in problem.inner_text()
+    assert page.input_value("#body") == "Esto lo escribí en el camión."
+    assert page.input_value("#credit_name") == "Lupita"
+    screenshot(page, "contribute-quota-es-phone")
+    assert counts()["story"] == 0
