@@ -12,6 +12,7 @@ several threads at once gets one server per concurrent job.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import select
@@ -81,10 +82,8 @@ class Server:
         if self.owner[0] != os.getpid():
             return  # inherited through a fork: the process that started it stops it
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # it ended between the poll and the kill
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.proc.wait()
         for pipe in (self.proc.stdin, self.proc.stdout):
             if pipe:
