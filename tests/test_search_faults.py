@@ -303,3 +303,53 @@ def test_parallel_rebuild_finds_every_story(
     assert found("sasabe") == {s.public_id for s in made}
     assert search.search_public("sásabe", "es").total == 6
     assert public_sids() == {str(s.id) for s in made}
+
+
+@pytest.fixture
+def commit_in_between(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any, str], list[int]]:
+    """Let another writer commit right after ``owner.name`` first returns, the worst moment
+    for a reader: the commit deletes the table of contents that was just listed."""
+
+    def arrange(owner: Any, name: str) -> list[int]:
+        real = getattr(owner, name)
+        commits: list[int] = []
+
+        def listed_then_commit(*args: Any) -> Any:
+            result = real(*args)
+            if not commits:
+                commits.append(1)
+                with store.writer(store.PUBLIC):
+                    pass
+            return result
+
+        monkeypatch.setattr(owner, name, listed_then_commit)
+        return commits
+
+    return arrange
+
+
+def test_f05_a_commit_between_listing_and_opening_is_not_an_error(
+    make_story: Callable[..., Story], commit_in_between: Callable[[Any, str], list[int]]
+) -> None:
+    """Whoosh deletes the previous generation's files at every commit. A search that listed
+    the folder just before another process committed opens the new generation instead of
+    answering "temporarily unavailable"."""
+    from whoosh.index import TOC
+
+    story = make_story(title="Mexicali", body="Relato de Mexicali.")
+    store.forget_searchers()
+    before = store.open_index(store.PUBLIC).latest_generation()
+    commits = commit_in_between(TOC, "_latest_generation")
+    assert found("mexicali") == {story.public_id}
+    assert commits and store.open_index(store.PUBLIC).latest_generation() == before + 1
+
+
+def test_f05_a_commit_between_listing_and_checking_the_searcher_is_not_an_error(
+    make_story: Callable[..., Story], commit_in_between: Callable[[Any, str], list[int]]
+) -> None:
+    """The cached searcher is checked against the newest table of contents; one deleted by a
+    commit after it was listed is not a missing index."""
+    story = make_story(title="Agua Prieta", body="Relato de Agua Prieta.")
+    commits = commit_in_between(store, "_latest_toc")
+    assert found("prieta") == {story.public_id}
+    assert commits

@@ -18,16 +18,16 @@ import shutil
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, LockError
-from whoosh.reading import SegmentReader
+from whoosh.reading import IndexReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
@@ -35,6 +35,7 @@ from nuevonorte.search.documents import PublicDocument
 from nuevonorte.search.schema import SCHEMA_VERSION, public_schema, staff_schema
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PUBLIC = "public"
 STAFF = "staff"
@@ -71,6 +72,32 @@ def _schema(kind: str) -> Any:
 
 def open_index(kind: str, root: Path | None = None) -> FileIndex:
     """Open an index through its symlink's current target; IndexUnavailable if it cannot."""
+    return _opened(kind, root, lambda ix: ix)
+
+
+def open_searcher(kind: str, root: Path | None = None) -> Searcher:
+    """A new searcher over the index's current generation; IndexUnavailable if it cannot."""
+    return _opened(kind, root, lambda ix: ix.searcher())
+
+
+def open_reader(kind: str, root: Path | None = None) -> IndexReader:
+    """A new reader over the index's current generation; IndexUnavailable if it cannot."""
+    return _opened(kind, root, lambda ix: ix.reader())
+
+
+#: How often opening is tried again when another process committed in the meantime.
+OPEN_ATTEMPTS = 5
+
+
+def _opened(kind: str, root: Path | None, then: Callable[[FileIndex], T]) -> T:
+    """Open the index and apply ``then`` to it (make a searcher, a reader...).
+
+    Every Whoosh commit deletes the previous table of contents and the segments it merged
+    away. A reader that listed the folder just before a commit in another process then finds
+    its files gone (FileNotFoundError) although the index is whole: that is tried again on
+    the new generation. A file missing while the table of contents stays the same is damage,
+    and the index is unavailable.
+    """
     path = index_path(kind, root)
     try:
         real = path.resolve(strict=True)
@@ -83,12 +110,26 @@ def open_index(kind: str, root: Path | None = None) -> FileIndex:
             f"{kind} index has schema {version}, this version needs {SCHEMA_VERSION}: "
             "run `nuevonorte reindex`"
         )
-    try:
-        storage = FileStorage(str(real), supports_mmap=USE_MMAP)
-        return storage.open_index(schema=_schema(kind))
-    except Exception as e:  # a missing folder, missing TOC, garbage: all mean "rebuild me"
+    for attempt in range(1, OPEN_ATTEMPTS + 1):
+        before = _latest_toc(real)
+        try:
+            storage = FileStorage(str(real), supports_mmap=USE_MMAP)
+            return then(storage.open_index(schema=_schema(kind)))
+        except FileNotFoundError as e:
+            if attempt < OPEN_ATTEMPTS and _latest_toc(real) != before:
+                continue
+            error: Exception = e
+        except Exception as e:  # a missing folder, missing TOC, garbage: all mean "rebuild me"
+            error = e
         collect_abandoned_files()
-        raise IndexUnavailable(f"{kind} index cannot be opened: {type(e).__name__}") from e
+        raise IndexUnavailable(f"{kind} index cannot be opened: {type(error).__name__}") from error
+    raise AssertionError("unreachable")
+
+
+def _latest_toc(folder: Path) -> str | None:
+    """The name of the newest table of contents in ``folder`` (None if there is none)."""
+    tocs = [p.name for p in folder.glob("_MAIN_*.toc")]
+    return max(tocs, key=lambda name: int(name[6:-4]), default=None)
 
 
 def schema_version(folder: Path) -> str:
@@ -193,8 +234,7 @@ def write_staff(docs: Iterable[dict[str, Any]], delete_sids: Iterable[str], root
 
 def indexed_sids(kind: str, root: Path | None = None) -> set[str]:
     """The story ids present (not deleted) in an index."""
-    ix = open_index(kind, root)
-    with ix.searcher() as s:
+    with open_searcher(kind, root) as s:
         return {fields["sid"] for fields in s.all_stored_fields()}
 
 
@@ -202,15 +242,13 @@ def missing_sids(kind: str, sids: list[str], root: Path | None = None) -> list[s
     """The ids among ``sids`` that have no live document in the index (a term lookup each)."""
     if not sids:
         return []
-    ix = open_index(kind, root)
-    with ix.searcher() as s:
+    with open_searcher(kind, root) as s:
         return [sid for sid in sids if s.document_number(sid=sid) is None]
 
 
 def lexicon(kind: str, fieldname: str, root: Path | None = None) -> set[str]:
     """Every term of ``fieldname`` in the index files, deleted documents' terms included."""
-    ix = open_index(kind, root)
-    with ix.reader() as r:
+    with open_reader(kind, root) as r:
         return {t.decode("utf-8") if isinstance(t, bytes) else t for t in r.lexicon(fieldname)}
 
 
@@ -334,7 +372,7 @@ def searcher(kind: str) -> Iterator[Searcher]:
             try:
                 # Reused only while the same build and the same TOC file (name, inode, size,
                 # mtime) are current: any commit, swap or outside damage to it reopens.
-                s = cached[1] if cached and cached[0] == version else open_index(kind).searcher()
+                s = cached[1] if cached and cached[0] == version else open_searcher(kind)
             except Exception as e:  # whatever a damaged index raises means "unavailable"
                 error = f"{kind} index cannot be read: {type(e).__name__}"
         if error:
@@ -363,12 +401,20 @@ def abandoned_files_ignored() -> Iterator[None]:
 
 
 def _toc_signature(folder: Path) -> str:
-    """Which table of contents is current: its name, inode, size and modification time."""
-    tocs = sorted(folder.glob("_MAIN_*.toc"))
-    if not tocs:
-        raise OSError("no table of contents")
-    st = tocs[-1].stat()
-    return f"{tocs[-1].name}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+    """Which table of contents is current: its name, inode, size and modification time.
+
+    A commit in another process may delete the one just listed; the newer one is read then.
+    """
+    for _ in range(OPEN_ATTEMPTS):
+        name = _latest_toc(folder)
+        if name is None:
+            break
+        try:
+            st = (folder / name).stat()
+        except FileNotFoundError:
+            continue
+        return f"{name}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+    raise OSError("no table of contents")
 
 
 def forget_searchers() -> None:

@@ -190,8 +190,7 @@ def _only_indexed(kind: str, sids: list[str], root: Path | None) -> list[str]:
     """The ids among ``sids`` that the index holds (so no needless purge-merge)."""
     if not sids:
         return []
-    ix = store.open_index(kind, root)
-    with ix.reader() as r:
+    with store.open_reader(kind, root) as r:
         return [sid for sid in sids if ("sid", sid) in r]
 
 
