@@ -43,7 +43,7 @@ test: install-test
 ## Extract new strings and merge them into both catalogs (then translate them).
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --omit-header --sort-output .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --width 100
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -22,6 +22,7 @@ from typing import IO
 
 from flask import current_app, session
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from nuevonorte import ratelimit
 
@@ -60,10 +61,12 @@ class QuotaExceeded(Exception):
         config = current_app.config
         if self.reason == "files":
             return str(
-                _(
-                    "You can send up to %(count)d files a day; today you can still send %(left)d. "
+                ngettext(
+                    "You can send up to %(num)d file a day; today you can still send %(left)d. "
                     "Send fewer files, or send them tomorrow.",
-                    count=config["CONTRIBUTOR_DAILY_FILES"],
+                    "You can send up to %(num)d files a day; today you can still send %(left)d. "
+                    "Send fewer files, or send them tomorrow.",
+                    config["CONTRIBUTOR_DAILY_FILES"],
                     left=self.left,
                 )
             )

@@ -41,6 +41,12 @@ def small_quota(app_config):
     return app_config
 
 
+@pytest.fixture
+def one_file_quota(app_config):
+    app_config.update(contributor_daily_files=1)
+    return app_config
+
+
 def stored() -> tuple[int, int, list[Path]]:
     """Stories, media rows and every file under the media folder (temporary ones included)."""
     db.session.rollback()
@@ -88,6 +94,21 @@ def test_files_over_the_daily_quota_are_429_and_earlier_uploads_intact_U20(small
     assert contribute(client, lang, photos=photos(1, start=9)).status_code == 201
     assert contribute(client, lang).status_code == 201
     assert contribute(client, lang, photos=photos(1, start=11)).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("lang", "says"),
+    [
+        ("es", "Puedes enviar hasta 1 archivo al día; hoy todavía puedes enviar 0."),
+        ("en", "You can send up to 1 file a day; today you can still send 0."),
+    ],
+)
+def test_a_quota_of_one_file_is_said_in_the_singular(one_file_quota, app, client, lang, says):
+    """The message follows the language's plural rules: "1 archivo", never "1 archivos"."""
+    assert contribute(client, lang, photos=photos(1)).status_code == 201
+    response = contribute(client, lang, photos=photos(1, start=3))
+    assert response.status_code == 429
+    assert says in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
