@@ -3,12 +3,13 @@
     .venv/bin/python benchmarks/search.py 10000
     .venv/bin/python benchmarks/search.py 100000
 
-Stories are generated in memory as (unsaved) ORM objects and turned into index documents by
-the real document builder, ``nuevonorte.search.documents.public_document``, then written by
-``store.bulk_writers`` — the same path as ``nuevonorte reindex`` minus the database reads, so
-database setup does not dominate. Queries go through the real ``search_index`` (facets on all
-six fields, highlighted snippets, top 20). The same corpus and queries run against SQLite FTS5
-(unicode61, diacritics removed, porter; bm25 rank, snippet(), GROUP BY facet counts).
+Stories are generated as (unsaved) ORM objects, each in the worker process that writes it,
+and turned into index documents by the real document builders (``public_document`` and
+``staff_document``), then written into both indexes by ``nuevonorte.search.bulk.fill`` — the
+same path as ``nuevonorte reindex`` minus the database reads, so database setup does not
+dominate. Queries go through the real ``search_index`` (facets on all six fields, highlighted
+snippets, top 20). The same corpus and queries run against SQLite FTS5 (unicode61,
+diacritics removed, porter; bm25 rank, snippet(), GROUP BY facet counts).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import accumulate
 from pathlib import Path
 
@@ -45,8 +46,8 @@ from nuevonorte.models import (
     Transcript,
     Visibility,
 )
-from nuevonorte.search import store
-from nuevonorte.search.documents import public_document
+from nuevonorte.search import bulk, store
+from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 from nuevonorte.search.query import search_index
 
 ES_WORDS = (
@@ -101,6 +102,7 @@ class Corpus:
 
     def __init__(self, n: int, seed: int = 7) -> None:
         self.n = n
+        self.seed = seed
         self.rng = random.Random(seed)
         self.vocab = {
             "es": vocabulary(self.rng, ES_WORDS, 30_000),
@@ -117,68 +119,73 @@ class Corpus:
             for i, (s, name, cc) in enumerate(PLACES)
         ]
 
-    def words(self, lang: str, k: int) -> list[str]:
-        return self.rng.choices(self.vocab[lang], cum_weights=self.cum_weights[lang], k=k)
+    def words(self, rng: random.Random, lang: str, k: int) -> list[str]:
+        return rng.choices(self.vocab[lang], cum_weights=self.cum_weights[lang], k=k)
 
-    def sentence(self, lang: str, k: int) -> str:
-        return " ".join(self.words(lang, k)).capitalize() + "."
+    def sentence(self, rng: random.Random, lang: str, k: int) -> str:
+        return " ".join(self.words(rng, lang, k)).capitalize() + "."
 
-    def stories(self) -> Iterator[Story]:
-        for i in range(1, self.n + 1):
-            lang = "es" if self.rng.random() < 0.7 else "en"
-            paragraphs = [
-                "\n".join(self.sentence(lang, 15) for _ in range(4)) for _ in range(5)
-            ]  # ~300 words
-            story = Story(
-                id=i,
-                public_id=f"s{i:015d}",
-                status=StoryStatus.PUBLISHED,
-                original_language=lang,
-                body="\n\n".join(paragraphs),
-                title_es=self.sentence("es", 5),
-                title_en=self.sentence("en", 5),
-                summary_es=self.sentence("es", 25),
-                summary_en=self.sentence("en", 25),
-                restricted_paragraphs="4" if i % 10 == 0 else "",
-                period_start=self.rng.randint(1960, 2020),
-                period_end=None,
-                themes=self.rng.sample(self.themes, 2),
-                places=self.rng.sample(self.places, 1),
+    def stories(self, ids: Iterable[int] | None = None) -> Iterator[Story]:
+        """Stories 1..n (or those of ``ids``); story i is the same whichever are asked for."""
+        for i in ids if ids is not None else range(1, self.n + 1):
+            yield self.story(i)
+
+    def story(self, i: int) -> Story:
+        rng = random.Random(self.seed * 1_000_003 + i)
+        lang = "es" if rng.random() < 0.7 else "en"
+        paragraphs = [
+            "\n".join(self.sentence(rng, lang, 15) for _ in range(4)) for _ in range(5)
+        ]  # ~300 words
+        story = Story(
+            id=i,
+            public_id=f"s{i:015d}",
+            status=StoryStatus.PUBLISHED,
+            original_language=lang,
+            body="\n\n".join(paragraphs),
+            title_es=self.sentence(rng, "es", 5),
+            title_en=self.sentence(rng, "en", 5),
+            summary_es=self.sentence(rng, "es", 25),
+            summary_en=self.sentence(rng, "en", 25),
+            restricted_paragraphs="4" if i % 10 == 0 else "",
+            period_start=rng.randint(1960, 2020),
+            period_end=None,
+            themes=rng.sample(self.themes, 2),
+            places=rng.sample(self.places, 1),
+        )
+        story.consents = [
+            ConsentRecord(
+                seq=1,
+                visibility=Visibility.PUBLIC,
+                credit=Credit.PSEUDONYM,
+                credit_name=f"Narradora {i}",
+                voice_public=i % 2 == 0,
+                photos_public=False,
+                in_collections=True,
+                embargo_until=None,
+                text_version="2026-11",
+                text_language="es",
+                given_by=GivenBy.CONTRIBUTOR,
             )
-            story.consents = [
-                ConsentRecord(
-                    seq=1,
-                    visibility=Visibility.PUBLIC,
-                    credit=Credit.PSEUDONYM,
-                    credit_name=f"Narradora {i}",
-                    voice_public=i % 2 == 0,
-                    photos_public=False,
-                    in_collections=True,
-                    embargo_until=None,
-                    text_version="2026-11",
-                    text_language="es",
-                    given_by=GivenBy.CONTRIBUTOR,
-                )
-            ]
-            if i % 5 == 0:  # transcripts on a fifth of the stories
-                media = MediaFile(
-                    kind=MediaKind.AUDIO, mime_type="audio/mpeg", storage_key="k", checksum="0", size_bytes=1
-                )
-                media.transcript = Transcript(
-                    language=lang,
-                    cues=[
-                        Cue(
-                            position=c,
-                            start_ms=c * 7000,
-                            end_ms=c * 7000 + 6500,
-                            text=self.sentence(lang, 12),
-                            restricted=c == 3,
-                        )
-                        for c in range(20)
-                    ],
-                )
-                story.media = [media]
-            yield story
+        ]
+        if i % 5 == 0:  # transcripts on a fifth of the stories
+            media = MediaFile(
+                kind=MediaKind.AUDIO, mime_type="audio/mpeg", storage_key="k", checksum="0", size_bytes=1
+            )
+            media.transcript = Transcript(
+                language=lang,
+                cues=[
+                    Cue(
+                        position=c,
+                        start_ms=c * 7000,
+                        end_ms=c * 7000 + 6500,
+                        text=self.sentence(rng, lang, 12),
+                        restricted=c == 3,
+                    )
+                    for c in range(20)
+                ],
+            )
+            story.media = [media]
+        return story
 
     def queries(self, count: int) -> dict[str, list[tuple[str, dict[str, str]]]]:
         """Mid-frequency words (neither stop-like nor absent), pairs, phrases, faceted."""
@@ -205,36 +212,49 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def build_whoosh(corpus: Corpus, root: Path, procs: int) -> tuple[float, int, list[dict]]:
-    build = store.new_build(root)
-    start = time.perf_counter()
-    docs_for_fts = []
+def build_whoosh(corpus: Corpus, root: Path, procs: int) -> tuple[float, int]:
+    """A full rebuild into a new build folder, as ``nuevonorte reindex`` does it, with the
+    stories generated instead of read from the database (in the worker that writes them)."""
+
+    def documents(ids: list[int]) -> Iterator[tuple[PublicDocument | None, dict | None]]:
+        for story in corpus.stories(ids):
+            yield public_document(story), staff_document(story)
+
     done = 0
-    with store.bulk_writers(build, procs) as (pub, _staff):
-        for story in corpus.stories():
-            doc = public_document(story)
-            assert doc is not None
-            pub.add_document(**doc.fields)
-            f = doc.fields
-            docs_for_fts.append(
-                {
-                    "title": f"{f['title_es']} {f['title_en']}",
-                    "summary": f"{f['summary_es']} {f['summary_en']}",
-                    "body": f["body"],
-                    "transcript": " ".join(c[1] for c in json.loads(f["cues"])),
-                    "theme": f["theme"].split(",")[0],
-                    "language": f["language"],
-                }
-            )
-            done += 1
-            if done % 10_000 == 0:
-                print(f"  indexed {done} stories, {time.perf_counter() - start:.0f} s", flush=True)
+    start = time.perf_counter()
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        if done // 10_000 != (done - n) // 10_000:
+            print(f"  {done} stories, {time.perf_counter() - start:.0f} s", flush=True)
+
+    build = store.new_build(root)
+    bulk.PARALLEL_FROM = 1 if procs > 1 else 10**12
+    counts = bulk.fill(build, list(range(1, corpus.n + 1)), documents, progress)
     elapsed = time.perf_counter() - start
+    store.check_counts(build, counts)
     store.swap_in(build, root)
     size = sum(p.stat().st_size for p in (build / "public").iterdir())
     segments = len(list((build / "public").glob("*.seg")))
     print(f"  public index: {segments} segment(s)")
-    return elapsed, size, docs_for_fts
+    return elapsed, size
+
+
+def fts_documents(corpus: Corpus) -> Iterator[dict]:
+    """The FTS5 rows of the same public documents."""
+    for story in corpus.stories():
+        doc = public_document(story)
+        assert doc is not None
+        f = doc.fields
+        yield {
+            "title": f"{f['title_es']} {f['title_en']}",
+            "summary": f"{f['summary_es']} {f['summary_en']}",
+            "body": f["body"],
+            "transcript": " ".join(c[1] for c in json.loads(f["cues"])),
+            "theme": f["theme"].split(",")[0],
+            "language": f["language"],
+        }
 
 
 def build_fts(docs: list[dict], path: Path) -> tuple[float, sqlite3.Connection]:
@@ -313,7 +333,9 @@ def main() -> None:
     parser.add_argument("n", type=int, nargs="?", default=10_000, help="number of stories")
     parser.add_argument("--queries", type=int, default=100, help="queries per kind")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--procs", type=int, default=None, help="indexing processes (as reindex)")
+    parser.add_argument(
+        "--procs", type=int, choices=[1, 2], default=None, help="writing processes (as reindex)"
+    )
     parser.add_argument(
         "--reuse",
         metavar="FOLDER",
@@ -330,18 +352,19 @@ def main() -> None:
     corpus = Corpus(args.n)
     print(f"Synthetic bilingual archive: {args.n} stories (~300 words; transcripts of 20 cues on a fifth)")
     with app.app_context():
-        procs = args.procs or store.rebuild_procs(args.n)
-        elapsed, size, fts_docs = build_whoosh(corpus, tmp / "index", procs)
+        procs = args.procs or bulk.rebuild_procs(args.n)
+        elapsed, size = build_whoosh(corpus, tmp / "index", procs)
         print(
-            f"Whoosh: indexed {args.n} stories in {elapsed:.1f} s = {args.n / elapsed:.0f} stories/s "
-            f"(document building included, {procs} indexing process(es)); index {size / 1e6:.0f} MB"
+            f"Whoosh: full rebuild (public and staff indexes, as `nuevonorte reindex` without the "
+            f"database reads) of {args.n} stories in {elapsed:.1f} s = {args.n / elapsed:.0f} "
+            f"stories/s ({procs} process(es) writing both indexes); public index {size / 1e6:.0f} MB"
         )
         print(f"  (kept in {tmp})" if args.keep else "")
         start = time.perf_counter()
         with store.searcher(store.PUBLIC):
             pass
         print(f"Whoosh: opening a searcher {1000 * (time.perf_counter() - start):.0f} ms")
-        fts_elapsed, conn = build_fts(fts_docs, tmp / "fts.sqlite3")
+        fts_elapsed, conn = build_fts(list(fts_documents(corpus)), tmp / "fts.sqlite3")
         print(
             f"FTS5:   indexed in {fts_elapsed:.1f} s; "
             f"database {(tmp / 'fts.sqlite3').stat().st_size / 1e6:.0f} MB"

@@ -216,8 +216,11 @@ def reindex_command(due: bool) -> None:
         return
     total = db.session.scalar(db.select(db.func.count()).select_from(Story)) or 0
     db.session.rollback()  # end the read transaction before the long rebuild
-    with click.progressbar(length=total, label="Indexing stories") as bar:
-        public, staff = search.rebuild(progress=bar.update)
+    try:
+        with click.progressbar(length=total, label="Indexing stories") as bar:
+            public, staff = search.rebuild(progress=bar.update)
+    except search.RebuildFailed as e:
+        raise click.ClickException(f"The rebuild failed; the indexes in use are unchanged. {e}") from e
     click.echo(f"Rebuilt the search indexes: {public} public and {staff} staff documents.")
 
 

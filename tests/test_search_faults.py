@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from nuevonorte import search, stories
 from nuevonorte.extensions import db
 from nuevonorte.models import SearchOutbox, Story, StoryStatus
-from nuevonorte.search import store
+from nuevonorte.search import bulk, store
 from tests.search_fixtures import index, public_sids  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("index")
@@ -43,7 +43,7 @@ def run_helper(app_config: dict[str, Any], body: str) -> subprocess.Popen[str]:
         """
         import json, os, sys, time
         from nuevonorte import create_app
-        from nuevonorte.search import store
+        from nuevonorte.search import bulk, store
         app = create_app(json.loads(os.environ["HELPER_CONFIG"]))
         with app.app_context():
         """
@@ -297,8 +297,8 @@ def test_parallel_rebuild_finds_every_story(
     """Large archives rebuild in worker processes (one segment each); the result is searched
     and checked like a one-process build (the threshold is lowered to run it here)."""
     made = [make_story(title=f"Relato {i}", body=f"Cruzamos por Sásabe, historia {i}.") for i in range(6)]
-    monkeypatch.setattr(store, "PARALLEL_FROM", 1)
-    assert store.rebuild_procs(6) == min(2, os.cpu_count() or 1)
+    monkeypatch.setattr(bulk, "PARALLEL_FROM", 1)
+    assert bulk.rebuild_procs(6) == min(2, os.cpu_count() or 1)
     assert search.rebuild() == (6, 6)
     assert found("sasabe") == {s.public_id for s in made}
     assert search.search_public("sásabe", "es").total == 6

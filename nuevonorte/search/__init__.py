@@ -19,11 +19,13 @@ from nuevonorte.search.health import IndexFinding, rebuild
 from nuevonorte.search.health import findings as index_findings
 from nuevonorte.search.query import CueHit, SearchHit, SearchResults, search_index
 from nuevonorte.search.store import IndexUnavailable as SearchUnavailable
+from nuevonorte.search.store import RebuildFailed
 from nuevonorte.search.sync import apply_outbox, index_due_embargoes
 
 __all__ = [
     "CueHit",
     "IndexFinding",
+    "RebuildFailed",
     "SearchHit",
     "SearchResults",
     "SearchUnavailable",

@@ -103,8 +103,6 @@ def _common_fields(
         "head_en": head["en"],
         "text_es": text["es"],
         "text_en": text["en"],
-        "phrase_es": text["es"],
-        "phrase_en": text["en"],
         "title_es": story.title_es,
         "title_en": story.title_en,
         "summary_es": story.summary_es,

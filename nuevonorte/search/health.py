@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -14,8 +16,8 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus
 from nuevonorte.models.base import utcnow
 from nuevonorte.models.search import SearchOutbox
-from nuevonorte.search import store, sync
-from nuevonorte.search.documents import public_document, staff_document
+from nuevonorte.search import bulk, store, sync
+from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,12 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     started = utcnow()
     try:
         build = store.new_build(root)
-        counts = _fill(build, progress)
-        store.check_counts(build, counts)
+        try:
+            counts = _fill(build, progress)
+            store.check_counts(build, counts)
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)  # never swapped in: nothing reads it
+            raise
         store.swap_in(build, root)
     finally:
         marker.unlink(missing_ok=True)
@@ -56,24 +62,22 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
 
 
 def _fill(build: Path, progress: Callable[[int], None] | None) -> tuple[int, int]:
-    public_n = staff_n = 0
     with sync.own_session(write=False) as session:
         ids = sync.all_story_ids(session)
-    procs = store.rebuild_procs(len(ids))
-    with store.bulk_writers(build, procs) as (pub, stf), sync.own_session(write=False) as session:
-        for batch in sync.stories_in_batches(session):
+    return bulk.fill(build, ids, _documents, progress, in_child=_forget_connections)
+
+
+def _documents(ids: list[int]) -> Iterator[tuple[PublicDocument | None, dict[str, Any] | None]]:
+    """Each story's public and staff documents, read from the database in batches."""
+    with sync.own_session(write=False) as session:
+        for batch in sync.stories_in_batches(session, ids):
             for story in batch:
-                public = public_document(story)
-                if public is not None:
-                    pub.add_document(**public.fields)
-                    public_n += 1
-                staff = staff_document(story)
-                if staff is not None:
-                    stf.add_document(**staff)
-                    staff_n += 1
-            if progress:
-                progress(len(batch))
-    return public_n, staff_n
+                yield public_document(story), staff_document(story)
+
+
+def _forget_connections() -> None:
+    """In a forked worker: never touch the parent's database connections, open new ones."""
+    db.engine.dispose(close=False)
 
 
 def findings(repair: bool = True) -> list[IndexFinding]:

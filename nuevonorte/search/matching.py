@@ -28,8 +28,6 @@ from whoosh.searching import Searcher
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
-from nuevonorte.search.schema import PHRASE_FIELDS
-
 #: Per-segment tables (facet values, field lengths), keyed by (segment id, what). A segment
 #: never changes once written (a deletion only hides documents, and hidden documents never
 #: reach a count), so a table stays valid until the segment is merged away; a publish only
@@ -260,8 +258,6 @@ class Search:
         elif isinstance(query, And) and query.subqueries:
             mask = np.logical_and.reduce([self.mask(q) for q in query.subqueries])
         else:
-            if isinstance(query, Phrase) and query.fieldname in PHRASE_FIELDS:
-                query = Phrase(PHRASE_FIELDS[query.fieldname], query.words, slop=query.slop)
             mask = np.zeros(self.m.size, dtype=bool)
             mask[np.fromiter(self.s.docs_for_query(query), dtype=np.int64)] = True
             mask &= self.m.live()

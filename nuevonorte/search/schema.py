@@ -118,6 +118,32 @@ class LanguageAnalyzer(Tokenizer):
             yield t
 
 
+#: Recent analyses of text fields: (analyser, format, boost, value, options) -> postings.
+_analysed: dict[tuple[Any, ...], list[Any]] = {}
+MAX_ANALYSED = 16
+
+
+class SharedText(TEXT):
+    """A text field that reuses the postings of a value analysed moments ago.
+
+    A rebuild writes each story's public document and then its staff document; their titles,
+    summaries and texts are usually the same strings, and analysis is most of the cost of
+    writing them. The postings depend only on the analyser, the format and the value, which
+    are the key (compared by equality), so a value is never given another value's postings.
+    """
+
+    def index(self, value: Any, **kwargs: Any) -> list[Any]:
+        options = tuple(sorted(kwargs.items()))
+        key = (self.analyzer, type(self.format), self.format.field_boost, value, options)
+        found = _analysed.get(key)
+        if found is None:
+            found = list(super().index(value, **kwargs))
+            if len(_analysed) >= MAX_ANALYSED:
+                del _analysed[next(iter(_analysed))]  # the oldest
+            _analysed[key] = found
+        return found
+
+
 def language_analyzer(lang: str) -> Analyzer:
     """The analyser for text in ``lang`` (see ``LanguageAnalyzer``)."""
     return LanguageAnalyzer(lang)
@@ -144,7 +170,7 @@ def stem(word: str, lang: str) -> str | None:
 
 #: Bumped whenever the fields change: an index built with another version is not opened
 #: (search says "temporarily unavailable" and ``nuevonorte check`` says to reindex).
-SCHEMA_VERSION = "2"  # 1: 12 query fields, Whoosh filter chains
+SCHEMA_VERSION = "3"  # 1: 12 query fields, Whoosh filter chains; 2: positional twins of the text fields
 
 #: Fields a free-text query searches, with their weight. Per language, a short "head" (title,
 #: summary, theme and place names) weighted above the long "text" (story text, transcript
@@ -157,9 +183,6 @@ QUERY_FIELDS = {
     "text_en": 1.0,
 }
 
-#: Searched fields without positions -> the positional twin a phrase in them is looked up in.
-PHRASE_FIELDS = {"text_es": "phrase_es", "text_en": "phrase_en"}
-
 #: Fields that can be faceted and filtered on (all keyword fields of codes or slugs).
 FACETS = ("theme", "place", "country", "language", "media", "decade")
 
@@ -170,15 +193,10 @@ def _schema(staff: bool) -> Schema:
         "sid": ID(unique=True, stored=True),  # the story's database id, the update key
         "pid": STORED(),  # the public id, for links
         # Searched (not stored): see QUERY_FIELDS.
-        "head_es": TEXT(analyzer=es),
-        "head_en": TEXT(analyzer=en),
-        # No positions in the long fields: reading a term's postings with positions was
-        # most of a search's time. Phrases in them are looked up in a positional twin,
-        # read only for phrases (PHRASE_FIELDS).
-        "text_es": TEXT(analyzer=es, phrase=False),
-        "text_en": TEXT(analyzer=en, phrase=False),
-        "phrase_es": TEXT(analyzer=es),
-        "phrase_en": TEXT(analyzer=en),
+        "head_es": SharedText(analyzer=es),
+        "head_en": SharedText(analyzer=en),
+        "text_es": SharedText(analyzer=es),
+        "text_en": SharedText(analyzer=en),
         # Shown (stored, not searched): one copy of each, nothing a result page does not show.
         "title_es": STORED(),
         "title_en": STORED(),

@@ -31,6 +31,7 @@ from whoosh.reading import IndexReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
+from nuevonorte.search.codec import ArchiveCodec
 from nuevonorte.search.documents import PublicDocument
 from nuevonorte.search.schema import SCHEMA_VERSION, public_schema, staff_schema
 
@@ -54,6 +55,10 @@ SCHEMA_MARKER = ".nn-schema"
 
 class IndexUnavailable(Exception):
     """The index is missing, corrupt or locked for too long; search must say so politely."""
+
+
+class RebuildFailed(Exception):
+    """A rebuild could not be completed; the indexes in use are unchanged."""
 
 
 def index_root() -> Path:
@@ -191,7 +196,7 @@ def writer(kind: str, root: Path | None = None, purge: bool = False) -> Iterator
     w = None
     for attempt in range(WRITER_ATTEMPTS):
         try:
-            w = ix.writer(timeout=WRITER_TIMEOUT_S)
+            w = ix.writer(timeout=WRITER_TIMEOUT_S, codec=ArchiveCodec())
             break
         except LockError:
             log.warning("%s index locked (attempt %d)", kind, attempt + 1)
@@ -266,46 +271,6 @@ def new_build(root: Path | None = None) -> Path:
     return build
 
 
-#: From this many stories on, a rebuild indexes in worker processes (one per core, at most
-#: two per index): analysis and postings are most of a rebuild's time. Below it, starting
-#: processes costs more than it saves.
-PARALLEL_FROM = 5_000
-
-
-def rebuild_procs(stories: int) -> int:
-    """How many indexing processes per index a rebuild of ``stories`` stories uses."""
-    return min(2, os.cpu_count() or 1) if stories >= PARALLEL_FROM else 1
-
-
-@contextmanager
-def bulk_writers(build: Path, procs: int = 1) -> Iterator[tuple[SegmentWriter, SegmentWriter]]:
-    """Writers for a new build's public and staff indexes.
-
-    With one process, each index is committed as one optimized segment. With ``procs`` > 1,
-    documents are analysed in that many worker processes per index and each worker's
-    segment is kept as it is (``multisegment``: no final single-process merge, which was
-    about half of a one-process rebuild); searching reads the few segments together.
-    """
-    if procs > 1:
-        kwargs: dict[str, Any] = {"procs": procs, "multisegment": True, "limitmb": 128, "batchsize": 200}
-    else:
-        kwargs = {"limitmb": 256}
-    pub = whoosh_index.open_dir(str(build / PUBLIC)).writer(**kwargs)
-    stf = whoosh_index.open_dir(str(build / STAFF)).writer(**kwargs)
-    try:
-        yield pub, stf
-    except BaseException:
-        pub.cancel()
-        stf.cancel()
-        raise
-    if procs > 1:
-        pub.commit()
-        stf.commit()
-    else:
-        pub.commit(optimize=True)
-        stf.commit(optimize=True)
-
-
 def check_counts(build: Path, expected: tuple[int, int]) -> None:
     """Refuse a build whose indexes do not hold the number of documents written to them.
 
@@ -315,7 +280,7 @@ def check_counts(build: Path, expected: tuple[int, int]) -> None:
     for kind, count in zip(KINDS, expected, strict=True):
         held = whoosh_index.open_dir(str(build / kind)).doc_count()
         if held != count:
-            raise RuntimeError(f"{kind} index build holds {held} documents, {count} were written")
+            raise RebuildFailed(f"{kind} index build holds {held} documents, {count} were written")
 
 
 def swap_in(build: Path, root: Path | None = None) -> None:

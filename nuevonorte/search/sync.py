@@ -208,9 +208,8 @@ def all_story_ids(session: Session) -> list[int]:
     return list(session.scalars(select(Story.id).order_by(Story.id)))
 
 
-def stories_in_batches(session: Session, batch: int = 200) -> Iterable[list[Story]]:
-    """Every story, loaded with what the documents need, ``batch`` at a time."""
-    ids = all_story_ids(session)
+def stories_in_batches(session: Session, ids: list[int], batch: int = 200) -> Iterable[list[Story]]:
+    """The stories of ``ids``, loaded with what the documents need, ``batch`` at a time."""
     for i in range(0, len(ids), batch):
         yield list(session.scalars(_story_query().where(Story.id.in_(ids[i : i + batch]))))
         session.expunge_all()
