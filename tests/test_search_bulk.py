@@ -187,3 +187,29 @@ def test_shared_text_gives_every_value_its_own_postings() -> None:
     words = {term.decode() for term, *_ in public_postings}
     assert stem("saxofonista", "es") in words and stem("xilofonista", "es") not in words
     assert public.index(withheld) == staff_postings
+
+
+@pytest.mark.timeout(60)
+def test_one_failed_worker_stops_the_others(
+    monkeypatch: pytest.MonkeyPatch, make_story: Callable[..., Story]
+) -> None:
+    """The rebuild fails as soon as one worker fails; it does not wait for the others to
+    finish their shards (here one would take two minutes: the test would time out)."""
+    import time
+
+    stories = [make_story(title=f"Relato {i}") for i in range(6)]
+    monkeypatch.setattr(bulk, "PARALLEL_FROM", 1)
+    real = health.staff_document
+    slow, victim = stories[0].id, stories[-1].id
+
+    def staff_document(story: Story) -> Any:
+        if story.id == slow:
+            time.sleep(120)
+        if story.id == victim:
+            raise ValueError("a story the worker cannot read")
+        return real(story)
+
+    monkeypatch.setattr(health, "staff_document", staff_document)
+    with pytest.raises(search.RebuildFailed, match="a story the worker cannot read"):
+        search.rebuild()
+    assert search.search_public("relato", "es").total == 6

@@ -99,7 +99,7 @@ def _fill_in_workers(
     failures: list[str] = []
     pending = set(range(len(workers)))
     try:
-        while pending:
+        while pending and not failures:  # one failure fails the build: stop the others
             try:
                 kind, k, *payload = messages.get(timeout=1.0)
             except queue.Empty:
@@ -123,9 +123,9 @@ def _fill_in_workers(
                 counts[i] += count
     finally:
         for worker in workers:
-            worker.join(timeout=60)
-            if worker.is_alive():
+            if failures or pending:  # failed, or interrupted: no need to finish the work
                 worker.kill()
+            worker.join(timeout=60)
     if failures:
         raise RebuildFailed("a rebuild worker failed:\n" + "\n".join(failures))
     for kind in KINDS:
