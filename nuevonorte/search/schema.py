@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -120,6 +121,7 @@ class LanguageAnalyzer(Tokenizer):
 
 #: Recent analyses of text fields: (analyser, format, boost, value, options) -> postings.
 _analysed: dict[tuple[Any, ...], list[Any]] = {}
+_analysed_lock = threading.Lock()
 MAX_ANALYSED = 16
 
 
@@ -138,9 +140,10 @@ class SharedText(TEXT):
         found = _analysed.get(key)
         if found is None:
             found = list(super().index(value, **kwargs))
-            if len(_analysed) >= MAX_ANALYSED:
-                del _analysed[next(iter(_analysed))]  # the oldest
-            _analysed[key] = found
+            with _analysed_lock:  # threads of one web worker may index at once
+                if len(_analysed) >= MAX_ANALYSED:
+                    del _analysed[next(iter(_analysed))]  # the oldest
+                _analysed[key] = found
         return found
 
 
