@@ -34,7 +34,7 @@ def test_over_the_daily_file_quota_the_phone_keeps_the_text_U20(app, live_server
     page.get_by_role("button", name="Enviar mi historia").click()
     problem = page.locator("#problem")
     problem.wait_for()
-    assert "Puedes enviar hasta 1 archivos al día" in problem.inner_text()
+    assert "Puedes enviar hasta 1 archivo al día" in problem.inner_text()  # singular (ngettext)
     assert "tu texto sigue aquí" in problem.inner_text()
     assert page.input_value("#body") == "Esto lo escribí en el camión."
     assert page.input_value("#credit_name") == "Lupita"
