@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import PostingPool, SegmentWriter
 
-from nuevonorte.search.codec import ArchiveCodec
+from nuevonorte.search.codec import ArchiveCodec, length_bytes
 from nuevonorte.search.documents import PublicDocument
 from nuevonorte.search.store import KINDS, PUBLIC, STAFF, RebuildFailed
 
@@ -283,10 +282,9 @@ class LengthsInMemory:
         return lengths[docnum]
 
     def _read(self, fieldname: str) -> list[int | None] | None:
-        column = self._reader._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-        if column is None:
+        raw = length_bytes(self._reader, fieldname)
+        if raw is None:
             return None
-        raw = column._dbfile.get(column._basepos, column._count)
         table = [byte_to_length(b) if b else None for b in range(256)]
         return [table[b] for b in raw]
 

@@ -19,7 +19,7 @@ import pickle
 import zlib
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter
 from whoosh.util.numeric import length_to_byte
 
 #: Pickles shorter than this are not worth compressing.
@@ -71,3 +71,12 @@ class ArchivePostingsWriter(W3PostingsWriter):
         self._postfile.write(databytes)
         self._blockcount += 1
         self._new_block()
+
+
+def length_bytes(perdoc: Any, fieldname: str) -> bytes | None:
+    """Every document's stored length byte for ``fieldname`` in one read of a segment's
+    per-document reader (W3 keeps them as one fixed-width column); None without lengths."""
+    column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+    if column is None:
+        return None
+    return bytes(column._dbfile.get(column._basepos, column._count))

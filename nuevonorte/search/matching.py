@@ -21,12 +21,14 @@ from itertools import accumulate
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
+
+from nuevonorte.search.codec import length_bytes
 
 #: Per-segment tables (facet values, field lengths), keyed by (segment id, what). A segment
 #: never changes once written (a deletion only hides documents, and hidden documents never
@@ -117,9 +119,9 @@ def _read_lengths(sub: Searcher, fieldname: str) -> Array:
     count = reader.doc_count_all()
     lengths = np.ones(count, dtype=np.float64)
     perdoc = getattr(reader, "_perdoc", None)
-    column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN) if perdoc is not None else None
-    if column is not None:
-        raw = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
+    found = length_bytes(perdoc, fieldname) if perdoc is not None else None
+    if found is not None:
+        raw = np.frombuffer(found, dtype=np.uint8)
         lengths[: len(raw)] = _BYTE_TO_LENGTH[raw[:count]]
     return lengths
 
