@@ -15,7 +15,7 @@ import re
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import IO, Any, Protocol
 
 from PIL import Image, ImageFile, ImageOps
 
@@ -33,8 +33,20 @@ GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
 
 
-#: ``survives(path, needles)``: whether any of the needles occurs in the file.
-Survives = Callable[[str, list[bytes]], bool]
+#: How much of an encoded JPEG is scanned at a time (what one read of the pipe gives at most).
+PIPE_PIECE = 1 << 16
+
+
+class Scan(Protocol):
+    """Looks for the upload's metadata values in bytes fed to it in order."""
+
+    def feed(self, piece: bytes) -> bool:
+        """True once any value has occurred in what was fed so far."""
+        ...
+
+
+#: ``new_scan(needles)``: a fresh scan for these metadata values (the worker's NeedleScan).
+NewScan = Callable[[list[bytes]], Scan]
 
 
 class TooManyPixels(Exception):
@@ -237,9 +249,40 @@ def rebuild(image: Image.Image) -> Image.Image:
 _EMPTY = Image.new("L", (0, 0))
 
 
-def save_jpeg(image: Image.Image, path: str) -> None:
-    """Write a JPEG with no EXIF, ICC profile or comment."""
-    image.save(path, "JPEG", quality=JPEG_QUALITY, exif=b"", icc_profile=None, comment=b"")
+def save_jpeg(image: Image.Image, target: str | IO[bytes]) -> None:
+    """Write a JPEG with no EXIF, ICC profile or comment (to a path or an open binary file)."""
+    image.save(target, "JPEG", quality=JPEG_QUALITY, exif=b"", icc_profile=None, comment=b"")
+
+
+def save_scanned(image: Image.Image, path: str, scan: Scan) -> bool:
+    """Write ``image`` to ``path`` with ``save_jpeg``, feeding every byte to ``scan`` as the
+    encoder produces it; return whether the scan found anything.
+
+    The encoder writes into a pipe from a thread of its own (Pillow releases the GIL while it
+    encodes to a file descriptor); this thread scans each piece and writes it to ``path``, so
+    the scan of a 12-megapixel JPEG runs beside its encoding instead of after it. When this side
+    fails, closing the pipe makes the encoder fail too, so it never waits for a reader.
+    """
+    read_fd, write_fd = os.pipe()
+    with ThreadPoolExecutor(1) as encoder:
+        try:
+            encoded = encoder.submit(_encode_into, image, write_fd)
+        except BaseException:
+            os.close(write_fd)
+            os.close(read_fd)
+            raise
+        found = False
+        with os.fdopen(read_fd, "rb", buffering=0) as pipe, open(path, "wb") as out:
+            while piece := pipe.read(PIPE_PIECE):
+                found = scan.feed(piece)
+                out.write(piece)
+        encoded.result()
+    return found
+
+
+def _encode_into(image: Image.Image, write_fd: int) -> None:
+    with os.fdopen(write_fd, "wb") as sink:
+        save_jpeg(image, sink)
 
 
 def sync(path: str) -> None:
@@ -280,14 +323,14 @@ def shrink(image: Image.Image, longest: int) -> Image.Image:
     return smaller.resize(size, Image.Resampling.HAMMING)
 
 
-def clean(path: str, outputs: dict[str, str], limits: dict[str, Any], survives: Survives) -> dict[str, Any]:
+def clean(path: str, outputs: dict[str, str], limits: dict[str, Any], new_scan: NewScan) -> dict[str, Any]:
     """Decode, orient, convert, rebuild and save the original, display and thumbnail JPEGs.
 
-    Each output is rebuilt from pixels, saved, and re-checked with ``survives`` for every
-    metadata value of the upload (raising MetadataSurvived on a hit). The full-size JPEG is
-    encoded and checked in a second thread while this one makes the derivatives (Pillow
-    releases the GIL while it encodes to a file, reduces and resizes), and a third thread waits
-    for each written file to reach the disk meanwhile.
+    Each output is rebuilt from pixels and saved by ``save_scanned``, which looks for every
+    metadata value of the upload in the bytes as they are encoded (MetadataSurvived on a hit).
+    The full-size JPEG is written in a second thread while this one makes the derivatives
+    (Pillow releases the GIL while it encodes to a file, reduces and resizes), and a last
+    thread waits for each written file to reach the disk meanwhile.
     """
     image = open_image(path, int(limits["max_pixels"]))
     removed = found_metadata(image)
@@ -295,18 +338,18 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any], survives: 
     image.seek(0)
     image.load()
     upright = to_srgb(orient(image, removed))
-    with ThreadPoolExecutor(1) as encoder, ThreadPoolExecutor(1) as disk:
+    with ThreadPoolExecutor(1) as writer, ThreadPoolExecutor(1) as disk:
         synced: list[Future[None]] = []
 
         def write(picture: Image.Image, name: str) -> tuple[int, int]:
             clean_image = rebuild(picture)
-            save_jpeg(clean_image, outputs[name])
+            found = save_scanned(clean_image, outputs[name], new_scan(needles))
             synced.append(disk.submit(sync, outputs[name]))
-            if survives(outputs[name], needles):
+            if found:
                 raise MetadataSurvived
             return clean_image.size
 
-        original = encoder.submit(write, upright, "original")
+        original = writer.submit(write, upright, "original")
         display = shrink(upright, int(limits["display_px"]))
         write(display, "display")
         write(shrink(display, int(limits["thumbnail_px"])), "thumbnail")

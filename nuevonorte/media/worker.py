@@ -48,19 +48,65 @@ def distinct_needles(needles: list[bytes]) -> list[bytes]:
     return kept
 
 
-def contains_any(path: str, needles: list[bytes], chunk_size: int = 1 << 20) -> bool:
-    """Whether any needle occurs in the file, read in overlapping chunks (memory stays flat)."""
-    needles = distinct_needles(needles)
-    if not needles:
+#: Above this many distinct bytes in the needles, runs of needle bytes are too common in an
+#: encoded file for the run filter to pay off, and each needle is looked for on its own.
+FILTER_MAX_ALPHABET = 128
+
+
+class NeedleScan:
+    """Whether any needle occurs in the bytes fed to it, piece by piece in order (a needle may
+    straddle two pieces). An image output is fed as its encoder produces it.
+
+    Looking for 30 needles one by one means 30 passes over a 3 MB JPEG (about 15 ms). Instead,
+    one ``translate`` marks each byte 1 when some needle uses it and 0 otherwise; every
+    occurrence of a needle is then a run of at least MIN_NEEDLE ones, and the needles are
+    looked for only inside such runs, which in compressed data are short and few. The answer
+    is exactly that of looking everywhere.
+    """
+
+    def __init__(self, needles: list[bytes]) -> None:
+        self.needles = distinct_needles(needles)
+        self.overlap = max((len(n) for n in self.needles), default=1) - 1
+        alphabet = set(b"".join(self.needles))
+        self.filtered = len(alphabet) <= FILTER_MAX_ALPHABET
+        self.marks = bytes(1 if byte in alphabet else 0 for byte in range(256))
+        self.run = b"\x01" * MIN_NEEDLE
+        self.tail = b""
+        self.found = False
+
+    def feed(self, piece: bytes) -> bool:
+        """Look at the next piece; True once any needle has occurred so far."""
+        if self.found or not self.needles:
+            return self.found
+        window = self.tail + piece
+        self.found = self._occurs_in(window) if self.filtered else self._anywhere(window)
+        self.tail = window[-self.overlap :] if self.overlap else b""
+        return self.found
+
+    def _anywhere(self, data: bytes) -> bool:
+        return any(n in data for n in self.needles)
+
+    def _occurs_in(self, window: bytes) -> bool:
+        marked = window.translate(self.marks)
+        start = marked.find(self.run)
+        while start != -1:
+            end = marked.find(b"\x00", start)
+            end = len(marked) if end == -1 else end
+            if self._anywhere(window[start:end]):
+                return True
+            start = marked.find(self.run, end)
         return False
-    overlap = max(len(n) for n in needles) - 1
-    tail = b""
+
+
+def contains_any(path: str, needles: list[bytes], chunk_size: int = 1 << 20) -> bool:
+    """Whether any needle occurs in the file, read in chunks (memory stays flat)."""
+    scan = NeedleScan(needles)
+    if not scan.needles:
+        return False
     with open(path, "rb") as f:
         while chunk := f.read(chunk_size):
-            window = tail + chunk
-            if any(n in window for n in needles):
+            if scan.feed(chunk):
                 return True
-            tail = window[-overlap:] if overlap else b""
     return False
 
 
@@ -72,8 +118,8 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
     path, outputs, limits = job["input"], job["outputs"], job["limits"]
     try:
         try:
-            # Images re-check each output for the upload's metadata values as it is written.
-            return {"ok": True, **images.clean(path, outputs, limits, contains_any)}
+            # Images scan each output for the upload's metadata values as it is encoded.
+            return {"ok": True, **images.clean(path, outputs, limits, NeedleScan)}
         except images.TooManyPixels:
             return {"ok": False, "code": "too_many_pixels"}
         except images.MetadataSurvived:
