@@ -41,7 +41,6 @@ CONTENT_TYPES = {
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp|mp3|m4a|ogg|opus|flac|wav|webm)$")
 TEMP_DIR = ".tmp"
-_CHUNK = 1024 * 1024
 
 
 class StorageError(Exception):
@@ -188,12 +187,9 @@ def content_type(key: str) -> str | None:
 
 
 def sha256_file(path: str | Path) -> str:
-    """The SHA-256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
+    """The SHA-256 hex digest of a file (read into one reused buffer, memory stays flat)."""
     with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _is_within(path: Path, folder: Path) -> bool:

@@ -18,7 +18,9 @@ from nuevonorte.media.report import IngestReport
 from nuevonorte.models import MediaFile, MediaKind, Story
 from nuevonorte.storage import Storage, content_type, discard_after_rollback, get_storage, sha256_file
 
-CHUNK = 1024 * 1024
+#: Uploads are copied in pieces this big: small enough that each read reuses heap memory
+#: (a 1 MB piece is a fresh mapping and its page faults every time), large enough to be few.
+CHUNK = 64 * 1024
 DISPLAY_PX = 1600
 THUMBNAIL_PX = 400
 logger = logging.getLogger(__name__)
