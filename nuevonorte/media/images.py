@@ -29,6 +29,9 @@ DATE_TAGS = {0x0132, 0x9003, 0x9004, 0x9010, 0x9011, 0x9012, 0x9290, 0x9291, 0x9
 AUTHOR_TAGS = {0x013B, 0x8298, 0x0131, 0xA430, 0x9C9D}
 COMMENT_TAGS = {0x010E, 0x9286, 0x9C9C, 0x9C9F}
 ORIENTATION = 0x0112
+#: Compiled when the fork server imports this module, not again in each child.
+XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|=\'|>)([1-8])')
+XMP_SEPARATORS = re.compile(r"[<>\"'=\n]")
 GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
 
@@ -168,7 +171,7 @@ def _xmp_orientation(image: Image.Image) -> int | None:
         xmp = xmp.encode()
     if not isinstance(xmp, bytes):
         return None
-    match = re.search(rb'tiff:Orientation(?:="|=\'|>)([1-8])', xmp)
+    match = XMP_ORIENTATION.search(xmp)
     return int(match.group(1)) if match else None
 
 
@@ -193,7 +196,7 @@ def metadata_values(image: Image.Image) -> list[str]:
         if isinstance(value, bytes):
             value = value.decode("latin-1")
         if isinstance(value, str):
-            values += [v.strip() for v in re.split(r"[<>\"'=\n]", value)]
+            values += [v.strip() for v in XMP_SEPARATORS.split(value)]
     return [v.encode("utf-8", "replace").decode("latin-1") for v in values if len(v) >= 8]
 
 
@@ -216,7 +219,7 @@ def to_srgb(image: Image.Image) -> Image.Image:
 
 
 def _convert_profile(image: Image.Image, icc: bytes, mode: str) -> Image.Image:
-    from PIL import ImageCms  # loads littleCMS only for files that carry a profile
+    from PIL import ImageCms  # imported ahead by the worker's fork server
 
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
