@@ -115,20 +115,21 @@ def _opened(kind: str, root: Path | None, then: Callable[[FileIndex], T]) -> T:
             f"{kind} index has schema {version}, this version needs {SCHEMA_VERSION}: "
             "run `nuevonorte reindex`"
         )
-    for attempt in range(1, OPEN_ATTEMPTS + 1):
+    error: Exception | None = None
+    for _ in range(OPEN_ATTEMPTS):
         before = _latest_toc(real)
         try:
             storage = FileStorage(str(real), supports_mmap=USE_MMAP)
             return then(storage.open_index(schema=_schema(kind)))
         except FileNotFoundError as e:
-            if attempt < OPEN_ATTEMPTS and _latest_toc(real) != before:
-                continue
-            error: Exception = e
+            error = e
+            if _latest_toc(real) != before:
+                continue  # a commit moved the index on meanwhile: open the new generation
         except Exception as e:  # a missing folder, missing TOC, garbage: all mean "rebuild me"
             error = e
-        collect_abandoned_files()
-        raise IndexUnavailable(f"{kind} index cannot be opened: {type(error).__name__}") from error
-    raise AssertionError("unreachable")
+        break
+    collect_abandoned_files()
+    raise IndexUnavailable(f"{kind} index cannot be opened: {type(error).__name__}") from error
 
 
 def _latest_toc(folder: Path) -> str | None:
