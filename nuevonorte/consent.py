@@ -69,6 +69,13 @@ class ConsentChoices:
         )
 
 
+#: Which consent choice governs each kind of media. A kind missing here is never public: the
+#: Python predicate and the SQL twin both read this table, so a new kind fails closed.
+MEDIA_CHOICE: dict[MediaKind, str] = {
+    MediaKind.IMAGE: "photos_public",
+    MediaKind.AUDIO: "voice_public",
+}
+
 _VISIBILITY_ORDER = [Visibility.CONTRIBUTOR, Visibility.CURATORS, Visibility.PUBLIC]
 _CREDIT_ORDER = [Credit.ANONYMOUS, Credit.PSEUDONYM, Credit.NAME]
 
@@ -115,9 +122,8 @@ def media_is_public(media: MediaFile, on: date | None = None) -> bool:
         return False
     consent = story.current_consent
     assert consent is not None  # story_is_public guarantees it
-    if media.kind == MediaKind.IMAGE:
-        return consent.photos_public
-    return consent.voice_public
+    choice = MEDIA_CHOICE.get(media.kind)
+    return choice is not None and bool(getattr(consent, choice))
 
 
 def transcript_is_public(media: MediaFile, on: date | None = None) -> bool:
@@ -202,8 +208,10 @@ def public_media(on: date | None = None) -> Select[MediaFile]:
         .where(
             _story_visible_clause(on or today()),
             or_(
-                and_(MediaFile.kind == MediaKind.IMAGE, ConsentRecord.photos_public.is_(True)),
-                and_(MediaFile.kind == MediaKind.AUDIO, ConsentRecord.voice_public.is_(True)),
+                *(
+                    and_(MediaFile.kind == kind, getattr(ConsentRecord, choice).is_(True))
+                    for kind, choice in MEDIA_CHOICE.items()
+                )
             ),
         )
     )

@@ -156,6 +156,25 @@ def test_media_follow_their_own_consent_choice(
     assert (audio in listed) is (story_public and voice)
 
 
+def test_every_media_kind_has_a_consent_choice() -> None:
+    """A new kind of media must name the choice that governs it; until then it is never public."""
+    assert set(consent.MEDIA_CHOICE) == set(MediaKind)
+    assert all(hasattr(consent.ConsentChoices(), choice) for choice in consent.MEDIA_CHOICE.values())
+
+
+@freeze_time(TODAY)
+def test_a_kind_without_a_consent_choice_is_never_public(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: the Python rule and its SQL twin both refuse a kind the table lacks."""
+    audio = _media(MediaKind.AUDIO, 4)
+    record = _record(1, Visibility.PUBLIC, photos_public=True, voice_public=True)
+    _story(StoryStatus.PUBLISHED, record, media=[audio])
+    db.session.commit()
+    assert consent.media_is_public(audio)
+    monkeypatch.delitem(consent.MEDIA_CHOICE, MediaKind.AUDIO)
+    assert not consent.media_is_public(audio)
+    assert audio not in set(db.session.scalars(consent.public_media()))
+
+
 @freeze_time(TODAY)
 def test_embargoed_media_stay_hidden_until_the_date(app: Flask) -> None:
     image = _media(MediaKind.IMAGE, 3)
