@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -38,7 +38,24 @@ CSRF_MESSAGE = (
 )
 
 
-def _render(code: int, heading: str, text: str) -> tuple[str, int]:
+API_PREFIX = "/api/"
+#: Stable codes for JSON errors under ``/api/`` (partner tools read ``error``, people ``message``).
+API_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def _render(code: int, heading: str, text: str) -> tuple[str | Response, int]:
+    """The error page, or for a partner tool under ``/api/`` the same message as JSON."""
+    if request.path.startswith(API_PREFIX):
+        return jsonify(error=API_CODES.get(code, "bad_request"), message=f"{heading}. {text}"), code
     return render_template("errors/error.html", code=code, heading=heading, text=text, error_page=True), code
 
 
@@ -46,11 +63,11 @@ def init_app(app: Flask) -> None:
     """Register the error pages."""
 
     @app.errorhandler(CSRFError)
-    def _csrf(_e: CSRFError) -> tuple[str, int]:
+    def _csrf(_e: CSRFError) -> tuple[str | Response, int]:
         return _render(400, str(CSRF_MESSAGE[0]), str(CSRF_MESSAGE[1]))
 
     @app.errorhandler(HTTPException)
-    def _http(e: HTTPException) -> tuple[str, int] | HTTPException:
+    def _http(e: HTTPException) -> tuple[str | Response, int] | HTTPException:
         code = e.code or 500
         if code < 400:
             return e
@@ -58,14 +75,14 @@ def init_app(app: Flask) -> None:
         return _render(code, str(heading), str(text))
 
     @app.errorhandler(OperationalError)
-    def _database_unavailable(_e: OperationalError) -> tuple[str, int]:
+    def _database_unavailable(_e: OperationalError) -> tuple[str | Response, int]:
         db.session.rollback()
         app.logger.error("database unavailable during %s %s", request.method, request.endpoint)
         heading, text = MESSAGES[ServiceUnavailable.code]
         return _render(ServiceUnavailable.code, str(heading), str(text))
 
     @app.errorhandler(Exception)
-    def _unexpected(e: Exception) -> tuple[str, int]:
+    def _unexpected(e: Exception) -> tuple[str | Response, int]:
         db.session.rollback()
         # Log the type and where, never the form contents (SECURITY.md M18).
         app.logger.error(

@@ -125,3 +125,22 @@ def test_api_uses_no_csrf_and_no_cookies(app, client) -> None:
     response = post(client, story_form())
     assert response.status_code == 201
     assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code", "words"),
+    [
+        ("GET", "/api/v1/no-such-thing", 404, "not_found", {"en": "Page not found", "es": "No encontramos"}),
+        ("GET", URL, 405, "method_not_allowed", {"en": "not right", "es": "no salió bien"}),
+        ("DELETE", "/api/v1/search", 405, "method_not_allowed", {"en": "not right", "es": "no salió bien"}),
+    ],
+)
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_api_routing_errors_answer_json(app, client, lang, method, path, status, code, words) -> None:
+    """A partner tool gets JSON for every error under /api/, routing errors included (no HTML)."""
+    response = client.open(path, method=method, headers={"Accept-Language": lang})
+    assert response.status_code == status
+    assert response.mimetype == "application/json", response.data[:80]
+    body = response.get_json()
+    assert body["error"] == code
+    assert words[lang] in body["message"], body["message"]
