@@ -149,17 +149,17 @@ def test_process_killed_mid_upload_leaves_a_temp_file_that_sweep_removes_at_once
     fresh.close()
 
 
-def test_check_sweeps_old_temp_files_and_still_reports_rows_and_files_that_disagree_F01(
+def test_check_sweeps_temp_files_and_still_reports_rows_and_files_that_disagree_F01(
     app: Flask, runner: FlaskCliRunner
 ) -> None:
-    """Reconciliation: a row without its file and a file without a row are reported (exit 1)."""
+    """Reconciliation: a row without its file and a file without a row are reported (exit 1);
+    ``--repair`` deletes the file no row references (T08) and reports the missing one still."""
     storage = get_storage()
     keys = committed_media(app)
     storage.path(keys[0]).unlink()  # DB without file
     orphan = storage.put_bytes(b"nobody claims me", "jpg")  # file without DB
     with storage.temp_file() as leftover:
         leftover.write(b"interrupted")
-    age(Path(leftover.name), HOUR + 1)
     result = runner.invoke(args=["check"])
     assert result.exit_code == 1
     assert "Removed 1 temporary file(s)" in result.output
@@ -167,6 +167,33 @@ def test_check_sweeps_old_temp_files_and_still_reports_rows_and_files_that_disag
     assert f"orphan-file: {orphan}" in result.output
     assert "temporary-file" not in result.output
     assert not Path(leftover.name).exists()
+
+    result = runner.invoke(args=["check", "--repair"])
+    assert result.exit_code == 1  # a missing file cannot be repaired: it stays reported
+    assert "Removed 1 stored file(s)" in result.output and "orphan-file" not in result.output
+    assert not storage.exists(orphan) and "missing-file: " in result.output
+    assert all(storage.exists(k) for k in set(keys) - {keys[0]})
+
+
+def test_recovery_keeps_files_a_living_process_claimed_T08(app: Flask) -> None:
+    """A living writer's intent (locked) protects its keys, even ones no row references yet;
+    a dead one's intent (unlocked) gets its unreferenced keys deleted and referenced ones kept."""
+    from nuevonorte.recovery import recover
+
+    storage = get_storage()
+    keys = committed_media(app)
+    claimed = storage.put_bytes(b"stored by a living worker, not committed yet", "jpg")
+    abandoned = storage.put_bytes(b"stored by a worker that was killed", "jpg")
+    living = storage.intent()
+    living.add([claimed])
+    dead = storage.intent()
+    dead.add([abandoned, keys[0]])
+    os.close(dead.fd)  # what a kill does: the lock goes, the file stays
+    assert recover(storage).files == [abandoned]
+    assert storage.exists(claimed) and all(storage.exists(k) for k in keys)
+    assert not dead.path.exists() and living.path.exists()
+    os.close(living.fd)  # now the living writer is killed too
+    assert recover(storage).files == [claimed]
 
 
 def test_the_sweep_age_cannot_be_shorter_than_processing_F01(app_config: dict) -> None:
