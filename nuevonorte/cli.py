@@ -166,9 +166,7 @@ def demo_command(if_empty: bool) -> None:
 
 @click.command("check")
 @click.option("--verify-content", is_flag=True, help="Also re-hash every stored file.")
-@click.option(
-    "--repair", is_flag=True, help="Also delete stored files that no database row references."
-)
+@click.option("--repair", is_flag=True, help="Also delete stored files that no database row references.")
 @with_appcontext
 def check_command(verify_content: bool, repair: bool) -> None:
     """Report disagreements between the database and the media files; exit 1 if any.
