@@ -86,7 +86,11 @@ def _recover(log: Any) -> None:
     from nuevonorte.recovery import recover
     from nuevonorte.storage import get_storage
 
-    recovered = recover(get_storage())
+    try:
+        recovered = recover(get_storage())
+    except Exception as error:  # e.g. the database is down: serve anyway; `sweep` retries later
+        log.warning("Recovery of interrupted transactions failed: %s", type(error).__name__)
+        return
     log.info(
         "Removed %d temporary file(s) of interrupted uploads and %d stored file(s) of "
         "interrupted transactions",
