@@ -19,9 +19,9 @@ class Finding:
     detail: str
 
 
-def media_findings(storage: Storage, verify_content: bool = False, temp_age: float = 0) -> list[Finding]:
+def media_findings(storage: Storage, verify_content: bool = False) -> list[Finding]:
     """Media rows whose files are missing or altered, files no row claims, and temporary files
-    older than ``temp_age`` seconds (younger ones may belong to an upload in progress)."""
+    no living process holds."""
     findings: list[Finding] = []
     referenced: dict[str, str] = {}
     for media in db.session.scalars(select(MediaFile).order_by(MediaFile.id)):
@@ -35,7 +35,7 @@ def media_findings(storage: Storage, verify_content: bool = False, temp_age: flo
     for key in storage.keys():
         if key not in referenced:
             findings.append(Finding("orphan-file", key))
-    for path in storage.temp_files(older_than=temp_age):
+    for path in storage.abandoned_temp_files():
         findings.append(Finding("temporary-file", path.name))
     return findings
 

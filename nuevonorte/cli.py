@@ -11,6 +11,7 @@ import secrets
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
@@ -18,6 +19,9 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from nuevonorte.config import PROJECT_DIR, ConfigError
+
+if TYPE_CHECKING:
+    from nuevonorte.recovery import Recovered
 
 
 class Unavailable(click.ClickException):
@@ -162,15 +166,21 @@ def demo_command(if_empty: bool) -> None:
 
 @click.command("check")
 @click.option("--verify-content", is_flag=True, help="Also re-hash every stored file.")
+@click.option("--repair", is_flag=True, help="Also delete stored files that no database row references.")
 @with_appcontext
-def check_command(verify_content: bool) -> None:
-    """Report disagreements between the database and the media files; exit 1 if any."""
+def check_command(verify_content: bool, repair: bool) -> None:
+    """Report disagreements between the database and the media files; exit 1 if any.
+
+    What dead processes left is removed first (as ``sweep`` does); with ``--repair``, so is
+    every other stored file no row references.
+    """
     from nuevonorte.checks import index_findings, media_findings
+    from nuevonorte.recovery import recover
     from nuevonorte.storage import get_storage
 
-    storage, age = get_storage(), current_app.config["TEMP_FILE_MAX_AGE_SECONDS"]
-    _report_sweep(storage.sweep_temp_files(age), age)
-    findings = media_findings(storage, verify_content, temp_age=age) + index_findings()
+    storage = get_storage()
+    _report_recovery(recover(storage, orphans=repair))
+    findings = media_findings(storage, verify_content) + index_findings()
     for finding in findings:
         click.echo(f"{finding.kind}: {finding.detail}")
     if findings:
@@ -182,21 +192,20 @@ def check_command(verify_content: bool) -> None:
 @click.command("sweep")
 @with_appcontext
 def sweep_command() -> None:
-    """Remove temporary files left by interrupted uploads (run it from cron; F01)."""
+    """Remove what interrupted uploads and withdrawals left (run it from cron; F01, T08)."""
+    from nuevonorte.recovery import recover
     from nuevonorte.storage import get_storage
 
-    age = current_app.config["TEMP_FILE_MAX_AGE_SECONDS"]
-    _report_sweep(get_storage().sweep_temp_files(age), age)
+    _report_recovery(recover(get_storage()))
 
 
-def _report_sweep(removed: list[Path], age: int) -> None:
-    minutes = age // 60
-    if removed:
-        click.echo(
-            f"Removed {len(removed)} temporary file(s) of interrupted uploads, over {minutes} min old."
-        )
+def _report_recovery(recovered: Recovered) -> None:
+    if recovered.temps:
+        click.echo(f"Removed {len(recovered.temps)} temporary file(s) of interrupted uploads.")
     else:
-        click.echo(f"No temporary files over {minutes} min old.")
+        click.echo("No temporary files of interrupted uploads.")
+    if recovered.files:
+        click.echo(f"Removed {len(recovered.files)} stored file(s) that no story uses any more.")
 
 
 @click.command("reindex")

@@ -1,8 +1,10 @@
 """A contribution: a new story, its media files and, when needed, a new receipt code.
 
-Shared by the web form and the partner API so that both follow the same rules. Everything is
-flushed, nothing committed: if one file is refused (``MediaRejected``), the caller rolls back
-and nothing of the submission remains — no story, consent record, media row or file.
+Shared by the web form and the partner API so that both follow the same rules (``send``).
+Everything is flushed, nothing committed: if one file is refused (``MediaRejected``), the
+caller rolls back and nothing of the submission remains — no story, consent record, media row
+or file. The files are cleaned before the first row is written, so that on SQLite the write
+lock is held only for the inserts: a long upload never makes other writers wait.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import IO
 
 from sqlalchemy import select
 
-from nuevonorte import receipts, stories
+from nuevonorte import faults, quota, receipts, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
-from nuevonorte.media import IngestReport, MediaRejected, ingest_upload
+from nuevonorte.media import IngestReport, MediaRejected
+from nuevonorte.media.ingest import attach, clean_upload
 from nuevonorte.models import Contributor, Place, Story, Theme
 
 #: The most files one submission may carry (SECURITY.md U20); more are refused whole.
@@ -56,6 +59,31 @@ class Receipt:
     story: Story
     reports: list[IngestReport] = field(default_factory=list)
     code: str | None = None
+    file_sizes: list[int] = field(default_factory=list)
+
+
+def send(
+    contribution: Contribution, files: Sequence[IO[bytes]], contributor: Contributor | None = None
+) -> Receipt:
+    """A whole contribution as the form and the API take it: the daily quotas (U20), then
+    ``receive``. Flushes, never commits; after a commit, count it with
+    ``quota.record(receipt.file_sizes)``.
+
+    Raises ``quota.QuotaExceeded``, ``TooManyFiles`` or ``FileRefused``; the caller must then
+    roll back. The archive's reserved bytes are already given back.
+    """
+    file_sizes = quota.sizes(files)
+    # Nothing was written yet: end the read transaction, so that the archive's counter (its
+    # own connection) does not wait for this request's SQLite write lock.
+    db.session.rollback()
+    reserved = quota.check(file_sizes)  # before anything is stored
+    try:
+        receipt = receive(contribution, files, contributor)
+    except (TooManyFiles, FileRefused):
+        quota.release(reserved)
+        raise
+    receipt.file_sizes = file_sizes
+    return receipt
 
 
 def receive(
@@ -69,6 +97,14 @@ def receive(
     files = list(files)
     if len(files) > MAX_FILES:
         raise TooManyFiles()
+    cleaned = []
+    for index, stream in enumerate(files, start=1):
+        try:
+            cleaned.append(clean_upload(stream))
+        except MediaRejected as rejected:
+            raise FileRefused(index, rejected) from None
+        faults.point("contribution.file_stored")
+    # Only now the database: the write transaction lasts as long as the inserts, not the files.
     code = None
     if contributor is None:
         contributor, code = receipts.issue(contribution.consent_language)
@@ -83,12 +119,9 @@ def receive(
         places=_by_ids(Place, contribution.place_ids),
     )
     receipt = Receipt(story=story, code=code)
-    for index, stream in enumerate(files, start=1):
-        try:
-            _media, report = ingest_upload(story, stream)
-        except MediaRejected as rejected:
-            raise FileRefused(index, rejected) from None
-        receipt.reports.append(report)
+    for done in cleaned:
+        attach(story, done)
+        receipt.reports.append(done.report)
     return receipt
 
 

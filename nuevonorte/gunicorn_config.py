@@ -7,8 +7,10 @@ Override the address with ``GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000"`` or ``--bin
   format below still has no address (%(h)s) and no user agent (%(a)s).
 - gunicorn's own error log writes ``Invalid request from ip=<address>`` for malformed
   requests; ``AddresslessLogger`` rewrites every error-log record to drop any address.
-- On start, before any worker runs, temporary files of uploads interrupted by a killed worker
-  are removed (``on_starting``; SECURITY.md F01). Run ``nuevonorte sweep`` from cron as well.
+- On start, before any worker runs, and again whenever a worker starts (one replacing a killed
+  worker, too), what killed workers left is removed: temporary files and files stored for a
+  transaction that never committed or deleted by one that did (``nuevonorte.recovery``;
+  SECURITY.md F01, T08). Files of living workers are locked and never touched.
 - Uploads over poor connections are slow: a generous worker timeout keeps a sync worker from
   being killed mid-upload (a buffering reverse proxy in front is still recommended).
 """
@@ -63,13 +65,35 @@ logger_class = AddresslessLogger
 
 
 def on_starting(server: Any) -> None:
-    """Remove temporary files left by interrupted uploads before the workers start (F01)."""
+    """Remove what interrupted uploads and withdrawals left, before the workers start (F01, T08)."""
     from nuevonorte import create_app
     from nuevonorte.extensions import db
-    from nuevonorte.storage import get_storage
 
     app = create_app()
     with app.app_context():
-        removed = get_storage().sweep_temp_files(app.config["TEMP_FILE_MAX_AGE_SECONDS"])
-        db.engine.dispose()  # nothing was opened; make sure nothing is shared with the workers
-    server.log.info("Removed %d temporary file(s) of interrupted uploads", len(removed))
+        _recover(server.log)
+        db.engine.dispose()  # make sure no connection is shared with the workers
+
+
+def post_worker_init(worker: Any) -> None:
+    """A new worker, for example one replacing a killed worker: remove what dead ones left."""
+    app = worker.wsgi
+    with app.app_context():
+        _recover(worker.log)
+
+
+def _recover(log: Any) -> None:
+    from nuevonorte.recovery import recover
+    from nuevonorte.storage import get_storage
+
+    try:
+        recovered = recover(get_storage())
+    except Exception as error:  # e.g. the database is down: serve anyway; `sweep` retries later
+        log.warning("Recovery of interrupted transactions failed: %s", type(error).__name__)
+        return
+    log.info(
+        "Removed %d temporary file(s) of interrupted uploads and %d stored file(s) of "
+        "interrupted transactions",
+        len(recovered.temps),
+        len(recovered.files),
+    )

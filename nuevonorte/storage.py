@@ -6,17 +6,27 @@ renamed into place, so a crash leaves either nothing or a complete file. Deletin
 tied to the database transaction: ``delete_after_commit`` removes files only once the rows
 that pointed at them are gone for good, and ``discard_after_rollback`` removes files written
 for a transaction that did not commit.
+
+Both survive a crash (SECURITY.md T08, F01): before a file is stored for a transaction, or
+before the commit that drops a file's last row, its key is written to an *intent* — a small
+fsync'ed file in ``.intents`` that the writing process holds an ``flock`` on until the
+transaction ended and its files were dealt with. A killed process leaves its intent unlocked;
+``recover`` then deletes every key listed there that no row references. Temporary files are
+locked the same way while in use, so any unlocked one is left by a dead process and goes at
+once (``sweep_temp_files``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
+import secrets
 import stat
 import tempfile
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -41,6 +51,8 @@ CONTENT_TYPES = {
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp|mp3|m4a|ogg|opus|flac|wav|webm)$")
 TEMP_DIR = ".tmp"
+INTENT_DIR = ".intents"
+_OWNER_RW = stat.S_IRUSR | stat.S_IWUSR
 
 
 class StorageError(Exception):
@@ -61,7 +73,7 @@ class Storage:
 
     def ensure(self) -> None:
         """Create the storage folders, readable by this user only."""
-        for folder in (self.root, self.root / TEMP_DIR):
+        for folder in (self.root, self.root / TEMP_DIR, self.root / INTENT_DIR):
             folder.mkdir(parents=True, exist_ok=True)
             os.chmod(folder, stat.S_IRWXU)
 
@@ -80,9 +92,14 @@ class Storage:
         return self.path(key).is_file()
 
     def temp_file(self) -> IO[bytes]:
-        """A named temporary file inside storage (same filesystem, so renames are atomic)."""
+        """A named temporary file inside storage (same filesystem, so renames are atomic), locked
+        (``flock``) for as long as it stays open: keep it open while the file is in use."""
         self.ensure()
-        return tempfile.NamedTemporaryFile(dir=self.root / TEMP_DIR, prefix="in-", delete=False)
+        while True:
+            f = tempfile.NamedTemporaryFile(dir=self.root / TEMP_DIR, prefix="in-", delete=False)
+            if _lock_if_still_there(f.fileno(), f.name):
+                return f
+            f.close()  # swept between its creation and its lock: take another
 
     def put_file(
         self, temp_path: str | Path, extension: str, *, digest: str | None = None, sync_folder: bool = True
@@ -142,36 +159,81 @@ class Storage:
                 if KEY_PATTERN.fullmatch(entry.name) and entry.name[:2] == folder.name:
                     yield entry.name
 
-    def temp_files(self, older_than: float = 0, now: float | None = None) -> list[Path]:
-        """Temporary files not written to for more than ``older_than`` seconds (default: all)."""
+    def temp_files(self) -> list[Path]:
+        """Every temporary file, in use or not."""
         folder = self.root / TEMP_DIR
         if not folder.is_dir():
             return []
-        now = time.time() if now is None else now
         found = []
         for entry in os.scandir(folder):
-            info = entry.stat(follow_symlinks=False)
-            if not stat.S_ISDIR(info.st_mode) and now - info.st_mtime >= older_than:
+            if not stat.S_ISDIR(entry.stat(follow_symlinks=False).st_mode):
                 found.append(Path(entry.path))
         return sorted(found)
 
-    def sweep_temp_files(self, older_than: float, now: float | None = None) -> list[Path]:
+    def abandoned_temp_files(self) -> list[Path]:
+        """Temporary files no living process holds (``temp_file`` locks each while in use)."""
+        found = []
+        for path in self.temp_files():
+            fd = _open_locked(path, blocking=False)
+            if fd is not None:
+                os.close(fd)
+                found.append(path)
+        return found
+
+    def sweep_temp_files(self) -> list[Path]:
         """Remove temporary files left by interrupted uploads (a killed worker: SECURITY.md F01).
 
-        Only files not written to for ``older_than`` seconds go, so that an upload still being
-        processed by another worker is never touched (config ``temp_file_max_age_minutes``).
-        Stored files are never looked at. Returns what was removed.
+        A file in use is locked by its process (``temp_file``); an unlocked one belongs to no
+        living process and goes at once. Stored files are never looked at. Returns what was removed.
         """
         removed = []
-        for path in self.temp_files(older_than, now):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                continue  # finished, or swept by another process meanwhile
-            except OSError:
-                continue  # not ours to remove; `nuevonorte check` reports it
-            removed.append(path)
+        for path in self.temp_files():
+            if _remove_if_unlocked(path):
+                removed.append(path)
         return removed
+
+    # --- intents: files that follow their transaction through a crash -------------------
+
+    def intent(self) -> Intent:
+        """A new intent of this process, locked until ``Intent.close``."""
+        return Intent(self)
+
+    def recover(self, referenced: Callable[[set[str]], set[str]], *, orphans: bool = False) -> list[str]:
+        """Delete the files of dead processes' intents that no row references; return their keys.
+
+        ``referenced(keys)`` answers which of ``keys`` a database row points at; it must read
+        committed data only. Keys claimed by a living process's intent are never deleted. With
+        ``orphans``, every stored file no row references goes too (``check --repair``).
+        """
+        folder = self.root / INTENT_DIR
+        if not folder.is_dir():  # nothing was ever stored through an intent here
+            gone = sorted(set(self.keys()) - referenced(set(self.keys()))) if orphans else []
+            for key in gone:
+                self.delete(key)
+            return gone
+        with _claims(self, fcntl.LOCK_EX):
+            claimed: set[str] = set()
+            dead: list[tuple[Path, int]] = []
+            for entry in sorted(folder.glob("*.intent")):
+                fd = _open_locked(entry, blocking=False)
+                if fd is None:  # its process lives: its keys are claimed
+                    claimed.update(_read_keys(entry))
+                else:
+                    dead.append((entry, fd))
+            try:
+                candidates = {k for entry, _fd in dead for k in _read_keys(entry)}
+                if orphans:
+                    candidates.update(self.keys())
+                candidates -= claimed
+                gone = sorted(candidates - referenced(set(candidates))) if candidates else []
+                for key in gone:
+                    self.delete(key)
+                for entry, _fd in dead:
+                    entry.unlink(missing_ok=True)
+            finally:
+                for _entry, fd in dead:
+                    os.close(fd)
+        return gone
 
     def verify(self, key: str) -> bool:
         """Whether the stored file still has the content its key names."""
@@ -208,10 +270,67 @@ def _fsync_dir(folder: Path) -> None:
 
 _AFTER_COMMIT = "nuevonorte.delete_after_commit"
 _AFTER_ROLLBACK = "nuevonorte.discard_after_rollback"
+_INTENT = "nuevonorte.intent"
+
+
+class Intent:
+    """Keys whose files may have to go if the process dies: a file in ``.intents`` holding one
+    key a line, locked (``flock``) by its process from creation until ``close``."""
+
+    def __init__(self, storage: Storage) -> None:
+        storage.ensure()
+        folder = storage.root / INTENT_DIR
+        while True:
+            self.path = folder / f"{secrets.token_hex(8)}.intent"
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
+            fd = os.open(self.path, flags, _OWNER_RW)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if _still_there(fd, self.path):
+                break
+            os.close(fd)  # recovered as empty between its creation and its lock: take another
+        _fsync_dir(folder)
+        self.fd: int | None = fd
+        self.storage = storage
+
+    def add(self, keys: Iterable[str]) -> None:
+        """Write these keys down, durably, before their files are stored or their rows deleted."""
+        lines = "".join(f"{self.storage.path(k).name}\n" for k in keys)
+        if lines and self.fd is not None:
+            os.write(self.fd, lines.encode("ascii"))
+            os.fsync(self.fd)
+
+    def close(self) -> None:
+        """The transaction ended and its files were dealt with: forget the intent."""
+        if self.fd is None:
+            return
+        self.path.unlink(missing_ok=True)
+        os.close(self.fd)
+        self.fd = None
+
+
+def claim(session: Session, storage: Storage, key: str, store: Callable[[], object]) -> None:
+    """Write ``key`` into this transaction's intent, then run ``store`` (which stores or reuses
+    its file) so that no recovery deletes the file in between."""
+    intent = transaction_intent(session, storage)
+    with _claims(storage, fcntl.LOCK_SH):
+        intent.add([key])
+        store()
+
+
+def transaction_intent(session: Session, storage: Storage) -> Intent:
+    """The intent of the session's current transaction (begun now if none is)."""
+    if not session.in_transaction():
+        session.begin()  # no database work yet: only the session's bookkeeping starts
+    intent = session.info.get(_INTENT)
+    if intent is None:
+        intent = session.info[_INTENT] = storage.intent()
+    return intent
 
 
 def delete_after_commit(session: Session, storage: Storage, keys: Iterable[str]) -> None:
     """Delete these files once the current transaction commits (kept if it rolls back)."""
+    keys = list(keys)
+    transaction_intent(session, storage).add(keys)  # before the commit: a crash after it recovers
     session.info.setdefault(_AFTER_COMMIT, set()).update(storage.path(k) for k in keys)
 
 
@@ -219,25 +338,97 @@ def discard_after_rollback(session: Session, storage: Storage, keys: Iterable[st
     """Delete these new files if the current transaction rolls back (kept if it commits)."""
     # Begin the session's transaction now if nothing has yet, so a rollback that comes
     # before any query still has a transaction to roll back, and so still cleans up.
-    if not session.in_transaction():
-        session.begin()
+    keys = list(keys)
+    transaction_intent(session, storage).add(keys)
     session.info.setdefault(_AFTER_ROLLBACK, set()).update(storage.path(k) for k in keys)
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    from nuevonorte import faults
+
+    if session.info.get(_AFTER_COMMIT):
+        faults.point("commit.files_to_delete")
     for path in session.info.pop(_AFTER_COMMIT, ()):
         path.unlink(missing_ok=True)
     session.info.pop(_AFTER_ROLLBACK, None)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
-    if previous_transaction.nested:
-        return  # a savepoint rolled back; the outer transaction decides
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # The end of the outermost transaction, committed (after ``after_commit``), rolled back or
+    # closed: files of an uncommitted transaction go, then the intent does.
+    if transaction.nested or transaction.parent is not None:
+        return
     for path in session.info.pop(_AFTER_ROLLBACK, ()):
         path.unlink(missing_ok=True)
     session.info.pop(_AFTER_COMMIT, None)
+    intent = session.info.pop(_INTENT, None)
+    if intent is not None:
+        intent.close()
+
+
+def _still_there(fd: int, path: Path | str) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (not recovered or swept meanwhile)."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _lock_if_still_there(fd: int, path: str) -> bool:
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return _still_there(fd, path)
+
+
+def _open_locked(path: Path, *, blocking: bool) -> int | None:
+    """Open ``path`` and lock it; None when another process holds the lock or it is gone."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _remove_if_unlocked(path: Path) -> bool:
+    """Remove a file no process holds locked; True if it was removed."""
+    fd = _open_locked(path, blocking=False)
+    if fd is None:
+        return False
+    try:
+        path.unlink()
+        return True
+    except OSError:
+        return False  # gone meanwhile, or not ours to remove (`nuevonorte check` reports it)
+    finally:
+        os.close(fd)
+
+
+def _read_keys(path: Path) -> set[str]:
+    try:
+        lines = path.read_text(encoding="ascii", errors="replace").split()
+    except FileNotFoundError:
+        return set()
+    return {line for line in lines if KEY_PATTERN.fullmatch(line)}
+
+
+@contextmanager
+def _claims(storage: Storage, mode: int) -> Iterator[None]:
+    """Hold the storage-wide claims lock, shared or exclusive."""
+    # The lock is on the intents folder itself (no extra file): writers hold it shared while
+    # they put a key in their intent and store or reuse its file; ``recover`` holds it
+    # exclusively, so it never deletes a file a living writer has just claimed.
+    fd = os.open(storage.root / INTENT_DIR, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)
 
 
 def init_app(app: Flask) -> None:

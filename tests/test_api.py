@@ -38,6 +38,7 @@ def assert_error(response, code, status, lang) -> None:
     body = response.get_json()
     assert response.status_code == status, body
     assert body["error"] == code
+    assert body["kept"] is False  # every refusal says nothing was kept: send it all again
     assert MESSAGES[code][lang] in body["message"], body["message"]
     assert response.headers.get("Set-Cookie") is None
 

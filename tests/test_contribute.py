@@ -261,6 +261,25 @@ def test_rate_limit_answers_429_with_retry_after(app_config, app, client) -> Non
     assert counts()["story"] == 2
 
 
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_rate_limited_contribution_keeps_the_typed_text_T12(app, client, lang) -> None:
+    """A 429 from the contribution limit is the form again, with what the person wrote and
+    chose, a localized reason and the Retry-After — never a bare page (issue 11 item 7)."""
+    app.config["RATE_LIMITS"] = {"contribute": (Limit(0, 3600),)}
+    response = contribute(
+        client, lang, title="Mi título", body="Lo que escribí con cuidado", credit="anonymous", credit_name=""
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 3600
+    assert "Lo que escribí con cuidado" in html and 'value="Mi título"' in html
+    assert re.search(r'value="anonymous"[^>]*checked|checked[^>]*value="anonymous"', html)
+    assert 'id="contribute-form"' in html and 'id="problem"' in html
+    kept = "your text is still here" if lang == "en" else "tu texto sigue aquí"
+    assert kept in html
+    nothing_stored(app)
+
+
 def test_only_the_hash_of_the_receipt_code_is_stored(app, client, database_url) -> None:
     """Receipt code: nowhere in the database, in any form (scan of every table's text)."""
     code = receipt_code(contribute(client, "es"))
@@ -340,3 +359,14 @@ def test_collect_less_no_identifying_columns_or_fields(app) -> None:
 def test_every_page_links_to_contributing_and_my_stories(app, client, lang) -> None:
     html = client.get(f"/{lang}/").get_data(as_text=True)
     assert f'href="/{lang}/contribute"' in html and f'href="/{lang}/my-stories"' in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("es", "puede que tu historia sí haya llegado"), ("en", "your story may have arrived anyway")],
+)
+def test_the_form_says_what_to_do_when_the_answer_never_came_T08(client, lang, words) -> None:
+    """A kill between commit and answer stores the story but loses its code (issue 11 item 8,
+    until the idempotency token of issue 13): the form says it may have arrived and what to do."""
+    html = client.get(f"/{lang}/contribute").get_data(as_text=True)
+    assert words in html and 'id="lost-answer"' in html

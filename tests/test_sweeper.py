@@ -1,9 +1,10 @@
-"""F01: temporary files of uploads interrupted by a killed process are swept; nothing else is.
+"""F01, T08: temporary files of uploads interrupted by a killed process are swept; nothing else is.
 
 A real process is SIGKILLed while an upload streams into storage; its leftover temporary file
-is aged with ``os.utime`` and removed by ``nuevonorte sweep`` (and ``check``), while a fresh
-temporary file (an upload in progress elsewhere) and stored files stay. The gunicorn variant,
-killing a worker mid-image-processing and restarting, is in ``test_upload_server.py``.
+is no longer locked by any process and is removed at once by ``nuevonorte sweep`` (and
+``check``), while a temporary file still held open (an upload in progress elsewhere) and stored
+files stay. The gunicorn variants, killing a worker at named steps and restarting, are in
+``test_upload_server.py`` and ``test_crash_recovery.py``.
 """
 
 from __future__ import annotations
@@ -56,20 +57,25 @@ def committed_media(app: Flask) -> list[str]:
     return media.storage_keys()
 
 
-def test_sweep_removes_only_old_temporary_files_F01(app: Flask) -> None:
-    """Old leftovers go; a fresh one (in use) stays; stored files (mtime 0, M16) are never touched."""
+def test_sweep_removes_abandoned_temporary_files_at_once_and_never_one_in_use_F01_T08(app: Flask) -> None:
+    """A temp file nobody holds goes at once, however young; one held open (locked) stays, however
+    old; stored files (mtime 0, M16) are never touched."""
     storage = get_storage()
     keys = committed_media(app)
     assert all(storage.path(k).stat().st_mtime == 0 for k in keys)
-    with storage.temp_file() as old, storage.temp_file() as fresh:
-        old.write(b"interrupted")
-        fresh.write(b"in progress")
-    age(Path(old.name), HOUR + 1)
-    age(Path(fresh.name), HOUR - 60)
-    assert storage.sweep_temp_files(HOUR) == [Path(old.name)]
-    assert storage.temp_files() == [Path(fresh.name)]
-    assert all(storage.verify(k) for k in keys)
-    assert storage.sweep_temp_files(HOUR) == []
+    with storage.temp_file() as abandoned:
+        abandoned.write(b"interrupted a second ago")
+    in_use = storage.temp_file()
+    try:
+        in_use.write(b"in progress for hours")
+        age(Path(in_use.name), 10 * HOUR)
+        assert storage.sweep_temp_files() == [Path(abandoned.name)]
+        assert storage.temp_files() == [Path(in_use.name)]
+        assert all(storage.verify(k) for k in keys)
+        assert storage.sweep_temp_files() == []
+    finally:
+        in_use.close()
+    assert storage.sweep_temp_files() == [Path(in_use.name)]
 
 
 KILLED_UPLOAD = textwrap.dedent(
@@ -93,14 +99,16 @@ KILLED_UPLOAD = textwrap.dedent(
 
 
 @pytest.mark.timeout(120)
-def test_process_killed_mid_upload_leaves_a_temp_file_that_sweep_removes_F01(
+def test_process_killed_mid_upload_leaves_a_temp_file_that_sweep_removes_at_once_F01_T08(
     app_config: dict, app: Flask, runner: FlaskCliRunner
 ) -> None:
-    """SIGKILL mid-upload: no row, a partial temp file; `sweep` removes it once old, `check` agrees."""
+    """SIGKILL mid-upload: no row, a partial temp file; `sweep` removes it at once (not after an
+    hour: the raw upload still holds its metadata), `check` agrees."""
     storage = get_storage()
     keys = committed_media(app)
-    with storage.temp_file() as fresh:
-        fresh.write(b"another worker's upload in progress")
+    fresh = storage.temp_file()  # held open: another worker's upload in progress
+    fresh.write(b"another worker's upload in progress")
+    fresh.flush()
     child = subprocess.Popen(
         [sys.executable, "-c", KILLED_UPLOAD, json.dumps(app_config)],
         stdin=subprocess.PIPE,
@@ -129,10 +137,7 @@ def test_process_killed_mid_upload_leaves_a_temp_file_that_sweep_removes_F01(
     assert db.session.scalar(select(func.count()).select_from(Story)) == 1  # only the committed one
     assert db.session.scalar(select(func.count()).select_from(MediaFile)) == 1
 
-    # Fresh, it may still be in use: the sweeper leaves it, and check does not call it a problem.
-    assert "No temporary files" in runner.invoke(args=["sweep"]).output
-    assert leftovers[0].exists()
-    age(leftovers[0], HOUR + 1)
+    # No process holds it any more: the sweeper removes it at once; the one in use stays.
     result = runner.invoke(args=["sweep"])
     assert result.exit_code == 0 and "Removed 1 temporary file(s)" in result.output
     assert not leftovers[0].exists() and Path(fresh.name).exists()
@@ -140,19 +145,21 @@ def test_process_killed_mid_upload_leaves_a_temp_file_that_sweep_removes_F01(
     assert runner.invoke(args=["reindex"]).exit_code == 0
     result = runner.invoke(args=["check", "--verify-content"])
     assert result.exit_code == 0, result.output  # no row without file, no file without row
+    assert Path(fresh.name).exists()  # check does not take a file in use either
+    fresh.close()
 
 
-def test_check_sweeps_old_temp_files_and_still_reports_rows_and_files_that_disagree_F01(
+def test_check_sweeps_temp_files_and_still_reports_rows_and_files_that_disagree_F01(
     app: Flask, runner: FlaskCliRunner
 ) -> None:
-    """Reconciliation: a row without its file and a file without a row are reported (exit 1)."""
+    """Reconciliation: a row without its file and a file without a row are reported (exit 1);
+    ``--repair`` deletes the file no row references (T08) and reports the missing one still."""
     storage = get_storage()
     keys = committed_media(app)
     storage.path(keys[0]).unlink()  # DB without file
     orphan = storage.put_bytes(b"nobody claims me", "jpg")  # file without DB
     with storage.temp_file() as leftover:
         leftover.write(b"interrupted")
-    age(Path(leftover.name), HOUR + 1)
     result = runner.invoke(args=["check"])
     assert result.exit_code == 1
     assert "Removed 1 temporary file(s)" in result.output
@@ -160,6 +167,33 @@ def test_check_sweeps_old_temp_files_and_still_reports_rows_and_files_that_disag
     assert f"orphan-file: {orphan}" in result.output
     assert "temporary-file" not in result.output
     assert not Path(leftover.name).exists()
+
+    result = runner.invoke(args=["check", "--repair"])
+    assert result.exit_code == 1  # a missing file cannot be repaired: it stays reported
+    assert "Removed 1 stored file(s)" in result.output and "orphan-file" not in result.output
+    assert not storage.exists(orphan) and "missing-file: " in result.output
+    assert all(storage.exists(k) for k in set(keys) - {keys[0]})
+
+
+def test_recovery_keeps_files_a_living_process_claimed_T08(app: Flask) -> None:
+    """A living writer's intent (locked) protects its keys, even ones no row references yet;
+    a dead one's intent (unlocked) gets its unreferenced keys deleted and referenced ones kept."""
+    from nuevonorte.recovery import recover
+
+    storage = get_storage()
+    keys = committed_media(app)
+    claimed = storage.put_bytes(b"stored by a living worker, not committed yet", "jpg")
+    abandoned = storage.put_bytes(b"stored by a worker that was killed", "jpg")
+    living = storage.intent()
+    living.add([claimed])
+    dead = storage.intent()
+    dead.add([abandoned, keys[0]])
+    os.close(dead.fd)  # what a kill does: the lock goes, the file stays
+    assert recover(storage).files == [abandoned]
+    assert storage.exists(claimed) and all(storage.exists(k) for k in keys)
+    assert not dead.path.exists() and living.path.exists()
+    os.close(living.fd)  # now the living writer is killed too
+    assert recover(storage).files == [claimed]
 
 
 def test_the_sweep_age_cannot_be_shorter_than_processing_F01(app_config: dict) -> None:

@@ -1,5 +1,5 @@
 """Uploads against real servers over real sockets: U09 (connection closed mid-body) and F01
-(gunicorn worker SIGKILLed mid-image-processing; the next start sweeps its temporary files).
+(gunicorn worker SIGKILLed mid-image-processing; its replacement sweeps its temporary files).
 """
 
 from __future__ import annotations
@@ -240,16 +240,16 @@ def test_connection_closed_mid_body_on_gunicorn_U09(gunicorn: Gunicorn) -> None:
 
 
 @pytest.mark.timeout(180)
-def test_worker_killed_mid_image_processing_then_restart_sweeps_F01(gunicorn: Gunicorn) -> None:
+def test_worker_killed_mid_image_processing_then_restart_sweeps_F01_T08(gunicorn: Gunicorn) -> None:
     """SIGKILL the worker while the sandbox decodes a 12 MP photo: no row; its temporary files
-    stay until the next start, whose on_starting sweep removes them once old — and only them."""
+    are removed at once by the replacement worker — and only them, not one still held open."""
     storage = gunicorn.storage
     kept = storage.put_bytes(media_samples.jpeg(), "jpg")  # a stored file: never swept
-    with storage.temp_file() as fresh:
-        fresh.write(b"an upload in progress in another server")
+    fresh = storage.temp_file()  # held open (locked): an upload in progress in another server
+    fresh.write(b"an upload in progress in another server")
+    fresh.flush()
     with storage.temp_file() as old:
-        old.write(b"left by a crash long ago")
-    os.utime(old.name, (0, 0))
+        old.write(b"left by a crash a moment ago")
 
     gunicorn.start()
     assert not Path(old.name).exists(), "on_starting did not sweep"
@@ -278,27 +278,26 @@ def test_worker_killed_mid_image_processing_then_restart_sweeps_F01(gunicorn: Gu
     worker = gunicorn.worker_pid()
     temp = gunicorn.media / ".tmp"
     deadline = time.monotonic() + 90
-    while not any(pid != worker for pid in _holders(temp)):  # the sandbox child is decoding it
+    while not any(pid not in (worker, os.getpid()) for pid in _holders(temp)):  # the sandbox decodes it
         assert time.monotonic() < deadline and not answers, f"never caught mid-processing: {answers}"
         time.sleep(0.005)
     os.kill(worker, signal.SIGKILL)
     sender.join(timeout=60)
     assert answers and not (isinstance(answers[0], bytes) and b" 201 " in answers[0][:20])
 
-    # The orphaned sandbox child finishes or dies on its own; wait until nothing holds a temp file.
+    # The replacement worker removes the killed worker's temporary files at once (they hold the
+    # raw upload, metadata included); the orphaned sandbox child may still write into one it had
+    # open, which then vanishes with it. Nothing else is touched.
     deadline = time.monotonic() + 90
-    while _holders(temp):
+    while [p for p in storage.temp_files() if p.name != Path(fresh.name).name]:
+        assert time.monotonic() < deadline, "the killed worker's temporary files stay"
+        time.sleep(0.1)
+    assert "Removed 4 temporary file(s)" in gunicorn.log.read_text()
+    assert gunicorn.rows("story") == 0 and gunicorn.rows("media_file") == 0  # nothing half-saved
+    assert sorted(storage.keys()) == [kept] and storage.verify(kept)
+    assert storage.temp_files() == [Path(fresh.name)]
+    deadline = time.monotonic() + 90
+    while any(pid != os.getpid() for pid in _holders(temp)):  # the orphaned child ends on its own
         assert time.monotonic() < deadline, "a process still holds a temporary file"
         time.sleep(0.1)
-    leftovers = [p for p in storage.temp_files() if p.name != Path(fresh.name).name]
-    assert leftovers, "the killed worker left no temporary file: the test did not hit the window"
-    assert gunicorn.rows("story") == 0 and gunicorn.rows("media_file") == 0  # nothing half-saved
-    assert sorted(storage.keys()) == [kept]
-
-    gunicorn.stop()
-    for path in leftovers:
-        os.utime(path, (time.time() - 3601, time.time() - 3601))
-    gunicorn.start()
-    assert storage.temp_files() == [Path(fresh.name)]
-    assert sorted(storage.keys()) == [kept] and storage.verify(kept)
-    assert f"Removed {len(leftovers)} temporary file(s)" in gunicorn.log.read_text()
+    fresh.close()

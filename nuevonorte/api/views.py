@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from nuevonorte import quota, ratelimit
 from nuevonorte.contribute.forms import ContributionForm
-from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, receive
+from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, send
 from nuevonorte.extensions import csrf, db
 from nuevonorte.i18n import negotiated_locale
 from nuevonorte.models import Place, Theme
@@ -39,8 +39,9 @@ def _language() -> None:
 
 
 def error(code: str, message: str, status: int, **extra: Any) -> tuple[Response, int]:
-    """A JSON error with a stable code and a localized message."""
-    return jsonify(error=code, message=message, **extra), status
+    """A JSON error with a stable code and a localized message; ``kept: false`` says the archive
+    kept nothing of the request, so the client still holds everything it typed and recorded."""
+    return jsonify(error=code, message=message, kept=False, **extra), status
 
 
 @bp.errorhandler(ratelimit.RateLimited)
@@ -63,8 +64,12 @@ def _http(e: HTTPException) -> tuple[Response, int]:
 
 @bp.post("/contributions")
 def contributions() -> Any:
-    """Receive one contribution; answer with the receipt code and what was removed per file."""
-    ratelimit.hit("contribute")
+    """Receive one contribution; answer with the receipt code and what was removed per file.
+
+    Every refusal says that nothing was kept (``kept: false``): the client still has what it
+    sent and sends it again as it is.
+    """
+    ratelimit.hit("contribute")  # refused before the body is read: the client keeps it all
     if request.mimetype != "multipart/form-data":
         return error("unsupported_media_type", _("Send the contribution as multipart/form-data."), 415)
     tolerate_truncation()
@@ -99,26 +104,19 @@ def contributions() -> Any:
         theme_ids=form.themes.data or [],
         place_ids=form.places.data or [],
     )
-    file_sizes = quota.sizes([f.stream for f in files])
-    # Nothing was written yet: end the read transaction, so that the archive's counter (its
-    # own connection) does not wait for this request's SQLite write lock.
-    db.session.rollback()
     try:
-        reserved = quota.check(file_sizes)  # U20: before anything is stored
+        receipt = send(contribution, [f.stream for f in files])  # U20: quotas first
     except quota.QuotaExceeded as refused:
+        db.session.rollback()
         body, status = error(refused.code, refused.message(), refused.status)
         return body, status, {"Retry-After": str(refused.retry_after)}
-    try:
-        receipt = receive(contribution, (f.stream for f in files))
     except TooManyFiles:
         db.session.rollback()
-        quota.release(reserved)
         return error(
             "too_many_files", _("Send at most %(count)d files with one story.", count=MAX_FILES), 413
         )
     except FileRefused as refused:
         db.session.rollback()
-        quota.release(reserved)
         return error(
             "file_refused",
             refused.rejected.message,
@@ -127,7 +125,7 @@ def contributions() -> Any:
             file_error=refused.rejected.code,
         )
     db.session.commit()
-    quota.record(file_sizes)
+    quota.record(receipt.file_sizes)
     return jsonify(
         receipt_code=receipt.code,
         story_id=receipt.story.public_id,

@@ -16,7 +16,7 @@ from nuevonorte import consent, quota, ratelimit, receipts, stories
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices
 from nuevonorte.contribute import signin
 from nuevonorte.contribute.forms import ConfirmForm, ConsentForm, ContributionForm, PlainForm, ReceiptForm
-from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, receive
+from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, send
 from nuevonorte.extensions import csrf, db
 from nuevonorte.i18n import prefix_language
 from nuevonorte.models import Contributor, MediaFile, MediaKind, Place, Story, StoryStatus, Theme
@@ -33,15 +33,20 @@ STATUS_WORDS = {
 }
 INCOMPLETE = _l("The upload did not arrive complete, so nothing was saved. Please try again.")
 QUOTA_NOTE = _l("Nothing was saved this time, your earlier stories are safe, and your text is still here.")
+KEPT_NOTE = _l("Nothing was saved; your text is still here.")
 EXPIRED = _l("For your safety, this form expired. We kept what you wrote: please send it again.")
 
 
 prefix_language(bp)
 
 
+def _too_many_text() -> str:
+    return str(_("Many people are sending stories right now. Please wait a minute and try again."))
+
+
 @bp.errorhandler(ratelimit.RateLimited)
 def _too_many(e: ratelimit.RateLimited) -> tuple[str, int, dict[str, str]]:
-    text = _("Many people are sending stories right now. Please wait a minute and try again.")
+    text = _too_many_text()
     page = render_template("errors/error.html", code=429, heading=_("Too many attempts"), text=text)
     return page, 429, {"Retry-After": str(e.retry_after)}
 
@@ -55,9 +60,13 @@ def _too_many(e: ratelimit.RateLimited) -> tuple[str, int, dict[str, str]]:
 @bp.route("/contribute", methods=["GET", "POST"])
 def contribute() -> Any:
     """The contribution form; on success, the receipt page with the code (shown only once)."""
+    limited = None
     if request.method == "POST":
-        ratelimit.hit("contribute")
         tolerate_truncation()
+        try:
+            ratelimit.hit("contribute")
+        except ratelimit.RateLimited as e:
+            limited = e
     form = ContributionForm()
     if request.method == "GET":
         form.language.data = g.lang
@@ -66,6 +75,10 @@ def contribute() -> Any:
         # A language switch posts the form to the other language's address: nothing is
         # saved or checked, the typed text comes back (C13).
         return _form_page(form, 200)
+    if limited is not None:
+        # Like every other refusal, the typed text comes back in the form (nothing was saved).
+        page, status = _form_page(form, 429, problem=f"{_too_many_text()} {KEPT_NOTE}")
+        return page, status, {"Retry-After": str(limited.retry_after)}
     if upload_incomplete():
         return _form_page(form, 400, problem=str(INCOMPLETE))
     valid = form.validate()
@@ -87,30 +100,23 @@ def contribute() -> Any:
         place_ids=form.places.data or [],
     )
     contributor = signin.current()
-    file_sizes = quota.sizes([f.stream for f in files])
-    # Nothing was written yet: end the read transaction, so that the archive's counter (its
-    # own connection) does not wait for this request's SQLite write lock.
-    db.session.rollback()
     try:
-        # U20: before anything is stored; earlier contributions are never touched.
-        reserved = quota.check(file_sizes)
+        # U20: quotas before anything is stored; earlier contributions are never touched.
+        receipt = send(contribution, [f.stream for f in files], contributor)
     except quota.QuotaExceeded as refused:
+        db.session.rollback()
         problem = f"{refused.message()} {QUOTA_NOTE}"
         page, status = _form_page(form, refused.status, problem=problem)
         return page, status, {"Retry-After": str(refused.retry_after)}
-    try:
-        receipt = receive(contribution, (f.stream for f in files), contributor)
     except TooManyFiles:
         db.session.rollback()
-        quota.release(reserved)
         problem = _("You can send up to %(count)d files with one story.", count=MAX_FILES)
         return _form_page(form, 413, problem=problem)
     except FileRefused as refused:
         db.session.rollback()
-        quota.release(reserved)
         return _form_page(form, 422, problem=_file_problem(refused, files))
     db.session.commit()
-    quota.record(file_sizes)
+    quota.record(receipt.file_sizes)
     page = render_template(
         "contribute/receipt.html",
         receipt=receipt,

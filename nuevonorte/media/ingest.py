@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import errno
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from nuevonorte import faults
 from nuevonorte.extensions import db
 from nuevonorte.media import sandbox
 from nuevonorte.media.errors import MediaRejected
 from nuevonorte.media.report import IngestReport
 from nuevonorte.models import MediaFile, MediaKind, Story
-from nuevonorte.storage import Storage, content_type, discard_after_rollback, get_storage, sha256_file
+from nuevonorte.storage import (
+    Storage,
+    claim,
+    content_type,
+    discard_after_rollback,
+    get_storage,
+    sha256_file,
+)
 
 #: Uploads are copied in pieces this big: small enough that each read reuses heap memory
 #: (a 1 MB piece is a fresh mapping and its page faults every time), large enough to be few.
@@ -41,6 +50,21 @@ KINDS = {
 }
 
 
+@dataclass(frozen=True)
+class Cleaned:
+    """An upload cleaned and stored, not yet attached to any story (no database row yet)."""
+
+    kind: MediaKind
+    keys: dict[str, str]
+    facts: dict[str, Any]
+    size_bytes: int
+
+    @property
+    def report(self) -> IngestReport:
+        """What was removed from the file, for the person who sent it."""
+        return IngestReport(kind=self.kind, removed=list(self.facts.get("removed", [])))
+
+
 def ingest_upload(
     story: Story, stream: IO[bytes], *, position: int | None = None
 ) -> tuple[MediaFile, IngestReport]:
@@ -48,11 +72,22 @@ def ingest_upload(
 
     Raises MediaRejected and leaves nothing behind (no row, no file, no temporary file).
     """
+    cleaned = clean_upload(stream)
+    return attach(story, cleaned, position=position), cleaned.report
+
+
+def clean_upload(stream: IO[bytes]) -> Cleaned:
+    """Validate by decoding, strip, derive and store the files — without touching the database,
+    so that no write lock is held meanwhile (a long upload never blocks other writers).
+
+    The stored files belong to the session's transaction: they go if it rolls back, and, through
+    its intent, if the process dies before it commits. Raises MediaRejected and then leaves no
+    file and no temporary file.
+    """
     storage = get_storage()
     config = current_app.config
-    temps: list[str] = []
+    temps: list[IO[bytes]] = []
     new_keys: list[str] = []
-    media: MediaFile | None = None
     try:
         source = _receive(storage, stream, int(config["MAX_CONTENT_LENGTH"]), temps)
         outputs = {name: _new_temp(storage, temps) for name in ("original", "display", "thumbnail")}
@@ -64,6 +99,7 @@ def ingest_upload(
         }
         timeout = float(config.get("MEDIA_TIMEOUT_SECONDS", TIMEOUT_SECONDS))
         facts = sandbox.run(source, outputs, limits, timeout)
+        faults.point("ingest.cleaned")
         extension = str(facts["ext"])
         if extension not in KINDS:
             raise MediaRejected("corrupt")
@@ -74,27 +110,12 @@ def ingest_upload(
             keys[name] = _store(storage, outputs[name], extension, new_keys)
         storage.sync_folders(new_keys)
         discard_after_rollback(db.session(), storage, new_keys)
-        original = storage.path(keys["original"])
-        media = MediaFile(
-            kind=kind,
-            position=len(story.media) if position is None else position,
-            mime_type=content_type(keys["original"]) or "application/octet-stream",
-            storage_key=keys["original"],
-            checksum=keys["original"].split(".", 1)[0],
-            size_bytes=original.stat().st_size,
-            width=facts.get("width"),
-            height=facts.get("height"),
-            duration_seconds=facts.get("duration"),
-            display_key=keys.get("display"),
-            thumbnail_key=keys.get("thumbnail"),
-        )
-        story.media.append(media)
-        db.session.flush()
-        return media, IngestReport(kind=kind, removed=list(facts.get("removed", [])))
+        return Cleaned(kind, keys, facts, storage.path(keys["original"]).stat().st_size)
     except BaseException as error:
-        _undo(storage, story, media, new_keys)
-        # Refusals, database errors (the caller rolls back) and HTTP errors such as a client that
-        # disconnected mid-upload keep their meaning; anything else is a storage failure.
+        for key in new_keys:
+            storage.delete(key)
+        # Refusals and HTTP errors such as a client that disconnected mid-upload keep their
+        # meaning; anything else is a storage failure.
         if isinstance(error, MediaRejected | SQLAlchemyError | HTTPException) or not isinstance(
             error, Exception
         ):
@@ -103,26 +124,59 @@ def ingest_upload(
             raise MediaRejected("storage_full") from error
         raise MediaRejected("storage_error") from error
     finally:
-        for path in temps:
-            Path(path).unlink(missing_ok=True)
+        # Unlinked before closed: the lock (storage.temp_file) is held until the file is gone.
+        for f in temps:
+            Path(f.name).unlink(missing_ok=True)
+            f.close()
 
 
-def _new_temp(storage: Storage, temps: list[str]) -> str:
-    with storage.temp_file() as f:
-        temps.append(f.name)
-        return f.name
+def attach(story: Story, cleaned: Cleaned, *, position: int | None = None) -> MediaFile:
+    """Append the row of a cleaned upload to ``story.media`` and flush (a quick database write).
+
+    On a database error the row is detached again; the caller rolls back, which discards the files.
+    """
+    original = cleaned.keys["original"]
+    media = MediaFile(
+        kind=cleaned.kind,
+        position=len(story.media) if position is None else position,
+        mime_type=content_type(original) or "application/octet-stream",
+        storage_key=original,
+        checksum=original.split(".", 1)[0],
+        size_bytes=cleaned.size_bytes,
+        width=cleaned.facts.get("width"),
+        height=cleaned.facts.get("height"),
+        duration_seconds=cleaned.facts.get("duration"),
+        display_key=cleaned.keys.get("display"),
+        thumbnail_key=cleaned.keys.get("thumbnail"),
+    )
+    story.media.append(media)
+    try:
+        db.session.flush()
+    except BaseException:
+        _detach(story, media)
+        raise
+    return media
 
 
-def _receive(storage: Storage, stream: IO[bytes], limit: int, temps: list[str]) -> str:
+def _new_temp(storage: Storage, temps: list[IO[bytes]]) -> str:
+    """A locked temporary file for the sandbox to write into; stays open (locked) until the end."""
+    f = storage.temp_file()
+    temps.append(f)
+    return f.name
+
+
+def _receive(storage: Storage, stream: IO[bytes], limit: int, temps: list[IO[bytes]]) -> str:
     """Copy the upload to a temporary file in chunks, refusing it once it passes ``limit``."""
     size = 0
-    with storage.temp_file() as f:
-        temps.append(f.name)
-        while chunk := stream.read(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise MediaRejected("too_large")
-            f.write(chunk)
+    f = storage.temp_file()
+    temps.append(f)
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise MediaRejected("too_large")
+        f.write(chunk)
+        faults.point("upload.receiving")
+    f.flush()
     if size == 0:
         raise MediaRejected("empty")
     return f.name
@@ -130,24 +184,25 @@ def _receive(storage: Storage, stream: IO[bytes], limit: int, temps: list[str]) 
 
 def _store(storage: Storage, path: str, extension: str, new_keys: list[str]) -> str:
     """Move a cleaned file into storage (read once, to hash it); remember it as new unless the
-    same content was already stored, in which case the stored file is used as it is."""
+    same content was already stored, in which case the stored file is used as it is. The key
+    is claimed in the transaction's intent first, so a crash from here on is recovered."""
     digest = sha256_file(path)
     key = f"{digest}.{extension}"
-    if storage.exists(key):
-        return key
-    new_keys.append(storage.put_file(path, extension, digest=digest, sync_folder=False))
+
+    def store() -> None:
+        if not storage.exists(key):
+            new_keys.append(storage.put_file(path, extension, digest=digest, sync_folder=False))
+
+    claim(db.session(), storage, key, store)
     return key
 
 
-def _undo(storage: Storage, story: Story, media: MediaFile | None, new_keys: list[str]) -> None:
-    """Forget the half-made media: its row and the files this call added."""
-    if media is not None:
-        try:
-            if media in story.media:
-                story.media.remove(media)
-            if media in db.session:
-                db.session.expunge(media)
-        except Exception:
-            logger.debug("could not detach a half-made media row; the caller rolls back")
-    for key in new_keys:
-        storage.delete(key)
+def _detach(story: Story, media: MediaFile) -> None:
+    """Forget a half-made media row."""
+    try:
+        if media in story.media:
+            story.media.remove(media)
+        if media in db.session:
+            db.session.expunge(media)
+    except Exception:
+        logger.debug("could not detach a half-made media row; the caller rolls back")

@@ -16,6 +16,8 @@ import json
 import math
 import os
 import resource
+import select
+import signal
 import sys
 from typing import Any
 
@@ -176,8 +178,24 @@ def preload() -> None:
     Image.preinit()
 
 
+def die_with_parent() -> None:
+    """In a job's child: be killed when the fork server dies (Linux ``PR_SET_PDEATHSIG``); exit
+    now if it is already gone. (Only here: the server is single-threaded, and the signal follows
+    the *thread* that forked.)"""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux: the CPU limit still ends an orphan
+    if os.getppid() != parent or parent == 1:
+        os._exit(1)
+
+
 def run_child(job: dict[str, Any], result_fd: int) -> None:
     """In the forked child: cut it off from the server's pipes, apply the limits, clean, report."""
+    die_with_parent()
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)  # the job is already read; a decoder must not see the next one
     os.dup2(devnull, 1)  # nor write into the server's answers
@@ -201,6 +219,7 @@ def fork_job(job: dict[str, Any]) -> dict[str, Any]:
         finally:
             os._exit(code)
     os.close(write_fd)
+    _abandon_if_orphaned(pid, read_fd)
     with os.fdopen(read_fd, "rb") as pipe:
         answer = pipe.read()
     _, status, usage = os.wait4(pid, 0)
@@ -218,6 +237,19 @@ def fork_job(job: dict[str, Any]) -> dict[str, Any]:
         "peak_rss_kb": usage.ru_maxrss,
     }
     return result
+
+
+def _abandon_if_orphaned(pid: int, result_fd: int) -> None:
+    """Wait until the child's answer is ready; if the web worker went away meanwhile (our stdin
+    ends: nobody will read the answer), kill the child and exit, so that it does not write into
+    storage's temporary folder after the recovery that removed its files (SECURITY.md T08)."""
+    while True:
+        ready, _, _ = select.select([result_fd, 0], [], [])
+        if result_fd in ready:
+            return
+        if not os.read(0, 1):  # end of stdin: one job at a time, so nothing else is ever here
+            os.kill(pid, signal.SIGKILL)
+            os._exit(0)
 
 
 def main() -> None:

@@ -120,7 +120,19 @@
         if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
       };
       xhr.onload = function () {
-        // The server's answer is a whole page (receipt, or the form with a message): show it.
+        // A refusal that names its problem (a file, a limit, a cut-off upload): keep this page,
+        // so the chosen files and the recording stay ready to send again, and show the reason.
+        if (xhr.status !== 201) {
+          var answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
+          var reason = answer.getElementById("problem");
+          if (reason && answer.getElementById("contribute-form")) {
+            box.hidden = true;
+            showProblem(reason.textContent.trim());
+            return;
+          }
+        }
+        // Otherwise the answer is a whole page (the receipt, or the form with its field
+        // errors): show it.
         document.open();
         document.write(xhr.responseText);
         document.close();
