@@ -224,7 +224,7 @@ def test_reindex_keeps_search_working_and_shows_progress(
     result = runner.invoke(args=["reindex"])
     assert "Indexing stories" in result.output and result.exit_code == 0
     builds = list((Path(app.config["INDEX_DIR"]) / "builds").iterdir())
-    assert len(builds) <= store.KEEP_BUILDS
+    assert len(builds) == 1  # no earlier build is kept (T02)
 
 
 def test_reindex_due_for_cron(runner: FlaskCliRunner, make_story: Callable[..., Story]) -> None:

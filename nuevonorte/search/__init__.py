@@ -44,9 +44,9 @@ def search_public(
     q: str, lang: str, filters: dict[str, str] | None = None, page: int = 1, pagelen: int = 10
 ) -> SearchResults:
     """Search what is public today. Facets: theme, place, country, language, media, decade."""
-    from nuevonorte.search import store
+    from nuevonorte.search import recheck, store
 
-    return search_index(store.PUBLIC, q, lang, filters, page, pagelen)
+    return recheck.public(search_index(store.PUBLIC, q, lang, filters, page, pagelen))
 
 
 def search_staff(
@@ -55,9 +55,9 @@ def search_staff(
     """Search every story that is not withdrawn (submitted, private, rejected, embargoed...),
     all paragraphs and cues included, for curators only. Adds a ``status`` facet/filter.
     Hits carry ``public_id`` and ``status``; the caller links them to its curator pages."""
-    from nuevonorte.search import store
+    from nuevonorte.search import recheck, store
 
-    return search_index(store.STAFF, q, lang, filters, page, pagelen)
+    return recheck.staff(search_index(store.STAFF, q, lang, filters, page, pagelen))
 
 
 def index_exists() -> bool:

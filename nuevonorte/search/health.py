@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus
 from nuevonorte.models.base import utcnow
 from nuevonorte.models.search import SearchOutbox
-from nuevonorte.search import bulk, store, sync
+from nuevonorte.search import bulk, rebuild_lock, store, sync
 from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 
 
@@ -32,26 +32,26 @@ class IndexFinding:
 def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     """Rebuild both indexes from the database into a new build and swap it in atomically.
 
-    While it runs, index updates from requests wait in the outbox; they are applied after
-    the swap. ``progress`` is called with the number of stories done. Returns the number of
-    documents written to the public and staff indexes.
+    While it runs, changes from requests reach the live index at once and also wait in the
+    outbox; before the swap they are applied to the new build (a story withdrawn meanwhile is
+    not brought back), after it to the live index again. Holds the rebuild lock for its whole
+    life (``rebuild_lock``). ``progress`` is called with the number of stories done. Returns
+    the number of documents written to the public and staff indexes.
     """
     root = store.index_root()
     root.mkdir(parents=True, exist_ok=True)
-    marker = sync.rebuild_marker()
-    marker.write_text(str(os.getpid()))
     started = utcnow()
-    try:
+    with rebuild_lock.held(root):
+        store.delete_other_builds(root)  # what a killed rebuild left behind (T09)
         build = store.new_build(root)
         try:
             counts = _fill(build, progress)
             store.check_counts(build, counts)
+            _apply_changes_since(started, build)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)  # never swapped in: nothing reads it
             raise
         store.swap_in(build, root)
-    finally:
-        marker.unlink(missing_ok=True)
     store.forget_searchers()
     with sync.own_session(write=True) as session:  # the rebuild read all queued before it began
         session.execute(delete(SearchOutbox).where(SearchOutbox.queued_at < started))
@@ -59,6 +59,14 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     while sync.apply_outbox():  # apply until nothing is left waiting
         continue
     return counts
+
+
+def _apply_changes_since(started: datetime, build: Path) -> None:
+    """Re-index in ``build`` the stories that changed while it was filled (T03)."""
+    with sync.own_session(write=False) as session:
+        ids = set(session.scalars(select(SearchOutbox.story_id).where(SearchOutbox.queued_at >= started)))
+        if ids:
+            sync.index_stories(ids, session, root=build)
 
 
 def _fill(build: Path, progress: Callable[[int], None] | None) -> tuple[int, int]:
@@ -84,10 +92,16 @@ def findings(repair: bool = True) -> list[IndexFinding]:
     """Compare the indexes with the database; with ``repair``, fix what was found.
 
     Urgent (P0): a story in the public index that is not public now — it is removed at once
-    (and its terms purged from the lexicon). Also reported: public stories missing from the
-    public index, staff index drift, and outbox rows still waiting.
+    (and its terms purged from the lexicon); deleted documents still in the public index files;
+    a build no link points at (an earlier build, or a killed rebuild's). Also reported: public
+    stories missing from the public index, staff index drift, and outbox rows still waiting.
     """
     out: list[IndexFinding] = []
+    if not sync.rebuilding():
+        stray = store.stray_builds()
+        out += [IndexFinding("index-stray-build", f"builds/{p.name}", urgent=True) for p in stray]
+        if repair and stray:
+            rebuild_lock.clean_after_dead_rebuild()
     try:
         public_held = store.indexed_sids(store.PUBLIC)
         staff_held = store.indexed_sids(store.STAFF)
@@ -102,14 +116,19 @@ def findings(repair: bool = True) -> list[IndexFinding]:
     missing = sorted(public_ids - public_held, key=int)
     staff_drift = sorted(staff_held ^ staff_ids, key=int)
     waiting = db.session.scalar(select(db.func.count()).select_from(SearchOutbox)) or 0
+    unpurged = store.holds_deleted(store.PUBLIC)
     out += [IndexFinding("public-index-not-public", f"story id {sid}", urgent=True) for sid in leaked]
     out += [IndexFinding("public-index-missing", f"story id {sid}") for sid in missing]
     out += [IndexFinding("staff-index-drift", f"story id {sid}") for sid in staff_drift]
     if waiting:
         out.append(IndexFinding("index-outbox-waiting", f"{waiting} update(s)"))
+    if unpurged:  # words of replaced or deleted documents are still in the files (T01)
+        out.append(IndexFinding("public-index-unpurged", "deleted documents still in the files", urgent=True))
     if repair and (leaked or missing or staff_drift):
         with sync.own_session(write=False) as session:
             sync.index_stories({int(s) for s in (*leaked, *missing, *staff_drift)}, session)
     if repair and waiting:
         sync.apply_outbox()
+    if repair and unpurged:
+        store.purge(store.PUBLIC)
     return out

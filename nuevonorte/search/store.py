@@ -43,7 +43,6 @@ STAFF = "staff"
 KINDS = (PUBLIC, STAFF)
 WRITER_TIMEOUT_S = 5.0
 WRITER_ATTEMPTS = 3
-KEEP_BUILDS = 2
 #: Whoosh maps segment files into memory by default; a segment truncated under a running
 #: worker then kills it with SIGBUS instead of raising (F07). Plain reads raise an error we
 #: can turn into "temporarily unavailable"; the cost is measured in benchmarks/search.py.
@@ -208,7 +207,10 @@ def writer(kind: str, root: Path | None = None, purge: bool = False) -> Iterator
     except BaseException:
         w.cancel()
         raise
-    if purge:
+    # A replaced document is a deleted one too: in the public index, every commit that leaves a
+    # deletion behind purges it, so words a change removed (a withheld passage, a name turned
+    # anonymous) leave the segment files at once, as a withdrawal's do (T01).
+    if purge or (kind == PUBLIC and w.has_deletions()):
         w.commit(mergetype=purge_deleted)
     else:
         w.commit(merge=False)
@@ -236,6 +238,18 @@ def write_staff(docs: Iterable[dict[str, Any]], delete_sids: Iterable[str], root
             w.delete_by_term("sid", sid)
         for doc in docs:
             w.update_document(**doc)
+
+
+def holds_deleted(kind: str, root: Path | None = None) -> bool:
+    """Whether the index files still hold documents marked deleted (their words included)."""
+    with open_reader(kind, root) as r:
+        return bool(r.has_deletions())
+
+
+def purge(kind: str, root: Path | None = None) -> None:
+    """Rewrite every segment holding deleted documents, so their words leave the files."""
+    with writer(kind, root, purge=True):
+        pass
 
 
 def indexed_sids(kind: str, root: Path | None = None) -> set[str]:
@@ -285,7 +299,13 @@ def check_counts(build: Path, expected: tuple[int, int]) -> None:
 
 
 def swap_in(build: Path, root: Path | None = None) -> None:
-    """Point ``public`` and ``staff`` at ``build`` atomically, then delete old builds."""
+    """Point ``public`` and ``staff`` at ``build`` atomically, then delete every other build.
+
+    No earlier build is kept: it would be more public than the live one as soon as a story
+    is withdrawn (T02). A worker whose searcher still points at it reopens on its next search
+    (the link's target changed); a search in flight at that moment keeps its open files or,
+    at worst, answers "temporarily unavailable".
+    """
     root = root or index_root()
     for kind in KINDS:
         link = index_path(kind, root)
@@ -296,15 +316,38 @@ def swap_in(build: Path, root: Path | None = None) -> None:
         if link.exists() and not link.is_symlink():  # an index made by hand: move it aside
             shutil.rmtree(link) if link.is_dir() else link.unlink()
         os.replace(tmp, link)
-    _delete_old_builds(root, build)
+    delete_other_builds(root)
 
 
-def _delete_old_builds(root: Path, current: Path) -> None:
-    """Keep the current and the previous build (workers may still read the previous one)."""
-    builds = sorted((p for p in (root / "builds").iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    old = [p for p in builds if p != current][: max(0, len(builds) - KEEP_BUILDS)]
-    for path in old:
-        shutil.rmtree(path, ignore_errors=True)
+def current_builds(root: Path | None = None) -> set[str]:
+    """The names of the builds the ``public`` and ``staff`` links point into."""
+    root = root or index_root()
+    names = set()
+    for kind in KINDS:
+        link = index_path(kind, root)
+        if link.is_symlink():
+            names.add(Path(os.readlink(link)).parent.name)
+    return names
+
+
+def stray_builds(root: Path | None = None) -> list[Path]:
+    """Builds no link points into: earlier builds, or what a dead rebuild left half-written.
+
+    Only meaningful while no rebuild is running (the caller holds the rebuild lock)."""
+    root = root or index_root()
+    folder = root / "builds"
+    if not folder.is_dir():
+        return []
+    keep = current_builds(root)
+    return sorted(p for p in folder.iterdir() if p.name not in keep)
+
+
+def delete_other_builds(root: Path | None = None) -> list[Path]:
+    """Delete every build but the current one; returns what was deleted."""
+    stray = stray_builds(root)
+    for path in stray:
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    return stray
 
 
 # --- searchers, one per worker, refreshed only when the index changed ---------------------

@@ -17,7 +17,6 @@ behind to be applied by the next write, by ``nuevonorte check`` or by ``nuevonor
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -44,15 +43,13 @@ from nuevonorte.models import (
 from nuevonorte.models.base import today
 from nuevonorte.models.search import SearchOutbox
 from nuevonorte.models.vocabulary import story_place, story_theme
-from nuevonorte.search import store
+from nuevonorte.search import rebuild_lock, store
 from nuevonorte.search.documents import public_document, staff_document
 
 log = logging.getLogger(__name__)
 
 PENDING = "search_pending_story_ids"
 OUTBOX_BATCH = 500
-#: A rebuild marker older than this is from a killed rebuild and is ignored.
-REBUILD_MARKER_MAX_AGE_S = 3600
 
 
 def install() -> None:
@@ -145,10 +142,14 @@ def own_session(write: bool) -> Iterator[Session]:
 def apply_outbox(limit: int = OUTBOX_BATCH) -> int:
     """Re-index the stories waiting in the outbox and delete their rows; returns how many.
 
-    Never raises: a failure is logged and the rows stay for the next attempt.
+    Never raises: a failure is logged and the rows stay for the next attempt. While a rebuild
+    runs, the changes are applied to the live index at once — a withdrawal must not wait for
+    the rebuild (T03) — and the rows stay: the rebuild may have read those stories before they
+    changed, so it applies them to its new build before and after the swap.
     """
-    if rebuilding():
-        return 0  # the rebuild applies the outbox after its swap
+    during_rebuild = rebuilding()
+    if not during_rebuild:
+        rebuild_lock.clean_after_dead_rebuild()  # what a killed rebuild left (T09)
     error = ""
     with store.abandoned_files_ignored():
         try:
@@ -159,6 +160,8 @@ def apply_outbox(limit: int = OUTBOX_BATCH) -> int:
                 if not rows:
                     return 0
                 index_stories({story_id for _, story_id in rows}, session)
+                if during_rebuild:
+                    return 0
                 done = [row_id for row_id, _ in rows]
                 session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(done)))
                 session.commit()
@@ -215,21 +218,9 @@ def stories_in_batches(session: Session, ids: list[int], batch: int = 200) -> It
         session.expunge_all()
 
 
-# --- rebuild marker -----------------------------------------------------------------------
-
-
-def rebuild_marker() -> Path:
-    """The file that says a rebuild is running (index writes then wait in the outbox)."""
-    return store.index_root() / ".rebuilding"
-
-
 def rebuilding() -> bool:
-    """Whether a (recent) rebuild is running."""
-    marker = rebuild_marker()
-    try:
-        return time.time() - marker.stat().st_mtime < REBUILD_MARKER_MAX_AGE_S
-    except OSError:
-        return False
+    """Whether a living process is rebuilding the indexes (see ``rebuild_lock``)."""
+    return rebuild_lock.rebuilding()
 
 
 # --- embargoes that lift ------------------------------------------------------------------

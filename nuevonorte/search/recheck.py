@@ -1,0 +1,39 @@
+"""Every page of hits is checked against the database before anyone sees it.
+
+The index can lag the database: during a rebuild, when an index commit failed and its change
+waits in the outbox, or (later) on another machine. So a hit is shown only when the database,
+asked through the consent rule's SQL form, still agrees — one query per page. The index can then
+only ever show less than the rules allow, never more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from nuevonorte import consent
+from nuevonorte.extensions import db
+from nuevonorte.models import Story, StoryStatus
+from nuevonorte.search.query import SearchResults
+
+
+def public(results: SearchResults) -> SearchResults:
+    """Drop the hits that are not public today."""
+    return _keep(results, consent.public_stories().with_only_columns(Story.public_id))
+
+
+def staff(results: SearchResults) -> SearchResults:
+    """Drop the hits of stories that are gone (withdrawn or deleted) from the staff results."""
+    return _keep(results, select(Story.public_id).where(Story.status != StoryStatus.WITHDRAWN))
+
+
+def _keep(results: SearchResults, allowed: Select[Any]) -> SearchResults:
+    if not results.hits:
+        return results
+    ids = [hit.public_id for hit in results.hits]
+    still: set[str] = set(db.session.scalars(allowed.where(Story.public_id.in_(ids))))
+    kept = [hit for hit in results.hits if hit.public_id in still]
+    results.total -= len(results.hits) - len(kept)
+    results.hits = kept
+    return results
