@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from nuevonorte import consent
+from nuevonorte import consent, faults
 from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus
 from nuevonorte.models.base import utcnow
@@ -42,10 +42,12 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     root.mkdir(parents=True, exist_ok=True)
     started = utcnow()
     with rebuild_lock.held(root):
+        faults.point("rebuild.locked")
         store.delete_other_builds(root)  # what a killed rebuild left behind (T09)
         build = store.new_build(root)
         try:
             counts = _fill(build, progress)
+            faults.point("rebuild.filled")
             store.check_counts(build, counts)
             _apply_changes_since(started, build)
         except BaseException:
