@@ -41,7 +41,9 @@ def public_files_holding(app: Flask, word: str) -> list[str]:
     """The files of every build's PUBLIC index that hold ``word`` (the staff index keeps
     withheld passages on purpose: curators read them)."""
     builds = Path(app.config["INDEX_DIR"]) / "builds"
-    return [f for build in sorted(builds.iterdir()) for f in index_bytes.files_holding(build / "public", word)]
+    return [
+        f for build in sorted(builds.iterdir()) for f in index_bytes.files_holding(build / "public", word)
+    ]
 
 
 def found(word: str) -> set[str]:
