@@ -18,7 +18,9 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
+from nuevonorte import database
 from nuevonorte.config import PROJECT_DIR, ConfigError
+from nuevonorte.extensions import db
 
 if TYPE_CHECKING:
     from nuevonorte.recovery import Recovered
@@ -181,6 +183,7 @@ def check_command(verify_content: bool, repair: bool) -> None:
     storage = get_storage()
     _report_recovery(recover(storage, orphans=repair))
     findings = media_findings(storage, verify_content) + index_findings()
+    database.checkpoint_now(db.engine)  # finish a WAL truncation a busy withdrawal left (T04)
     for finding in findings:
         click.echo(f"{finding.kind}: {finding.detail}")
     if findings:

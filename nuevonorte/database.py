@@ -11,12 +11,16 @@ Requests with unsafe methods and CLI commands that write declare their intent wi
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, g, request
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
@@ -48,11 +52,51 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # FULL: an accepted story must survive power loss, not only a process crash.
         cursor.execute("PRAGMA synchronous=FULL")
+        # Overwrite deleted content with zeros: a withdrawn story leaves no text in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+_CHECKPOINT = "nn_checkpoint_after_commit"
+
+
+def checkpoint_after_commit(session: Session) -> None:
+    """After this transaction commits, copy the WAL into the database file and empty it.
+
+    A withdrawal's old text sits in the ``-wal`` file until a checkpoint; with
+    ``secure_delete`` the main file holds none, and a ``TRUNCATE`` checkpoint leaves the WAL
+    empty (T04). No-op on PostgreSQL (docs/security.md says what remains there).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.info[_CHECKPOINT] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _checkpoint(session: Session) -> None:
+    if session.info.pop(_CHECKPOINT, False) and not checkpoint_now(session.get_bind().engine):
+        # A reader held an old snapshot; the next withdrawal or `nuevonorte check` finishes it.
+        log.warning("the WAL could not be emptied after a withdrawal (readers active); retried later")
+
+
+def checkpoint_now(engine: Engine) -> bool:
+    """Empty the SQLite WAL (for ``nuevonorte check``); True when done or not SQLite."""
+    if engine.dialect.name != "sqlite":
+        return True
+    raw = engine.raw_connection()
+    try:
+        busy, _log, _done = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        raw.close()
+    return not busy
+
+
+@event.listens_for(Session, "after_rollback")
+def _no_checkpoint(session: Session) -> None:
+    session.info.pop(_CHECKPOINT, None)
 
 
 def init_app(app: Flask) -> None:

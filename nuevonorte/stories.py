@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from nuevonorte import audit
+from nuevonorte import audit, database
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices, widenings
 from nuevonorte.extensions import db
 from nuevonorte.models import (
@@ -188,6 +188,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     kind = ActorKind.CURATOR if curator is not None else ActorKind.CONTRIBUTOR
     _flush_and_audit("story.withdrawn", story, curator, kind)
     _delete_unreferenced(keys)
+    database.checkpoint_after_commit(db.session())
 
 
 def withdraw_media(story: Story, media: MediaFile) -> None:
