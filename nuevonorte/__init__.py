@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -24,6 +25,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.public.views import bp as public_bp
     from nuevonorte.public.views import root as root_bp
 
+    # Everything the archive writes (database, index, media, temporary files) is for its own
+    # user only: no group or other permission on any file a process of ours creates.
+    os.umask(0o077)
     app = Flask(__name__, instance_path=str(config.PROJECT_DIR / "instance"))
     app.config.from_mapping(config.load(app.instance_path, overrides))
 

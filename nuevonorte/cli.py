@@ -100,7 +100,22 @@ def init_command(ctx: click.Context) -> None:
 
         if not search.index_exists():
             search.rebuild()
+        _for_the_archive_only(app, instance)
     click.echo("The archive is ready: database at the newest schema.")
+
+
+def _for_the_archive_only(app: Flask, instance: Path) -> None:
+    """Take group and other permissions off everything the archive already wrote (made by an
+    older version, or copied in): its folders 0700, its files 0600 (hole 10 of issue 10)."""
+    roots = [instance, Path(app.config["INDEX_DIR"]), Path(app.config["MEDIA_DIR"])]
+    if db.engine.dialect.name == "sqlite" and db.engine.url.database:
+        roots += [Path(f"{db.engine.url.database}{s}") for s in ("", "-wal", "-shm", "-journal")]
+    for root in roots:
+        if not root.exists() or root.is_symlink():
+            continue
+        for path in [root, *root.rglob("*")] if root.is_dir() else [root]:
+            if not path.is_symlink():
+                path.chmod(stat.S_IRWXU if path.is_dir() else stat.S_IRUSR | stat.S_IWUSR)
 
 
 def _write_default_config(path: Path) -> bool:

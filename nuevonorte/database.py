@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -44,6 +45,11 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # For the archive's user only (SQLite gives a new -wal and -shm the file's permissions).
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path = f"{engine.url.database}{suffix}"
+            if engine.url.database and os.path.exists(path):
+                os.chmod(path, 0o600)
         # Let SQLAlchemy's "begin" event issue BEGIN itself instead of the driver.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
