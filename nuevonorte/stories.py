@@ -19,6 +19,7 @@ from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices, widenings
 from nuevonorte.extensions import db
 from nuevonorte.models import (
     ActorKind,
+    CollectionEntry,
     ConsentRecord,
     Contributor,
     CuratorAccount,
@@ -180,11 +181,18 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     story.consents.clear()
     story.themes.clear()
     story.places.clear()
+    # The tombstone keeps the public id, the day and its places in collections; nothing else
+    # (not who sent it, its language, its warnings, which passages were withheld, or when).
     story.body = story.title_es = story.title_en = ""
     story.summary_es = story.summary_en = ""
+    story.content_warnings = story.restricted_paragraphs = story.original_language = ""
     story.period_start = story.period_end = None
+    story.contributor = None
     story.status = StoryStatus.WITHDRAWN
-    story.withdrawn_on = today()
+    story.withdrawn_on = story.submitted_on = today()
+    story.published_on = None
+    for entry in db.session.scalars(select(CollectionEntry).where(CollectionEntry.story_id == story.id)):
+        entry.text_es = entry.text_en = ""  # a curator's note about the story goes with it
     kind = ActorKind.CURATOR if curator is not None else ActorKind.CONTRIBUTOR
     _flush_and_audit("story.withdrawn", story, curator, kind)
     _delete_unreferenced(keys)

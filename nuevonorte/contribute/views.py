@@ -230,6 +230,11 @@ def my_story(story_id: str) -> Any:
 @bp.post("/my-stories/<story_id>/withdraw")
 def withdraw(story_id: str) -> Any:
     """Withdraw a whole story at once: text and files are deleted."""
+    done = _("Your story was deleted: its text and files are gone from the archive.")
+    if signin.current() is not None and _is_tombstone(story_id):
+        # Sent twice (C07): the tombstone no longer names who sent it, so say it is done.
+        flash(done)
+        return redirect(url_for(".my_stories"), 303)
     _contributor, story = _own_story(story_id)
     confirm = ConfirmForm()
     if not confirm.validate_on_submit():
@@ -237,8 +242,14 @@ def withdraw(story_id: str) -> Any:
         return redirect(url_for(".my_story", story_id=story.public_id), 303)
     stories.withdraw(story)
     db.session.commit()
-    flash(_("Your story was deleted: its text and files are gone from the archive."))
+    flash(done)
     return redirect(url_for(".my_stories"), 303)
+
+
+def _is_tombstone(story_id: str) -> bool:
+    return db.session.scalar(
+        select(Story.id).where(Story.public_id == story_id, Story.status == StoryStatus.WITHDRAWN)
+    ) is not None
 
 
 @bp.post("/my-stories/<story_id>/media/<media_id>/withdraw")
