@@ -18,6 +18,8 @@ from nuevonorte.models import Cue, CuratorAccount, MediaFile, MediaKind, Transcr
 MAX_TRANSCRIPT_BYTES = 2 * 1024 * 1024
 _VTT_TIME = r"(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}"
 _VTT_TIMING = re.compile(rf"^\s*({_VTT_TIME})\s+-->\s+({_VTT_TIME})(?:\s+.*)?$")
+#: A line that starts like a cue timing ("00:00:01,000 ->", "0:01.000 - ") and may be a broken one.
+_TIMING_LIKE = re.compile(r"^\s*(?:\d+:)?\d{1,2}:[0-5]\d[.,]\d{1,3}\s*[-=–—>]")
 _CLOCK = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]?\d)(?:[.,](\d{1,3}))?$")
 
 
@@ -73,13 +75,72 @@ def decode(data: bytes) -> str:
 
 
 def parse(text: str) -> list[ParsedCue]:
-    """Cues from WebVTT (starts with WEBVTT), SRT (has "-->" timings) or plain paragraphs."""
+    """Cues from WebVTT (starts with WEBVTT), SRT (has "-->" timings) or plain paragraphs.
+
+    A timing line that is not quite right ("->" for "-->") is refused naming its line, and so
+    is a file with text but no passage: either would otherwise replace a transcript with less.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for number, line in enumerate(text.split("\n"), start=1):
+        if _TIMING_LIKE.match(line) and "-->" not in line:
+            raise TranscriptError(
+                _("Line %(line)d: the timing must read like 00:00:01.000 --> 00:00:04.000.", line=number)
+            )
     if text.lstrip().startswith("WEBVTT"):
-        return _parse_vtt(text)
-    if "-->" in text:
-        return _parse_srt(text)
-    return [ParsedCue(0, 0, p.strip()) for p in text.split("\n\n") if p.strip()]
+        cues = _parse_vtt(text)
+    elif "-->" in text:
+        cues = _parse_srt(text)
+    else:
+        cues = [ParsedCue(0, 0, p.strip()) for p in text.split("\n\n") if p.strip()]
+    if not cues and text.strip() and text.strip() != "WEBVTT":
+        raise TranscriptError(_("Line %(line)d: no passage could be read from this file.", line=1))
+    return cues
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """What uploading a new transcript over an existing one would change."""
+
+    cues: list[ParsedCue]  # the new cues, with withheld flags and translations carried over
+    removed: int  # old passages with no identical new one
+    translations_lost: int  # translations of old passages that will be gone
+    withheld_kept: int  # new passages kept withheld because they overlap a withheld old one
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Whether anything is lost, so the curator must see it before it happens."""
+        return bool(self.removed or self.translations_lost)
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _overlap(start: int, end: int, cue: Cue) -> bool:
+    return start < max(cue.end_ms, cue.start_ms + 1) and cue.start_ms < max(end, start + 1)
+
+
+def replacement(old: Sequence[Cue], new: Sequence[ParsedCue]) -> Replacement:
+    """Carry what curators decided about the old passages over to the new ones (T06).
+
+    A new passage with the same text as an old one, overlapping it in time, keeps its withheld
+    flag and translation. Failing safe: a new passage overlapping any withheld old passage in
+    time stays withheld even if its words changed (the withheld seconds are the same seconds).
+    """
+    out, used, withheld_kept = [], set(), 0
+    for cue in new:
+        same = [o for o in old if o.id not in used and _same(o.text, cue.text)]
+        # Prefer the twin at the same time; plain text has no times, so then any with the words.
+        twin = next((o for o in same if _overlap(cue.start_ms, cue.end_ms, o)), same[0] if same else None)
+        restricted = cue.restricted or (twin is not None and twin.restricted)
+        if not restricted and any(o.restricted and _overlap(cue.start_ms, cue.end_ms, o) for o in old):
+            restricted, withheld_kept = True, withheld_kept + 1
+        translation = cue.translation or (twin.translation if twin is not None else "")
+        if twin is not None:
+            used.add(twin.id)
+        out.append(ParsedCue(cue.start_ms, cue.end_ms, cue.text, translation, restricted))
+    removed = [o for o in old if o.id not in used]
+    return Replacement(out, len(removed), sum(1 for o in removed if o.translation), withheld_kept)
 
 
 def _parse_vtt(text: str) -> list[ParsedCue]:

@@ -24,7 +24,13 @@ def _audio(story: Story, media_id: str) -> MediaFile:
     return found
 
 
-def _render(story: Story, media: MediaFile, error: str | None = None, status: int = 200) -> tuple[str, int]:
+def _render(
+    story: Story,
+    media: MediaFile,
+    error: str | None = None,
+    status: int = 200,
+    pending: tuple[transcripts.Replacement, str, str] | None = None,
+) -> tuple[str, int]:
     page = render_template(
         "curate/transcript.html",
         story=story,
@@ -33,6 +39,7 @@ def _render(story: Story, media: MediaFile, error: str | None = None, status: in
         edit_form=ActionForm(formdata=None),
         format_clock=transcripts.format_clock,
         error=error,
+        pending=pending,
     )
     return page, status
 
@@ -48,21 +55,33 @@ def transcript(story_id: str, media_id: str) -> tuple[str, int]:
 @bp.post("/stories/<story_id>/media/<media_id>/transcript/upload")
 @curator_required
 def upload_transcript(story_id: str, media_id: str) -> Response | tuple[str, int]:
-    """Replace the cues with those of an uploaded WebVTT, SRT or plain-text file."""
+    """Replace the cues with those of an uploaded WebVTT, SRT or plain-text file.
+
+    Withheld flags and translations of unchanged passages are kept; when anything would be
+    lost the curator sees what and confirms (the file's text comes back in a hidden field).
+    """
     story = get_story(story_id)
     media = _audio(story, media_id)
-    form = TranscriptUploadForm()
-    if not form.validate_on_submit() or form.file.data is None:
+    confirming = request.form.get("confirm") == "1"
+    form = ActionForm() if confirming else TranscriptUploadForm()
+    if not form.validate_on_submit() or (not confirming and form.file.data is None):
         return _render(story, media, _("Choose a transcript file to upload."), 400)
+    language = request.form.get("language", "")
+    language = language if language in ("es", "en") else story.original_language
     try:
-        text = transcripts.decode(form.file.data.read(transcripts.MAX_TRANSCRIPT_BYTES + 1))
-        cues = transcripts.parse(text)
-        transcripts.set_cues(media, cues, form.language.data or story.original_language, actor())
-        db.session.commit()
+        if confirming:
+            text = request.form.get("text", "")[: transcripts.MAX_TRANSCRIPT_BYTES]
+        else:
+            text = transcripts.decode(form.file.data.read(transcripts.MAX_TRANSCRIPT_BYTES + 1))
+        old = media.transcript.cues if media.transcript else []
+        change = transcripts.replacement(old, transcripts.parse(text))
     except transcripts.TranscriptError as e:
-        db.session.rollback()
         return _render(story, media, e.message, 422)
-    flash(_("Transcript saved: %(count)d passages.", count=len(cues)), "notice")
+    if change.needs_confirmation and not confirming:
+        return _render(story, media, pending=(change, text, language))
+    transcripts.set_cues(media, change.cues, language, actor())
+    db.session.commit()
+    flash(_("Transcript saved: %(count)d passages.", count=len(change.cues)), "notice")
     return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id))
 
 
