@@ -115,6 +115,18 @@ def story_is_public(story: Story, on: date | None = None) -> bool:
     return consent.embargo_until is None or consent.embargo_until <= (on or today())
 
 
+def curators_may_read(story: Story) -> bool:
+    """Whether curators may read ``story``'s words and see its media.
+
+    Not for a tombstone, and not while its contributor keeps it to themselves ("nobody but me,
+    for now"): curators then know only that it exists, its day and status (hole 7 of issue 10).
+    """
+    consent = story.current_consent
+    return story.status != StoryStatus.WITHDRAWN and (
+        consent is None or consent.visibility != Visibility.CONTRIBUTOR
+    )
+
+
 def media_is_public(media: MediaFile, on: date | None = None) -> bool:
     """Whether ``media`` (and its derivatives) may be served to anyone."""
     story = media.story
@@ -196,6 +208,18 @@ def public_stories(on: date | None = None) -> Select[Story]:
         select(Story)
         .join(ConsentRecord, ConsentRecord.id == newest_consent_id())
         .where(_story_visible_clause(on or today()))
+    )
+
+
+def curator_readable_stories() -> Select[Story]:
+    """A query for every story curators may read (the SQL twin of ``curators_may_read``)."""
+    return (
+        select(Story)
+        .outerjoin(ConsentRecord, ConsentRecord.id == newest_consent_id())
+        .where(
+            Story.status != StoryStatus.WITHDRAWN,
+            or_(ConsentRecord.id.is_(None), ConsentRecord.visibility != Visibility.CONTRIBUTOR),
+        )
     )
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from nuevonorte import stories
+from nuevonorte import consent, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import ActionForm, ConsentNarrowForm
@@ -44,10 +44,13 @@ QUEUE_PAGE = 50
 
 
 def get_story(public_id: str) -> Story:
-    """The story with ``public_id`` or 404."""
+    """The story with ``public_id`` or 404; a page saying only that it exists, its day and
+    status (403) when its contributor keeps it to themselves — for every curator route."""
     story = db.session.scalar(select(Story).where(Story.public_id == public_id))
     if story is None:
         abort(404)
+    if story.status != StoryStatus.WITHDRAWN and not consent.curators_may_read(story):
+        abort(make_response(render_template("curate/sealed.html", story=story), 403))
     return story
 
 
@@ -197,6 +200,8 @@ def media(media_id: str, variant: str) -> Response:
     """Serve any media file to curators only: never cached, never sniffed, sandboxed (A07)."""
     found = db.session.scalar(select(MediaFile).where(MediaFile.public_id == media_id))
     if found is None or variant not in ("original", "display", "thumbnail"):
+        abort(404)
+    if not consent.curators_may_read(found.story):
         abort(404)
     key = {"original": found.storage_key, "display": found.display_key, "thumbnail": found.thumbnail_key}[
         variant

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from nuevonorte import consent
-from nuevonorte.models import Cue, MediaFile, MediaKind, Story, StoryStatus
+from nuevonorte.models import Cue, MediaFile, MediaKind, Story
 
 #: At most this many decades are listed for a story's period (a 1900–2020 span is not a facet).
 MAX_DECADES = 12
@@ -47,8 +47,9 @@ def public_document(story: Story, on: date | None = None) -> PublicDocument | No
 
 
 def staff_document(story: Story) -> dict[str, Any] | None:
-    """The staff index document of ``story``: everything curators see; None for a tombstone."""
-    if story.status == StoryStatus.WITHDRAWN:
+    """The staff index document of ``story``: everything curators see; None for a tombstone or
+    a story its contributor keeps to themselves (``consent.curators_may_read``)."""
+    if not consent.curators_may_read(story):
         return None
     cues = [
         (media, cue) for media in story.media if media.transcript is not None for cue in media.transcript.cues

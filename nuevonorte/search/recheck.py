@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from nuevonorte import consent
 from nuevonorte.extensions import db
-from nuevonorte.models import Story, StoryStatus
+from nuevonorte.models import Story
 from nuevonorte.search.query import SearchResults
 
 
@@ -24,8 +24,8 @@ def public(results: SearchResults) -> SearchResults:
 
 
 def staff(results: SearchResults) -> SearchResults:
-    """Drop the hits of stories that are gone (withdrawn or deleted) from the staff results."""
-    return _keep(results, select(Story.public_id).where(Story.status != StoryStatus.WITHDRAWN))
+    """Drop the hits of stories curators may no longer read (withdrawn, or kept private)."""
+    return _keep(results, consent.curator_readable_stories().with_only_columns(Story.public_id))
 
 
 def _keep(results: SearchResults, allowed: Select[Any]) -> SearchResults:
