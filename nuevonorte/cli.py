@@ -198,6 +198,7 @@ def check_command(verify_content: bool, repair: bool) -> None:
     storage = get_storage()
     _report_recovery(recover(storage, orphans=repair))
     findings = media_findings(storage, verify_content) + index_findings()
+    db.session.commit()  # end this command's own read, which would hold the WAL
     database.checkpoint_now(db.engine)  # finish a WAL truncation a busy withdrawal left (T04)
     for finding in findings:
         click.echo(f"{finding.kind}: {finding.detail}")

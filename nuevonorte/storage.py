@@ -76,6 +76,7 @@ class Storage:
         for folder in (self.root, self.root / TEMP_DIR, self.root / INTENT_DIR):
             folder.mkdir(parents=True, exist_ok=True)
             os.chmod(folder, stat.S_IRWXU)
+        _clear_folder_times(self.root, self.root / TEMP_DIR, self.root / INTENT_DIR)
 
     def path(self, key: str) -> Path:
         """The path of the file stored under ``key``; refuses anything that is not a key."""
@@ -120,6 +121,8 @@ class Storage:
         # Storage times must not tell when someone contributed (SECURITY.md M16). Set after the
         # rename: a temporary file that looked decades old could be taken by the sweeper.
         os.utime(target, (0, 0))
+        # The rename (and a new shard folder) stamped the folders with the time too.
+        _clear_folder_times(target.parent, self.root, self.root / TEMP_DIR)
         if sync_folder:
             _fsync_dir(target.parent)
         return key
@@ -139,6 +142,7 @@ class Storage:
             return self.put_file(name, extension)
         finally:
             Path(name).unlink(missing_ok=True)
+            _clear_folder_times(self.root / TEMP_DIR)
 
     def open(self, key: str) -> IO[bytes]:
         """Open the stored file for reading."""
@@ -146,7 +150,7 @@ class Storage:
 
     def delete(self, key: str) -> None:
         """Delete the file stored under ``key``, if any."""
-        self.path(key).unlink(missing_ok=True)
+        _unlink(self.path(key))
 
     def keys(self) -> Iterator[str]:
         """Every key with a file in storage."""
@@ -258,6 +262,23 @@ def _is_within(path: Path, folder: Path) -> bool:
     return os.path.commonpath([path, folder]) == str(folder)
 
 
+def _clear_folder_times(*folders: Path) -> None:
+    """Set these folders' times to 0: adding or removing a file stamps them (SECURITY.md M16).
+
+    The inode change time (ctime) cannot be set by a process; docs/security.md says what it shows.
+    """
+    for folder in folders:
+        try:
+            os.utime(folder, (0, 0))
+        except FileNotFoundError:
+            pass
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    _clear_folder_times(path.parent)
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -288,6 +309,7 @@ class Intent:
             if _still_there(fd, self.path):
                 break
             os.close(fd)  # recovered as empty between its creation and its lock: take another
+        _clear_folder_times(folder)
         _fsync_dir(folder)
         self.fd: int | None = fd
         self.storage = storage
@@ -303,7 +325,7 @@ class Intent:
         """The transaction ended and its files were dealt with: forget the intent."""
         if self.fd is None:
             return
-        self.path.unlink(missing_ok=True)
+        _unlink(self.path)
         os.close(self.fd)
         self.fd = None
 
@@ -350,7 +372,7 @@ def _after_commit(session: Session) -> None:
     if session.info.get(_AFTER_COMMIT):
         faults.point("commit.files_to_delete")
     for path in session.info.pop(_AFTER_COMMIT, ()):
-        path.unlink(missing_ok=True)
+        _unlink(path)
     session.info.pop(_AFTER_ROLLBACK, None)
 
 
@@ -361,7 +383,7 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     if transaction.nested or transaction.parent is not None:
         return
     for path in session.info.pop(_AFTER_ROLLBACK, ()):
-        path.unlink(missing_ok=True)
+        _unlink(path)
     session.info.pop(_AFTER_COMMIT, None)
     intent = session.info.pop(_INTENT, None)
     if intent is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
@@ -49,3 +49,36 @@ def test_withdrawn_text_is_in_no_database_file_T04(
     for marker in MARKERS:
         assert holding(app, marker) == [], marker
     assert all(p.stat().st_size == 0 for p in database_files(app) if p.name.endswith("-wal"))
+
+
+def test_a_reader_blocking_the_checkpoint_fails_nothing_and_check_finishes_it_T04(
+    app: Flask, runner: FlaskCliRunner, make_story: Callable[..., Story]
+) -> None:
+    """A reader open during the withdrawal keeps the -wal; the withdrawal still commits and
+    ``nuevonorte check`` empties the -wal afterwards."""
+    import sqlite3
+
+    story = make_story(body=f"Texto {MARKERS[2]}.")
+    main = database_files(app)[0]
+    reader = sqlite3.connect(main, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM story").fetchone()
+    stories.withdraw(story)
+    db.session.commit()  # must not raise although the checkpoint is blocked
+    reader.execute("COMMIT")
+    reader.close()
+    runner.invoke(args=["check"])
+    assert holding(app, MARKERS[2]) == []
+
+
+def test_media_files_and_folders_carry_no_times_M16(app: Flask) -> None:
+    """Adding or removing a stored file stamps its folder with the time: both are reset to 0."""
+    from nuevonorte.storage import get_storage
+
+    storage = get_storage()
+    first = storage.put_bytes(b"\xff\xd8one", "jpg")
+    storage.put_bytes(b"\xff\xd8two", "jpg")
+    storage.delete(first)
+    root = Path(app.config["MEDIA_DIR"])
+    for path in [root, *root.rglob("*")]:
+        assert path.stat().st_mtime == 0, path
