@@ -37,3 +37,18 @@ def files_holding(root: Path, word: str) -> list[str]:
             if any(n in content for n in needles):
                 hits.append(str(path.relative_to(root)))
     return hits
+
+
+def words_in(root: Path, words: list[str]) -> dict[str, list[str]]:
+    """For each of ``words`` found in any form under ``root``, the files holding it."""
+    needles = {w: [f.encode() for f in forms(w) if len(f) >= 4] for w in words}
+    found: dict[str, list[str]] = {}
+    if not root.exists():
+        return found
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            content = readable(path.read_bytes())
+            for word, forms_of_word in needles.items():
+                if any(n in content for n in forms_of_word):
+                    found.setdefault(word, []).append(str(path.relative_to(root)))
+    return found

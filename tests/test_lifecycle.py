@@ -1,0 +1,381 @@
+"""The consent lifecycle as sequences: random walks of what contributors, curators and admins do,
+with every surface and the raw files checked after every step (docs/security.md T01–T04, T06,
+T09, C02, C05, C06, F09; issue 10).
+
+Each story carries unique marker words: its title, each paragraph, its credited name and each
+transcript passage. The test keeps its own model of the rules — a marker is public when the story
+is published, its newest consent says public, the marker is not withheld, and (for the name) the
+credit is not anonymous — and after every step compares it with:
+
+- public search (page and JSON API) in both languages: a hidden marker finds nothing; a public
+  one finds its story, so the walk is not vacuous;
+- the public story page in Spanish and English (through the page cache: no cookies);
+- the raw bytes of every public index file of every build under INDEX_DIR, zlib streams inflated;
+- for a withdrawn story, also every staff index file, the SQLite database and its journals, and
+  the media folder.
+
+A rebuild runs either at once or concurrently (a thread paused inside it while other steps run),
+and ``nuevonorte check`` must agree with the database whenever no rebuild runs. The CI profile is
+small; ``NUEVONORTE_LIFECYCLE_EXAMPLES=300`` walks much further by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import shutil
+import string
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from nuevonorte import create_app, database, description, search, stories, transcripts
+from nuevonorte.consent import ConsentChoices
+from nuevonorte.description import Description
+from nuevonorte.extensions import db
+from nuevonorte.media import ingest_upload
+from nuevonorte.models import Credit, MediaFile, Story, StoryStatus, Visibility
+from tests import index_bytes, media_samples
+from tests.conftest import POSTGRES_URL, TEST_SECRET, _empty_tables
+
+EXAMPLES = int(os.environ.get("NUEVONORTE_LIFECYCLE_EXAMPLES", "3"))
+_words = ("".join(p) for p in itertools.product(string.ascii_lowercase, repeat=3))
+
+
+def marker() -> str:
+    """A word found nowhere else (letters only, so no analyser splits it)."""
+    return f"zqx{next(_words)}vwk"
+
+
+@dataclass
+class Model:
+    """What the rules say about one story."""
+
+    story_id: int
+    public_id: str
+    title: str
+    paragraphs: list[str]
+    name: str
+    cues: list[str]
+    status: StoryStatus = StoryStatus.SUBMITTED
+    visibility: Visibility = Visibility.PUBLIC
+    credit: Credit = Credit.NAME
+    withheld_paragraphs: set[int] = field(default_factory=set)
+    withheld_cues: set[int] = field(default_factory=set)
+
+    def markers(self) -> list[str]:
+        return [self.title, *self.paragraphs, self.name, *self.cues]
+
+    def public_markers(self) -> set[str]:
+        if self.status != StoryStatus.PUBLISHED or self.visibility != Visibility.PUBLIC:
+            return set()
+        shown = {self.title}
+        shown |= {p for i, p in enumerate(self.paragraphs) if i not in self.withheld_paragraphs}
+        shown |= {c for i, c in enumerate(self.cues) if i not in self.withheld_cues}
+        if self.credit != Credit.ANONYMOUS:
+            shown.add(self.name)
+        return shown
+
+    def vtt(self) -> str:
+        blocks = [
+            f"00:00:{4 * i:02d}.000 --> 00:00:{4 * i + 4:02d}.000\nVoz {c}." for i, c in enumerate(self.cues)
+        ]
+        return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
+
+
+class Lifecycle(RuleBasedStateMachine):
+    """One archive, driven through the domain layer, checked through every surface."""
+
+    make_app: Any = None  # set by the test function: builds a fresh archive for each example
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.app: Flask = self.make_app()
+        self.ctx = self.app.app_context()
+        self.ctx.push()
+        # Write as requests and commands do (BEGIN IMMEDIATE on SQLite), so a step queues behind
+        # a concurrent rebuild's writes instead of failing.
+        self.writes = database.write_intent()
+        self.writes.__enter__()
+        search.rebuild()
+        self.client = self.app.test_client()
+        self.models: dict[int, Model] = {}
+        self.rebuild_thread: threading.Thread | None = None
+        self.release = threading.Event()
+        self.rebuild_errors: list[BaseException] = []
+        self.recording = media_samples.wav(seconds=8.0)
+
+    stories_ = Bundle("stories")
+
+    # --- what people do ------------------------------------------------------------------
+
+    @rule(target=stories_)
+    def contribute(self) -> int:
+        model_words = dict(
+            title=marker(), paragraphs=[marker(), marker()], name=marker(), cues=[marker(), marker()]
+        )
+        choices = ConsentChoices(credit=Credit.NAME, credit_name=model_words["name"])
+        story = stories.submit(
+            None,
+            body="\n\n".join(f"Párrafo con {w}." for w in model_words["paragraphs"]),
+            title=f"Relato {model_words['title']}",
+            choices=choices,
+            consent_language="es",
+        )
+        media, _report = ingest_upload(story, io.BytesIO(self.recording))
+        model = Model(story.id, story.public_id, **model_words)
+        transcripts.set_cues(media, transcripts.parse(model.vtt()), "es", None)  # type: ignore[arg-type]
+        db.session.commit()
+        self.models[story.id] = model
+        return story.id
+
+    @rule(sid=stories_)
+    def publish(self, sid: int) -> None:
+        m = self.models[sid]
+        if m.status == StoryStatus.SUBMITTED and m.visibility == Visibility.PUBLIC:
+            stories.publish(self._story(sid), None)
+            db.session.commit()
+            m.status = StoryStatus.PUBLISHED
+
+    @rule(sid=stories_, i=st.integers(0, 1))
+    def withhold_paragraph(self, sid: int, i: int) -> None:
+        m = self.models[sid]
+        if m.status != StoryStatus.WITHDRAWN:
+            m.withheld_paragraphs.add(i)
+            story = self._story(sid)
+            kept = Description(title_es=story.title_es, restricted_paragraphs=sorted(m.withheld_paragraphs))
+            description.describe(story, kept, None)  # type: ignore[arg-type]
+            db.session.commit()
+
+    @rule(sid=stories_, i=st.integers(0, 1))
+    def withhold_cue(self, sid: int, i: int) -> None:
+        m = self.models[sid]
+        if m.status != StoryStatus.WITHDRAWN:
+            m.withheld_cues.add(i)
+            media = self._audio(sid)
+            assert media.transcript is not None
+            edited = [
+                transcripts.ParsedCue(c.start_ms, c.end_ms, c.text, c.translation, c.restricted or n == i)
+                for n, c in enumerate(media.transcript.cues)
+            ]
+            transcripts.set_cues(media, edited, "es", None)  # type: ignore[arg-type]
+            db.session.commit()
+
+    @rule(sid=stories_)
+    def reupload_transcript(self, sid: int) -> None:
+        """The curator uploads the same transcript file again (as the upload view does)."""
+        m = self.models[sid]
+        if m.status != StoryStatus.WITHDRAWN:
+            media = self._audio(sid)
+            old = media.transcript.cues if media.transcript else []
+            change = transcripts.replacement(old, transcripts.parse(m.vtt()))
+            assert not change.needs_confirmation  # nothing is lost, so nothing to confirm
+            transcripts.set_cues(media, change.cues, "es", None)  # type: ignore[arg-type]
+            db.session.commit()
+
+    @rule(sid=stories_, to=st.sampled_from([Visibility.CURATORS, Visibility.CONTRIBUTOR, "anonymous"]))
+    def narrow(self, sid: int, to: Visibility | str) -> None:
+        m = self.models[sid]
+        if m.status == StoryStatus.WITHDRAWN:
+            return
+        if to == "anonymous":
+            m.credit = Credit.ANONYMOUS
+        elif isinstance(to, Visibility) and ORDER.index(to) < ORDER.index(m.visibility):
+            m.visibility = to
+        self._change_consent(sid)
+
+    @rule(sid=stories_)
+    def widen(self, sid: int) -> None:
+        """The contributor makes it public again: a published story goes back to review."""
+        m = self.models[sid]
+        if m.status == StoryStatus.WITHDRAWN or m.visibility == Visibility.PUBLIC:
+            return
+        m.visibility = Visibility.PUBLIC
+        if m.status == StoryStatus.PUBLISHED:
+            m.status = StoryStatus.SUBMITTED
+        self._change_consent(sid)
+
+    @rule(sid=stories_)
+    def withdraw(self, sid: int) -> None:
+        stories.withdraw(self._story(sid))
+        db.session.commit()
+        self.models[sid].status = StoryStatus.WITHDRAWN
+
+    @precondition(lambda self: self.rebuild_thread is None)
+    @rule()
+    def rebuild(self) -> None:
+        search.rebuild()
+
+    @precondition(lambda self: self.rebuild_thread is None)
+    @rule()
+    def start_rebuild(self) -> None:
+        """A rebuild that pauses inside, so the next steps happen while it runs (T03)."""
+        started, self.release = threading.Event(), threading.Event()
+        app, release, errors = self.app, self.release, self.rebuild_errors
+
+        def progress(_n: int) -> None:
+            started.set()
+            release.wait(120)
+
+        def run() -> None:
+            try:
+                with app.app_context():
+                    search.rebuild(progress)
+            except BaseException as e:  # reported by the invariant
+                errors.append(e)
+            finally:
+                started.set()
+
+        self.rebuild_thread = threading.Thread(target=run, daemon=True)
+        self.rebuild_thread.start()
+        assert started.wait(120)
+
+    @precondition(lambda self: self.rebuild_thread is not None)
+    @rule()
+    def finish_rebuild(self) -> None:
+        self._join_rebuild()
+
+    @precondition(lambda self: self.rebuild_thread is None)
+    @rule()
+    def check(self) -> None:
+        result = self.app.test_cli_runner().invoke(args=["check"])
+        assert result.exit_code == 0, result.output
+
+    # --- what everyone must see ----------------------------------------------------------
+
+    @invariant()
+    def every_surface_shows_exactly_what_the_rules_allow(self) -> None:
+        assert not self.rebuild_errors, self.rebuild_errors
+        index_root = Path(self.app.config["INDEX_DIR"])
+        public_files: dict[str, list[str]] = {}
+        for build in sorted((index_root / "builds").glob("*/public")):
+            hidden = [w for m in self.models.values() for w in m.markers() if w not in m.public_markers()]
+            for word, files in index_bytes.words_in(build, hidden).items():
+                public_files.setdefault(word, []).extend(files)
+        for m in self.models.values():
+            shown = m.public_markers()
+            for word in m.markers():
+                if word in shown:
+                    assert m.public_id in self._found(word), f"public {word} not found"
+                    continue
+                assert m.public_id not in self._found(word), f"hidden {word} found by search"
+                assert word not in public_files, f"hidden {word} in public index files {public_files[word]}"
+            for lang in ("es", "en"):
+                page = self.client.get(f"/{lang}/stories/{m.public_id}").get_data(as_text=True)
+                leaked = [w for w in m.markers() if w not in shown and w in page]
+                assert not leaked, f"{leaked} on the {lang} page"
+        self._withdrawn_leave_nothing(index_root)
+        db.session.rollback()  # end this read, so a concurrent rebuild never waits for it
+
+    def _withdrawn_leave_nothing(self, index_root: Path) -> None:
+        gone = [w for m in self.models.values() if m.status == StoryStatus.WITHDRAWN for w in m.markers()]
+        if not gone:
+            return
+        left = index_bytes.words_in(index_root, gone)
+        assert not left, f"withdrawn words in index files: {left}"
+        left = index_bytes.words_in(Path(self.app.config["MEDIA_DIR"]), gone)
+        assert not left, f"withdrawn words in media files: {left}"
+        if not POSTGRES_URL and self.rebuild_thread is None:
+            main = Path(str(db.engine.url.database))
+            for path in [main, *(Path(f"{main}{s}") for s in ("-wal", "-journal"))]:
+                if path.exists():
+                    data = path.read_bytes()
+                    assert not [w for w in gone if w.encode() in data], f"withdrawn words in {path.name}"
+
+    def _found(self, word: str) -> set[str]:
+        hits = {h.public_id for h in search.search_public(word, "es").hits}
+        api = self.client.get(f"/api/v1/search?q={word}&lang=en").get_json()
+        return hits | {h["id"] for h in api.get("results", api.get("hits", []))}
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _story(self, sid: int) -> Story:
+        story = db.session.get(Story, sid)
+        assert story is not None
+        return story
+
+    def _audio(self, sid: int) -> MediaFile:
+        return next(media for media in self._story(sid).media if media.transcript is not None)
+
+    def _change_consent(self, sid: int) -> None:
+        m = self.models[sid]
+        choices = ConsentChoices(
+            visibility=m.visibility,
+            credit=m.credit,
+            credit_name="" if m.credit == Credit.ANONYMOUS else m.name,
+        )
+        current = self._story(sid).current_consent
+        assert current is not None
+        stories.change_consent(
+            self._story(sid), replace(choices, embargo_until=current.embargo_until), language="es"
+        )
+        db.session.commit()
+
+    def _join_rebuild(self) -> None:
+        if self.rebuild_thread is not None:
+            self.release.set()
+            self.rebuild_thread.join(300)
+            assert not self.rebuild_thread.is_alive()
+            self.rebuild_thread = None
+
+    def teardown(self) -> None:
+        self._join_rebuild()
+        db.session.remove()
+        if POSTGRES_URL:
+            _empty_tables()
+        db.engine.dispose()
+        self.writes.__exit__(None, None, None)
+        self.ctx.pop()
+        search.store.forget_searchers()
+
+
+ORDER = [Visibility.CONTRIBUTOR, Visibility.CURATORS, Visibility.PUBLIC]
+
+
+@pytest.mark.timeout(1800)
+def test_consent_holds_through_every_sequence(
+    _sqlite_template: Path, _postgres_schema: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    def make_app() -> Flask:
+        folder = tmp_path_factory.mktemp("lifecycle")
+        url = POSTGRES_URL
+        if not url:
+            shutil.copyfile(_sqlite_template, folder / "archive.sqlite3")
+            url = f"sqlite:///{folder / 'archive.sqlite3'}"
+        return create_app(
+            {
+                "TESTING": True,
+                "secret_key": TEST_SECRET,
+                "database_url": url,
+                "media_dir": str(folder / "media"),
+                "index_dir": str(folder / "index"),
+                "PUBLIC_PAGE_CACHE_SECONDS": 30,
+            }
+        )
+
+    Lifecycle.make_app = staticmethod(make_app)
+    run_state_machine_as_test(
+        Lifecycle,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=10,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
