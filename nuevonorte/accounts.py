@@ -13,7 +13,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import CuratorAccount, Role
 
 MIN_PASSWORD_LENGTH = 12
-# Refused before hashing, so a huge password cannot be used to burn CPU (SECURITY.md A15, L08).
+# Refused before hashing, so a huge password cannot be used to burn CPU (docs/security.md A15, L08).
 MAX_PASSWORD_LENGTH = 256
 MAX_EMAIL_LENGTH = 254
 

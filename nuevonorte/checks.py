@@ -41,7 +41,7 @@ def media_findings(storage: Storage, verify_content: bool = False) -> list[Findi
 
 
 def index_findings() -> list[Finding]:
-    """Search index drift (SECURITY.md F09); anything non-public in the public index is a P0
+    """Search index drift (docs/security.md F09); anything non-public in the public index is a P0
     and is removed at once, as are other disagreements (see ``nuevonorte.search.health``)."""
     from nuevonorte.search import index_findings as search_index_findings
 

@@ -22,7 +22,7 @@ from nuevonorte.media import IngestReport, MediaRejected
 from nuevonorte.media.ingest import attach, clean_upload
 from nuevonorte.models import Contributor, Place, Story, Theme
 
-#: The most files one submission may carry (SECURITY.md U20); more are refused whole.
+#: The most files one submission may carry (docs/security.md U20); more are refused whole.
 MAX_FILES = 20
 
 

@@ -84,7 +84,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> tuple[str | Response, int]:
         db.session.rollback()
-        # Log the type and where, never the form contents (SECURITY.md M18).
+        # Log the type and where, never the form contents (docs/security.md M18).
         app.logger.error(
             "unexpected %s during %s %s",
             type(e).__name__,

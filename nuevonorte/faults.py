@@ -1,4 +1,4 @@
-"""Named points where a test can stop a real process, to kill it there (SECURITY.md T08).
+"""Named points where a test can stop a real process, to kill it there (docs/security.md T08).
 
 ``point(name)`` does nothing unless the app is TESTING and the environment variable
 ``NUEVONORTE_TEST_FAULT`` names this point: ``<name>=stop`` stops the process (SIGSTOP) so that

@@ -1,4 +1,4 @@
-"""gunicorn settings that leave no trace of the people who contribute (SECURITY.md M17).
+"""gunicorn settings that leave no trace of the people who contribute (docs/security.md M17).
 
 Use: ``gunicorn -c python:nuevonorte.gunicorn_config "nuevonorte:create_app()"``.
 Override the address with ``GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000"`` or ``--bind``.
@@ -10,7 +10,7 @@ Override the address with ``GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000"`` or ``--bin
 - On start, before any worker runs, and again whenever a worker starts (one replacing a killed
   worker, too), what killed workers left is removed: temporary files and files stored for a
   transaction that never committed or deleted by one that did (``nuevonorte.recovery``;
-  SECURITY.md F01, T08). Files of living workers are locked and never touched.
+  docs/security.md F01, T08). Files of living workers are locked and never touched.
 - Uploads over poor connections are slow: a generous worker timeout keeps a sync worker from
   being killed mid-upload (a buffering reverse proxy in front is still recommended).
 """

@@ -1,4 +1,4 @@
-"""Security headers on every response, errors and redirects included (SECURITY.md A08)."""
+"""Security headers on every response, errors and redirects included (docs/security.md A08)."""
 
 from __future__ import annotations
 

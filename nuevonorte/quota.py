@@ -1,4 +1,4 @@
-"""Daily upload quotas: for each contributor, and for the whole archive (SECURITY.md U20).
+"""Daily upload quotas: for each contributor, and for the whole archive (docs/security.md U20).
 
 A contributor is a browser session. Its signed session cookie (the one the form already sets
 for CSRF) holds only today's day number and how many files and bytes it sent today: no

@@ -1,4 +1,4 @@
-"""Crash recovery: make the media folder agree with the database again (SECURITY.md T08, F01).
+"""Crash recovery: make the media folder agree with the database again (docs/security.md T08, F01).
 
 Run when the web app or a worker starts, by ``nuevonorte sweep`` and by ``nuevonorte check
 --repair``. Files stored for a transaction that never committed, and files of rows a committed

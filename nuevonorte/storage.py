@@ -7,7 +7,7 @@ tied to the database transaction: ``delete_after_commit`` removes files only onc
 that pointed at them are gone for good, and ``discard_after_rollback`` removes files written
 for a transaction that did not commit.
 
-Both survive a crash (SECURITY.md T08, F01): before a file is stored for a transaction, or
+Both survive a crash (docs/security.md T08, F01): before a file is stored for a transaction, or
 before the commit that drops a file's last row, its key is written to an *intent* — a small
 fsync'ed file in ``.intents`` that the writing process holds an ``flock`` on until the
 transaction ended and its files were dealt with. A killed process leaves its intent unlocked;
@@ -35,7 +35,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 #: What each stored file is served as, decided by the extension storage gave the cleaned
-#: file — never by the upload's name or declared type (SECURITY.md A07).
+#: file — never by the upload's name or declared type (docs/security.md A07).
 CONTENT_TYPES = {
     "jpg": "image/jpeg",
     "png": "image/png",
@@ -64,7 +64,7 @@ class Storage:
 
     def __init__(self, root: str | Path, static_folder: str | None = None) -> None:
         root = Path(root)
-        # Fail closed (SECURITY.md F17, A03): never relative, never under the web root.
+        # Fail closed (docs/security.md F17, A03): never relative, never under the web root.
         if not root.is_absolute():
             raise StorageError(f"media_dir must be an absolute path, not {root}")
         if static_folder and _is_within(root.resolve(), Path(static_folder).resolve()):
@@ -118,7 +118,7 @@ class Storage:
             os.fsync(f.fileno())
         os.chmod(temp_path, stat.S_IRUSR | stat.S_IWUSR)
         os.replace(temp_path, target)
-        # Storage times must not tell when someone contributed (SECURITY.md M16). Set after the
+        # Storage times must not tell when someone contributed (docs/security.md M16). Set after the
         # rename: a temporary file that looked decades old could be taken by the sweeper.
         os.utime(target, (0, 0))
         # The rename (and a new shard folder) stamped the folders with the time too.
@@ -185,7 +185,7 @@ class Storage:
         return found
 
     def sweep_temp_files(self) -> list[Path]:
-        """Remove temporary files left by interrupted uploads (a killed worker: SECURITY.md F01).
+        """Remove temporary files left by interrupted uploads (a killed worker: docs/security.md F01).
 
         A file in use is locked by its process (``temp_file``); an unlocked one belongs to no
         living process and goes at once. Stored files are never looked at. Returns what was removed.
@@ -263,7 +263,7 @@ def _is_within(path: Path, folder: Path) -> bool:
 
 
 def _clear_folder_times(*folders: Path) -> None:
-    """Set these folders' times to 0: adding or removing a file stamps them (SECURITY.md M16).
+    """Set these folders' times to 0: adding or removing a file stamps them (docs/security.md M16).
 
     The inode change time (ctime) cannot be set by a process; docs/security.md says what it shows.
     """

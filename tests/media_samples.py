@@ -225,7 +225,7 @@ def png_flood(width: int, height: int) -> bytes:
 
 
 def ztxt_bomb() -> bytes:
-    """A small PNG whose zTXt chunk inflates to 5 MB (SECURITY.md U11)."""
+    """A small PNG whose zTXt chunk inflates to 5 MB (docs/security.md U11)."""
     base = png()
     bomb = png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"A" * 5_000_000, 9))
     return base[:33] + bomb + base[33:]

@@ -1,4 +1,4 @@
-"""Staff sign-in and sessions: SECURITY.md A10–A16, A19."""
+"""Staff sign-in and sessions: docs/security.md A10–A16, A19."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 # ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Stored media carries no identifying metadata, proven by exiftool and byte scans.
 
-SECURITY.md M01–M12, M15, M21 (oracle over a dirty corpus), M04 (orientation), M05 (ICC).
+docs/security.md M01–M12, M15, M21 (oracle over a dirty corpus), M04 (orientation), M05 (ICC).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 # ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
-"""Bad uploads are refused with a stable code and leave nothing behind (SECURITY.md U, F15)."""
+"""Bad uploads are refused with a stable code and leave nothing behind (docs/security.md U, F15)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from flask import Flask
 from nuevonorte.models import Base, Story
 from nuevonorte.models.base import PUBLIC_ID_LENGTH
 
-# Names of columns that would hold what the archive must never collect (SECURITY.md C15, M17).
+# Names of columns that would hold what the archive must never collect (docs/security.md C15, M17).
 FORBIDDEN = re.compile(
     r"(^|_)(ip|ips|ip_address|address|remote_addr|user_agent|useragent|ua|phone|telephone|mobile|"
     r"lat|latitude|lon|lng|longitude|coordinates|coords|geo|gps|location|legal_name|"

@@ -1,5 +1,5 @@
 """Nothing non-public is ever returned by public search or present in the public index
-(SECURITY.md M19, C02, C03, C05, F09). The index itself is read: stored fields and lexicon."""
+(docs/security.md M19, C02, C03, C05, F09). The index itself is read: stored fields and lexicon."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Index faults (SECURITY.md F05–F09): deleted, truncated, garbage, killed writer, two writers;
+"""Index faults (docs/security.md F05–F09): deleted, truncated, garbage, killed writer, two writers;
 and the outbox that keeps every index update until it is applied."""
 
 from __future__ import annotations

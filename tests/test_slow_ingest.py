@@ -1,4 +1,4 @@
-"""One long upload never blocks other writers (issue 11 item 5; SECURITY.md T12).
+"""One long upload never blocks other writers (issue 11 item 5; docs/security.md T12).
 
 A real gunicorn with two workers. One worker takes a contribution with a photo and is held at
 the end of media processing (a test-only fault point stops it with SIGSTOP: an ingest as long

@@ -22,7 +22,7 @@ from nuevonorte.models import CuratorAccount, Role
 
 login_manager = LoginManager()
 # Flask-Login's "session protection" hashes the client address into the session; we keep
-# no addresses at all (SECURITY.md M17), and server-side sessions make it unnecessary.
+# no addresses at all (docs/security.md M17), and server-side sessions make it unnecessary.
 login_manager.session_protection = None
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,7 +88,7 @@ def curator_required(view: F) -> F:
 
 
 def admin_required(view: F) -> F:
-    """Only admins; a curator gets 403 (SECURITY.md A05)."""
+    """Only admins; a curator gets 403 (docs/security.md A05)."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -102,7 +102,7 @@ def admin_required(view: F) -> F:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """``target`` when it is a same-site relative path, else ``default`` (SECURITY.md A19)."""
+    """``target`` when it is a same-site relative path, else ``default`` (docs/security.md A19)."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return default
     if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):

@@ -152,7 +152,7 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
                 return {"ok": False, "code": "unsupported_type"}
     except MemoryError:
         return {"ok": False, "code": "too_large"}
-    except Exception:  # any parser failure is a refusal, never a crash (SECURITY.md decision 2)
+    except Exception:  # any parser failure is a refusal, never a crash (docs/security.md decision 2)
         return {"ok": False, "code": "corrupt"}
     # Re-check: no metadata value of the upload may occur in what we are about to store.
     needles = [n.encode("latin-1") for n in result.pop("needles", [])]
@@ -242,7 +242,7 @@ def fork_job(job: dict[str, Any]) -> dict[str, Any]:
 def _abandon_if_orphaned(pid: int, result_fd: int) -> None:
     """Wait until the child's answer is ready; if the web worker went away meanwhile (our stdin
     ends: nobody will read the answer), kill the child and exit, so that it does not write into
-    storage's temporary folder after the recovery that removed its files (SECURITY.md T08)."""
+    storage's temporary folder after the recovery that removed its files (docs/security.md T08)."""
     while True:
         ready, _, _ = select.select([result_fd, 0], [], [])
         if result_fd in ready:

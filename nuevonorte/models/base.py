@@ -32,7 +32,7 @@ def utcnow() -> datetime:
 
 
 def today() -> date:
-    """Today's date in UTC; stored dates are coarse on purpose (see SECURITY.md M16)."""
+    """Today's date in UTC; stored dates are coarse on purpose (see docs/security.md M16)."""
     return utcnow().date()
 
 

@@ -54,7 +54,7 @@ class Story(PublicIdMixin, Base):
     restricted_paragraphs: Mapped[str] = mapped_column(String(500), default="")
     period_start: Mapped[int | None] = mapped_column(Integer)
     period_end: Mapped[int | None] = mapped_column(Integer)
-    # Coarse dates only: a day is enough for the archive and reveals less (SECURITY.md M16).
+    # Coarse dates only: a day is enough for the archive and reveals less (docs/security.md M16).
     submitted_on: Mapped[date] = mapped_column(Date, default=today)
     published_on: Mapped[date | None] = mapped_column(Date)
     withdrawn_on: Mapped[date | None] = mapped_column(Date)

@@ -6,7 +6,7 @@ which is atomic, so searches keep working on the old build until the swap.
 
 Writers take Whoosh's file lock with a timeout and retry; when the lock still cannot be had,
 the caller leaves the change in the database outbox (``sync``) and it is applied later, so a
-visitor or curator never sees ``LockError`` (SECURITY.md F05).
+visitor or curator never sees ``LockError`` (docs/security.md F05).
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def purge_deleted(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
 
     Whoosh only marks a deleted document; its terms stay in the segment's lexicon until the
     segment is merged. Rewriting the segments with deletions removes a withdrawn story's words
-    from the index files themselves (SECURITY.md C05) without merging anything else.
+    from the index files themselves (docs/security.md C05) without merging anything else.
     """
     keep = []
     for segment in segments:
