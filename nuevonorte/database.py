@@ -83,18 +83,33 @@ def checkpoint_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _checkpoint(session: Session) -> None:
-    if session.info.pop(_CHECKPOINT, False) and not checkpoint_now(session.get_bind().engine):
+    engine = session.get_bind().engine
+    if session.info.pop(_CHECKPOINT, False) and not checkpoint_now(engine, CHECKPOINT_WAIT_MS):
         # A reader held an old snapshot; the next withdrawal or `nuevonorte check` finishes it.
         log.warning("the WAL could not be emptied after a withdrawal (readers active); retried later")
 
 
-def checkpoint_now(engine: Engine) -> bool:
-    """Empty the SQLite WAL (for ``nuevonorte check``); True when done or not SQLite."""
+#: How long a withdrawal's request waits for readers to let the WAL be emptied. Longer would make
+#: the person wait behind any long read; what is left is finished by the next withdrawal or check.
+CHECKPOINT_WAIT_MS = 200
+
+
+def checkpoint_now(engine: Engine, wait_ms: int | None = None) -> bool:
+    """Empty the SQLite WAL; True when done or not SQLite. ``wait_ms`` bounds the wait for
+    readers (the connection's busy timeout by default)."""
     if engine.dialect.name != "sqlite":
         return True
     raw = engine.raw_connection()
+    cursor = raw.cursor()
     try:
-        busy, _log, _done = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if wait_ms is not None:
+            before = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+            cursor.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+        try:
+            busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            if wait_ms is not None:
+                cursor.execute(f"PRAGMA busy_timeout={int(before)}")
     finally:
         raw.close()
     return not busy
