@@ -18,6 +18,7 @@ once (``sweep_temp_files``).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -268,10 +269,8 @@ def _clear_folder_times(*folders: Path) -> None:
     The inode change time (ctime) cannot be set by a process; docs/security.md says what it shows.
     """
     for folder in folders:
-        try:
+        with contextlib.suppress(FileNotFoundError):  # removed meanwhile: nothing to reset
             os.utime(folder, (0, 0))
-        except FileNotFoundError:
-            pass
 
 
 def _unlink(path: Path) -> None:
