@@ -29,14 +29,7 @@ def readable(data: bytes) -> bytes:
 
 def files_holding(root: Path, word: str) -> list[str]:
     """The files under ``root`` (every build, every segment) that hold ``word`` in any form."""
-    needles = [f.encode() for f in forms(word) if len(f) >= 4]
-    hits = []
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            content = readable(path.read_bytes())
-            if any(n in content for n in needles):
-                hits.append(str(path.relative_to(root)))
-    return hits
+    return words_in(root, [word]).get(word, [])
 
 
 def words_in(root: Path, words: list[str]) -> dict[str, list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,3 +69,38 @@ def add_transcribed_audio(story: Story, cues: list[tuple[int, str, bool]]) -> Me
     story.media.append(media)
     db.session.commit()
     return media
+
+
+class PausedRebuild:
+    """``search.rebuild()`` in a thread that stops inside its fill until ``finish()``, so other
+    steps happen while it runs (T03). Errors of the rebuild are kept in ``errors``."""
+
+    def __init__(self, app: Flask) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, args=(app,), daemon=True)
+
+    def _progress(self, _n: int) -> None:
+        self.started.set()
+        self.release.wait(120)
+
+    def _run(self, app: Flask) -> None:
+        try:
+            with app.app_context():
+                search.rebuild(self._progress)
+        except BaseException as e:  # the test reports it
+            self.errors.append(e)
+        finally:
+            self.started.set()
+
+    def start(self) -> PausedRebuild:
+        """Start it and wait until it is inside the rebuild."""
+        self.thread.start()
+        assert self.started.wait(120)
+        return self
+
+    def finish(self) -> None:
+        """Let it go on, and wait for it to end."""
+        self.release.set()
+        self.thread.join(300)
+        assert not self.thread.is_alive()

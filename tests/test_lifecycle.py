@@ -26,7 +26,6 @@ import itertools
 import os
 import shutil
 import string
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,7 @@ from nuevonorte.media import ingest_upload
 from nuevonorte.models import Credit, MediaFile, Story, StoryStatus, Visibility
 from tests import index_bytes, media_samples
 from tests.conftest import POSTGRES_URL, TEST_SECRET, _empty_tables
+from tests.search_fixtures import PausedRebuild
 
 EXAMPLES = int(os.environ.get("NUEVONORTE_LIFECYCLE_EXAMPLES", "3"))
 _words = ("".join(p) for p in itertools.product(string.ascii_lowercase, repeat=3))
@@ -115,8 +115,7 @@ class Lifecycle(RuleBasedStateMachine):
         search.rebuild()
         self.client = self.app.test_client()
         self.models: dict[int, Model] = {}
-        self.rebuild_thread: threading.Thread | None = None
-        self.release = threading.Event()
+        self.rebuild_thread: PausedRebuild | None = None
         self.rebuild_errors: list[BaseException] = []
         self.recording = media_samples.wav(seconds=8.0)
 
@@ -225,25 +224,7 @@ class Lifecycle(RuleBasedStateMachine):
     @rule()
     def start_rebuild(self) -> None:
         """A rebuild that pauses inside, so the next steps happen while it runs (T03)."""
-        started, self.release = threading.Event(), threading.Event()
-        app, release, errors = self.app, self.release, self.rebuild_errors
-
-        def progress(_n: int) -> None:
-            started.set()
-            release.wait(120)
-
-        def run() -> None:
-            try:
-                with app.app_context():
-                    search.rebuild(progress)
-            except BaseException as e:  # reported by the invariant
-                errors.append(e)
-            finally:
-                started.set()
-
-        self.rebuild_thread = threading.Thread(target=run, daemon=True)
-        self.rebuild_thread.start()
-        assert started.wait(120)
+        self.rebuild_thread = PausedRebuild(self.app).start()
 
     @precondition(lambda self: self.rebuild_thread is not None)
     @rule()
@@ -260,7 +241,8 @@ class Lifecycle(RuleBasedStateMachine):
 
     @invariant()
     def every_surface_shows_exactly_what_the_rules_allow(self) -> None:
-        assert not self.rebuild_errors, self.rebuild_errors
+        running = self.rebuild_thread.errors if self.rebuild_thread is not None else []
+        assert not self.rebuild_errors + running, self.rebuild_errors + running
         index_root = Path(self.app.config["INDEX_DIR"])
         public_files: dict[str, list[str]] = {}
         for build in sorted((index_root / "builds").glob("*/public")):
@@ -328,9 +310,8 @@ class Lifecycle(RuleBasedStateMachine):
 
     def _join_rebuild(self) -> None:
         if self.rebuild_thread is not None:
-            self.release.set()
-            self.rebuild_thread.join(300)
-            assert not self.rebuild_thread.is_alive()
+            self.rebuild_thread.finish()
+            self.rebuild_errors += self.rebuild_thread.errors
             self.rebuild_thread = None
 
     def teardown(self) -> None:

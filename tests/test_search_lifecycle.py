@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,7 +24,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Credit, Story, Visibility
 from nuevonorte.search import rebuild_lock, store, sync
 from tests import index_bytes
-from tests.search_fixtures import add_transcribed_audio, index  # noqa: F401
+from tests.search_fixtures import PausedRebuild, add_transcribed_audio, index  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("index")
 
@@ -100,33 +99,16 @@ def test_withdrawn_during_a_rebuild_is_gone_at_once_and_stays_gone_T03(
 ) -> None:
     story = make_story(body="Relato de tepatitlan.")
     other = make_story(body="Otro relato.")
-    filling, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def progress(_n: int) -> None:
-        filling.set()
-        release.wait(60)
-
-    def run() -> None:
-        try:
-            with app.app_context():
-                search.rebuild(progress)
-        except BaseException as e:  # reported below
-            errors.append(e)
-
-    thread = threading.Thread(target=run)
-    thread.start()
+    rebuild = PausedRebuild(app).start()
     try:
-        assert filling.wait(60)
         assert sync.rebuilding()
         stories.withdraw(story)
         db.session.commit()
         assert found("tepatitlan") == set()  # at once, while the rebuild still runs
         assert index_bytes.files_holding(store.index_path(store.PUBLIC).resolve(), "tepatitlan") == []
     finally:
-        release.set()
-        thread.join(120)
-    assert not errors
+        rebuild.finish()
+    assert not rebuild.errors
     assert found("tepatitlan") == set()
     assert files_holding(app, "tepatitlan") == []  # the swapped-in build did not bring it back
     assert found("relato") == {other.public_id}
