@@ -5,11 +5,15 @@ FFmpeg demuxer (so FFmpeg never guesses among its hundreds of formats), every pa
 first audio stream is decoded to prove it is audio, and the packets are copied into a brand-new
 container written with no metadata. Tags, pictures, chapters, other streams and container
 metadata of the upload are never read into the new file.
+
+``silence`` writes a stored recording again with the seconds of withheld passages silent: the
+copy the public hears (docs/security.md T05).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 #: The first bytes of each accepted container.
@@ -206,3 +210,85 @@ def _duration(path: str, muxer: str) -> float | None:
         if check.duration:
             return check.duration / 1_000_000
     return None
+
+
+#: The encoder that writes a recording again once some of its seconds are silenced, by the
+#: muxer it was stored with (None: the stored PCM codec itself). FFmpeg has no Vorbis encoder
+#: of quality, so an Ogg Vorbis recording is heard publicly as Ogg Opus.
+REENCODERS: dict[str, str | None] = {
+    "wav": None,
+    "flac": "flac",
+    "mp3": "libmp3lame",
+    "ipod": "aac",
+    "ogg": "libopus",
+    "webm": "libopus",
+}
+OPUS_RATES = {8000, 12000, 16000, 24000, 48000}
+#: Bit rates for the lossy re-encoding: the stored file's own, kept within these bounds.
+MIN_BIT_RATE, MAX_BIT_RATE, DEFAULT_BIT_RATE = 64_000, 320_000, 128_000
+
+
+def silence(path: str, output: str, ranges_ms: list[list[int]]) -> dict[str, Any]:
+    """Write the stored recording at ``path`` to ``output`` with every range of ``ranges_ms``
+    (milliseconds from its first sample) made silent; return the new file's facts.
+
+    The samples are zeroed after decoding and before encoding, so nothing of the withheld
+    seconds reaches the encoder: the public file cannot hold them, whatever the codec.
+    """
+    import av
+
+    av.logging.set_level(None)
+    container, _offset = sniff(path)
+    with av.open(path, format=container.demuxer) as source:
+        stream = source.streams.audio[0]
+        codec = stream.codec_context.name
+        if codec not in container.codecs:
+            raise NotAudio
+        muxer, extension, mime = container.codecs[codec]
+        encoder = REENCODERS[muxer] or codec
+        rate = stream.codec_context.sample_rate
+        out_rate = rate if encoder != "libopus" or rate in OPUS_RATES else 48000
+        options = dict(MUXER_OPTIONS) | EXTRA_OPTIONS.get(muxer, {})
+        with av.open(output, "w", format=muxer, container_options=options) as target:
+            out: Any = target.add_stream(encoder, rate=out_rate, layout=stream.codec_context.layout.name)
+            if REENCODERS[muxer] not in (None, "flac"):
+                bit_rate = stream.codec_context.bit_rate or DEFAULT_BIT_RATE
+                out.bit_rate = min(max(bit_rate, MIN_BIT_RATE), MAX_BIT_RATE)
+            out.metadata.clear()
+            position = 0
+            for frame in source.decode(stream):
+                frame = _silenced(frame, position, rate, ranges_ms)
+                position += frame.samples
+                for packet in out.encode(frame):
+                    target.mux(packet)
+            for packet in out.encode(None):
+                target.mux(packet)
+    if position == 0:
+        raise BadAudio
+    return {"kind": "audio", "ext": extension, "mime": mime, "duration": _duration(output, muxer)}
+
+
+def _silenced(frame: Any, position: int, rate: int, ranges_ms: list[list[int]]) -> Any:
+    """``frame`` (starting ``position`` samples into the recording) with the samples inside any
+    of ``ranges_ms`` set to silence, timed by its place in the recording."""
+    import av
+
+    count = frame.samples
+    spans = []
+    for start_ms, end_ms in ranges_ms:
+        first = max(start_ms * rate // 1000 - position, 0)
+        last = min(-(-end_ms * rate // 1000) - position, count)  # rounded up: never a sample short
+        if first < last:
+            spans.append((first, last))
+    if spans:
+        samples = frame.to_ndarray()
+        width = 1 if frame.format.is_planar else len(frame.layout.channels)
+        zero = 128 if frame.format.name.startswith("u8") else 0
+        for first, last in spans:
+            samples[:, first * width : last * width] = zero
+        silenced = av.AudioFrame.from_ndarray(samples, format=frame.format.name, layout=frame.layout.name)
+        silenced.sample_rate = rate
+        frame = silenced
+    frame.pts = position
+    frame.time_base = Fraction(1, rate)
+    return frame

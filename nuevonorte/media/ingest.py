@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -86,19 +88,16 @@ def clean_upload(stream: IO[bytes]) -> Cleaned:
     """
     storage = get_storage()
     config = current_app.config
-    temps: list[IO[bytes]] = []
-    new_keys: list[str] = []
-    try:
+    with _storing(storage) as (temps, new_keys):
         source = _receive(storage, stream, int(config["MAX_CONTENT_LENGTH"]), temps)
         outputs = {name: _new_temp(storage, temps) for name in ("original", "display", "thumbnail")}
         limits = {
+            **_limits(),
             "max_pixels": int(config["MAX_IMAGE_PIXELS"]),
-            "memory_mb": int(config.get("MEDIA_MEMORY_MB", MEMORY_MB)),
             "display_px": DISPLAY_PX,
             "thumbnail_px": THUMBNAIL_PX,
         }
-        timeout = float(config.get("MEDIA_TIMEOUT_SECONDS", TIMEOUT_SECONDS))
-        facts = sandbox.run(source, outputs, limits, timeout)
+        facts = sandbox.run(source, outputs, limits, _timeout())
         faults.point("ingest.cleaned")
         extension = str(facts["ext"])
         if extension not in KINDS:
@@ -111,6 +110,44 @@ def clean_upload(stream: IO[bytes]) -> Cleaned:
         storage.sync_folders(new_keys)
         discard_after_rollback(db.session(), storage, new_keys)
         return Cleaned(kind, keys, facts, storage.path(keys["original"]).stat().st_size)
+
+
+def silenced_copy(original: str, ranges_ms: Sequence[tuple[int, int]]) -> str:
+    """Store a copy of the stored recording ``original`` with ``ranges_ms`` silent; return its key.
+
+    Made in the sandbox like any upload (the recording is parsed again), outside any database
+    transaction; the new file belongs to the session's next transaction as in ``clean_upload``.
+    """
+    storage = get_storage()
+    with _storing(storage) as (temps, new_keys):
+        output = _new_temp(storage, temps)
+        task = {"silence": [list(r) for r in ranges_ms]}
+        facts = sandbox.run(str(storage.path(original)), {"public": output}, _limits(), _timeout(), task)
+        extension = str(facts["ext"])
+        if KINDS.get(extension) != MediaKind.AUDIO:
+            raise MediaRejected("corrupt")
+        key = _store(storage, output, extension, new_keys)
+        storage.sync_folders(new_keys)
+        discard_after_rollback(db.session(), storage, new_keys)
+        return key
+
+
+def _limits() -> dict[str, Any]:
+    return {"memory_mb": int(current_app.config.get("MEDIA_MEMORY_MB", MEMORY_MB))}
+
+
+def _timeout() -> float:
+    return float(current_app.config.get("MEDIA_TIMEOUT_SECONDS", TIMEOUT_SECONDS))
+
+
+@contextmanager
+def _storing(storage: Storage) -> Iterator[tuple[list[IO[bytes]], list[str]]]:
+    """Temporary files and newly stored keys of one job: on any failure the stored files go and
+    the failure becomes a refusal code; the temporary files always go."""
+    temps: list[IO[bytes]] = []
+    new_keys: list[str] = []
+    try:
+        yield temps, new_keys
     except BaseException as error:
         for key in new_keys:
             storage.delete(key)

@@ -133,9 +133,17 @@ def stop_all() -> None:
         server.stop()
 
 
-def run(input_path: str, outputs: dict[str, str], limits: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Clean ``input_path`` into ``outputs`` in a child; return its facts or raise MediaRejected."""
-    job = json.dumps({"input": input_path, "outputs": outputs, "limits": {**limits, "cpu_seconds": timeout}})
+def run(
+    input_path: str,
+    outputs: dict[str, str],
+    limits: dict[str, Any],
+    timeout: float,
+    task: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Clean ``input_path`` into ``outputs`` in a child (or do ``task``, such as
+    ``{"silence": ranges}``); return its facts or raise MediaRejected."""
+    limits = {**limits, "cpu_seconds": timeout}
+    job = json.dumps({"input": input_path, "outputs": outputs, "limits": limits, **(task or {})})
     server = _take()
     try:
         try:

@@ -131,6 +131,8 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
     import images
 
     path, outputs, limits = job["input"], job["outputs"], job["limits"]
+    if "silence" in job:
+        return silence(path, outputs["public"], job["silence"])
     try:
         try:
             # Images scan each output for the upload's metadata values as it is encoded.
@@ -159,6 +161,19 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
     if contains_any(outputs["original"], needles):
         return {"ok": False, "code": "storage_error"}
     return {"ok": True, **result}
+
+
+def silence(path: str, output: str, ranges_ms: list[list[int]]) -> dict[str, Any]:
+    """Write a stored recording again with ``ranges_ms`` silent (the public copy of a recording
+    with withheld passages); the input is the archive's own cleaned file, still parsed here."""
+    import audio
+
+    try:
+        return {"ok": True, **audio.silence(path, output, ranges_ms)}
+    except MemoryError:
+        return {"ok": False, "code": "too_large"}
+    except Exception:  # a parser failure is a refusal, never a crash
+        return {"ok": False, "code": "corrupt"}
 
 
 def preload() -> None:
