@@ -57,6 +57,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         public_cues=consent.public_cues,
         entry_story_is_public=consent.entry_story_is_public,
         media_is_public=consent.media_is_public,
+        public_audio_key=consent.public_audio_key,
         credit_line=consent.credit_line,
     )
     presentation.init_app(app)

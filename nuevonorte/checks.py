@@ -48,3 +48,23 @@ def index_findings() -> list[Finding]:
     return [
         Finding(f"P0 {f.kind}" if f.urgent else f.kind, f.detail) for f in search_index_findings(repair=True)
     ]
+
+
+def audio_findings(repair: bool = False) -> list[Finding]:
+    """Recordings with withheld passages whose silenced public copy is missing: the public
+    hears nothing of them meanwhile (fail closed, T05). ``repair`` makes the copies."""
+    from nuevonorte import withheld_audio
+    from nuevonorte.media.errors import MediaRejected
+
+    findings = []
+    for public_id in withheld_audio.lacking():
+        if repair:
+            try:
+                withheld_audio.make(public_id)
+                continue
+            except MediaRejected as refused:
+                db.session.rollback()
+                findings.append(Finding("silenced-copy-failed", f"media {public_id}: {refused.code}"))
+                continue
+        findings.append(Finding("silenced-copy-missing", f"media {public_id}"))
+    return findings

@@ -183,7 +183,11 @@ def demo_command(if_empty: bool) -> None:
 
 @click.command("check")
 @click.option("--verify-content", is_flag=True, help="Also re-hash every stored file.")
-@click.option("--repair", is_flag=True, help="Also delete stored files that no database row references.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Also delete stored files that no row references, and make missing silenced recordings.",
+)
 @with_appcontext
 def check_command(verify_content: bool, repair: bool) -> None:
     """Report disagreements between the database and the media files; exit 1 if any.
@@ -191,13 +195,14 @@ def check_command(verify_content: bool, repair: bool) -> None:
     What dead processes left is removed first (as ``sweep`` does); with ``--repair``, so is
     every other stored file no row references.
     """
-    from nuevonorte.checks import index_findings, media_findings
+    from nuevonorte.checks import audio_findings, index_findings, media_findings
     from nuevonorte.recovery import recover
     from nuevonorte.storage import get_storage
 
     storage = get_storage()
     _report_recovery(recover(storage, orphans=repair))
-    findings = media_findings(storage, verify_content) + index_findings()
+    findings = audio_findings(repair)
+    findings += media_findings(storage, verify_content) + index_findings()
     db.session.commit()  # end this command's own read, which would hold the WAL
     database.checkpoint_now(db.engine)  # finish a WAL truncation a busy withdrawal left (T04)
     for finding in findings:

@@ -7,7 +7,8 @@ A story is publicly visible on a given day when all of these hold:
 - the consent's embargo date, if any, has come.
 
 Within a visible story, images follow ``photos_public`` and audio ``voice_public``; the
-transcript of a recording is shown even when the voice may not be heard. A story appears in a
+transcript of a recording is shown even when the voice may not be heard. While passages of a
+recording are withheld, the public hears only a copy with their seconds silent. A story appears in a
 collection only when it is visible and its consent allows collections.
 
 The rule exists twice — as Python predicates for objects already loaded, and as SQL for
@@ -17,6 +18,7 @@ on every combination of status, consent and embargo.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -169,6 +171,48 @@ def public_cues(media: MediaFile) -> list[Cue | None]:
     if media.transcript is None:
         return []
     return [None if cue.restricted else cue for cue in media.transcript.cues]
+
+
+def withheld_ranges(media: MediaFile) -> tuple[tuple[int, int], ...] | None:
+    """The seconds of a recording's withheld passages, as merged (start, end) milliseconds in
+    order; None when a withheld passage has no times (then no second of it may be heard)."""
+    if media.transcript is None:
+        return ()
+    spans = sorted((cue.start_ms, cue.end_ms) for cue in media.transcript.cues if cue.restricted)
+    if any(end <= start for start, end in spans):
+        return None
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def ranges_digest(ranges: tuple[tuple[int, int], ...]) -> str:
+    """A short fingerprint of withheld ranges: which ranges a silenced copy was made for."""
+    text = ",".join(f"{start}-{end}" for start, end in ranges)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def public_audio_key(media: MediaFile, on: date | None = None) -> str | None:
+    """The stored file the public may hear for a recording, or None (T05).
+
+    The original when no passage is withheld; while some are, only the copy whose silenced
+    ranges are exactly today's withheld ranges; none while that copy is being made, or when a
+    withheld passage has no times.
+    """
+    if media.kind != MediaKind.AUDIO or not media_is_public(media, on):
+        return None
+    ranges = withheld_ranges(media)
+    if ranges is None:
+        return None
+    if not ranges:
+        return media.storage_key
+    if media.public_audio_key and media.public_audio_for == ranges_digest(ranges):
+        return media.public_audio_key
+    return None
 
 
 def credit_line(story: Story) -> str | None:

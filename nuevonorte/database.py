@@ -38,6 +38,17 @@ def write_intent() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+@contextmanager
+def reading() -> Iterator[None]:
+    """Start transactions opened inside this block as readers (plain ``BEGIN``), even inside a
+    writing request: for a read that must not hold the write lock during long work after it."""
+    token = _write_intent.set(False)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
 def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     """Install the SQLite pragmas and transaction mode on ``engine``; no-op for PostgreSQL."""
     if engine.dialect.name != "sqlite":

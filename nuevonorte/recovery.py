@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from nuevonorte.extensions import db
-from nuevonorte.models import MediaFile
+from nuevonorte.models.media import KEY_COLUMNS
 from nuevonorte.storage import Storage
 
 
@@ -41,6 +41,6 @@ def referenced(keys: set[str]) -> set[str]:
     with db.engine.connect() as conn:
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]
-            for column in (MediaFile.storage_key, MediaFile.display_key, MediaFile.thumbnail_key):
+            for column in KEY_COLUMNS:
                 found.update(k for k in conn.scalars(select(column).where(column.in_(chunk))) if k)
     return found

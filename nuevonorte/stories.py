@@ -32,6 +32,7 @@ from nuevonorte.models import (
     Visibility,
 )
 from nuevonorte.models.base import today
+from nuevonorte.models.media import KEY_COLUMNS
 from nuevonorte.storage import delete_after_commit, get_storage
 
 
@@ -195,7 +196,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
         entry.text_es = entry.text_en = ""  # a curator's note about the story goes with it
     kind = ActorKind.CURATOR if curator is not None else ActorKind.CONTRIBUTOR
     _flush_and_audit("story.withdrawn", story, curator, kind)
-    _delete_unreferenced(keys)
+    delete_unreferenced(keys)
     database.checkpoint_after_commit(db.session())
 
 
@@ -209,7 +210,7 @@ def withdraw_media(story: Story, media: MediaFile) -> None:
     story.media.remove(media)
     db.session.flush()
     audit.record("media.withdrawn", "media", public_id, actor_kind=ActorKind.CONTRIBUTOR)
-    _delete_unreferenced(keys)
+    delete_unreferenced(keys)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -254,11 +255,11 @@ def _flush_and_audit(
     audit.record(action, "story", story.public_id, actor=curator, actor_kind=kind)
 
 
-def _delete_unreferenced(keys: list[str]) -> None:
+def delete_unreferenced(keys: list[str]) -> None:
     """Schedule deletion of files no remaining media row points at (files are shared by hash)."""
     if not keys:
         return
     still_used: set[str | None] = set()
-    for column in (MediaFile.storage_key, MediaFile.display_key, MediaFile.thumbnail_key):
+    for column in KEY_COLUMNS:
         still_used.update(db.session.scalars(select(column).where(column.in_(keys))))
     delete_after_commit(db.session(), get_storage(), [k for k in keys if k not in still_used])

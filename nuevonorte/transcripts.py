@@ -11,7 +11,7 @@ import srt
 import webvtt
 from flask_babel import gettext as _
 
-from nuevonorte import audit
+from nuevonorte import audit, withheld_audio
 from nuevonorte.extensions import db
 from nuevonorte.models import Cue, CuratorAccount, MediaFile, MediaKind, Transcript
 
@@ -192,7 +192,8 @@ def set_cues(
     curator: CuratorAccount,
     translation_language: str | None = None,
 ) -> Transcript:
-    """Replace the transcript of an audio file with ``cues``; the caller commits."""
+    """Replace the transcript of an audio file with ``cues``; the caller commits, then calls
+    ``withheld_audio.make`` so that the public hears the withheld seconds silent."""
     if media.kind != MediaKind.AUDIO:
         raise TranscriptError(_("Only recordings have transcripts."))
     transcript = media.transcript
@@ -213,5 +214,6 @@ def set_cues(
         for i, c in enumerate(cues)
     ]
     db.session.flush()
+    withheld_audio.forget_stale(media)
     audit.record("transcript.changed", "media", media.public_id, actor=curator)
     return transcript

@@ -14,6 +14,7 @@ import zlib
 from pathlib import Path
 
 import av
+import numpy as np
 from PIL import Image, ImageDraw, PngImagePlugin
 
 NEEDLE = "Tijuana-Needle-7781"
@@ -430,3 +431,25 @@ def write(tmp: Path, name: str, data: bytes) -> Path:
     path = tmp / name
     path.write_bytes(data)
     return path
+
+
+#: Loudness (RMS of 16-bit samples) of the test tone is about 5,600; silence is 0.
+SILENT, LOUD = 20.0, 2000.0
+
+
+def loudness(data: bytes, start: float, end: float) -> float:
+    """RMS of the first channel of ``data`` (any format PyAV reads) between two seconds."""
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate
+        pieces = []
+        for frame in container.decode(stream):
+            samples = frame.to_ndarray().astype(np.float64)
+            channels = len(frame.layout.channels)
+            first = samples[0] if frame.format.is_planar else samples.reshape(-1)[::channels]
+            if frame.format.name.startswith(("flt", "dbl")):
+                first = first * 32768
+            pieces.append(first)
+    signal = np.concatenate(pieces)
+    part = signal[int(start * rate) : int(end * rate)]
+    return float(np.sqrt(np.mean(part**2)))

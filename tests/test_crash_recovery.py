@@ -307,3 +307,88 @@ def test_worker_killed_at_each_step_then_the_media_folder_converges_T08_F01_F02(
     assert kept <= referenced_keys()
     if point == "commit.files_to_delete":
         assert referenced_keys() == kept  # the withdrawal committed: its files are gone
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("recovery", RECOVERIES)
+def test_killed_while_making_the_silenced_copy_the_archive_converges_T05_F02(
+    recovery: str,
+    app: Flask,
+    app_config: dict[str, Any],
+    media_dir: Path,
+    runner: FlaskCliRunner,
+    tmp_path: Path,
+    servers: list[Server],
+    make_curator: Any,
+) -> None:
+    """SIGKILL after the silenced copy of a recording was stored, before its row said so: the
+    copy's file is removed by recovery, the public hears nothing of the recording meanwhile
+    (never the withheld seconds), and ``check --repair`` makes the copy."""
+    from nuevonorte import stories, transcripts
+
+    receipt = receive(
+        Contribution(
+            body="Relato con voz.",
+            choices=ConsentChoices(visibility=Visibility.PUBLIC, credit_name="Lupe", voice_public=True),
+            consent_language="es",
+        ),
+        [io.BytesIO(media_samples.wav(seconds=4.0))],
+    )
+    stories.publish(receipt.story, None)
+    media = receipt.story.media[0]
+    transcripts.set_cues(
+        media, transcripts.parse("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nCalle.\n"), "es", None
+    )  # type: ignore[arg-type]
+    db.session.commit()
+    story_id, media_id = receipt.story.public_id, media.public_id
+    curator = make_curator()
+    kept = referenced_keys()
+
+    # Two workers: one stops at the fault point, the other answers the public meanwhile.
+    server = Server(app_config, tmp_path, fault="withheld_audio.stored=stop", workers=2)
+    servers.append(server)
+    browser = Browser(server)
+    status, _ = browser.post("/curate/sign-in", {"email": curator.email, "password": "correct horse battery"})
+    assert status == 200
+    url = f"/curate/stories/{story_id}/media/{media_id}/transcript"
+    row = {"rows": "1", "start_0": "0:01", "end_0": "0:02", "text_0": "Calle.", "restricted_0": "1"}
+    answers = send_in_background(browser, url, row)
+    worker = server.stopped_worker(answers)
+    left = {p for p in media_dir.rglob("*") if p.is_file() and p.parent.name != ".intents"}
+    assert left - {get_storage().path(k) for k in referenced_keys()}, "the kill missed its window"
+    # Killed here: the withheld passage is committed, its silenced copy is not recorded.
+    assert urllib_status(server.url(f"/media/{media_id}/original")) == 404
+
+    if recovery == "worker restart":
+        before = server.recoveries()
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 90
+        while server.recoveries() <= before:
+            assert time.monotonic() < deadline, server.log.read_text()[-3000:]
+            time.sleep(0.1)
+        assert urllib_status(server.url(f"/media/{media_id}/original")) == 404
+    else:
+        server.proc.kill()
+        server.proc.wait()
+        os.kill(worker, signal.SIGKILL)
+        wait_dead(worker)
+        if recovery == "sweep":
+            assert "Traceback" not in runner.invoke(args=["sweep"]).output
+    if recovery != "check --repair":
+        assert_converged(media_dir)
+        assert referenced_keys() == kept
+    assert runner.invoke(args=["reindex"]).exit_code == 0
+    repaired = runner.invoke(args=["check", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert_converged(media_dir)
+    db.session.rollback()
+    found = db.session.scalar(select(MediaFile).where(MediaFile.public_id == media_id))
+    assert found is not None and found.public_audio_key in referenced_keys() - kept
+
+
+def urllib_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as e:
+        return e.code

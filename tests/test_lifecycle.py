@@ -1,5 +1,5 @@
 """The consent lifecycle as sequences: random walks of what contributors, curators and admins do,
-with every surface and the raw files checked after every step (docs/security.md T01–T04, T06,
+with every surface and the raw files checked after every step (docs/security.md T01–T06,
 T09, C02, C05, C06, F09; issue 10).
 
 Each story carries unique marker words: its title, each paragraph, its credited name and each
@@ -10,6 +10,9 @@ credit is not anonymous — and after every step compares it with:
 - public search (page and JSON API) in both languages: a hidden marker finds nothing; a public
   one finds its story, so the walk is not vacuous;
 - the public story page in Spanish and English (through the page cache: no cookies);
+- the public recording (GET and Range), decoded: silent in every withheld passage, heard in the
+  others, and not served at all when the story is not public;
+- the media folder: exactly the files the database references, nothing else;
 - the raw bytes of every public index file of every build under INDEX_DIR, zlib streams inflated;
 - for a withdrawn story, also every staff index file, the SQLite database and its journals, and
   the media folder.
@@ -42,15 +45,18 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import select
 
-from nuevonorte import create_app, database, description, search, stories, transcripts
+from nuevonorte import create_app, database, description, search, stories, transcripts, withheld_audio
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.description import Description
 from nuevonorte.extensions import db
 from nuevonorte.media import ingest_upload
 from nuevonorte.models import Credit, MediaFile, Story, StoryStatus, Visibility
+from nuevonorte.storage import get_storage
 from tests import index_bytes, media_samples
 from tests.conftest import POSTGRES_URL, TEST_SECRET, _empty_tables
+from tests.media_samples import LOUD, SILENT, loudness
 from tests.search_fixtures import PausedRebuild
 
 EXAMPLES = int(os.environ.get("NUEVONORTE_LIFECYCLE_EXAMPLES", "3"))
@@ -77,9 +83,14 @@ class Model:
     credit: Credit = Credit.NAME
     withheld_paragraphs: set[int] = field(default_factory=set)
     withheld_cues: set[int] = field(default_factory=set)
+    recording: str = ""  # the public id of its recording
 
     def markers(self) -> list[str]:
         return [self.title, *self.paragraphs, self.name, *self.cues]
+
+    def audible(self) -> bool:
+        """The contributor lets their voice be heard; the rest is the story's visibility."""
+        return self.status == StoryStatus.PUBLISHED and self.visibility == Visibility.PUBLIC
 
     def public_markers(self) -> set[str]:
         if self.status != StoryStatus.PUBLISHED or self.visibility != Visibility.PUBLIC:
@@ -128,7 +139,7 @@ class Lifecycle(RuleBasedStateMachine):
         model_words = dict(
             title=marker(), paragraphs=[marker(), marker()], name=marker(), cues=[marker(), marker()]
         )
-        choices = ConsentChoices(credit=Credit.NAME, credit_name=model_words["name"])
+        choices = ConsentChoices(credit=Credit.NAME, credit_name=model_words["name"], voice_public=True)
         story = stories.submit(
             None,
             body="\n\n".join(f"Párrafo con {w}." for w in model_words["paragraphs"]),
@@ -137,7 +148,7 @@ class Lifecycle(RuleBasedStateMachine):
             consent_language="es",
         )
         media, _report = ingest_upload(story, io.BytesIO(self.recording))
-        model = Model(story.id, story.public_id, **model_words)
+        model = Model(story.id, story.public_id, **model_words, recording=media.public_id)
         transcripts.set_cues(media, transcripts.parse(model.vtt()), "es", None)  # type: ignore[arg-type]
         db.session.commit()
         self.models[story.id] = model
@@ -174,6 +185,7 @@ class Lifecycle(RuleBasedStateMachine):
             ]
             transcripts.set_cues(media, edited, "es", None)  # type: ignore[arg-type]
             db.session.commit()
+            withheld_audio.make(m.recording)  # as the curator's views do after the commit
 
     @rule(sid=stories_)
     def reupload_transcript(self, sid: int) -> None:
@@ -186,6 +198,7 @@ class Lifecycle(RuleBasedStateMachine):
             assert not change.needs_confirmation  # nothing is lost, so nothing to confirm
             transcripts.set_cues(media, change.cues, "es", None)  # type: ignore[arg-type]
             db.session.commit()
+            withheld_audio.make(m.recording)
 
     @rule(sid=stories_, to=st.sampled_from([Visibility.CURATORS, Visibility.CONTRIBUTOR, "anonymous"]))
     def narrow(self, sid: int, to: Visibility | str) -> None:
@@ -261,8 +274,42 @@ class Lifecycle(RuleBasedStateMachine):
                 page = self.client.get(f"/{lang}/stories/{m.public_id}").get_data(as_text=True)
                 leaked = [w for w in m.markers() if w not in shown and w in page]
                 assert not leaked, f"{leaked} on the {lang} page"
+            self._recording_is_heard_as_allowed(m)
         self._withdrawn_leave_nothing(index_root)
+        self._media_folder_holds_what_rows_reference()
         db.session.rollback()  # end this read, so a concurrent rebuild never waits for it
+
+    def _recording_is_heard_as_allowed(self, m: Model) -> None:
+        url = f"/media/{m.recording}/original"
+        response = self.client.get(url)
+        if not m.audible():
+            assert response.status_code == 404, f"recording of a non-public story served ({m.status})"
+            db.session.rollback()
+            return
+        assert response.status_code == 200, "recording of a public story not served"
+        heard = response.get_data()
+        for i in range(len(m.cues)):
+            level = loudness(heard, 4 * i + 0.05, 4 * i + 3.95)
+            if i in m.withheld_cues:
+                assert level < SILENT, f"withheld passage {i} audible (loudness {level:.0f})"
+            else:
+                assert level > LOUD, f"passage {i} silenced although not withheld"
+        part = self.client.get(url, headers={"Range": "bytes=44-"})
+        assert part.status_code == 206 and part.get_data() == heard[44:]
+        # The requests ran in this test's app context (and session): end their read.
+        db.session.rollback()
+
+    def _media_folder_holds_what_rows_reference(self) -> None:
+        media_dir = Path(self.app.config["MEDIA_DIR"])
+        files = {
+            p.name for p in media_dir.rglob("*") if p.is_file() and p.parent.name not in (".tmp", ".intents")
+        }
+        rows = {
+            get_storage().path(k).name
+            for media in db.session.scalars(select(MediaFile))
+            for k in media.storage_keys()
+        }
+        assert files == rows, f"media folder differs from the rows: {files ^ rows}"
 
     def _withdrawn_leave_nothing(self, index_root: Path) -> None:
         gone = [w for m in self.models.values() if m.status == StoryStatus.WITHDRAWN for w in m.markers()]
@@ -300,6 +347,7 @@ class Lifecycle(RuleBasedStateMachine):
             visibility=m.visibility,
             credit=m.credit,
             credit_name="" if m.credit == Credit.ANONYMOUS else m.name,
+            voice_public=True,
         )
         current = self._story(sid).current_consent
         assert current is not None

@@ -247,9 +247,12 @@ def withdraw(story_id: str) -> Any:
 
 
 def _is_tombstone(story_id: str) -> bool:
-    return db.session.scalar(
-        select(Story.id).where(Story.public_id == story_id, Story.status == StoryStatus.WITHDRAWN)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Story.id).where(Story.public_id == story_id, Story.status == StoryStatus.WITHDRAWN)
+        )
+        is not None
+    )
 
 
 @bp.post("/my-stories/<story_id>/media/<media_id>/withdraw")

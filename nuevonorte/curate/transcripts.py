@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from nuevonorte import transcripts
+from nuevonorte import transcripts, withheld_audio
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import ActionForm, TranscriptUploadForm
 from nuevonorte.curate.review import get_story
@@ -40,6 +40,7 @@ def _render(
         format_clock=transcripts.format_clock,
         error=error,
         pending=pending,
+        heard=withheld_audio.state(media),
     )
     return page, status
 
@@ -80,7 +81,7 @@ def upload_transcript(story_id: str, media_id: str) -> Response | tuple[str, int
     if change.needs_confirmation and not confirming:
         return _render(story, media, pending=(change, text, language))
     transcripts.set_cues(media, change.cues, language, actor())
-    db.session.commit()
+    _commit_and_silence(media)
     flash(_("Transcript saved: %(count)d passages.", count=len(change.cues)), "notice")
     return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id))
 
@@ -125,6 +126,15 @@ def save_cues(story_id: str, media_id: str) -> Response | tuple[str, int]:
     transcripts.set_cues(
         media, sorted(cues, key=lambda c: c.start_ms), language, actor(), "en" if language == "es" else "es"
     )
-    db.session.commit()
+    _commit_and_silence(media)
     flash(_("Transcript saved: %(count)d passages.", count=len(cues)), "notice")
     return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id))
+
+
+def _commit_and_silence(media: MediaFile) -> None:
+    """Commit the new transcript, then make the public copy with its withheld seconds silent
+    (after the commit: encoding a long recording must not hold the write lock). Until the copy
+    exists the public hears nothing of the recording; the page then says so."""
+    public_id = media.public_id
+    db.session.commit()
+    withheld_audio.make_quietly(public_id)

@@ -41,6 +41,11 @@ class MediaFile(PublicIdMixin, Base):
     # Image derivatives, also stored by hash.
     display_key: Mapped[str | None] = mapped_column(String(80))
     thumbnail_key: Mapped[str | None] = mapped_column(String(80))
+    # The copy of a recording the public hears while passages are withheld (their seconds
+    # silent), and a digest of the withheld ranges it was made for: a copy made for other
+    # ranges is never served (consent.public_audio_key).
+    public_audio_key: Mapped[str | None] = mapped_column(String(80))
+    public_audio_for: Mapped[str | None] = mapped_column(String(64))
     alt_es: Mapped[str] = mapped_column(Text, default="")
     alt_en: Mapped[str] = mapped_column(Text, default="")
 
@@ -51,4 +56,14 @@ class MediaFile(PublicIdMixin, Base):
 
     def storage_keys(self) -> list[str]:
         """Every stored file that belongs to this media: original and derivatives."""
-        return [k for k in (self.storage_key, self.display_key, self.thumbnail_key) if k]
+        keys = (self.storage_key, self.display_key, self.thumbnail_key, self.public_audio_key)
+        return [k for k in keys if k]
+
+
+#: Every column that names a stored file; a file no row names in any of them is an orphan.
+KEY_COLUMNS = (
+    MediaFile.storage_key,
+    MediaFile.display_key,
+    MediaFile.thumbnail_key,
+    MediaFile.public_audio_key,
+)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, send_file
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from nuevonorte import consent
 from nuevonorte.extensions import db
-from nuevonorte.models import MediaFile, Story
+from nuevonorte.models import MediaFile, MediaKind, Story, Transcript
 from nuevonorte.storage import StorageError, content_type, get_storage
 
 bp = Blueprint("media", __name__)
@@ -26,13 +26,20 @@ def media(media_id: str, variant: str) -> Response:
     found = db.session.scalar(
         select(MediaFile)
         .where(MediaFile.public_id == media_id)
-        .options(joinedload(MediaFile.story).selectinload(Story.consents))
+        .options(
+            joinedload(MediaFile.story).selectinload(Story.consents),
+            selectinload(MediaFile.transcript).selectinload(Transcript.cues),
+        )
     )
     if found is None or variant not in VARIANTS or not consent.media_is_public(found):
         abort(404)
-    key = {"original": found.storage_key, "display": found.display_key, "thumbnail": found.thumbnail_key}[
-        variant
-    ]
+    if found.kind == MediaKind.AUDIO:
+        # Withheld passages are heard as silence, or the recording not at all (T05).
+        key = consent.public_audio_key(found) if variant == "original" else None
+    else:
+        key = {"original": found.storage_key, "display": found.display_key, "thumbnail": found.thumbnail_key}[
+            variant
+        ]
     served_as = content_type(key or "")
     if not key or served_as is None:
         abort(404)
@@ -43,9 +50,7 @@ def media(media_id: str, variant: str) -> Response:
         abort(404)
     if not path.is_file():
         abort(404)
-    response = send_file(
-        path, mimetype=served_as, conditional=True, etag=key.split(".")[0], max_age=MAX_AGE
-    )
+    response = send_file(path, mimetype=served_as, conditional=True, etag=key.split(".")[0], max_age=MAX_AGE)
     # Storage times are zeroed on purpose (M16); a 1970 Last-Modified would only confuse caches.
     del response.headers["Last-Modified"]
     response.headers["Content-Security-Policy"] = MEDIA_CSP
