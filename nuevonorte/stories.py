@@ -211,6 +211,7 @@ def withdraw_media(story: Story, media: MediaFile) -> None:
     db.session.flush()
     audit.record("media.withdrawn", "media", public_id, actor_kind=ActorKind.CONTRIBUTOR)
     delete_unreferenced(keys)
+    database.checkpoint_after_commit(db.session())  # its transcript leaves the WAL too (T04)
 
 
 # --- helpers ------------------------------------------------------------------------------

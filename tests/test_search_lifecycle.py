@@ -5,6 +5,7 @@ counts as gone only when no file holds it, not when search stops returning it.""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -17,13 +18,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from sqlalchemy import select
 
-from nuevonorte import search, stories
+from nuevonorte import search, stories, transcripts
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Credit, Story, Visibility
 from nuevonorte.search import rebuild_lock, store, sync
 from tests import index_bytes
+from tests.curate_fixtures import add_audio
 from tests.search_fixtures import PausedRebuild, add_transcribed_audio, index  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("index")
@@ -80,6 +83,39 @@ def test_name_made_anonymous_leaves_the_index_files_T01(app: Flask, make_story: 
     stories.change_consent(story, replace(choices, credit=Credit.ANONYMOUS, credit_name=""), language="es")
     db.session.commit()
     assert public_files_holding(app, "Quetzalli") == []
+
+
+def test_a_withdrawn_recording_leaves_every_index_file_T01_M09(
+    app: Flask, make_story: Callable[..., Story]
+) -> None:
+    """The contributor withdraws only the recording: its transcript leaves the staff index's
+    files too, not only the public one's (found by the lifecycle test)."""
+    story = make_story(body="Relato con grabación.")
+    media = add_audio(story)
+    transcripts.set_cues(media, transcripts.parse("Saludos desde xochistlahuaca."), "es", None)  # type: ignore[arg-type]
+    db.session.commit()
+    assert files_holding(app, "xochistlahuaca")
+    stories.withdraw_media(story, media)
+    db.session.commit()
+    assert files_holding(app, "xochistlahuaca") == []
+    assert found("grabación") == {story.public_id}  # the story itself stays
+
+
+def test_facets_of_a_new_build_are_its_own_even_with_repeated_segment_ids(
+    app: Flask, make_story: Callable[..., Story]
+) -> None:
+    """Whoosh names segments with ``random``; when two builds draw the same names (anything may
+    seed ``random``: hypothesis does), facet tables cached for one must not serve the other."""
+    make_story(body="Relato uno de mazatlán.", language="es")
+    make_story(body="Story two from mazatlán.", language="en")
+    random.seed(20261204)
+    search.rebuild()
+    assert dict(search.search_public("mazatlán", "es").facets["language"]) == {"en": 1, "es": 1}
+    stories.withdraw(db.session.scalars(select(Story).where(Story.original_language == "en")).one())
+    db.session.commit()
+    random.seed(20261204)
+    search.rebuild()
+    assert dict(search.search_public("mazatlán", "es").facets["language"]) == {"es": 1}
 
 
 def test_no_build_holds_a_story_withdrawn_after_a_rebuild_T02(

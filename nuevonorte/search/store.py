@@ -207,10 +207,11 @@ def writer(kind: str, root: Path | None = None, purge: bool = False) -> Iterator
     except BaseException:
         w.cancel()
         raise
-    # A replaced document is a deleted one too: in the public index, every commit that leaves a
-    # deletion behind purges it, so words a change removed (a withheld passage, a name turned
-    # anonymous) leave the segment files at once, as a withdrawal's do (T01).
-    if purge or (kind == PUBLIC and w.has_deletions()):
+    # A replaced document is a deleted one too: every commit that leaves a deletion behind purges
+    # it, so words a change removed leave the segment files at once, as a withdrawal's do — in
+    # the public index a withheld passage or a name turned anonymous (T01), in the staff index
+    # the transcript of a recording its contributor withdrew.
+    if purge or w.has_deletions():
         w.commit(mergetype=purge_deleted)
     else:
         w.commit(merge=False)
