@@ -30,11 +30,11 @@ from whoosh.util.numeric import byte_to_length
 
 from nuevonorte.search.codec import length_bytes
 
-#: Per-segment tables (facet values, field lengths), keyed by (segment id, what). A segment
+#: Per-segment tables (facet values, field lengths), keyed by (folder, segment id, what). A segment
 #: never changes once written (a deletion only hides documents, and hidden documents never
 #: reach a count), so a table stays valid until the segment is merged away; a publish only
 #: adds a small segment, whose tables are cheap to build.
-_segment_tables: dict[tuple[str, str], Any] = {}
+_segment_tables: dict[tuple[str, str, str], Any] = {}
 MAX_SEGMENT_TABLES = 400
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) or 1 for i in range(256)], dtype=np.float64)
 
@@ -103,7 +103,7 @@ class Matcher:
 def _segment_table(sub: Searcher, name: str, what: str, build: Any) -> Any:
     reader = sub.reader()
     segment = reader.segment() if hasattr(reader, "segment") else None
-    key = (segment.segment_id(), f"{what}:{name}") if segment is not None else None
+    key = (_folder(reader), segment.segment_id(), f"{what}:{name}") if segment is not None else None
     table = _segment_tables.get(key) if key else None
     if table is None:
         table = build(sub, name)
@@ -112,6 +112,15 @@ def _segment_table(sub: Searcher, name: str, what: str, build: Any) -> Any:
                 _segment_tables.clear()
             _segment_tables[key] = table
     return table
+
+
+def _folder(reader: Any) -> str:
+    """The folder of a segment's files: segment ids are random names, unique within one index
+    but not across indexes (Whoosh draws them from ``random``, which anything may seed), so
+    the cache key needs both."""
+    storage = getattr(reader, "_storage", None)
+    storage = getattr(storage, "b", storage)  # a compound segment: its files over the folder
+    return str(getattr(storage, "folder", id(reader)))
 
 
 def _read_lengths(sub: Searcher, fieldname: str) -> Array:
