@@ -2,6 +2,12 @@
 with every surface and the raw files checked after every step (docs/security.md T01–T06,
 T09, C02, C05, C06, F09; issue 10).
 
+What people do: contribute (a story with a recording, its transcript and a photo), publish,
+withhold paragraphs and passages, re-upload the transcript, narrow consent (curators only,
+nobody but me, anonymous), add an embargo, widen again (back to review), withdraw the
+recording, withdraw the story, add it to a published collection with a curator's note and take
+it out, rebuild the search index (at once or concurrently) and run ``nuevonorte check``.
+
 Each story carries unique marker words: its title, each paragraph, its credited name and each
 transcript passage. The test keeps its own model of the rules — a marker is public when the story
 is published, its newest consent says public, the marker is not withheld, and (for the name) the
@@ -9,17 +15,20 @@ credit is not anonymous — and after every step compares it with:
 
 - public search (page and JSON API) in both languages: a hidden marker finds nothing; a public
   one finds its story, so the walk is not vacuous;
-- the public story page in Spanish and English (through the page cache: no cookies);
+- the public story page and the collection page in Spanish and English (through the page
+  cache: no cookies), and search suggestions for a misspelt hidden word;
+- the photo's three variants (GET and HEAD): served exactly while the story is public;
 - the public recording (GET and Range), decoded: silent in every withheld passage, heard in the
   others, and not served at all when the story is not public;
 - the media folder: exactly the files the database references, nothing else;
 - the raw bytes of every public index file of every build under INDEX_DIR, zlib streams inflated;
-- for a withdrawn story, also every staff index file, the SQLite database and its journals, and
-  the media folder.
+- for a withdrawn story (and a withdrawn recording's transcript), also every staff index file,
+  the SQLite database and its journals, and the media folder.
 
 A rebuild runs either at once or concurrently (a thread paused inside it while other steps run),
-and ``nuevonorte check`` must agree with the database whenever no rebuild runs. The CI profile is
-small; ``NUEVONORTE_LIFECYCLE_EXAMPLES=300`` walks much further by hand.
+and ``nuevonorte check`` must agree with the database whenever no rebuild runs. The CI
+profile is 30 walks of 15 steps (about a minute on SQLite); ``NUEVONORTE_LIFECYCLE_EXAMPLES=300``
+walks much further by hand.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import os
 import shutil
 import string
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,19 +57,29 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from nuevonorte import create_app, database, description, search, stories, transcripts, withheld_audio
+from nuevonorte import (
+    collections,
+    create_app,
+    database,
+    description,
+    search,
+    stories,
+    transcripts,
+    withheld_audio,
+)
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.description import Description
 from nuevonorte.extensions import db
 from nuevonorte.media import ingest_upload
-from nuevonorte.models import Credit, MediaFile, Story, StoryStatus, Visibility
+from nuevonorte.models import Collection, Credit, MediaFile, Story, StoryStatus, Visibility
+from nuevonorte.models.base import today
 from nuevonorte.storage import get_storage
 from tests import index_bytes, media_samples
 from tests.conftest import POSTGRES_URL, TEST_SECRET, _empty_tables
 from tests.media_samples import LOUD, SILENT, loudness
 from tests.search_fixtures import PausedRebuild
 
-EXAMPLES = int(os.environ.get("NUEVONORTE_LIFECYCLE_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("NUEVONORTE_LIFECYCLE_EXAMPLES", "30"))
 _words = ("".join(p) for p in itertools.product(string.ascii_lowercase, repeat=3))
 
 
@@ -84,20 +104,44 @@ class Model:
     withheld_paragraphs: set[int] = field(default_factory=set)
     withheld_cues: set[int] = field(default_factory=set)
     recording: str = ""  # the public id of its recording
+    photo: str = ""  # the public id of its photo
+    note: str = ""  # a curator's note about it in the collection
+    embargoed: bool = False
+    recording_gone: bool = False  # the contributor withdrew the recording
+    in_collection: bool = False
 
     def markers(self) -> list[str]:
-        return [self.title, *self.paragraphs, self.name, *self.cues]
+        return [self.title, *self.paragraphs, self.name, *self.cues, self.note]
+
+    def on_collection_page(self) -> set[str]:
+        """The story's title and the curator's note about it, while it is public and collected."""
+        return {self.title, self.note} if self.visible() and self.in_collection else set()
+
+    def gone_markers(self) -> list[str]:
+        """Words that must be in no file at all: all of a withdrawn story's, a withdrawn
+        recording's transcript."""
+        if self.status == StoryStatus.WITHDRAWN:
+            return self.markers()
+        return list(self.cues) if self.recording_gone else []
+
+    def visible(self) -> bool:
+        return (
+            self.status == StoryStatus.PUBLISHED
+            and self.visibility == Visibility.PUBLIC
+            and not self.embargoed
+        )
 
     def audible(self) -> bool:
         """The contributor lets their voice be heard; the rest is the story's visibility."""
-        return self.status == StoryStatus.PUBLISHED and self.visibility == Visibility.PUBLIC
+        return self.visible() and not self.recording_gone
 
     def public_markers(self) -> set[str]:
-        if self.status != StoryStatus.PUBLISHED or self.visibility != Visibility.PUBLIC:
+        if not self.visible():
             return set()
         shown = {self.title}
         shown |= {p for i, p in enumerate(self.paragraphs) if i not in self.withheld_paragraphs}
-        shown |= {c for i, c in enumerate(self.cues) if i not in self.withheld_cues}
+        if not self.recording_gone:
+            shown |= {c for i, c in enumerate(self.cues) if i not in self.withheld_cues}
         if self.credit != Credit.ANONYMOUS:
             shown.add(self.name)
         return shown
@@ -129,17 +173,26 @@ class Lifecycle(RuleBasedStateMachine):
         self.rebuild_thread: PausedRebuild | None = None
         self.rebuild_errors: list[BaseException] = []
         self.recording = media_samples.wav(seconds=8.0)
+        self.photo = media_samples.jpeg()
+        self.collection = collections.create(None, "Colección", "Collection")  # type: ignore[arg-type]
+        collections.publish(self.collection, None)  # type: ignore[arg-type]
+        db.session.commit()
+        self.collection_url = f"/es/collections/{self.collection.public_id}"
 
     stories_ = Bundle("stories")
 
     # --- what people do ------------------------------------------------------------------
 
-    @rule(target=stories_)
-    def contribute(self) -> int:
+    @rule(target=stories_, published=st.booleans())
+    def contribute(self, published: bool) -> int:
+        """A contribution with marker words everywhere; half the time a curator publishes it at
+        once, so that short walks reach what happens after publication."""
         model_words = dict(
             title=marker(), paragraphs=[marker(), marker()], name=marker(), cues=[marker(), marker()]
         )
-        choices = ConsentChoices(credit=Credit.NAME, credit_name=model_words["name"], voice_public=True)
+        choices = ConsentChoices(
+            credit=Credit.NAME, credit_name=model_words["name"], voice_public=True, photos_public=True
+        )
         story = stories.submit(
             None,
             body="\n\n".join(f"Párrafo con {w}." for w in model_words["paragraphs"]),
@@ -148,10 +201,20 @@ class Lifecycle(RuleBasedStateMachine):
             consent_language="es",
         )
         media, _report = ingest_upload(story, io.BytesIO(self.recording))
-        model = Model(story.id, story.public_id, **model_words, recording=media.public_id)
+        photo, _report = ingest_upload(story, io.BytesIO(self.photo))
+        model = Model(
+            story.id,
+            story.public_id,
+            **model_words,
+            recording=media.public_id,
+            photo=photo.public_id,
+            note=marker(),
+        )
         transcripts.set_cues(media, transcripts.parse(model.vtt()), "es", None)  # type: ignore[arg-type]
         db.session.commit()
         self.models[story.id] = model
+        if published:
+            self.publish(story.id)
         return story.id
 
     @rule(sid=stories_)
@@ -175,7 +238,7 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(sid=stories_, i=st.integers(0, 1))
     def withhold_cue(self, sid: int, i: int) -> None:
         m = self.models[sid]
-        if m.status != StoryStatus.WITHDRAWN:
+        if m.status != StoryStatus.WITHDRAWN and not m.recording_gone:
             m.withheld_cues.add(i)
             media = self._audio(sid)
             assert media.transcript is not None
@@ -191,7 +254,7 @@ class Lifecycle(RuleBasedStateMachine):
     def reupload_transcript(self, sid: int) -> None:
         """The curator uploads the same transcript file again (as the upload view does)."""
         m = self.models[sid]
-        if m.status != StoryStatus.WITHDRAWN:
+        if m.status != StoryStatus.WITHDRAWN and not m.recording_gone:
             media = self._audio(sid)
             old = media.transcript.cues if media.transcript else []
             change = transcripts.replacement(old, transcripts.parse(m.vtt()))
@@ -215,9 +278,10 @@ class Lifecycle(RuleBasedStateMachine):
     def widen(self, sid: int) -> None:
         """The contributor makes it public again: a published story goes back to review."""
         m = self.models[sid]
-        if m.status == StoryStatus.WITHDRAWN or m.visibility == Visibility.PUBLIC:
+        if m.status == StoryStatus.WITHDRAWN or (m.visibility == Visibility.PUBLIC and not m.embargoed):
             return
         m.visibility = Visibility.PUBLIC
+        m.embargoed = False
         if m.status == StoryStatus.PUBLISHED:
             m.status = StoryStatus.SUBMITTED
         self._change_consent(sid)
@@ -227,6 +291,43 @@ class Lifecycle(RuleBasedStateMachine):
         stories.withdraw(self._story(sid))
         db.session.commit()
         self.models[sid].status = StoryStatus.WITHDRAWN
+
+    @rule(sid=stories_)
+    def embargo(self, sid: int) -> None:
+        """The contributor asks that it wait a month (a narrowing: it applies at once)."""
+        m = self.models[sid]
+        if m.status != StoryStatus.WITHDRAWN:
+            m.embargoed = True
+            self._change_consent(sid)
+
+    @rule(sid=stories_)
+    def withdraw_recording(self, sid: int) -> None:
+        """The contributor withdraws the recording only (its transcript goes with it)."""
+        m = self.models[sid]
+        if m.status != StoryStatus.WITHDRAWN and not m.recording_gone:
+            stories.withdraw_media(self._story(sid), self._audio(sid))
+            db.session.commit()
+            m.recording_gone = True
+
+    @rule(sid=stories_)
+    def collect(self, sid: int) -> None:
+        """A curator adds the story to the published collection, with a note about it."""
+        m = self.models[sid]
+        if m.status != StoryStatus.WITHDRAWN and not m.in_collection:
+            collections.add_story(
+                self._collection(), self._story(sid), None, f"Nota {m.note}", f"Note {m.note}"
+            )  # type: ignore[arg-type]
+            db.session.commit()
+            m.in_collection = True
+
+    @rule(sid=stories_)
+    def uncollect(self, sid: int) -> None:
+        m = self.models[sid]
+        entry = next((e for e in self._collection().entries if e.story_id == m.story_id), None)
+        if entry is not None:
+            collections.remove(entry, None)  # type: ignore[arg-type]
+            db.session.commit()
+            m.in_collection = False
 
     @precondition(lambda self: self.rebuild_thread is None)
     @rule()
@@ -254,6 +355,11 @@ class Lifecycle(RuleBasedStateMachine):
 
     @invariant()
     def every_surface_shows_exactly_what_the_rules_allow(self) -> None:
+        # Read as visitors do (plain BEGIN): the requests below share this test's app context.
+        with database.reading():
+            self._check_every_surface()
+
+    def _check_every_surface(self) -> None:
         running = self.rebuild_thread.errors if self.rebuild_thread is not None else []
         assert not self.rebuild_errors + running, self.rebuild_errors + running
         index_root = Path(self.app.config["INDEX_DIR"])
@@ -270,18 +376,43 @@ class Lifecycle(RuleBasedStateMachine):
                     continue
                 assert m.public_id not in self._found(word), f"hidden {word} found by search"
                 assert word not in public_files, f"hidden {word} in public index files {public_files[word]}"
+                typo = search.search_public(word[:-1] + "q", "es").suggestion or ""
+                db.session.rollback()  # end the re-check's read before the next request
+                assert word not in typo, f"hidden {word} suggested for a typo"
             for lang in ("es", "en"):
                 page = self.client.get(f"/{lang}/stories/{m.public_id}").get_data(as_text=True)
                 leaked = [w for w in m.markers() if w not in shown and w in page]
                 assert not leaked, f"{leaked} on the {lang} page"
             self._recording_is_heard_as_allowed(m)
+            self._photo_is_seen_as_allowed(m)
+        self._collection_shows_what_is_allowed()
         self._withdrawn_leave_nothing(index_root)
         self._media_folder_holds_what_rows_reference()
         db.session.rollback()  # end this read, so a concurrent rebuild never waits for it
 
+    def _collection_shows_what_is_allowed(self) -> None:
+        for lang in ("es", "en"):
+            page = self.client.get(self.collection_url.replace("/es/", f"/{lang}/")).get_data(as_text=True)
+            for m in self.models.values():
+                for word in (m.title, m.note):
+                    expected = word in m.on_collection_page()
+                    assert (word in page) == expected, (
+                        f"{word} {'missing from' if expected else 'on'} the collection"
+                    )
+        db.session.rollback()
+
+    def _photo_is_seen_as_allowed(self, m: Model) -> None:
+        for variant in ("original", "display", "thumbnail"):
+            url = f"/media/{m.photo}/{variant}"
+            expected = 200 if m.visible() else 404
+            assert self.client.get(url).status_code == expected, f"photo {variant}: not {expected}"
+            assert self.client.head(url).status_code == expected
+        db.session.rollback()
+
     def _recording_is_heard_as_allowed(self, m: Model) -> None:
         url = f"/media/{m.recording}/original"
         response = self.client.get(url)
+        assert self.client.head(url).status_code == response.status_code
         if not m.audible():
             assert response.status_code == 404, f"recording of a non-public story served ({m.status})"
             db.session.rollback()
@@ -312,7 +443,7 @@ class Lifecycle(RuleBasedStateMachine):
         assert files == rows, f"media folder differs from the rows: {files ^ rows}"
 
     def _withdrawn_leave_nothing(self, index_root: Path) -> None:
-        gone = [w for m in self.models.values() if m.status == StoryStatus.WITHDRAWN for w in m.markers()]
+        gone = [w for m in self.models.values() for w in m.gone_markers()]
         if not gone:
             return
         left = index_bytes.words_in(index_root, gone)
@@ -328,6 +459,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     def _found(self, word: str) -> set[str]:
         hits = {h.public_id for h in search.search_public(word, "es").hits}
+        db.session.rollback()
         api = self.client.get(f"/api/v1/search?q={word}&lang=en").get_json()
         return hits | {h["id"] for h in api.get("results", api.get("hits", []))}
 
@@ -337,6 +469,11 @@ class Lifecycle(RuleBasedStateMachine):
         story = db.session.get(Story, sid)
         assert story is not None
         return story
+
+    def _collection(self) -> Collection:
+        found = db.session.get(Collection, self.collection.id)
+        assert found is not None
+        return found
 
     def _audio(self, sid: int) -> MediaFile:
         return next(media for media in self._story(sid).media if media.transcript is not None)
@@ -348,12 +485,10 @@ class Lifecycle(RuleBasedStateMachine):
             credit=m.credit,
             credit_name="" if m.credit == Credit.ANONYMOUS else m.name,
             voice_public=True,
+            photos_public=True,
         )
-        current = self._story(sid).current_consent
-        assert current is not None
-        stories.change_consent(
-            self._story(sid), replace(choices, embargo_until=current.embargo_until), language="es"
-        )
+        embargo = today() + timedelta(days=30) if m.embargoed else None
+        stories.change_consent(self._story(sid), replace(choices, embargo_until=embargo), language="es")
         db.session.commit()
 
     def _join_rebuild(self) -> None:
@@ -394,6 +529,7 @@ def test_consent_holds_through_every_sequence(
                 "media_dir": str(folder / "media"),
                 "index_dir": str(folder / "index"),
                 "PUBLIC_PAGE_CACHE_SECONDS": 30,
+                "sqlite_busy_timeout_ms": 3000,
             }
         )
 
@@ -402,7 +538,7 @@ def test_consent_holds_through_every_sequence(
         Lifecycle,
         settings=settings(
             max_examples=EXAMPLES,
-            stateful_step_count=10,
+            stateful_step_count=15,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
