@@ -35,6 +35,45 @@ def test_refusal_names_the_accepted_kinds_in_each_language_U14(app, story):
         assert "Fotos: JPEG, PNG, WebP o HEIC" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("code", "english", "spanish"),
+    [
+        (
+            "storage_full",
+            "The archive has no room for this file right now. Please try again later.",
+            "Ahora mismo no tenemos espacio para este archivo. Por favor, inténtalo más tarde.",
+        ),
+        (
+            "too_complex",
+            "Checking this file needs more memory than the archive can give it. "
+            "Please send a smaller or simpler copy of it.",
+            "Para revisar este archivo se necesita más memoria de la que tenemos. "
+            "Por favor, envía una copia más pequeña o más sencilla.",
+        ),
+        (
+            "not_cleaned",
+            "We could not remove everything in this file that could identify you, so we did not keep "
+            "it. You can send another copy instead, like a screenshot of the photo or a new recording.",
+            "No pudimos quitar de este archivo todo lo que podría identificarte, así que no lo "
+            "guardamos. Puedes enviar otra copia, como una captura de pantalla de la foto o una "
+            "grabación nueva.",
+        ),
+    ],
+)
+def test_refusals_that_are_not_a_damaged_file_say_what_happened_in_each_language_F03(
+    app, code, english, spanish
+):
+    """A full disk, a file too demanding to check and one that could not be cleaned each have
+    their own words, in both languages. (The Spanish of too_complex and not_cleaned is this
+    change's proposal; it passes once the translators' catalog has it.)"""
+    rejected = MediaRejected(code)
+    assert rejected.code == code
+    with force_locale("en"):
+        assert rejected.message == english
+    with force_locale("es"):
+        assert rejected.message == spanish
+
+
 def test_records_facts_and_appends_in_order(app, story):
     """Width, height, size, checksum, mime and duration are recorded; positions follow the list."""
     photo, _ = ingest_upload(story, io.BytesIO(samples.png(samples.picture(30, 20))))

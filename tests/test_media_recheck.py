@@ -1,9 +1,11 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """The re-check of every image output for the upload's metadata values (M21).
 
 The worker looks for each metadata value of the upload in the bytes of what it is about to
 store, as the encoder produces them. The run filter that makes this cheap must give exactly
 the answer of looking everywhere, and the pipe between encoder and scan must never leave a
-thread waiting when either side fails.
+thread waiting when either side fails. A file the re-check refuses is told so plainly: it
+could not be cleaned, and sending it again will not help.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
-from nuevonorte.media import images
+from nuevonorte.media import MediaRejected, images
 from nuevonorte.media.worker import MIN_NEEDLE, NeedleScan, distinct_needles
 from tests import media_samples as samples
+from tests.media_fixtures import assert_nothing_left, ingest, story  # noqa: F401
 
 LIMITS = {"max_pixels": 40_000_000, "display_px": 1600, "thumbnail_px": 400}
 
@@ -119,3 +123,42 @@ def test_an_image_output_carrying_a_metadata_value_is_refused_M21(tmp_path, monk
         images.clean(str(source), outputs, LIMITS, NeedleScan)
     assert samples.NEEDLE.encode() in Path(outputs["thumbnail"]).read_bytes()  # what would have leaked
     assert samples.NEEDLE.encode() not in Path(outputs["display"]).read_bytes()
+
+
+#: The bytes every JPEG the archive writes starts with after its first marker: the JFIF header
+#: (version 1.1, no unit, density 1×1). A metadata value equal to them occurs in every clean
+#: output, so the re-check cannot tell it from a leak.
+JFIF_HEADER = "JFIF\x00\x01\x01\x00\x00\x01\x00\x01"
+
+
+def photo_with_text(value: str) -> bytes:
+    """A PNG whose only metadata is a tEXt comment holding ``value``."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", value)
+    out = io.BytesIO()
+    samples.picture(320, 240).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(lambda: photo_with_text(JFIF_HEADER), id="photo"),
+        # An Opus title the Ogg muxer writes anyway: the name of the stream's first header.
+        pytest.param(lambda: samples.encoded("opus", metadata={"title": "OpusHead"}), id="recording"),
+    ],
+)
+def test_a_file_whose_metadata_survives_cleaning_is_not_cleaned_not_a_retry_M21(ingest, data):
+    """When the re-check finds a metadata value of the upload in what would be stored, the
+    refusal says so ("not_cleaned"), and says what to send instead: no "try again later",
+    since the same file is refused every time. Nothing is left behind."""
+    upload = data()
+    for _attempt in range(2):
+        with pytest.raises(MediaRejected) as caught:
+            ingest(upload)
+        assert caught.value.code == "not_cleaned"
+        assert_nothing_left()
+    with force_locale("en"):
+        message = caught.value.message
+    assert "could identify you" in message and "send another copy" in message
+    assert "try again" not in message

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from PIL import Image
 
 from nuevonorte.media import MediaRejected
@@ -213,9 +214,34 @@ def test_a_parser_that_runs_too_long_is_killed_F15(app, ingest):
 
 def test_memory_limit_refuses_what_would_exhaust_the_worker_F15(app, ingest):
     """Under a small RLIMIT_AS, a 36-megapixel decode (144 MB of pixels) fails in the child, not
-    in the web worker; a small photo under the same limit is still accepted."""
+    in the web worker, and is refused for what it is: too much to check, not too many pixels
+    (36 megapixels are within the archive's cap); a small photo under the same limit is still
+    accepted."""
     app.config["MEDIA_MEMORY_MB"] = 128
     data = samples.png_flood(6000, 6000)
-    assert refused(ingest, data) == "too_many_pixels"
+    assert 6000 * 6000 <= app.config["MAX_IMAGE_PIXELS"]
+    assert refused(ingest, data) == "too_complex"
     media, _ = ingest(samples.jpeg())
     assert media.width == 64
+
+
+@pytest.mark.parametrize(
+    "upload",
+    [
+        pytest.param(samples.png_flood(3000, 3000), id="png-516-bytes"),
+        pytest.param(samples.jpeg(samples.picture(2000, 1500)), id="jpeg-70-KB"),
+    ],
+)
+def test_a_small_file_over_the_memory_limit_is_too_complex_not_too_large_F15(app, ingest, upload):
+    """A small file that needs more memory than the child may use (1 MB here) is
+    ``too_complex``: never ``too_large`` (that means only an upload past MAX_CONTENT_LENGTH),
+    nor too many pixels (3 and 9 megapixels are within the cap), nor a damaged file. The
+    person reads a truthful message."""
+    app.config["MEDIA_MEMORY_MB"] = 1
+    assert len(upload) < 80 * 1024 < app.config["MAX_CONTENT_LENGTH"]
+    with pytest.raises(MediaRejected) as caught:
+        ingest(upload)
+    assert caught.value.code == "too_complex"
+    assert_nothing_left()
+    with force_locale("en"):
+        assert "needs more memory than the archive can give it" in caught.value.message

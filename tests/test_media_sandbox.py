@@ -7,9 +7,12 @@ carries nothing but pixels, and the encoder adds no metadata of the decoded file
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -146,3 +149,52 @@ def test_encoding_decoded_pixels_adds_no_metadata_without_the_rebuild_M01_M02_M0
     decoded = decoded_dirty_jpeg(tmp_path)
     images.save_jpeg(decoded, str(tmp_path / "direct.jpg"))
     assert_clean(tmp_path / "direct.jpg")
+
+
+FAILURES = r"""
+import json, mmap, sys, threading
+sys.path.insert(0, sys.argv[1])
+import worker
+
+def code_of(action):
+    try:
+        action()
+    except Exception as error:
+        return worker.failure_code(error)
+    return "no failure"
+
+def pillow_error_over_a_full_disk():
+    with open("/dev/full", "wb", buffering=0) as full:
+        try:
+            full.write(b"x")
+        except OSError:
+            raise OSError("encoder error -2 when writing image file")
+
+worker.limit_memory(1)
+print(json.dumps({
+    "allocation": code_of(lambda: bytearray(256 << 20)),
+    "thread": code_of(lambda: threading.Thread(target=print).start()),
+    "mapping": code_of(lambda: mmap.mmap(-1, 256 << 20)),
+    "full_disk": code_of(pillow_error_over_a_full_disk),
+    "parser": code_of(lambda: int("not a number")),
+}))
+"""
+
+
+def test_the_child_tells_its_memory_limit_and_a_full_disk_from_a_damaged_file_F03_F15():
+    """Real failures in a process under the child's memory limit: an allocation, a thread
+    whose stack does not fit and an mmap refused with ENOMEM are all ``too_complex``; a write
+    to a full device (/dev/full), even under the error a library raised while handling it, is
+    ``storage_full``; only the parser's own error is ``corrupt``."""
+    require(Path("/dev/full").exists(), "no /dev/full to write to")
+    media = Path(sandbox.WORKER).parent
+    done = subprocess.run(
+        [sys.executable, "-c", FAILURES, str(media)], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(done.stdout) == {
+        "allocation": "too_complex",
+        "thread": "too_complex",
+        "mapping": "too_complex",
+        "full_disk": "storage_full",
+        "parser": "corrupt",
+    }

@@ -120,7 +120,7 @@ def contributions() -> Any:
         return error(
             "file_refused",
             refused.rejected.message,
-            422,
+            refused.rejected.status,  # 422, or 507 when the archive's disk is full (F03)
             file=refused.index,
             file_error=refused.rejected.code,
         )

@@ -114,7 +114,8 @@ def contribute() -> Any:
         return _form_page(form, 413, problem=problem)
     except FileRefused as refused:
         db.session.rollback()
-        return _form_page(form, 422, problem=_file_problem(refused, files))
+        # 422 for a file we could not take, 507 when the disk is full (F03): the text comes back.
+        return _form_page(form, refused.rejected.status, problem=_file_problem(refused, files))
     db.session.commit()
     quota.record(receipt.file_sizes)
     page = render_template(

@@ -17,6 +17,16 @@ MESSAGES = {
     "unsupported_type": _l("This is not a kind of file the archive accepts."),
     "corrupt": _l("This file seems damaged or incomplete, so we could not open it."),
     "timeout": _l("This file took too long to check. Please try a smaller file or another format."),
+    # The memory limit of the child that checks the file, not the upload's size (that is too_large).
+    "too_complex": _l(
+        "Checking this file needs more memory than the archive can give it. "
+        "Please send a smaller or simpler copy of it."
+    ),
+    # The re-check found a metadata value in the cleaned file: sending it again cannot help.
+    "not_cleaned": _l(
+        "We could not remove everything in this file that could identify you, so we did not keep it. "
+        "You can send another copy instead, like a screenshot of the photo or a new recording."
+    ),
     "storage_full": _l("The archive has no room for this file right now. Please try again later."),
     "storage_error": _l(
         "Something went wrong while saving the file. Nothing was kept. Please try again later."
@@ -25,6 +35,8 @@ MESSAGES = {
 
 #: Codes whose message also names the kinds of file the archive accepts.
 NAME_KINDS = {"unsupported_type", "corrupt"}
+#: The HTTP status of a refusal where it is not 422: a full disk is the archive's fault, not the file's.
+STATUS = {"storage_full": 507}
 
 
 class MediaRejected(Exception):
@@ -35,6 +47,11 @@ class MediaRejected(Exception):
             code = "storage_error"
         super().__init__(code)
         self.code = code
+
+    @property
+    def status(self) -> int:
+        """The HTTP status the form and the API answer with: 507 for a full disk, else 422."""
+        return STATUS.get(self.code, 422)
 
     @property
     def message(self) -> str:

@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 300.0
 MEMORY_MB = 2048
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+#: The administrator's one line about a full disk, wherever it happened (in this process or in
+#: the sandbox child): it says what to fix and nothing about the upload or the person
+#: (docs/security.md M18, F03).
+STORAGE_FULL_LOG = "storage full: an upload was refused"
 #: What kind each stored format is; decided here, not by the child or the upload. The
 #: Content-Type comes from storage.content_type.
 KINDS = {
@@ -151,20 +155,29 @@ def _storing(storage: Storage) -> Iterator[tuple[list[IO[bytes]], list[str]]]:
     except BaseException as error:
         for key in new_keys:
             storage.delete(key)
-        # Refusals and HTTP errors such as a client that disconnected mid-upload keep their
-        # meaning; anything else is a storage failure.
-        if isinstance(error, MediaRejected | SQLAlchemyError | HTTPException) or not isinstance(
-            error, Exception
-        ):
+        # Refusals, database errors and HTTP errors such as a client that disconnected
+        # mid-upload keep their meaning; anything else is a storage failure. A full disk, met
+        # here or in the sandbox child, is the administrator's to fix: logged once, per upload.
+        if isinstance(error, SQLAlchemyError | HTTPException) or not isinstance(error, Exception):
             raise
-        if isinstance(error, OSError) and error.errno in DISK_FULL:
-            raise MediaRejected("storage_full") from error
-        raise MediaRejected("storage_error") from error
+        refusal = error if isinstance(error, MediaRejected) else _storage_refusal(error)
+        if refusal.code == "storage_full":
+            logger.error(STORAGE_FULL_LOG)
+        if refusal is error:
+            raise
+        raise refusal from error
     finally:
         # Unlinked before closed: the lock (storage.temp_file) is held until the file is gone.
         for f in temps:
             Path(f.name).unlink(missing_ok=True)
             f.close()
+
+
+def _storage_refusal(error: Exception) -> MediaRejected:
+    """The refusal for an error of the web process itself: a full disk, or any other failure."""
+    if isinstance(error, OSError) and error.errno in DISK_FULL:
+        return MediaRejected("storage_full")
+    return MediaRejected("storage_error")
 
 
 def attach(story: Story, cleaned: Cleaned, *, position: int | None = None) -> MediaFile:

@@ -12,6 +12,7 @@ code.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -140,27 +141,62 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
         except images.TooManyPixels:
             return {"ok": False, "code": "too_many_pixels"}
         except images.MetadataSurvived:
-            return {"ok": False, "code": "storage_error"}
-        except MemoryError:
-            return {"ok": False, "code": "too_many_pixels"}
+            return {"ok": False, "code": "not_cleaned"}
         except Exception as image_error:
             from PIL import UnidentifiedImageError
 
             if not isinstance(image_error, UnidentifiedImageError) or images.looks_like_image(path):
-                return {"ok": False, "code": "corrupt"}
+                return {"ok": False, "code": failure_code(image_error)}
             try:
                 result = audio.clean(path, outputs, limits)
             except audio.NotAudio:
                 return {"ok": False, "code": "unsupported_type"}
-    except MemoryError:
-        return {"ok": False, "code": "too_large"}
-    except Exception:  # any parser failure is a refusal, never a crash (docs/security.md decision 2)
-        return {"ok": False, "code": "corrupt"}
+    except Exception as error:  # any parser failure is a refusal, never a crash (docs/security.md decision 2)
+        return {"ok": False, "code": failure_code(error)}
     # Re-check: no metadata value of the upload may occur in what we are about to store.
     needles = [n.encode("latin-1") for n in result.pop("needles", [])]
     if contains_any(outputs["original"], needles):
-        return {"ok": False, "code": "storage_error"}
+        return {"ok": False, "code": "not_cleaned"}
     return {"ok": True, **result}
+
+
+#: errno values that mean the disk (or this process's share of it) is full.
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def failure_code(error: BaseException) -> str:
+    """The refusal code for an exception that ended a job: the file is not always to blame.
+
+    A full disk while writing an output (Python's OSError, PyAV's av.error for ENOSPC, or a
+    Pillow error raised while one was being handled) is ``storage_full``; running out of the
+    child's memory limit is ``too_complex``; anything else is a file we could not read.
+    """
+    if any(isinstance(e, OSError) and e.errno in DISK_FULL for e in _chain(error)):
+        return "storage_full"
+    if any(_out_of_memory(e) for e in _chain(error)):
+        return "too_complex"
+    return "corrupt"
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The exception and those it was raised from or while handling, each once."""
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """Whether the child's memory limit ended the job: a MemoryError (also PyAV's), ENOMEM from
+    a system call, or a thread whose stack no longer fits in the address space (CPython says
+    only that it "can't start new thread")."""
+    return (
+        isinstance(error, MemoryError)
+        or (isinstance(error, OSError) and error.errno == errno.ENOMEM)
+        or (isinstance(error, RuntimeError) and "can't start new thread" in str(error))
+    )
 
 
 def silence(path: str, output: str, ranges_ms: list[list[int]]) -> dict[str, Any]:
@@ -170,10 +206,8 @@ def silence(path: str, output: str, ranges_ms: list[list[int]]) -> dict[str, Any
 
     try:
         return {"ok": True, **audio.silence(path, output, ranges_ms)}
-    except MemoryError:
-        return {"ok": False, "code": "too_large"}
-    except Exception:  # a parser failure is a refusal, never a crash
-        return {"ok": False, "code": "corrupt"}
+    except Exception as error:  # a parser failure is a refusal, never a crash
+        return {"ok": False, "code": failure_code(error)}
 
 
 def preload() -> None:
@@ -214,10 +248,16 @@ def run_child(job: dict[str, Any], result_fd: int) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)  # the job is already read; a decoder must not see the next one
     os.dup2(devnull, 1)  # nor write into the server's answers
+    # Made before the limits: once memory has run out, there may be none left to make it.
+    out_of_memory = json.dumps({"ok": False, "code": "too_complex"}).encode()
+    out = os.fdopen(result_fd, "wb")
     limit_memory(int(job["limits"]["memory_mb"]))
     limit_cpu(float(job["limits"].get("cpu_seconds", 300)))
-    result = json.dumps(process(job)).encode()
-    with os.fdopen(result_fd, "wb") as out:
+    try:
+        result = json.dumps(process(job)).encode()
+    except MemoryError:  # ran out outside the decoders (in a handler, or making the answer)
+        result = out_of_memory
+    with out:
         out.write(result)
 
 
