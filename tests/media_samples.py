@@ -12,6 +12,7 @@ import struct
 import wave
 import zlib
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -453,3 +454,13 @@ def loudness(data: bytes, start: float, end: float) -> float:
     signal = np.concatenate(pieces)
     part = signal[int(start * rate) : int(end * rate)]
     return float(np.sqrt(np.mean(part**2)))
+
+
+def fetched(client: Any, url: str, method: str = "GET", **kwargs: Any) -> tuple[int, bytes]:
+    """Status and body of a request, the response closed (a served media file is an open file
+    until then)."""
+    response = client.open(url, method=method, **kwargs)
+    try:
+        return response.status_code, response.get_data()
+    finally:
+        response.close()

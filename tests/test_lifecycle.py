@@ -76,7 +76,7 @@ from nuevonorte.models.base import today
 from nuevonorte.storage import get_storage
 from tests import index_bytes, media_samples
 from tests.conftest import POSTGRES_URL, TEST_SECRET, _empty_tables
-from tests.media_samples import LOUD, SILENT, loudness
+from tests.media_samples import LOUD, SILENT, fetched, loudness
 from tests.search_fixtures import PausedRebuild
 
 EXAMPLES = int(os.environ.get("NUEVONORTE_LIFECYCLE_EXAMPLES", "30"))
@@ -405,28 +405,26 @@ class Lifecycle(RuleBasedStateMachine):
         for variant in ("original", "display", "thumbnail"):
             url = f"/media/{m.photo}/{variant}"
             expected = 200 if m.visible() else 404
-            assert self.client.get(url).status_code == expected, f"photo {variant}: not {expected}"
-            assert self.client.head(url).status_code == expected
+            assert fetched(self.client, url)[0] == expected, f"photo {variant}: not {expected}"
+            assert fetched(self.client, url, "HEAD")[0] == expected
         db.session.rollback()
 
     def _recording_is_heard_as_allowed(self, m: Model) -> None:
         url = f"/media/{m.recording}/original"
-        response = self.client.get(url)
-        assert self.client.head(url).status_code == response.status_code
+        status, heard = fetched(self.client, url)
+        assert fetched(self.client, url, "HEAD")[0] == status
         if not m.audible():
-            assert response.status_code == 404, f"recording of a non-public story served ({m.status})"
+            assert status == 404, f"recording of a non-public story served ({m.status})"
             db.session.rollback()
             return
-        assert response.status_code == 200, "recording of a public story not served"
-        heard = response.get_data()
+        assert status == 200, "recording of a public story not served"
         for i in range(len(m.cues)):
             level = loudness(heard, 4 * i + 0.05, 4 * i + 3.95)
             if i in m.withheld_cues:
                 assert level < SILENT, f"withheld passage {i} audible (loudness {level:.0f})"
             else:
                 assert level > LOUD, f"passage {i} silenced although not withheld"
-        part = self.client.get(url, headers={"Range": "bytes=44-"})
-        assert part.status_code == 206 and part.get_data() == heard[44:]
+        assert fetched(self.client, url, headers={"Range": "bytes=44-"}) == (206, heard[44:])
         # The requests ran in this test's app context (and session): end their read.
         db.session.rollback()
 

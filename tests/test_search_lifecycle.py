@@ -85,7 +85,7 @@ def test_name_made_anonymous_leaves_the_index_files_T01(app: Flask, make_story: 
     assert public_files_holding(app, "Quetzalli") == []
 
 
-def test_a_withdrawn_recording_leaves_every_index_file_T01_M09(
+def test_a_withdrawn_recording_leaves_every_index_file_T01_C11(
     app: Flask, make_story: Callable[..., Story]
 ) -> None:
     """The contributor withdraws only the recording: its transcript leaves the staff index's

@@ -23,7 +23,7 @@ from nuevonorte.models import MediaFile, Story, StoryStatus
 from nuevonorte.storage import get_storage
 from tests import media_samples
 from tests.curate_fixtures import post
-from tests.media_samples import LOUD, SILENT, loudness
+from tests.media_samples import LOUD, SILENT, fetched, loudness
 
 MakeStory = Callable[..., Story]
 
@@ -61,9 +61,9 @@ def save_cues(client: FlaskClient, story: Story, media: MediaFile, withheld: set
 
 
 def public_recording(client: FlaskClient, media: MediaFile) -> bytes:
-    response = client.get(f"/media/{media.public_id}/original")
-    assert response.status_code == 200
-    return response.get_data()
+    status, data = fetched(client, f"/media/{media.public_id}/original")
+    assert status == 200
+    return data
 
 
 def media_files(app: Flask) -> set[str]:
@@ -86,9 +86,9 @@ def test_a_withheld_passage_is_silent_in_the_public_recording(
     assert loudness(heard, 0.2, 1.8) > LOUD
     assert loudness(heard, 4.2, 4.8) > LOUD
     # Curators still hear the whole recording.
-    curator_copy = curator_client.get(f"/curate/media/{media.public_id}/original")
-    assert curator_copy.status_code == 200
-    assert loudness(curator_copy.get_data(), 2.1, 3.9) > LOUD
+    status, curator_copy = fetched(curator_client, f"/curate/media/{media.public_id}/original")
+    assert status == 200
+    assert loudness(curator_copy, 2.1, 3.9) > LOUD
 
 
 def test_head_and_range_requests_get_the_silenced_copy_too(
@@ -99,12 +99,10 @@ def test_head_and_range_requests_get_the_silenced_copy_too(
     save_cues(curator_client, story, media, withheld={1})
     whole = public_recording(curator_client, media)
     head = curator_client.head(f"/media/{media.public_id}/original")
+    head.close()
     assert head.status_code == 200 and int(head.headers["Content-Length"]) == len(whole)
-    middle = curator_client.get(
-        f"/media/{media.public_id}/original", headers={"Range": f"bytes=100-{len(whole) - 1}"}
-    )
-    assert middle.status_code == 206
-    assert middle.get_data() == whole[100:]
+    url, part = f"/media/{media.public_id}/original", {"Range": f"bytes=100-{len(whole) - 1}"}
+    assert fetched(curator_client, url, headers=part) == (206, whole[100:])
     original = get_storage().path(db.session.get(MediaFile, media.id).storage_key).read_bytes()  # type: ignore[union-attr]
     assert whole != original
 
@@ -142,7 +140,7 @@ def test_a_withheld_passage_without_times_keeps_the_whole_recording_silent(
     transcripts.set_cues(stored, untimed, "es", None)  # type: ignore[arg-type]
     db.session.commit()
     assert withheld_audio.make(media.public_id) is False
-    assert curator_client.get(f"/media/{media.public_id}/original").status_code == 404
+    assert fetched(curator_client, f"/media/{media.public_id}/original")[0] == 404
     for lang, said in (("es", "Una parte de esta grabación"), ("en", "Part of this recording is withheld")):
         page = curator_client.get(f"/{lang}/stories/{story.public_id}").get_data(as_text=True)
         assert said in page and f"/media/{media.public_id}/original" not in page
@@ -166,7 +164,7 @@ def test_until_the_copy_is_made_the_public_hears_nothing_and_check_repairs_it(
     transcripts.set_cues(stored, withheld, "es", None)  # type: ignore[arg-type]
     db.session.commit()  # ... and the process dies here, before withheld_audio.make
 
-    assert client.get(f"/media/{media.public_id}/original").status_code == 404
+    assert fetched(client, f"/media/{media.public_id}/original")[0] == 404
     result = runner.invoke(args=["check"])
     assert result.exit_code == 1 and f"silenced-copy-missing: media {media.public_id}" in result.output
     repaired = runner.invoke(args=["check", "--repair"])
@@ -179,7 +177,7 @@ def test_until_the_copy_is_made_the_public_hears_nothing_and_check_repairs_it(
 def test_withdrawing_the_story_deletes_the_silenced_copy(
     app: Flask, curator_client: FlaskClient, make_story: MakeStory
 ) -> None:
-    """T05, M09: the copy is a file of the story like any other and goes with it."""
+    """T05, C06: the copy is a file of the story like any other and goes with it."""
     story, media = recording_story(make_story, media_samples.encoded("wav", seconds=5.0))
     save_cues(curator_client, story, media, withheld={1})
     assert db.session.get(MediaFile, media.id).public_audio_key  # type: ignore[union-attr]
@@ -206,6 +204,6 @@ def test_a_copy_made_for_other_ranges_is_never_served(
     stored = db.session.get(MediaFile, media.id)
     assert stored is not None and stored.public_audio_key is None
     assert old_copy not in media_files(app)
-    assert curator_client.get(f"/media/{media.public_id}/original").status_code == 404
+    assert fetched(curator_client, f"/media/{media.public_id}/original")[0] == 404
     assert withheld_audio.make(media.public_id) is True
     assert loudness(public_recording(curator_client, media), 0.05, 3.95) < SILENT
