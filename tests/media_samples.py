@@ -464,3 +464,157 @@ def fetched(client: Any, url: str, method: str = "GET", **kwargs: Any) -> tuple[
         return response.status_code, response.get_data()
     finally:
         response.close()
+
+
+# --- sizes that lie and tags after the audio (docs/security.md T10) --------------------------
+#
+# Every value planted here is a marker of its own (``T10`` + where it was planted), so a byte
+# scan of the stored files says exactly which tag survived.
+
+#: What a WAV's `data` chunk may claim: the truth, 0 (an unfinished header), 0xFFFFFFFF (what
+#: streaming writers leave) or more than the file holds.
+LIES = ("honest", "zero", "unknown", "too_large")
+WAV_RATE = 16000
+
+
+def marker(where: str) -> str:
+    """A marker unique to one planted value."""
+    return f"T10-{where}-Marker"
+
+
+def pcm_wav(lie: str, after: bytes = b"", seconds: float = 1.0) -> bytes:
+    """A 16-bit mono WAV whose `data` size tells ``lie``, with ``after`` following the audio
+    (the RIFF size lies the same way, as the writers that leave such files do)."""
+    pcm = tone(seconds, WAV_RATE)
+    fmt = struct.pack("<HHIIHH", 1, 1, WAV_RATE, WAV_RATE * 2, 2, 16)
+    claimed = {"honest": len(pcm), "zero": 0, "unknown": 0xFFFFFFFF, "too_large": 4 * len(pcm)}[lie]
+    body = b"WAVE" + riff_chunk(b"fmt ", fmt) + b"data" + struct.pack("<I", claimed) + pcm + after
+    riff = {"honest": len(body), "zero": 0, "unknown": 0xFFFFFFFF, "too_large": len(body) + 3 * len(pcm)}[lie]
+    return b"RIFF" + struct.pack("<I", riff) + body
+
+
+def info_chunk() -> tuple[bytes, list[str]]:
+    """LIST/INFO: title, artist, comment and a place named in the keywords."""
+    fields = {b"INAM": "info-title", b"IART": "info-artist", b"ICMT": "info-comment", b"IKEY": "info-place"}
+    values = {kind: marker(where) for kind, where in fields.items()}
+    body = b"INFO" + b"".join(riff_chunk(kind, f"{value}\x00".encode()) for kind, value in values.items())
+    return riff_chunk(b"LIST", body), list(values.values())
+
+
+def id3v2_tag(where: str) -> tuple[bytes, list[str]]:
+    """An ID3v2.4 tag: title, artist, a location (TXXX), a comment and a cover picture that
+    itself carries EXIF GPS and a camera serial."""
+    from mutagen.id3 import APIC, COMM, ID3, TIT2, TPE1, TXXX
+
+    planted = {field: marker(f"{where}-{field}") for field in ("title", "artist", "place", "comment")}
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text=[planted["title"]]))
+    tags.add(TPE1(encoding=3, text=[planted["artist"]]))
+    tags.add(TXXX(encoding=3, desc="location", text=[planted["place"]]))
+    tags.add(COMM(encoding=3, lang="spa", desc="", text=[planted["comment"]]))
+    tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="cover", data=cover_jpeg()))
+    out = io.BytesIO()
+    tags.save(out, padding=lambda info: 0)
+    return out.getvalue(), [*planted.values(), *MARKERS]
+
+
+def id3_chunk() -> tuple[bytes, list[str]]:
+    """An `id3 ` chunk holding an ID3v2 tag with a picture."""
+    tag, planted = id3v2_tag("id3chunk")
+    return riff_chunk(b"id3 ", tag), planted
+
+
+def bext_chunk() -> tuple[bytes, list[str]]:
+    """A Broadcast WAV `bext` chunk: description, originator (the recorder), its reference
+    (a serial number), date and time, and the coding history."""
+    planted = [marker("bext-description"), marker("bext-originator"), marker("bext-serial")]
+    history = marker("bext-history")
+
+    def field(text: str, size: int) -> bytes:
+        return text.encode().ljust(size, b"\x00")
+
+    body = (
+        field(planted[0], 256)
+        + field(planted[1], 32)
+        + field(planted[2], 32)
+        + b"2026-05-01"
+        + b"10:11:12"
+        + struct.pack("<QH", 0, 1)
+        + b"\x00" * (64 + 190)
+        + f"A=PCM,F={WAV_RATE},W=16,M=mono,T={history}\r\n".encode()
+    )
+    return riff_chunk(b"bext", body), [*planted, history]
+
+
+def ixml_chunk() -> tuple[bytes, list[str]]:
+    """An `iXML` chunk: the project, a note and the recorder's serial number."""
+    planted = [marker("ixml-project"), marker("ixml-note"), marker("ixml-serial")]
+    xml = (
+        f"<?xml version='1.0'?><BWFXML><PROJECT>{planted[0]}</PROJECT><NOTE>{planted[1]}</NOTE>"
+        f"<SERIAL>{planted[2]}</SERIAL></BWFXML>"
+    )
+    return riff_chunk(b"iXML", xml.encode()), planted
+
+
+def vendor_chunk() -> tuple[bytes, list[str]]:
+    """A recorder maker's own chunk that no parser knows (e.g. Olympus' `olym`): a serial."""
+    planted = [marker("vendor-serial")]
+    return riff_chunk(b"olym", b"\x01\x00" + planted[0].encode() + b"\x00" * 20), planted
+
+
+#: Chunks that writers put after the audio, each with the values planted in it.
+TRAILING_CHUNKS = {
+    "LIST": info_chunk,
+    "id3 ": id3_chunk,
+    "bext": bext_chunk,
+    "iXML": ixml_chunk,
+    "olym": vendor_chunk,
+}
+
+
+def id3v1_tag() -> tuple[bytes, list[str]]:
+    """A 128-byte ID3v1.1 tag: title, artist, album, year, comment, track, genre."""
+    planted = [marker("v1-title"), marker("v1-artist"), marker("v1-album"), marker("v1-note")]
+
+    def field(text: str, size: int) -> bytes:
+        return text.encode()[:size].ljust(size, b"\x00")
+
+    tag = b"TAG" + field(planted[0], 30) + field(planted[1], 30) + field(planted[2], 30) + b"2026"
+    return tag + field(planted[3], 28) + b"\x00\x07\x0c", planted
+
+
+def ape_tag() -> tuple[bytes, list[str]]:
+    """An APEv2 tag with a header: title, artist, a place and a cover picture."""
+    from mutagen.apev2 import APEv2, APEValue
+
+    planted = [marker("ape-title"), marker("ape-artist"), marker("ape-place")]
+    tags = APEv2()
+    tags["Title"], tags["Artist"], tags["Location"] = planted
+    tags["Cover Art (Front)"] = APEValue(b"cover.jpg\x00" + cover_jpeg(), 1)  # 1: binary
+    out = io.BytesIO()
+    tags.save(out)
+    return out.getvalue(), [*planted, *MARKERS]
+
+
+def lyrics3_tag() -> tuple[bytes, list[str]]:
+    """A Lyrics3v2 block: lyrics, the author and additional information."""
+    planted = [marker("lyrics-words"), marker("lyrics-author"), marker("lyrics-info")]
+    fields = b"IND00002" + b"10"
+    for kind, value in zip((b"LYR", b"AUT", b"INF"), planted, strict=True):
+        fields += kind + b"%05d" % len(value) + value.encode()
+    body = b"LYRICSBEGIN" + fields
+    return body + b"%06d" % len(body) + b"LYRICS200", planted
+
+
+def appended_id3v2() -> tuple[bytes, list[str]]:
+    """An ID3v2 tag appended at the end of the file, as some taggers do."""
+    return id3v2_tag("appended")
+
+
+#: Tags that taggers append after MP3 or FLAC audio (and ID3v1 or APE after WAV chunks).
+TRAILERS = {"id3v1": id3v1_tag, "ape": ape_tag, "lyrics3": lyrics3_tag, "id3v2": appended_id3v2}
+
+
+def joined(parts: list[tuple[bytes, list[str]]]) -> tuple[bytes, list[str]]:
+    """The parts one after another, and every value planted in them."""
+    return b"".join(data for data, _ in parts), [m for _, planted in parts for m in planted]

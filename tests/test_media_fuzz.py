@@ -17,12 +17,33 @@ from nuevonorte.storage import get_storage
 from tests import media_samples as samples
 from tests.media_fixtures import media_rows, story  # noqa: F401
 
-SEEDS = ["jpeg", "png", "webp", "mp3", "ogg", "flac", "m4a", "wav"]
+#: Sizes that lie and tags after the audio (T10); mutations then also break the tags' own sizes.
+TAGGED = {
+    "wav-zero-tagged": "zero",
+    "wav-unknown-tagged": "unknown",
+    "wav-too-large-tagged": "too_large",
+    "mp3-trailers": "mp3",
+    "flac-trailers": "flac",
+}
+SEEDS = ["jpeg", "png", "webp", "mp3", "ogg", "flac", "m4a", "wav", *TAGGED]
+
+
+@functools.cache
+def tagged_seed(kind: str) -> bytes:
+    """A small recording with tags after its audio: a WAV whose `data` size lies, followed by
+    LIST/INFO, `id3 ` and `bext` chunks, or MP3 or FLAC followed by ID3v2, APE, Lyrics3, ID3v1."""
+    if kind.startswith("wav"):
+        after, _ = samples.joined([samples.info_chunk(), samples.id3_chunk(), samples.bext_chunk()])
+        return samples.pcm_wav(TAGGED[kind], after, seconds=0.3)
+    tags, _ = samples.joined([fn() for fn in samples.TRAILERS.values()])
+    return samples.encoded(TAGGED[kind], seconds=0.3) + tags
 
 
 @functools.cache
 def seed(kind: str) -> bytes:
-    """A small clean file of ``kind``."""
+    """A small clean file of ``kind`` (or, for the T10 seeds, a tagged one)."""
+    if kind in TAGGED:
+        return tagged_seed(kind)
     if kind == "jpeg":
         return samples.jpeg(samples.picture(48, 32))
     if kind == "png":
