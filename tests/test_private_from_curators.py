@@ -75,3 +75,14 @@ def test_nobody_but_me_is_closed_to_curators_and_to_the_staff_index(
     db.session.commit()
     assert MARKERS[1] in curator_client.get(f"/curate/stories/{story.public_id}").get_data(as_text=True)
     assert {h.public_id for h in search.search_staff(MARKERS[2]).hits} == {story.public_id}
+
+
+def test_check_agrees_that_the_staff_index_leaves_out_nobody_but_me_stories(
+    app: Flask, make_story: Callable[..., Story]
+) -> None:
+    """``nuevonorte check`` expects in the staff index exactly what curators may read: a story
+    kept "nobody but me" is not drift (found by the lifecycle walk)."""
+    search.rebuild()
+    make_story(choices=ConsentChoices(visibility=Visibility.CONTRIBUTOR, credit_name="Ana"))
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 0, result.output

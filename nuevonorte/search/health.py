@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from nuevonorte import consent, faults
 from nuevonorte.extensions import db
-from nuevonorte.models import Story, StoryStatus
+from nuevonorte.models import Story
 from nuevonorte.models.base import utcnow
 from nuevonorte.models.search import SearchOutbox
 from nuevonorte.search import bulk, rebuild_lock, store, sync
@@ -111,8 +111,9 @@ def findings(repair: bool = True) -> list[IndexFinding]:
         store.collect_abandoned_files()
         return [IndexFinding("index-unavailable", f"{e}; run `nuevonorte reindex`", urgent=True)]
     public_ids = {str(i) for i in db.session.scalars(consent.public_stories().with_only_columns(Story.id))}
+    # The staff index holds what curators may read (not "nobody but me, for now" stories).
     staff_ids = {
-        str(i) for i in db.session.scalars(select(Story.id).where(Story.status != StoryStatus.WITHDRAWN))
+        str(i) for i in db.session.scalars(consent.curator_readable_stories().with_only_columns(Story.id))
     }
     leaked = sorted(public_held - public_ids, key=int)
     missing = sorted(public_ids - public_held, key=int)
