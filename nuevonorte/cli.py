@@ -205,6 +205,10 @@ def check_command(verify_content: bool, repair: bool) -> None:
     findings += media_findings(storage, verify_content) + index_findings()
     db.session.commit()  # end this command's own read, which would hold the WAL
     database.checkpoint_now(db.engine)  # finish a WAL truncation a busy withdrawal left (T04)
+    from nuevonorte.search import health
+
+    for line in health.summary():
+        click.echo(line)
     for finding in findings:
         click.echo(f"{finding.kind}: {finding.detail}")
     if findings:

@@ -56,6 +56,7 @@ KEYS: dict[str, Key] = {
     "contributor_daily_megabytes": Key(int, 1000),
     "daily_upload_megabytes": Key(int, 20_000),
     "temp_file_max_age_minutes": Key(int, 60),
+    "search_segment_docs": Key(int, 5_000),
 }
 
 ENV_OVERRIDES = {
@@ -141,6 +142,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "CONTRIBUTOR_DAILY_BYTES": values["contributor_daily_megabytes"] * 1024 * 1024,
         "DAILY_UPLOAD_BYTES": values["daily_upload_megabytes"] * 1024 * 1024,
         "TEMP_FILE_MAX_AGE_SECONDS": values["temp_file_max_age_minutes"] * 60,
+        "SEARCH_SEGMENT_DOCS": values["search_segment_docs"],
     }
     config.update(flask_extra)
     return config
@@ -171,6 +173,9 @@ def _check(values: dict[str, Any], testing: bool) -> None:
     # A temporary file is in use for at most one file's processing time; never sweep sooner.
     if values["temp_file_max_age_minutes"] * 60 < 2 * values["media_timeout_seconds"]:
         raise ConfigError("temp_file_max_age_minutes must be at least twice media_timeout_seconds")
+    # A segment of fewer documents than this would make a rebuild write thousands of files.
+    if values["search_segment_docs"] < 10:
+        raise ConfigError("search_segment_docs must be at least 10")
     if values["debug"] or testing:
         return
     if not values["secret_key"] or values["secret_key"] == EXAMPLE_SECRET_KEY:

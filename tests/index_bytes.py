@@ -27,13 +27,22 @@ def readable(data: bytes) -> bytes:
     return b"\n".join(out)
 
 
-def files_holding(root: Path, word: str) -> list[str]:
-    """The files under ``root`` (every build, every segment) that hold ``word`` in any form."""
-    return words_in(root, [word]).get(word, [])
+def files_holding(root: Path, word: str, purged: bool = True) -> list[str]:
+    """The files under ``root`` (every build, every segment) that hold ``word`` in any form
+    (after this process's index maintenance, unless ``purged`` is False)."""
+    return words_in(root, [word], purged).get(word, [])
 
 
-def words_in(root: Path, words: list[str]) -> dict[str, list[str]]:
-    """For each of ``words`` found in any form under ``root``, the files holding it."""
+def words_in(root: Path, words: list[str], purged: bool = True) -> dict[str, list[str]]:
+    """For each of ``words`` found in any form under ``root``, the files holding it.
+
+    With ``purged`` (the default), this process's background index maintenance is waited for
+    first: a withdrawal's words leave the files a few seconds after its commit, not during it
+    (docs/decisions/0007); ``purged=False`` reads the files as they are this instant."""
+    if purged:
+        from nuevonorte.search import segments
+
+        segments.wait()
     needles = {w: [f.encode() for f in forms(w) if len(f) >= 4] for w in words}
     found: dict[str, list[str]] = {}
     if not root.exists():

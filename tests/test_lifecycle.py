@@ -528,6 +528,9 @@ def test_consent_holds_through_every_sequence(
                 "index_dir": str(folder / "index"),
                 "PUBLIC_PAGE_CACHE_SECONDS": 30,
                 "sqlite_busy_timeout_ms": 3000,
+                # Small segments: a rebuild writes several, purges rewrite one of them, and
+                # publishes are merged in the background (decision 0007).
+                "search_segment_docs": 10,
             }
         )
 

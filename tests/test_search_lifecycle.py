@@ -182,7 +182,7 @@ def test_check_reports_and_repairs_stray_builds_and_unpurged_files_F09(
     assert result.exit_code == 1
     assert "P0 index-stray-build: builds/1-999999" in result.output
     assert "P0 public-index-unpurged" in result.output
-    assert not stray.exists() and not store.holds_deleted(store.PUBLIC)
+    assert not stray.exists() and not store.pending_purge(store.PUBLIC)
     assert runner.invoke(args=["check"]).exit_code == 0
 
 

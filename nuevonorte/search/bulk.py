@@ -57,27 +57,30 @@ def fill(
     build: Path,
     ids: list[int],
     documents: Documents,
+    bound: int,
     progress: Callable[[int], None] | None = None,
     in_child: Callable[[], None] | None = None,
 ) -> tuple[int, int]:
-    """Write the documents of ``ids`` into the empty indexes of ``build``; returns how many
-    documents each index received. ``in_child`` runs first in every worker process (to drop
-    database connections inherited from the parent). RebuildFailed if any worker fails; the
-    build is then not to be used."""
+    """Write the documents of ``ids`` into the empty indexes of ``build``, a new segment every
+    ``bound`` documents; returns how many documents each index received. ``in_child`` runs
+    first in every worker process (to drop database connections inherited from the parent).
+    RebuildFailed if any worker fails; the build is then not to be used."""
     procs = rebuild_procs(len(ids))
     if procs == 1:
-        with _writers(build, lock=True) as (pub, stf):
+        with _writers(build, bound) as (pub, stf):
             counts = _write(pub, stf, documents(ids), progress)
-        for w in (pub, stf):
-            w.commit(optimize=True)
+            found = [w.finish() for w in (pub, stf)]
+        for kind, segments in zip(KINDS, found, strict=True):
+            _commit_segments(build / kind, segments)
         return counts
-    return _fill_in_workers(build, ids, documents, procs, progress, in_child)
+    return _fill_in_workers(build, ids, documents, bound, procs, progress, in_child)
 
 
 def _fill_in_workers(
     build: Path,
     ids: list[int],
     documents: Documents,
+    bound: int,
     procs: int,
     progress: Callable[[int], None] | None,
     in_child: Callable[[], None] | None,
@@ -88,12 +91,15 @@ def _fill_in_workers(
     context = multiprocessing.get_context("fork")
     messages = context.Queue()
     workers = [
-        context.Process(target=_worker, args=(k, build, shard, documents, in_child, messages), daemon=True)
+        context.Process(
+            target=_worker, args=(k, build, shard, documents, bound, in_child, messages), daemon=True
+        )
         for k, shard in enumerate(shards)
     ]
     for worker in workers:
         worker.start()
-    segments: dict[str, list[Any]] = {kind: [] for kind in KINDS}
+    # Each worker's segments, added to the tables of contents in shard order.
+    found: dict[int, list[list[Any]]] = {}
     counts = [0, 0]
     failures: list[str] = []
     pending = set(range(len(workers)))
@@ -116,9 +122,8 @@ def _fill_in_workers(
             if kind == "error":
                 failures.append(payload[0])
                 continue
-            for i, (segment, count) in enumerate(zip(payload[0], payload[1], strict=True)):
-                if segment is not None:
-                    segments[KINDS[i]].append(segment)
+            found[k] = payload[0]
+            for i, count in enumerate(payload[1]):
                 counts[i] += count
     finally:
         for worker in workers:
@@ -127,8 +132,8 @@ def _fill_in_workers(
             worker.join(timeout=60)
     if failures:
         raise RebuildFailed("a rebuild worker failed:\n" + "\n".join(failures))
-    for kind in KINDS:
-        _commit_segments(build / kind, segments[kind])
+    for i, kind in enumerate(KINDS):
+        _commit_segments(build / kind, [seg for k in sorted(found) for seg in found[k][i]])
     return counts[0], counts[1]
 
 
@@ -137,16 +142,17 @@ def _worker(
     build: Path,
     shard: list[int],
     documents: Documents,
+    bound: int,
     in_child: Callable[[], None] | None,
     messages: Any,
 ) -> None:
-    """One worker process: its shard's documents into one new segment of each index."""
+    """One worker process: its shard's documents into new segments of each index."""
     try:
         if in_child:
             in_child()
-        with _writers(build, lock=False) as (pub, stf):
+        with _writers(build, bound) as (pub, stf):
             counts = _write(pub, stf, documents(shard), lambda n: messages.put(("progress", k, n)))
-            found = [_finish_segment(w) for w in (pub, stf)]
+            found = [w.finish() for w in (pub, stf)]
         messages.put(("done", k, found, counts))
     except BaseException:
         messages.put(("error", k, traceback.format_exc(limit=8)))
@@ -155,8 +161,8 @@ def _worker(
 
 
 def _write(
-    pub: SegmentWriter,
-    stf: SegmentWriter,
+    pub: Segments,
+    stf: Segments,
     docs: Iterable[tuple[PublicDocument | None, dict[str, Any] | None]],
     progress: Callable[[int], None] | None,
 ) -> tuple[int, int]:
@@ -182,33 +188,54 @@ def _write(
     return public_n, staff_n
 
 
-@contextmanager
-def _writers(build: Path, lock: bool) -> Iterator[tuple[BulkWriter, BulkWriter]]:
-    """Bulk writers for the build's public and staff indexes, cancelled on failure.
+class Segments:
+    """New segments of one index of a build, each of at most ``bound`` documents.
 
-    Workers' writers (``lock=False``) share the index's temporary folder with each other, so
-    they never remove it (Whoosh's ``cancel`` would); the parent's last writer does.
-    """
-    pub = BulkWriter(whoosh_index.open_dir(str(build / PUBLIC)), _lk=lock, limitmb=LIMIT_MB)
-    stf = BulkWriter(whoosh_index.open_dir(str(build / STAFF)), _lk=lock, limitmb=LIMIT_MB)
+    Its writers do not take the index's lock (``_lk=False``) and share its temporary folder;
+    the finished segments are added to the table of contents by ``_commit_segments``, whose
+    writer then removes the temporary folder."""
+
+    def __init__(self, folder: Path, bound: int) -> None:
+        self.folder = folder
+        self.bound = bound
+        self.done: list[Any] = []
+        self.writer: BulkWriter | None = None
+
+    def add_document(self, **fields: Any) -> None:
+        if self.writer is None:
+            self.writer = BulkWriter(whoosh_index.open_dir(str(self.folder)), _lk=False, limitmb=LIMIT_MB)
+        self.writer.add_document(**fields)
+        if self.writer.doc_count() >= self.bound:
+            self.done.append(self.writer._finalize_segment())
+            self.writer = None
+
+    def finish(self) -> list[Any]:
+        """The segments written (the last one finished here)."""
+        if self.writer is not None:
+            w, self.writer = self.writer, None
+            if w._added:
+                self.done.append(w._finalize_segment())
+            else:
+                w._close_segment()
+        return self.done
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            with suppress(Exception):
+                self.writer._close_segment()
+            self.writer = None
+
+
+@contextmanager
+def _writers(build: Path, bound: int) -> Iterator[tuple[Segments, Segments]]:
+    """Bounded segment writers for the build's public and staff indexes."""
+    pub, stf = Segments(build / PUBLIC, bound), Segments(build / STAFF, bound)
     try:
         yield pub, stf
     except BaseException:
         for w in (pub, stf):
-            with suppress(Exception):
-                if lock:
-                    w.cancel()
-                else:
-                    w._close_segment()
+            w.cancel()
         raise
-
-
-def _finish_segment(w: BulkWriter) -> Any:
-    """Write out a worker's segment (None if it got no documents)."""
-    if w._added:
-        return w._finalize_segment()
-    w._close_segment()
-    return None
 
 
 def _commit_segments(folder: Path, segments: list[Any]) -> None:

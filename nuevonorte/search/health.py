@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ def _apply_changes_since(started: datetime, build: Path) -> None:
 def _fill(build: Path, progress: Callable[[int], None] | None) -> tuple[int, int]:
     with sync.own_session(write=False) as session:
         ids = sync.all_story_ids(session)
-    return bulk.fill(build, ids, _documents, progress, in_child=_forget_connections)
+    return bulk.fill(build, ids, _documents, store.segment_bound(), progress, in_child=_forget_connections)
 
 
 def _documents(ids: list[int]) -> Iterator[tuple[PublicDocument | None, dict[str, Any] | None]]:
@@ -119,19 +120,55 @@ def findings(repair: bool = True) -> list[IndexFinding]:
     missing = sorted(public_ids - public_held, key=int)
     staff_drift = sorted(staff_held ^ staff_ids, key=int)
     waiting = db.session.scalar(select(db.func.count()).select_from(SearchOutbox)) or 0
-    unpurged = store.holds_deleted(store.PUBLIC)
     out += [IndexFinding("public-index-not-public", f"story id {sid}", urgent=True) for sid in leaked]
     out += [IndexFinding("public-index-missing", f"story id {sid}") for sid in missing]
     out += [IndexFinding("staff-index-drift", f"story id {sid}") for sid in staff_drift]
     if waiting:
         out.append(IndexFinding("index-outbox-waiting", f"{waiting} update(s)"))
-    if unpurged:  # words of replaced or deleted documents are still in the files (T01)
-        out.append(IndexFinding("public-index-unpurged", "deleted documents still in the files", urgent=True))
+    out += purge_findings(repair)  # before the repairs below, whose commits may drop segments
     if repair and (leaked or missing or staff_drift):
         with sync.own_session(write=False) as session:
             sync.index_stories({int(s) for s in (*leaked, *missing, *staff_drift)}, session)
     if repair and waiting:
         sync.apply_outbox()
-    if repair and unpurged:
-        store.purge(store.PUBLIC)
     return out
+
+
+#: A purge still pending after this long means no maintainer is running (C05, T01).
+PURGE_LATE_S = 600
+
+
+def purge_findings(repair: bool = True) -> list[IndexFinding]:
+    """Words of deleted or replaced documents left in either index's files longer than a
+    maintainer takes, or by a writer that did not stamp them (P0); with ``repair``, purged."""
+    out = []
+    for kind in store.KINDS:
+        state = store.segment_state(kind)
+        if not state.pending_purges:
+            continue
+        if state.oldest_pending is None or time.time() - state.oldest_pending > PURGE_LATE_S:
+            detail = f"{state.pending_purges} deleted document(s) still in the files"
+            out.append(IndexFinding(f"{kind}-index-unpurged", detail, urgent=True))
+        if repair:
+            store.purge(kind)
+    return out
+
+
+def summary() -> list[str]:
+    """One line per index: segments, stories, the largest segment, purges pending (no ids)."""
+    lines = []
+    for kind in store.KINDS:
+        try:
+            state = store.segment_state(kind)
+        except Exception as e:  # an unreadable index is reported by ``findings``
+            lines.append(f"{kind} index: cannot be read ({type(e).__name__})")
+            continue
+        waiting = "no purge pending"
+        if state.pending_purges:
+            since = datetime.fromtimestamp(state.oldest_pending or 0, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            waiting = f"{state.pending_purges} document(s) waiting to be purged since {since}"
+        lines.append(
+            f"{kind} index: {state.segments} segment(s), {state.documents} document(s), "
+            f"largest segment {state.largest} (bound {store.segment_bound()}); {waiting}"
+        )
+    return lines

@@ -27,10 +27,11 @@ from flask import current_app
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, LockError
-from whoosh.reading import IndexReader, SegmentReader
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
+from nuevonorte.search import segments
 from nuevonorte.search.codec import ArchiveCodec
 from nuevonorte.search.documents import PublicDocument
 from nuevonorte.search.schema import SCHEMA_VERSION, public_schema, staff_schema
@@ -167,30 +168,19 @@ def is_current(kind: str, root: Path | None = None) -> bool:
 # --- writing ------------------------------------------------------------------------------
 
 
-def purge_deleted(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
-    """A merge policy that rewrites every segment holding deleted documents.
-
-    Whoosh only marks a deleted document; its terms stay in the segment's lexicon until the
-    segment is merged. Rewriting the segments with deletions removes a withdrawn story's words
-    from the index files themselves (docs/security.md C05) without merging anything else.
-    """
-    keep = []
-    for segment in segments:
-        if segment.has_deletions():
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            writer.add_reader(reader)
-            reader.close()
-        else:
-            keep.append(segment)
-    return keep
+def segment_bound() -> int:
+    """The most documents a segment holds (``search_segment_docs``)."""
+    return int(current_app.config.get("SEARCH_SEGMENT_DOCS", segments.DEFAULT_SEGMENT_DOCS))
 
 
 @contextmanager
-def writer(kind: str, root: Path | None = None, purge: bool = False) -> Iterator[SegmentWriter]:
-    """A writer for the index, retried on lock contention; commits without merging by default.
+def writer(kind: str, root: Path | None = None) -> Iterator[SegmentWriter]:
+    """A writer for the index, retried on lock contention.
 
-    With ``purge``, segments with deletions are rewritten so deleted terms leave the lexicon.
-    Raises IndexUnavailable when the index is missing/corrupt or stays locked.
+    Its commit merges nothing and purges nothing: what it deletes or replaces is marked (and
+    so hidden from every search at once), and the background maintenance started right after
+    the commit purges it from the files and merges small segments (``segments``). Raises
+    IndexUnavailable when the index is missing/corrupt or stays locked.
     """
     ix = open_index(kind, root)
     w = None
@@ -207,14 +197,10 @@ def writer(kind: str, root: Path | None = None, purge: bool = False) -> Iterator
     except BaseException:
         w.cancel()
         raise
-    # A replaced document is a deleted one too: every commit that leaves a deletion behind purges
-    # it, so words a change removed leave the segment files at once, as a withdrawal's do — in
-    # the public index a withheld passage or a name turned anonymous (T01), in the staff index
-    # the transcript of a recording its contributor withdrew.
-    if purge or w.has_deletions():
-        w.commit(mergetype=purge_deleted)
-    else:
-        w.commit(merge=False)
+    w.commit(mergetype=segments.commit_policy)
+    folder = Path(ix.storage.folder)
+    if segments.needs_work(ix._segments(), segment_bound()):
+        segments.maintain_soon(folder, segment_bound())
 
 
 def write_public(
@@ -222,7 +208,7 @@ def write_public(
 ) -> None:
     """Apply changes to the public index. Only ``PublicDocument`` objects can be added."""
     deletes = list(delete_sids)
-    with writer(PUBLIC, root, purge=bool(deletes)) as w:
+    with writer(PUBLIC, root) as w:
         for sid in deletes:
             w.delete_by_term("sid", sid)
         for doc in docs:
@@ -234,23 +220,47 @@ def write_public(
 def write_staff(docs: Iterable[dict[str, Any]], delete_sids: Iterable[str], root: Path | None = None) -> None:
     """Apply changes to the staff index."""
     deletes = list(delete_sids)
-    with writer(STAFF, root, purge=bool(deletes)) as w:
+    with writer(STAFF, root) as w:
         for sid in deletes:
             w.delete_by_term("sid", sid)
         for doc in docs:
             w.update_document(**doc)
 
 
-def holds_deleted(kind: str, root: Path | None = None) -> bool:
-    """Whether the index files still hold documents marked deleted (their words included)."""
-    with open_reader(kind, root) as r:
-        return bool(r.has_deletions())
+_resumed: set[str] = set()
+
+
+def resume_maintenance() -> None:
+    """Once per process and index folder: start the background maintenance if a purge or a
+    merge is waiting (a process killed mid-purge leaves one). Reads two tables of contents."""
+    key = str(index_root())
+    if key in _resumed:
+        return
+    _resumed.add(key)
+    for kind in KINDS:
+        try:
+            ix = open_index(kind)
+            if segments.needs_work(ix._segments(), segment_bound()):
+                segments.maintain_soon(Path(ix.storage.folder), segment_bound())
+        except IndexUnavailable:
+            continue  # no index yet, or a damaged one: search reports it
+
+
+def pending_purge(kind: str, root: Path | None = None) -> bool:
+    """Whether the index files still hold words of deleted or replaced documents."""
+    return any(segments.pending(s) for s in open_index(kind, root)._segments())
 
 
 def purge(kind: str, root: Path | None = None) -> None:
-    """Rewrite every segment holding deleted documents, so their words leave the files."""
-    with writer(kind, root, purge=True):
-        ...  # nothing to write: the commit with the purge policy is the whole job
+    """Purge (and merge) the index now, in this thread; waits for this process's background
+    maintenance first. Another process maintaining it finishes the work itself."""
+    segments.wait()
+    segments.maintain(index_path(kind, root).resolve(), segment_bound())
+
+
+def segment_state(kind: str, root: Path | None = None) -> segments.State:
+    """Segment count, documents, largest segment, pending purges and their age."""
+    return segments.state(index_path(kind, root).resolve())
 
 
 def indexed_sids(kind: str, root: Path | None = None) -> set[str]:
