@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/search.py 10000
     .venv/bin/python benchmarks/search.py 100000
+    .venv/bin/python benchmarks/search.py 10000 --publishes 1000 [--segment-docs 1000]
 
 Stories are generated as (unsaved) ORM objects, each in the worker process that writes it,
 and turned into index documents by the real document builders (``public_document`` and
@@ -10,6 +11,10 @@ same path as ``nuevonorte reindex`` minus the database reads, so database setup 
 dominate. Queries go through the real ``search_index`` (facets on all six fields, highlighted
 snippets, top 20). The same corpus and queries run against SQLite FTS5 (unicode61,
 diacritics removed, porter; bm25 rank, snippet(), GROUP BY facet counts).
+
+With ``--publishes N`` (no FTS5, 1-term queries only): the segment count, 1-term p50/p95, the
+first search after a publish and a publish's index commit, on the fresh build and again after
+N stories published one at a time (each a commit of both indexes, as a request makes).
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from nuevonorte.models import (
     Transcript,
     Visibility,
 )
-from nuevonorte.search import bulk, store
+from nuevonorte.search import bulk, segments, store
 from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 from nuevonorte.search.query import search_index
 
@@ -231,7 +236,7 @@ def build_whoosh(corpus: Corpus, root: Path, procs: int) -> tuple[float, int]:
 
     build = store.new_build(root)
     bulk.PARALLEL_FROM = 1 if procs > 1 else 10**12
-    counts = bulk.fill(build, list(range(1, corpus.n + 1)), documents, progress)
+    counts = bulk.fill(build, list(range(1, corpus.n + 1)), documents, store.segment_bound(), progress)
     elapsed = time.perf_counter() - start
     store.check_counts(build, counts)
     store.swap_in(build, root)
@@ -326,6 +331,64 @@ def reuse(args: argparse.Namespace) -> None:
         store.forget_searchers()
 
 
+def publish(corpus: Corpus, i: int) -> float:
+    """Publish story ``i`` as a request does (a commit of each index); returns the public
+    index's commit time in ms."""
+    story = corpus.story(i)
+    doc, staff = public_document(story), staff_document(story)
+    assert doc is not None and staff is not None
+    start = time.perf_counter()
+    store.write_public([doc], [])
+    elapsed = 1000 * (time.perf_counter() - start)
+    store.write_staff([staff], [])
+    return elapsed
+
+
+def first_search_ms() -> float:
+    """A search right after a commit: it opens a new searcher over the new segments."""
+    start = time.perf_counter()
+    search_index(store.PUBLIC, "frontera", "es", {}, 1, 20)
+    return 1000 * (time.perf_counter() - start)
+
+
+def fragmentation(corpus: Corpus, n: int, publishes: int, queries: list[tuple[str, dict[str, str]]]) -> None:
+    """The four figures of issue 12's fragmentation measurement, fresh and after ``publishes``
+    single publishes."""
+
+    def figures(commits: list[float], first: float) -> dict[str, str]:
+        ms, _ = whoosh_latency(queries)
+        return {
+            "segments (public, staff)": (
+                f"{len(store.open_index(store.PUBLIC)._segments())}, "
+                f"{len(store.open_index(store.STAFF)._segments())}"
+            ),
+            "1-term p50 / p95 ms": f"{percentile(ms, 50):.1f} / {percentile(ms, 95):.1f}",
+            "first search after a publish ms": f"{first:.0f}",
+            "publish commit ms p50 / p95 / max": (
+                f"{percentile(commits, 50):.0f} / {percentile(commits, 95):.0f} / {max(commits):.0f}"
+            ),
+        }
+
+    commits = [publish(corpus, n + 1)]
+    fresh = figures(commits, first_search_ms())
+    commits = []
+    start = time.perf_counter()
+    maintenance = 0.0
+    for k in range(2, publishes + 1):
+        commits.append(publish(corpus, n + k))
+        waited = time.perf_counter()
+        segments.wait()  # the background merges a publish starts (between two publishes)
+        maintenance += time.perf_counter() - waited
+        if k % 100 == 0:
+            print(f"  {k} publishes, {time.perf_counter() - start:.0f} s", flush=True)
+    commits.append(publish(corpus, n + publishes + 1))
+    after = figures(commits, first_search_ms())
+    print(f"\nFresh build, then after {publishes} single publishes (each: a commit of both indexes)")
+    print(f"  background merges after the publishes took {maintenance:.1f} s in all")
+    for name in fresh:
+        print(f"  {name:<36} {fresh[name]:>18} -> {after[name]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -341,6 +404,12 @@ def main() -> None:
         metavar="FOLDER",
         help="time the queries again on a folder kept by --keep (no build, no FTS5); n must match",
     )
+    parser.add_argument(
+        "--publishes", type=int, metavar="N", help="time N single publishes after the build (no FTS5)"
+    )
+    parser.add_argument(
+        "--segment-docs", type=int, default=None, help="the segment bound (search_segment_docs)"
+    )
     args = parser.parse_args()
     if args.reuse:
         reuse(args)
@@ -349,6 +418,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="nn-search-bench-"))
     app = Flask(__name__)
     app.config["INDEX_DIR"] = str(tmp / "index")
+    if args.segment_docs:
+        app.config["SEARCH_SEGMENT_DOCS"] = args.segment_docs
     corpus = Corpus(args.n)
     print(f"Synthetic bilingual archive: {args.n} stories (~300 words; transcripts of 20 cues on a fifth)")
     with app.app_context():
@@ -364,6 +435,12 @@ def main() -> None:
         with store.searcher(store.PUBLIC):
             pass
         print(f"Whoosh: opening a searcher {1000 * (time.perf_counter() - start):.0f} ms")
+        if args.publishes:
+            fragmentation(corpus, args.n, args.publishes, corpus.queries(args.queries)["1-term"])
+            store.forget_searchers()
+            if not args.keep:
+                shutil.rmtree(tmp, ignore_errors=True)
+            return
         fts_elapsed, conn = build_fts(list(fts_documents(corpus)), tmp / "fts.sqlite3")
         print(
             f"FTS5:   indexed in {fts_elapsed:.1f} s; "
@@ -384,7 +461,7 @@ def main() -> None:
                 f"{statistics.mean(totals):>7.0f}   "
                 f"{percentile(fts_ms, 50):>9.1f} {percentile(fts_ms, 95):>8.1f}"
             )
-        # One more story, committed like a publish in a request (merge=False), then a new searcher.
+        # One more story, committed like a publish in a request, then a new searcher.
         story = next(Corpus(1, seed=99).stories())
         story.id = args.n + 1
         start = time.perf_counter()
