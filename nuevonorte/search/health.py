@@ -145,6 +145,8 @@ def purge_findings(repair: bool = True) -> list[IndexFinding]:
     for kind in store.KINDS:
         state = store.segment_state(kind)
         if not state.pending_purges:
+            if repair and state.leftovers:  # what a killed maintainer left: cleaned
+                store.purge(kind)
             continue
         if state.oldest_pending is None or time.time() - state.oldest_pending > PURGE_LATE_S:
             detail = f"{state.pending_purges} deleted document(s) still in the files"

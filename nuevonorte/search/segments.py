@@ -45,7 +45,16 @@ from nuevonorte import faults
 from nuevonorte.search.codec import ArchiveCodec
 from nuevonorte.search.scrub import PENDING_SINCE, SCRUBBED, pending, scrub
 
-__all__ = ["State", "maintain", "maintain_soon", "needs_work", "pending", "state", "wait"]
+__all__ = [
+    "State",
+    "current_segments",
+    "maintain",
+    "maintain_soon",
+    "needs_work",
+    "pending",
+    "state",
+    "wait",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +88,14 @@ def commit_policy(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
     return kept
 
 
-def needs_work(segments: list[Any], bound: int) -> bool:
-    """Whether a maintainer has something to do on these segments."""
-    return any(pending(s) for s in segments) or _merge_candidates(segments, bound) is not None
+def needs_work(segments: list[Any], bound: int, folder: Path | None = None) -> bool:
+    """Whether a maintainer has something to do on these segments (and, given the index's
+    folder, on what a killed maintainer left in it: a work folder)."""
+    return (
+        any(pending(s) for s in segments)
+        or _merge_candidates(segments, bound) is not None
+        or (folder is not None and any(folder.glob(f"{WORK_PREFIX}*")))
+    )
 
 
 # --- what is pending, for `nuevonorte check` ----------------------------------------------
@@ -101,7 +115,7 @@ class State:
 
 def state(folder: Path) -> State:
     """The segments of the index in ``folder``."""
-    segments = _open(folder)._segments()
+    segments = current_segments(folder)
     waiting = [s for s in segments if pending(s)]
     since = [getattr(s, PENDING_SINCE, None) for s in waiting]
     return State(
@@ -186,19 +200,29 @@ def maintain(folder: Path, bound: int) -> int:
     number of steps done. Does nothing when another process is maintaining it (that process
     looks again before it stops, so nothing is left behind)."""
     steps = 0
-    while True:
+    for _ in range(READ_ATTEMPTS):  # bounded: a folder that cannot be deleted must not spin
         with _maintainer(folder) as mine:
             if not mine:
                 return steps
             _clean_leftovers(folder)
+            vanished = 0
             while (step := _next_step(folder, bound)) is not None:
-                if not step():
-                    return steps  # the index lock stayed taken: the next commit tries again
+                try:
+                    if not step():
+                        return steps  # the index lock stayed taken: the next commit tries again
+                except FileNotFoundError:
+                    # A segment being read was dropped by a commit meanwhile (all its
+                    # documents deleted): choose the next step on the new table of contents.
+                    vanished += 1
+                    if vanished > READ_ATTEMPTS:
+                        raise
+                    continue
                 steps += 1
         # Another process may have committed a deletion while we held the lock file and given
         # up on maintaining: look once more now that the lock file is free.
-        if not needs_work(_open(folder)._segments(), bound):
+        if not needs_work(current_segments(folder), bound, folder):
             return steps
+    return steps
 
 
 @contextlib.contextmanager
@@ -225,10 +249,34 @@ def _maintainer(folder: Path) -> Iterator[bool]:
         _in_process.release()
 
 
+#: Attempts at reading a table of contents that a commit in another process replaces meanwhile.
+READ_ATTEMPTS = 5
+
+
 def _open(folder: Path) -> FileIndex:
+    """The index in ``folder``. Every commit deletes the previous table of contents, so one
+    listed a moment ago may be gone: the new one is read instead."""
     from nuevonorte.search.store import USE_MMAP
 
-    return FileStorage(str(folder), supports_mmap=USE_MMAP).open_index()
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            return FileStorage(str(folder), supports_mmap=USE_MMAP).open_index()
+        except FileNotFoundError:
+            if attempt == READ_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def current_segments(folder: Path) -> list[Any]:
+    """The segments the newest table of contents of ``folder`` lists (read again if a commit
+    replaced it while it was being read)."""
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            return list(_open(folder)._segments())
+        except FileNotFoundError:
+            if attempt == READ_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _leftovers(folder: Path, segments: list[Any]) -> list[Path]:
@@ -250,9 +298,9 @@ def _clean_leftovers(folder: Path) -> None:
     deleted under the index's write lock, as a commit deletes them."""
     for work in folder.glob(f"{WORK_PREFIX}*"):
         shutil.rmtree(work, ignore_errors=True)
-    ix = _open(folder)
-    if not _leftovers(folder, ix._segments()):
+    if not _leftovers(folder, current_segments(folder)):
         return
+    ix = _open(folder)
     try:
         w = ix.writer(timeout=LOCK_TIMEOUT_S, codec=ArchiveCodec())
     except LockError:
@@ -269,7 +317,7 @@ def _clean_leftovers(folder: Path) -> None:
 
 def _next_step(folder: Path, bound: int) -> Callable[[], bool] | None:
     """The next thing to do: a purge first, else a merge, else None."""
-    segments = _open(folder)._segments()
+    segments = current_segments(folder)
     for segment in segments:
         if pending(segment):
             return functools.partial(_purge, folder, segment)
@@ -381,7 +429,7 @@ def _purge_watch(folder: Path) -> Callable[[], bool]:
             return False
         seen["toc"] = name
         try:
-            return any(pending(s) for s in _open(folder)._segments())
+            return any(pending(s) for s in current_segments(folder))
         except Exception:
             return False
 

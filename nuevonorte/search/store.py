@@ -199,7 +199,7 @@ def writer(kind: str, root: Path | None = None) -> Iterator[SegmentWriter]:
         raise
     w.commit(mergetype=segments.commit_policy)
     folder = Path(ix.storage.folder)
-    if segments.needs_work(ix._segments(), segment_bound()):
+    if segments.needs_work(segments.current_segments(folder), segment_bound(), folder):
         segments.maintain_soon(folder, segment_bound())
 
 
@@ -239,16 +239,16 @@ def resume_maintenance() -> None:
     _resumed.add(key)
     for kind in KINDS:
         try:
-            ix = open_index(kind)
-            if segments.needs_work(ix._segments(), segment_bound()):
-                segments.maintain_soon(Path(ix.storage.folder), segment_bound())
-        except IndexUnavailable:
+            folder = Path(open_index(kind).storage.folder)
+            if segments.needs_work(segments.current_segments(folder), segment_bound(), folder):
+                segments.maintain_soon(folder, segment_bound())
+        except (IndexUnavailable, OSError):
             continue  # no index yet, or a damaged one: search reports it
 
 
 def pending_purge(kind: str, root: Path | None = None) -> bool:
     """Whether the index files still hold words of deleted or replaced documents."""
-    return any(segments.pending(s) for s in open_index(kind, root)._segments())
+    return any(segments.pending(s) for s in segments.current_segments(index_path(kind, root).resolve()))
 
 
 def purge(kind: str, root: Path | None = None) -> None:
