@@ -18,10 +18,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from flask import Flask
 from search import Corpus  # the corpus of benchmarks/search.py
 
 from nuevonorte import create_app, search
@@ -52,6 +54,20 @@ def fill(n: int) -> None:
     print()
 
 
+def archive_app(tmp: Path, **overrides: Any) -> Flask:
+    """The archive the benchmarks fill: SQLite, media and index under ``tmp``."""
+    return create_app(
+        {
+            "TESTING": True,
+            "secret_key": "benchmark-only-secret-key-not-for-any-archive",
+            "database_url": f"sqlite:///{tmp / 'archive.sqlite3'}",
+            "media_dir": str(tmp / "media"),
+            "index_dir": str(tmp / "index"),
+            **overrides,
+        }
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -59,15 +75,7 @@ def main() -> None:
     parser.add_argument("n", type=int, nargs="?", default=10_000, help="number of stories")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nn-reindex-bench-"))
-    app = create_app(
-        {
-            "TESTING": True,
-            "secret_key": "benchmark-only-secret-key-not-for-any-archive",
-            "database_url": f"sqlite:///{tmp / 'archive.sqlite3'}",
-            "media_dir": str(tmp / "media"),
-            "index_dir": str(tmp / "index"),
-        }
-    )
+    app = archive_app(tmp)
     try:
         with app.app_context():
             db.create_all()

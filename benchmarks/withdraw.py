@@ -37,10 +37,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reindex import fill  # the archive of benchmarks/reindex.py
+from reindex import archive_app, fill  # the archive of benchmarks/reindex.py
 from search import Corpus
 
-from nuevonorte import create_app, search, stories
+from nuevonorte import search, stories
 from nuevonorte.extensions import db
 from nuevonorte.models import Story
 from nuevonorte.search import segments, store
@@ -140,16 +140,7 @@ def main() -> None:
     logging.getLogger("nuevonorte.search.sync").setLevel(logging.ERROR)
     tmp = Path(tempfile.mkdtemp(prefix="nn-withdraw-bench-"))
     root = tmp / "index"
-    app = create_app(
-        {
-            "TESTING": True,
-            "secret_key": "benchmark-only-secret-key-not-for-any-archive",
-            "database_url": f"sqlite:///{tmp / 'archive.sqlite3'}",
-            "media_dir": str(tmp / "media"),
-            "index_dir": str(root),
-            "search_segment_docs": args.segment_docs,
-        }
-    )
+    app = archive_app(tmp, search_segment_docs=args.segment_docs)
     step = max(1, args.n // (2 * args.repeat + 2))
     warm_up = step // 2  # a first withdrawal, untimed: a worker that has served requests is warm
     withdrawn = [step * (k + 1) for k in range(args.repeat)]

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,8 +31,8 @@ from nuevonorte.search import segments, store
 from nuevonorte.search.scrub import pending, scrub
 from tests import index_bytes
 from tests.curate_fixtures import add_audio
+from tests.stopped_process import stopped_at
 
-ROOT = Path(__file__).resolve().parent.parent
 BOUND = 10
 #: Words no other story has (letters only, so no analyser splits them).
 PLACES = [f"pueblo{''.join(chr(97 + int(d)) for d in f'{i:03d}')}x" for i in range(200)]
@@ -275,24 +273,8 @@ with app.app_context():
 
 
 def _stopped(app_config: dict[str, Any], point: str, action: str, ids: list[int]) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "NN_TEST_CONFIG": json.dumps(app_config),
-        "NN_TEST_STORIES": json.dumps(ids),
-        "NN_TEST_ACTION": action,
-        "NUEVONORTE_TEST_FAULT": f"{point}=stop",
-        "PYTHONPATH": str(ROOT),
-    }
-    proc = subprocess.Popen([sys.executable, "-c", WITHDRAW], env=env, cwd=ROOT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with open(f"/proc/{proc.pid}/stat") as f:
-            if f.read().split(") ", 1)[1].startswith("T"):
-                return proc
-        assert proc.poll() is None, f"the process ended before reaching {point}"
-        time.sleep(0.02)
-    proc.kill()
-    raise AssertionError(f"never stopped at {point}")
+    env = {"NN_TEST_STORIES": json.dumps(ids), "NN_TEST_ACTION": action}
+    return stopped_at(WITHDRAW, app_config, point, env)
 
 
 @pytest.mark.parametrize("finisher", ["next writer", "check", "a worker's first request"])

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from nuevonorte import search, stories
 from nuevonorte.extensions import db
 from nuevonorte.models import SearchOutbox, Story, StoryStatus
-from nuevonorte.search import bulk, store
+from nuevonorte.search import bulk, segments, store
 from tests.search_fixtures import index, public_sids  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("index")
@@ -350,6 +350,6 @@ def test_f05_a_commit_between_listing_and_checking_the_searcher_is_not_an_error(
     """The cached searcher is checked against the newest table of contents; one deleted by a
     commit after it was listed is not a missing index."""
     story = make_story(title="Agua Prieta", body="Relato de Agua Prieta.")
-    commits = commit_in_between(store, "_latest_toc")
+    commits = commit_in_between(segments, "latest_toc")
     assert found("prieta") == {story.public_id}
     assert commits

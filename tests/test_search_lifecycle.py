@@ -4,12 +4,9 @@ counts as gone only when no file holds it, not when search stops returning it.""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -28,10 +25,9 @@ from nuevonorte.search import rebuild_lock, store, sync
 from tests import index_bytes
 from tests.curate_fixtures import add_audio
 from tests.search_fixtures import PausedRebuild, add_transcribed_audio, index  # noqa: F401
+from tests.stopped_process import stopped_at
 
 pytestmark = pytest.mark.usefixtures("index")
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def files_holding(app: Flask, word: str) -> list[str]:
@@ -198,24 +194,7 @@ sys.exit(result.exit_code)
 
 
 def _stopped_reindex(app_config: dict[str, Any], point: str) -> subprocess.Popen[bytes]:
-    import json
-
-    env = {
-        **os.environ,
-        "NN_TEST_CONFIG": json.dumps(app_config),
-        "NUEVONORTE_TEST_FAULT": f"{point}=stop",
-        "PYTHONPATH": str(ROOT),
-    }
-    proc = subprocess.Popen([sys.executable, "-c", REINDEX], env=env, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with open(f"/proc/{proc.pid}/stat") as f:
-            if f.read().split(") ", 1)[1].startswith("T"):
-                return proc
-        assert proc.poll() is None, "reindex ended before reaching its fault point"
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError(f"reindex never stopped at {point}")
+    return stopped_at(REINDEX, app_config, point, timeout=60)
 
 
 @pytest.mark.parametrize("point", ["rebuild.locked", "rebuild.filled"])

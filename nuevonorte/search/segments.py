@@ -42,6 +42,7 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from nuevonorte import faults
+from nuevonorte.config import KEYS
 from nuevonorte.search.codec import ArchiveCodec
 from nuevonorte.search.scrub import PENDING_SINCE, SCRUBBED, pending, scrub
 
@@ -58,10 +59,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Documents per segment at most (``search_segment_docs``): a rebuild starts a new segment
-#: every this many, and no merge makes a larger one. A purge rewrites one segment: about 4 s
-#: for 5,000 stories on two cores (benchmarks/withdraw.py).
-DEFAULT_SEGMENT_DOCS = 5_000
+#: Documents per segment at most (``search_segment_docs``, whose default lives in the config):
+#: a rebuild starts a new segment every this many, and no merge makes a larger one. A purge
+#: rewrites one segment: about 4 s for 5,000 stories on two cores (benchmarks/withdraw.py).
+DEFAULT_SEGMENT_DOCS: int = KEYS["search_segment_docs"].default
 #: Segments of one tier merged together.
 MERGE_FACTOR = 10
 #: How long a maintainer waits for the index's write lock before trying again later.
@@ -86,6 +87,19 @@ def commit_policy(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
             setattr(segment, PENDING_SINCE, now)
         kept.append(segment)
     return kept
+
+
+def maintain_if_needed(folder: Path, bound: int) -> None:
+    """Start the background maintenance of ``folder`` if it has something to do (after a
+    commit, or on a worker's first request: a process killed mid-step leaves work)."""
+    if needs_work(current_segments(folder), bound, folder):
+        maintain_soon(folder, bound)
+
+
+def latest_toc(folder: Path) -> str | None:
+    """The name of the newest table of contents in ``folder`` (None if there is none)."""
+    tocs = [p.name for p in folder.glob("_MAIN_*.toc")]
+    return max(tocs, key=lambda name: int(name[6:-4]), default=None)
 
 
 def needs_work(segments: list[Any], bound: int, folder: Path | None = None) -> bool:
@@ -423,8 +437,7 @@ def _purge_watch(folder: Path) -> Callable[[], bool]:
     seen: dict[str, str | None] = {"toc": None}
 
     def pending_now() -> bool:
-        tocs = sorted(folder.glob("_*_*.toc"))
-        name = tocs[-1].name if tocs else None
+        name = latest_toc(folder)
         if name == seen["toc"]:
             return False
         seen["toc"] = name

@@ -91,7 +91,7 @@ def open_reader(kind: str, root: Path | None = None) -> IndexReader:
 
 
 #: How often opening is tried again when another process committed in the meantime.
-OPEN_ATTEMPTS = 5
+OPEN_ATTEMPTS = segments.READ_ATTEMPTS
 
 
 def _opened(kind: str, root: Path | None, then: Callable[[FileIndex], T]) -> T:
@@ -117,25 +117,19 @@ def _opened(kind: str, root: Path | None, then: Callable[[FileIndex], T]) -> T:
         )
     error: Exception | None = None
     for _ in range(OPEN_ATTEMPTS):
-        before = _latest_toc(real)
+        before = segments.latest_toc(real)
         try:
             storage = FileStorage(str(real), supports_mmap=USE_MMAP)
             return then(storage.open_index(schema=_schema(kind)))
         except FileNotFoundError as e:
             error = e
-            if _latest_toc(real) != before:
+            if segments.latest_toc(real) != before:
                 continue  # a commit moved the index on meanwhile: open the new generation
         except Exception as e:  # a missing folder, missing TOC, garbage: all mean "rebuild me"
             error = e
         break
     collect_abandoned_files()
     raise IndexUnavailable(f"{kind} index cannot be opened: {type(error).__name__}") from error
-
-
-def _latest_toc(folder: Path) -> str | None:
-    """The name of the newest table of contents in ``folder`` (None if there is none)."""
-    tocs = [p.name for p in folder.glob("_MAIN_*.toc")]
-    return max(tocs, key=lambda name: int(name[6:-4]), default=None)
 
 
 def schema_version(folder: Path) -> str:
@@ -198,9 +192,7 @@ def writer(kind: str, root: Path | None = None) -> Iterator[SegmentWriter]:
         w.cancel()
         raise
     w.commit(mergetype=segments.commit_policy)
-    folder = Path(ix.storage.folder)
-    if segments.needs_work(segments.current_segments(folder), segment_bound(), folder):
-        segments.maintain_soon(folder, segment_bound())
+    segments.maintain_if_needed(Path(ix.storage.folder), segment_bound())
 
 
 def write_public(
@@ -239,9 +231,7 @@ def resume_maintenance() -> None:
     _resumed.add(key)
     for kind in KINDS:
         try:
-            folder = Path(open_index(kind).storage.folder)
-            if segments.needs_work(segments.current_segments(folder), segment_bound(), folder):
-                segments.maintain_soon(folder, segment_bound())
+            segments.maintain_if_needed(Path(open_index(kind).storage.folder), segment_bound())
         except (IndexUnavailable, OSError):
             continue  # no index yet, or a damaged one: search reports it
 
@@ -426,7 +416,7 @@ def _toc_signature(folder: Path) -> str:
     A commit in another process may delete the one just listed; the newer one is read then.
     """
     for _ in range(OPEN_ATTEMPTS):
-        name = _latest_toc(folder)
+        name = segments.latest_toc(folder)
         if name is None:
             break
         try:
