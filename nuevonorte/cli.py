@@ -225,6 +225,11 @@ def sweep_command() -> None:
     from nuevonorte.storage import get_storage
 
     _report_recovery(recover(get_storage()))
+    from nuevonorte.contribute import signin, submissions
+
+    submissions.sweep()  # receipt codes past the hour, forms past two days
+    signin.sweep()  # expired contributor sessions
+    db.session.commit()
 
 
 def _report_recovery(recovered: Recovered) -> None:

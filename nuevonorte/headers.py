@@ -9,7 +9,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "img-src 'self' data:",
-        "media-src 'self'",
+        # blob: lets the contributor hear their own recording before sending it (made in the
+        # page, never fetched from anywhere).
+        "media-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

@@ -60,7 +60,7 @@ def new_code(language: str) -> str:
 
 def normalize(text: str, language: str) -> str | None:
     """The canonical form of a typed code in ``language``'s list, or None if it is not one."""
-    tokens = [t for t in re.split(r"[^a-z]+", _fold(text)) if t]
+    tokens = typed_words(text)
     if len(tokens) != WORDS:
         return None
     full, prefixes = _lookup(language)
@@ -110,3 +110,23 @@ def _fold(text: str) -> str:
     """Lowercase without accents (ñ becomes n: the lists are unique without them)."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def typed_words(text: str) -> list[str]:
+    """The words of a typed code as they are compared (lowercase, without accents)."""
+    return [t for t in re.split(r"[^a-z]+", _fold(text[:400])) if t]
+
+
+def unknown_words(text: str) -> list[str]:
+    """The typed words that are in neither word list (to say which one to check), in order."""
+    unknown = []
+    for token in typed_words(text):
+        known = False
+        for language in WORDLISTS:
+            full, prefixes = _lookup(language)
+            if token in full or (len(token) >= _PREFIX and token[:_PREFIX] in prefixes):
+                known = True
+                break
+        if not known:
+            unknown.append(token)
+    return unknown

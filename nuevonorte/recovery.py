@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from nuevonorte.contribute import held
 from nuevonorte.extensions import db
 from nuevonorte.models.media import KEY_COLUMNS
 from nuevonorte.storage import Storage
@@ -29,7 +30,7 @@ class Recovered:
 
 def recover(storage: Storage, *, orphans: bool = False) -> Recovered:
     """Remove what dead processes left; with ``orphans``, every stored file no row references."""
-    temps = storage.sweep_temp_files()
+    temps = storage.sweep_temp_files() + held.sweep(storage)
     files = storage.recover(referenced, orphans=orphans)
     return Recovered(files, temps)
 

@@ -22,6 +22,7 @@ TEXT = {
         "stop": "Detener",
         "send": "Enviar mi historia",
         "see": "Ver mis historias",
+        "written": "Ya lo anoté",
         "manage": "Cambiar quién puede verla, o borrarla",
         "save": "Guardar mis decisiones",
         "saved": "Listo.",
@@ -33,6 +34,7 @@ TEXT = {
         "stop": "Stop",
         "send": "Send my story",
         "see": "See my stories",
+        "written": "I wrote it down",
         "manage": "Change who may see it, or delete it",
         "save": "Save my choices",
         "saved": "Saved.",
@@ -86,6 +88,7 @@ def test_contributor_journey_on_a_phone(app, live_server: str, phone: Any, lang:
         'input[name="photos"]',
         files=[{"name": "IMG_2026.jpg", "mimeType": "image/jpeg", "buffer": media_samples.jpeg(dirty=True)}],
     )
+    page.check(f'input[name="visibility"][value="{Visibility.PUBLIC.value}"]')
     page.fill("#credit_name", "Lupita")
     page.check('input[name="voice_public"]')
     page.check('input[name="agree"]')
@@ -104,7 +107,8 @@ def test_contributor_journey_on_a_phone(app, live_server: str, phone: Any, lang:
     assert story.current_consent.voice_public and story.current_consent.credit_name == "Lupita"
     files = [Path(app.config["MEDIA_DIR"], k[:2], k) for m in story.media for k in m.storage_keys()]
 
-    page.goto(f"{live_server}/{lang}/my-stories")
+    page.get_by_role("button", name=t["written"]).click()
+    page.wait_for_url(f"{live_server}/{lang}/my-stories")
     page.fill("#code", code.upper())
     page.get_by_role("button", name=t["see"]).click()
     page.get_by_role("link", name=t["manage"]).click()

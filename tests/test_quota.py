@@ -8,6 +8,7 @@ comes back filled in with a localized message, and the cookie holds only counter
 from __future__ import annotations
 
 import io
+import json
 import time
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, RateWindow, Story
 from nuevonorte.storage import get_storage
 from tests import media_samples
-from tests.contribute_fixtures import csrf_token, story_form, upload
+from tests.contribute_fixtures import csrf_token, receipt_code, sent, story_form, upload
 
 MESSAGES = {
     "files": {
@@ -66,7 +67,10 @@ def contribute(client, lang: str = "es", **fields):
             data[name] = [FileStorage(stream, filename) for stream, filename in data[name]]
     boundary, body = encode_multipart(data)
     return client.post(
-        f"/{lang}/contribute", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+        f"/{lang}/contribute",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        follow_redirects=True,
     )
 
 
@@ -79,7 +83,7 @@ def photos(count: int, start: int = 0) -> list:
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_files_over_the_daily_quota_are_429_and_earlier_uploads_intact_U20(small_quota, app, client, lang):
     """The 4th file of the day is refused: 429, localized, form filled in, nothing new stored."""
-    assert contribute(client, lang, photos=photos(2)).status_code == 201
+    assert sent(contribute(client, lang, photos=photos(2)))
     before = stored()
     assert before[:2] == (1, 2)
     response = contribute(client, lang, body="Lo que escribí hoy", photos=photos(2, start=5))
@@ -91,8 +95,8 @@ def test_files_over_the_daily_quota_are_429_and_earlier_uploads_intact_U20(small
     assert stored() == before
     assert all(get_storage().verify(p.name) for p in before[2])
     # Exactly up to the quota is still accepted; a text-only story is never counted.
-    assert contribute(client, lang, photos=photos(1, start=9)).status_code == 201
-    assert contribute(client, lang).status_code == 201
+    assert sent(contribute(client, lang, photos=photos(1, start=9)))
+    assert sent(contribute(client, lang))
     assert contribute(client, lang, photos=photos(1, start=11)).status_code == 429
 
 
@@ -105,7 +109,7 @@ def test_files_over_the_daily_quota_are_429_and_earlier_uploads_intact_U20(small
 )
 def test_a_quota_of_one_file_is_said_in_the_singular(one_file_quota, app, client, lang, says):
     """The message follows the language's plural rules: "1 archivo", never "1 archivos"."""
-    assert contribute(client, lang, photos=photos(1)).status_code == 201
+    assert sent(contribute(client, lang, photos=photos(1)))
     response = contribute(client, lang, photos=photos(1, start=3))
     assert response.status_code == 429
     assert says in response.get_data(as_text=True)
@@ -116,7 +120,7 @@ def test_bytes_over_the_daily_quota_are_413_U20(small_quota, app, client, lang):
     """More than M bytes of files in a day: 413, localized, the first recording intact."""
     first = media_samples.wav(seconds=20)  # 640 kB
     assert len(first) < 1024 * 1024
-    assert contribute(client, lang, audio=[upload(first, "a.wav")]).status_code == 201
+    assert sent(contribute(client, lang, audio=[upload(first, "a.wav")]))
     before = stored()
     response = contribute(
         client, lang, body="Mi segunda parte", audio=[upload(media_samples.wav(seconds=21), "b.wav")]
@@ -126,17 +130,21 @@ def test_bytes_over_the_daily_quota_are_413_U20(small_quota, app, client, lang):
     assert MESSAGES["bytes"][lang] in html and "Mi segunda parte" in html
     assert stored() == before
     # One small photo still fits in what is left.
-    assert contribute(client, lang, photos=photos(1)).status_code == 201
+    assert sent(contribute(client, lang, photos=photos(1)))
 
 
 def test_the_cookie_holds_only_todays_counters_U20(small_quota, app, client):
     """The session keeps {day, files, bytes} and nothing else about the upload."""
     data = media_samples.png()
-    assert contribute(client, "en", photos=[upload(data, "mi nombre.png")]).status_code == 201
+    response = contribute(client, "en", photos=[upload(data, "mi nombre.png")])
+    assert sent(response)
+    code = receipt_code(response)
     cookie = client.get_cookie("session")
     assert cookie is not None
     session = app.session_interface.get_signing_serializer(app).loads(cookie.value)
-    assert set(session) <= {"csrf_token", "upload_quota"}
+    # "receipt" is the sent form's random token (which receipt this device may show), never the code.
+    assert set(session) <= {"csrf_token", "upload_quota", "receipt"}
+    assert not any(word in json.dumps(session) for word in code.split())
     assert session["upload_quota"] == {"day": int(time.time() // 86_400), "files": 1, "bytes": len(data)}
     assert "nombre" not in cookie.value
 
@@ -146,12 +154,12 @@ def test_counters_from_another_day_do_not_count_U20(small_quota, app, client):
     with client.session_transaction() as session:
         yesterday = int(time.time() // 86_400) - 1
         session["upload_quota"] = {"day": yesterday, "files": 3, "bytes": 1024 * 1024}
-    assert contribute(client, "es", photos=photos(3)).status_code == 201
+    assert sent(contribute(client, "es", photos=photos(3)))
 
 
 def test_forget_me_on_this_device_clears_the_counters_U20(small_quota, app, client):
     """ "Forget me on this device" also forgets that this browser sent files today."""
-    assert contribute(client, "en", photos=photos(3)).status_code == 201
+    assert sent(contribute(client, "en", photos=photos(3)))
     client.post("/en/my-stories/forget", data={"csrf_token": csrf_token(client, "/en/my-stories")})
     with client.session_transaction() as session:
         assert "upload_quota" not in session
@@ -161,10 +169,10 @@ def test_a_new_session_gets_a_new_quota_but_the_archive_cap_holds_U20(app_config
     """Clearing cookies resets the contributor's quota; the archive-wide daily cap still refuses."""
     app.config.update(CONTRIBUTOR_DAILY_FILES=1, DAILY_UPLOAD_BYTES=1024 * 1024)
     big = media_samples.wav(seconds=20)
-    assert contribute(client, "en", audio=[upload(big, "a.wav")]).status_code == 201
+    assert sent(contribute(client, "en", audio=[upload(big, "a.wav")]))
     assert contribute(client, "en", photos=photos(1)).status_code == 429  # this session: 1 file a day
     other = app.test_client()  # cookies cleared
-    assert contribute(other, "en", photos=photos(1)).status_code == 201
+    assert sent(contribute(other, "en", photos=photos(1)))
     before = stored()
     third = app.test_client()
     response = contribute(
@@ -192,12 +200,7 @@ def test_refused_files_give_their_bytes_back_to_the_archive_cap_U20(app, client)
     junk = b"\x00junk" * 60_000  # 420 kB that is no image (3 of them pass the cap)
     for _ in range(3):
         assert contribute(app.test_client(), "en", photos=[upload(junk, "x.jpg")]).status_code == 422
-    assert (
-        contribute(
-            app.test_client(), "en", audio=[upload(media_samples.wav(seconds=20), "a.wav")]
-        ).status_code
-        == 201
-    )
+    assert sent(contribute(app.test_client(), "en", audio=[upload(media_samples.wav(seconds=20), "a.wav")]))
     response = contribute(app.test_client(), "en", audio=[upload(media_samples.wav(seconds=21), "b.wav")])
     assert response.status_code == 429
 

@@ -27,7 +27,10 @@ from nuevonorte.models.base import today
 MAX_BODY = 100_000
 
 VISIBILITY_CHOICES = [
-    SelectChoice(Visibility.PUBLIC.value, _l("Anyone, after a curator of the workshop has read it")),
+    SelectChoice(
+        Visibility.PUBLIC.value,
+        _l("Anyone, after a curator of the workshop has read it (on the internet, search engines too)"),
+    ),
     SelectChoice(Visibility.CURATORS.value, _l("Only the workshop's curators")),
     SelectChoice(Visibility.CONTRIBUTOR.value, _l("Nobody but me, for now")),
 ]
@@ -53,8 +56,11 @@ class CheckboxListField(SelectMultipleField):
 class ConsentFields:
     """The consent choices, shared by the contribution form and the change-consent form."""
 
+    # Nothing preselected: the person chooses (a default would choose for them).
     visibility = RadioField(
-        _l("Who may see your story?"), choices=VISIBILITY_CHOICES, default=Visibility.PUBLIC.value
+        _l("Who may see your story?"),
+        choices=VISIBILITY_CHOICES,
+        validators=[InputRequired(message=_l("Choose who may see your story."))],
     )
     credit = RadioField(
         _l("How should we credit you?"), choices=CREDIT_CHOICES, default=Credit.PSEUDONYM.value
@@ -101,7 +107,22 @@ class ContributionForm(ConsentFields, FlaskForm):
     language = RadioField(_l("In which language do you tell it?"), choices=LANGUAGE_CHOICES, default="es")
     themes = CheckboxListField(_l("What is it about? (optional)"), coerce=int, validate_choice=True)
     places = CheckboxListField(_l("Where did it happen? (optional)"), coerce=int, validate_choice=True)
-    consent_version = HiddenField(default=CONSENT_TEXT_VERSION)
+    # No default: a form without the version never counts as consent to the current text.
+    consent_version = HiddenField()
+    # The form's token: a second POST of the same form makes no second story (submissions.py).
+    submission = HiddenField()
+    # Only shown when someone is signed in on this device (a shared phone): whose story is it?
+    whose = RadioField(
+        _l("Whose story is this?"),
+        choices=[
+            SelectChoice(
+                "new", _l("Mine, with a new receipt code (the person signed in here is signed out)")
+            ),
+            SelectChoice("add", _l("Add it to the stories of the receipt code signed in on this device")),
+        ],
+        default="new",
+        validate_choice=False,
+    )
     agree = BooleanField(
         _l("I have read this and I agree"),
         validators=[
@@ -113,6 +134,10 @@ class ContributionForm(ConsentFields, FlaskForm):
 
     def validate_consent_version(self, field: Any) -> None:
         """The person saw the consent text in force (C01: a tampered version is refused)."""
+        if not field.data:
+            raise ValidationError(
+                _l("We could not tell which consent text you read. Please read it again before sending.")
+            )
         if field.data != CONSENT_TEXT_VERSION:
             raise ValidationError(_l("The consent text has changed. Please read it again before sending."))
 

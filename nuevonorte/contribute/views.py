@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
+from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 
 from nuevonorte import consent, quota, ratelimit, receipts, stories
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices
-from nuevonorte.contribute import signin
+from nuevonorte.contribute import held, signin, submissions
 from nuevonorte.contribute.forms import ConfirmForm, ConsentForm, ContributionForm, PlainForm, ReceiptForm
 from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, send
 from nuevonorte.extensions import csrf, db
 from nuevonorte.i18n import prefix_language
+from nuevonorte.media import IngestReport
 from nuevonorte.models import Contributor, MediaFile, MediaKind, Place, Story, StoryStatus, Theme
+from nuevonorte.storage import get_storage
 from nuevonorte.uploads import tolerate_truncation, upload_incomplete
 
 bp = Blueprint("contribute", __name__, url_prefix="/<lang>")
@@ -34,10 +39,23 @@ STATUS_WORDS = {
 INCOMPLETE = _l("The upload did not arrive complete, so nothing was saved. Please try again.")
 QUOTA_NOTE = _l("Nothing was saved this time, your earlier stories are safe, and your text is still here.")
 KEPT_NOTE = _l("Nothing was saved; your text is still here.")
-EXPIRED = _l("For your safety, this form expired. We kept what you wrote: please send it again.")
+EXPIRED = _l(
+    "For your safety, this form expired. We kept what you wrote; please choose again who may see "
+    "your story, then send it."
+)
+#: The session key of the receipt this device may show again (a token, never the code).
+RECEIPT_KEY = "receipt"
 
 
 prefix_language(bp)
+
+
+@bp.after_request
+def _never_cached(response: Response) -> Response:
+    """Every page here may hold a person's words, code or stories: no cache keeps it, so
+    nothing is left on the device after "forget me" (the Back button asks the server again)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _too_many_text() -> str:
@@ -59,7 +77,8 @@ def _too_many(e: ratelimit.RateLimited) -> tuple[str, int, dict[str, str]]:
 @csrf.exempt
 @bp.route("/contribute", methods=["GET", "POST"])
 def contribute() -> Any:
-    """The contribution form; on success, the receipt page with the code (shown only once)."""
+    """The contribution form. A story sent is answered with a redirect to its receipt page
+    (post/redirect/get): reloading the receipt never sends the story again."""
     limited = None
     if request.method == "POST":
         tolerate_truncation()
@@ -68,28 +87,49 @@ def contribute() -> Any:
         except ratelimit.RateLimited as e:
             limited = e
     form = ContributionForm()
+    _vocabulary_choices(form)
     if request.method == "GET":
         form.language.data = g.lang
-    _vocabulary_choices(form)
-    if request.method == "GET" or "switch_language" in request.form:
-        # A language switch posts the form to the other language's address: nothing is
-        # saved or checked, the typed text comes back (C13).
+        form.submission.data = submissions.new_token()
         return _form_page(form, 200)
+    if not submissions.valid_token(form.submission.data):
+        form.submission.data = submissions.new_token()
+    token = form.submission.data
+    trusted = _csrf_valid()
+    if not trusted:
+        # A post from another site (or an expired page) may carry the words back, never the
+        # choices about who may see the story: those the person makes again, here.
+        _forget_choices(form)
+    if "switch_language" in request.form:
+        # A language switch posts the form to the other language's address: nothing is saved
+        # or checked, the typed text and the files already kept come back (C13).
+        return _form_page(form, 200 if trusted else 400, problem=None if trusted else str(EXPIRED))
+    if trusted and submissions.find(token) is not None:
+        return _to_receipt(token, added=None)  # this form was already sent: no second story
+    files = [(kind, f) for kind, f in _uploads(form) if _has_content(f)]
     if limited is not None:
         # Like every other refusal, the typed text comes back in the form (nothing was saved).
-        page, status = _form_page(form, 429, problem=f"{_too_many_text()} {KEPT_NOTE}")
+        page, status = _form_page(form, 429, problem=f"{_too_many_text()} {KEPT_NOTE}", keep=files)
         return page, status, {"Retry-After": str(limited.retry_after)}
     if upload_incomplete():
         return _form_page(form, 400, problem=str(INCOMPLETE))
     valid = form.validate()
-    if "csrf_token" in form.errors:
+    if not trusted:
         return _form_page(form, 400, problem=str(EXPIRED))
-    files = [f for f in (*form.audio.data, *form.photos.data) if _has_content(f)]
-    if valid and not form.body.data.strip() and not files:
+    storage = get_storage()
+    dropped = set(request.form.getlist("drop_held"))
+    held.drop(storage, token, dropped)
+    if valid and not form.body.data.strip() and not files and not held.listed(storage, token):
         form.body.errors = [*form.body.errors, _("Write your story, record it or add a file.")]
         valid = False
     if not valid:
-        return _form_page(form, 422)
+        return _form_page(form, 422, keep=files)
+    return _send(form, token, [f for _kind, f in files])
+
+
+def _send(form: ContributionForm, token: str, new_files: list[FileStorage]) -> Any:
+    """Save the story with the files kept earlier and the new ones; redirect to its receipt."""
+    storage = get_storage()
     contribution = Contribution(
         body=form.body.data,
         choices=form.choices(),
@@ -99,10 +139,16 @@ def contribute() -> Any:
         theme_ids=form.themes.data or [],
         place_ids=form.places.data or [],
     )
-    contributor = signin.current()
+    signed_in = signin.current()
+    # On a shared phone the story is the new person's unless they say otherwise (one person,
+    # one code): the person signed in before is signed out once the story is saved.
+    contributor = signed_in if signed_in is not None and form.whose.data == "add" else None
+    kept = held.open_all(storage, token)
+    streams = [f for _kind, f in kept] + [f.stream for f in new_files]
     try:
         # U20: quotas before anything is stored; earlier contributions are never touched.
-        receipt = send(contribution, [f.stream for f in files], contributor)
+        receipt = send(contribution, streams, contributor)
+        submissions.record(token, receipt.story, receipt.code)
     except quota.QuotaExceeded as refused:
         db.session.rollback()
         problem = f"{refused.message()} {QUOTA_NOTE}"
@@ -115,26 +161,117 @@ def contribute() -> Any:
     except FileRefused as refused:
         db.session.rollback()
         # 422 for a file we could not take, 507 when the disk is full (F03): the text comes back.
-        return _form_page(form, refused.rejected.status, problem=_file_problem(refused, files))
+        return _form_page(form, refused.rejected.status, problem=_file_problem(refused, len(streams)))
+    except IntegrityError:
+        # The same form sent twice at once: the other request saved it; this one saved nothing.
+        db.session.rollback()
+        return _to_receipt(token, added=None)
+    finally:
+        for stream in streams[: len(kept)]:
+            stream.close()
+    if signed_in is not None and contributor is None:
+        signin.sign_out()
+    reports = [(str(r.kind), list(r.removed)) for r in receipt.reports]
+    submissions.sweep()  # erase older sealed codes now, not only when cron runs `sweep`
     db.session.commit()
     quota.record(receipt.file_sizes)
-    page = render_template(
+    held.release(storage, token)
+    return _to_receipt(token, added=contributor is not None, reports=reports)
+
+
+def _to_receipt(
+    token: str, added: bool | None, reports: list[tuple[str, list[str]]] | None = None
+) -> Response:
+    """Remember on this device which receipt to show, and go there (303: a GET)."""
+    previous = _receipt_on_device()
+    if added is None:  # sent again: keep what the first answer knew
+        same = previous.get("token") == token
+        added = bool(previous.get("added")) if same else False
+        reports = previous.get("reports", []) if same else []
+    session[RECEIPT_KEY] = {"token": token, "added": added, "reports": reports or []}
+    return redirect(url_for(".receipt"), 303)
+
+
+def _receipt_on_device() -> dict[str, Any]:
+    """This device's receipt to show ({"token", "added", "reports"}), or {} if none."""
+    value = session.get(RECEIPT_KEY)
+    if isinstance(value, dict) and submissions.valid_token(value.get("token")):
+        return value
+    return {}
+
+
+@bp.get("/contribute/receipt")
+def receipt() -> Any:
+    """The receipt of the story sent last from this device, as often as it is reloaded, until
+    the person says they wrote the code down (or ``submissions.SHOWN_FOR`` has passed)."""
+    value = _receipt_on_device()
+    found = submissions.find(value["token"]) if value else None
+    if found is None or found.story is None:
+        session.pop(RECEIPT_KEY, None)
+        return redirect(url_for(".contribute"), 303)
+    code = submissions.code(found, value["token"])
+    reports = [IngestReport(MediaKind(kind), list(removed)) for kind, removed in value.get("reports", [])]
+    return render_template(
         "contribute/receipt.html",
-        receipt=receipt,
-        code_words=(receipt.code or "").split(),
-        added=bool(contributor),
+        code=code,
+        code_words=(code or "").split(),
+        added=bool(value.get("added")),
+        reports=reports,
+        done=PlainForm(),
     )
-    # The code is in this page only: never cache it anywhere.
-    return page, 201, {"Cache-Control": "no-store"}
 
 
-def _file_problem(refused: FileRefused, files: list[FileStorage]) -> str:
+@bp.post("/contribute/receipt/done")
+def receipt_done() -> Response:
+    """ "I wrote it down": the code is erased from the archive and from this device."""
+    if PlainForm().validate_on_submit():
+        value = _receipt_on_device()
+        session.pop(RECEIPT_KEY, None)
+        if value:
+            submissions.written_down(value["token"])
+            db.session.commit()
+        flash(_("Done. Keep your code safe: with it you can come back to your story whenever you want."))
+        return redirect(url_for(".my_stories"), 303)
+    return redirect(url_for(".receipt"), 303)
+
+
+def _csrf_valid() -> bool:
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
+
+
+def _forget_choices(form: ContributionForm) -> None:
+    """Empty the consent choices (they are made on this page, never brought from elsewhere)."""
+    for name in (
+        "visibility",
+        "credit",
+        "credit_name",
+        "voice_public",
+        "photos_public",
+        "in_collections",
+        "embargo_until",
+        "agree",
+        "whose",
+    ):
+        field = getattr(form, name)
+        field.data = field.default if name in ("credit", "in_collections", "whose") else None
+        field.raw_data = []
+
+
+def _uploads(form: ContributionForm) -> list[tuple[str, FileStorage]]:
+    return [("audio", f) for f in form.audio.data or []] + [("photo", f) for f in form.photos.data or []]
+
+
+def _file_problem(refused: FileRefused, total: int) -> str:
     """A message naming which file (by its place, never its name) and what was wrong."""
     return str(
         _(
             "File %(number)d of %(total)d: %(problem)s Nothing was saved; your text is still here.",
             number=refused.index,
-            total=len(files),
+            total=total,
             problem=refused.rejected.message,
         )
     )
@@ -159,15 +296,34 @@ def _vocabulary_choices(form: ContributionForm) -> None:
     form.places.choices = sorted((SelectChoice(p.id, p.name(lang)) for p in places), key=lambda c: c.label)
 
 
-def _form_page(form: ContributionForm, status: int, problem: str | None = None) -> tuple[str, int]:
+def _form_page(
+    form: ContributionForm,
+    status: int,
+    problem: str | None = None,
+    keep: list[tuple[str, FileStorage]] | None = None,
+) -> tuple[str, int]:
+    """The form again, with what the person typed and, when the page can be trusted (its
+    token), the files they sent kept for the next try (``held``)."""
+    token = form.submission.data
+    storage = get_storage()
+    if keep and submissions.valid_token(token):
+        held.keep(storage, token, [(kind, f.stream) for kind, f in keep])
     page = render_template(
         "contribute/form.html",
         form=form,
         problem=problem,
         consent_version=CONSENT_TEXT_VERSION,
         max_files=MAX_FILES,
+        held=held.listed(storage, token) if submissions.valid_token(token) else [],
+        signed_in=signin.current() is not None,
+        pending_receipt=_pending_receipt(),
     )
     return page, status
+
+
+def _pending_receipt() -> bool:
+    """Whether this device has a receipt whose code was not yet written down (Back from it)."""
+    return bool(_receipt_on_device())
 
 
 # --- my stories -----------------------------------------------------------------------------
@@ -181,9 +337,10 @@ def my_stories() -> Any:
         ratelimit.hit("receipt")
         contributor = receipts.find_contributor(form.code.data)
         if contributor is None:
-            form.code.errors = [_("We do not know this code. Check each word and try again.")]
+            form.code.errors = [_code_problem(form.code.data)]
             return render_template("contribute/sign_in.html", form=form), 422
         signin.sign_in(contributor)
+        db.session.commit()
         return redirect(url_for(".my_stories"), 303)
     contributor = signin.current()
     if contributor is None:
@@ -196,11 +353,28 @@ def my_stories() -> Any:
     )
 
 
+def _code_problem(typed: str) -> str:
+    """What is wrong with a code that signs nobody in: a word not in the list, by name, if any."""
+    unknown = receipts.unknown_words(typed)
+    if unknown:
+        return str(
+            _(
+                "The word “%(word)s” is not in our list of words. Check how it is written on your "
+                "paper or photo; the other words are fine.",
+                word=unknown[0],
+            )
+        )
+    if len(receipts.typed_words(typed)) != receipts.WORDS:
+        return str(_("A receipt code has %(count)d words. Check that none is missing.", count=receipts.WORDS))
+    return str(_("We do not know this code. Check each word and try again."))
+
+
 @bp.post("/my-stories/forget")
 def forget() -> Response:
     """Forget the contributor on this device."""
     if PlainForm().validate_on_submit():
-        signin.forget()
+        signin.forget(signin.current())
+        db.session.commit()
         quota.forget()
         flash(_("This device no longer remembers you. Your stories are safe."))
     return redirect(url_for(".my_stories"), 303)

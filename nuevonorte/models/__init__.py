@@ -5,6 +5,7 @@ from nuevonorte.models.audit import ActorKind, AuditEvent
 from nuevonorte.models.base import Base, utcnow
 from nuevonorte.models.collection import Collection, CollectionEntry, CollectionStatus, EntryKind
 from nuevonorte.models.consent import ConsentRecord, Credit, GivenBy, Visibility
+from nuevonorte.models.contributor_session import ContributorSession, Submission
 from nuevonorte.models.media import MediaFile, MediaKind
 from nuevonorte.models.rate_window import RateWindow
 from nuevonorte.models.search import SearchOutbox
@@ -22,6 +23,7 @@ __all__ = [
     "CollectionStatus",
     "ConsentRecord",
     "Contributor",
+    "ContributorSession",
     "Credit",
     "Cue",
     "CuratorAccount",
@@ -38,6 +40,7 @@ __all__ = [
     "StaffSession",
     "Story",
     "StoryStatus",
+    "Submission",
     "Theme",
     "Transcript",
     "Visibility",

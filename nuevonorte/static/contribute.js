@@ -20,7 +20,7 @@
     return Math.floor(seconds / 60) + ":" + (s < 10 ? "0" : "") + s;
   }
 
-  function setupRecorder(form) {
+  function setupRecorder(form, sync) {
     var box = document.getElementById("recorder");
     var input = form.querySelector('input[name="audio"]');
     if (!box || !input || !navigator.mediaDevices || !window.MediaRecorder || !window.DataTransfer) return;
@@ -56,7 +56,9 @@
           if (recorded) syncInput(null);
           recorded = new File([blob], "recording." + (EXTENSIONS[mime] || "webm"), { type: mime });
           syncInput(recorded);
+          sync();
           playback.src = URL.createObjectURL(blob);
+          leaving.changed();
           playback.hidden = false;
           discard.hidden = false;
           status.textContent = box.getAttribute("data-msg-recorded");
@@ -110,7 +112,7 @@
         showProblem(form.getAttribute("data-msg-too-large"));
         return;
       }
-      if (size === 0) return; // text only: the ordinary post is quick
+      if (size === 0) { leaving.sent(); return; } // text only: the ordinary post is quick
       event.preventDefault();
       var data = new FormData(form);
       if (submitter && submitter.name) data.append(submitter.name, submitter.value);
@@ -120,6 +122,13 @@
         if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
       };
       xhr.onload = function () {
+        // Sent: the answer redirected to the receipt page. Go there as a page of its own (code
+        // at the top of the screen, reloadable, in the history).
+        if (xhr.status === 200 && xhr.responseURL && xhr.responseURL.indexOf("/contribute/receipt") !== -1) {
+          leaving.sent();
+          window.location.assign(xhr.responseURL);
+          return;
+        }
         // A refusal that names its problem (a file, a limit, a cut-off upload): keep this page,
         // so the chosen files and the recording stay ready to send again, and show the reason.
         if (xhr.status !== 201) {
@@ -131,12 +140,12 @@
             return;
           }
         }
-        // Otherwise the answer is a whole page (the receipt, or the form with its field
-        // errors): show it.
+        // Otherwise the answer is the form with its field errors (the files were kept by the
+        // archive and are listed in it): show it.
+        leaving.sent();
         document.open();
         document.write(xhr.responseText);
         document.close();
-        if (xhr.status === 201) history.replaceState(null, "", form.action);
       };
       xhr.onerror = function () {
         box.hidden = true;
@@ -159,6 +168,65 @@
     });
   }
 
+  // Leaving the page with words typed or a recording made asks first (the browser's own
+  // question; its wording is the browser's). Sending, or a page the archive answered with the
+  // text and files kept, is not leaving.
+  var leaving = {
+    dirty: false,
+    changed: function () { leaving.dirty = true; },
+    sent: function () { leaving.dirty = false; },
+    watch: function (form) {
+      form.addEventListener("input", leaving.changed);
+      form.addEventListener("change", leaving.changed);
+      if (document.getElementById("held-files") || document.getElementById("error-summary")) leaving.dirty = true;
+      window.addEventListener("beforeunload", function (event) {
+        if (!leaving.dirty) return;
+        event.preventDefault();
+        event.returnValue = "";
+      });
+    }
+  };
+
+  function checkBeforeSending(form) {
+    // The browser checks the required choices itself before anything is sent; these two
+    // rules depend on other fields, so they are set here as the person fills the form.
+    var body = form.querySelector('textarea[name="body"]');
+    var name = form.querySelector('input[name="credit_name"]');
+    var credits = form.querySelectorAll('input[name="credit"]');
+    function sync() {
+      var anonymous = form.querySelector('input[name="credit"]:checked');
+      if (name) name.required = !(anonymous && anonymous.value === "anonymous");
+      var files = 0;
+      Array.prototype.forEach.call(form.querySelectorAll('input[type="file"]'), function (input) { files += input.files.length; });
+      files += form.querySelectorAll("input[data-held]:not(:checked)").length;
+      if (body) body.setCustomValidity(body.value.trim() || files ? "" : form.getAttribute("data-msg-empty"));
+    }
+    Array.prototype.forEach.call(credits, function (c) { c.addEventListener("change", sync); });
+    form.addEventListener("input", sync);
+    form.addEventListener("change", sync);
+    sync();
+    return sync;
+  }
+
+  function focusProblem() {
+    var summary = document.getElementById("error-summary") || document.getElementById("problem");
+    if (summary) { summary.focus(); summary.scrollIntoView(); }
+  }
+
+  function setupReceipt() {
+    var receipt = document.getElementById("receipt");
+    if (!receipt || !receipt.hasAttribute("data-unconfirmed")) return;
+    window.scrollTo(0, 0);
+    var confirmed = false;
+    var button = document.getElementById("written-down");
+    if (button) button.addEventListener("click", function () { confirmed = true; });
+    window.addEventListener("beforeunload", function (event) {
+      if (confirmed) return;
+      event.preventDefault();
+      event.returnValue = receipt.getAttribute("data-msg-leave");
+    });
+  }
+
   function showProblem(text) {
     var problem = document.getElementById("problem");
     if (!problem) {
@@ -174,10 +242,18 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    setupReceipt();
     var form = document.getElementById("contribute-form");
     if (!form) return;
-    setupRecorder(form);
+    var sync = checkBeforeSending(form);
+    setupRecorder(form, sync);
     setupProgress(form);
     keepStateOnLanguageSwitch(form);
+    leaving.watch(form);
+    focusProblem();
+    form.addEventListener("submit", function (event) {
+      var submitter = event.submitter;
+      if (submitter && submitter.name === "switch_language") leaving.sent();
+    });
   });
 })();
