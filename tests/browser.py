@@ -82,6 +82,31 @@ def page(_browser: Any, viewport: dict[str, int]) -> Iterator[Any]:
     context.close()
 
 
+FAKE_MICROPHONE = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+@pytest.fixture(scope="module")
+def recording_browser(_browser: Any) -> Iterator[Any]:
+    """Chromium with a fake microphone that needs no permission prompt.
+
+    Launched through the shared Playwright instance (one sync Playwright per process).
+    """
+    browser = _browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MICROPHONE)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def phone(recording_browser: Any) -> Iterator[Any]:
+    """A phone-sized page of the recording browser, microphone allowed."""
+    context = recording_browser.new_context(viewport=VIEWPORTS["phone"], locale="es-MX")
+    context.grant_permissions(["microphone"])
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save a full-page screenshot for people to look at; returns its path."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 POSTGRES_URL = os.environ.get("NUEVONORTE_DATABASE_URL", "")
 
 # Real-browser fixtures (live_server, page, viewport) for every test module.
-from tests.browser import _browser, live_server, page, viewport  # noqa: E402, F401
+from tests.browser import _browser, live_server, page, phone, recording_browser, viewport  # noqa: E402, F401
 
 # Curators' workspace fixtures (curator, admin, signed-in clients).
 from tests.curate_fixtures import admin, admin_client, curator, curator_client  # noqa: E402, F401

@@ -3,7 +3,6 @@ type, record, attach a photo, consent, send, read the code, sign in, change cons
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,8 @@ from sqlalchemy import select
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaKind, Story, StoryStatus, Visibility
 from tests import media_samples
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORTS, screenshot
+from tests.browser import screenshot
 
-FAKE_MICROPHONE = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 TEXT = {
     "es": {
         "record": "Empezar a grabar",
@@ -42,27 +40,6 @@ TEXT = {
         "deleted": "Your story was deleted",
     },
 }
-
-
-@pytest.fixture(scope="module")
-def recording_browser(_browser: Any) -> Iterator[Any]:
-    """Chromium with a fake microphone that needs no permission prompt.
-
-    Launched through the shared Playwright instance (one sync Playwright per process).
-    """
-    browser = _browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MICROPHONE)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def phone(recording_browser: Any) -> Iterator[Any]:
-    context = recording_browser.new_context(viewport=VIEWPORTS["phone"], locale="es-MX")
-    context.grant_permissions(["microphone"])
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
 
 
 @pytest.mark.browser
