@@ -39,7 +39,16 @@ def _stories() -> int:
 
 def _held_files(app: Flask) -> list[Path]:
     root = Path(app.config["MEDIA_DIR"], ".tmp", "held")
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return (
+        sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+        if root.exists()
+        else []
+    )
+
+
+def _all_held_bytes(app: Flask) -> bytes:
+    root = Path(app.config["MEDIA_DIR"], ".tmp", "held")
+    return b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
 
 
 def _sign_in(client: FlaskClient, code: str, lang: str = "es") -> Any:
@@ -181,13 +190,16 @@ def test_files_of_a_form_with_errors_are_kept_and_sent_with_the_corrected_form(a
         credit="pseudonym",
         credit_name="",
         audio=[upload(voice, "recording.webm")],
-        photos=[upload(media_samples.jpeg(), "IMG_1.jpg")],
+        photos=[upload(media_samples.jpeg(dirty=True), "IMG_1.jpg")],
     )
     html = first.get_data(as_text=True)
     assert first.status_code == 422
     assert 'id="held-files"' in html and html.count('name="drop_held"') == 2
     assert "IMG_1" not in html and "recording.webm" not in html  # never the file's name (M15)
     assert _stories() == 0 and len(_held_files(app)) == 2
+    # What waits on the disk is the cleaned file: nothing of the photo's hidden data (C17).
+    kept = _all_held_bytes(app)
+    assert not any(marker.encode() in kept for marker in media_samples.MARKERS)
     # Corrected, without choosing the files again.
     again = client.post(
         f"/{lang}/contribute",
@@ -199,7 +211,10 @@ def test_files_of_a_form_with_errors_are_kept_and_sent_with_the_corrected_form(a
     db.session.rollback()
     story = db.session.scalars(select(Story)).one()
     assert sorted(m.kind for m in story.media) == [MediaKind.AUDIO, MediaKind.IMAGE]
-    assert _held_files(app) == []
+    assert _held_files(app) == [] and _all_held_bytes(app) == b""
+    # The receipt still says what the first cleaning removed from the photo.
+    removed = {"es": "Quitamos el lugar", "en": "We removed the location"}[lang]
+    assert removed in again.get_data(as_text=True)
 
 
 def test_a_kept_file_the_person_removes_is_not_sent(app, client) -> None:

@@ -8,12 +8,17 @@ file; the person may drop any of them. They are never indexed, never public, nev
 stored key; ``sweep`` removes what no one sent again within ``HELD_FOR`` (run with the other
 temporary files: ``nuevonorte sweep``, the app's start, ``check``).
 
-Nothing of the person's own files but their bytes is kept: no filename, no content type.
+What is kept is the *cleaned* file, as ingest makes it (metadata removed, rebuilt from its
+decoded content), with the codes of what was removed: never the bytes as they came, so a
+seized server finds no more in this folder than in the stored media (docs/security.md C17).
+No filename, no content type. Sending again cleans the kept file once more (it passes
+unchanged) and the receipt reports what the first cleaning removed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -21,6 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from nuevonorte.extensions import db
+from nuevonorte.media import MediaRejected
+from nuevonorte.media.ingest import clean_upload
+from nuevonorte.models import MediaKind
 from nuevonorte.storage import TEMP_DIR, Storage
 
 #: How long files wait for the corrected form.
@@ -46,26 +55,44 @@ def _folder(storage: Storage, token: str) -> Path:
     return _root(storage) / hashlib.sha256(b"nuevonorte/held/" + token.encode()).hexdigest()[:40]
 
 
-def keep(storage: Storage, token: str, files: list[tuple[str, IO[bytes]]]) -> None:
-    """Keep ``files`` (kind, stream) after those already kept for ``token``."""
+def keep(storage: Storage, token: str, files: list[IO[bytes]]) -> list[tuple[int, MediaRejected]]:
+    """Clean ``files`` and keep them after those already kept for ``token``; returns the
+    files that could not be kept (their place among ``files``, 1-based, and why).
+
+    Ends the session's transaction (nothing of the form was written): the cleaned copies
+    ingest stored for it are discarded with it, only the kept copies stay.
+    """
+    refused: list[tuple[int, MediaRejected]] = []
     if not files:
-        return
+        return refused
     folder = _folder(storage, token)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     number = len(listed(storage, token))
-    for kind, stream in files:
-        if kind not in KINDS:
-            raise ValueError(kind)
-        number += 1
-        stream.seek(0)
-        partial = folder / f".{number:02d}-{kind}.part"
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(stream, out, _CHUNK)
-            out.flush()
-            os.fsync(out.fileno())
-        partial.rename(folder / f"{number:02d}-{kind}")
-        stream.seek(0)
+    try:
+        for index, stream in enumerate(files, start=1):
+            try:
+                cleaned = clean_upload(stream)
+            except MediaRejected as rejected:
+                refused.append((index, rejected))
+                continue
+            number += 1
+            kind = "photo" if cleaned.kind == MediaKind.IMAGE else "audio"
+            name = f"{number:02d}-{kind}"
+            partial = folder / f".{name}.part"
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out, open(storage.path(cleaned.keys["original"]), "rb") as source:
+                shutil.copyfileobj(source, out, _CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+            _removed_path(folder, name).write_text(json.dumps(cleaned.report.removed))
+            partial.rename(folder / name)
+    finally:
+        db.session.rollback()
+    return refused
+
+
+def _removed_path(folder: Path, name: str) -> Path:
+    return folder / f".{name}.removed"
 
 
 def listed(storage: Storage, token: str) -> list[Held]:
@@ -81,17 +108,26 @@ def listed(storage: Storage, token: str) -> list[Held]:
     return found
 
 
-def open_all(storage: Storage, token: str, dropped: set[str] = frozenset()) -> list[tuple[str, IO[bytes]]]:  # type: ignore[assignment]
-    """The kept files (kind, open stream), minus ``dropped``; the caller closes them."""
+def open_all(storage: Storage, token: str) -> list[tuple[IO[bytes], list[str]]]:
+    """The kept files, open, with what their first cleaning removed; the caller closes them."""
     folder = _folder(storage, token)
-    return [(h.kind, open(folder / h.name, "rb")) for h in listed(storage, token) if h.name not in dropped]
+    found = []
+    for h in listed(storage, token):
+        try:
+            removed = json.loads(_removed_path(folder, h.name).read_text())
+        except (OSError, ValueError):
+            removed = []
+        found.append((open(folder / h.name, "rb"), [str(code) for code in removed]))  # noqa: SIM115
+    return found
 
 
 def drop(storage: Storage, token: str, names: set[str]) -> None:
     """Remove the kept files named ``names`` (the person removed them from the form)."""
+    folder = _folder(storage, token)
     for held in listed(storage, token):
         if held.name in names:
-            (_folder(storage, token) / held.name).unlink(missing_ok=True)
+            (folder / held.name).unlink(missing_ok=True)
+            _removed_path(folder, held.name).unlink(missing_ok=True)
 
 
 def release(storage: Storage, token: str) -> None:

@@ -109,7 +109,7 @@ def contribute() -> Any:
     files = [(kind, f) for kind, f in _uploads(form) if _has_content(f)]
     if limited is not None:
         # Like every other refusal, the typed text comes back in the form (nothing was saved).
-        page, status = _form_page(form, 429, problem=f"{_too_many_text()} {KEPT_NOTE}", keep=files)
+        page, status = _form_page(form, 429, problem=f"{_too_many_text()} {KEPT_NOTE}")
         return page, status, {"Retry-After": str(limited.retry_after)}
     if upload_incomplete():
         return _form_page(form, 400, problem=str(INCOMPLETE))
@@ -144,7 +144,7 @@ def _send(form: ContributionForm, token: str, new_files: list[FileStorage]) -> A
     # one code): the person signed in before is signed out once the story is saved.
     contributor = signed_in if signed_in is not None and form.whose.data == "add" else None
     kept = held.open_all(storage, token)
-    streams = [f for _kind, f in kept] + [f.stream for f in new_files]
+    streams = [f for f, _removed in kept] + [f.stream for f in new_files]
     try:
         # U20: quotas before anything is stored; earlier contributions are never touched.
         receipt = send(contribution, streams, contributor)
@@ -171,6 +171,8 @@ def _send(form: ContributionForm, token: str, new_files: list[FileStorage]) -> A
             stream.close()
     if signed_in is not None and contributor is None:
         signin.sign_out()
+    for report, (_f, removed) in zip(receipt.reports, kept, strict=False):
+        report.removed = sorted({*report.removed, *removed})  # what the first cleaning removed
     reports = [(str(r.kind), list(r.removed)) for r in receipt.reports]
     submissions.sweep()  # erase older sealed codes now, not only when cron runs `sweep`
     db.session.commit()
@@ -265,8 +267,17 @@ def _uploads(form: ContributionForm) -> list[tuple[str, FileStorage]]:
     return [("audio", f) for f in form.audio.data or []] + [("photo", f) for f in form.photos.data or []]
 
 
-def _file_problem(refused: FileRefused, total: int) -> str:
+def _file_problem(refused: FileRefused, total: int, kept: bool = False) -> str:
     """A message naming which file (by its place, never its name) and what was wrong."""
+    if kept:  # the form had other problems too: this file is not among those kept
+        return str(
+            _(
+                "File %(number)d of %(total)d could not be kept: %(problem)s",
+                number=refused.index,
+                total=total,
+                problem=refused.rejected.message,
+            )
+        )
     return str(
         _(
             "File %(number)d of %(total)d: %(problem)s Nothing was saved; your text is still here.",
@@ -307,7 +318,13 @@ def _form_page(
     token = form.submission.data
     storage = get_storage()
     if keep and submissions.valid_token(token):
-        held.keep(storage, token, [(kind, f.stream) for kind, f in keep])
+        refused = held.keep(storage, token, [f.stream for _kind, f in keep])
+        if refused:  # said with the other problems; the files that could be kept are listed
+            said = [
+                _file_problem(FileRefused(index, rejected), len(keep), kept=True)
+                for index, rejected in refused
+            ]
+            problem = " ".join([problem or "", *said]).strip()
     page = render_template(
         "contribute/form.html",
         form=form,

@@ -134,7 +134,8 @@
         if (xhr.status !== 201) {
           var answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
           var reason = answer.getElementById("problem");
-          if (reason && answer.getElementById("contribute-form")) {
+          // (Unless the archive kept files for the next try: then its page lists them.)
+          if (reason && answer.getElementById("contribute-form") && !answer.getElementById("held-files")) {
             box.hidden = true;
             showProblem(reason.textContent.trim());
             return;
