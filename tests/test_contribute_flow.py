@@ -1,6 +1,6 @@
 """What a contributor cannot lose (issue 13): the code, the files, the words, and their own
 sign-in on a shared phone. Server side, through the real app and database; the browser side
-is in test_browser_contribute_flow.py. Cases C15-C17 of docs/security.md."""
+is in test_browser_contribute_flow.py. Cases C14, C16-C18, A21 and A22 of docs/security.md."""
 
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def test_back_from_the_receipt_finds_a_way_back_to_the_code(app, client) -> None
 
 
 def test_the_code_is_in_no_file_of_the_database(app, client) -> None:
-    """C15: the receipt can be reloaded, yet the code exists in the database files only as its
+    """C16: the receipt can be reloaded, yet the code exists in the database files only as its
     hash and a copy sealed with a key the server does not keep."""
     response = client.post(
         "/en/contribute",
@@ -249,7 +249,7 @@ def test_kept_files_are_swept_after_their_time(app, client) -> None:
 
 
 def test_a_forged_form_keeps_no_file(app, client) -> None:
-    """Only a form of this site (its CSRF token) may leave files waiting on the disk."""
+    """C17: only a form of this site (its CSRF token) may leave files waiting on the disk."""
     data = story_form(visibility=None, photos=[upload(media_samples.jpeg(), "a.jpg")])
     response = client.post("/en/contribute", data=data, content_type="multipart/form-data")
     assert response.status_code == 400
@@ -275,6 +275,7 @@ def _first_person(client: FlaskClient) -> tuple[str, Story]:
 def test_on_a_shared_phone_the_next_story_gets_its_own_code_and_signs_the_first_person_out(
     app, client
 ) -> None:
+    """C18."""
     code, first = _first_person(client)
     form = client.get("/es/contribute").get_data(as_text=True)
     assert 'name="whose"' in form and re.search(r'value="new"[^>]*checked|checked[^>]*value="new"', form)
@@ -312,6 +313,7 @@ def test_on_a_shared_phone_adding_to_the_signed_in_code_is_a_choice(app, client)
 
 
 def test_no_visibility_is_preselected_and_one_must_be_chosen(app, client) -> None:
+    """C14: the person chooses."""
     html = client.get("/en/contribute").get_data(as_text=True)
     assert not re.search(r'name="visibility"[^>]*checked', html)
     assert "search engines too" in html
@@ -363,6 +365,7 @@ def test_every_contributor_page_is_never_cached(app, client) -> None:
 
 
 def test_forget_me_ends_a_copy_of_the_cookie_made_before_it(app, client) -> None:
+    """A21: the session ends on the server, not only in this browser."""
     _code, story = _first_person(client)
     copy = app.test_client()
     copy.set_cookie("session", client.get_cookie("session").value)
@@ -378,6 +381,7 @@ def test_forget_me_ends_a_copy_of_the_cookie_made_before_it(app, client) -> None
 
 
 def test_a_language_switch_from_another_site_cannot_prefill_the_choices(app, client) -> None:
+    """A22."""
     forged = {
         "switch_language": "en",
         "body": "texto",
