@@ -16,6 +16,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte import config, consent, database, errors, headers, i18n, search, storage
     from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
+    from nuevonorte.contribute.own_media import bp as own_media_bp
     from nuevonorte.contribute.views import bp as contribute_bp
     from nuevonorte.curate import bp as curate_bp
     from nuevonorte.extensions import csrf, db, migrate
@@ -45,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(media_bp)
     app.register_blueprint(language_bp)
     app.register_blueprint(contribute_bp)
+    app.register_blueprint(own_media_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(curate_bp)
     app.register_blueprint(search_views.bp)

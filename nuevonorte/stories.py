@@ -33,6 +33,7 @@ from nuevonorte.models import (
 )
 from nuevonorte.models.base import today
 from nuevonorte.models.media import KEY_COLUMNS
+from nuevonorte.models.story import title_field
 from nuevonorte.storage import delete_after_commit, get_storage
 
 
@@ -95,10 +96,7 @@ def submit(
         places=list(places),
     )
     # The contributor's own title goes in the field of their language; curators translate.
-    if language == "en":
-        story.title_en = title
-    else:
-        story.title_es = title
+    setattr(story, title_field(language), title)
     db.session.add(story)
     _append_consent(story, choices, GivenBy.CONTRIBUTOR, consent_language)
     db.session.flush()

@@ -408,7 +408,7 @@ def my_story(story_id: str) -> Any:
         flash(_("Saved. Your new choices apply from now on."))
         return redirect(url_for(".my_story", story_id=story.public_id), 303)
     status = 422 if form.errors else 200
-    return render_template(
+    page = render_template(
         "contribute/my_story.html",
         story=story,
         form=form,
@@ -416,7 +416,9 @@ def my_story(story_id: str) -> Any:
         words=STATUS_WORDS,
         is_public=consent.story_is_public(story),
         consent_version=CONSENT_TEXT_VERSION,
-    ), status
+    )
+    # Their unpublished words and files: no copy in any cache, nor after a deletion and "back".
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.post("/my-stories/<story_id>/withdraw")

@@ -28,6 +28,12 @@ class StoryStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"  # a tombstone: content and files deleted
 
 
+def title_field(language: str) -> str:
+    """The field a contributor's own title goes in: ``title_en`` when they tell the story in
+    English, ``title_es`` for Spanish and every other language (curators translate)."""
+    return "title_en" if language == "en" else "title_es"
+
+
 class Story(PublicIdMixin, Base):
     """A story: original text, bilingual description, media and a consent history."""
 
@@ -83,6 +89,12 @@ class Story(PublicIdMixin, Base):
     def current_consent(self) -> ConsentRecord | None:
         """The newest consent record, which rules; None for a tombstone."""
         return self.consents[-1] if self.consents else None
+
+    @property
+    def sent_title(self) -> str:
+        """The title in the field the contributor's own title went in (``title_field``)."""
+        value: str = getattr(self, title_field(self.original_language))
+        return value
 
     def title(self, locale: str) -> str:
         """The title in ``locale``, or in the other language when not yet translated."""
