@@ -55,8 +55,9 @@ def test_the_fixture_carries_both_tags():
 def test_a_real_mp3_with_id3v1_and_id3v2_is_stored_with_neither_M10_T10(ingest):
     """Accepted; the stored file starts with an MPEG frame (no "ID3" header), ends with no
     "TAG" trailer and holds none of the tagger's values. Its audio is the upload's, frame for
-    frame and byte for byte: every whole frame, and not the last one, which the tagger's
-    128 bytes cut short (a frame the archive cannot prove is audio is never stored)."""
+    frame and byte for byte: every whole frame, and not the last one, which is cut short (the
+    demuxer would hand it on with the ID3v1 tag's bytes; a frame the archive cannot prove is
+    audio is never stored)."""
     data = COMBINED.read_bytes()
     media, report = ingest(data)
     assert media.kind == MediaKind.AUDIO and media.mime_type == "audio/mpeg"
