@@ -179,7 +179,8 @@ def test_the_recheck_refuses_text_from_outside_the_decoded_audio_T10(
 ):
     """T10: were a rebuild ever to write a tag FFmpeg never parsed into the new file (here the
     LIST chunk after a WAV of unknown size, an APE tag after an MP3), the worker's re-check
-    finds the tag's text, which lay outside the decoded audio, and refuses the file."""
+    finds the tag's text, which lay outside the decoded audio, and refuses the file, saying
+    that text from outside the audio is what survived (M22)."""
     data, leaked = LEAKS[kind]()
     source = tmp_path / "upload"
     source.write_bytes(data)
@@ -196,7 +197,7 @@ def test_the_recheck_refuses_text_from_outside_the_decoded_audio_T10(
         return facts
 
     monkeypatch.setattr(sandboxed_audio, "clean", leaky)
-    assert worker.process(job) == {"ok": False, "code": "not_cleaned"}
+    assert worker.process(job) == {"ok": False, "code": "not_cleaned", "leftover": "audio_text"}
 
 
 @dataclass(frozen=True)

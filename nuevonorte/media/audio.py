@@ -462,7 +462,8 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
                 raise NotAudio
             muxer, extension, mime = container.codecs[codec]
             removed = set(_found_metadata(source, stream)) | bounds.removed
-            needles = _tag_values(source, stream)
+            tag_values = _tag_values(source, stream)
+            outside: list[str] = []
             # Ogg, MP4 and WebM frame their packets with headers of their own (page headers, a
             # Vorbis stream's setup): bytes between two packets are no tag there.
             origins = Origins(data, watching=container.byte_ranges)
@@ -471,7 +472,7 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
             if container.byte_ranges and copied:
                 extradata = bytes(stream.codec_context.extradata or b"")
                 runs, stray = _text_outside(data, copied, bounds, container, offset, extradata)
-                needles += [run.decode("latin-1") for run in runs]
+                outside = [run.decode("latin-1") for run in runs]
                 if stray:
                     removed.add("other_metadata")
     duration = _duration(outputs["original"], muxer)
@@ -481,7 +482,8 @@ def clean(path: str, outputs: dict[str, str], limits: dict[str, Any]) -> dict[st
         "mime": mime,
         "duration": duration,
         "removed": sorted(removed),
-        "needles": needles,
+        # For the worker's re-check, by where they came from (the kind of leftover it reports).
+        "needles": {"audio_tag": tag_values, "audio_text": outside},
     }
 
 

@@ -33,6 +33,11 @@ MESSAGES = {
     ),
 }
 
+#: What the re-check found in a file it refused as not_cleaned, as the sandbox child names it,
+#: for the administrator's log line (never the value itself): a value of the recording's tags,
+#: text from outside the recording's audio (trailing tags, chunks), a metadata value of the photo.
+LEFTOVERS = frozenset({"audio_tag", "audio_text", "image_metadata"})
+
 #: Codes whose message also names the kinds of file the archive accepts.
 NAME_KINDS = {"unsupported_type", "corrupt"}
 #: The HTTP status of a refusal where it is not 422: a full disk is the archive's fault, not the file's.
@@ -42,11 +47,16 @@ STATUS = {"storage_full": 507}
 class MediaRejected(Exception):
     """An upload the archive refused; nothing of it was kept."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, leftover: object = None) -> None:
         if code not in MESSAGES:
             code = "storage_error"
         super().__init__(code)
         self.code = code
+        #: For not_cleaned: which of LEFTOVERS the re-check found, "unknown" when not told (what
+        #: else the child may say is never repeated); None for any other refusal.
+        self.leftover: str | None = None
+        if code == "not_cleaned":
+            self.leftover = leftover if isinstance(leftover, str) and leftover in LEFTOVERS else "unknown"
 
     @property
     def status(self) -> int:

@@ -43,6 +43,10 @@ DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 #: the sandbox child): it says what to fix and nothing about the upload or the person
 #: (docs/security.md M18, F03).
 STORAGE_FULL_LOG = "storage full: an upload was refused"
+#: The administrator's line about a file the archive could not clean (docs/security.md M22): a
+#: value of the upload survived cleaning. It names the kind of value (errors.LEFTOVERS), never
+#: the value, the file or the person; the file is the person's to replace, not a fault to fix.
+NOT_CLEANED_LOG = "not cleaned: an upload was refused (leftover: %s)"
 #: What kind each stored format is; decided here, not by the child or the upload. The
 #: Content-Type comes from storage.content_type.
 KINDS = {
@@ -163,6 +167,8 @@ def _storing(storage: Storage) -> Iterator[tuple[list[IO[bytes]], list[str]]]:
         refusal = error if isinstance(error, MediaRejected) else _storage_refusal(error)
         if refusal.code == "storage_full":
             logger.error(STORAGE_FULL_LOG)
+        elif refusal.code == "not_cleaned":
+            logger.warning(NOT_CLEANED_LOG, refusal.leftover)
         if refusal is error:
             raise
         raise refusal from error

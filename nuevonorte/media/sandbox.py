@@ -168,5 +168,5 @@ def run(
     except ValueError:
         raise MediaRejected("corrupt") from None
     if not result.get("ok"):
-        raise MediaRejected(str(result.get("code", "corrupt")))
+        raise MediaRejected(str(result.get("code", "corrupt")), leftover=result.get("leftover"))
     return result

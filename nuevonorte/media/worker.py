@@ -126,6 +126,15 @@ def contains_any(path: str, needles: list[bytes], chunk_size: int = 1 << 20) -> 
     return False
 
 
+def first_found(path: str, groups: dict[str, list[bytes]]) -> str | None:
+    """The first group (in order) of which a needle occurs in the file, or None. The file is
+    read once for all the needles; only after a hit, which is rare, once more for each group
+    until the one that holds it is known."""
+    if not contains_any(path, [needle for needles in groups.values() for needle in needles]):
+        return None
+    return next((kind for kind, needles in groups.items() if contains_any(path, needles)), None)
+
+
 def process(job: dict[str, Any]) -> dict[str, Any]:
     """Clean one file, trying images first, then audio; return the facts or a refusal code."""
     import audio
@@ -141,7 +150,7 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
         except images.TooManyPixels:
             return {"ok": False, "code": "too_many_pixels"}
         except images.MetadataSurvived:
-            return {"ok": False, "code": "not_cleaned"}
+            return not_cleaned("image_metadata")
         except Exception as image_error:
             from PIL import UnidentifiedImageError
 
@@ -153,11 +162,22 @@ def process(job: dict[str, Any]) -> dict[str, Any]:
                 return {"ok": False, "code": "unsupported_type"}
     except Exception as error:  # any parser failure is a refusal, never a crash (docs/security.md decision 2)
         return {"ok": False, "code": failure_code(error)}
-    # Re-check: no metadata value of the upload may occur in what we are about to store.
-    needles = [n.encode("latin-1") for n in result.pop("needles", [])]
-    if contains_any(outputs["original"], needles):
-        return {"ok": False, "code": "not_cleaned"}
+    # Re-check: no metadata value of the upload may occur in what we are about to store. The
+    # values come grouped by where they were found, so a hit can say which kind survived.
+    needles: dict[str, list[str]] = result.pop("needles", {})
+    groups = {kind: [value.encode("latin-1") for value in values] for kind, values in needles.items()}
+    leftover = first_found(outputs["original"], groups)
+    if leftover is not None:
+        return not_cleaned(leftover)
     return {"ok": True, **result}
+
+
+def not_cleaned(leftover: str) -> dict[str, Any]:
+    """The refusal of a file in whose cleaned copy a value of the upload still occurs, with the
+    kind of that value (nuevonorte/media/errors.py LEFTOVERS): a tag value of a recording, text
+    from outside its audio, or a metadata value of a photo. Never the value itself: the kind
+    is all that reaches the administrator's log."""
+    return {"ok": False, "code": "not_cleaned", "leftover": leftover}
 
 
 #: errno values that mean the disk (or this process's share of it) is full.
