@@ -30,6 +30,7 @@ def test_over_the_daily_file_quota_the_phone_keeps_the_text_U20(app, live_server
         ],
     )
     page.fill("#credit_name", "Lupita")
+    page.check('input[name="visibility"][value="curators"]')
     page.check('input[name="agree"]')
     page.get_by_role("button", name="Enviar mi historia").click()
     problem = page.locator("#problem")
@@ -71,6 +72,7 @@ def test_a_refusal_keeps_the_chosen_files_on_the_page_U20_T12(
         ],
     )
     page.fill("#credit_name", "Lupita")
+    page.check('input[name="visibility"][value="curators"]')
     page.check('input[name="agree"]')
     page.get_by_role("button", name="Enviar mi historia").click()
     problem = page.locator("#problem")

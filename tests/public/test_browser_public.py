@@ -105,7 +105,7 @@ def test_content_warning_then_continue(live_server: str, page: Any, make_story) 
     expect(page.get_by_text("Detención")).to_be_visible()
     assert page.get_by_text("Lo que pasó en la estación.").count() == 0
     screenshot(page, "story-warning-es-desktop")
-    page.get_by_role("link", name="Seguir al relato").click()
+    page.get_by_role("link", name="Seguir a la historia").click()
     expect(page.get_by_text("Lo que pasó en la estación.")).to_be_visible()
 
 

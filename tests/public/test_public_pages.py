@@ -61,7 +61,7 @@ def test_untranslated_title_falls_back_with_a_lang_attribute(client: FlaskClient
     story = make_story(title="Learning Spanish again", language="en")
     page = _html(client, f"/es/stories/{story.public_id}")
     assert '<h1 lang="en">Learning Spanish again</h1>' in page
-    assert "Este relato está disponible solo en inglés." in page
+    assert "Esta historia está disponible solo en inglés." in page
 
 
 def test_anonymous_credit_and_the_chosen_name(client: FlaskClient, make_story) -> None:
@@ -164,7 +164,7 @@ def test_collection_says_when_a_story_was_withdrawn_and_markdown_is_rendered(
     db.session.commit()
     page = _html(client, f"/es/collections/{collection.public_id}")
     assert title not in page
-    assert "Este relato ya no está disponible en el archivo." in page or "ya no está disponible" in page
+    assert "Esta historia ya no está disponible en el archivo." in page or "ya no está disponible" in page
     assert "<strong>énfasis</strong>" in page
 
 
@@ -332,7 +332,7 @@ def test_story_told_in_a_third_language_says_so_in_the_visitors_language(
     client: FlaskClient, make_story
 ) -> None:
     story = make_story(title="Un relato", original_language="pt")
-    assert "Este relato está contado en portugués." in _html(client, f"/es/stories/{story.public_id}")
+    assert "Esta historia está contada en portugués." in _html(client, f"/es/stories/{story.public_id}")
     assert "This story is told in Portuguese." in _html(client, f"/en/stories/{story.public_id}")
     assert '<div lang="pt">' in _html(client, f"/en/stories/{story.public_id}")
 
