@@ -171,7 +171,7 @@ def test_f07_index_deleted_gives_localized_503(
 
 
 @pytest.mark.parametrize(
-    "lang,heading", [("es", "Buscar en todos los relatos"), ("en", "Search all stories")]
+    "lang,heading", [("es", "Buscar en todas las historias"), ("en", "Search all stories")]
 )
 def test_both_interface_languages_render(
     curator_client: FlaskClient, archive: dict[str, Story], lang: str, heading: str
