@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from nuevonorte import consent, quota, ratelimit, receipts, stories
+from nuevonorte import admission, consent, quota, ratelimit, stories
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices
 from nuevonorte.contribute import signin
 from nuevonorte.contribute.forms import ConfirmForm, ConsentForm, ContributionForm, PlainForm, ReceiptForm
@@ -60,13 +60,8 @@ def _too_many(e: ratelimit.RateLimited) -> tuple[str, int, dict[str, str]]:
 @bp.route("/contribute", methods=["GET", "POST"])
 def contribute() -> Any:
     """The contribution form; on success, the receipt page with the code (shown only once)."""
-    limited = None
     if request.method == "POST":
         tolerate_truncation()
-        try:
-            ratelimit.hit("contribute")
-        except ratelimit.RateLimited as e:
-            limited = e
     form = ContributionForm()
     if request.method == "GET":
         form.language.data = g.lang
@@ -75,10 +70,6 @@ def contribute() -> Any:
         # A language switch posts the form to the other language's address: nothing is
         # saved or checked, the typed text comes back (C13).
         return _form_page(form, 200)
-    if limited is not None:
-        # Like every other refusal, the typed text comes back in the form (nothing was saved).
-        page, status = _form_page(form, 429, problem=f"{_too_many_text()} {KEPT_NOTE}")
-        return page, status, {"Retry-After": str(limited.retry_after)}
     if upload_incomplete():
         return _form_page(form, 400, problem=str(INCOMPLETE))
     valid = form.validate()
@@ -90,6 +81,12 @@ def contribute() -> Any:
         valid = False
     if not valid:
         return _form_page(form, 422)
+    try:
+        admission.admit_contribution()  # only valid contributions count (decision 0008)
+    except ratelimit.RateLimited as limited:
+        # Like every other refusal, the typed text comes back in the form (nothing was saved).
+        page, status = _form_page(form, 429, problem=f"{_too_many_text()} {KEPT_NOTE}")
+        return page, status, {"Retry-After": str(limited.retry_after)}
     contribution = Contribution(
         body=form.body.data,
         choices=form.choices(),
@@ -178,8 +175,11 @@ def my_stories() -> Any:
     """Sign in with the receipt code, then see every story sent with it and its status."""
     form = ReceiptForm()
     if form.validate_on_submit():
-        ratelimit.hit("receipt")
-        contributor = receipts.find_contributor(form.code.data)
+        try:
+            contributor = admission.find_contributor(form.code.data)
+        except ratelimit.RateLimited as busy:  # under pressure, without a proof (decision 0008)
+            page = render_template("contribute/sign_in.html", form=form, busy=True)
+            return page, 429, {"Retry-After": str(busy.retry_after)}
         if contributor is None:
             form.code.errors = [_("We do not know this code. Check each word and try again.")]
             return render_template("contribute/sign_in.html", form=form), 422
