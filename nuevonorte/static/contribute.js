@@ -128,6 +128,7 @@
           if (reason && answer.getElementById("contribute-form")) {
             box.hidden = true;
             showProblem(reason.textContent.trim());
+            if (window.NuevoNorteProof) window.NuevoNorteProof.adopt(answer, form); // decision 0008
             return;
           }
         }
