@@ -33,7 +33,7 @@ from nuevonorte.models import SpentChallenge
 
 #: Numbers to try at most (half of them on average). benchmarks/proof_of_work.py measured
 #: 1.1 s on average, 2.2 s at most, on a CPU slowed six times to stand for a cheap phone.
-DEFAULT_WORK = 150_000
+DEFAULT_WORK = 200_000
 #: How long a challenge can be used after it was issued, in seconds.
 LIFETIME = 30 * 60
 #: The form fields (and API multipart fields) that carry a solved challenge.
