@@ -2,8 +2,9 @@
 
 The rule, in one place, for the receipt-code sign-in and for contributions (form and API):
 
-1. A request that fails the cheap checks — CSRF token, form fields, a code whose words are not
-   code words — is refused by the view before it gets here: never counted, never hashed.
+1. A request that fails the cheap checks — CSRF token and form fields (checked by the view
+   before it calls here), a code whose words are not code words (checked here) — is refused:
+   never counted, never hashed.
 2. What passes them is counted globally (``nuevonorte.ratelimit``): for sign-in, each wrong
    code (each costs a slow scrypt); for contributions, each valid one.
 3. While a count is over its cap, the kind is under pressure and a request of it must carry a
