@@ -13,7 +13,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
     """
-    from nuevonorte import config, consent, database, errors, headers, i18n, search, storage
+    from nuevonorte import admission, config, consent, database, errors, headers, i18n, search, storage
     from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
     from nuevonorte.contribute.own_media import bp as own_media_bp
@@ -63,6 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         credit_line=consent.credit_line,
     )
     presentation.init_app(app)
+    admission.init_app(app)  # proof-of-work challenges in forms under pressure
 
     register_commands(app)
     return app

@@ -78,6 +78,11 @@ def hash_code(canonical: str) -> bytes:
     return hashlib.scrypt(canonical.encode(), salt=_SALT, **_SCRYPT)
 
 
+def well_formed(text: str) -> bool:
+    """Whether ``text`` reads as a code in some list: six code words (no slow hash needed)."""
+    return any(normalize(text[:400], lang) is not None for lang in WORDLISTS)
+
+
 def candidate_hashes(text: str) -> list[bytes]:
     """The hashes a typed code could have: one per word list it can be read in."""
     canonical = {c for lang in WORDLISTS if (c := normalize(text, lang)) is not None}

@@ -233,13 +233,17 @@ def test_signed_in_contributor_adds_a_second_story_to_the_same_code(app, client)
     assert re.search("Segunda", client.get("/es/my-stories").get_data(as_text=True))
 
 
-def test_code_guessing_is_rate_limited(app, client) -> None:
-    """Sign-in attempts share a global cap (no addresses kept): 429 with Retry-After, localized."""
+def test_code_guessing_is_rate_limited_T12(app, client) -> None:
+    """Wrong codes share a global cap (no addresses kept); past it a sign-in without a proof of
+    work is told to wait: 429 with Retry-After, localized, the code kept and a challenge to solve."""
     from nuevonorte.ratelimit import Limit
+    from tests.proof_client import challenge_on
 
-    app.config["RATE_LIMITS"] = {"receipt": (Limit(2, 60),)}
+    app.config["RATE_LIMITS"] = {"receipt": (Limit(2, 3600),)}
     for _ in range(2):
-        assert _sign_in(client, "ábaco acción ácido acné aéreo zumo").status_code == 422
-    response = _sign_in(client, "ábaco acción ácido acné aéreo zumo")
+        assert _sign_in(client, "ábaco acción ácido acné aéreo zumo", "en").status_code == 422
+    response = _sign_in(client, "ábaco acción ácido acné aéreo zumo", "en")
+    html = response.get_data(as_text=True)
     assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
-    assert "Espera un minuto" in response.get_data(as_text=True)
+    assert "Please wait a minute and try again" in html
+    assert 'value="ábaco acción ácido acné aéreo zumo"' in html and challenge_on(html) is not None

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from nuevonorte import quota, ratelimit
+from nuevonorte import admission, quota, ratelimit
 from nuevonorte.contribute.forms import ContributionForm
 from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, send
 from nuevonorte.extensions import csrf, db
@@ -46,7 +46,11 @@ def error(code: str, message: str, status: int, **extra: Any) -> tuple[Response,
 
 @bp.errorhandler(ratelimit.RateLimited)
 def _too_many(e: ratelimit.RateLimited) -> tuple[Response, int, dict[str, str]]:
-    body, status = error("rate_limited", _("Too many uploads right now. Please wait and try again."), 429)
+    # Under pressure, a fresh challenge: solved and sent back with the contribution (fields
+    # pow_challenge and pow_nonce), it is accepted at once (decision 0008).
+    extra = {"challenge": e.challenge.as_json()} if isinstance(e, admission.Busy) else {}
+    message = _("Too many uploads right now. Please wait and try again.")
+    body, status = error("rate_limited", message, 429, **extra)
     return body, status, {"Retry-After": str(e.retry_after)}
 
 
@@ -69,7 +73,6 @@ def contributions() -> Any:
     Every refusal says that nothing was kept (``kept: false``): the client still has what it
     sent and sends it again as it is.
     """
-    ratelimit.hit("contribute")  # refused before the body is read: the client keeps it all
     if request.mimetype != "multipart/form-data":
         return error("unsupported_media_type", _("Send the contribution as multipart/form-data."), 415)
     tolerate_truncation()
@@ -95,6 +98,7 @@ def contributions() -> Any:
     ]
     if not (form.body.data or "").strip() and not files:
         return error("empty", _("A contribution needs a text, a recording or a photo."), 422)
+    admission.admit_contribution()  # only valid contributions count (decision 0008)
     contribution = Contribution(
         body=form.body.data or "",
         choices=form.choices(),

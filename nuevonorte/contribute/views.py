@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 
-from nuevonorte import consent, quota, ratelimit, receipts, stories
+from nuevonorte import admission, consent, quota, ratelimit, receipts, stories
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices
 from nuevonorte.contribute import held, signin, submissions
 from nuevonorte.contribute.forms import ConfirmForm, ConsentForm, ContributionForm, PlainForm, ReceiptForm
@@ -90,13 +90,8 @@ def _too_many(e: ratelimit.RateLimited) -> tuple[str, int, dict[str, str]]:
 def contribute() -> Any:
     """The contribution form. A story sent is answered with a redirect to its receipt page
     (post/redirect/get): reloading the receipt never sends the story again."""
-    limited = None
     if request.method == "POST":
         tolerate_truncation()
-        try:
-            ratelimit.hit("contribute")
-        except ratelimit.RateLimited as e:
-            limited = e
     form = ContributionForm()
     _vocabulary_choices(form)
     if request.method == "GET":
@@ -118,10 +113,6 @@ def contribute() -> Any:
     if trusted and submissions.find(token) is not None:
         return _to_receipt(token, added=None)  # this form was already sent: no second story
     files = [(kind, f) for kind, f in _uploads(form) if _has_content(f)]
-    if limited is not None:
-        # Like every other refusal, the typed text comes back in the form (nothing was saved).
-        page, status = _form_page(form, 429, problem=f"{_too_many_text()} {KEPT_NOTE}")
-        return page, status, {"Retry-After": str(limited.retry_after)}
     if upload_incomplete():
         return _form_page(form, 400, problem=str(INCOMPLETE))
     valid = form.validate()
@@ -135,6 +126,13 @@ def contribute() -> Any:
         valid = False
     if not valid:
         return _form_page(form, 422, keep=files)
+    try:
+        admission.admit_contribution()  # only valid contributions count (decision 0008)
+    except ratelimit.RateLimited as limited:
+        # Like every other refusal, the typed text comes back in the form (nothing was saved;
+        # the page the script keeps still holds the chosen files).
+        page, status = _form_page(form, 429, problem=f"{_too_many_text()} {KEPT_NOTE}")
+        return page, status, {"Retry-After": str(limited.retry_after)}
     return _send(form, token, [f for _kind, f in files])
 
 
@@ -366,8 +364,11 @@ def my_stories() -> Any:
     """Sign in with the receipt code, then see every story sent with it and its status."""
     form = ReceiptForm()
     if form.validate_on_submit():
-        ratelimit.hit("receipt")
-        contributor = receipts.find_contributor(form.code.data)
+        try:
+            contributor = admission.find_contributor(form.code.data)
+        except ratelimit.RateLimited as busy:  # under pressure, without a proof (decision 0008)
+            page = render_template("contribute/sign_in.html", form=form, busy=True)
+            return page, 429, {"Retry-After": str(busy.retry_after)}
         if contributor is None:
             form.code.errors = [_code_problem(form.code.data)]
             return render_template("contribute/sign_in.html", form=form), 422

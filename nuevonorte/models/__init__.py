@@ -3,6 +3,7 @@
 from nuevonorte.models.account import Contributor, CuratorAccount, Role
 from nuevonorte.models.audit import ActorKind, AuditEvent
 from nuevonorte.models.base import Base, utcnow
+from nuevonorte.models.challenge import SpentChallenge
 from nuevonorte.models.collection import Collection, CollectionEntry, CollectionStatus, EntryKind
 from nuevonorte.models.consent import ConsentRecord, Credit, GivenBy, Visibility
 from nuevonorte.models.contributor_session import ContributorSession, Submission
@@ -37,6 +38,7 @@ __all__ = [
     "Role",
     "SearchOutbox",
     "SignInFailure",
+    "SpentChallenge",
     "StaffSession",
     "Story",
     "StoryStatus",

@@ -138,6 +138,7 @@
           if (reason && answer.getElementById("contribute-form") && !answer.getElementById("held-files")) {
             box.hidden = true;
             showProblem(reason.textContent.trim());
+            if (window.NuevoNorteProof) window.NuevoNorteProof.adopt(answer, form); // decision 0008
             return;
           }
         }
