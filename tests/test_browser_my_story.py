@@ -15,7 +15,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import MediaKind, Story
 from tests import media_samples
 from tests.browser import VIEWPORTS, screenshot
-from tests.contribute_fixtures import contribute, receipt_code, upload
+from tests.contribute_fixtures import contribute, receipt_code, sent, upload
 from tests.support import require
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def _sent(client: FlaskClient, lang: str) -> tuple[str, Story]:
         photos=[upload(media_samples.jpeg(media_samples.picture(1200, 900), dirty=True), "IMG_1.jpg")],
         audio=[upload(media_samples.wav(seconds=3.0), "voz.wav")],
     )
-    assert response.status_code == 201
+    assert sent(response)
     story = db.session.scalars(select(Story)).one()
     db.session.commit()  # end the test's read snapshot
     return receipt_code(response), story
