@@ -111,13 +111,13 @@ def listed(storage: Storage, token: str) -> list[Held]:
 def open_all(storage: Storage, token: str) -> list[tuple[IO[bytes], list[str]]]:
     """The kept files, open, with what their first cleaning removed; the caller closes them."""
     folder = _folder(storage, token)
-    found = []
+    found: list[tuple[IO[bytes], list[str]]] = []
     for h in listed(storage, token):
         try:
             removed = json.loads(_removed_path(folder, h.name).read_text())
         except (OSError, ValueError):
             removed = []
-        found.append((open(folder / h.name, "rb"), [str(code) for code in removed]))
+        found.append((open(folder / h.name, "rb"), [str(code) for code in removed]))  # noqa: SIM115
     return found
 
 
