@@ -117,7 +117,7 @@ def open_all(storage: Storage, token: str) -> list[tuple[IO[bytes], list[str]]]:
             removed = json.loads(_removed_path(folder, h.name).read_text())
         except (OSError, ValueError):
             removed = []
-        found.append((open(folder / h.name, "rb"), [str(code) for code in removed]))  # noqa: SIM115
+        found.append((open(folder / h.name, "rb"), [str(code) for code in removed]))
     return found
 
 
