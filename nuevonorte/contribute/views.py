@@ -20,6 +20,7 @@ from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooMa
 from nuevonorte.extensions import csrf, db
 from nuevonorte.i18n import prefix_language
 from nuevonorte.models import Contributor, MediaFile, MediaKind, Place, Story, StoryStatus, Theme
+from nuevonorte.safe_input import NUL_REMOVED, keeps_text, nul_removed
 from nuevonorte.uploads import tolerate_truncation, upload_incomplete
 
 bp = Blueprint("contribute", __name__, url_prefix="/<lang>")
@@ -58,6 +59,7 @@ def _too_many(e: ratelimit.RateLimited) -> tuple[str, int, dict[str, str]]:
 # missing token; the form itself still checks the token (FlaskForm), before anything is saved.
 @csrf.exempt
 @bp.route("/contribute", methods=["GET", "POST"])
+@keeps_text
 def contribute() -> Any:
     """The contribution form; on success, the receipt page with the code (shown only once)."""
     limited = None
@@ -81,6 +83,8 @@ def contribute() -> Any:
         return page, status, {"Retry-After": str(limited.retry_after)}
     if upload_incomplete():
         return _form_page(form, 400, problem=str(INCOMPLETE))
+    if nul_removed():  # A23: the text comes back without its NULs; nothing is saved
+        return _form_page(form, 400, problem=str(NUL_REMOVED))
     valid = form.validate()
     if "csrf_token" in form.errors:
         return _form_page(form, 400, problem=str(EXPIRED))
