@@ -13,7 +13,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
     """
-    from nuevonorte import admission, config, consent, database, errors, headers, i18n, search, storage
+    from nuevonorte import admission, config, consent, database, errors, headers, i18n, safe_input, search, storage
     from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
     from nuevonorte.contribute.own_media import bp as own_media_bp
@@ -40,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     headers.init_app(app)
     errors.init_app(app)
+    safe_input.init_app(app)  # before the blueprints: their routes bind the ``int`` converter
 
     app.register_blueprint(root_bp)
     app.register_blueprint(public_bp)

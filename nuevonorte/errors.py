@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from nuevonorte.extensions import db
+from nuevonorte.i18n import negotiated_locale
+from nuevonorte.safe_input import BadInput
 
 MESSAGES = {
     400: (_l("Something in the request was not right"), _l("Please go back and try again.")),
@@ -52,10 +56,12 @@ API_CODES = {
 }
 
 
-def _render(code: int, heading: str, text: str) -> tuple[str | Response, int]:
-    """The error page, or for a partner tool under ``/api/`` the same message as JSON."""
+def _render(code: int, heading: str, text: str, **api: Any) -> tuple[str | Response, int]:
+    """The error page, or for a partner tool under ``/api/`` the same message as JSON (``api``
+    may name another ``error`` code and add fields)."""
     if request.path.startswith(API_PREFIX):
-        return jsonify(error=API_CODES.get(code, "bad_request"), message=f"{heading}. {text}"), code
+        body = {"error": API_CODES.get(code, "bad_request"), "message": f"{heading}. {text}"} | api
+        return jsonify(body), code
     return render_template("errors/error.html", code=code, heading=heading, text=text, error_page=True), code
 
 
@@ -65,6 +71,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_e: CSRFError) -> tuple[str | Response, int]:
         return _render(400, str(CSRF_MESSAGE[0]), str(CSRF_MESSAGE[1]))
+
+    @app.errorhandler(BadInput)
+    def _bad_input(e: BadInput) -> tuple[str | Response, int]:
+        # A NUL or an impossible number (A23), refused before the API's own hook set its language.
+        if request.path.startswith(API_PREFIX):
+            g.lang = negotiated_locale()
+        return _render(400, str(e.heading), str(e.text), error="bad_input", kept=False)
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> tuple[str | Response, int] | HTTPException:

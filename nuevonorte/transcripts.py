@@ -21,6 +21,9 @@ _VTT_TIMING = re.compile(rf"^\s*({_VTT_TIME})\s+-->\s+({_VTT_TIME})(?:\s+.*)?$")
 #: A line that starts like a cue timing ("00:00:01,000 ->", "0:01.000 - ") and may be a broken one.
 _TIMING_LIKE = re.compile(r"^\s*(?:\d+:)?\d{1,2}:[0-5]\d[.,]\d{1,3}\s*[-=–—>]")
 _CLOCK = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]?\d)(?:[.,](\d{1,3}))?$")
+#: No recording lasts longer; the cues' ``integer`` millisecond columns end at about 596 hours (A23).
+MAX_HOURS = 99
+_HOURS = re.compile(r"(\d+):[0-5]?\d:[0-5]?\d")
 
 
 class TranscriptError(Exception):
@@ -43,14 +46,20 @@ class ParsedCue:
 
 
 def parse_clock(value: str) -> int:
-    """Milliseconds from "h:mm:ss.mmm", "mm:ss.mmm" or "mm:ss"; ValueError otherwise."""
+    """Milliseconds from "h:mm:ss.mmm", "mm:ss.mmm" or "mm:ss"; ValueError otherwise, and past
+    ``MAX_HOURS``."""
     m = _CLOCK.match(value.strip())
-    if not m:
+    if not m or _past_any_recording(value):
         raise ValueError(value)
     hours, minutes, seconds, millis = m.groups()
     return ((int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(
         (millis or "0").ljust(3, "0")
     )
+
+
+def _past_any_recording(text: str) -> bool:
+    """Whether ``text`` holds a clock time of more than ``MAX_HOURS`` hours."""
+    return any(len(h.lstrip("0")) > len(str(MAX_HOURS)) or int(h) > MAX_HOURS for h in _HOURS.findall(text))
 
 
 def format_clock(ms: int) -> str:
@@ -66,12 +75,21 @@ def decode(data: bytes) -> str:
     if len(data) > MAX_TRANSCRIPT_BYTES:
         raise TranscriptError(_("The transcript file is too large (at most 2 MB)."))
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise TranscriptError(
             _("Line %(line)d is not UTF-8 text. Save the file as UTF-8 and try again.", line=line)
         ) from None
+    if "\x00" in text:  # the database cannot keep it (A23)
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise TranscriptError(
+            _(
+                "Line %(line)d holds an invisible character (a null byte). Save the file as plain UTF-8 text and try again.",  # noqa: E501
+                line=line,
+            )
+        )
+    return text
 
 
 def parse(text: str) -> list[ParsedCue]:
@@ -85,6 +103,14 @@ def parse(text: str) -> list[ParsedCue]:
         if _TIMING_LIKE.match(line) and "-->" not in line:
             raise TranscriptError(
                 _("Line %(line)d: the timing must read like 00:00:01.000 --> 00:00:04.000.", line=number)
+            )
+        if "-->" in line and _past_any_recording(line):
+            raise TranscriptError(
+                _(
+                    "Line %(line)d: this time is longer than any recording (at most %(hours)d hours).",
+                    line=number,
+                    hours=MAX_HOURS,
+                )
             )
     if text.lstrip().startswith("WEBVTT"):
         cues = _parse_vtt(text)

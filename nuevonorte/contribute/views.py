@@ -36,6 +36,7 @@ from nuevonorte.i18n import prefix_language
 from nuevonorte.media import IngestReport
 from nuevonorte.models import Contributor, MediaFile, MediaKind, Place, Story, StoryStatus, Theme
 from nuevonorte.storage import get_storage
+from nuevonorte.safe_input import NUL_REMOVED, keeps_text, nul_removed
 from nuevonorte.uploads import tolerate_truncation, upload_incomplete
 
 bp = Blueprint("contribute", __name__, url_prefix="/<lang>")
@@ -87,6 +88,7 @@ def _too_many(e: ratelimit.RateLimited) -> tuple[str, int, dict[str, str]]:
 # missing token; the form itself still checks the token (FlaskForm), before anything is saved.
 @csrf.exempt
 @bp.route("/contribute", methods=["GET", "POST"])
+@keeps_text
 def contribute() -> Any:
     """The contribution form. A story sent is answered with a redirect to its receipt page
     (post/redirect/get): reloading the receipt never sends the story again."""
@@ -115,6 +117,8 @@ def contribute() -> Any:
     files = [(kind, f) for kind, f in _uploads(form) if _has_content(f)]
     if upload_incomplete():
         return _form_page(form, 400, problem=str(INCOMPLETE))
+    if nul_removed():  # A23: the text comes back without its NULs; nothing is saved
+        return _form_page(form, 400, problem=str(NUL_REMOVED))
     valid = form.validate()
     if not trusted:
         return _form_page(form, 400, problem=str(EXPIRED))

@@ -19,6 +19,7 @@ from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale
 from nuevonorte.models import AuditEvent, CuratorAccount, Place, PlaceLevel, Role, Theme
+from nuevonorte.safe_input import number
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 #: Events per page of the audit trail.
@@ -164,8 +165,9 @@ def audit_trail() -> str:
     query = select(AuditEvent)
     person = request.args.get("person", "")
     object_id = request.args.get("object", "").strip()[:32]
-    if person.isdigit():
-        query = query.where(AuditEvent.actor_id == int(person))
+    person_id = number(person)  # past any account id: 400 (A23)
+    if person_id is not None:
+        query = query.where(AuditEvent.actor_id == person_id)
     if object_id:
         query = query.where(AuditEvent.object_id == object_id)
     events = page_of(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), AUDIT_PAGE)

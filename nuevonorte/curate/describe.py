@@ -18,6 +18,7 @@ from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale
 from nuevonorte.models import MediaKind, Place, Story, Theme
+from nuevonorte.safe_input import number
 
 
 def _form(story: Story, formdata: bool) -> DescribeForm:
@@ -85,7 +86,7 @@ def save_description(story_id: str) -> Response | tuple[str, int]:
         )
         for m in images
     }
-    restricted = {int(v) for v in request.form.getlist("restricted") if v.isdigit() and len(v) < 6}
+    restricted = {n for v in request.form.getlist("restricted") if (n := number(v)) is not None}
     if not form.validate_on_submit():
         return _render(
             story, form, alt=alt, restricted=restricted, error=_("Please check the form."), status=400

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from nuevonorte.extensions import db
-from nuevonorte.search.presentation import page_arg
+from nuevonorte.safe_input import page_number
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,10 @@ class Page:
 
 
 def page_of(query: Select[Any], size: int) -> Page:
-    """The requested page of ``query`` (already ordered); past the end gives the last page."""
+    """The requested page of ``query`` (already ordered); past the end gives the last page, past
+    any listing (``safe_input.MAX_PAGE``) a 404."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     pages = max(1, -(-total // size))
-    number = min(page_arg(), pages)
+    number = min(page_number(), pages)
     rows = list(db.session.scalars(query.offset((number - 1) * size).limit(size)).all())
     return Page(rows, number, pages, total)

@@ -12,11 +12,11 @@ from nuevonorte.curate.auth import curator_required
 from nuevonorte.curate.views import bp
 from nuevonorte.curate.wording import status_label
 from nuevonorte.i18n import current_locale
+from nuevonorte.safe_input import page_number
 from nuevonorte.search import SearchUnavailable
 from nuevonorte.search.presentation import (
     facet_label,
     filter_args,
-    page_arg,
     page_url,
     problem_message,
 )
@@ -45,7 +45,7 @@ def search_page() -> tuple[str, int] | str:
     lang = current_locale()
     q = request.args.get("q", "")
     try:
-        results = search.search_staff(q, lang, filter_args(STAFF_FILTERS), page_arg(), PAGE_SIZE)
+        results = search.search_staff(q, lang, filter_args(STAFF_FILTERS), page_number(), PAGE_SIZE)
     except SearchUnavailable as e:
         current_app.logger.error("staff search unavailable: %s", e)
         return render_template("curate/search.html", results=None, unavailable=True, q=""), 503

@@ -13,6 +13,7 @@ from nuevonorte.curate.review import get_story
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, MediaKind, Story, StoryStatus
+from nuevonorte.safe_input import number
 
 MAX_CUES = 2000
 
@@ -96,11 +97,7 @@ def save_cues(story_id: str, media_id: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     cues = []
-    for i in range(
-        min(
-            int(request.form.get("rows", "0") or 0) if request.form.get("rows", "").isdigit() else 0, MAX_CUES
-        )
-    ):
+    for i in range(min(number(request.form.get("rows")) or 0, MAX_CUES)):
         text = request.form.get(f"text_{i}", "").strip()
         if not text or request.form.get(f"delete_{i}"):
             continue

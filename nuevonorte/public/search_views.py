@@ -14,11 +14,11 @@ from werkzeug.wrappers import Response
 
 from nuevonorte import search
 from nuevonorte.i18n import current_locale, is_locale, prefix_language
+from nuevonorte.safe_input import page_number
 from nuevonorte.search import SearchResults, SearchUnavailable
 from nuevonorte.search.presentation import (
     facet_label,
     filter_args,
-    page_arg,
     page_url,
     problem_message,
 )
@@ -36,7 +36,7 @@ def _run(lang: str, pagelen: int) -> SearchResults:
     """Pick up lifted embargoes (once a day per worker), then search the public index."""
     search.index_due_embargoes()
     return search.search_public(
-        request.args.get("q", ""), lang, filter_args(FACET_FILTERS), page_arg(), pagelen
+        request.args.get("q", ""), lang, filter_args(FACET_FILTERS), page_number(), pagelen
     )
 
 

@@ -15,6 +15,7 @@ from nuevonorte.i18n import negotiated_locale, prefix_language
 from nuevonorte.models import Collection, Place, Story, Theme
 from nuevonorte.models.vocabulary import story_place, story_theme
 from nuevonorte.public import page_cache
+from nuevonorte.safe_input import page_number
 
 bp = Blueprint("public", __name__, url_prefix="/<lang>")
 root = Blueprint("root", __name__)
@@ -133,7 +134,7 @@ def _counted(model: type[Theme] | type[Place], link: Any) -> list[tuple[Any, int
 
 
 def _term_page(kind: str, term: Theme | Place, condition: Any) -> str:
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number()
     query = consent.public_stories().where(condition)
     total = db.session.scalar(query.with_only_columns(func.count(Story.id)).order_by(None)) or 0
     stories = db.session.scalars(

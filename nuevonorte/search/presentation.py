@@ -1,4 +1,7 @@
-"""Presentation helpers shared by the public and staff search pages: paging, messages, labels."""
+"""Presentation helpers shared by the public and staff search pages: paging links, messages, labels.
+
+The page number itself is read by ``nuevonorte.safe_input.page_number``.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +16,6 @@ PROBLEM_MESSAGES = {
     "page-out-of-range": lambda: _("There are fewer pages of results; this is the last one."),
     "too-long": lambda: _("Your search was very long, so only its beginning was used."),
 }
-
-
-def page_arg() -> int:
-    """The ``page`` query argument as a small positive number (1 when missing or malformed)."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 6 else 1
 
 
 def filter_args(names: tuple[str, ...]) -> dict[str, str]:
