@@ -13,7 +13,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
     """
-    from nuevonorte import admission, config, consent, database, errors, headers, i18n, safe_input, search, storage
+    from nuevonorte import (
+        admission,
+        config,
+        consent,
+        database,
+        errors,
+        headers,
+        i18n,
+        safe_input,
+        search,
+        storage,
+    )
     from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
     from nuevonorte.contribute.own_media import bp as own_media_bp

@@ -45,7 +45,7 @@ from nuevonorte.models import (
 )
 from nuevonorte.search import store
 from tests.conftest import IsolatedClient
-from tests.contribute_fixtures import contribute, nothing_stored, receipt_code, story_form
+from tests.contribute_fixtures import contribute, nothing_stored, receipt_code, sent, story_form
 from tests.curate_fixtures import PASSWORD, add_audio, add_image, csrf, sign_in
 from tests.html_forms import Form, forms
 from tests.search_fixtures import index  # noqa: F401
@@ -378,10 +378,23 @@ def _assert_text_kept(response: Any, sent: dict[str, str], nul_field: str) -> No
 
 
 def test_a23_every_post_route_is_walked(app: Flask) -> None:
-    """The walk above reaches every POST route of the app (the API has its own test below)."""
+    """The walk above reaches every POST route of the app (the API and the receipt's "I wrote
+    it down", only shown right after a story is sent, have their own tests below)."""
     posts = {rule.endpoint for method, rule in routes(app) if method == "POST"}
     walked = set().union(*FORMS_BY_ROLE.values())
-    assert posts - walked == {"api.contributions"}
+    assert posts - walked == {"api.contributions", "contribute.receipt_done"}
+
+
+def test_a23_nul_in_the_written_down_form_changes_nothing(app: Flask, client: FlaskClient) -> None:
+    response = contribute(client, "en")
+    assert sent(response)
+    code = receipt_code(response)
+    html = client.get("/en/contribute/receipt").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    for data in ({"csrf_token": _with_nul(token)}, {"csrf_token": token, _with_nul("field"): "x"}):
+        refused = client.post("/en/contribute/receipt/done", data=data)
+        assert refused.status_code == 400
+        assert receipt_code(client.get("/en/contribute/receipt")) == code  # still there to see
 
 
 # --- the contribution form and the API ------------------------------------------------------
@@ -402,7 +415,7 @@ def test_a23_contribution_with_a_nul_comes_back_with_the_text(
         assert "invisible character" in page
     nothing_stored(app)
     # Sent again as it now stands, the story is taken.
-    assert contribute(client, lang, body=body.replace(NUL, ""), title="Cruzando").status_code == 201
+    assert sent(contribute(client, lang, body=body.replace(NUL, ""), title="Cruzando"))
 
 
 def test_a23_api_refuses_a_nul_in_any_field_with_json(app: Flask, client: FlaskClient) -> None:

@@ -35,8 +35,8 @@ from nuevonorte.extensions import csrf, db
 from nuevonorte.i18n import prefix_language
 from nuevonorte.media import IngestReport
 from nuevonorte.models import Contributor, MediaFile, MediaKind, Place, Story, StoryStatus, Theme
-from nuevonorte.storage import get_storage
 from nuevonorte.safe_input import NUL_REMOVED, keeps_text, nul_removed
+from nuevonorte.storage import get_storage
 from nuevonorte.uploads import tolerate_truncation, upload_incomplete
 
 bp = Blueprint("contribute", __name__, url_prefix="/<lang>")
