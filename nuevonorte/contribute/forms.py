@@ -17,6 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -93,6 +94,10 @@ class ConsentFields:
             in_collections=bool(self.in_collections.data),
             embargo_until=self.embargo_until.data,
         )
+
+
+#: The names of the consent choices, in the order the form shows them.
+CONSENT_FIELDS = tuple(name for name, value in vars(ConsentFields).items() if isinstance(value, UnboundField))
 
 
 class ContributionForm(ConsentFields, FlaskForm):

@@ -14,15 +14,14 @@ curators hear too; the silenced copy is for the public alone.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from nuevonorte.contribute import signin
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, MediaKind, Story, StoryStatus
-from nuevonorte.public.media import MEDIA_CSP
-from nuevonorte.storage import StorageError, content_type, get_storage
+from nuevonorte.public.media import send_stored
 
 bp = Blueprint("own_media", __name__)
 
@@ -36,23 +35,9 @@ def own_media(media_id: str, variant: str) -> Response:
     found = _own_file(media_id)
     if found is None or VARIANTS.get(found.kind) != variant:
         abort(404)
-    key = _stored_key(found)
-    served_as = content_type(key or "")
-    if not key or served_as is None:
-        abort(404)
-    try:
-        # A path (not an open file) so that werkzeug knows the size and answers Range requests.
-        path = get_storage().path(key)
-    except StorageError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=served_as, conditional=True, etag=False, max_age=0)
-    # Storage times are zeroed on purpose (M16), and nothing here may be revalidated from a cache.
-    for name in ("Last-Modified", "Expires", "Content-Disposition"):
-        response.headers.pop(name, None)
-    response.headers["Content-Security-Policy"] = MEDIA_CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Nothing here may be revalidated from a cache: no validators (blueprint: no-store).
+    response = send_stored(_stored_key(found), etag=False, max_age=0)
+    response.headers.pop("Expires", None)
     return response
 
 

@@ -29,7 +29,14 @@ from wtforms.fields.choices import SelectChoice
 from nuevonorte import admission, consent, quota, ratelimit, receipts, stories
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices
 from nuevonorte.contribute import held, signin, submissions
-from nuevonorte.contribute.forms import ConfirmForm, ConsentForm, ContributionForm, PlainForm, ReceiptForm
+from nuevonorte.contribute.forms import (
+    CONSENT_FIELDS,
+    ConfirmForm,
+    ConsentForm,
+    ContributionForm,
+    PlainForm,
+    ReceiptForm,
+)
 from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, send
 from nuevonorte.extensions import csrf, db
 from nuevonorte.i18n import prefix_language
@@ -263,20 +270,11 @@ def _csrf_valid() -> bool:
 
 
 def _forget_choices(form: ContributionForm) -> None:
-    """Empty the consent choices (they are made on this page, never brought from elsewhere)."""
-    for name in (
-        "visibility",
-        "credit",
-        "credit_name",
-        "voice_public",
-        "photos_public",
-        "in_collections",
-        "embargo_until",
-        "agree",
-        "whose",
-    ):
+    """Back to their defaults: the consent choices (they are made on this page, never brought
+    from elsewhere), the agreement and whose story it is."""
+    for name in (*CONSENT_FIELDS, "agree", "whose"):
         field = getattr(form, name)
-        field.data = field.default if name in ("credit", "in_collections", "whose") else None
+        field.data = field.default
         field.raw_data = []
 
 

@@ -40,6 +40,15 @@ def media(media_id: str, variant: str) -> Response:
         key = {"original": found.storage_key, "display": found.display_key, "thumbnail": found.thumbnail_key}[
             variant
         ]
+    response = send_stored(key, etag=key.split(".")[0] if key else False, max_age=MAX_AGE)
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    return response
+
+
+def send_stored(key: str | None, *, etag: str | bool, max_age: int) -> Response:
+    """The stored file ``key`` as a response (Range answered), or the same 404 as for anything
+    missing; sandboxed, never sniffed, without a file name or the zeroed storage times (M16)."""
     served_as = content_type(key or "")
     if not key or served_as is None:
         abort(404)
@@ -50,12 +59,9 @@ def media(media_id: str, variant: str) -> Response:
         abort(404)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=served_as, conditional=True, etag=key.split(".")[0], max_age=MAX_AGE)
-    # Storage times are zeroed on purpose (M16); a 1970 Last-Modified would only confuse caches.
-    del response.headers["Last-Modified"]
+    response = send_file(path, mimetype=served_as, conditional=True, etag=etag, max_age=max_age)
+    for name in ("Last-Modified", "Content-Disposition"):
+        response.headers.pop(name, None)
     response.headers["Content-Security-Policy"] = MEDIA_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.cache_control.public = True
-    response.cache_control.max_age = MAX_AGE
-    response.headers.pop("Content-Disposition", None)
     return response
