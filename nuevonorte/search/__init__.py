@@ -70,8 +70,8 @@ def index_exists() -> bool:
 
 def init_app(app: Flask) -> None:
     """Keep the indexes in step with every commit (SQLAlchemy session events), and let each
-    worker's first request finish index maintenance a dead process left (decision 0007)."""
-    from nuevonorte.search import store, sync
+    worker's first request finish the index work a dead process left (decision 0007)."""
+    from nuevonorte.search import sync
 
     sync.install()
-    app.before_request(store.resume_maintenance)
+    app.before_request(sync.resume_after_dead_process)

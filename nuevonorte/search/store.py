@@ -222,6 +222,11 @@ def write_staff(docs: Iterable[dict[str, Any]], delete_sids: Iterable[str], root
 _resumed: set[str] = set()
 
 
+def resumed() -> bool:
+    """Whether this process has resumed the maintenance of the current index folder."""
+    return str(index_root()) in _resumed
+
+
 def resume_maintenance() -> None:
     """Once per process and index folder: start the background maintenance if a purge or a
     merge is waiting (a process killed mid-purge leaves one). Reads two tables of contents."""

@@ -26,9 +26,10 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import delete, event, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from nuevonorte import consent
+from nuevonorte import consent, faults
 from nuevonorte.database import _write_intent
 from nuevonorte.extensions import db
 from nuevonorte.models import (
@@ -80,6 +81,7 @@ def _after_commit(session: Session) -> None:
     pending = session.info.pop(PENDING, None)
     if not pending or not has_app_context():
         return
+    faults.point("commit.before_index")
     apply_outbox()
 
 
@@ -171,6 +173,22 @@ def apply_outbox(limit: int = OUTBOX_BATCH) -> int:
     store.collect_abandoned_files()
     log.warning("search index update deferred to the outbox: %s", error)
     return 0
+
+
+def resume_after_dead_process() -> None:
+    """Once per process and index folder (a worker's first request): apply the index updates a
+    process killed between its commit and its index write left in the outbox — a withdrawal's
+    deletion from the staff index, say — then finish any purge or merge it left half done."""
+    if store.resumed():
+        return
+    try:
+        with own_session(write=False) as session:
+            waiting = session.scalar(select(SearchOutbox.id).limit(1)) is not None
+    except SQLAlchemyError:
+        waiting = False  # no database yet (setup): nothing was written to index
+    if waiting:
+        apply_outbox()
+    store.resume_maintenance()
 
 
 def index_stories(story_ids: Iterable[int], session: Session, root: Path | None = None) -> None:
