@@ -36,9 +36,11 @@ run: install
 	$(BIN)/nuevonorte demo --if-empty
 	$(BIN)/nuevonorte run --host $(HOST) --port $(PORT)
 
-## Run the tests (set NUEVONORTE_DATABASE_URL to run them against PostgreSQL).
+## Run the tests (set NUEVONORTE_DATABASE_URL to run them against PostgreSQL), one process
+## per core, a test file per process at a time; PYTEST_ARGS adds to or overrides that.
+WORKERS ?= auto
 test: install-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Extract new strings and merge them into both catalogs (then translate them).
 translations: $(VENV)/.installed

@@ -25,7 +25,22 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Base, CuratorAccount, Role, Story, StoryStatus, Visibility
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-POSTGRES_URL = os.environ.get("NUEVONORTE_DATABASE_URL", "")
+
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (``<name>_gw0``...),
+    created on first use; the worker's environment names it, so processes the tests start use
+    it too."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    mine = base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
+    os.environ["NUEVONORTE_DATABASE_URL"] = mine
+    return mine
+
+
+POSTGRES_URL = _database_of_this_worker(os.environ.get("NUEVONORTE_DATABASE_URL", ""))
 
 # Real-browser fixtures (live_server, page, viewport) for every test module.
 from tests.browser import _browser, live_server, page, phone, recording_browser, viewport  # noqa: E402, F401
@@ -54,6 +69,13 @@ def _postgres_schema() -> Iterator[None]:
     if not POSTGRES_URL:
         yield
         return
+    url = make_url(POSTGRES_URL)
+    name = url.database
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    server.dispose()
     app = create_app({"TESTING": True, "secret_key": TEST_SECRET, "database_url": POSTGRES_URL})
     with app.app_context():
         db.drop_all()
