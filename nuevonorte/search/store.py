@@ -154,6 +154,15 @@ def exists(kind: str, root: Path | None = None) -> bool:
     return path.exists() and whoosh_index.exists_in(str(path.resolve()))
 
 
+def has_files(kind: str, root: Path | None = None) -> bool:
+    """Whether the index has a table of contents at all (cheap: reads no file; a damaged
+    index has files, and opening it says what is wrong)."""
+    try:
+        return segments.latest_toc(index_path(kind, root).resolve(strict=True)) is not None
+    except OSError:
+        return False
+
+
 def is_current(kind: str, root: Path | None = None) -> bool:
     """Whether the index is present and built with this version's schema."""
     return exists(kind, root) and schema_version(index_path(kind, root).resolve()) == SCHEMA_VERSION

@@ -152,6 +152,10 @@ def apply_outbox(limit: int = OUTBOX_BATCH) -> int:
     during_rebuild = rebuilding()
     if not during_rebuild:
         rebuild_lock.clean_after_dead_rebuild()  # what a killed rebuild left (T09)
+    if not (store.has_files(store.PUBLIC) and store.has_files(store.STAFF)):
+        # No index yet (before `setup` or the first rebuild): nothing to load or write.
+        log.warning("search index update deferred to the outbox: no index yet")
+        return 0
     error = ""
     with store.abandoned_files_ignored():
         try:
