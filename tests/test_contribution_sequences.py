@@ -226,7 +226,7 @@ def test_a_shared_phone_never_mixes_peoples_stories_or_codes(
     run_state_machine_as_test(
         SharedPhone,
         settings=settings(
-            max_examples=15,
+            max_examples=8,
             stateful_step_count=12,
             deadline=None,
             database=None,
