@@ -248,3 +248,42 @@ def test_an_index_of_the_previous_analysis_is_rebuilt(make_story: Callable[..., 
         search.search_public("vivir", "es")
     search.rebuild()
     assert search.index_exists() and story.public_id in ids("vivir", "es")
+
+
+def test_a_stem_differs_from_its_word_in_its_last_two_letters_at_most() -> None:
+    """Highlighting finds a stem's words by their beginning (``schema.STEM_REWRITE``): checked
+    on every word of the archive's texts (translations, docs, demo, relevance suite) and on
+    derivations whose endings Snowball rewrites, in both languages' analysers."""
+    import itertools
+    from pathlib import Path
+
+    from nuevonorte.search.schema import STEM_REWRITE, TOKEN, fold
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [*root.glob("translations/*/LC_MESSAGES/messages.po"), *root.glob("docs/**/*.md")]
+    texts += [root / "nuevonorte" / "demo.py", root / "tests" / "relevance.py"]
+    words = {m.group().lower() for path in texts for m in TOKEN.finditer(path.read_text())}
+    english = ["possib", "nation", "organ", "condit", "famil", "cit", "memor", "stor", "d", "l", "hop"]
+    spanish = ["deport", "migr", "viv", "trabaj", "experi", "difer", "revolu", "bio", "dic", "pid", "volv"]
+    endings_en = ["y", "ies", "ied", "ying", "ility", "ibility", "ability", "ization", "ational", "ator"]
+    endings_en += ["ency", "ancy", "ably", "ogy", "icity", "iveness", "iviti", "ously", "ing", "ed", "ly"]
+    endings_es = ["ación", "ución", "uciones", "logía", "encia", "encias", "ía", "aría", "iríamos", "iendo"]
+    endings_es += ["iéndole", "ándoselo", "aron", "ieron", "ió", "ábamos", "éis", "mente", "idad", "amiento"]
+    words |= {a + b for a, b in itertools.product(english, endings_en)}
+    words |= {a + b for a, b in itertools.product(spanish, endings_es)}
+    assert len(words) > 2000
+    for analyzer in ANALYZERS.values():
+        for word in words:
+            stem = analyzer.term(word)
+            if stem:
+                assert fold(word).startswith(stem[: max(1, len(stem) - STEM_REWRITE)]), (word, stem)
+
+
+def test_fold_is_whooshs_accent_map() -> None:
+    """``fold`` only sends non-ASCII runs through the accent map: the same result."""
+    from whoosh.support.charset import accent_map
+
+    from nuevonorte.search.schema import fold
+
+    text = "".join(map(chr, range(1, 0x3000))) + " Niños MIGRACIÓN Ærø Straße ﬁn İstanbul"
+    assert fold(text) == text.lower().translate(accent_map)

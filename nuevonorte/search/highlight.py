@@ -8,6 +8,7 @@ the ``<mark>`` tags is HTML-escaped.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -53,31 +54,41 @@ class Marker:
     def _is_wanted(self, word: str) -> bool:
         return self.analyzer.term(word.lower()) in self.wanted
 
-    def spans(self, text: str, start: int = 0, end: int | None = None, first: bool = False) -> list[Span]:
-        """Where the wanted words of ``text[start:end]`` are (only the first with ``first``)."""
+    def spans(self, text: str, first: bool = False) -> list[Span]:
+        """Where the wanted words of ``text`` are (only the first with ``first``)."""
+        return self.spans_in(Text(text), 0, len(text), first)
+
+    def spans_in(self, text: Text, start: int, end: int, first: bool = False) -> list[Span]:
+        """Where the wanted words of ``text`` between ``start`` and ``end`` are."""
         if self.starts is None:
             return []
-        end = len(text) if end is None else end
-        folded, lowered = fold(text), text.lower()
         out: list[Span] = []
-        if len(folded) != len(text) or len(lowered) != len(text):  # a letter folds to several
-            for word in TOKEN.finditer(text, start, end):
+        if text.folded is None:  # a letter folds to several: every word is looked up
+            for word in TOKEN.finditer(text.text, start, end):
                 if self._is_wanted(word.group()):
                     out.append(word.span())
                     if first:
                         break
             return out
-        for candidate in self.starts.finditer(folded, start, end):
-            m = TOKEN.match(lowered, candidate.start(), end)
+        for candidate in self.starts.finditer(text.folded, start, end):
+            m = TOKEN.match(text.lowered, candidate.start(), end)
             if m is not None and self.analyzer.term(m.group()) in self.wanted:
                 out.append(m.span())
                 if first:
                     break
         return out
 
-    def found_in(self, text: str) -> bool:
-        """Whether ``text`` holds a wanted word."""
-        return bool(self.spans(text, first=True))
+
+class Text:
+    """A text with its lower-case and folded forms, made once (None when either form is not
+    as long as the text, so that positions in them are not positions in it)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lowered = text.lower()
+        folded = fold(text)
+        same = len(folded) == len(text) == len(self.lowered)
+        self.folded: str | None = folded if same else None
 
 
 def marked(text: str, spans: list[Span], start: int, end: int) -> str:
@@ -100,15 +111,17 @@ def snippet(text: str, marker: Marker) -> str:
     """
     if not text:
         return ""
-    first = marker.spans(text, first=True)
+    forms = Text(text)
+    first = marker.spans_in(forms, 0, len(text), first=True)
     if not first:
         return ""
     start = max(0, first[0][0] - SNIPPET_WINDOW // 3)
     if start:
         start = text.find(" ", start, first[0][0]) + 1  # at a word (0 when none: the match's own start)
         start = start or first[0][0]
-    window = text[start : start + SNIPPET_WINDOW]
-    spans = marker.spans(window)
+    end = min(len(text), start + SNIPPET_WINDOW)
+    window = text[start:end]
+    spans = [(a - start, b - start) for a, b in marker.spans_in(forms, start, end)]
     fragments: list[tuple[int, int, list[Span]]] = []
     i = 0
     while i < len(spans):
@@ -132,16 +145,44 @@ def cue_hits(stored: str, markers: dict[str, Marker]) -> list[CueHit]:
     """The first transcript cues holding a word met, each with its time: the cue's own text,
     or its translation when only the translation holds one (an English visitor finds a
     Spanish recording through its translated cues, and is taken to the moment too)."""
-    hits = []
-    for start_ms, text, cue_lang, *rest in json.loads(stored):
-        code = "es" if cue_lang == "es" else "en"
-        translation = rest[0] if rest else ""
+    cues = json.loads(stored)
+    own: dict[int, tuple[str, list[Span]]] = {}
+    translated: dict[int, tuple[str, list[Span]]] = {}
+    for code in ("es", "en"):
         other = "en" if code == "es" else "es"
-        for shown, marker in ((text, markers[code]), (translation, markers[other])):
-            spans = marker.spans(shown) if shown else []
-            if spans:
-                hits.append(CueHit(int(start_ms) // 1000, Markup(marked(shown, spans, 0, len(shown)))))  # noqa: S704 (escaped but <mark>)
+        texts = {i: cue[1] for i, cue in enumerate(cues) if _lang(cue[2]) == code}
+        own.update(_spans_each(texts, markers[code]))
+        translations = {i: cue[3] for i, cue in enumerate(cues) if _lang(cue[2]) == other and len(cue) > 3}
+        translated.update(_spans_each(translations, markers[code]))
+    hits = []
+    for i, cue in enumerate(cues):
+        found = own.get(i) or translated.get(i)
+        if found:
+            text, spans = found
+            hits.append(CueHit(int(cue[0]) // 1000, Markup(marked(text, spans, 0, len(text)))))  # noqa: S704 (escaped but <mark>)
+            if len(hits) == CUES_PER_HIT:
                 break
-        if len(hits) == CUES_PER_HIT:
-            break
     return hits
+
+
+def _lang(code: str) -> str:
+    return "es" if code == "es" else "en"
+
+
+def _spans_each(texts: dict[int, str], marker: Marker) -> dict[int, tuple[str, list[Span]]]:
+    """The wanted words of each text, looked for in all of them at once (one fold, one scan:
+    a recording has hundreds of cues)."""
+    if not texts or marker.starts is None:
+        return {}
+    keys = list(texts)
+    starts = [0]
+    for key in keys:
+        starts.append(starts[-1] + len(texts[key]) + 1)
+    joined = Text("\n".join(texts[key] for key in keys))
+    out: dict[int, tuple[str, list[Span]]] = {}
+    for a, b in marker.spans_in(joined, 0, len(joined.text)):
+        n = bisect.bisect_right(starts, a) - 1
+        key, offset = keys[n], starts[n]
+        if b - offset <= len(texts[key]):  # never across two cues
+            out.setdefault(key, (texts[key], []))[1].append((a - offset, b - offset))
+    return out

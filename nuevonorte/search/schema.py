@@ -22,15 +22,32 @@ TOKEN = re.compile(r"\w+(?:\.?\w+)*")
 MAX_STEMS = 200_000
 
 
-#: How many letters at most a Snowball stemmer writes in place of the ending it removes
-#: (English "-enci" -> "-ence", Spanish "-encia" -> "-ente"): a word whose stem is S starts
-#: with S minus this many letters, which is how highlighting finds a stem's words quickly.
-STEM_REWRITE = 4
+#: How many of a stem's last letters may differ from its word's: Snowball rewrites endings
+#: ("-biliti" -> "-ble", "lying" -> "lie", Spanish "-encia" -> "-ente" -> "-ent"), but the
+#: stem never differs from the (folded) word in more than its last two letters (checked on
+#: the archive's own texts and both languages' derivations: tests/test_search_analysis.py).
+#: So a word whose stem is S begins with S less two letters: how highlighting finds a
+#: stem's words quickly.
+STEM_REWRITE = 2
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_run(run: re.Match[str]) -> str:
+    return run.group().translate(accent_map)
+
+
+def fold_lowered(text: str) -> str:
+    """Accent-fold lower-case ``text``. Only its runs of non-ASCII letters go through
+    ``accent_map`` (which maps lower-case ASCII to itself): ``str.translate`` with a table that
+    lacks most characters was the cost of highlighting a page of results."""
+    return _NON_ASCII.sub(_fold_run, text)
 
 
 def fold(text: str) -> str:
     """Case- and accent-fold ``text`` the way every analyser does ("Niños" -> "ninos")."""
-    return text.lower().translate(accent_map)
+    return fold_lowered(text.lower())
 
 
 def stopwords(lang: str) -> frozenset[str]:
@@ -97,8 +114,8 @@ class LanguageAnalyzer(Tokenizer):
         if found == "":
             if len(terms) >= MAX_STEMS:
                 terms.clear()
-            folded = word.translate(accent_map)
-            found = terms[word] = None if folded in self._stops else self._stemfn(word).translate(accent_map)
+            folded = fold_lowered(word)
+            found = terms[word] = None if folded in self._stops else fold_lowered(self._stemfn(word))
         return found
 
     def query_terms(self, word: str) -> tuple[str, ...]:
@@ -113,7 +130,7 @@ class LanguageAnalyzer(Tokenizer):
         own = self.term(lower)
         if own is None:
             return ()
-        folded = lower.translate(accent_map)
+        folded = fold_lowered(lower)
         spellings = [folded]
         if self.lang == "es" and folded == lower:
             spellings += accent_variants(lower)
@@ -152,7 +169,7 @@ class LanguageAnalyzer(Tokenizer):
                 if removestops:
                     continue
                 t.stopped = True
-                text = word.translate(accent_map)
+                text = fold_lowered(word)
             else:
                 t.stopped = False
                 # Like StopFilter: the first kept word keeps its place, the next follow it.
