@@ -12,7 +12,14 @@ dominate. Queries go through the real ``search_index`` (facets on all six fields
 snippets, top 20). The same corpus and queries run against SQLite FTS5 (unicode61,
 diacritics removed, porter; bm25 rank, snippet(), GROUP BY facet counts).
 
-With ``--publishes N`` (no FTS5, 1-term queries only): the segment count, 1-term p50/p95, the
+Unless ``--no-database``, the same stories are also saved in a SQLite archive first (as
+``benchmarks/reindex.py`` does), and the queries are timed again through ``search_public``,
+which checks every page of hits against the database (``search/recheck.py``). Then the
+stories of the bilingual relevance suite (``tests/relevance.py``: the demo archive and the
+suite's own) are published into the index beside the generated ones, and the share of the
+suite's queries whose expected story is among the first three is printed.
+
+With ``--publishes N`` (no FTS5, no database, 1-term queries only): the segment count, 1-term p50/p95, the
 first search after a publish and a publish's index commit, on the fresh build and again after
 N stories published one at a time (each a commit of both indexes, as a request makes).
 """
@@ -33,9 +40,11 @@ from itertools import accumulate
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from flask import Flask
 
+from nuevonorte import search
 from nuevonorte.models import (
     ConsentRecord,
     Credit,
@@ -54,6 +63,7 @@ from nuevonorte.models import (
 from nuevonorte.search import bulk, segments, store
 from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 from nuevonorte.search.query import search_index
+from tests import relevance
 
 ES_WORDS = (
     "frontera familia deportado deportación migración regreso trabajo casa madre padre hijos niños "
@@ -314,6 +324,39 @@ def whoosh_latency(qs: list[tuple[str, dict[str, str]]]) -> tuple[list[float], l
     return ms, totals
 
 
+def recheck_latency(qs: list[tuple[str, dict[str, str]]]) -> list[float]:
+    """Milliseconds of each query through ``search.search_public``: ``search_index`` and the
+    check of the page's hits against the database."""
+    for q, f in qs[:5]:
+        search.search_public(q, "es", f, 1, 20)
+    ms = []
+    for q, f in qs:
+        start = time.perf_counter()
+        search.search_public(q, "es", f, 1, 20)
+        ms.append((time.perf_counter() - start) * 1000)
+    return ms
+
+
+def relevance_score(first_id: int) -> tuple[float, list[str]]:
+    """Publish the relevance suite's stories into the public index (beside the generated
+    ones), then the share of its queries whose expected story is among the first three, and
+    the queries that missed."""
+    keys: dict[str, str] = {}
+    docs = []
+    for key, story in relevance.unsaved_stories(first_id):
+        doc = public_document(story)
+        if doc is not None:
+            docs.append(doc)
+            keys[story.public_id] = key
+    store.write_public(docs, [])
+    found = {}
+    for q in relevance.QUERIES:
+        hits = search_index(store.PUBLIC, q.query, q.lang, {}, 1, relevance.TOP).hits
+        found[q] = [keys.get(h.public_id, "(generated)") for h in hits]
+    missed = [f"{q.query!r} ({q.lang}): {found[q]}, wanted {q.key}" for q in found if q.key not in found[q]]
+    return relevance.score(found), missed
+
+
 def reuse(args: argparse.Namespace) -> None:
     """The Whoosh query timings again, on an index a previous run kept."""
     app = Flask(__name__)
@@ -410,19 +453,40 @@ def main() -> None:
     parser.add_argument(
         "--segment-docs", type=int, default=None, help="the segment bound (search_segment_docs)"
     )
+    parser.add_argument(
+        "--no-database",
+        action="store_true",
+        help="no SQLite archive: time search_index only, without the database re-check",
+    )
     args = parser.parse_args()
     if args.reuse:
         reuse(args)
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="nn-search-bench-"))
-    app = Flask(__name__)
-    app.config["INDEX_DIR"] = str(tmp / "index")
+    database = not (args.no_database or args.publishes)
+    if database:
+        from reindex import archive_app
+
+        app = archive_app(tmp)
+    else:
+        app = Flask(__name__)
+        app.config["INDEX_DIR"] = str(tmp / "index")
     if args.segment_docs:
         app.config["SEARCH_SEGMENT_DOCS"] = args.segment_docs
     corpus = Corpus(args.n)
     print(f"Synthetic bilingual archive: {args.n} stories (~300 words; transcripts of 20 cues on a fifth)")
     with app.app_context():
+        if database:
+            from reindex import fill
+
+            from nuevonorte.extensions import db
+
+            db.create_all()
+            start = time.perf_counter()
+            fill(args.n)  # before the index exists: its commits leave the outbox, as a restore does
+            db.session.remove()
+            print(f"SQLite archive of the same stories filled in {time.perf_counter() - start:.0f} s")
         procs = args.procs or bulk.rebuild_procs(args.n)
         elapsed, size = build_whoosh(corpus, tmp / "index", procs)
         print(
@@ -448,9 +512,17 @@ def main() -> None:
         )
         queries = corpus.queries(args.queries)
         print(f"\nLatency in ms over {args.queries} queries per kind, top 20, snippets, facet counts")
-        print(f"{'query':<10} {'whoosh p50':>11} {'p95':>8} {'hits~':>7}   {'fts5 p50':>9} {'p95':>8}")
+        print("(+ recheck: search_public, the page's hits checked against the SQLite archive)")
+        print(
+            f"{'query':<10} {'whoosh p50':>11} {'p95':>8} {'+ recheck p50':>14} {'p95':>8} "
+            f"{'hits~':>7}   {'fts5 p50':>9} {'p95':>8}"
+        )
         for kind, qs in queries.items():
             whoosh_ms, totals = whoosh_latency(qs)
+            rechecked = f"{'-':>14} {'-':>8}"
+            if database:
+                checked = recheck_latency(qs)
+                rechecked = f"{percentile(checked, 50):>14.1f} {percentile(checked, 95):>8.1f}"
             fts_ms = []
             for q, f in qs:
                 start = time.perf_counter()
@@ -458,9 +530,16 @@ def main() -> None:
                 fts_ms.append((time.perf_counter() - start) * 1000)
             print(
                 f"{kind:<10} {percentile(whoosh_ms, 50):>11.1f} {percentile(whoosh_ms, 95):>8.1f} "
-                f"{statistics.mean(totals):>7.0f}   "
+                f"{rechecked} {statistics.mean(totals):>7.0f}   "
                 f"{percentile(fts_ms, 50):>9.1f} {percentile(fts_ms, 95):>8.1f}"
             )
+        share, missed = relevance_score(args.n + 100)
+        print(
+            f"\nRelevance suite ({len(relevance.QUERIES)} queries, tests/relevance.py) among the "
+            f"{args.n} generated stories: {share:.1%} find their story in the top {relevance.TOP}"
+        )
+        for line in missed:
+            print(f"  missed: {line}")
         # One more story, committed like a publish in a request, then a new searcher.
         story = next(Corpus(1, seed=99).stories())
         story.id = args.n + 1

@@ -46,8 +46,9 @@ def public_lexicon() -> set[str]:
         }
 
 
-def add_transcribed_audio(story: Story, cues: list[tuple[int, str, bool]]) -> MediaFile:
-    """Attach a recording (no file: only what search reads) with a Spanish transcript; committed.
+def add_transcribed_audio(story: Story, cues: list[tuple[int, str, bool]], language: str = "es") -> MediaFile:
+    """Attach a recording (no file: only what search reads) with a transcript in ``language``
+    (Spanish unless told); committed.
 
     ``cues`` are (start in ms, text, restricted); each cue lasts four seconds.
     """
@@ -60,7 +61,7 @@ def add_transcribed_audio(story: Story, cues: list[tuple[int, str, bool]]) -> Me
         duration_seconds=600,
     )
     media.transcript = Transcript(
-        language="es",
+        language=language,
         cues=[
             Cue(position=i, start_ms=start, end_ms=start + 4000, text=text, restricted=restricted)
             for i, (start, text, restricted) in enumerate(cues)

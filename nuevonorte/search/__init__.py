@@ -13,6 +13,8 @@ Public interface:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from nuevonorte.search.health import IndexFinding, rebuild
@@ -46,7 +48,7 @@ def search_public(
     """Search what is public today. Facets: theme, place, country, language, media, decade."""
     from nuevonorte.search import recheck, store
 
-    return recheck.public(search_index(store.PUBLIC, q, lang, filters, page, pagelen))
+    return _checked(store.PUBLIC, recheck.public, q, lang, filters, page, pagelen)
 
 
 def search_staff(
@@ -57,7 +59,26 @@ def search_staff(
     Hits carry ``public_id`` and ``status``; the caller links them to its curator pages."""
     from nuevonorte.search import recheck, store
 
-    return recheck.staff(search_index(store.STAFF, q, lang, filters, page, pagelen))
+    return _checked(store.STAFF, recheck.staff, q, lang, filters, page, pagelen)
+
+
+def _checked(
+    kind: str,
+    keep: Callable[[SearchResults], SearchResults],
+    q: str,
+    lang: str,
+    filters: dict[str, str] | None,
+    page: int,
+    pagelen: int,
+) -> SearchResults:
+    """Search ``kind`` and keep only the hits the database still allows (``keep``); a "did you
+    mean" is kept only if its own first page still has such a hit (the index can lag)."""
+    results = keep(search_index(kind, q, lang, filters, page, pagelen))
+    if results.suggestion:
+        suggested = keep(search_index(kind, results.suggestion, lang, filters, 1, pagelen))
+        if not suggested.hits:
+            results.suggestion = None
+    return results
 
 
 def index_exists() -> bool:

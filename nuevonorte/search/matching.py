@@ -289,6 +289,11 @@ class Search:
         Whoosh itself.
         """
         leaves = _leaves(query)
+        if leaves is not None:  # a term met twice (a word typed twice, a phrase's words) counts once
+            best: dict[tuple[str, Any], float] = {}
+            for fieldname, text, boost in leaves:
+                best[(fieldname, text)] = max(boost, best.get((fieldname, text), 0.0))
+            leaves = [(fieldname, text, boost) for (fieldname, text), boost in best.items()]
         if leaves is None:
             return [hit.docnum for hit in self.s.search(query, limit=limit, filter=set(np.flatnonzero(mask)))]
         if not leaves:  # everything (filters only): equal scores, index order

@@ -1,49 +1,35 @@
-"""Searching an index: query cleaning, ranking, filters, facets, snippets, transcript moments.
+"""Searching an index: ranking, filters, facets, snippets, transcript moments, suggestions.
 
-Visitors' text is never given to Whoosh's full query language: fields, wildcards, ranges,
-groups, boosts and operators are switched off, stray syntax is removed, and only balanced
-double quotes (phrases) survive. Every word is looked up in both languages' fields with each
-field's own analyser, so a Spanish word also finds English translations' stems and back.
+The visitor's text is read by ``parse`` (words and phrases only, never Whoosh's query
+language); ``highlight`` marks the words met and ``suggest`` offers a corrected query.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from markupsafe import Markup, escape
-from whoosh import qparser
-from whoosh.query import Every, Query, Term
-from whoosh.searching import Searcher
+from whoosh.query import Every, Query
 
 from nuevonorte.search import store
+from nuevonorte.search.highlight import CueHit, Marker, cue_hits, snippet
 from nuevonorte.search.matching import Search
-from nuevonorte.search.schema import ANALYZERS, FACETS, QUERY_FIELDS, TOKEN, fold, stem, stopwords
+from nuevonorte.search.parse import MAX_QUERY_CHARS, parse
+from nuevonorte.search.schema import FACETS
+from nuevonorte.search.suggest import suggestion
 
-MAX_QUERY_CHARS = 200
-MAX_WORDS = 12
+__all__ = ["MAX_QUERY_CHARS", "CueHit", "SearchHit", "SearchResults", "search_index"]
+
 MAX_PAGE = 100
 PAGE_SIZE = 10
 MAX_PAGE_SIZE = 50
 FACET_VALUES = 20
-CUES_PER_HIT = 3
 FILTER_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
-_SYNTAX = re.compile(r"[*?:()\[\]{}^~\\+!<>=/|&'`-]+")
-_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
-
-
-@dataclass(frozen=True)
-class CueHit:
-    """A matching passage of a transcript: where it starts and its highlighted text."""
-
-    start_seconds: int
-    text_html: Markup
 
 
 @dataclass(frozen=True)
@@ -81,50 +67,6 @@ class SearchResults:
     problem: str | None = None  # "empty" | "bad-filter" | "page-out-of-range" | "too-long"
 
 
-def clean_query(raw: str, lang: str) -> tuple[str, list[str]]:
-    """The query text made safe for the parser, and its plain words (for suggestions).
-
-    Removes control characters and query syntax, keeps double quotes only when balanced,
-    drops typed operators and the stop words of the visitor's language.
-    """
-    text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in raw[:MAX_QUERY_CHARS])
-    text = _SYNTAX.sub(" ", text)
-    if text.count('"') % 2:
-        text = text.replace('"', " ")
-    stops = stopwords(lang)
-    kept: list[str] = []
-    words: list[str] = []
-    for part in re.split(r'("[^"]*")', text):
-        if part.startswith('"') and part.endswith('"') and len(part) > 1:
-            inner = " ".join(part[1:-1].split()[:MAX_WORDS])
-            if inner:
-                kept.append(f'"{inner}"')
-                words += inner.split()
-            continue
-        for word in part.split():
-            if word in _OPERATORS or fold(word) in stops or len(words) >= MAX_WORDS:
-                continue
-            kept.append(word)
-            words.append(word)
-    return " ".join(kept), words
-
-
-def _parser(schema: Any) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(list(QUERY_FIELDS), schema, fieldboosts=QUERY_FIELDS)
-    for plugin in (
-        qparser.SingleQuotePlugin,
-        qparser.FieldsPlugin,
-        qparser.WildcardPlugin,
-        qparser.RangePlugin,
-        qparser.GroupPlugin,
-        qparser.OperatorsPlugin,
-        qparser.BoostPlugin,
-        qparser.EveryPlugin,
-    ):
-        parser.remove_plugin_class(plugin)
-    return parser
-
-
 def clean_filters(raw: dict[str, str], extra: tuple[str, ...] = ()) -> tuple[dict[str, str], bool]:
     """The well-formed facet filters, and whether any given one was malformed and dropped."""
     good: dict[str, str] = {}
@@ -153,7 +95,7 @@ def search_index(
     lang = "en" if lang == "en" else "es"
     extra = ("status",) if kind == store.STAFF else ()
     good_filters, dropped = clean_filters(filters or {}, extra)
-    text, words = clean_query(raw_query or "", lang)
+    parsed = parse(raw_query or "")
     results = SearchResults(query=raw_query[:MAX_QUERY_CHARS], filters=good_filters)
     if dropped:
         results.problem = "bad-filter"
@@ -163,17 +105,19 @@ def search_index(
     page = max(1, min(page, MAX_PAGE))
     facet_names = (*FACETS, *extra)
     with store.searcher(kind) as s:
-        if text:
-            query: Query = _parser(s.schema).parse(text)
+        query: Query
+        if parsed.match is not None:
+            query = parsed.match
         elif good_filters:
             query = Every()
         else:
             results.problem = results.problem or "empty"
             return results
         search = Search(s)
-        mask = search.mask(query)
+        allowed = search.m.live().copy()
         for name, value in good_filters.items():
-            mask &= search.term_mask(name, value)
+            allowed &= search.term_mask(name, value)
+        mask = search.mask(query) & allowed
         results.total = int(np.count_nonzero(mask))
         results.pages = math.ceil(results.total / pagelen)
         if results.total and page > results.pages:
@@ -184,35 +128,32 @@ def search_index(
             counts = search.facet_counts(name, mask)
             results.facets[name] = sorted(counts, key=lambda kv: (-kv[1], kv[0]))[:FACET_VALUES]
         if results.total:
-            terms = _query_terms(words)
+            terms = parsed.highlight_terms()
+            markers = {code: Marker(wanted, code) for code, wanted in terms.items()}
+            rank = parsed.rank if parsed.rank is not None else query
             # Only the page slice is touched: hits beyond it are never highlighted or loaded.
-            for docnum in search.ranked(query, mask, page * pagelen)[(page - 1) * pagelen :]:
-                results.hits.append(_hit(s.stored_fields(docnum), lang, terms, kind))
-        elif words:
-            results.suggestion = _suggest(s, words)
+            for docnum in search.ranked(rank, mask, page * pagelen)[(page - 1) * pagelen :]:
+                results.hits.append(_hit(s.stored_fields(docnum), lang, markers, kind))
+        elif parsed.plain_words():
+            results.suggestion = suggestion(s, parsed.plain_words(), allowed)
     return results
 
 
-def _query_terms(words: list[str]) -> dict[str, frozenset[str]]:
-    text = " ".join(words)
-    return {lang: frozenset(t.text for t in ANALYZERS[lang](text)) for lang in ANALYZERS}
-
-
-def _hit(hit: Mapping[str, Any], lang: str, terms: dict[str, frozenset[str]], kind: str) -> SearchHit:
+def _hit(hit: Mapping[str, Any], lang: str, markers: dict[str, Marker], kind: str) -> SearchHit:
     other = "es" if lang == "en" else "en"
-    snippet = ""
+    shown = ""
     body_lang = "en" if hit.get("language") == "en" else "es"
     for text, field_lang in (
         (hit.get("body") or "", body_lang),
         (hit.get(f"summary_{lang}") or "", lang),
         (hit.get(f"summary_{other}") or "", other),
     ):
-        snippet = _snippet(text, terms[field_lang], field_lang)
-        if snippet:
+        shown = snippet(text, markers[field_lang])
+        if shown:
             break
-    if not snippet:
+    if not shown:
         summary = hit.get(f"summary_{lang}") or hit.get(f"summary_{other}") or ""
-        snippet = str(escape(summary[:240]))
+        shown = str(escape(summary[:240]))
     themes = [t for t in (hit.get(f"themes_{lang}") or "").split(" · ") if t]
     return SearchHit(
         public_id=hit["pid"],
@@ -221,108 +162,8 @@ def _hit(hit: Mapping[str, Any], lang: str, terms: dict[str, frozenset[str]], ki
         summary_es=hit.get("summary_es", ""),
         summary_en=hit.get("summary_en", ""),
         language=hit.get("language", ""),
-        snippet=Markup(snippet),  # noqa: S704 (_marked escapes everything but <mark>)
-        cues=_cue_hits(hit.get("cues") or "[]", terms),
+        snippet=Markup(shown),  # noqa: S704 (highlight.marked escapes everything but <mark>)
+        cues=cue_hits(hit.get("cues") or "[]", markers),
         themes=themes,
         status=hit.get("status") if kind == store.STAFF else None,
     )
-
-
-SNIPPET_WINDOW = 420
-SNIPPET_CHARS = 240
-SNIPPET_CONTEXT = 60
-SNIPPET_FRAGMENTS = 2
-
-
-def _matches(text: str, wanted: frozenset[str], lang: str) -> list[tuple[int, int]]:
-    """Where in ``text`` the words whose indexed form is wanted are."""
-    folded = fold(text)
-    if len(folded) != len(text):  # a character folded to several: look word by word
-        return [m.span() for m in TOKEN.finditer(text) if stem(m.group(), lang) in wanted]
-    analyzer = ANALYZERS[lang]
-    return [m.span() for m in TOKEN.finditer(folded) if analyzer.stem(m.group()) in wanted]
-
-
-def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:
-    """``text[start:end]`` HTML-escaped, with the spans inside it in <mark>."""
-    out, at = [], start
-    for a, b in spans:
-        out += [str(escape(text[at:a])), "<mark>", str(escape(text[a:b])), "</mark>"]
-        at = b
-    out.append(str(escape(text[at:end])))
-    return "".join(out)
-
-
-def _snippet(text: str, wanted: frozenset[str], lang: str) -> str:
-    """Highlighted fragments of ``text`` around the query's terms (HTML-escaped but <mark>).
-
-    Only a window around the first place a term's stem appears is looked at, not the whole
-    story, and each word's stem comes from a per-worker cache: analysing 300 words per hit
-    with Whoosh's highlighter was most of a query's time. At most two fragments of about
-    240 characters, the ones with the most matches, in text order, joined by " … ".
-    """
-    if not text or not wanted:
-        return ""
-    folded = fold(text)
-    found = [i for i in (folded.find(t) for t in wanted) if i >= 0]
-    if not found:
-        return ""
-    start = max(0, min(found) - SNIPPET_WINDOW // 3) if len(folded) == len(text) else 0
-    if start:
-        start = text.find(" ", start) + 1
-    window = text[start : start + SNIPPET_WINDOW]
-    spans = _matches(window, wanted, lang)
-    fragments: list[tuple[int, int, list[tuple[int, int]]]] = []
-    i = 0
-    while i < len(spans):
-        first = max(fragments[-1][1] if fragments else 0, spans[i][0] - SNIPPET_CONTEXT)
-        if first:  # start at a word
-            first = spans[i][0] - len(window[first : spans[i][0]].split(" ", 1)[-1])
-        j = i + 1
-        while j < len(spans) and spans[j][1] + SNIPPET_CONTEXT - first <= SNIPPET_CHARS:
-            j += 1
-        limit = spans[j][0] if j < len(spans) else len(window)  # never show the next match unmarked
-        last = min(limit, spans[j - 1][1] + SNIPPET_CONTEXT)
-        if last < len(window):  # end at a word
-            last = spans[j - 1][1] + len(window[spans[j - 1][1] : last].rsplit(" ", 1)[0])
-        fragments.append((first, last, spans[i:j]))
-        i = j
-    best = sorted(sorted(fragments, key=lambda f: -len(f[2]))[:SNIPPET_FRAGMENTS])
-    return " … ".join(_marked(window, inside, first, last) for first, last, inside in best)
-
-
-def _cue_hits(stored: str, terms: dict[str, frozenset[str]]) -> list[CueHit]:
-    hits = []
-    for start_ms, text, cue_lang, *_translation in json.loads(stored):
-        code = "es" if cue_lang == "es" else "en"
-        wanted = terms[code]
-        if not wanted or not any(t in fold(text) for t in wanted):  # cheap test before analysing
-            continue
-        spans = _matches(text, wanted, code)
-        if not spans:
-            continue
-        hits.append(CueHit(int(start_ms) // 1000, Markup(_marked(text, spans, 0, len(text)))))  # noqa: S704
-        if len(hits) == CUES_PER_HIT:
-            break
-    return hits
-
-
-def _suggest(s: Searcher, words: list[str]) -> str | None:
-    """A corrected query built from the index's own vocabulary; only words that still find
-    a live document are proposed, so terms of deleted stories are never suggested."""
-    corrector = s.corrector("spell")
-    changed = False
-    out = []
-    for word in words:
-        folded = fold(word)
-        if _live(s, folded) or not re.fullmatch(r"\w+", folded):
-            out.append(word)
-            continue
-        best = next((c for c in corrector.suggest(folded, limit=5, maxdist=2) if _live(s, c)), None)
-        out.append(best or word)
-        changed = changed or best is not None
-    return " ".join(out) if changed else None
-
-
-def _live(s: Searcher, term: str) -> bool:
-    return bool(s.search(Term("spell", term), limit=1))

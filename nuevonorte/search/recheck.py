@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 
 from nuevonorte import consent
 from nuevonorte.extensions import db
@@ -32,7 +32,10 @@ def _keep(results: SearchResults, allowed: Select[Any]) -> SearchResults:
     if not results.hits:
         return results
     ids = [hit.public_id for hit in results.hits]
-    still: set[str] = set(db.session.scalars(allowed.where(Story.public_id.in_(ids))))
+    # The stories by primary key: given "public_id IN (...)" beside the status test, SQLite
+    # walked every published story's newest consent instead (10 ms at 2,000 stories, linear).
+    page = select(Story.id).where(Story.public_id.in_(ids))
+    still: set[str] = set(db.session.scalars(allowed.where(Story.id.in_(page))))
     kept = [hit for hit in results.hits if hit.public_id in still]
     results.total -= len(results.hits) - len(kept)
     results.hits = kept

@@ -22,9 +22,32 @@ TOKEN = re.compile(r"\w+(?:\.?\w+)*")
 MAX_STEMS = 200_000
 
 
+#: How many of a stem's last letters may differ from its word's: Snowball rewrites endings
+#: ("-biliti" -> "-ble", "lying" -> "lie", Spanish "-encia" -> "-ente" -> "-ent"), but the
+#: stem never differs from the (folded) word in more than its last two letters (checked on
+#: the archive's own texts and both languages' derivations: tests/test_search_analysis.py).
+#: So a word whose stem is S begins with S less two letters: how highlighting finds a
+#: stem's words quickly.
+STEM_REWRITE = 2
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_run(run: re.Match[str]) -> str:
+    return run.group().translate(accent_map)
+
+
+def fold_lowered(text: str) -> str:
+    """Accent-fold lower-case ``text``. Only its runs of non-ASCII letters go through
+    ``accent_map`` (which maps lower-case ASCII to itself): ``str.translate`` with a table that
+    lacks most characters was the cost of highlighting a page of results."""
+    return _NON_ASCII.sub(_fold_run, text)
+
+
 def fold(text: str) -> str:
     """Case- and accent-fold ``text`` the way every analyser does ("Niños" -> "ninos")."""
-    return text.lower().translate(accent_map)
+    return fold_lowered(text.lower())
 
 
 def stopwords(lang: str) -> frozenset[str]:
@@ -32,14 +55,34 @@ def stopwords(lang: str) -> frozenset[str]:
     return frozenset(fold(w) for w in stopwords_for_language(lang))
 
 
+#: The folded stop words of each language, and of either.
+STOPWORDS = {lang: stopwords(lang) for lang in LANGUAGES}
+ANY_STOPWORD = STOPWORDS["es"] | STOPWORDS["en"]
+
+_ACUTE = str.maketrans("aeiou", "áéíóú")
+
+
+def accent_variants(word: str) -> list[str]:
+    """``word`` (lower case, no accents) with an acute accent on one of its vowels, each way.
+
+    Spanish Snowball rules name accented endings ("-ación", "-ía", "-aría"): a word typed
+    without its accent ("deportacion", "vivia") only meets its family through the form with
+    it. Spanish words carry one written accent at most, so one per variant is enough.
+    """
+    return [word[:i] + c.translate(_ACUTE) + word[i + 1 :] for i, c in enumerate(word) if c in "aeiou"]
+
+
 class LanguageAnalyzer(Tokenizer):
-    """Tokenise, fold case and accents, drop stop words, then stem with snowball for ``lang``.
+    """Tokenise, lower-case, drop stop words, stem with Snowball for ``lang``, then fold accents.
 
     One pass over the text instead of Whoosh's chain of five filters (tokenizer, lowercase,
-    charset, stop, stem), with a per-process word -> stem table: analysis was most of the
-    time of a rebuild. Folding comes before stemming so that a word typed with or without
-    its accents stems the same way ("migración" and "migracion" both become "migracion").
-    Positions skip stop words, as Whoosh's StopFilter numbers them.
+    stop, stem, charset), with a per-process word -> indexed form table: analysis was most of
+    the time of a rebuild. The stemmer sees the accents (its Spanish rules are written for
+    them: "deportación" and "deportados" both become "deport", "vivía" and "vivir" "viv");
+    folding comes after, so the indexed form never holds an accent. A word typed without
+    its accents still meets them through ``query_terms`` (decision 0011). Stop words are
+    matched folded ("mas" and "más" alike). Positions skip stop words, as Whoosh's
+    StopFilter numbers them.
     """
 
     def __init__(self, lang: str) -> None:
@@ -47,9 +90,9 @@ class LanguageAnalyzer(Tokenizer):
         self._setup()
 
     def _setup(self) -> None:
-        self._stops = stopwords(self.lang)
+        self._stops = STOPWORDS[self.lang]
         self._stemfn = stemmer_for_language(self.lang)
-        self._stems: dict[str, str | None] = {}
+        self._terms: dict[str, str | None] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"lang": self.lang}
@@ -64,15 +107,39 @@ class LanguageAnalyzer(Tokenizer):
     def __hash__(self) -> int:
         return hash(("LanguageAnalyzer", self.lang))
 
-    def stem(self, word: str) -> str | None:
-        """The indexed form of an already folded word; None for a stop word."""
-        stems = self._stems
-        found = stems.get(word, "")
+    def term(self, word: str) -> str | None:
+        """The indexed form of a lower-case word (accents kept); None for a stop word."""
+        terms = self._terms
+        found = terms.get(word, "")
         if found == "":
-            if len(stems) >= MAX_STEMS:
-                stems.clear()
-            found = stems[word] = None if word in self._stops else self._stemfn(word)
+            if len(terms) >= MAX_STEMS:
+                terms.clear()
+            folded = fold_lowered(word)
+            found = terms[word] = None if folded in self._stops else fold_lowered(self._stemfn(word))
         return found
+
+    def query_terms(self, word: str) -> tuple[str, ...]:
+        """The indexed forms a typed word may meet, its own first; () for a stop word.
+
+        Beside the word's own form: the form of the word without its accents (text written
+        without them: "deportación" meets a story that wrote "deportacion"), and, for a
+        Spanish word typed without accents, the forms of its accented spellings
+        ("deportacion" meets "deportación" and "deportados"; "vivia" meets "vivir").
+        """
+        lower = word.lower()
+        own = self.term(lower)
+        if own is None:
+            return ()
+        folded = fold_lowered(lower)
+        spellings = [folded]
+        if self.lang == "es" and folded == lower:
+            spellings += accent_variants(lower)
+        out = [own]
+        for spelling in spellings:
+            found = self.term(spelling)
+            if found is not None and found not in out:
+                out.append(found)
+        return tuple(out)
 
     def __call__(
         self,
@@ -88,21 +155,21 @@ class LanguageAnalyzer(Tokenizer):
         **kwargs: Any,
     ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        folded = fold(value)
-        same_length = len(folded) == len(value)
-        matches = TOKEN.finditer(folded) if tokenize else iter([re.match(r"(?s).*", folded)])
+        lowered = value.lower()
+        same_length = len(lowered) == len(value)
+        matches = TOKEN.finditer(lowered) if tokenize else iter([re.match(r"(?s).*", lowered)])
         pos = None
-        stem = self.stem
+        term = self.term
         for raw, match in enumerate(matches):
             if match is None:
                 continue
             word = match.group()
-            text = stem(word)
+            text = term(word)
             if text is None:
                 if removestops:
                     continue
                 t.stopped = True
-                text = word
+                text = fold_lowered(word)
             else:
                 t.stopped = False
                 # Like StopFilter: the first kept word keeps its place, the next follow it.
@@ -168,12 +235,14 @@ PLAIN = plain_analyzer()
 
 def stem(word: str, lang: str) -> str | None:
     """The indexed form of one word in ``lang`` ("es" or "en"); None for a stop word."""
-    return ANALYZERS[lang].stem(fold(word))
+    return ANALYZERS[lang].term(word.lower())
 
 
 #: Bumped whenever the fields change: an index built with another version is not opened
 #: (search says "temporarily unavailable" and ``nuevonorte check`` says to reindex).
-SCHEMA_VERSION = "3"  # 1: 12 query fields, Whoosh filter chains; 2: positional twins of the text fields
+SCHEMA_VERSION = "4"
+# 1: 12 query fields, Whoosh filter chains; 2: positional twins of the text fields; 3: one
+# positional field per language; 4: words stemmed with their accents, then folded (0011).
 
 #: Fields a free-text query searches, with their weight. Per language, a short "head" (title,
 #: summary, theme and place names) weighted above the long "text" (story text, transcript

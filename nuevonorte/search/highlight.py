@@ -1,0 +1,188 @@
+"""Snippets and transcript moments: the words a query met, marked in a story's own text.
+
+A word is marked when its indexed form (``LanguageAnalyzer.term``) is one the query looked
+for, so every word that made a story match is found again, whatever its stem did to its
+spelling ("family" is indexed as "famili", "experiencia" as "experient"). Everything but
+the ``<mark>`` tags is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from nuevonorte.search.schema import ANALYZERS, STEM_REWRITE, TOKEN, fold
+
+SNIPPET_WINDOW = 420
+SNIPPET_CHARS = 240
+SNIPPET_CONTEXT = 60
+SNIPPET_FRAGMENTS = 2
+CUES_PER_HIT = 3
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CueHit:
+    """A matching passage of a transcript: where it starts and its highlighted text."""
+
+    start_seconds: int
+    text_html: Markup
+
+
+class Marker:
+    """Finds, in text of one language, the words whose indexed form is among ``wanted``.
+
+    Looking up every word of a 300-word story is too slow for a page of results, so only
+    the words that begin like a wanted form are looked up: a word whose stem is S begins
+    with S less its last ``STEM_REWRITE`` letters (one letter at least), and one regular
+    expression finds those beginnings.
+    """
+
+    def __init__(self, wanted: frozenset[str], lang: str) -> None:
+        self.wanted = wanted
+        self.analyzer = ANALYZERS[lang]
+        starts = sorted({t[: max(1, len(t) - STEM_REWRITE)] for t in wanted}, key=len, reverse=True)
+        # A word begins after anything but a letter, or a dot that does not join it to one.
+        pattern = r"(?<!\w)(?<!\w\.)(?:" + "|".join(re.escape(s) for s in starts) + ")"
+        self.starts = re.compile(pattern) if starts else None
+
+    def _is_wanted(self, word: str) -> bool:
+        return self.analyzer.term(word.lower()) in self.wanted
+
+    def spans(self, text: str, first: bool = False) -> list[Span]:
+        """Where the wanted words of ``text`` are (only the first with ``first``)."""
+        return self.spans_in(Text(text), 0, len(text), first)
+
+    def spans_in(self, text: Text, start: int, end: int, first: bool = False) -> list[Span]:
+        """Where the wanted words of ``text`` between ``start`` and ``end`` are."""
+        if self.starts is None:
+            return []
+        out: list[Span] = []
+        if text.folded is None:  # a letter folds to several: every word is looked up
+            for word in TOKEN.finditer(text.text, start, end):
+                if self._is_wanted(word.group()):
+                    out.append(word.span())
+                    if first:
+                        break
+            return out
+        for candidate in self.starts.finditer(text.folded, start, end):
+            m = TOKEN.match(text.lowered, candidate.start(), end)
+            if m is not None and self.analyzer.term(m.group()) in self.wanted:
+                out.append(m.span())
+                if first:
+                    break
+        return out
+
+
+class Text:
+    """A text with its lower-case and folded forms, made once (None when either form is not
+    as long as the text, so that positions in them are not positions in it)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lowered = text.lower()
+        folded = fold(text)
+        same = len(folded) == len(text) == len(self.lowered)
+        self.folded: str | None = folded if same else None
+
+
+def marked(text: str, spans: list[Span], start: int, end: int) -> str:
+    """``text[start:end]`` HTML-escaped, with the spans inside it in <mark>."""
+    out, at = [], start
+    for a, b in spans:
+        out += [str(escape(text[at:a])), "<mark>", str(escape(text[a:b])), "</mark>"]
+        at = b
+    out.append(str(escape(text[at:end])))
+    return "".join(out)
+
+
+def snippet(text: str, marker: Marker) -> str:
+    """Highlighted fragments of ``text`` around the query's words (HTML-escaped but <mark>);
+    "" when it holds none.
+
+    Only a window of ``SNIPPET_WINDOW`` characters around the first word met is looked at,
+    not the whole story. At most two fragments of about 240 characters, the ones with the
+    most matches, in text order, joined by " … ".
+    """
+    if not text:
+        return ""
+    forms = Text(text)
+    first = marker.spans_in(forms, 0, len(text), first=True)
+    if not first:
+        return ""
+    start = max(0, first[0][0] - SNIPPET_WINDOW // 3)
+    if start:
+        start = text.find(" ", start, first[0][0]) + 1  # at a word (0 when none: the match's own start)
+        start = start or first[0][0]
+    end = min(len(text), start + SNIPPET_WINDOW)
+    window = text[start:end]
+    spans = [(a - start, b - start) for a, b in marker.spans_in(forms, start, end)]
+    fragments: list[tuple[int, int, list[Span]]] = []
+    i = 0
+    while i < len(spans):
+        first_char = max(fragments[-1][1] if fragments else 0, spans[i][0] - SNIPPET_CONTEXT)
+        if first_char:  # start at a word
+            first_char = spans[i][0] - len(window[first_char : spans[i][0]].split(" ", 1)[-1])
+        j = i + 1
+        while j < len(spans) and spans[j][1] + SNIPPET_CONTEXT - first_char <= SNIPPET_CHARS:
+            j += 1
+        limit = spans[j][0] if j < len(spans) else len(window)  # never show the next match unmarked
+        last = min(limit, spans[j - 1][1] + SNIPPET_CONTEXT)
+        if last < len(window):  # end at a word
+            last = spans[j - 1][1] + len(window[spans[j - 1][1] : last].rsplit(" ", 1)[0])
+        fragments.append((first_char, last, spans[i:j]))
+        i = j
+    best = sorted(sorted(fragments, key=lambda f: -len(f[2]))[:SNIPPET_FRAGMENTS])
+    return " … ".join(marked(window, inside, a, b) for a, b, inside in best)
+
+
+def cue_hits(stored: str, markers: dict[str, Marker]) -> list[CueHit]:
+    """The first transcript cues holding a word met, each with its time: the cue's own text,
+    or its translation when only the translation holds one (an English visitor finds a
+    Spanish recording through its translated cues, and is taken to the moment too)."""
+    cues = json.loads(stored)
+    own: dict[int, tuple[str, list[Span]]] = {}
+    translated: dict[int, tuple[str, list[Span]]] = {}
+    for code in ("es", "en"):
+        other = "en" if code == "es" else "es"
+        texts = {i: cue[1] for i, cue in enumerate(cues) if _lang(cue[2]) == code}
+        own.update(_spans_each(texts, markers[code]))
+        translations = {i: cue[3] for i, cue in enumerate(cues) if _lang(cue[2]) == other and len(cue) > 3}
+        translated.update(_spans_each(translations, markers[code]))
+    hits = []
+    for i, cue in enumerate(cues):
+        found = own.get(i) or translated.get(i)
+        if found:
+            text, spans = found
+            hits.append(CueHit(int(cue[0]) // 1000, Markup(marked(text, spans, 0, len(text)))))  # noqa: S704 (escaped but <mark>)
+            if len(hits) == CUES_PER_HIT:
+                break
+    return hits
+
+
+def _lang(code: str) -> str:
+    return "es" if code == "es" else "en"
+
+
+def _spans_each(texts: dict[int, str], marker: Marker) -> dict[int, tuple[str, list[Span]]]:
+    """The wanted words of each text, looked for in all of them at once (one fold, one scan:
+    a recording has hundreds of cues)."""
+    if not texts or marker.starts is None:
+        return {}
+    keys = list(texts)
+    starts = [0]
+    for key in keys:
+        starts.append(starts[-1] + len(texts[key]) + 1)
+    joined = Text("\n".join(texts[key] for key in keys))
+    out: dict[int, tuple[str, list[Span]]] = {}
+    for a, b in marker.spans_in(joined, 0, len(joined.text)):
+        n = bisect.bisect_right(starts, a) - 1
+        key, offset = keys[n], starts[n]
+        if b - offset <= len(texts[key]):  # never across two cues
+            out.setdefault(key, (texts[key], []))[1].append((a - offset, b - offset))
+    return out
