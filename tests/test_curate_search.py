@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -76,6 +78,36 @@ def test_status_in_plain_words_and_status_filter(
     assert 'aria-current="true"' in filtered
     only = curator_client.get("/curate/search?status=submitted").get_data(as_text=True)
     assert ids_in(only, archive) == {"submitted"}
+
+
+def test_published_stories_say_what_the_public_sees(
+    curator_client: FlaskClient, make_story: Callable[..., Story]
+) -> None:
+    """Issue 14: a published story narrowed to curators, or under an embargo, is not labelled
+    plain "Published": the label says what the public sees today (from ``consent.standing``)."""
+    word = "mezquital"
+    public = make_story(title="Abierta", body=f"El {word} abierto.")
+    narrowed = make_story(
+        title="Cerrada",
+        body=f"El {word} cerrado.",
+        choices=ConsentChoices(visibility=Visibility.CURATORS, credit_name="Ana"),
+    )
+    embargoed = make_story(title="Esperando", body=f"El {word} que espera.", embargo_until=date(2031, 3, 9))
+    post(curator_client, "/curate/language", {"lang": "en", "next": "/curate/"})
+    html = curator_client.get(f"/curate/search?q={word}").get_data(as_text=True)
+    labels = {
+        public_id: label
+        for public_id, label in re.findall(
+            r'href="/curate/stories/([^"]+)".*?<p class="status">[^<]*<strong>([^<]+)</strong>', html, re.S
+        )
+    }
+    assert labels == {
+        public.public_id: "Published — public",
+        narrowed.public_id: "Published — curators only",
+        embargoed.public_id: "Published — embargoed until March 9, 2031",
+    }
+    review = curator_client.get(f"/curate/stories/{narrowed.public_id}").get_data(as_text=True)
+    assert "Published — curators only" in review
 
 
 def test_transcript_cue_found_with_its_time(
