@@ -124,9 +124,8 @@ def test_standing_names_the_reason_behind_every_combination(app: Flask) -> None:
     wrong = []
     for combo, story in made.items():
         found = consent.standing(story)
-        if found != _expected_standing(*combo) or (found is consent.Standing.PUBLIC) != consent.story_is_public(
-            story
-        ):
+        public = consent.story_is_public(story)
+        if found != _expected_standing(*combo) or (found is consent.Standing.PUBLIC) != public:
             wrong.append((combo, found))
     assert wrong == []
     assert consent.standing(_story(StoryStatus.PUBLISHED)) is consent.Standing.NO_CONSENT

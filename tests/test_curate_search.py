@@ -16,6 +16,7 @@ from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus, Visibility
+from nuevonorte.request_line import MAX_REQUEST_LINE
 from tests.curate_fixtures import post
 from tests.search_fixtures import add_transcribed_audio, index  # noqa: F401
 
@@ -162,11 +163,24 @@ def test_empty_query_is_a_friendly_prompt(curator_client: FlaskClient, archive: 
         "title:zapotal",
         ":",
         "status:private",
+        "a" * 3000,
         "a" * 5000,
         "(()",
         "\x00zapotal",
     ],
-    ids=["quote", "open-quote", "star-suffix", "star", "field", "colon", "field2", "5000", "parens", "nul"],
+    ids=[
+        "quote",
+        "open-quote",
+        "star-suffix",
+        "star",
+        "field",
+        "colon",
+        "field2",
+        "3000",
+        "5000",
+        "parens",
+        "nul",
+    ],
 )
 def test_m18_bad_queries_give_results_or_a_message(
     curator_client: FlaskClient, archive: dict[str, Story], q: str
@@ -177,6 +191,9 @@ def test_m18_bad_queries_give_results_or_a_message(
     html = response.get_data(as_text=True)
     if "\x00" in q:
         assert response.status_code == 400
+        return
+    if len(q) > MAX_REQUEST_LINE:  # longer than any server reads: a localized 414 (issue 14)
+        assert response.status_code == 414 and 'lang="es"' in html
         return
     assert response.status_code == 200
     assert 'role="status"' in html

@@ -110,9 +110,7 @@ def story_state_label(story: Story) -> str:
     if found is Standing.EMBARGOED:
         consent = story.current_consent
         assert consent is not None and consent.embargo_until is not None  # what EMBARGOED means
-        return str(
-            _("Published — embargoed until %(date)s", date=format_date(consent.embargo_until, "long"))
-        )
+        return str(_("Published — embargoed until %(date)s", date=format_date(consent.embargo_until, "long")))
     labels = {
         Standing.PUBLIC: _("Published — public"),
         Standing.CURATORS_ONLY: _("Published — curators only"),

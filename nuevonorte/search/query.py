@@ -40,10 +40,12 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 
 @dataclass(frozen=True)
 class CueHit:
-    """A matching passage of a transcript: where it starts and its highlighted text."""
+    """A matching passage of a transcript: where it starts, and its highlighted text — the cue's
+    own words, or its translation when only that matched — with that text's language."""
 
     start_seconds: int
     text_html: Markup
+    lang: str = "es"
 
 
 @dataclass(frozen=True)
@@ -293,18 +295,25 @@ def _snippet(text: str, wanted: frozenset[str], lang: str) -> str:
 
 def _cue_hits(stored: str, terms: dict[str, frozenset[str]]) -> list[CueHit]:
     hits = []
-    for start_ms, text, cue_lang, *_translation in json.loads(stored):
+    for start_ms, text, cue_lang, *rest in json.loads(stored):
         code = "es" if cue_lang == "es" else "en"
-        wanted = terms[code]
-        if not wanted or not any(t in fold(text) for t in wanted):  # cheap test before analysing
-            continue
-        spans = _matches(text, wanted, code)
-        if not spans:
-            continue
-        hits.append(CueHit(int(start_ms) // 1000, Markup(_marked(text, spans, 0, len(text)))))  # noqa: S704
+        translation = str(rest[0]) if rest else ""
+        # The cue's own words first; else its translation (indexed in the other language).
+        for said, lang in ((text, code), (translation, "en" if code == "es" else "es")):
+            spans = _cue_matches(said, terms[lang], lang)
+            if spans:
+                marked = Markup(_marked(said, spans, 0, len(said)))  # noqa: S704
+                hits.append(CueHit(int(start_ms) // 1000, marked, lang))
+                break
         if len(hits) == CUES_PER_HIT:
             break
     return hits
+
+
+def _cue_matches(text: str, wanted: frozenset[str], lang: str) -> list[tuple[int, int]]:
+    if not text or not wanted or not any(t in fold(text) for t in wanted):  # cheap test first
+        return []
+    return _matches(text, wanted, lang)
 
 
 def _suggest(s: Searcher, words: list[str]) -> str | None:
