@@ -21,6 +21,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         errors,
         headers,
         i18n,
+        request_line,
         safe_input,
         search,
         storage,
@@ -52,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     safe_input.init_app(app)  # before the blueprints: their routes bind the ``int`` converter
+    request_line.init_app(app)  # its check runs first of all
 
     app.register_blueprint(root_bp)
     app.register_blueprint(public_bp)

@@ -18,6 +18,7 @@ on every combination of status, consent and embargo.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -107,14 +108,37 @@ def widenings(old: ConsentChoices, new: ConsentChoices) -> list[str]:
 # --- objects already loaded ---------------------------------------------------------------
 
 
+class Standing(enum.StrEnum):
+    """Why a story is, or is not, public on a given day (what ``story_is_public`` decides)."""
+
+    PUBLIC = "public"
+    NOT_PUBLISHED = "not-published"  # not published by a curator (or withdrawn)
+    NO_CONSENT = "no-consent"
+    CURATORS_ONLY = "curators-only"  # the newest consent narrowed it to curators
+    CONTRIBUTOR_ONLY = "contributor-only"  # ... or to the contributor alone
+    EMBARGOED = "embargoed"  # public consent whose embargo date has not come
+
+
+def standing(story: Story, on: date | None = None) -> Standing:
+    """The rule itself: whether ``story`` is public on day ``on`` (today by default), and if
+    not, the first reason why. ``story_is_public`` and the curators' wording both read this."""
+    consent = story.current_consent
+    if story.status != StoryStatus.PUBLISHED:
+        return Standing.NOT_PUBLISHED
+    if consent is None:
+        return Standing.NO_CONSENT
+    if consent.visibility == Visibility.CURATORS:
+        return Standing.CURATORS_ONLY
+    if consent.visibility != Visibility.PUBLIC:
+        return Standing.CONTRIBUTOR_ONLY
+    if consent.embargo_until is not None and consent.embargo_until > (on or today()):
+        return Standing.EMBARGOED
+    return Standing.PUBLIC
+
+
 def story_is_public(story: Story, on: date | None = None) -> bool:
     """Whether anyone may see ``story`` on day ``on`` (today by default)."""
-    consent = story.current_consent
-    if story.status != StoryStatus.PUBLISHED or consent is None:
-        return False
-    if consent.visibility != Visibility.PUBLIC:
-        return False
-    return consent.embargo_until is None or consent.embargo_until <= (on or today())
+    return standing(story, on) is Standing.PUBLIC
 
 
 def curators_may_read(story: Story) -> bool:

@@ -26,6 +26,10 @@ MESSAGES = {
         _l("The files are too large"),
         _l("What you sent is larger than the archive accepts. Your text was not lost: go back to keep it."),
     ),
+    414: (
+        _l("This address is too long"),
+        _l("Links to the archive are much shorter. Check the address, or search with a few words."),
+    ),
     429: (_l("Too many attempts"), _l("Please wait a few minutes and try again.")),
     500: (
         _l("Something went wrong on our side"),
@@ -50,6 +54,7 @@ API_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
+    414: "too_long",
     429: "rate_limited",
     500: "internal_error",
     503: "unavailable",
@@ -76,7 +81,7 @@ def init_app(app: Flask) -> None:
     def _bad_input(e: BadInput) -> tuple[str | Response, int]:
         # A NUL or an impossible number (A23), refused before the API's own hook set its language.
         if request.path.startswith(API_PREFIX):
-            g.lang = negotiated_locale()
+            g.lang = g.get("lang") or negotiated_locale()
         return _render(400, str(e.heading), str(e.text), error="bad_input", kept=False)
 
     @app.errorhandler(HTTPException)

@@ -13,6 +13,10 @@ Override the address with ``GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000"`` or ``--bin
   docs/security.md F01, T08). Files of living workers are locked and never touched.
 - Uploads over poor connections are slow: a generous worker timeout keeps a sync worker from
   being killed mid-upload (a buffering reverse proxy in front is still recommended).
+- A request line longer than ``limit_request_line`` (one number with the app's own check,
+  ``nuevonorte.request_line``) gets the archive's localized 414 page, not gunicorn's English
+  one: the sync worker of ``nuevonorte.gunicorn_worker`` asks the app for it. A reverse proxy
+  in front must accept lines at least this long, or it answers first with a page of its own.
 """
 
 from __future__ import annotations
@@ -23,8 +27,12 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+from nuevonorte.request_line import MAX_REQUEST_LINE
+
 bind = "127.0.0.1:8000"
 workers = 2
+worker_class = "nuevonorte.gunicorn_worker.LocalizedErrorsWorker"
+limit_request_line = MAX_REQUEST_LINE
 timeout = 300
 accesslog = None
 access_log_format = '"%(r)s" %(s)s %(b)s %(L)s'

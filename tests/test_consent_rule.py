@@ -102,6 +102,35 @@ def test_story_visibility_every_status_visibility_and_embargo(app: Flask) -> Non
     assert len(listed) == 3  # published × public × (none, past, today)
 
 
+def _expected_standing(status: StoryStatus, visibility: Visibility, embargo: str) -> consent.Standing:
+    if status != StoryStatus.PUBLISHED:
+        return consent.Standing.NOT_PUBLISHED
+    if visibility == Visibility.CURATORS:
+        return consent.Standing.CURATORS_ONLY
+    if visibility == Visibility.CONTRIBUTOR:
+        return consent.Standing.CONTRIBUTOR_ONLY
+    return consent.Standing.EMBARGOED if embargo == "future" else consent.Standing.PUBLIC
+
+
+@freeze_time(TODAY)
+def test_standing_names_the_reason_behind_every_combination(app: Flask) -> None:
+    """What curators are told a published story shows (``consent.standing``) is the rule itself:
+    PUBLIC exactly when ``story_is_public``, otherwise the first reason it is not."""
+    combos = list(itertools.product(StoryStatus, Visibility, EMBARGOES))
+    made = {
+        combo: _story(combo[0], _record(1, combo[1], embargo_until=EMBARGOES[combo[2]])) for combo in combos
+    }
+    db.session.commit()
+    wrong = []
+    for combo, story in made.items():
+        found = consent.standing(story)
+        public = consent.story_is_public(story)
+        if found != _expected_standing(*combo) or (found is consent.Standing.PUBLIC) != public:
+            wrong.append((combo, found))
+    assert wrong == []
+    assert consent.standing(_story(StoryStatus.PUBLISHED)) is consent.Standing.NO_CONSENT
+
+
 @freeze_time(TODAY)
 def test_a_story_without_any_consent_record_is_never_public(app: Flask) -> None:
     story = _story(StoryStatus.PUBLISHED)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus, Visibility
+from nuevonorte.request_line import MAX_REQUEST_LINE
 from tests.curate_fixtures import post
 from tests.search_fixtures import add_transcribed_audio, index  # noqa: F401
 
@@ -78,6 +81,36 @@ def test_status_in_plain_words_and_status_filter(
     assert ids_in(only, archive) == {"submitted"}
 
 
+def test_published_stories_say_what_the_public_sees(
+    curator_client: FlaskClient, make_story: Callable[..., Story]
+) -> None:
+    """Issue 14: a published story narrowed to curators, or under an embargo, is not labelled
+    plain "Published": the label says what the public sees today (from ``consent.standing``)."""
+    word = "mezquital"
+    public = make_story(title="Abierta", body=f"El {word} abierto.")
+    narrowed = make_story(
+        title="Cerrada",
+        body=f"El {word} cerrado.",
+        choices=ConsentChoices(visibility=Visibility.CURATORS, credit_name="Ana"),
+    )
+    embargoed = make_story(title="Esperando", body=f"El {word} que espera.", embargo_until=date(2031, 3, 9))
+    post(curator_client, "/curate/language", {"lang": "en", "next": "/curate/"})
+    html = curator_client.get(f"/curate/search?q={word}").get_data(as_text=True)
+    labels = {
+        public_id: label
+        for public_id, label in re.findall(
+            r'href="/curate/stories/([^"]+)".*?<p class="status">[^<]*<strong>([^<]+)</strong>', html, re.S
+        )
+    }
+    assert labels == {
+        public.public_id: "Published — public",
+        narrowed.public_id: "Published — curators only",
+        embargoed.public_id: "Published — embargoed until March 9, 2031",
+    }
+    review = curator_client.get(f"/curate/stories/{narrowed.public_id}").get_data(as_text=True)
+    assert "Published — curators only" in review
+
+
 def test_transcript_cue_found_with_its_time(
     curator_client: FlaskClient, make_story: Callable[..., Story]
 ) -> None:
@@ -130,11 +163,24 @@ def test_empty_query_is_a_friendly_prompt(curator_client: FlaskClient, archive: 
         "title:zapotal",
         ":",
         "status:private",
+        "a" * 3000,
         "a" * 5000,
         "(()",
         "\x00zapotal",
     ],
-    ids=["quote", "open-quote", "star-suffix", "star", "field", "colon", "field2", "5000", "parens", "nul"],
+    ids=[
+        "quote",
+        "open-quote",
+        "star-suffix",
+        "star",
+        "field",
+        "colon",
+        "field2",
+        "3000",
+        "5000",
+        "parens",
+        "nul",
+    ],
 )
 def test_m18_bad_queries_give_results_or_a_message(
     curator_client: FlaskClient, archive: dict[str, Story], q: str
@@ -145,6 +191,9 @@ def test_m18_bad_queries_give_results_or_a_message(
     html = response.get_data(as_text=True)
     if "\x00" in q:
         assert response.status_code == 400
+        return
+    if len(q) > MAX_REQUEST_LINE:  # longer than any server reads: a localized 414 (issue 14)
+        assert response.status_code == 414 and 'lang="es"' in html
         return
     assert response.status_code == 200
     assert 'role="status"' in html

@@ -32,9 +32,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 
-@bp.before_request
-def _language() -> None:
-    # Only Accept-Language decides, never a cookie.
+@bp.url_value_preprocessor
+def _language(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    # Only Accept-Language decides, never a cookie; set before any hook may refuse the request.
     g.lang = negotiated_locale()
 
 
@@ -63,6 +63,8 @@ def _http(e: HTTPException) -> tuple[Response, int]:
         return error("method_not_allowed", _("Use POST to send a contribution."), 405)
     if code == 404:
         return error("not_found", _("There is nothing at this address."), 404)
+    if code == 414:
+        return error("too_long", _("The address is too long."), 414)
     return error("bad_request", _("Something in the request was not right."), 400 if code < 500 else code)
 
 

@@ -169,11 +169,12 @@ def language() -> Response:
 @bp.app_context_processor
 def _curate_globals() -> dict[str, Any]:
     from nuevonorte.consent import curators_may_read
-    from nuevonorte.curate.wording import gap_label, status_label
+    from nuevonorte.curate.wording import gap_label, status_label, story_state_label
 
     return {
         "language_form": LanguageForm,
         "status_label": status_label,
+        "story_state_label": story_state_label,
         "gap_label": gap_label,
         "curators_may_read": curators_may_read,
     }

@@ -6,14 +6,17 @@ The view only calls ``nuevonorte.search.search_staff``; the staff index decides 
 from __future__ import annotations
 
 from flask import current_app, render_template, request, url_for
+from sqlalchemy.orm import selectinload
 
-from nuevonorte import search
+from nuevonorte import consent, search
 from nuevonorte.curate.auth import curator_required
 from nuevonorte.curate.views import bp
 from nuevonorte.curate.wording import status_label
+from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale
+from nuevonorte.models import Story
 from nuevonorte.safe_input import page_number
-from nuevonorte.search import SearchUnavailable
+from nuevonorte.search import SearchResults, SearchUnavailable
 from nuevonorte.search.presentation import (
     facet_label,
     filter_args,
@@ -38,6 +41,20 @@ def review_url(public_id: str) -> str:
     return url_for("curate.review", story_id=public_id)
 
 
+def _stories(results: SearchResults) -> dict[str, Story]:
+    """The page's stories from the database, for what the index does not hold: what the public
+    sees of each today (its consent can narrow without its status changing)."""
+    ids = [hit.public_id for hit in results.hits]
+    if not ids:
+        return {}
+    found = db.session.scalars(
+        consent.curator_readable_stories()
+        .where(Story.public_id.in_(ids))
+        .options(selectinload(Story.consents))
+    )
+    return {story.public_id: story for story in found}
+
+
 @bp.get("/search")
 @curator_required
 def search_page() -> tuple[str, int] | str:
@@ -56,6 +73,7 @@ def search_page() -> tuple[str, int] | str:
         q=q[:200],
         message=problem_message(results.problem),
         facets={name: results.facets.get(name, []) for name in STAFF_FILTERS},
+        stories=_stories(results),
         review_url=review_url,
         facet_label=_facet_label,
         page_url=_page_url,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from nuevonorte.models import ConsentRecord, Credit, MediaKind, Story, Visibility
+from nuevonorte.consent import Standing, standing
+from nuevonorte.models import ConsentRecord, Credit, MediaKind, Story, StoryStatus, Visibility
 
 
 def consent_words(consent: ConsentRecord | None) -> list[str]:
@@ -98,3 +99,22 @@ def status_label(status: str) -> str:
         "draft": _("Draft"),
     }
     return labels.get(str(status), str(status))
+
+
+def story_state_label(story: Story) -> str:
+    """A story's status, and for a published one what the public sees of it today, in words
+    ("Published — curators only"); the reasons come from the consent rule (``consent.standing``)."""
+    if story.status != StoryStatus.PUBLISHED:
+        return status_label(story.status)
+    found = standing(story)
+    if found is Standing.EMBARGOED:
+        consent = story.current_consent
+        assert consent is not None and consent.embargo_until is not None  # what EMBARGOED means
+        return str(_("Published — embargoed until %(date)s", date=format_date(consent.embargo_until, "long")))
+    labels = {
+        Standing.PUBLIC: _("Published — public"),
+        Standing.CURATORS_ONLY: _("Published — curators only"),
+        Standing.CONTRIBUTOR_ONLY: _("Published — only the narrator"),
+        Standing.NO_CONSENT: _("Published — no consent on record, not public"),
+    }
+    return str(labels.get(found, status_label(story.status)))

@@ -7,6 +7,7 @@ from flask_babel import format_number
 
 from nuevonorte.consent import media_is_public
 from nuevonorte.public import page_cache
+from nuevonorte.public.cards import card_image, card_warnings
 from nuevonorte.public.content import language_code, language_note, month_year, shown
 from nuevonorte.rich_text import render_markdown
 
@@ -36,5 +37,7 @@ def init_app(app: Flask) -> None:
         format_number=format_number,
         clock=clock,
         has_language_prefix=has_language_prefix,
+        card_image=card_image,
+        card_warnings=card_warnings,
     )
     app.jinja_env.tests["public_media"] = media_is_public

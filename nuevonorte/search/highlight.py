@@ -28,10 +28,12 @@ Span = tuple[int, int]
 
 @dataclass(frozen=True)
 class CueHit:
-    """A matching passage of a transcript: where it starts and its highlighted text."""
+    """A matching passage of a transcript: where it starts, and its highlighted text — the cue's
+    own words, or its translation when only that matched — with that text's language."""
 
     start_seconds: int
     text_html: Markup
+    lang: str = "es"
 
 
 class Marker:
@@ -146,20 +148,21 @@ def cue_hits(stored: str, markers: dict[str, Marker]) -> list[CueHit]:
     or its translation when only the translation holds one (an English visitor finds a
     Spanish recording through its translated cues, and is taken to the moment too)."""
     cues = json.loads(stored)
-    own: dict[int, tuple[str, list[Span]]] = {}
-    translated: dict[int, tuple[str, list[Span]]] = {}
+    own: dict[int, tuple[str, list[Span], str]] = {}
+    translated: dict[int, tuple[str, list[Span], str]] = {}
     for code in ("es", "en"):
         other = "en" if code == "es" else "es"
         texts = {i: cue[1] for i, cue in enumerate(cues) if _lang(cue[2]) == code}
-        own.update(_spans_each(texts, markers[code]))
+        own.update({i: (*found, code) for i, found in _spans_each(texts, markers[code]).items()})
         translations = {i: cue[3] for i, cue in enumerate(cues) if _lang(cue[2]) == other and len(cue) > 3}
-        translated.update(_spans_each(translations, markers[code]))
+        translated.update({i: (*found, code) for i, found in _spans_each(translations, markers[code]).items()})
     hits = []
     for i, cue in enumerate(cues):
         found = own.get(i) or translated.get(i)
         if found:
-            text, spans = found
-            hits.append(CueHit(int(cue[0]) // 1000, Markup(marked(text, spans, 0, len(text)))))  # noqa: S704 (escaped but <mark>)
+            text, spans, lang = found
+            html = Markup(marked(text, spans, 0, len(text)))  # noqa: S704 (escaped but <mark>)
+            hits.append(CueHit(int(cue[0]) // 1000, html, lang))
             if len(hits) == CUES_PER_HIT:
                 break
     return hits

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
 from flask import request, url_for
 from flask_babel import gettext as _
+
+from nuevonorte.search.query import MAX_QUERY_CHARS
 
 PROBLEM_MESSAGES = {
     "empty": lambda: _("Type a word or a name to search the archive."),
     "bad-filter": lambda: _("One of the filters was not valid and was left out."),
     "page-out-of-range": lambda: _("There are fewer pages of results; this is the last one."),
     "too-long": lambda: _("Your search was very long, so only its beginning was used."),
+    # The address itself was too long to read (414): nothing of the search could be used.
+    "too-long-to-read": lambda: _(
+        "Your search is too long to read. Please search with a few words (at most %(num)d characters).",
+        num=MAX_QUERY_CHARS,
+    ),
 }
 
 
@@ -59,4 +67,11 @@ def facet_label(name: str, value: str, lang: str) -> str:
             "transcript": _("Transcript"),
         }
         return str(labels.get(value, value))
-    return value.upper() if name == "country" else value
+    if name == "country":
+        return country_name(value, lang)
+    return value
+
+
+def country_name(code: str, lang: str) -> str:
+    """A country's name in ``lang`` from its ISO code ("mx" -> "México"), else the code."""
+    return str(Locale.parse(lang).territories.get(code.upper(), code.upper()))
