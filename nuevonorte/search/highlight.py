@@ -155,7 +155,8 @@ def cue_hits(stored: str, markers: dict[str, Marker]) -> list[CueHit]:
         texts = {i: cue[1] for i, cue in enumerate(cues) if _lang(cue[2]) == code}
         own.update({i: (*found, code) for i, found in _spans_each(texts, markers[code]).items()})
         translations = {i: cue[3] for i, cue in enumerate(cues) if _lang(cue[2]) == other and len(cue) > 3}
-        translated.update({i: (*found, code) for i, found in _spans_each(translations, markers[code]).items()})
+        met = _spans_each(translations, markers[code])
+        translated.update({i: (*found, code) for i, found in met.items()})
     hits = []
     for i, cue in enumerate(cues):
         found = own.get(i) or translated.get(i)
