@@ -31,7 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.contribute.views import bp as contribute_bp
     from nuevonorte.curate import bp as curate_bp
     from nuevonorte.extensions import csrf, db, migrate
-    from nuevonorte.public import presentation, search_views
+    from nuevonorte.public import crawlers, presentation, search_views
     from nuevonorte.public.language import bp as language_bp
     from nuevonorte.public.media import bp as media_bp
     from nuevonorte.public.views import bp as public_bp
@@ -54,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     safe_input.init_app(app)  # before the blueprints: their routes bind the ``int`` converter
 
     app.register_blueprint(root_bp)
+    app.register_blueprint(crawlers.bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(language_bp)
