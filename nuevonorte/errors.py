@@ -77,6 +77,13 @@ def init_app(app: Flask) -> None:
     def _csrf(_e: CSRFError) -> tuple[str | Response, int]:
         return _render(400, str(CSRF_MESSAGE[0]), str(CSRF_MESSAGE[1]))
 
+    @app.url_value_preprocessor
+    def _refuse_foreign_host(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+        # App-wide URL value preprocessors run first: a refused Host (A24) is answered before
+        # any before_request hook (the NUL check, CSRF, admission) can build a page without it.
+        if isinstance(request.routing_exception, SecurityError):
+            raise request.routing_exception
+
     @app.errorhandler(SecurityError)
     def _foreign_host(_e: SecurityError) -> tuple[str | Response, int]:
         # A Host outside TRUSTED_HOSTS (A24): Flask refused it before routing, so this request

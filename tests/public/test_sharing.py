@@ -190,6 +190,9 @@ def test_a24_refused_host_gets_a_localized_400_never_a_500(client: FlaskClient, 
         ("GET", "/"),
         ("POST", f"/{lang}/contribute"),
         ("GET", "/robots.txt"),
+        # Refused before any other check (here the NUL one, A23) could build a page without it.
+        ("GET", f"/{lang}/?page=%00"),
+        ("GET", "/nope%00"),
     ):
         response = client.open(path, method=method, headers={"Host": "evil.example", **accept})
         assert response.status_code == 400, (method, path)
