@@ -32,7 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.contribute.views import bp as contribute_bp
     from nuevonorte.curate import bp as curate_bp
     from nuevonorte.extensions import csrf, db, migrate
-    from nuevonorte.public import presentation, search_views
+    from nuevonorte.public import crawlers, presentation, search_views
     from nuevonorte.public.language import bp as language_bp
     from nuevonorte.public.media import bp as media_bp
     from nuevonorte.public.views import bp as public_bp
@@ -56,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     request_line.init_app(app)  # its check runs first of all
 
     app.register_blueprint(root_bp)
+    app.register_blueprint(crawlers.bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(language_bp)

@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -57,13 +58,20 @@ KEYS: dict[str, Key] = {
     "daily_upload_megabytes": Key(int, 20_000),
     "temp_file_max_age_minutes": Key(int, 60),
     "search_segment_docs": Key(int, 5_000),
+    "public_url": Key(str, ""),
+    "allow_search_engines": Key(bool, True),
+    "allow_ai_crawlers": Key(bool, False),
 }
+
+#: Host names always served: the machine itself (``make run``, a health check from the server).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 
 ENV_OVERRIDES = {
     "NUEVONORTE_SECRET_KEY": "secret_key",
     "NUEVONORTE_DATABASE_URL": "database_url",
     "NUEVONORTE_MEDIA_DIR": "media_dir",
     "NUEVONORTE_INDEX_DIR": "index_dir",
+    "NUEVONORTE_PUBLIC_URL": "public_url",
 }
 
 
@@ -112,6 +120,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     values["index_dir"] = _absolute(values["index_dir"] or instance / "index", project)
 
     _check(values, testing)
+    public_url = _public_url(values["public_url"])
     cookie_secure = values["session_cookie_secure"] and not (values["debug"] or testing)
     config: dict[str, Any] = {
         "TESTING": testing,
@@ -143,6 +152,13 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "DAILY_UPLOAD_BYTES": values["daily_upload_megabytes"] * 1024 * 1024,
         "TEMP_FILE_MAX_AGE_SECONDS": values["temp_file_max_age_minutes"] * 60,
         "SEARCH_SEGMENT_DOCS": values["search_segment_docs"],
+        # Every absolute URL (og:url, og:image, canonical, hreflang, sitemap) starts with this;
+        # empty: the request's own host, which outside debug can then only be a loopback name.
+        "PUBLIC_URL": public_url,
+        # Outside debug a request for any other host is refused (400) before routing (A24).
+        "TRUSTED_HOSTS": None if values["debug"] else _trusted_hosts(public_url),
+        "ALLOW_SEARCH_ENGINES": values["allow_search_engines"],
+        "ALLOW_AI_CRAWLERS": values["allow_ai_crawlers"],
     }
     config.update(flask_extra)
     return config
@@ -151,6 +167,37 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
 def _absolute(value: str | Path, project: Path) -> str:
     path = Path(value)
     return str(path if path.is_absolute() else (project / path).resolve())
+
+
+def _public_url(value: str) -> str:
+    """``value`` as scheme://host[:port] without a trailing slash; "" when not configured."""
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value.strip())
+        usable = (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and parts.port != 0  # reading the port raises ValueError when it is not a number
+            and "@" not in parts.netloc
+            and parts.path in ("", "/")
+            and not (parts.query or parts.fragment)
+        )
+    except ValueError:
+        usable = False
+    if not usable:
+        raise ConfigError(
+            "public_url must be the archive's public address, such as https://archivo.example.org "
+            "(http or https, no path, query or user name)"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _trusted_hosts(public_url: str) -> list[str]:
+    hosts = list(LOOPBACK_HOSTS)
+    if public_url:
+        hosts.insert(0, str(urlsplit(public_url).hostname))
+    return hosts
 
 
 def _check(values: dict[str, Any], testing: bool) -> None:

@@ -43,7 +43,7 @@ from nuevonorte.models import (
 from nuevonorte.models.base import today
 
 #: The version of the consent text shown to contributors; recorded with every choice.
-CONSENT_TEXT_VERSION = "2026-11"
+CONSENT_TEXT_VERSION = "2026-12"
 
 
 @dataclass(frozen=True)

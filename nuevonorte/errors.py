@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError, ServiceUnavailable
 
 from nuevonorte.extensions import db
 from nuevonorte.i18n import negotiated_locale
@@ -40,6 +41,10 @@ MESSAGES = {
         _l("It is not your fault. Please try again in a few minutes."),
     ),
 }
+FOREIGN_HOST_MESSAGE = (
+    _l("This address is not the archive's"),
+    _l("The link you followed names another website. Type the archive's address yourself, or search for it."),
+)
 CSRF_MESSAGE = (
     _l("This form expired"),
     _l("For your safety, forms expire after a while. Go back, reload the page and send it again."),
@@ -76,6 +81,23 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_e: CSRFError) -> tuple[str | Response, int]:
         return _render(400, str(CSRF_MESSAGE[0]), str(CSRF_MESSAGE[1]))
+
+    @app.url_value_preprocessor
+    def _refuse_foreign_host(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+        # App-wide URL value preprocessors run first: a refused Host (A24) is answered before
+        # any before_request hook (the NUL check, CSRF, admission) can build a page without it.
+        if isinstance(request.routing_exception, SecurityError):
+            raise request.routing_exception
+
+    @app.errorhandler(SecurityError)
+    def _foreign_host(_e: SecurityError) -> tuple[str | Response, int]:
+        # A Host outside TRUSTED_HOSTS (A24): Flask refused it before routing, so this request
+        # has no URL adapter. The page's links are relative; bind one to a name we trust. The
+        # refused name is never shown or logged.
+        request_ctx.url_adapter = app.url_map.bind(
+            "localhost", script_name=request.root_path or "/", url_scheme=request.scheme
+        )
+        return _render(400, str(FOREIGN_HOST_MESSAGE[0]), str(FOREIGN_HOST_MESSAGE[1]))
 
     @app.errorhandler(BadInput)
     def _bad_input(e: BadInput) -> tuple[str | Response, int]:

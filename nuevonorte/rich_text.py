@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markupsafe import Markup
 
 # "js-default" follows CommonMark with raw HTML off; links with javascript:, vbscript:, file:
@@ -14,3 +15,23 @@ _MD = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": 
 def render_markdown(text: str) -> Markup:
     """Render curator-written Markdown to HTML that is safe to insert in a page."""
     return Markup(_MD.render(text or ""))  # noqa: S704 - markdown-it escapes everything; HTML is off
+
+
+def plain_text(text: str) -> str:
+    """The words of curator-written Markdown without its marks, on one line: for cards, the
+    description a shared link shows (og:description) and anywhere HTML cannot go."""
+    words: list[str] = []
+    for token in _MD.parse(text or ""):
+        if token.type == "inline":
+            words.extend(_words(child) for child in token.children or ())
+        elif token.type in ("code_block", "fence"):
+            words.append(token.content)
+        words.append(" ")
+    return " ".join("".join(words).split())
+
+
+def _words(token: Token) -> str:
+    # Links, emphasis and headings are marks around text tokens; a line break is a space.
+    if token.type in ("text", "code_inline"):
+        return token.content
+    return " " if token.type in ("softbreak", "hardbreak") else ""

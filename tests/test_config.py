@@ -29,6 +29,7 @@ def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         "NUEVONORTE_DATABASE_URL",
         "NUEVONORTE_MEDIA_DIR",
         "NUEVONORTE_INDEX_DIR",
+        "NUEVONORTE_PUBLIC_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     return write
@@ -79,6 +80,14 @@ def test_environment_overrides_the_file(config_file, tmp_path: Path, monkeypatch
         ('default_locale = "fr"\n', "default_locale"),
         ('database_url = "mysql://x"\n', "sqlite:// or postgresql"),
         ('database_url = "::not a url::"\n', "not a valid database URL"),
+        ('public_url = "archivo.example.org"\n', "public_url"),
+        ('public_url = "ftp://archivo.example.org"\n', "public_url"),
+        ('public_url = "https://archivo.example.org/es/"\n', "public_url"),
+        ('public_url = "https://archivo.example.org?x=1"\n', "public_url"),
+        ('public_url = "https://user@archivo.example.org"\n', "public_url"),
+        ('public_url = "https://archivo.example.org:port"\n', "public_url"),
+        ('public_url = "https://[::1"\n', "public_url"),
+        ("allow_ai_crawlers = 1\n", "wrong type"),
     ],
 )
 def test_broken_configuration_is_one_clear_error(
@@ -128,3 +137,22 @@ def test_the_factory_does_not_touch_the_database(config_file, tmp_path: Path) ->
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith(":1/none")
     assert not (tmp_path / "instance").exists()
+
+
+def test_a24_the_public_address_decides_the_trusted_hosts(
+    config_file, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A24: outside debug, only the public address's host and the machine itself are served."""
+    config_file(f'secret_key = "{SECRET}"\npublic_url = "https://Archivo.Example.org:8443/"\n')
+    config = load(str(tmp_path))
+    assert config["PUBLIC_URL"] == "https://archivo.example.org:8443"
+    assert config["TRUSTED_HOSTS"] == ["archivo.example.org", "localhost", "127.0.0.1"]
+    monkeypatch.setenv("NUEVONORTE_PUBLIC_URL", "http://otro.example.org")
+    assert load(str(tmp_path))["PUBLIC_URL"] == "http://otro.example.org"
+    config_file(f'secret_key = "{SECRET}"\n')
+    monkeypatch.delenv("NUEVONORTE_PUBLIC_URL")
+    default = load(str(tmp_path))
+    assert default["PUBLIC_URL"] == "" and default["TRUSTED_HOSTS"] == ["localhost", "127.0.0.1"]
+    assert (default["ALLOW_SEARCH_ENGINES"], default["ALLOW_AI_CRAWLERS"]) == (True, False)
+    config_file("debug = true\n")
+    assert load(str(tmp_path))["TRUSTED_HOSTS"] is None

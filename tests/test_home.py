@@ -95,13 +95,13 @@ def test_a_same_origin_https_form_post_passes_csrf_in_a_browser_like_request(
         return "ok" if f.validate_on_submit() else f.csrf_token._value()
 
     app.register_blueprint(probe)
-    token = client.get("/probe", base_url="https://archive.example").get_data(as_text=True)
-    no_referer = client.post("/probe", data={"csrf_token": token}, base_url="https://archive.example")
+    token = client.get("/probe", base_url="https://localhost").get_data(as_text=True)
+    no_referer = client.post("/probe", data={"csrf_token": token}, base_url="https://localhost")
     assert no_referer.status_code == 400  # what a no-referrer policy would cause for everyone
     same_origin = client.post(
         "/probe",
         data={"csrf_token": token},
-        base_url="https://archive.example",
-        headers={"Referer": "https://archive.example/probe"},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/probe"},
     )
     assert same_origin.get_data(as_text=True) == "ok"

@@ -3,7 +3,10 @@
 A cached page is reused only while nothing happened since it was rendered: the newest audit
 event (every state or consent change in ``nuevonorte.stories`` records one), the collections'
 revisions and the day (embargoes end at midnight) are part of the key. A page is cached only for
-a request without cookies whose response sets none, so nothing personal is ever shared. Edits
+a request without cookies whose response sets none, so nothing personal is ever shared. The
+address its absolute URLs start with is part of the key too: the configured ``public_url``, the
+same for every request, or without one the request's own host, so a page built for one host is
+never served to another (A24; outside debug mode any other host is refused before this runs). Edits
 that leave no audit event (a curator fixing a title) show up within ``PUBLIC_PAGE_CACHE_SECONDS``.
 """
 
@@ -19,6 +22,7 @@ from flask import Flask, Response, current_app, g, request
 from nuevonorte.extensions import db
 from nuevonorte.models import AuditEvent, Collection
 from nuevonorte.models.base import today
+from nuevonorte.public.address import base_url
 
 DEFAULT_SECONDS = 30
 MAX_PAGES = 2000
@@ -68,7 +72,7 @@ def serve_cached() -> Response | None:
     cache: PageCache | None = current_app.extensions.get(_EXTENSION)
     if cache is None or cache.seconds <= 0 or request.method != "GET" or request.cookies:
         return None
-    key = (request.full_path, *_generation())
+    key = (base_url(), request.full_path, *_generation())
     g.page_cache_key = key
     found = cache.get(key)
     if found is None:

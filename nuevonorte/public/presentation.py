@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, g
 from flask_babel import format_number
+from PIL import Image
 
 from nuevonorte.consent import media_is_public
-from nuevonorte.public import page_cache
+from nuevonorte.public import address, page_cache
 from nuevonorte.public.cards import card_image, card_warnings
 from nuevonorte.public.content import language_code, language_note, month_year, shown
-from nuevonorte.rich_text import render_markdown
+from nuevonorte.rich_text import plain_text, render_markdown
+from nuevonorte.storage import StorageError, content_type, get_storage
+
+#: The locale code Open Graph expects for each interface language.
+OG_LOCALES = {"es": "es_MX", "en": "en_US"}
 
 
 def clock(seconds: float) -> str:
@@ -25,10 +32,32 @@ def has_language_prefix() -> bool:
     return bool(g.get("lang"))
 
 
+def image_size(key: str | None) -> tuple[int, int] | None:
+    """Width and height of the stored image ``key``, read from its header; None if unreadable."""
+    if not key:
+        return None
+    try:
+        return _stored_size(key)
+    except (OSError, ValueError, StorageError):
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _stored_size(key: str) -> tuple[int, int]:
+    # A key names its content (a hash), so its size never changes: read each header once.
+    with get_storage().open(key) as stored, Image.open(stored, formats=("JPEG", "PNG", "WEBP")) as image:
+        width, height = image.size
+        return width, height
+
+
 def init_app(app: Flask) -> None:
     """Expose the helpers to every template, and set up the public page cache."""
     page_cache.init_app(app)
+    address.init_app(app)
     app.jinja_env.globals.update(
+        image_size=image_size,
+        content_type=content_type,
+        og_locales=OG_LOCALES,
         shown=shown,
         language_note=language_note,
         language_code=language_code,
@@ -41,3 +70,4 @@ def init_app(app: Flask) -> None:
         card_warnings=card_warnings,
     )
     app.jinja_env.tests["public_media"] = media_is_public
+    app.jinja_env.filters["plain"] = plain_text

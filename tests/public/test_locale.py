@@ -127,8 +127,10 @@ def test_language_switch_and_hreflang_point_to_the_same_page(client: FlaskClient
     for path in ("/es/about", "/es/themes/", "/es/places/tijuana", "/es/how-it-works"):
         page = client.get(path).get_data(as_text=True)
         other = "/en/" + path.split("/", 2)[2]
-        assert f'<link rel="alternate" hreflang="en" href="{other}">' in page
-        assert f'<link rel="alternate" hreflang="es" href="{path}">' in page
+        # Alternates are absolute (on the request's host here: no public_url is configured).
+        assert f'<link rel="alternate" hreflang="en" href="http://localhost{other}">' in page
+        assert f'<link rel="alternate" hreflang="es" href="http://localhost{path}">' in page
+        assert f'<link rel="alternate" hreflang="x-default" href="http://localhost{path}">' in page
         assert re.search(rf'<a href="{re.escape(other)}" hreflang="en" lang="en">English</a>', page)
 
 
