@@ -87,7 +87,12 @@ def test_0008_gives_existing_terms_an_english_slug_from_their_english_name(migra
         places = dict(conn.execute(text("SELECT slug, slug_en FROM place")).all())
     # Two themes called "Return" in English: the second (by id) gets a suffix; a name with no
     # letters keeps the Spanish short id.
-    assert themes == {"trabajo": "work", "regreso": "return", "retorno": "return-2", "sin-nombre": "sin-nombre"}
+    assert themes == {
+        "trabajo": "work",
+        "regreso": "return",
+        "retorno": "return-2",
+        "sin-nombre": "sin-nombre",
+    }
     assert places == {"cdmx": "mexico-city", "sao-paulo": "sao-paulo"}
     with db.engine.begin() as conn, pytest.raises(IntegrityError):
         conn.execute(text("UPDATE theme SET slug_en = 'work' WHERE slug = 'regreso'"))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from typing import Any
+
+from flask import Flask, g, url_for
 from flask_babel import format_number
 
 from nuevonorte.consent import media_is_public
+from nuevonorte.i18n import current_locale
+from nuevonorte.models import Place, Theme
 from nuevonorte.public import page_cache
 from nuevonorte.public.content import language_code, language_note, month_year, shown
 from nuevonorte.rich_text import render_markdown
@@ -24,6 +28,13 @@ def has_language_prefix() -> bool:
     return bool(g.get("lang"))
 
 
+def term_url(term: Theme | Place, lang: str | None = None, **args: Any) -> str:
+    """A theme's or place's page, with its short id in the page's language (or ``lang``)."""
+    lang = lang or current_locale()
+    endpoint = "public.theme" if isinstance(term, Theme) else "public.place"
+    return url_for(endpoint, lang=lang, slug=term.slug_for(lang), **args)
+
+
 def init_app(app: Flask) -> None:
     """Expose the helpers to every template, and set up the public page cache."""
     page_cache.init_app(app)
@@ -36,5 +47,6 @@ def init_app(app: Flask) -> None:
         format_number=format_number,
         clock=clock,
         has_language_prefix=has_language_prefix,
+        term_url=term_url,
     )
     app.jinja_env.tests["public_media"] = media_is_public

@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from nuevonorte import search
+from nuevonorte import search, vocabulary
 from nuevonorte.i18n import current_locale, is_locale, prefix_language
 from nuevonorte.safe_input import page_number
 from nuevonorte.search import SearchResults, SearchUnavailable
@@ -35,9 +35,8 @@ prefix_language(bp)
 def _run(lang: str, pagelen: int) -> SearchResults:
     """Pick up lifted embargoes (once a day per worker), then search the public index."""
     search.index_due_embargoes()
-    return search.search_public(
-        request.args.get("q", ""), lang, filter_args(FACET_FILTERS), page_number(), pagelen
-    )
+    filters = vocabulary.url_filters(filter_args(FACET_FILTERS), lang)
+    return search.search_public(request.args.get("q", ""), lang, filters, page_number(), pagelen)
 
 
 def story_url(public_id: str, lang: str, seconds: int | None = None) -> str:
@@ -70,7 +69,10 @@ def page() -> tuple[str, int] | str:
 
 
 def _page_url(**changes: Any) -> str:
-    return page_url("search.page", FACET_FILTERS, **changes)
+    """The search page with ``changes``; a theme or place by its short id in the page's language."""
+    lang = current_locale()
+    localized = {k: vocabulary.url_value(k, v, lang) if isinstance(v, str) else v for k, v in changes.items()}
+    return page_url("search.page", FACET_FILTERS, **localized)
 
 
 @api.get("/search")

@@ -8,13 +8,14 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from nuevonorte import consent
+from nuevonorte import consent, vocabulary
 from nuevonorte.content_warnings import labels
 from nuevonorte.extensions import db
-from nuevonorte.i18n import negotiated_locale, prefix_language
+from nuevonorte.i18n import current_locale, locales, localize_view_args, negotiated_locale, prefix_language
 from nuevonorte.models import Collection, Place, Story, Theme
 from nuevonorte.models.vocabulary import story_place, story_theme
 from nuevonorte.public import page_cache
+from nuevonorte.public.presentation import term_url
 from nuevonorte.safe_input import page_number
 
 bp = Blueprint("public", __name__, url_prefix="/<lang>")
@@ -84,11 +85,11 @@ def themes() -> str:
 
 
 @bp.get("/themes/<slug>")
-def theme(slug: str) -> str:
+def theme(slug: str) -> Response | str:
     """The public stories on one theme, newest first."""
-    found = db.session.scalar(select(Theme).where(Theme.slug == slug))
-    if found is None:
-        abort(404)
+    found = _term_or_redirect(Theme, slug)
+    if isinstance(found, Response):
+        return found
     return _term_page("themes", found, Story.themes.any(Theme.id == found.id))
 
 
@@ -99,12 +100,25 @@ def places() -> str:
 
 
 @bp.get("/places/<slug>")
-def place(slug: str) -> str:
+def place(slug: str) -> Response | str:
     """The public stories set in one place, newest first."""
-    found = db.session.scalar(select(Place).where(Place.slug == slug))
+    found = _term_or_redirect(Place, slug)
+    if isinstance(found, Response):
+        return found
+    return _term_page("places", found, Story.places.any(Place.id == found.id))
+
+
+def _term_or_redirect(model: type[Theme] | type[Place], slug: str) -> Theme | Place | Response:
+    """The term a term page shows; a permanent redirect when the address used the other
+    language's short id (``/en/themes/trabajo`` -> ``/en/themes/work``); 404 when none."""
+    lang = current_locale()
+    found = vocabulary.find_term(model, slug, lang)
     if found is None:
         abort(404)
-    return _term_page("places", found, Story.places.any(Place.id == found.id))
+    if slug != found.slug_for(lang):
+        return redirect(term_url(found, page=request.args.get("page")), 301)
+    localize_view_args({code: {"slug": found.slug_for(code)} for code in locales()})
+    return found
 
 
 @bp.get("/about")
