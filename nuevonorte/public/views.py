@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from werkzeug.wrappers import Response
 
 from nuevonorte import consent, vocabulary
 from nuevonorte.content_warnings import labels
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale, locales, localize_view_args, negotiated_locale, prefix_language
-from nuevonorte.models import Collection, Place, Story, Theme
+from nuevonorte.models import Collection, CollectionEntry, EntryKind, Place, Story, Theme
 from nuevonorte.models.vocabulary import story_place, story_theme
-from nuevonorte.public import page_cache
+from nuevonorte.public import citation, page_cache
 from nuevonorte.public.presentation import term_url
 from nuevonorte.safe_input import page_number
 
@@ -23,6 +23,8 @@ root = Blueprint("root", __name__)
 
 RECENT_STORIES = 12
 PAGE_SIZE = 20
+#: The media type of Citation Style Language input data.
+CSL_JSON_TYPE = "application/vnd.citationstyles.csl+json; charset=utf-8"
 
 
 prefix_language(bp)
@@ -55,18 +57,62 @@ def home() -> str:
 @bp.get("/stories/<story_id>")
 def story(story_id: str) -> str:
     """A public story page; the same 404 for a missing story and a non-public one."""
-    found = db.session.scalar(select(Story).where(Story.public_id == story_id))
-    if found is None or not consent.story_is_public(found):
-        abort(404)
+    found = _public_story(story_id)
     warnings = labels(found.warning_codes())
     start = request.args.get("t", type=float)
+    cited = citation.for_story(found)
     return render_template(
         "public/story.html",
         story=found,
         warnings=warnings,
         held_back=bool(warnings) and request.args.get("show") != "1",
         start=max(0.0, start) if start is not None and start == start and start < 86_400 else None,
+        collections=_collections_showing(found),
+        citation_text=citation.plain_text(cited),
+        bibtex=citation.bibtex(cited),
+        csl_json=citation.csl_json(cited),
     )
+
+
+@bp.get("/stories/<story_id>/cite.bib")
+def cite_bibtex(story_id: str) -> Response:
+    """The story's citation as BibTeX; answers as the story page does (404 once not public)."""
+    cited = citation.for_story(_public_story(story_id))
+    return Response(citation.bibtex(cited), content_type="application/x-bibtex; charset=utf-8")
+
+
+@bp.get("/stories/<story_id>/cite.json")
+def cite_csl_json(story_id: str) -> Response:
+    """The story's citation as CSL-JSON; answers as the story page does (404 once not public)."""
+    cited = citation.for_story(_public_story(story_id))
+    return Response(citation.csl_json(cited), content_type=CSL_JSON_TYPE)
+
+
+def _public_story(story_id: str) -> Story:
+    """The story with this public id when the consent rule makes it public; else 404 (the same
+    answer for a story that never existed, one not public and one withdrawn)."""
+    found = db.session.scalar(select(Story).where(Story.public_id == story_id))
+    if found is None or not consent.story_is_public(found):
+        abort(404)
+    return found
+
+
+def _collections_showing(story: Story) -> list[Collection]:
+    """The published collections that show ``story`` (its consent allows collections)."""
+    entries = and_(CollectionEntry.kind == EntryKind.STORY, CollectionEntry.story_id == story.id)
+    found = db.session.scalars(
+        consent.public_collections()
+        .where(Collection.entries.any(entries))
+        .order_by(Collection.published_on.desc(), Collection.id.desc())
+    ).all()
+    return [
+        collection
+        for collection in found
+        if any(
+            entry.story_id == story.id and consent.entry_story_is_public(entry)
+            for entry in collection.entries
+        )
+    ]
 
 
 @bp.get("/collections/<collection_id>")
