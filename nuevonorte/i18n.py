@@ -78,12 +78,19 @@ def url_in_locale(locale: str) -> str:
         locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     if request.endpoint and g.get("lang"):
         args = dict(request.view_args or {})
+        args.update(g.get("view_args_by_locale", {}).get(locale, {}))
         args["lang"] = locale
         for name in KEPT_QUERY_ARGS:
             if name in request.args and name not in args:
                 args[name] = request.args[name]
         return url_for(request.endpoint, **args)
     return url_for("public.home", lang=locale)
+
+
+def localize_view_args(by_locale: dict[str, dict[str, Any]]) -> None:
+    """Arguments of this page's address that differ by language (a theme's short id), for
+    ``url_in_locale``: the language switch and ``hreflang`` links then lead to the right page."""
+    g.view_args_by_locale = by_locale
 
 
 def prefix_language(bp: Blueprint) -> None:

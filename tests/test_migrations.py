@@ -11,7 +11,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from nuevonorte import create_app
 from nuevonorte.config import PROJECT_DIR
@@ -59,3 +60,45 @@ def test_downgrade_to_base_and_upgrade_again(migration_app: Flask) -> None:
 def test_migrations_never_import_the_application() -> None:
     for path in (PROJECT_DIR / "migrations" / "versions").glob("*.py"):
         assert "nuevonorte" not in path.read_text(), path.name
+
+
+def test_0008_gives_existing_terms_an_english_slug_from_their_english_name(migration_app: Flask) -> None:
+    upgrade(revision="0007")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO theme (slug, name_es, name_en) VALUES (:s, :es, :en)"),
+            [
+                {"s": "trabajo", "es": "Trabajo", "en": "Work"},
+                {"s": "regreso", "es": "Regreso", "en": "Return"},
+                {"s": "retorno", "es": "Retorno", "en": "Return"},
+                {"s": "sin-nombre", "es": "Sin nombre", "en": "¿?"},
+            ],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO place (slug, name_es, name_en, country_code, level) "
+                "VALUES ('cdmx', 'Ciudad de México', 'Mexico City', 'MX', 'city'),"
+                " ('sao-paulo', 'São Paulo', 'São Paulo', 'BR', 'city')"
+            )
+        )
+    upgrade(revision="0008")
+    with db.engine.connect() as conn:
+        themes = dict(conn.execute(text("SELECT slug, slug_en FROM theme")).all())
+        places = dict(conn.execute(text("SELECT slug, slug_en FROM place")).all())
+    # Two themes called "Return" in English: the second (by id) gets a suffix; a name with no
+    # letters keeps the Spanish short id.
+    assert themes == {
+        "trabajo": "work",
+        "regreso": "return",
+        "retorno": "return-2",
+        "sin-nombre": "sin-nombre",
+    }
+    assert places == {"cdmx": "mexico-city", "sao-paulo": "sao-paulo"}
+    with db.engine.begin() as conn, pytest.raises(IntegrityError):
+        conn.execute(text("UPDATE theme SET slug_en = 'work' WHERE slug = 'regreso'"))
+
+    downgrade(revision="0007")
+    assert "slug_en" not in {c["name"] for c in inspect(db.engine).get_columns("theme")}
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM theme")).scalar() == 4
+        assert conn.execute(text("SELECT count(*) FROM place")).scalar() == 2

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from nuevonorte import audit, staff
+from nuevonorte import audit, staff, vocabulary
 from nuevonorte.accounts import AccountError, create_curator
 from nuevonorte.curate.auth import actor, admin_required
 from nuevonorte.curate.forms import AccountForm, ActionForm, VocabularyForm
@@ -20,6 +20,7 @@ from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale
 from nuevonorte.models import AuditEvent, CuratorAccount, Place, PlaceLevel, Role, Theme
 from nuevonorte.safe_input import number
+from nuevonorte.vocabulary import slugify
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 #: Events per page of the audit trail.
@@ -135,6 +136,22 @@ def save_term(kind: str) -> Response | tuple[str, int]:
         )
     model: type[Theme] | type[Place] = Theme if kind == "theme" else Place
     term = cast("Theme | Place | None", db.session.scalar(select(model).where(model.slug == form.slug.data)))
+    slug_en = (form.slug_en.data or "").strip() or (
+        term.slug_en if term is not None else slugify(form.name_en.data or "") or form.slug.data
+    )
+    if not SLUG.match(slug_en):
+        return _render_vocab(
+            form, _("Please check the form: the short id uses lowercase letters, digits and dashes."), 400
+        )
+    for wanted in dict.fromkeys((form.slug.data, slug_en)):
+        clash = vocabulary.taken_by(model, wanted, term)
+        if clash is not None:
+            message = _(
+                "The short id “%(slug)s” already leads to “%(other)s”. Please choose another.",
+                slug=wanted,
+                other=clash.name(current_locale()),
+            )
+            return _render_vocab(form, message, 400)
     if term is None:
         if kind == "place" and (
             len(form.country_code.data or "") != 2 or form.level.data not in set(PlaceLevel)
@@ -150,6 +167,7 @@ def save_term(kind: str) -> Response | tuple[str, int]:
             )
         )
         db.session.add(term)
+    term.slug_en = slug_en
     term.name_es, term.name_en = (form.name_es.data or "").strip(), (form.name_en.data or "").strip()
     db.session.flush()
     audit.record(f"{kind}.saved", kind, str(term.id), actor=actor())

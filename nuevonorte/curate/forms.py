@@ -150,6 +150,10 @@ class VocabularyForm(FlaskForm):
     """A theme or place with its names in both languages."""
 
     slug = StringField(_l("Short id (letters, digits, dashes)"), validators=[DataRequired(), Length(max=80)])
+    slug_en = StringField(
+        _l("Short id in English addresses (left empty: made from the English name, or kept)"),
+        validators=[Length(max=80)],
+    )
     name_es = StringField(_l("Name in Spanish"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
     country_code = StringField(_l("Country code (places only)"), validators=[Length(max=2)])

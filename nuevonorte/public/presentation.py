@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, url_for
 from flask_babel import format_number
 from PIL import Image
 
 from nuevonorte.consent import media_is_public
+from nuevonorte.i18n import current_locale
+from nuevonorte.models import Place, Theme
 from nuevonorte.public import address, page_cache
 from nuevonorte.public.cards import card_image, card_warnings
 from nuevonorte.public.content import language_code, language_note, month_year, shown
@@ -50,6 +53,13 @@ def _stored_size(key: str) -> tuple[int, int]:
         return width, height
 
 
+def term_url(term: Theme | Place, lang: str | None = None, **args: Any) -> str:
+    """A theme's or place's page, with its short id in the page's language (or ``lang``)."""
+    lang = lang or current_locale()
+    endpoint = "public.theme" if isinstance(term, Theme) else "public.place"
+    return url_for(endpoint, lang=lang, slug=term.slug_for(lang), **args)
+
+
 def init_app(app: Flask) -> None:
     """Expose the helpers to every template, and set up the public page cache."""
     page_cache.init_app(app)
@@ -68,6 +78,7 @@ def init_app(app: Flask) -> None:
         has_language_prefix=has_language_prefix,
         card_image=card_image,
         card_warnings=card_warnings,
+        term_url=term_url,
     )
     app.jinja_env.tests["public_media"] = media_is_public
     app.jinja_env.filters["plain"] = plain_text

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestURITooLarge
 from werkzeug.wrappers import Response
 
-from nuevonorte import search
+from nuevonorte import search, vocabulary
 from nuevonorte.i18n import current_locale, is_locale, negotiated_locale, prefix_language
 from nuevonorte.models import Story
 from nuevonorte.public.cards import card_image, public_stories_by_id
@@ -42,9 +42,8 @@ prefix_language(bp)
 def _run(lang: str, pagelen: int) -> SearchResults:
     """Pick up lifted embargoes (once a day per worker), then search the public index."""
     search.index_due_embargoes()
-    return search.search_public(
-        request.args.get("q", ""), lang, filter_args(FACET_FILTERS), page_number(), pagelen
-    )
+    filters = vocabulary.url_filters(filter_args(FACET_FILTERS), lang)
+    return search.search_public(request.args.get("q", ""), lang, filters, page_number(), pagelen)
 
 
 def story_url(public_id: str, lang: str, seconds: int | None = None) -> str:
@@ -90,7 +89,10 @@ def _page(results: SearchResults | None = None, message: str | None = None, unav
 
 
 def _page_url(**changes: Any) -> str:
-    return page_url("search.page", FACET_FILTERS, **changes)
+    """The search page with ``changes``; a theme or place by its short id in the page's language."""
+    lang = current_locale()
+    localized = {k: vocabulary.url_value(k, v, lang) if isinstance(v, str) else v for k, v in changes.items()}
+    return page_url("search.page", FACET_FILTERS, **localized)
 
 
 @api.url_value_preprocessor

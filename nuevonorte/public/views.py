@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from werkzeug.wrappers import Response
 
-from nuevonorte import consent
+from nuevonorte import consent, vocabulary
 from nuevonorte.content_warnings import labels
 from nuevonorte.extensions import db
-from nuevonorte.i18n import negotiated_locale, prefix_language
-from nuevonorte.models import Collection, Place, Story, Theme
+from nuevonorte.i18n import current_locale, locales, localize_view_args, negotiated_locale, prefix_language
+from nuevonorte.models import Collection, CollectionEntry, EntryKind, Place, Story, Theme
 from nuevonorte.models.vocabulary import story_place, story_theme
-from nuevonorte.public import page_cache
+from nuevonorte.public import citation, page_cache
+from nuevonorte.public.presentation import term_url
 from nuevonorte.safe_input import page_number
 
 bp = Blueprint("public", __name__, url_prefix="/<lang>")
@@ -22,6 +23,8 @@ root = Blueprint("root", __name__)
 
 RECENT_STORIES = 12
 PAGE_SIZE = 20
+#: The media type of Citation Style Language input data.
+CSL_JSON_TYPE = "application/vnd.citationstyles.csl+json; charset=utf-8"
 
 
 prefix_language(bp)
@@ -54,18 +57,62 @@ def home() -> str:
 @bp.get("/stories/<story_id>")
 def story(story_id: str) -> str:
     """A public story page; the same 404 for a missing story and a non-public one."""
-    found = db.session.scalar(select(Story).where(Story.public_id == story_id))
-    if found is None or not consent.story_is_public(found):
-        abort(404)
+    found = _public_story(story_id)
     warnings = labels(found.warning_codes())
     start = request.args.get("t", type=float)
+    cited = citation.for_story(found)
     return render_template(
         "public/story.html",
         story=found,
         warnings=warnings,
         held_back=bool(warnings) and request.args.get("show") != "1",
         start=max(0.0, start) if start is not None and start == start and start < 86_400 else None,
+        collections=_collections_showing(found),
+        citation_text=citation.plain_text(cited),
+        bibtex=citation.bibtex(cited),
+        csl_json=citation.csl_json(cited),
     )
+
+
+@bp.get("/stories/<story_id>/cite.bib")
+def cite_bibtex(story_id: str) -> Response:
+    """The story's citation as BibTeX; answers as the story page does (404 once not public)."""
+    cited = citation.for_story(_public_story(story_id))
+    return Response(citation.bibtex(cited), content_type="application/x-bibtex; charset=utf-8")
+
+
+@bp.get("/stories/<story_id>/cite.json")
+def cite_csl_json(story_id: str) -> Response:
+    """The story's citation as CSL-JSON; answers as the story page does (404 once not public)."""
+    cited = citation.for_story(_public_story(story_id))
+    return Response(citation.csl_json(cited), content_type=CSL_JSON_TYPE)
+
+
+def _public_story(story_id: str) -> Story:
+    """The story with this public id when the consent rule makes it public; else 404 (the same
+    answer for a story that never existed, one not public and one withdrawn)."""
+    found = db.session.scalar(select(Story).where(Story.public_id == story_id))
+    if found is None or not consent.story_is_public(found):
+        abort(404)
+    return found
+
+
+def _collections_showing(story: Story) -> list[Collection]:
+    """The published collections that show ``story`` (its consent allows collections)."""
+    entries = and_(CollectionEntry.kind == EntryKind.STORY, CollectionEntry.story_id == story.id)
+    found = db.session.scalars(
+        consent.public_collections()
+        .where(Collection.entries.any(entries))
+        .order_by(Collection.published_on.desc(), Collection.id.desc())
+    ).all()
+    return [
+        collection
+        for collection in found
+        if any(
+            entry.story_id == story.id and consent.entry_story_is_public(entry)
+            for entry in collection.entries
+        )
+    ]
 
 
 @bp.get("/collections/<collection_id>")
@@ -84,11 +131,11 @@ def themes() -> str:
 
 
 @bp.get("/themes/<slug>")
-def theme(slug: str) -> str:
+def theme(slug: str) -> Response | str:
     """The public stories on one theme, newest first."""
-    found = db.session.scalar(select(Theme).where(Theme.slug == slug))
-    if found is None:
-        abort(404)
+    found = _term_or_redirect(Theme, slug)
+    if isinstance(found, Response):
+        return found
     return _term_page("themes", found, Story.themes.any(Theme.id == found.id))
 
 
@@ -99,12 +146,25 @@ def places() -> str:
 
 
 @bp.get("/places/<slug>")
-def place(slug: str) -> str:
+def place(slug: str) -> Response | str:
     """The public stories set in one place, newest first."""
-    found = db.session.scalar(select(Place).where(Place.slug == slug))
+    found = _term_or_redirect(Place, slug)
+    if isinstance(found, Response):
+        return found
+    return _term_page("places", found, Story.places.any(Place.id == found.id))
+
+
+def _term_or_redirect(model: type[Theme] | type[Place], slug: str) -> Theme | Place | Response:
+    """The term a term page shows; a permanent redirect when the address used the other
+    language's short id (``/en/themes/trabajo`` -> ``/en/themes/work``); 404 when none."""
+    lang = current_locale()
+    found = vocabulary.find_term(model, slug, lang)
     if found is None:
         abort(404)
-    return _term_page("places", found, Story.places.any(Place.id == found.id))
+    if slug != found.slug_for(lang):
+        return redirect(term_url(found, page=request.args.get("page")), 301)
+    localize_view_args({code: {"slug": found.slug_for(code)} for code in locales()})
+    return found
 
 
 @bp.get("/about")

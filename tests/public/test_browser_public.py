@@ -57,7 +57,7 @@ def test_browsing_a_collection(live_server: str, page: Any, archive: dict[str, s
     page.get_by_role("link", name="Learning Spanish again").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Learning Spanish again"
     page.get_by_role("link", name="Deportation").first.click()
-    assert page.url == f"{live_server}/en/themes/deportacion"
+    assert page.url == f"{live_server}/en/themes/deportation"
     assert page.get_by_role("heading", level=1).inner_text() == "Deportation"
 
 

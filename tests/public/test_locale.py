@@ -169,5 +169,6 @@ def test_language_switch_keeps_page_number_and_start_time_but_nothing_else(
     client: FlaskClient, demo_archive
 ) -> None:
     page = client.get("/es/themes/familia?page=1&t=12&evil=%22%3E%3Cscript%3E").get_data(as_text=True)
-    assert 'href="/en/themes/familia?page=1&amp;t=12" hreflang="en"' in page
+    # The English page of the theme, at its English short id.
+    assert 'href="/en/themes/family?page=1&amp;t=12" hreflang="en"' in page
     assert "evil" not in page

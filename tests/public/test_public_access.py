@@ -26,6 +26,8 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 
 VARIANTS = ("original", "display", "thumbnail")
+#: A story's citation files, which answer as its page does.
+CITATIONS = ("cite.bib", "cite.json")
 MISSING = "AAAAAAAAAAAAAAAA"
 
 
@@ -85,6 +87,10 @@ def test_a01_a02_non_public_story_and_media_are_identical_404s(
     spec = dict(STATES[state])
     story = _story_with_media(make_story, spec.pop("status"), **spec)
     _assert_like_missing(client, f"/{lang}/stories/{story.public_id}", f"/{lang}/stories/{MISSING}")
+    for cite in CITATIONS:
+        _assert_like_missing(
+            client, f"/{lang}/stories/{story.public_id}/{cite}", f"/{lang}/stories/{MISSING}/{cite}"
+        )
     for media in story.media:
         for variant in VARIANTS:
             _assert_like_missing(client, f"/media/{media.public_id}/{variant}", f"/media/{MISSING}/{variant}")
@@ -97,9 +103,13 @@ def test_a01_a02_withdrawn_story_and_its_former_media_are_identical_404s(
     page = f"/es/stories/{media_story.public_id}"
     media_urls = [f"/media/{m.public_id}/{v}" for m in media_story.media for v in VARIANTS]
     assert client.get(page).status_code == 200
+    for cite in CITATIONS:  # cached by the page cache, as in production
+        assert client.get(f"{page}/{cite}").status_code == 200
     stories.withdraw(media_story)
     db.session.commit()
     _assert_like_missing(client, page, f"/es/stories/{MISSING}")
+    for cite in CITATIONS:
+        _assert_like_missing(client, f"{page}/{cite}", f"/es/stories/{MISSING}/{cite}")
     for url in media_urls:
         _assert_like_missing(client, url, f"/media/{MISSING}/{url.rsplit('/', 1)[1]}")
 

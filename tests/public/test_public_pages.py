@@ -204,8 +204,8 @@ def test_home_lists_collections_with_covers_stories_and_themes(client: FlaskClie
 
 def test_browse_by_theme_and_place_shows_only_public_stories(client: FlaskClient, demo_archive) -> None:
     index = _html(client, "/en/themes/")
-    assert 'href="/en/themes/frontera"' in index
-    frontera = _html(client, "/en/themes/frontera")
+    assert 'href="/en/themes/border"' in index
+    frontera = _html(client, "/en/themes/border")
     assert "The first day in Tijuana" in frontera
     assert "backpack" not in frontera  # embargoed
     tijuana = _html(client, "/es/places/tijuana")
