@@ -20,8 +20,8 @@ from nuevonorte import consent
 from nuevonorte.i18n import current_locale
 from nuevonorte.models import Story
 from nuevonorte.models.base import today
+from nuevonorte.public.address import absolute_url
 from nuevonorte.public.content import language_code, month_year, shown
-from nuevonorte.public.links import absolute_url
 
 #: CSL item type: a story told to the archive is an oral-history interview.
 CSL_TYPE = "interview"
