@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, g, request, url_for
 
 from nuevonorte.i18n import current_locale, locales
 
@@ -35,6 +35,8 @@ def canonical_url(locale: str | None = None, page: Any = None) -> str:
     page number when past the first; no ``?show``, ``?t`` or any other query argument."""
     values = dict(request.view_args or {})
     values["lang"] = locale or current_locale()
+    # Arguments that differ by language (a theme's short id: i18n.localize_view_args).
+    values.update(g.get("view_args_by_locale", {}).get(values["lang"], {}))
     if isinstance(page, int) and not isinstance(page, bool) and page > 1:
         values["page"] = page
     return absolute_url(str(request.endpoint), **values)

@@ -32,10 +32,20 @@ def searchable(demo_archive: None, media_story: Story, make_story: Any) -> dict[
     """The demo archive, the story with a recording, and stories made to be found with "frontera":
     one with a public photo, one with a content warning, places in two countries."""
     tijuana = Place(
-        slug="tijuana-b", name_es="Tijuana", name_en="Tijuana", country_code="MX", level=PlaceLevel.CITY
+        slug="tijuana-b",
+        slug_en="tijuana-b",
+        name_es="Tijuana",
+        name_en="Tijuana",
+        country_code="MX",
+        level=PlaceLevel.CITY,
     )
     phoenix = Place(
-        slug="phoenix-b", name_es="Phoenix", name_en="Phoenix", country_code="US", level=PlaceLevel.CITY
+        slug="phoenix-b",
+        slug_en="phoenix-b",
+        name_es="Phoenix",
+        name_en="Phoenix",
+        country_code="US",
+        level=PlaceLevel.CITY,
     )
     db.session.add_all([tijuana, phoenix])
     photo = make_story(
