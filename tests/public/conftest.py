@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 
-from nuevonorte import demo
+from nuevonorte import create_app, demo
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Story
@@ -37,3 +38,19 @@ def media_story(make_story: Callable[..., Story]) -> Story:
     add_audio(story)
     db.session.commit()
     return story
+
+
+@pytest.fixture
+def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
+    """Factory: another application on the test's database with some settings changed; its
+    database connections are closed after the test."""
+    made: list[Flask] = []
+
+    def make(**changes: Any) -> Flask:
+        made.append(create_app({**app_config, **changes}))
+        return made[-1]
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()

@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 import pytest
 from flask.testing import FlaskClient
 
-from nuevonorte import create_app, stories
+from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Collection, CollectionStatus, StoryStatus, Visibility
@@ -66,9 +66,9 @@ def test_robots_by_default_lets_search_engines_in_and_keeps_ai_crawlers_out(clie
     [(False, False, True, True), (True, True, False, False), (False, True, True, False)],
 )
 def test_robots_follows_the_configured_choice(
-    app_config, search: bool, ai: bool, everyone_out: bool, ai_out: bool
+    make_app, search: bool, ai: bool, everyone_out: bool, ai_out: bool
 ) -> None:
-    app = create_app({**app_config, "allow_search_engines": search, "allow_ai_crawlers": ai})
+    app = make_app(allow_search_engines=search, allow_ai_crawlers=ai)
     robots = app.test_client().get("/robots.txt").get_data(as_text=True)
     groups = _groups(robots)
     assert ("disallow: /" in groups["*"]) is everyone_out
@@ -91,9 +91,9 @@ def test_robots_follows_the_configured_choice(
     ],
 )
 def test_contributors_read_the_crawler_choice_in_the_consent_text(
-    app_config, search: bool, ai: bool, says: str
+    make_app, search: bool, ai: bool, says: str
 ) -> None:
-    app = create_app({**app_config, "allow_search_engines": search, "allow_ai_crawlers": ai})
+    app = make_app(allow_search_engines=search, allow_ai_crawlers=ai)
     page = app.test_client().get("/en/contribute").get_data(as_text=True)
     text = page.split('id="consent-text"')[1].split("</div>")[0]
     assert says in text

@@ -206,11 +206,9 @@ def test_a24_refused_host_gets_a_localized_400_never_a_500(client: FlaskClient, 
     assert api.status_code == 400 and api.get_json()["error"] == "bad_request"
 
 
-def test_a24_without_a_public_address_only_the_machine_itself_is_served(app_config, make_story) -> None:
+def test_a24_without_a_public_address_only_the_machine_itself_is_served(make_app, make_story) -> None:
     """The embedded default (``make run``): localhost and 127.0.0.1 work, and links use them."""
-    from nuevonorte import create_app
-
-    app = create_app({**app_config, "public_url": ""})
+    app = make_app(public_url="")
     client = app.test_client()
     for host in ("localhost", "127.0.0.1:5000"):
         page = _page(client, "/en/about", headers={"Host": host})
@@ -218,18 +216,16 @@ def test_a24_without_a_public_address_only_the_machine_itself_is_served(app_conf
     assert client.get("/en/about", headers={"Host": "archivo.example.org"}).status_code == 400
 
 
-def test_a24_in_debug_any_host_is_served_but_never_shares_cached_pages(app_config) -> None:
+def test_a24_in_debug_any_host_is_served_but_never_shares_cached_pages(make_app) -> None:
     """In debug mode (a developer's phone on the LAN) hosts are not checked: without a public
     address the links follow the host, and the page cache keeps each host's pages apart."""
-    from nuevonorte import create_app
-
-    app = create_app({**app_config, "public_url": "", "debug": True})
+    app = make_app(public_url="", debug=True)
     client = app.test_client()
     assert (
         _meta(_page(client, "/es/", headers={"Host": "evil.example"}), "og:url") == "http://evil.example/es/"
     )
     assert _meta(_page(client, "/es/"), "og:url") == "http://localhost/es/"
-    configured = create_app({**app_config, "debug": True}).test_client()
+    configured = make_app(debug=True).test_client()
     assert _meta(_page(configured, "/es/", headers={"Host": "evil.example"}), "og:url") == f"{SITE}/es/"
 
 
