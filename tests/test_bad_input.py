@@ -167,8 +167,8 @@ def world(app: Flask, make_story: Callable[..., Story], make_curator: Callable[.
         "contribute": common | {"story_id": own.public_id, "media_id": own_photo.public_id},
         "curate": common | {"story_id": review.public_id, "media_id": review_photo.public_id},
         "transcript": common | {"story_id": review.public_id, "media_id": review_audio.public_id},
-        "theme": common | {"slug": theme.slug},
-        "place": common | {"slug": place.slug},
+        "theme": common | {"slug": theme.slug_for("en")},
+        "place": common | {"slug": place.slug_for("en")},
     }
     search.rebuild()  # real indexes, so search pages answer as they do in production
     yield World(clients, values)
