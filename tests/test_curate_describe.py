@@ -181,3 +181,33 @@ def test_period_must_not_end_before_it_starts(curator_client: FlaskClient, make_
     response = post(curator_client, url, data, page=url, headers={"Accept-Language": "en"})
     assert response.status_code == 400 and "cannot end before it starts" in response.get_data(as_text=True)
     assert fresh(story).title_es == "Periodo"
+
+
+def test_two_places_with_one_english_name_both_get_an_address(admin_client: FlaskClient) -> None:
+    """Two places called "San Jose" in English: the second, with no English short id typed, gets
+    its Spanish one instead of a clash; a short id typed by hand that clashes is refused."""
+    page = "/curate/admin/vocabularies"
+    for slug, country in (("san-jose-cr", "cr"), ("san-jose-ca", "us")):
+        data = {
+            "slug": slug,
+            "name_es": "San José",
+            "name_en": "San Jose",
+            "country_code": country,
+            "level": "city",
+        }
+        assert post(admin_client, "/curate/admin/vocabularies/place", data, page=page).status_code == 302
+    first = db.session.scalar(select(Place).where(Place.slug == "san-jose-cr"))
+    second = db.session.scalar(select(Place).where(Place.slug == "san-jose-ca"))
+    assert first is not None and second is not None
+    assert (first.slug_en, second.slug_en) == ("san-jose", "san-jose-ca")
+    clash = {
+        "slug": "san-jose-mx",
+        "slug_en": "san-jose",
+        "name_es": "San José",
+        "name_en": "San Jose",
+        "country_code": "mx",
+        "level": "city",
+    }
+    response = post(admin_client, "/curate/admin/vocabularies/place", clash, page=page)
+    assert response.status_code == 400
+    assert db.session.scalar(select(Place).where(Place.slug == "san-jose-mx")) is None

@@ -137,7 +137,7 @@ def save_term(kind: str) -> Response | tuple[str, int]:
     model: type[Theme] | type[Place] = Theme if kind == "theme" else Place
     term = cast("Theme | Place | None", db.session.scalar(select(model).where(model.slug == form.slug.data)))
     slug_en = (form.slug_en.data or "").strip() or (
-        term.slug_en if term is not None else slugify(form.name_en.data or "") or form.slug.data
+        term.slug_en if term is not None else _free_english_slug(model, form)
     )
     if not SLUG.match(slug_en):
         return _render_vocab(
@@ -174,6 +174,15 @@ def save_term(kind: str) -> Response | tuple[str, int]:
     db.session.commit()
     flash(_("Saved."), "notice")
     return redirect(url_for("curate.vocabularies"))
+
+
+def _free_english_slug(model: type[Theme] | type[Place], form: VocabularyForm) -> str:
+    """A new term's English short id when none was typed: from its English name, unless that
+    already leads to another term (two places called "San Jose"); then its Spanish one."""
+    derived = slugify(form.name_en.data or "")
+    if derived and vocabulary.taken_by(model, derived, None) is None:
+        return derived
+    return form.slug.data or ""
 
 
 @bp.get("/admin/audit")
