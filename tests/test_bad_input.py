@@ -161,6 +161,7 @@ def world(app: Flask, make_story: Callable[..., Story], make_curator: Callable[.
         "collection_id": collection.public_id,
         "entry_id": str(entry.id),
         "account_id": str(curator.id),
+        "part": "1",
     }
     values = {
         "public": common | {"story_id": public.public_id, "media_id": public.media[0].public_id},

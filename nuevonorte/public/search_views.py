@@ -153,6 +153,7 @@ def _hit_json(hit: search.SearchHit, lang: str, story: Story | None) -> dict[str
         "url": story_url(hit.public_id, lang),
         "language": hit.language,
         "snippet": str(hit.snippet),
+        "snippet_lang": hit.snippet_lang,
         "themes": hit.themes,
         "thumbnail": url_for("media.media", media_id=image.public_id, variant="thumbnail") if image else None,
         "content_warnings": story.warning_codes() if story is not None else [],

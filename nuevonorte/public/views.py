@@ -13,7 +13,6 @@ from nuevonorte.content_warnings import labels
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale, locales, localize_view_args, negotiated_locale, prefix_language
 from nuevonorte.models import Collection, CollectionEntry, EntryKind, Place, Story, Theme
-from nuevonorte.models.vocabulary import story_place, story_theme
 from nuevonorte.public import citation, page_cache
 from nuevonorte.public.presentation import term_url
 from nuevonorte.safe_input import page_number
@@ -50,7 +49,7 @@ def home() -> str:
         consent.public_stories().order_by(Story.published_on.desc(), Story.id.desc()).limit(RECENT_STORIES)
     ).all()
     return render_template(
-        "public/home.html", collections=collections, stories=stories, themes=_counted(Theme, story_theme)
+        "public/home.html", collections=collections, stories=stories, themes=vocabulary.in_public_use(Theme)
     )
 
 
@@ -127,7 +126,7 @@ def collection(collection_id: str) -> str:
 @bp.get("/themes/")
 def themes() -> str:
     """Every theme that has public stories, with how many."""
-    return render_template("public/terms.html", kind="themes", terms=_counted(Theme, story_theme))
+    return render_template("public/terms.html", kind="themes", terms=vocabulary.in_public_use(Theme))
 
 
 @bp.get("/themes/<slug>")
@@ -142,7 +141,7 @@ def theme(slug: str) -> Response | str:
 @bp.get("/places/")
 def places() -> str:
     """Every place that has public stories, with how many."""
-    return render_template("public/terms.html", kind="places", terms=_counted(Place, story_place))
+    return render_template("public/terms.html", kind="places", terms=vocabulary.in_public_use(Place))
 
 
 @bp.get("/places/<slug>")
@@ -177,20 +176,6 @@ def about() -> str:
 def how_it_works() -> str:
     """How to contribute, and how consent and withdrawal work."""
     return render_template("public/how_it_works.html")
-
-
-def _counted(model: type[Theme] | type[Place], link: Any) -> list[tuple[Any, int]]:
-    """Terms of a vocabulary with their number of public stories (terms without any left out)."""
-    public_ids = consent.public_stories().with_only_columns(Story.id).scalar_subquery()
-    fk = link.c.theme_id if model is Theme else link.c.place_id
-    rows = db.session.execute(
-        select(model, func.count(link.c.story_id))
-        .join(link, fk == model.id)
-        .where(link.c.story_id.in_(public_ids))
-        .group_by(model.id)
-        .order_by(model.slug)
-    ).all()
-    return [(term, count) for term, count in rows]
 
 
 def _term_page(kind: str, term: Theme | Place, condition: Any) -> str:

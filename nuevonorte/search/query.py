@@ -46,6 +46,7 @@ class SearchHit:
     cues: list[CueHit]
     themes: list[str]
     status: str | None = None  # staff index only
+    snippet_lang: str = "es"  # the language of the text the snippet was taken from
 
     def title(self, locale: str) -> str:
         """The title in ``locale``, or the other language's."""
@@ -148,12 +149,12 @@ def _hit(hit: Mapping[str, Any], lang: str, markers: dict[str, Marker], kind: st
         (hit.get(f"summary_{lang}") or "", lang),
         (hit.get(f"summary_{other}") or "", other),
     ):
-        shown = snippet(text, markers[field_lang])
+        shown, shown_lang = snippet(text, markers[field_lang]), field_lang
         if shown:
             break
     if not shown:
-        summary = hit.get(f"summary_{lang}") or hit.get(f"summary_{other}") or ""
-        shown = str(escape(summary[:240]))
+        shown_lang = lang if hit.get(f"summary_{lang}") else other
+        shown = str(escape((hit.get(f"summary_{lang}") or hit.get(f"summary_{other}") or "")[:240]))
     themes = [t for t in (hit.get(f"themes_{lang}") or "").split(" · ") if t]
     return SearchHit(
         public_id=hit["pid"],
@@ -166,4 +167,5 @@ def _hit(hit: Mapping[str, Any], lang: str, markers: dict[str, Marker], kind: st
         cues=cue_hits(hit.get("cues") or "[]", markers),
         themes=themes,
         status=hit.get("status") if kind == store.STAFF else None,
+        snippet_lang=shown_lang,
     )

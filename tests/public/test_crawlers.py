@@ -11,9 +11,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from nuevonorte import stories
+from nuevonorte.public import crawlers
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
-from nuevonorte.models import Collection, CollectionStatus, StoryStatus, Visibility
+from nuevonorte.models import Collection, CollectionStatus, Place, PlaceLevel, StoryStatus, Theme, Visibility
 from nuevonorte.models.base import today
 
 SITE = "https://archivo.example.org"
@@ -99,10 +100,11 @@ def test_contributors_read_the_crawler_choice_in_the_consent_text(
     assert says in text
 
 
-def _sitemap(client: FlaskClient) -> dict[str, dict[str, str]]:
-    response = client.get("/sitemap.xml")
+def _sitemap(client: FlaskClient, path: str = "/sitemap.xml") -> dict[str, dict[str, str]]:
+    response = client.get(path)
     assert response.status_code == 200 and response.mimetype == "application/xml"
     root = ElementTree.fromstring(response.get_data())
+    assert root.tag == "{%s}urlset" % NS["s"]
     return {
         url.findtext("s:loc", namespaces=NS) or "": {
             link.get("hreflang") or "": link.get("href") or "" for link in url.findall("x:link", NS)
@@ -184,3 +186,58 @@ def test_favicon_is_linked_and_answers(client: FlaskClient, lang: str) -> None:
     with client.get("/favicon.ico") as ico:
         assert ico.status_code == 200 and ico.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
         assert ico.get_data()[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+
+
+def test_themes_and_places_with_public_stories_are_listed_with_each_languages_short_id(
+    client: FlaskClient, make_story
+) -> None:
+    """A theme's page is listed at its Spanish and its English address; a place named only by a
+    story that is not public is not listed (its name alone can say too much)."""
+    work = Theme(slug="trabajo", slug_en="work", name_es="Trabajo", name_en="Work")
+    town = Place(
+        slug="pueblo-chico",
+        name_es="Pueblo Chico",
+        name_en="Small Town",
+        country_code="MX",
+        level=PlaceLevel.CITY,
+    )
+    db.session.add_all([work, town])
+    make_story(title="Pública", themes=[work])
+    make_story(title="Privada", status=StoryStatus.PRIVATE, places=[town])
+    urls = _sitemap(client)
+    assert urls[f"{SITE}/en/themes/work"] == {
+        "es": f"{SITE}/es/themes/trabajo",
+        "en": f"{SITE}/en/themes/work",
+        "x-default": f"{SITE}/es/themes/trabajo",
+    }
+    assert f"{SITE}/es/themes/trabajo" in urls
+    assert not any("pueblo-chico" in loc or "small-town" in loc for loc in urls)
+
+
+def test_past_one_files_worth_the_sitemap_is_an_index_of_files_that_list_everything_once(
+    client: FlaskClient, make_story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The protocol allows 50,000 URLs a file: a big archive gets a sitemap index. Here a file
+    holds 3 pages (6 URLs in two languages); every public page is in exactly one file."""
+    made = [make_story(title=f"Relato {n}") for n in range(4)]
+    everything = _sitemap(client)  # 5 fixed pages + 4 stories, in one file
+    monkeypatch.setattr(crawlers, "MAX_URLS", 6)
+    response = client.get("/sitemap.xml")
+    root = ElementTree.fromstring(response.get_data())
+    assert root.tag == "{%s}sitemapindex" % NS["s"]
+    parts = [loc.text or "" for loc in root.findall("s:sitemap/s:loc", NS)]
+    assert parts == [f"{SITE}/sitemap-{n}.xml" for n in (1, 2, 3)]
+    listed: dict[str, dict[str, str]] = {}
+    for part in parts:
+        urls = _sitemap(client, part.removeprefix(SITE))
+        assert len(urls) <= 6 and not set(urls) & set(listed)
+        listed |= urls
+    assert listed == everything
+    assert all(f"{SITE}/en/stories/{story.public_id}" in listed for story in made)
+    for beyond in ("/sitemap-4.xml", "/sitemap-0.xml", "/sitemap-99999999999999999999.xml"):
+        assert client.get(beyond).status_code == 404
+    # A withdrawal leaves its file at once (C05).
+    stories.withdraw(made[-1])
+    db.session.commit()
+    last = _sitemap(client, "/sitemap-3.xml")
+    assert not any(made[-1].public_id in loc for loc in last)

@@ -153,3 +153,18 @@ def test_the_api_answers_in_the_language_of_lang(client: FlaskClient, media_stor
     assert body["lang"] == "es" and body["message"] != english
     hit = client.get("/api/v1/search?q=noche&lang=en").get_json()["hits"][0]
     assert hit["title"] == "The night we arrived" and hit["url"].startswith("/en/")
+
+
+def test_a_snippet_says_its_language_when_it_is_not_the_pages(client: FlaskClient, media_story: Story) -> None:
+    """A screen reader reads a Spanish snippet on an English page with Spanish voice: the snippet
+    carries ``lang`` when its text is in the other language (here the story's own words), and
+    the API says which language it is in."""
+    english = client.get("/en/search?q=párrafo").get_data(as_text=True)
+    assert '<p class="snippet" lang="es">Primer <mark>párrafo</mark>' in english
+    spanish = client.get("/es/search?q=párrafo").get_data(as_text=True)
+    assert '<p class="snippet">Primer <mark>párrafo</mark>' in spanish
+    # A hit on the English summary only: the snippet is that summary, in English.
+    english = client.get("/es/search?q=return").get_data(as_text=True)
+    assert '<p class="snippet" lang="en">A <mark>return</mark> at night.' in english
+    hit = client.get("/api/v1/search?q=párrafo&lang=en").get_json()["hits"][0]
+    assert hit["snippet_lang"] == "es"
