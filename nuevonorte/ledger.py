@@ -46,7 +46,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from nuevonorte import database
+from nuevonorte import database, faults
 from nuevonorte.extensions import db
 from nuevonorte.models import LedgerEntry, MediaFile, Story
 from nuevonorte.models.base import today
@@ -136,7 +136,9 @@ def record(kind: str, story: Story, media: MediaFile | None = None) -> None:
         return
     _make_sure_it_started(session)
     entry = Entry(_new_id(), today(), kind, story.public_id, media.public_id if media is not None else None)
+    faults.point("ledger.before_append")
     _append(path(), entry)
+    faults.point("ledger.appended")  # written, not yet committed: the next worker makes it
     session.add(LedgerEntry(entry_id=entry.entry_id, applied_on=today()))
 
 
