@@ -326,7 +326,10 @@ def findings() -> list[str]:
     changes the database does not hold (``check --repair`` makes them again)."""
     try:
         with _read_session() as session:
+            started = session.scalar(select(LedgerEntry.entry_id).limit(1)) is not None
             waiting = pending(session)
+    except LedgerMissing as e:
+        return [str(e)] if started else []  # a new archive starts its ledger at its first change
     except LedgerError as e:
         return [str(e)]
     except SQLAlchemyError:
