@@ -1,4 +1,4 @@
-"""The admin command line: ``nuevonorte init | create-curator | demo | check | sweep | run | db ...``.
+"""The admin command line: ``nuevonorte init | create-curator | demo | check | fixity | sweep | run | db``.
 
 Configuration and database problems end with a one-line message and exit code 2, never a
 traceback. Commands that change the database commit once, at the end.
@@ -220,6 +220,37 @@ def check_command(verify_content: bool, repair: bool) -> None:
     click.echo(f"Database, media files and search index agree ({current_app.config['MEDIA_DIR']}).")
 
 
+@click.command("fixity")
+@click.option("--max-files", type=click.IntRange(min=1), help="Read at most this many files in this run.")
+@click.option(
+    "--limit-mb",
+    type=click.IntRange(min=1),
+    help="Read at most this many megabytes in this run (a larger first file is still read alone).",
+)
+@with_appcontext
+def fixity_command(max_files: int | None, limit_mb: int | None) -> None:
+    """Re-hash this run's share of the stored media files (run it daily from cron).
+
+    Oldest verification first, enough that every file is read within fixity_period_days.
+    Exit 1 naming each missing or altered file; nothing is changed or repaired.
+    """
+    from nuevonorte import fixity
+    from nuevonorte.storage import get_storage
+
+    result = fixity.run(
+        get_storage(),
+        current_app.config["FIXITY_PERIOD_DAYS"],
+        max_files=max_files,
+        max_bytes=limit_mb * 1024 * 1024 if limit_mb else None,
+    )
+    for problem in result.problems:
+        click.echo(problem.line())
+    click.echo(result.summary())
+    if result.problems:
+        click.echo(f"{len(result.problems)} file(s) failed the fixity check; nothing was changed.", err=True)
+        sys.exit(1)
+
+
 @click.command("sweep")
 @with_appcontext
 def sweep_command() -> None:
@@ -271,5 +302,12 @@ def reindex_command(due: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the commands that need a configured app."""
-    for command in (create_curator_command, demo_command, check_command, sweep_command, reindex_command):
+    for command in (
+        create_curator_command,
+        demo_command,
+        check_command,
+        fixity_command,
+        sweep_command,
+        reindex_command,
+    ):
         app.cli.add_command(command)

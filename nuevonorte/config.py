@@ -58,6 +58,7 @@ KEYS: dict[str, Key] = {
     "daily_upload_megabytes": Key(int, 20_000),
     "temp_file_max_age_minutes": Key(int, 60),
     "search_segment_docs": Key(int, 5_000),
+    "fixity_period_days": Key(int, 90),
     "public_url": Key(str, ""),
     "allow_search_engines": Key(bool, True),
     "allow_ai_crawlers": Key(bool, False),
@@ -157,6 +158,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "DAILY_UPLOAD_BYTES": values["daily_upload_megabytes"] * 1024 * 1024,
         "TEMP_FILE_MAX_AGE_SECONDS": values["temp_file_max_age_minutes"] * 60,
         "SEARCH_SEGMENT_DOCS": values["search_segment_docs"],
+        "FIXITY_PERIOD_DAYS": values["fixity_period_days"],
         # Every absolute URL (og:url, og:image, canonical, hreflang, sitemap) starts with this;
         # empty: the request's own host, which outside debug can then only be a loopback name.
         "PUBLIC_URL": public_url,
@@ -228,6 +230,8 @@ def _check(values: dict[str, Any], testing: bool) -> None:
     # A segment of fewer documents than this would make a rebuild write thousands of files.
     if values["search_segment_docs"] < 10:
         raise ConfigError("search_segment_docs must be at least 10")
+    if not 1 <= values["fixity_period_days"] <= 3650:
+        raise ConfigError("fixity_period_days must be between 1 and 3650")
     if values["debug"] or testing:
         return
     if not values["secret_key"] or values["secret_key"] == EXAMPLE_SECRET_KEY:
