@@ -241,6 +241,7 @@ def replay() -> int:
                 db.session.rollback()
             finally:
                 db.session.info.pop(_REPLAYING, None)
+        db.session.commit()  # end the read that found them: under write intent it holds the lock
     if made:
         log.warning("withdrawal ledger: %d change(s) the database did not hold were made again", made)
     return made
