@@ -61,6 +61,7 @@ KEYS: dict[str, Key] = {
     "public_url": Key(str, ""),
     "allow_search_engines": Key(bool, True),
     "allow_ai_crawlers": Key(bool, False),
+    "backup_recipients": Key(list, []),
 }
 
 #: Host names always served: the machine itself (``make run``, a health check from the server).
@@ -159,6 +160,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "TRUSTED_HOSTS": None if values["debug"] else _trusted_hosts(public_url),
         "ALLOW_SEARCH_ENGINES": values["allow_search_engines"],
         "ALLOW_AI_CRAWLERS": values["allow_ai_crawlers"],
+        # age public keys `nuevonorte backup` encrypts to; the identities stay offline.
+        "BACKUP_RECIPIENTS": list(values["backup_recipients"]),
     }
     config.update(flask_extra)
     return config
@@ -223,6 +226,8 @@ def _check(values: dict[str, Any], testing: bool) -> None:
     # A segment of fewer documents than this would make a rebuild write thousands of files.
     if values["search_segment_docs"] < 10:
         raise ConfigError("search_segment_docs must be at least 10")
+    if not all(isinstance(r, str) and r.startswith("age1") for r in values["backup_recipients"]):
+        raise ConfigError("backup_recipients must be a list of age public keys (age1...)")
     if values["debug"] or testing:
         return
     if not values["secret_key"] or values["secret_key"] == EXAMPLE_SECRET_KEY:
