@@ -125,8 +125,8 @@ class Deployments:
             server.dispose()
 
 
-@pytest.fixture
-def deployments(tmp_path: Path) -> Iterator[Deployments]:
+@pytest.fixture(name="deployments")
+def deployments_fixture(tmp_path: Path) -> Iterator[Deployments]:
     made = Deployments(tmp_path)
     try:
         yield made
@@ -134,8 +134,8 @@ def deployments(tmp_path: Path) -> Iterator[Deployments]:
         made.close()
 
 
-@pytest.fixture
-def keys(tmp_path: Path) -> Keys:
+@pytest.fixture(name="keys")
+def keys_fixture(tmp_path: Path) -> Keys:
     return make_keys(tmp_path)
 
 

@@ -9,16 +9,15 @@ from nuevonorte import search
 from nuevonorte.backups.make import backup
 from nuevonorte.backups.restore import restore
 from tests.backup_fixtures import (
-    PHOTO,
     PRIVATE_WORD,
     PUBLIC_TITLE,
     PUBLIC_WORD,
     Archive,
     Deployments,
     Keys,
-    deployments,  # noqa: F401
+    deployments_fixture,  # noqa: F401
     fill,
-    keys,  # noqa: F401
+    keys_fixture,  # noqa: F401
 )
 from tests.media_samples import fetched
 
