@@ -155,7 +155,9 @@ def test_the_api_answers_in_the_language_of_lang(client: FlaskClient, media_stor
     assert hit["title"] == "The night we arrived" and hit["url"].startswith("/en/")
 
 
-def test_a_snippet_says_its_language_when_it_is_not_the_pages(client: FlaskClient, media_story: Story) -> None:
+def test_a_snippet_says_its_language_when_it_is_not_the_pages(
+    client: FlaskClient, media_story: Story
+) -> None:
     """A screen reader reads a Spanish snippet on an English page with Spanish voice: the snippet
     carries ``lang`` when its text is in the other language (here the story's own words), and
     the API says which language it is in."""
