@@ -5,6 +5,7 @@ migrates, real media folders, real age keys (pyrage)."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import secrets
 from collections.abc import Iterator
@@ -29,6 +30,9 @@ from nuevonorte.media import ingest_upload
 from nuevonorte.storage import get_storage
 from tests import media_samples
 from tests.conftest import POSTGRES_URL, TEST_SECRET
+
+#: Whether the withdrawal ledger (issue 15, part 2) is in this tree.
+LEDGER = "ledger_path" in KEYS
 
 #: Words no page, file or index would hold unless a story put them there.
 PUBLIC_TITLE = "Relato del puente Zacatlanejo"
@@ -92,7 +96,9 @@ class Deployments:
         self.scratch.append(db_name)
         return make_url(POSTGRES_URL).set(database=db_name).render_as_string(hide_password=False)
 
-    def new(self, name: str, recipients: list[str] | None = None, migrate: bool = True) -> Archive:
+    def new(
+        self, name: str, recipients: list[str] | None = None, migrate: bool = True, ledger: Path | None = None
+    ) -> Archive:
         config: dict[str, Any] = {
             "TESTING": True,
             "secret_key": TEST_SECRET,
@@ -101,8 +107,8 @@ class Deployments:
             "index_dir": str(self.tmp / name / "index"),
             "backup_recipients": recipients or [],
         }
-        if "ledger_path" in KEYS:  # the withdrawal ledger: one file, kept apart, for both servers
-            config["ledger_path"] = str(self.ledger)
+        if LEDGER:  # the withdrawal ledger: one file, kept apart, for both servers
+            config["ledger_path"] = str(ledger or self.ledger)
         archive = Archive(config, create_app(config))
         self.made.append(archive)
         if migrate:
@@ -111,6 +117,8 @@ class Deployments:
                 get_storage().ensure()
                 Path(config["index_dir"]).mkdir(parents=True, exist_ok=True)
                 search.rebuild()
+                if LEDGER and recipients:  # a serving archive has its ledger (its first request starts it)
+                    importlib.import_module("nuevonorte.ledger").replay()
         return archive
 
     def close(self) -> None:

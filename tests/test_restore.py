@@ -14,14 +14,17 @@ import pytest
 from pyrage import x25519
 from sqlalchemy import func, inspect, select, text
 
-from nuevonorte import search
+from nuevonorte import search, stories
 from nuevonorte.backups import RestoreRefused
 from nuevonorte.backups.layout import DATABASE, MANIFEST
 from nuevonorte.backups.make import backup
 from nuevonorte.backups.restore import restore
+from nuevonorte.consent import ConsentChoices
+from nuevonorte.database import write_intent
 from nuevonorte.extensions import db
-from nuevonorte.models import Story
+from nuevonorte.models import Story, Visibility
 from tests.backup_fixtures import (
+    LEDGER,
     PRIVATE_WORD,
     PUBLIC_TITLE,
     PUBLIC_WORD,
@@ -226,3 +229,57 @@ def test_the_cli_says_why_in_one_line_B08(
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
     assert "restore refused, nothing was changed" in result.output and "database.age" in result.output
+
+
+# --- the withdrawal ledger: a restore never brings a withdrawn story back ----------------
+
+
+NEEDS_LEDGER = "needs the withdrawal ledger (nuevonorte/ledger.py, issue 15 part 2)"
+
+
+@pytest.mark.xfail(not LEDGER, reason=NEEDS_LEDGER, strict=True)
+def test_the_restore_drill_withdrawn_and_narrowed_stay_out_of_view_T07(
+    deployments: Deployments, keys: Keys, tmp_path: Path
+) -> None:
+    """The README's drill: back up, withdraw a story, narrow another, restore elsewhere (with the
+    ledger brought along): neither is public anywhere — pages, search after the rebuild, media,
+    the search API — while the backup still held both as public."""
+    old = deployments.new("old", [keys.recipient])
+    fill(old)
+    narrowed = add_story(old, "xochitepeco")
+    with old.context():
+        backup(tmp_path / "dest")
+    with old.context(), write_intent():
+        stories.withdraw(db.session.scalars(select(Story).filter_by(public_id=old.ids["public"])).one())
+        story = db.session.scalars(select(Story).filter_by(public_id=narrowed)).one()
+        stories.change_consent(story, ConsentChoices(visibility=Visibility.CURATORS), language="es")
+        db.session.commit()
+
+    new = deployments.new("new")
+    new.ids = old.ids
+    with new.context():
+        done = restore(tmp_path / "dest", keys.identity_file)
+    seen = surfaces(new)
+    assert seen["public page"] == 404 and seen["found"] == set()
+    assert seen["photo"][0] == seen["recording"][0] == 404  # type: ignore[index]
+    client = new.app.test_client()
+    with new.context():
+        assert fetched(client, f"/en/stories/{narrowed}")[0] == 404
+        assert search.search_public("xochitepeco", "es").hits == []
+        for word in (PUBLIC_WORD, "xochitepeco"):
+            api = client.get(f"/api/v1/search?q={word}&lang=en").get_json()
+            assert not api.get("results", api.get("hits", [])), word
+    assert done.replayed >= 2  # the withdrawal and the narrowing, made again through the domain layer
+
+
+@pytest.mark.skipif(not LEDGER, reason=NEEDS_LEDGER)
+def test_restore_refuses_without_the_ledger_file_B09(
+    deployments: Deployments, keys: Keys, backed_up: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The configured ledger file is not there: refused, saying to bring it; nothing changed."""
+    dest, _snapshot = backed_up
+    new = deployments.new("new", ledger=tmp_path / "elsewhere" / "withdrawals.ledger")
+    before = state(new)
+    with new.context(), pytest.raises(RestoreRefused, match=r"withdrawal ledger .* is missing: bring it"):
+        restore(dest, keys.identity_file)
+    assert state(new) == before
