@@ -26,7 +26,6 @@ from tests.backup_fixtures import (
     PUBLIC_TITLE,
     PUBLIC_WORD,
     RECORDING,
-    Archive,
     Deployments,
     Keys,
     add_story,

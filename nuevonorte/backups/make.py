@@ -27,7 +27,7 @@ from nuevonorte import config, faults
 from nuevonorte.backups import BackupError, age, dump, layout
 from nuevonorte.backups.layout import Dest, FileEntry, Manifest, ObjectEntry
 from nuevonorte.extensions import db
-from nuevonorte.storage import Storage, get_storage
+from nuevonorte.storage import Storage, StorageError, get_storage
 
 ATTEMPTS = 3
 
@@ -132,10 +132,10 @@ def _copy_media(
     entries, missing = [], set()
     for key in sorted(keys):
         name = layout.object_name(secret, key)
-        source_path = storage.path(key)
         try:
+            source_path = storage.path(key)
             plain_size = source_path.stat().st_size
-        except FileNotFoundError:
+        except (FileNotFoundError, StorageError):  # a row naming no file (`check` reports it)
             missing.add(key)
             continue
         existing = folder.existing_object(name)
