@@ -79,20 +79,34 @@ def test_a_second_backup_copies_only_new_media_B03(
 
 
 def test_the_backed_up_config_has_no_secret_key_B04(
-    deployments: Deployments, keys: Keys, tmp_path: Path
+    deployments: Deployments, keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The configuration in the backup (decrypted) has every setting a new server needs but the
-    secret key; and no file of the backup holds the secret key's bytes."""
+    """The configuration in the backup (decrypted) has the settings a new server needs, but not
+    the secret key nor the database password; no file of the backup holds either's bytes."""
+    secret = "a-secret-key-only-this-server-knows-" + "7" * 20
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        f'secret_key = "{secret}"\n'
+        'public_url = "https://archivo.example.org"\n'
+        'database_url = "postgresql+psycopg://nuevonorte:hunter2-db-password@db.example.org/nn"\n'
+        f'backup_recipients = ["{keys.recipient}"]\n'
+    )
+    monkeypatch.setenv("NUEVONORTE_CONFIG", str(config_file))
     archive = deployments.new("old", [keys.recipient])
     dest = tmp_path / "dest"
     with archive.context():
         made = backup(dest)
     identity = pyrage.x25519.Identity.from_str(keys.identity_file.read_text().splitlines()[-1])
     plain = pyrage.decrypt((made.snapshot / CONFIG).read_bytes(), [identity])
-    assert TEST_SECRET.encode() not in plain
-    assert "secret_key" not in tomllib.loads(plain.decode())
-    for path in every_file(dest):
-        assert TEST_SECRET.encode() not in path.read_bytes(), path
+    restored = tomllib.loads(plain.decode())
+    assert restored["public_url"] == "https://archivo.example.org"
+    assert restored["backup_recipients"] == [keys.recipient]
+    assert restored["database_url"] == "postgresql+psycopg://nuevonorte@db.example.org/nn"
+    assert "secret_key" not in restored
+    for needle in (secret, TEST_SECRET, "hunter2-db-password"):
+        assert needle.encode() not in plain
+        for path in every_file(dest):
+            assert needle.encode() not in path.read_bytes(), path
 
 
 def test_no_story_text_or_media_bytes_on_disk_B05(

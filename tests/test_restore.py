@@ -74,14 +74,15 @@ def test_a_backup_restored_elsewhere_answers_as_before_B01(
     assert before["public page"] == 200 and before["private page"] == 404
     assert before["photo"][0] == 200 and before["recording"][0] == 200  # type: ignore[index]
     assert before["found"] == {old.ids["public"]} and before["private found"] == set()
-    with old.context():
-        backup(tmp_path / "dest")
+    dest = str(tmp_path / "dest")
+    made = old.app.test_cli_runner().invoke(args=["backup", dest])  # as the admin runs it
+    assert made.exit_code == 0 and f"{len(stored(old))} media file(s)" in made.output, made.output
 
     new = deployments.new("new")
     new.ids = old.ids
-    with new.context():
-        done = restore(tmp_path / "dest", keys.identity_file)
-    assert done.objects == len(stored(old)) >= 2  # the photo and the recording, and any copies
+    done = new.app.test_cli_runner().invoke(args=["restore", dest, "--identity", str(keys.identity_file)])
+    assert done.exit_code == 0 and f"{len(stored(old))} media file(s)" in done.output, done.output
+    assert len(stored(old)) >= 2  # the photo and the recording, and any copies
     assert stored(new) == stored(old)
     assert surfaces(new) == before
 

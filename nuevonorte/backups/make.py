@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from nuevonorte import config, faults
 from nuevonorte.backups import BackupError, age, dump, layout
@@ -195,9 +195,11 @@ def restorable_config() -> bytes:
             values[name] = os.environ[env_name]
     values.pop("secret_key", None)
     if values.get("database_url"):
-        values["database_url"] = (
-            make_url(values["database_url"]).set(password=None).render_as_string(hide_password=False)
+        url = make_url(values["database_url"])
+        without_password = URL.create(
+            url.drivername, url.username, None, url.host, url.port, url.database, url.query
         )
+        values["database_url"] = without_password.render_as_string(hide_password=False)
     lines = [
         "# The archive's configuration at the time of the backup, without its secret key or",
         "# database password (the workshop keeps those offline: see the README, 'Backups').",
