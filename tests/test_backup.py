@@ -92,6 +92,7 @@ def test_the_backed_up_config_has_no_secret_key_B04(
         f'backup_recipients = ["{keys.recipient}"]\n'
     )
     monkeypatch.setenv("NUEVONORTE_CONFIG", str(config_file))
+    monkeypatch.delenv("NUEVONORTE_DATABASE_URL", raising=False)  # the file's URL, not the test run's
     archive = deployments.new("old", [keys.recipient])
     dest = tmp_path / "dest"
     with archive.context():
