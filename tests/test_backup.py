@@ -146,7 +146,8 @@ with app.app_context():
 
 
 @pytest.mark.parametrize(
-    "point", ["backup.database-written", "backup.object-written", "backup.manifest-written"]
+    "point",
+    ["backup.database-dumped", "backup.database-written", "backup.object-written", "backup.manifest-written"],
 )
 def test_a_backup_killed_at_any_step_leaves_the_last_good_one_B06(
     deployments: Deployments, keys: Keys, tmp_path: Path, point: str
@@ -164,6 +165,11 @@ def test_a_backup_killed_at_any_step_leaves_the_last_good_one_B06(
     proc.wait()
     assert Dest(dest).snapshot_names() == [first.snapshot.name]
     assert list((dest / "snapshots").glob("*.partial"))  # it really died half-way
+    with archive.context():
+        left = get_storage().temp_files()
+        if point == "backup.database-dumped":  # the plaintext copy of the database, unlocked now
+            assert len(left) == 1 and left[0].stat().st_size > 0
+        assert get_storage().sweep_temp_files() == left  # `sweep` (and every worker's start) removes it
     with archive.context():
         again = backup(dest)
     assert again.leftovers_removed >= 1

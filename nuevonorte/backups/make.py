@@ -94,6 +94,7 @@ def _write(folder: Dest, partial: Path, to: list[Any], secret: str) -> Made:
         with storage.temp_file() as plain:  # locked while in use; `sweep` removes it after a kill
             try:
                 dumped = dump.dump(db.engine, Path(plain.name))
+                faults.point("backup.database-dumped")
                 with open(plain.name, "rb") as source:
                     database = _encrypt_file(source, partial / layout.DATABASE, to)
             finally:
