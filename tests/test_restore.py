@@ -284,3 +284,17 @@ def test_restore_refuses_without_the_ledger_file_B09(
     with new.context(), pytest.raises(RestoreRefused, match=r"withdrawal ledger .* is missing: bring it"):
         restore(dest, keys.identity_file)
     assert state(new) == before
+
+
+def test_restore_into_a_deployment_never_initialised_B01(
+    deployments: Deployments, keys: Keys, backed_up: tuple[Path, Path]
+) -> None:
+    """No `nuevonorte init` on the new server (no tables, no media or index folder): restore
+    makes it all, at the newest schema."""
+    dest, _snapshot = backed_up
+    blank = deployments.new("blank", migrate=False)
+    with blank.context():
+        done = restore(dest, keys.identity_file)
+        with db.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(Story.__table__)).scalar() == 2
+    assert done.public == 1 and len(stored(blank)) == done.objects
