@@ -9,7 +9,7 @@ A backup folder (DEST) holds::
     snapshots/<UTC time>.partial/ a backup being written (or one that died): never restored
 
 Everything but ``ARCHIVE`` is encrypted with age to the configured ``backup_recipients``, whose
-identities the server never holds (decision 0012). A media object is named by an HMAC of its
+identities the server never holds (decision 0013). A media object is named by an HMAC of its
 storage key under a key derived from the secret key, never by its plaintext sha256: someone
 holding a known photo cannot confirm it is in the backup. The search index and the withdrawal
 ledger are never copied: restore rebuilds the index and replays the ledger.
