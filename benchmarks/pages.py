@@ -38,6 +38,7 @@ def _environment(folder: Path) -> dict[str, str]:
         "NUEVONORTE_DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
         "NUEVONORTE_MEDIA_DIR": str(folder / "media"),
         "NUEVONORTE_INDEX_DIR": str(folder / "index"),
+        "NUEVONORTE_LEDGER_PATH": str(folder / "withdrawals.ledger"),
     }
 
 

@@ -60,6 +60,7 @@ def serve(folder: Path) -> tuple[str, object]:
             "database_url": f"sqlite:///{folder / 'bench.sqlite3'}",
             "media_dir": str(folder / "media"),
             "index_dir": str(folder / "index"),
+            "ledger_path": str(folder / "withdrawals.ledger"),
             "RATE_LIMITS": {"receipt": (Limit(0, 3600),)},
         }
     )

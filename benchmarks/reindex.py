@@ -63,6 +63,7 @@ def archive_app(tmp: Path, **overrides: Any) -> Flask:
             "database_url": f"sqlite:///{tmp / 'archive.sqlite3'}",
             "media_dir": str(tmp / "media"),
             "index_dir": str(tmp / "index"),
+            "ledger_path": str(tmp / "withdrawals.ledger"),
             **overrides,
         }
     )

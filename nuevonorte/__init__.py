@@ -21,6 +21,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         errors,
         headers,
         i18n,
+        ledger,
         request_line,
         safe_input,
         search,
@@ -66,6 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(curate_bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(search_views.api)
+    ledger.init_app(app)  # before search's: a restored backup is made whole before anything
     search.init_app(app)  # index every committed change (SQLAlchemy session events)
 
     # The consent rule's predicates, for templates that show parts of a story.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -68,3 +69,14 @@ def audio_findings(repair: bool = False) -> list[Finding]:
                 continue
         findings.append(Finding("silenced-copy-missing", f"media {public_id}"))
     return findings
+
+
+def ledger_findings(repair: bool = False) -> list[Finding]:
+    """The withdrawal ledger: missing, damaged or another archive's; or changes it holds that
+    the database does not (a restored older backup). ``repair`` makes those again first."""
+    from nuevonorte import ledger
+
+    if repair:
+        with contextlib.suppress(ledger.LedgerError):
+            ledger.replay()
+    return [Finding("withdrawal-ledger", line) for line in ledger.findings()]

@@ -61,6 +61,7 @@ KEYS: dict[str, Key] = {
     "public_url": Key(str, ""),
     "allow_search_engines": Key(bool, True),
     "allow_ai_crawlers": Key(bool, False),
+    "ledger_path": Key(str, None),
     "backup_recipients": Key(list, []),
 }
 
@@ -73,6 +74,7 @@ ENV_OVERRIDES = {
     "NUEVONORTE_MEDIA_DIR": "media_dir",
     "NUEVONORTE_INDEX_DIR": "index_dir",
     "NUEVONORTE_PUBLIC_URL": "public_url",
+    "NUEVONORTE_LEDGER_PATH": "ledger_path",
 }
 
 
@@ -119,6 +121,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         values["database_url"] = f"sqlite:///{instance / 'nuevonorte.sqlite3'}"
     values["media_dir"] = _absolute(values["media_dir"] or project / "media", project)
     values["index_dir"] = _absolute(values["index_dir"] or instance / "index", project)
+    values["ledger_path"] = _absolute(values["ledger_path"] or instance / "withdrawals.ledger", project)
 
     _check(values, testing)
     public_url = _public_url(values["public_url"])
@@ -131,6 +134,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(values),
         "MEDIA_DIR": values["media_dir"],
         "INDEX_DIR": values["index_dir"],
+        # The withdrawal ledger (nuevonorte.ledger): outside the database and its backups.
+        "LEDGER_PATH": values["ledger_path"],
         "BABEL_DEFAULT_LOCALE": values["default_locale"],
         "BABEL_TRANSLATION_DIRECTORIES": str(project / "translations"),
         "LOCALES": LOCALES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from nuevonorte import audit
+from nuevonorte import audit, ledger
 from nuevonorte.content_warnings import WARNINGS
 from nuevonorte.extensions import db
 from nuevonorte.models import CuratorAccount, MediaKind, Place, Story, StoryStatus, Theme
@@ -41,9 +41,12 @@ def describe(story: Story, d: Description, curator: CuratorAccount) -> None:
     story.period_start, story.period_end = d.period_start, d.period_end
     story.content_warnings = ",".join(c for c in WARNINGS if c in set(d.warnings))
     count = len(story.paragraphs())
+    withheld_before = story.restricted_indexes()
     story.restricted_paragraphs = ",".join(
         str(i) for i in sorted(set(d.restricted_paragraphs)) if 0 <= i < count
     )
+    if story.status == StoryStatus.PUBLISHED and story.restricted_indexes() - withheld_before:
+        ledger.record(ledger.HIDDEN, story)  # a passage withheld after publishing stays withheld
     for media in story.media:
         if media.kind == MediaKind.IMAGE and media.public_id in d.alt:
             media.alt_es, media.alt_en = (t.strip() for t in d.alt[media.public_id])

@@ -75,6 +75,12 @@ def _render(code: int, heading: str, text: str, **api: Any) -> tuple[str | Respo
     return render_template("errors/error.html", code=code, heading=heading, text=text, error_page=True), code
 
 
+def unavailable() -> tuple[str | Response, int]:
+    """The 503 page (or JSON): the archive cannot serve right now; nothing about why."""
+    heading, text = MESSAGES[503]
+    return _render(503, str(heading), str(text))
+
+
 def init_app(app: Flask) -> None:
     """Register the error pages."""
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from nuevonorte import audit, database
+from nuevonorte import audit, database, ledger
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices, widenings
 from nuevonorte.extensions import db
 from nuevonorte.models import (
@@ -22,6 +22,7 @@ from nuevonorte.models import (
     CollectionEntry,
     ConsentRecord,
     Contributor,
+    Credit,
     CuratorAccount,
     GivenBy,
     MediaFile,
@@ -160,6 +161,8 @@ def change_consent(
         raise StoryRefused(Refusal.CURATOR_CANNOT_WIDEN)
     if curator is None and wider and story.status == StoryStatus.PUBLISHED:
         story.status = StoryStatus.SUBMITTED
+    if widenings(choices, old):  # something narrower than before: no restore may undo it
+        ledger.record(ledger.NARROWED, story)
     given_by = GivenBy.CURATOR if curator is not None else GivenBy.CONTRIBUTOR
     record = _append_consent(story, choices, given_by, language)
     kind = ActorKind.CURATOR if curator is not None else ActorKind.CONTRIBUTOR
@@ -175,6 +178,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     """
     if story.status == StoryStatus.WITHDRAWN:
         return
+    ledger.record(ledger.WITHDRAWN, story)
     keys = [key for media in story.media for key in media.storage_keys()]
     story.media.clear()
     story.consents.clear()
@@ -203,6 +207,7 @@ def withdraw_media(story: Story, media: MediaFile) -> None:
     _refuse_if_withdrawn(story)
     if media.story_id != story.id:
         raise StoryRefused(Refusal.NOT_THIS_STORY)
+    ledger.record(ledger.MEDIA_WITHDRAWN, story, media)
     keys = media.storage_keys()
     public_id = media.public_id
     story.media.remove(media)
@@ -210,6 +215,42 @@ def withdraw_media(story: Story, media: MediaFile) -> None:
     audit.record("media.withdrawn", "media", public_id, actor_kind=ActorKind.CONTRIBUTOR)
     delete_unreferenced(keys)
     database.checkpoint_after_commit(db.session())  # its transcript leaves the WAL too (T04)
+
+
+#: What a replayed narrowing leaves: nothing shown to anyone but the narrator. The entry does
+#: not say how far the narrator narrowed; the archive errs on the side of showing less, and the
+#: narrator may widen it again (a widening goes back to review).
+NARROWEST = ConsentChoices(
+    visibility=Visibility.CONTRIBUTOR,
+    credit=Credit.ANONYMOUS,
+    voice_public=False,
+    photos_public=False,
+    in_collections=False,
+)
+
+
+def replay_ledger_entry(kind: str, story_id: str, media_id: str | None) -> None:
+    """Make again a change the withdrawal ledger holds and the database does not (a restored
+    older backup, a transaction that never committed): ``nuevonorte.ledger.replay``."""
+    story = db.session.scalar(select(Story).where(Story.public_id == story_id))
+    if story is None or story.status == StoryStatus.WITHDRAWN:
+        return  # the backup predates the story, or the change is already stronger
+    if kind == ledger.WITHDRAWN:
+        withdraw(story)
+    elif kind == ledger.MEDIA_WITHDRAWN:
+        media = next((m for m in story.media if m.public_id == media_id), None)
+        if media is not None:
+            withdraw_media(story, media)
+    elif kind == ledger.NARROWED:
+        current = story.current_consent
+        if current is None or ConsentChoices.of(current) != NARROWEST:
+            _append_consent(story, NARROWEST, GivenBy.CURATOR, "es")
+        if story.status == StoryStatus.PUBLISHED:
+            story.status = StoryStatus.SUBMITTED
+    elif kind == ledger.HIDDEN and story.status == StoryStatus.PUBLISHED:
+        story.status = StoryStatus.SUBMITTED
+    db.session.flush()
+    audit.record(f"ledger.replayed.{kind}", "story", story.public_id)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -243,6 +284,8 @@ def _set_review_status(
     story: Story, status: StoryStatus, action: str, curator: CuratorAccount | None
 ) -> None:
     _refuse_if_withdrawn(story)
+    if story.status == StoryStatus.PUBLISHED and status != StoryStatus.PUBLISHED:
+        ledger.record(ledger.HIDDEN, story)
     story.status = status
     _flush_and_audit(action, story, curator)
 

@@ -11,9 +11,9 @@ import srt
 import webvtt
 from flask_babel import gettext as _
 
-from nuevonorte import audit, withheld_audio
+from nuevonorte import audit, ledger, withheld_audio
 from nuevonorte.extensions import db
-from nuevonorte.models import Cue, CuratorAccount, MediaFile, MediaKind, Transcript
+from nuevonorte.models import Cue, CuratorAccount, MediaFile, MediaKind, StoryStatus, Transcript
 
 MAX_TRANSCRIPT_BYTES = 2 * 1024 * 1024
 _VTT_TIME = r"(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}"
@@ -211,6 +211,10 @@ def _parse_srt(text: str) -> list[ParsedCue]:
     return cues
 
 
+def _withheld_moments(cues: Sequence[Cue] | Sequence[ParsedCue]) -> set[tuple[int, int]]:
+    return {(c.start_ms, c.end_ms) for c in cues if c.restricted}
+
+
 def set_cues(
     media: MediaFile,
     cues: Sequence[ParsedCue],
@@ -223,6 +227,9 @@ def set_cues(
     if media.kind != MediaKind.AUDIO:
         raise TranscriptError(_("Only recordings have transcripts."))
     transcript = media.transcript
+    withheld_before = _withheld_moments(transcript.cues if transcript is not None else [])
+    if media.story.status == StoryStatus.PUBLISHED and _withheld_moments(cues) - withheld_before:
+        ledger.record(ledger.HIDDEN, media.story)  # a passage withheld after publishing stays so
     if transcript is None:
         transcript = Transcript(media=media, language=language)
         db.session.add(transcript)

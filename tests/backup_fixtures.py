@@ -5,7 +5,6 @@ migrates, real media folders, real age keys (pyrage)."""
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import secrets
 from collections.abc import Iterator
@@ -21,8 +20,7 @@ from pyrage import x25519
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from nuevonorte import create_app, search, stories
-from nuevonorte.config import KEYS
+from nuevonorte import create_app, ledger, search, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.database import write_intent
 from nuevonorte.extensions import db
@@ -30,9 +28,6 @@ from nuevonorte.media import ingest_upload
 from nuevonorte.storage import get_storage
 from tests import media_samples
 from tests.conftest import POSTGRES_URL, TEST_SECRET
-
-#: Whether the withdrawal ledger (issue 15, part 2) is in this tree.
-LEDGER = "ledger_path" in KEYS
 
 #: Words no page, file or index would hold unless a story put them there.
 PUBLIC_TITLE = "Relato del puente Zacatlanejo"
@@ -97,7 +92,11 @@ class Deployments:
         return make_url(POSTGRES_URL).set(database=db_name).render_as_string(hide_password=False)
 
     def new(
-        self, name: str, recipients: list[str] | None = None, migrate: bool = True, ledger: Path | None = None
+        self,
+        name: str,
+        recipients: list[str] | None = None,
+        migrate: bool = True,
+        ledger_file: Path | None = None,
     ) -> Archive:
         config: dict[str, Any] = {
             "TESTING": True,
@@ -106,9 +105,9 @@ class Deployments:
             "media_dir": str(self.tmp / name / "media"),
             "index_dir": str(self.tmp / name / "index"),
             "backup_recipients": recipients or [],
+            # The withdrawal ledger: one file, kept apart, brought along to the new server.
+            "ledger_path": str(ledger_file or self.ledger),
         }
-        if LEDGER:  # the withdrawal ledger: one file, kept apart, for both servers
-            config["ledger_path"] = str(ledger or self.ledger)
         archive = Archive(config, create_app(config))
         self.made.append(archive)
         if migrate:
@@ -117,8 +116,8 @@ class Deployments:
                 get_storage().ensure()
                 Path(config["index_dir"]).mkdir(parents=True, exist_ok=True)
                 search.rebuild()
-                if LEDGER and recipients:  # a serving archive has its ledger (its first request starts it)
-                    importlib.import_module("nuevonorte.ledger").replay()
+                if recipients:  # a serving archive has its ledger (its first request starts it)
+                    ledger.replay()
         return archive
 
     def close(self) -> None:

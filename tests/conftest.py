@@ -56,6 +56,8 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     empty.write_text("")
     old = os.environ.get("NUEVONORTE_CONFIG")
     os.environ["NUEVONORTE_CONFIG"] = str(empty)
+    # Applications a test builds without ``app_config`` keep their ledger out of instance/.
+    os.environ.setdefault("NUEVONORTE_LEDGER_PATH", str(empty.parent / "withdrawals.ledger"))
     yield
     if old is None:
         os.environ.pop("NUEVONORTE_CONFIG", None)
@@ -135,6 +137,7 @@ def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
         "database_url": database_url,
         "media_dir": str(tmp_path / "media"),
         "index_dir": str(tmp_path / "index"),
+        "ledger_path": str(tmp_path / "ledger" / "withdrawals.ledger"),
     }
 
 

@@ -37,6 +37,7 @@ def archive_env(tmp_path: Path) -> dict[str, str]:
         "NUEVONORTE_DATABASE_URL": f"sqlite:///{tmp_path / 'archive.sqlite3'}",
         "NUEVONORTE_MEDIA_DIR": str(tmp_path / "media"),
         "NUEVONORTE_INDEX_DIR": str(tmp_path / "index"),
+        "NUEVONORTE_LEDGER_PATH": str(tmp_path / "withdrawals.ledger"),
     }
 
 
@@ -48,6 +49,7 @@ def app_settings(env: dict[str, str]) -> dict[str, object]:
         "database_url": env["NUEVONORTE_DATABASE_URL"],
         "media_dir": env["NUEVONORTE_MEDIA_DIR"],
         "index_dir": env["NUEVONORTE_INDEX_DIR"],
+        "ledger_path": env["NUEVONORTE_LEDGER_PATH"],
     }
 
 

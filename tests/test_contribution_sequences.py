@@ -219,6 +219,7 @@ def test_a_shared_phone_never_mixes_peoples_stories_or_codes(
                 "database_url": url,
                 "media_dir": str(folder / "media"),
                 "index_dir": str(folder / "index"),
+                "ledger_path": str(folder / "withdrawals.ledger"),
             }
         )
 

@@ -72,6 +72,7 @@ class Server:
             "NUEVONORTE_DATABASE_URL": app_config["database_url"],
             "NUEVONORTE_MEDIA_DIR": app_config["media_dir"],
             "NUEVONORTE_INDEX_DIR": app_config["index_dir"],
+            "NUEVONORTE_LEDGER_PATH": app_config["ledger_path"],
             "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{self.port} --workers {workers}",
             FAULT_ENV: fault,
         }

@@ -526,6 +526,7 @@ def test_consent_holds_through_every_sequence(
                 "database_url": url,
                 "media_dir": str(folder / "media"),
                 "index_dir": str(folder / "index"),
+                "ledger_path": str(folder / "withdrawals.ledger"),
                 "PUBLIC_PAGE_CACHE_SECONDS": 30,
                 "sqlite_busy_timeout_ms": 3000,
                 # Small segments: a rebuild writes several, purges rewrite one of them, and

@@ -24,7 +24,6 @@ from nuevonorte.database import write_intent
 from nuevonorte.extensions import db
 from nuevonorte.models import Story, Visibility
 from tests.backup_fixtures import (
-    LEDGER,
     PRIVATE_WORD,
     PUBLIC_TITLE,
     PUBLIC_WORD,
@@ -235,10 +234,6 @@ def test_the_cli_says_why_in_one_line_B08(
 # --- the withdrawal ledger: a restore never brings a withdrawn story back ----------------
 
 
-NEEDS_LEDGER = "needs the withdrawal ledger (nuevonorte/ledger.py, issue 15 part 2)"
-
-
-@pytest.mark.xfail(not LEDGER, reason=NEEDS_LEDGER, strict=True)
 def test_the_restore_drill_withdrawn_and_narrowed_stay_out_of_view_T07(
     deployments: Deployments, keys: Keys, tmp_path: Path
 ) -> None:
@@ -273,13 +268,12 @@ def test_the_restore_drill_withdrawn_and_narrowed_stay_out_of_view_T07(
     assert done.replayed >= 2  # the withdrawal and the narrowing, made again through the domain layer
 
 
-@pytest.mark.skipif(not LEDGER, reason=NEEDS_LEDGER)
 def test_restore_refuses_without_the_ledger_file_B09(
     deployments: Deployments, keys: Keys, backed_up: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """The configured ledger file is not there: refused, saying to bring it; nothing changed."""
     dest, _snapshot = backed_up
-    new = deployments.new("new", ledger=tmp_path / "elsewhere" / "withdrawals.ledger")
+    new = deployments.new("new", ledger_file=tmp_path / "elsewhere" / "withdrawals.ledger")
     before = state(new)
     with new.context(), pytest.raises(RestoreRefused, match=r"withdrawal ledger .* is missing: bring it"):
         restore(dest, keys.identity_file)

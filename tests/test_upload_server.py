@@ -147,6 +147,7 @@ class Gunicorn:
             "NUEVONORTE_DATABASE_URL": f"sqlite:///{self.database}",
             "NUEVONORTE_MEDIA_DIR": str(self.media),
             "NUEVONORTE_INDEX_DIR": str(tmp / "index"),
+            "NUEVONORTE_LEDGER_PATH": str(tmp / "withdrawals.ledger"),
         }
         self.app = create_app(
             {

@@ -11,7 +11,6 @@ indexes are rebuilt. Only then is the deployment usable.
 
 from __future__ import annotations
 
-import importlib
 import secrets
 import shutil
 import stat
@@ -27,7 +26,7 @@ from alembic.util import CommandError
 from flask import current_app
 from sqlalchemy import func, inspect, select
 
-from nuevonorte import search
+from nuevonorte import ledger, search
 from nuevonorte.backups import BackupError, RestoreRefused, age, dump, layout
 from nuevonorte.backups.layout import Dest, FileEntry, Manifest
 from nuevonorte.config import PROJECT_DIR
@@ -54,25 +53,19 @@ class Restored:
 
 
 def replay_ledger() -> int:
-    """Replay the withdrawal ledger through the domain layer (``nuevonorte.ledger.replay``)."""
-    if ledger_file() is None:  # before the ledger of issue 15 is merged
-        return 0
-    replayed: int = importlib.import_module("nuevonorte.ledger").replay()
-    return replayed
+    """Make again, through the domain layer, every withdrawal ledger entry the restored database
+    lacks (``nuevonorte.ledger.replay``); raises ``ledger.LedgerError`` when it cannot."""
+    try:
+        return ledger.replay()
+    finally:
+        # replay() leaves its last read (BEGIN IMMEDIATE on SQLite) open when nothing was pending;
+        # end it, or the search rebuild's writer waits for it.
+        db.session.remove()
 
 
-def ledger_errors() -> type[Exception]:
-    """What a ledger replay raises when it cannot be made (``nuevonorte.ledger.LedgerError``)."""
-    if ledger_file() is None:  # before the ledger of issue 15 is merged
-        return BackupError
-    error: type[Exception] = importlib.import_module("nuevonorte.ledger").LedgerError
-    return error
-
-
-def ledger_file() -> Path | None:
-    """The configured withdrawal ledger file (None before the ledger is merged)."""
-    configured = current_app.config.get("LEDGER_PATH")
-    return Path(configured) if configured else None
+def ledger_file() -> Path:
+    """The configured withdrawal ledger file."""
+    return ledger.path()
 
 
 def restore(
@@ -106,7 +99,7 @@ def restore(
             _migrate()
             replayed = replay_ledger()
             public, staff = _rebuild_search()
-        except (BackupError, CommandError, OSError, search.RebuildFailed, ledger_errors()) as e:
+        except (BackupError, CommandError, OSError, search.RebuildFailed, ledger.LedgerError) as e:
             raise RestoreFailed(f"{e}; the deployment is incomplete: empty it and restore again") from e
         if config_out is not None:
             shutil.copyfile(staging / "config.toml", config_out)
@@ -172,10 +165,9 @@ def _refuse_unless_restorable(manifest: Manifest) -> None:
         raise RestoreRefused(
             f"the backup holds a {manifest.database_kind} database; this deployment uses {here}"
         )
-    ledger = ledger_file()
-    if ledger is not None and not ledger.is_file():
+    if not ledger_file().is_file():
         raise RestoreRefused(
-            f"the withdrawal ledger {ledger} is missing: bring it from the old server (or its copy) "
+            f"the withdrawal ledger {ledger_file()} is missing: bring it from the old server (or its copy) "
             "before restoring, or withdrawn stories would come back"
         )
     _refuse_unless_empty()

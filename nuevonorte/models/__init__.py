@@ -7,6 +7,7 @@ from nuevonorte.models.challenge import SpentChallenge
 from nuevonorte.models.collection import Collection, CollectionEntry, CollectionStatus, EntryKind
 from nuevonorte.models.consent import ConsentRecord, Credit, GivenBy, Visibility
 from nuevonorte.models.contributor_session import ContributorSession, Submission
+from nuevonorte.models.ledger import LedgerEntry
 from nuevonorte.models.media import MediaFile, MediaKind
 from nuevonorte.models.rate_window import RateWindow
 from nuevonorte.models.search import SearchOutbox
@@ -30,6 +31,7 @@ __all__ = [
     "CuratorAccount",
     "EntryKind",
     "GivenBy",
+    "LedgerEntry",
     "MediaFile",
     "MediaKind",
     "Place",

@@ -11,11 +11,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from nuevonorte import stories
-from nuevonorte.public import crawlers
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Collection, CollectionStatus, Place, PlaceLevel, StoryStatus, Theme, Visibility
 from nuevonorte.models.base import today
+from nuevonorte.public import crawlers
 
 SITE = "https://archivo.example.org"
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
@@ -104,7 +104,7 @@ def _sitemap(client: FlaskClient, path: str = "/sitemap.xml") -> dict[str, dict[
     response = client.get(path)
     assert response.status_code == 200 and response.mimetype == "application/xml"
     root = ElementTree.fromstring(response.get_data())
-    assert root.tag == "{%s}urlset" % NS["s"]
+    assert root.tag == f"{{{NS['s']}}}urlset"
     return {
         url.findtext("s:loc", namespaces=NS) or "": {
             link.get("hreflang") or "": link.get("href") or "" for link in url.findall("x:link", NS)
@@ -224,7 +224,7 @@ def test_past_one_files_worth_the_sitemap_is_an_index_of_files_that_list_everyth
     monkeypatch.setattr(crawlers, "MAX_URLS", 6)
     response = client.get("/sitemap.xml")
     root = ElementTree.fromstring(response.get_data())
-    assert root.tag == "{%s}sitemapindex" % NS["s"]
+    assert root.tag == f"{{{NS['s']}}}sitemapindex"
     parts = [loc.text or "" for loc in root.findall("s:sitemap/s:loc", NS)]
     assert parts == [f"{SITE}/sitemap-{n}.xml" for n in (1, 2, 3)]
     listed: dict[str, dict[str, str]] = {}
