@@ -79,7 +79,11 @@ def test_a_backup_restored_elsewhere_answers_as_before_B01(
 
     new = deployments.new("new")
     new.ids = old.ids
-    done = new.app.test_cli_runner().invoke(args=["restore", dest, "--identity", str(keys.identity_file)])
+    config_out = tmp_path / "config-from-backup.toml"
+    done = new.app.test_cli_runner().invoke(
+        args=["restore", dest, "--identity", str(keys.identity_file), "--config-out", str(config_out)]
+    )
+    assert config_out.read_text().startswith("# The archive's configuration at the time of the backup")
     assert done.exit_code == 0 and f"{len(stored(old))} media file(s)" in done.output, done.output
     assert len(stored(old)) >= 2  # the photo and the recording, and any copies
     assert stored(new) == stored(old)
