@@ -300,6 +300,65 @@ def reindex_command(due: bool) -> None:
     click.echo(f"Rebuilt the search indexes: {public} public and {staff} staff documents.")
 
 
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(dest: Path) -> None:
+    """Back up the database, media files and configuration into DEST, encrypted to the
+    configured backup_recipients (a second backup copies only new media files)."""
+    from nuevonorte.backups import BackupError
+    from nuevonorte.backups.make import backup
+
+    try:
+        made = backup(dest)
+    except BackupError as e:
+        raise Unavailable(f"backup failed: {e}") from None
+    if made.leftovers_removed:
+        click.echo(f"Removed {made.leftovers_removed} leftover(s) of an interrupted backup.")
+    for key in made.missing:
+        click.echo(f"missing media file (not backed up; run `nuevonorte check`): {key}", err=True)
+    click.echo(
+        f"Backed up into {made.snapshot}: {made.objects} media file(s), "
+        f"{made.objects_written} new ({made.bytes_written / 1e6:.1f} MB written)."
+    )
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--identity",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The age identity file the workshop keeps offline.",
+)
+@click.option("--snapshot", help="Restore this snapshot (a folder name under SRC/snapshots), not the newest.")
+@click.option(
+    "--config-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the backed-up configuration (without its secret key) to this file.",
+)
+@with_appcontext
+def restore_command(src: Path, identity: Path, snapshot: str | None, config_out: Path | None) -> None:
+    """Restore a backup from SRC into this empty deployment, replay the withdrawal ledger and
+    rebuild the search indexes. Every checksum is verified before anything changes."""
+    from nuevonorte.backups import RestoreRefused
+    from nuevonorte.backups.restore import RestoreFailed, restore
+
+    try:
+        done = restore(src, identity, snapshot, config_out)
+    except RestoreRefused as e:
+        raise Unavailable(f"restore refused, nothing was changed: {e}") from None
+    except RestoreFailed as e:
+        click.echo(f"nuevonorte: restore failed: {e}", err=True)
+        sys.exit(1)
+    if done.missing:
+        click.echo(f"{done.missing} media file(s) were missing when the backup was made.", err=True)
+    click.echo(
+        f"Restored snapshot {done.snapshot}: {done.objects} media file(s); replayed {done.replayed} "
+        f"withdrawal ledger entr(ies); search rebuilt ({done.public} public, {done.staff} staff documents)."
+    )
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands that need a configured app."""
     for command in (
@@ -309,5 +368,7 @@ def register_commands(app: Flask) -> None:
         fixity_command,
         sweep_command,
         reindex_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)

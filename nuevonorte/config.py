@@ -63,6 +63,7 @@ KEYS: dict[str, Key] = {
     "allow_search_engines": Key(bool, True),
     "allow_ai_crawlers": Key(bool, False),
     "ledger_path": Key(str, None),
+    "backup_recipients": Key(list, []),
 }
 
 #: Host names always served: the machine itself (``make run``, a health check from the server).
@@ -166,6 +167,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "TRUSTED_HOSTS": None if values["debug"] else _trusted_hosts(public_url),
         "ALLOW_SEARCH_ENGINES": values["allow_search_engines"],
         "ALLOW_AI_CRAWLERS": values["allow_ai_crawlers"],
+        # age public keys `nuevonorte backup` encrypts to; the identities stay offline.
+        "BACKUP_RECIPIENTS": list(values["backup_recipients"]),
     }
     config.update(flask_extra)
     return config
@@ -232,6 +235,8 @@ def _check(values: dict[str, Any], testing: bool) -> None:
         raise ConfigError("search_segment_docs must be at least 10")
     if not 1 <= values["fixity_period_days"] <= 3650:
         raise ConfigError("fixity_period_days must be between 1 and 3650")
+    if not all(isinstance(r, str) and r.startswith("age1") for r in values["backup_recipients"]):
+        raise ConfigError("backup_recipients must be a list of age public keys (age1...)")
     if values["debug"] or testing:
         return
     if not values["secret_key"] or values["secret_key"] == EXAMPLE_SECRET_KEY:
