@@ -255,7 +255,6 @@ class _Seen:
     """What this process knows of one ledger and database."""
 
     size: int = -1
-    known: frozenset[str] = frozenset()
     first_seen: dict[str, float] | None = None
 
 
@@ -265,8 +264,9 @@ _seen: dict[tuple[str, str], _Seen] = {}
 def guard() -> None:
     """Before any request is served: the database holds every change of the ledger.
 
-    Costs one ``stat`` while the file does not grow. Raises LedgerError when the ledger is
-    missing or cannot be trusted (the error handler answers 503 and logs why)."""
+    Costs one ``stat`` while the file does not grow, and writes nothing unless a change is
+    owed. Raises LedgerError when the ledger is missing or cannot be trusted (the error handler
+    answers 503 and logs why)."""
     file = path()
     key = (str(file), str(current_app.config["SQLALCHEMY_DATABASE_URI"]))
     seen = _seen.setdefault(key, _Seen())
@@ -277,12 +277,13 @@ def guard() -> None:
     if size == seen.size:
         return
     if size == -2:
-        replay()  # creates the ledger of a new archive, or raises LedgerMissing
+        with _read_session() as session:
+            if session.scalar(select(LedgerEntry.entry_id).limit(1)) is not None:
+                raise LedgerMissing(f"the withdrawal ledger {file} is missing")
+        seen.size = size  # a new archive: its first change starts the ledger
         return
     with _read_session() as session:
-        entries = read(file)
-        known = set(session.scalars(select(LedgerEntry.entry_id)))
-    waiting = [e.entry_id for e in entries if e.entry_id not in known]
+        waiting = [e.entry_id for e in pending(session)]
     now = time.monotonic()
     if waiting and seen.first_seen is not None:
         first = seen.first_seen
@@ -293,10 +294,9 @@ def guard() -> None:
     if waiting:
         replay()
         with _read_session() as session:
-            known = set(session.scalars(select(LedgerEntry.entry_id)))
-        if any(e.entry_id not in known for e in entries):
-            raise LedgerError("the withdrawal ledger could not be replayed")
-    seen.size, seen.known, seen.first_seen = size, frozenset(known), {}
+            if pending(session):
+                raise LedgerError("the withdrawal ledger could not be replayed")
+    seen.size, seen.first_seen = size, {}
 
 
 @contextlib.contextmanager
