@@ -1,4 +1,4 @@
-"""The admin command line: ``nuevonorte init | create-curator | demo | check | sweep | run | db ...``.
+"""The admin command line: ``nuevonorte init | create-curator | demo | check | sweep | export | run | db``.
 
 Configuration and database problems end with a one-line message and exit code 2, never a
 traceback. Commands that change the database commit once, at the end.
@@ -266,7 +266,47 @@ def reindex_command(due: bool) -> None:
     click.echo(f"Rebuilt the search indexes: {public} public and {staff} staff documents.")
 
 
+@click.command("export")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option(
+    "--public",
+    "public_only",
+    is_flag=True,
+    help="Only what the consent rule makes public (for a partner or a library).",
+)
+@with_appcontext
+def export_command(dest: Path, public_only: bool) -> None:
+    """Write the archive to DEST (a new or empty folder) as a validated BagIt package."""
+    from nuevonorte.export import DestinationRefused, export
+
+    if not public_only:
+        click.echo(
+            "Warning: the full export holds unpublished stories, original media and the consent "
+            "history; keep it like a backup (encrypted, offline) and never share it."
+        )
+    try:
+        made = export(dest, public=public_only)
+    except DestinationRefused as e:
+        raise click.ClickException(str(e)) from None
+    except OSError as e:
+        raise click.ClickException(
+            f"the export failed and left nothing at {dest}: {e.strerror or e}"
+        ) from None
+    click.echo(
+        f"Exported {made.stories} {'public ' if public_only else ''}stories, {made.media} media files and "
+        f"{made.collections} collections to {dest} (BagIt 1.0, validated)."
+    )
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands that need a configured app."""
-    for command in (create_curator_command, demo_command, check_command, sweep_command, reindex_command):
+    commands = (
+        create_curator_command,
+        demo_command,
+        check_command,
+        sweep_command,
+        reindex_command,
+        export_command,
+    )
+    for command in commands:
         app.cli.add_command(command)
