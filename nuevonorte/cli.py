@@ -277,6 +277,8 @@ def reindex_command(due: bool) -> None:
 @with_appcontext
 def export_command(dest: Path, public_only: bool) -> None:
     """Write the archive to DEST (a new or empty folder) as a validated BagIt package."""
+    from bagit import BagError
+
     from nuevonorte.export import DestinationRefused, export
 
     if not public_only:
@@ -292,6 +294,8 @@ def export_command(dest: Path, public_only: bool) -> None:
         raise click.ClickException(
             f"the export failed and left nothing at {dest}: {e.strerror or e}"
         ) from None
+    except BagError as e:  # bagit refused the package it made: a fault of ours, said in one line
+        raise click.ClickException(f"the package did not validate; nothing was left at {dest}: {e}") from None
     click.echo(
         f"Exported {made.stories} {'public ' if public_only else ''}stories, {made.media} media files and "
         f"{made.collections} collections to {dest} (BagIt 1.0, validated)."
