@@ -279,14 +279,15 @@ def export_command(dest: Path, public_only: bool) -> None:
     """Write the archive to DEST (a new or empty folder) as a validated BagIt package."""
     from bagit import BagError
 
-    from nuevonorte.export import DestinationRefused, export
+    from nuevonorte.export import DestinationRefused, check_destination, export
 
-    if not public_only:
-        click.echo(
-            "Warning: the full export holds unpublished stories, original media and the consent "
-            "history; keep it like a backup (encrypted, offline) and never share it."
-        )
     try:
+        check_destination(dest.absolute())
+        if not public_only:
+            click.echo(
+                "Warning: the full export holds unpublished stories, original media and the consent "
+                "history; keep it like a backup (encrypted, offline) and never share it."
+            )
         made = export(dest, public=public_only)
     except DestinationRefused as e:
         raise click.ClickException(str(e)) from None
@@ -298,7 +299,7 @@ def export_command(dest: Path, public_only: bool) -> None:
         raise click.ClickException(f"the package did not validate; nothing was left at {dest}: {e}") from None
     click.echo(
         f"Exported {made.stories} {'public ' if public_only else ''}stories, {made.media} media files and "
-        f"{made.collections} collections to {dest} (BagIt 1.0, validated)."
+        f"{made.collections} collection(s) to {dest} (BagIt 1.0, validated)."
     )
 
 

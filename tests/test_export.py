@@ -182,6 +182,7 @@ def test_the_public_export_holds_what_the_consent_rule_allows_and_nothing_else(
     app: Flask, runner: FlaskCliRunner, archive: Archive, tmp_path: Path
 ) -> None:
     dest = tmp_path / "public-bag"
+    app.config["PUBLIC_URL"] = "https://archivo.example.org"
     result = export(runner, dest, "--public")
     assert "Warning" not in result.output
     bag = bagit.Bag(str(dest))
@@ -239,13 +240,17 @@ def test_the_public_export_holds_what_the_consent_rule_allows_and_nothing_else(
     assert "transcript" in quiet["media"][0]
 
     rows = list(csv.DictReader(io.StringIO((dest / "data" / "dublin-core.csv").read_text())))
-    row = next(r for r in rows if r["dc:identifier"] == archive.visible.public_id)
+    url = f"https://archivo.example.org/es/stories/{archive.visible.public_id}"
+    assert visible["url"] == url
+    row = next(r for r in rows if r["dc:identifier"] == url)
     assert len(rows) == 2
     assert row["dc:title@es"] == "'=La noche que llegamos"  # never run as a spreadsheet formula
     assert row["dc:title@en"] == "The night we arrived"
     assert row["dc:subject@en"] == "Arrival" and row["dc:coverage@es"] == "1998–2003"
     assert row["dc:type"] == "Text; Sound; StillImage" and row["dc:language"] == "es"
-    assert row["dc:rights"].startswith("Credit: Rosa.")
+    assert (
+        row["dc:rights"] == "Credited to Rosa; published with the narrator's consent (text, voice, photos)."
+    )
 
     (collection,) = [json.loads(p.read_text()) for p in (dest / "data" / "collections").iterdir()]
     assert collection["title"] == {"es": "Llegadas", "en": "Arrivals"}
@@ -349,9 +354,11 @@ def test_a_destination_that_is_not_empty_is_refused_and_left_alone(
     dest = tmp_path / "taken"
     dest.mkdir()
     (dest / "notes.txt").write_text("mine")
-    result = runner.invoke(args=["export", "--public", str(dest)])
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [f"Error: {dest} is not empty; give a new or empty folder"]
+    for mode in (["--public"], []):
+        result = runner.invoke(args=["export", *mode, str(dest)])
+        assert result.exit_code == 1
+        refusal = f"Error: {dest} is not empty; give a new or empty folder"
+        assert result.output.strip().splitlines() == [refusal]
     assert [p.name for p in dest.iterdir()] == ["notes.txt"] and (dest / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     # An empty folder is fine: the package takes its place.

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from nuevonorte.export import content, package
 from nuevonorte.export.content import Counts
-from nuevonorte.export.package import DestinationRefused
+from nuevonorte.export.package import DestinationRefused, check_destination
 from nuevonorte.extensions import db
 from nuevonorte.models.base import today
 
-__all__ = ["Counts", "DestinationRefused", "export"]
+__all__ = ["Counts", "DestinationRefused", "check_destination", "export"]
 
 SOURCE_ORGANIZATION = "Taller Nuevo Norte"
 DESCRIPTION = {

@@ -309,18 +309,18 @@ def _coverage(story: Story, lang: str) -> str:
 def _rights(story: Story, public: bool) -> str:
     """The credit line and what the narrator's consent allows."""
     credit = consent.credit_line(story)
-    line = f"Credit: {credit}." if credit else "Credit: anonymous."
+    line = f"Credited to {credit}" if credit else "Told anonymously"
     current = story.current_consent
     if current is None:
-        return f"{line} No consent recorded."
+        return f"{line}; no consent recorded."
     allowed = [
         "text",
         *(["voice"] if current.voice_public else []),
         *(["photos"] if current.photos_public else []),
     ]
     if public:
-        return f"{line} Published with the narrator's consent ({', '.join(allowed)})."
-    summary = f"{line} Consent: visible to {current.visibility}; public: {', '.join(allowed)}"
+        return f"{line}; published with the narrator's consent ({', '.join(allowed)})."
+    summary = f"{line}; consent: visible to {current.visibility}; public: {', '.join(allowed)}"
     summary += "; in collections" if current.in_collections else "; not in collections"
     if current.embargo_until:
         summary += f"; embargoed until {current.embargo_until.isoformat()}"
