@@ -1,4 +1,4 @@
-"""The admin command line: ``nuevonorte init | create-curator | demo | check | fixity | sweep | run | db``.
+"""The admin command line: ``nuevonorte init``, ``check``, ``fixity``, ``backup``, ``export``… (``--help``).
 
 Configuration and database problems end with a one-line message and exit code 2, never a
 traceback. Commands that change the database commit once, at the end.
@@ -359,6 +359,43 @@ def restore_command(src: Path, identity: Path, snapshot: str | None, config_out:
     )
 
 
+@click.command("export")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option(
+    "--public",
+    "public_only",
+    is_flag=True,
+    help="Only what the consent rule makes public (for a partner or a library).",
+)
+@with_appcontext
+def export_command(dest: Path, public_only: bool) -> None:
+    """Write the archive to DEST (a new or empty folder) as a validated BagIt package."""
+    from bagit import BagError
+
+    from nuevonorte.export import DestinationRefused, check_destination, export
+
+    try:
+        check_destination(dest.absolute())
+        if not public_only:
+            click.echo(
+                "Warning: the full export holds unpublished stories, original media and the consent "
+                "history; keep it like a backup (encrypted, offline) and never share it."
+            )
+        made = export(dest, public=public_only)
+    except DestinationRefused as e:
+        raise click.ClickException(str(e)) from None
+    except OSError as e:
+        raise click.ClickException(
+            f"the export failed and left nothing at {dest}: {e.strerror or e}"
+        ) from None
+    except BagError as e:  # bagit refused the package it made: a fault of ours, said in one line
+        raise click.ClickException(f"the package did not validate; nothing was left at {dest}: {e}") from None
+    click.echo(
+        f"Exported {made.stories} {'public ' if public_only else ''}stories, {made.media} media files and "
+        f"{made.collections} collection(s) to {dest} (BagIt 1.0, validated)."
+    )
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands that need a configured app."""
     for command in (
@@ -370,5 +407,6 @@ def register_commands(app: Flask) -> None:
         reindex_command,
         backup_command,
         restore_command,
+        export_command,
     ):
         app.cli.add_command(command)

@@ -31,19 +31,26 @@ def media(media_id: str, variant: str) -> Response:
             selectinload(MediaFile.transcript).selectinload(Transcript.cues),
         )
     )
-    if found is None or variant not in VARIANTS or not consent.media_is_public(found):
+    key = public_key(found, variant) if found is not None else None
+    if key is None:
         abort(404)
-    if found.kind == MediaKind.AUDIO:
-        # Withheld passages are heard as silence, or the recording not at all (T05).
-        key = consent.public_audio_key(found) if variant == "original" else None
-    else:
-        key = {"original": found.storage_key, "display": found.display_key, "thumbnail": found.thumbnail_key}[
-            variant
-        ]
-    response = send_stored(key, etag=key.split(".")[0] if key else False, max_age=MAX_AGE)
+    response = send_stored(key, etag=key.split(".")[0], max_age=MAX_AGE)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     return response
+
+
+def public_key(media: MediaFile, variant: str) -> str | None:
+    """The stored file the public gets as ``variant`` of ``media``, or None: nothing the consent
+    rule does not make public, and a recording only as ``consent.public_audio_key`` says. The
+    media handler and the public export (``nuevonorte.export``) both ask this."""
+    if variant not in VARIANTS or not consent.media_is_public(media):
+        return None
+    if media.kind == MediaKind.AUDIO:
+        # Withheld passages are heard as silence, or the recording not at all (T05).
+        return consent.public_audio_key(media) if variant == "original" else None
+    keys = {"original": media.storage_key, "display": media.display_key, "thumbnail": media.thumbnail_key}
+    return keys[variant]
 
 
 def send_stored(key: str | None, *, etag: str | bool, max_age: int) -> Response:
