@@ -53,6 +53,7 @@ CURATORS = "tecolote-curadores"
 WITHHELD_PARAGRAPH = "tecolote-parrafo-retenido"
 WITHHELD_CUE = "tecolote-cue-retenido"
 WITHDRAWN = "tecolote-retirado"
+NARRATORS_OWN = "tecolote-solo-mio"
 PUBLIC_WORDS = "Llegamos al norte con las manos vacías."
 
 
@@ -66,6 +67,7 @@ class Archive:
     embargoed: Story
     curators_only: Story
     withdrawn: Story
+    narrators_own: Story  # "nobody but me, for now": not even curators may read it
     public_files: list[str]  # storage keys whose bytes the public export must hold
     secret_files: list[str]  # storage keys whose bytes it must never hold
 
@@ -134,8 +136,14 @@ def archive(
     ]
     public_files = [image.display_key, audio.public_audio_key]
     stories.withdraw(withdrawn)
+    narrators_own = make_story(
+        status=StoryStatus.SUBMITTED,
+        title=NARRATORS_OWN,
+        body=f"{NARRATORS_OWN} cuerpo.",
+        choices=ConsentChoices(visibility=Visibility.CONTRIBUTOR, credit_name="Yo"),
+    )
     db.session.commit()
-    return Archive(visible, quiet, private, embargoed, curators_only, withdrawn,
+    return Archive(visible, quiet, private, embargoed, curators_only, withdrawn, narrators_own,
                    [k for k in public_files if k], [k for k in secret_files if k])  # fmt: skip
 
 
@@ -298,6 +306,9 @@ def test_the_full_export_holds_the_consent_history_and_marks_what_is_withheld(
     everything = b"\n".join(every_file(dest).values())
     assert WITHDRAWN.encode() not in everything
     assert PRIVATE.encode() in everything  # the preservation copy keeps what is not public
+    # ...but not what its narrator keeps to themselves: curators may not read it either.
+    assert NARRATORS_OWN.encode() not in everything
+    assert archive.narrators_own.public_id.encode() not in everything
 
 
 def test_a_story_withdrawn_after_an_export_is_absent_from_the_next(

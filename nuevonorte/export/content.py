@@ -116,9 +116,9 @@ def write_payload(root: Path, *, public: bool) -> Counts:
 def _stories(public: bool) -> Iterator[Story]:
     """Every story the mode exports, in batches by id; for the public one, asked of the rule
     twice (its SQL to select, its Python predicate for each story loaded)."""
-    query: Select[Story] = (
-        consent.public_stories() if public else select(Story).where(Story.status != StoryStatus.WITHDRAWN)
-    )
+    # The full export is the workshop's copy: what curators may read, never a story its narrator
+    # keeps to themselves ("nobody but me, for now").
+    query: Select[Story] = consent.public_stories() if public else consent.curator_readable_stories()
     query = query.order_by(Story.id).limit(BATCH)
     query = query.options(
         selectinload(Story.consents),
@@ -130,7 +130,7 @@ def _stories(public: bool) -> Iterator[Story]:
     while True:
         batch = db.session.scalars(query.where(Story.id > last)).all()
         for story in batch:
-            if not public or consent.story_is_public(story):
+            if consent.story_is_public(story) if public else consent.curators_may_read(story):
                 yield story
         if len(batch) < BATCH:
             return
