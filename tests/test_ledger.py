@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,25 @@ def ledger_text(app: Flask) -> str:
     return Path(app.config["LEDGER_PATH"]).read_text()
 
 
+_made: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_made_apps() -> Iterator[None]:
+    """The applications a test made close their database connections after it."""
+    yield
+    while _made:
+        with _made.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def fresh_process(app_config: dict[str, Any]) -> FlaskClient:
     """A client of a new application, as a worker that has not served anything yet."""
     ledger.forget_what_was_seen()
-    return create_app(app_config).test_client()
+    made = create_app(app_config)
+    _made.append(made)
+    return made.test_client()
 
 
 def public(client: FlaskClient, story: Story | str) -> bool:
@@ -271,7 +286,9 @@ class Backups(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.client = create_app(self.app_config).test_client()
+        made = create_app(self.app_config)
+        _made.append(made)
+        self.client = made.test_client()
         self.shown: dict[int, bool] = {}
         self.gone: set[int] = set()  # withdrawn: never public again
         self.backups: list[tuple[Path, dict[int, bool], set[int]]] = []
@@ -346,10 +363,6 @@ class Backups(RuleBasedStateMachine):
 
     def _database(self) -> Path:
         return Path(str(db.engine.url.database))
-
-    def teardown(self) -> None:
-        with self.client.application.app_context():
-            db.engine.dispose()
 
     @invariant()
     def each_story_is_public_exactly_when_the_model_says(self) -> None:
