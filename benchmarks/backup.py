@@ -8,7 +8,8 @@ Fills a new SQLite archive (migrated as `nuevonorte init` does) with the stories
 KB, stored through storage as ingest stores a cleaned file: backup never parses media), then
 times: a first backup into an empty folder; a second one after ``--new`` % more stories with
 media (the incremental case); a restore of the newest snapshot into an empty deployment
-(verification, database, files, migrations, search rebuild); and `tar -cf` of the database file
+(verification, database, files, migrations, search rebuild); the full and the public BagIt
+export (`nuevonorte export`, validated); and `tar -cf` of the database file
 and the media folder. Sizes are what each wrote. The target: the incremental backup under 10%
 of the first one's time.
 """
@@ -34,6 +35,7 @@ from reindex import archive_app, fill  # the corpus of benchmarks/search.py, in 
 
 from nuevonorte.backups.make import backup
 from nuevonorte.backups.restore import restore
+from nuevonorte.export import export
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, MediaKind, Story
 from nuevonorte.storage import get_storage
@@ -118,6 +120,11 @@ def main() -> None:
             db.session.remove()
             made = timed(f"second backup (+{extra} stories)", lambda: backup(dest), results, dest)
             print(f"  the second backup wrote {made.objects_written} new object(s) of {made.objects}")  # type: ignore[attr-defined]
+            for public in (False, True):
+                folder = tmp / ("export-public" if public else "export-full")
+                label = "export --public (BagIt)" if public else "export, full (BagIt)"
+                run = lambda folder=folder, public=public: export(folder, public=public)  # noqa: E731
+                timed(label, run, results, folder)
             old_db, old_media = Path(str(db.engine.url.database)), Path(app.config["MEDIA_DIR"])
         new = archive_app(tmp / "new")
         with new.app_context():
