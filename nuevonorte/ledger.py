@@ -181,12 +181,21 @@ def _make_sure_it_started(session: Session) -> None:
         )
     entry = Entry(_new_id(), today(), STARTED, "-")
     file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written whole beside it, then linked into place: no process ever reads a half-made ledger.
+    draft = file.with_name(f".{file.name}.{entry.entry_id}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, entry.line().encode())
         os.fsync(fd)
     finally:
         os.close(fd)
+    try:
+        os.link(draft, file)
+    except FileExistsError:  # another process started it a moment ago: this one adopts it
+        _make_sure_it_started(session)
+        return
+    finally:
+        draft.unlink()
     _fsync_folder(file.parent)
     session.add(LedgerEntry(entry_id=entry.entry_id, applied_on=today()))
 
