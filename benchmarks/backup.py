@@ -127,6 +127,8 @@ def main() -> None:
                 timed(label, run, results, folder)
             old_db, old_media = Path(str(db.engine.url.database)), Path(app.config["MEDIA_DIR"])
         new = archive_app(tmp / "new")
+        # The admin brings the withdrawal ledger to the new server before restoring.
+        shutil.copyfile(app.config["LEDGER_PATH"], new.config["LEDGER_PATH"])
         with new.app_context():
             upgrade()
             db.session.remove()

@@ -179,9 +179,16 @@ def _make_sure_it_started(session: Session) -> None:
         raise LedgerMissing(
             f"the withdrawal ledger {file} is missing: bring it back from the old server or its copy"
         )
+    started = _start_file(file)
+    session.add(LedgerEntry(entry_id=started, applied_on=today()))
+
+
+def _start_file(file: Path) -> str:
+    """Create the ledger with its ``started`` line (or find the one another process just
+    created); its id. Written whole beside it, then linked into place: no process ever reads a
+    half-made ledger."""
     entry = Entry(_new_id(), today(), STARTED, "-")
     file.parent.mkdir(parents=True, exist_ok=True)
-    # Written whole beside it, then linked into place: no process ever reads a half-made ledger.
     draft = file.with_name(f".{file.name}.{entry.entry_id}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -191,13 +198,24 @@ def _make_sure_it_started(session: Session) -> None:
         os.close(fd)
     try:
         os.link(draft, file)
-    except FileExistsError:  # another process started it a moment ago: this one adopts it
-        _make_sure_it_started(session)
-        return
+    except FileExistsError:
+        return read(file)[0].entry_id
     finally:
         draft.unlink()
     _fsync_folder(file.parent)
-    session.add(LedgerEntry(entry_id=entry.entry_id, applied_on=today()))
+    return entry.entry_id
+
+
+def started_id() -> str:
+    """The id of this archive's ledger (its first line), starting the file for an archive that
+    has none yet; what a backup records, so that a restore accepts only this ledger."""
+    file = path()
+    if not file.exists():
+        with _read_session() as session:
+            if session.scalar(select(LedgerEntry.entry_id).limit(1)) is not None:
+                raise LedgerMissing(f"the withdrawal ledger {file} is missing")
+        return _start_file(file)
+    return read(file)[0].entry_id
 
 
 def _started_here(session: Session, known: set[str]) -> bool:
@@ -286,10 +304,7 @@ def guard() -> None:
     if size == seen.size:
         return
     if size == -2:
-        with _read_session() as session:
-            if session.scalar(select(LedgerEntry.entry_id).limit(1)) is not None:
-                raise LedgerMissing(f"the withdrawal ledger {file} is missing")
-        seen.size = size  # a new archive: its first change starts the ledger
+        started_id()  # a new archive starts its file (the database learns it at its first change)
         return
     with _read_session() as session:
         waiting = [e.entry_id for e in pending(session)]

@@ -14,7 +14,7 @@ import pytest
 from pyrage import x25519
 from sqlalchemy import func, inspect, select, text
 
-from nuevonorte import search, stories
+from nuevonorte import ledger, search, stories
 from nuevonorte.backups import RestoreRefused
 from nuevonorte.backups.layout import DATABASE, MANIFEST
 from nuevonorte.backups.make import backup
@@ -280,6 +280,23 @@ def test_restore_refuses_without_the_ledger_file_B09(
     new = deployments.new("new", ledger_file=tmp_path / "elsewhere" / "withdrawals.ledger")
     before = state(new)
     with new.context(), pytest.raises(RestoreRefused, match=r"withdrawal ledger .* is missing: bring it"):
+        restore(dest, keys.identity_file)
+    assert state(new) == before
+
+
+def test_restore_refuses_a_new_servers_own_ledger_B09(
+    deployments: Deployments, keys: Keys, backed_up: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The trap of a new server that has served a page: it started a ledger of its own, empty.
+    Accepting it would lose every withdrawal made after the backup; the snapshot names the
+    archive's ledger, so restore refuses any other, and changes nothing."""
+    dest, _snapshot = backed_up
+    own = tmp_path / "new-server" / "withdrawals.ledger"
+    new = deployments.new("new", ledger_file=own)
+    with new.context():
+        ledger.started_id()  # what the new server's first request does
+    before = state(new)
+    with new.context(), pytest.raises(RestoreRefused, match=r"withdrawal ledger .* is not this archive's"):
         restore(dest, keys.identity_file)
     assert state(new) == before
 

@@ -78,6 +78,8 @@ class Manifest:
     objects: list[ObjectEntry] = field(default_factory=list)
     #: Storage keys the database names whose file was missing from the media folder.
     missing: list[str] = field(default_factory=list)
+    #: The first line's id of the archive's withdrawal ledger: restore accepts only that ledger.
+    ledger_id: str | None = None
     format: int = FORMAT
 
     def to_json(self) -> bytes:
@@ -99,6 +101,7 @@ class Manifest:
             config=FileEntry(**raw["config"]),
             objects=[ObjectEntry(**o) for o in raw["objects"]],
             missing=[str(k) for k in raw["missing"]],
+            ledger_id=str(raw["ledger_id"]) if raw.get("ledger_id") else None,
         )
 
 

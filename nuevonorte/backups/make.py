@@ -23,7 +23,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.engine import URL, make_url
 
-from nuevonorte import config, faults
+from nuevonorte import config, faults, ledger
 from nuevonorte.backups import BackupError, age, dump, layout
 from nuevonorte.backups.layout import Dest, FileEntry, Manifest, ObjectEntry
 from nuevonorte.extensions import db
@@ -50,6 +50,10 @@ def backup(dest: Path) -> Made:
     secret = current_app.config["SECRET_KEY"]
     if not secret:
         raise BackupError("no secret key is configured: backups name their files with a key derived from it")
+    try:
+        ledger.started_id()  # the snapshot names this archive's ledger; refuse without one
+    except ledger.LedgerError as e:
+        raise BackupError(f"{e}: put it back before backing up") from None
     folder = Dest(dest.absolute())
     with folder.locked():
         folder.claim(layout.archive_id(secret))
@@ -119,6 +123,7 @@ def _write(folder: Dest, partial: Path, to: list[Any], secret: str) -> Made:
         config=settings,
         objects=objects,
         missing=made.missing,
+        ledger_id=ledger.started_id(),
     )
     _encrypt_bytes(manifest.to_json(), partial / layout.MANIFEST, to)
     layout.fsync_dir(partial)

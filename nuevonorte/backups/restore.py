@@ -170,6 +170,16 @@ def _refuse_unless_restorable(manifest: Manifest) -> None:
             f"the withdrawal ledger {ledger_file()} is missing: bring it from the old server (or its copy) "
             "before restoring, or withdrawn stories would come back"
         )
+    try:
+        here_id = ledger.read(ledger_file())[0].entry_id
+    except ledger.LedgerError as e:
+        raise RestoreRefused(f"{e}: bring this archive's own ledger before restoring") from None
+    if manifest.ledger_id is not None and here_id != manifest.ledger_id:
+        raise RestoreRefused(
+            f"the withdrawal ledger {ledger_file()} is not this archive's (a new server starts its own): "
+            "bring the old server's ledger (or its copy) before restoring, or withdrawn stories would "
+            "come back"
+        )
     _refuse_unless_empty()
 
 
