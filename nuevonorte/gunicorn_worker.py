@@ -14,6 +14,7 @@ Use: ``worker_class`` in ``nuevonorte.gunicorn_config``.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from typing import Any
 
@@ -36,10 +37,9 @@ class LocalizedErrorsWorker(SyncWorker):
         """Keep a copy of the request's first bytes (left in the socket), then serve as usual."""
         self._head = b""
         if not self.cfg.is_ssl:
-            try:
+            # A socket that cannot be peeked at is served as usual, only without the copy.
+            with contextlib.suppress(OSError):
                 self._head = client.recv(self.cfg.limit_request_line or MAX_REQUEST_LINE, socket.MSG_PEEK)
-            except OSError:
-                pass
         super().handle(listener, client, addr)
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:

@@ -50,6 +50,7 @@ from nuevonorte import database, faults
 from nuevonorte.extensions import db
 from nuevonorte.models import LedgerEntry, MediaFile, Story
 from nuevonorte.models.base import today
+from nuevonorte.storage import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ def _start_file(file: Path) -> str:
         return read(file)[0].entry_id
     finally:
         draft.unlink()
-    _fsync_folder(file.parent)
+    fsync_dir(file.parent)
     return entry.entry_id
 
 
@@ -221,14 +222,6 @@ def started_id() -> str:
 def _started_here(session: Session, known: set[str]) -> bool:
     """Whether this database has seen a ledger start (any entry it holds proves it)."""
     return bool(known)
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- replaying ----------------------------------------------------------------------------

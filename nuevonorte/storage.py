@@ -125,13 +125,13 @@ class Storage:
         # The rename (and a new shard folder) stamped the folders with the time too.
         _clear_folder_times(target.parent, self.root, self.root / TEMP_DIR)
         if sync_folder:
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         return key
 
     def sync_folders(self, keys: Iterable[str]) -> None:
         """Make the renames of these keys durable (each folder synced once)."""
         for folder in sorted({self.path(key).parent for key in keys}):
-            _fsync_dir(folder)
+            fsync_dir(folder)
 
     def put_bytes(self, data: bytes, extension: str) -> str:
         """Store ``data`` (already clean) and return its key."""
@@ -278,7 +278,8 @@ def _unlink(path: Path) -> None:
     _clear_folder_times(path.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a file created, renamed or removed in it) durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -309,7 +310,7 @@ class Intent:
                 break
             os.close(fd)  # recovered as empty between its creation and its lock: take another
         _clear_folder_times(folder)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         self.fd: int | None = fd
         self.storage = storage
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from nuevonorte.backups import BackupError
+from nuevonorte.storage import fsync_dir
 
 ARCHIVE_FILE = "ARCHIVE"
 OBJECTS = "objects"
@@ -234,11 +235,3 @@ def write_durably(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
     os.replace(temp, path)
     fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

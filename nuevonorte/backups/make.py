@@ -27,7 +27,7 @@ from nuevonorte import config, faults, ledger
 from nuevonorte.backups import BackupError, age, dump, layout
 from nuevonorte.backups.layout import Dest, FileEntry, Manifest, ObjectEntry
 from nuevonorte.extensions import db
-from nuevonorte.storage import Storage, StorageError, get_storage
+from nuevonorte.storage import Storage, StorageError, fsync_dir, get_storage
 
 ATTEMPTS = 3
 
@@ -66,7 +66,7 @@ def backup(dest: Path) -> Made:
             faults.point("backup.manifest-written")
             final = folder.snapshots / name
             os.replace(partial, final)
-            layout.fsync_dir(folder.snapshots)
+            fsync_dir(folder.snapshots)
         except BaseException as e:
             shutil.rmtree(partial, ignore_errors=True)
             if _no_room(e):
@@ -126,7 +126,7 @@ def _write(folder: Dest, partial: Path, to: list[Any], secret: str) -> Made:
         ledger_id=ledger.started_id(),
     )
     _encrypt_bytes(manifest.to_json(), partial / layout.MANIFEST, to)
-    layout.fsync_dir(partial)
+    fsync_dir(partial)
     return made
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import bagit
 
 from nuevonorte import faults
+from nuevonorte.storage import fsync_dir
 
 #: Both checksums RFC 8493 names; sha512 is the one it recommends, sha256 the archive's own.
 CHECKSUMS = ["sha256", "sha512"]
@@ -66,7 +67,7 @@ def make(dest: Path, fill: Callable[[Path], None], bag_info: dict[str, str]) -> 
             faults.point("export.validated")
             check_destination(dest)  # still new or empty: never replace what someone put there
             os.rename(work, dest)  # onto a missing or empty folder: atomic
-            _fsync_dir(dest.parent)
+            fsync_dir(dest.parent)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
@@ -123,12 +124,4 @@ def _sync_tree(root: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_dir(Path(folder))
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(Path(folder))
