@@ -5,6 +5,7 @@ again before anything is served."""
 
 from __future__ import annotations
 
+import secrets
 import signal
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -291,14 +292,17 @@ class Backups(RuleBasedStateMachine):
         self.client = made.test_client()
         self.shown: dict[int, bool] = {}
         self.gone: set[int] = set()  # withdrawn: never public again
+        self.words: dict[int, str] = {}  # a word only each story's body has
         self.backups: list[tuple[Path, dict[int, bool], set[int]]] = []
         self.hidden_since: list[set[int]] = []  # per backup: stories taken out of view after it
 
     @initialize()
     def three_stories(self) -> None:
         for n in range(3):
-            story = self.make_story(title=f"Relato {n}")
+            word = "palabra" + secrets.token_hex(4).translate(str.maketrans("0123456789", "ghijklmnop"))
+            story = self.make_story(title=f"Relato {n}", body=f"Recuerdo {word} de mi pueblo.")
             self.shown[story.id] = True
+            self.words[story.id] = word
 
     def _story(self, sid: int) -> Story:
         story = db.session.get(Story, sid)
@@ -373,6 +377,19 @@ class Backups(RuleBasedStateMachine):
             assert story is not None
             assert public(client, story) is shown, (sid, shown)
         db.session.rollback()
+        self._withdrawn_words_are_in_no_database_file()
+
+    def _withdrawn_words_are_in_no_database_file(self) -> None:
+        """Read the bytes: after the replay (the requests above ran it), the database file and
+        its write-ahead log hold no word of a withdrawn story, whichever backup was put back."""
+        database = self._database()
+        raw = b"".join(
+            Path(f"{database}{suffix}").read_bytes()
+            for suffix in ("", "-wal")
+            if Path(f"{database}{suffix}").exists()
+        )
+        for sid in self.gone:
+            assert self.words[sid].encode() not in raw, sid
 
 
 @sqlite_only
