@@ -67,6 +67,26 @@ def test_a_symlink_in_storage_is_refused(app: Flask, tmp_path: Path) -> None:
         storage.path(key)
 
 
+def test_sizes_counts_what_path_would_accept_and_nothing_else(app: Flask, tmp_path: Path) -> None:
+    """U04: the backup's listing of many keys at once sees a planted symlink (a file, or a whole
+    shard folder) as missing, as ``path`` refuses it; a well-formed key with no file is absent."""
+    storage = get_storage()
+    kept = storage.put_bytes(b"kept bytes", "jpg")
+    planted = storage.put_bytes(b"planted", "png")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret, and longer than the planted file")
+    storage.path(planted).unlink()
+    os.symlink(outside, storage.root / planted[:2] / planted)
+    shard_key = "ee" * 32 + ".jpg"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / shard_key).write_bytes(b"outside the media folder")
+    if not (storage.root / "ee").exists():
+        os.symlink(tmp_path / "elsewhere", storage.root / "ee")
+    absent = "ab" * 32 + ".mp3"
+    found = storage.sizes([kept, planted, shard_key, absent, "../../etc/passwd"])
+    assert found == {kept: len(b"kept bytes")}
+
+
 @pytest.mark.parametrize("root", ["relative/media", "media"])
 def test_a_relative_storage_root_is_refused(root: str) -> None:
     """F17: fail closed."""

@@ -17,8 +17,8 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,12 @@ class Manifest:
     format: int = FORMAT
 
     def to_json(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True).encode()
+        # vars() of each entry, not dataclasses.asdict: asdict deep-copies every field of
+        # every object (1.5 s of a 10,000-story incremental backup, profiled).
+        raw = {f.name: getattr(self, f.name) for f in fields(self)}
+        raw |= {"database": vars(self.database), "config": vars(self.config)}
+        raw["objects"] = [vars(o) for o in self.objects]
+        return json.dumps(raw, sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> Manifest:
@@ -112,11 +117,17 @@ def archive_id(secret_key: str) -> str:
     return hmac.new(secret_key.encode(), b"nuevonorte backup archive id", hashlib.sha256).hexdigest()[:32]
 
 
-def object_name(secret_key: str, storage_key: str) -> str:
+def object_namer(secret_key: str) -> Callable[[str], str]:
     """The name of a media file's object: an HMAC of its storage key (which is its plaintext
-    sha256), so the name tells nothing to someone who holds the same photo."""
+    sha256), so the name tells nothing to someone who holds the same photo. (The naming key is
+    derived once: a backup names thousands.)"""
     naming_key = hmac.new(secret_key.encode(), b"nuevonorte backup object names", hashlib.sha256).digest()
-    return hmac.new(naming_key, storage_key.encode(), hashlib.sha256).hexdigest()
+    return lambda storage_key: hmac.new(naming_key, storage_key.encode(), hashlib.sha256).hexdigest()
+
+
+def object_name(secret_key: str, storage_key: str) -> str:
+    """``object_namer`` for one key."""
+    return object_namer(secret_key)(storage_key)
 
 
 class Dest:
@@ -126,7 +137,7 @@ class Dest:
         self.root = root
         self.objects = root / OBJECTS
         self.snapshots = root / SNAPSHOTS
-        self._listed: dict[str, dict[str, str]] = {}
+        self._listed: dict[str, dict[str, tuple[str, int]]] = {}
 
     # --- reading -------------------------------------------------------------------------
 
@@ -148,18 +159,19 @@ class Dest:
     def object_path(self, name: str, cipher_sha256: str) -> Path:
         return self.objects / name[:2] / f"{name}.{cipher_sha256}.age"
 
-    def existing_object(self, name: str) -> str | None:
-        """The ciphertext sha256 of the object stored under ``name``, if one is (one listing
-        per shard folder, cached: an incremental backup does not read the objects)."""
+    def existing_object(self, name: str) -> tuple[str, int] | None:
+        """The ciphertext sha256 and size of the object stored under ``name``, if one is (one
+        listing per shard folder, cached: an incremental backup does not read the objects)."""
         shard = name[:2]
         if shard not in self._listed:
             folder = self.objects / shard
-            found: dict[str, str] = {}
+            found: dict[str, tuple[str, int]] = {}
             if folder.is_dir():
-                for entry in os.scandir(folder):
-                    m = OBJECT_NAME.fullmatch(entry.name)
-                    if m:
-                        found[m.group(1)] = m.group(2)
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        m = OBJECT_NAME.fullmatch(entry.name)
+                        if m and entry.is_file(follow_symlinks=False):
+                            found[m.group(1)] = (m.group(2), entry.stat(follow_symlinks=False).st_size)
             self._listed[shard] = found
         return self._listed[shard].get(name)
 
@@ -222,7 +234,7 @@ class Dest:
         os.replace(temp, target)
         os.utime(target, (0, 0))
         fsync_dir(target.parent)
-        self._listed.setdefault(name[:2], {})[name] = cipher_sha256
+        self._listed.setdefault(name[:2], {})[name] = (cipher_sha256, target.stat().st_size)
         return target
 
 

@@ -136,18 +136,22 @@ def _copy_media(
     """Encrypt every referenced file not already in the folder; the entries, and the keys
     whose file is missing."""
     entries, missing = [], set()
+    name_of = layout.object_namer(secret)
+    sizes = storage.sizes(keys)  # one listing per shard folder, not a path check per key
     for key in sorted(keys):
-        name = layout.object_name(secret, key)
-        try:
-            source_path = storage.path(key)
-            plain_size = source_path.stat().st_size
-        except (FileNotFoundError, StorageError):  # a row naming no file (`check` reports it)
+        name = name_of(key)
+        if key not in sizes:  # a row naming no file (`check` reports it)
             missing.add(key)
             continue
         existing = folder.existing_object(name)
         if existing is not None:
-            cipher_size = folder.object_path(name, existing).stat().st_size
-            entries.append(ObjectEntry(key, name, key[:64], plain_size, existing, cipher_size))
+            cipher_sha256, cipher_size = existing
+            entries.append(ObjectEntry(key, name, key[:64], sizes[key], cipher_sha256, cipher_size))
+            continue
+        try:
+            source_path = storage.path(key)
+        except StorageError:
+            missing.add(key)
             continue
         temp = folder.objects / layout.TEMP / f"{name}.tmp"
         try:
