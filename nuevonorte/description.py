@@ -40,18 +40,29 @@ def describe(story: Story, d: Description, curator: CuratorAccount) -> None:
     story.places = list(d.places)
     story.period_start, story.period_end = d.period_start, d.period_end
     story.content_warnings = ",".join(c for c in WARNINGS if c in set(d.warnings))
-    count = len(story.paragraphs())
-    withheld_before = story.restricted_indexes()
-    story.restricted_paragraphs = ",".join(
-        str(i) for i in sorted(set(d.restricted_paragraphs)) if 0 <= i < count
-    )
-    if story.status == StoryStatus.PUBLISHED and story.restricted_indexes() - withheld_before:
-        ledger.record(ledger.HIDDEN, story)  # a passage withheld after publishing stays withheld
+    _set_withheld(story, set(d.restricted_paragraphs))
     for media in story.media:
         if media.kind == MediaKind.IMAGE and media.public_id in d.alt:
             media.alt_es, media.alt_en = (t.strip() for t in d.alt[media.public_id])
     db.session.flush()
     audit.record("story.described", "story", story.public_id, actor=curator)
+
+
+def withhold_paragraph(story: Story, index: int, curator: CuratorAccount | None) -> None:
+    """Withhold one paragraph of the body from the public; the caller commits."""
+    if story.status == StoryStatus.WITHDRAWN:
+        raise StoryRefused(Refusal.WITHDRAWN)
+    _set_withheld(story, story.restricted_indexes() | {index})
+    db.session.flush()
+    audit.record("story.passage_withheld", "story", story.public_id, actor=curator)
+
+
+def _set_withheld(story: Story, indexes: set[int]) -> None:
+    count = len(story.paragraphs())
+    withheld_before = story.restricted_indexes()
+    story.restricted_paragraphs = ",".join(str(i) for i in sorted(indexes) if 0 <= i < count)
+    if story.status == StoryStatus.PUBLISHED and story.restricted_indexes() - withheld_before:
+        ledger.record(ledger.HIDDEN, story)  # a passage withheld after publishing stays withheld
 
 
 def missing(story: Story) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from nuevonorte import audit, database, ledger
+from nuevonorte import audit, database, ledger, sensitive
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices, widenings
 from nuevonorte.extensions import db
 from nuevonorte.models import (
@@ -46,6 +46,7 @@ class Refusal(enum.StrEnum):
     CURATOR_CANNOT_WIDEN = "curator_cannot_widen"
     NOT_REVIEWABLE = "not_reviewable"
     NOT_THIS_STORY = "not_this_story"
+    SENSITIVE_UNDECIDED = "sensitive_undecided"
 
 
 REFUSAL_MESSAGES = {
@@ -60,6 +61,9 @@ REFUSAL_MESSAGES = {
     ),
     Refusal.NOT_REVIEWABLE: _l("This story must be returned to review before it can be published."),
     Refusal.NOT_THIS_STORY: _l("That file does not belong to this story."),
+    Refusal.SENSITIVE_UNDECIDED: _l(
+        'Some passages may put the narrator at risk. Withhold or keep each one (see "Passages to look at") before publishing.'  # noqa: E501
+    ),
 }
 
 
@@ -115,6 +119,8 @@ def publish(story: Story, curator: CuratorAccount | None) -> None:
     consent = story.current_consent
     if consent is None or consent.visibility != Visibility.PUBLIC:
         raise StoryRefused(Refusal.NO_PUBLIC_CONSENT)
+    if curator is not None and sensitive.undecided(story):
+        raise StoryRefused(Refusal.SENSITIVE_UNDECIDED)  # a curator decides each flag first
     story.status = StoryStatus.PUBLISHED
     story.published_on = story.published_on or today()
     _flush_and_audit("story.published", story, curator)
@@ -182,6 +188,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     keys = [key for media in story.media for key in media.storage_keys()]
     story.media.clear()
     story.consents.clear()
+    sensitive.forget(story)
     story.themes.clear()
     story.places.clear()
     # The tombstone keeps the public id, the day and its places in collections; nothing else

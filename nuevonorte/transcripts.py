@@ -250,3 +250,17 @@ def set_cues(
     withheld_audio.forget_stale(media)
     audit.record("transcript.changed", "media", media.public_id, actor=curator)
     return transcript
+
+
+def withhold_cue(cue: Cue, curator: CuratorAccount | None) -> None:
+    """Withhold one cue from the public; the caller commits, then calls ``withheld_audio.make``
+    (its seconds go silent in the public copy)."""
+    media = cue.transcript.media
+    if cue.restricted:
+        return
+    if media.story.status == StoryStatus.PUBLISHED:
+        ledger.record(ledger.HIDDEN, media.story)  # a passage withheld after publishing stays so
+    cue.restricted = True
+    db.session.flush()
+    withheld_audio.forget_stale(media)
+    audit.record("transcript.changed", "media", media.public_id, actor=curator)

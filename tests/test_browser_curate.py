@@ -12,8 +12,9 @@ from playwright.sync_api import expect
 
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.models import CuratorAccount, Story, StoryStatus
-from tests.browser import screenshot
+from tests.browser import AXE, VIEWPORTS, axe_violations, screenshot
 from tests.curate_fixtures import PASSWORD, add_audio, add_image
+from tests.support import require
 
 
 @pytest.mark.browser
@@ -102,3 +103,46 @@ def test_queue_and_review_fit_a_phone(
         screenshot(page, f"curate-{name}-es-phone")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, name
+
+
+@pytest.mark.browser
+def test_a_curator_decides_flagged_passages_on_a_phone(
+    app, live_server: str, _browser, curator: CuratorAccount, make_story
+) -> None:  # type: ignore[no-untyped-def]
+    """T16 in a browser at phone size: the flagged passages, their marked words and reasons fit
+    the screen with nothing axe finds; withholding one and keeping the other lets the story be
+    published; the public page lacks the withheld paragraph."""
+    require(AXE.is_file(), f"axe-core not installed at {AXE} (run `make install-test`)")
+    story = make_story(
+        StoryStatus.SUBMITTED,
+        title="Medio camino",
+        body="Salimos de noche.\n\nMi celular es 55 3817 2290.\n\nEl coyote nos dejó solos a medio camino.",
+    )
+    context = _browser.new_context(viewport=VIEWPORTS["phone"], bypass_csp=True)  # CSP off for axe only
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(live_server + "/curate/sign-in")
+        page.get_by_label("Correo electrónico").fill(curator.email)
+        page.get_by_label("Contraseña").fill(PASSWORD)
+        page.get_by_role("button", name="Entrar").click()
+        page.goto(f"{live_server}/curate/stories/{story.public_id}")
+        expect(page.get_by_role("heading", name="Pasajes para revisar (2)")).to_be_visible()
+        expect(page.locator("#passages mark").first).to_have_text("55 3817 2290")
+        screenshot(page, "curate-passages-es-phone")
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        assert axe_violations(page) == []
+        page.get_by_role("button", name="Publicar").click()
+        expect(page.get_by_text("Algunos pasajes pueden poner en riesgo")).to_be_visible()
+        page.get_by_role("button", name="Retener este pasaje").first.click()
+        expect(page.get_by_text("Pasaje retenido: el público no lo verá.")).to_be_visible()
+        page.get_by_role("button", name="Dejarlo público").click()
+        expect(page.get_by_text("El pasaje se queda como está.")).to_be_visible()
+        expect(page.get_by_role("heading", name="Pasajes para revisar", exact=True)).to_be_visible()
+        page.get_by_role("button", name="Publicar").click()
+        expect(page.get_by_text("Hecho.")).to_be_visible()
+        page.goto(f"{live_server}/es/stories/{story.public_id}")
+        expect(page.get_by_text("El coyote nos dejó solos")).to_be_visible()
+        assert "3817" not in page.content()
+    finally:
+        context.close()

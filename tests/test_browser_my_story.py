@@ -3,7 +3,6 @@ thumbnail and their recording in a player that loads and seeks, under the site's
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,14 +13,11 @@ from sqlalchemy import select
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaKind, Story
 from tests import media_samples
-from tests.browser import VIEWPORTS, screenshot
+from tests.browser import AXE, VIEWPORTS, axe_violations, screenshot
 from tests.contribute_fixtures import contribute, receipt_code, sent, upload
 from tests.support import require
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).resolve().parent.parent / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def _sent(client: FlaskClient, lang: str) -> tuple[str, Story]:
@@ -98,14 +94,6 @@ def test_axe_reports_no_violations_on_my_story(
         page.set_default_timeout(15_000)
         _sign_in(page, live_server, lang, code)
         page.goto(f"{live_server}/{lang}/my-stories/{story.public_id}")
-        page.add_script_tag(path=str(AXE))
-        found = page.evaluate(
-            """async (tags) => {
-                const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-                return result.violations.map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")));
-            }""",
-            WCAG_TAGS,
-        )
-        assert found == []
+        assert axe_violations(page) == []
     finally:
         context.close()

@@ -63,6 +63,7 @@ from nuevonorte import (
     database,
     description,
     search,
+    sensitive,
     stories,
     transcripts,
     withheld_audio,
@@ -71,7 +72,17 @@ from nuevonorte.consent import ConsentChoices
 from nuevonorte.description import Description
 from nuevonorte.extensions import db
 from nuevonorte.media import ingest_upload
-from nuevonorte.models import Collection, Credit, MediaFile, Story, StoryStatus, Visibility
+from nuevonorte.models import (
+    Collection,
+    Credit,
+    CuratorAccount,
+    MediaFile,
+    Role,
+    SensitiveDismissal,
+    Story,
+    StoryStatus,
+    Visibility,
+)
 from nuevonorte.models.base import today
 from nuevonorte.storage import get_storage
 from tests import index_bytes, media_samples
@@ -103,6 +114,7 @@ class Model:
     credit: Credit = Credit.NAME
     withheld_paragraphs: set[int] = field(default_factory=set)
     withheld_cues: set[int] = field(default_factory=set)
+    kept_flags: set[int] = field(default_factory=set)  # paragraphs whose flag a curator kept
     recording: str = ""  # the public id of its recording
     photo: str = ""  # the public id of its photo
     note: str = ""  # a curator's note about it in the collection
@@ -176,6 +188,8 @@ class Lifecycle(RuleBasedStateMachine):
         self.photo = media_samples.jpeg()
         self.collection = collections.create(None, "Colección", "Collection")  # type: ignore[arg-type]
         collections.publish(self.collection, None)  # type: ignore[arg-type]
+        self.curator = CuratorAccount(email="lifecycle@example.org", password_hash="-", role=Role.CURATOR)
+        db.session.add(self.curator)
         db.session.commit()
         self.collection_url = f"/es/collections/{self.collection.public_id}"
 
@@ -195,7 +209,8 @@ class Lifecycle(RuleBasedStateMachine):
         )
         story = stories.submit(
             None,
-            body="\n\n".join(f"Párrafo con {w}." for w in model_words["paragraphs"]),
+            # Each paragraph carries words the sensitive-passage assistant flags (T16).
+            body="\n\n".join(f"Párrafo con {w}. El coyote nos dejó." for w in model_words["paragraphs"]),
             title=f"Relato {model_words['title']}",
             choices=choices,
             consent_language="es",
@@ -224,6 +239,38 @@ class Lifecycle(RuleBasedStateMachine):
             stories.publish(self._story(sid), None)
             db.session.commit()
             m.status = StoryStatus.PUBLISHED
+
+    @rule(sid=stories_)
+    def curator_publishes(self, sid: int) -> None:
+        """T16: a curator's publish waits until each flagged paragraph is withheld or kept."""
+        m = self.models[sid]
+        if m.status == StoryStatus.SUBMITTED and m.visibility == Visibility.PUBLIC:
+            undecided = {0, 1} - m.withheld_paragraphs - m.kept_flags
+            try:
+                stories.publish(self._story(sid), self.curator)
+            except stories.StoryRefused as refused:
+                db.session.rollback()
+                assert refused.reason == stories.Refusal.SENSITIVE_UNDECIDED and undecided
+                return
+            assert not undecided, "published with a flagged paragraph nobody decided"
+            db.session.commit()
+            m.status = StoryStatus.PUBLISHED
+
+    @rule(sid=stories_, i=st.integers(0, 1), withhold=st.booleans())
+    def decide_flag(self, sid: int, i: int, withhold: bool) -> None:
+        """T16: the curator withholds a flagged paragraph through the assistant, or keeps it."""
+        m = self.models[sid]
+        if m.status == StoryStatus.WITHDRAWN or i in m.withheld_paragraphs | m.kept_flags:
+            return
+        story = self._story(sid)
+        (flag,) = [f for f in sensitive.undecided(story) if f.passage.ref == str(i)]
+        if withhold:
+            assert sensitive.withhold(story, flag.fingerprint, self.curator) is not None
+            m.withheld_paragraphs.add(i)
+        else:
+            assert sensitive.dismiss(story, flag.fingerprint, self.curator)
+            m.kept_flags.add(i)
+        db.session.commit()
 
     @rule(sid=stories_, i=st.integers(0, 1))
     def withhold_paragraph(self, sid: int, i: int) -> None:
@@ -379,6 +426,9 @@ class Lifecycle(RuleBasedStateMachine):
                 typo = search.search_public(word[:-1] + "q", "es").suggestion or ""
                 db.session.rollback()  # end the re-check's read before the next request
                 assert word not in typo, f"hidden {word} suggested for a typo"
+            if m.status == StoryStatus.WITHDRAWN:  # a curator's kept flags go with the story (T16)
+                kept = select(SensitiveDismissal.id).where(SensitiveDismissal.story_id == m.story_id)
+                assert db.session.scalars(kept).all() == []
             for lang in ("es", "en"):
                 page = self.client.get(f"/{lang}/stories/{m.public_id}").get_data(as_text=True)
                 leaked = [w for w in m.markers() if w not in shown and w in page]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from nuevonorte import consent, stories
+from nuevonorte import consent, sensitive, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import ActionForm, ConsentNarrowForm
@@ -115,6 +115,7 @@ def render_review(story: Story, error: str | None = None, status: int = 200) -> 
         narrow_form=narrow,
         consent_words=consent_words(consent),
         exposure_notes=exposure_notes(story),
+        flags=sensitive.undecided(story) if story.status != StoryStatus.WITHDRAWN else [],
         error=error,
         lang=current_locale(),
     )

@@ -23,5 +23,6 @@ from nuevonorte.curate import (  # noqa: E402, F401
     password,
     review,
     search,
+    sensitive,
     transcripts,
 )

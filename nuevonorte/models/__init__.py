@@ -12,6 +12,7 @@ from nuevonorte.models.ledger import LedgerEntry
 from nuevonorte.models.media import MediaFile, MediaKind
 from nuevonorte.models.rate_window import RateWindow
 from nuevonorte.models.search import SearchOutbox
+from nuevonorte.models.sensitive import SensitiveDismissal
 from nuevonorte.models.staff import SignInFailure, StaffSession
 from nuevonorte.models.story import Story, StoryStatus
 from nuevonorte.models.transcript import Cue, Transcript
@@ -41,6 +42,7 @@ __all__ = [
     "RateWindow",
     "Role",
     "SearchOutbox",
+    "SensitiveDismissal",
     "SignInFailure",
     "SpentChallenge",
     "StaffSession",

@@ -4,7 +4,6 @@ content warnings, phone widths, screenshots, and axe-core accessibility checks (
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,20 +13,10 @@ from sqlalchemy import select
 
 from nuevonorte.extensions import db
 from nuevonorte.models import Collection, Story
-from tests.browser import VIEWPORTS, screenshot
+from tests.browser import AXE, VIEWPORTS, axe_violations, screenshot
 from tests.support import require
 
 pytestmark = pytest.mark.browser
-
-AXE = (
-    Path(__file__).resolve().parent.parent.parent
-    / ".cache"
-    / "axe"
-    / "node_modules"
-    / "axe-core"
-    / "axe.min.js"
-)
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture
@@ -158,18 +147,6 @@ def axe_page(_browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def _violations(page: Any) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async (tags) => {
-            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-            return result.violations.map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "));
-        }""",
-        WCAG_TAGS,
-    )
-    return list(found)
-
-
 def _has_rule(app: Flask, prefix: str) -> bool:
     return any(str(rule).startswith(prefix) for rule in app.url_map.iter_rules())
 
@@ -193,7 +170,7 @@ def test_axe_reports_no_violations_on_public_pages(
     problems = {}
     for path in paths:
         axe_page.goto(live_server + path)
-        found = _violations(axe_page)
+        found = axe_violations(axe_page)
         if found:
             problems[path] = found
     assert not problems
@@ -207,7 +184,7 @@ def test_axe_reports_no_violations_on_pages_built_elsewhere(
     """The contribute and search pages come from other branches; they are checked once merged."""
     require(_has_rule(app, f"/<lang>{path.split('?')[0]}"), f"the {area} page is not on this branch")
     axe_page.goto(f"{live_server}/{lang}{path}")
-    assert not _violations(axe_page)
+    assert not axe_violations(axe_page)
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
@@ -236,4 +213,4 @@ def test_axe_reports_no_violations_on_the_receipt_page(
         "receipt" in axe_page.url or axe_page.locator("text=/comprobante|receipt/i").count() > 0,
         "submitting the contribute form did not lead to a receipt page",
     )
-    assert not _violations(axe_page)
+    assert not axe_violations(axe_page)

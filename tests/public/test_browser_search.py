@@ -15,9 +15,8 @@ from nuevonorte import search
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Place, PlaceLevel, Story
-from tests.browser import VIEWPORTS, screenshot
+from tests.browser import AXE, VIEWPORTS, axe_violations, screenshot
 from tests.public.media_factory import add_image
-from tests.public.test_browser_public import AXE, _violations
 from tests.support import require
 
 pytestmark = pytest.mark.browser
@@ -211,7 +210,7 @@ def test_axe_finds_nothing_on_the_results_page(
         axe_page.set_viewport_size(size)
         for path in paths:
             axe_page.goto(live_server + path)
-            found = _violations(axe_page)
+            found = axe_violations(axe_page)
             if found:
                 problems[f"{path[:60]} at {size['width']}px"] = found
     assert not problems
