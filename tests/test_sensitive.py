@@ -17,6 +17,7 @@ from nuevonorte.models import AuditEvent, CuratorAccount, SensitiveDismissal, St
 from tests.curate_fixtures import add_audio, post
 from tests.sensitive_heldout import HELDOUT
 from tests.sensitive_passages import PASSAGES
+from tests.sensitive_unseen import UNSEEN
 
 MakeStory = Callable[..., Story]
 
@@ -37,17 +38,21 @@ def test_each_written_passage_gets_exactly_its_flags(lang: str, text: str, expec
     assert codes(text) == expected
 
 
-def test_the_rules_find_most_of_what_a_separate_author_wrote_and_flag_few_lookalikes() -> None:
-    """T16, measured on passages written by someone who never saw the rules (the figures per
-    rule: benchmarks/sensitive.py). A floor, so that a change to a rule that loses recall fails."""
+@pytest.mark.parametrize(("passages", "recall"), [(HELDOUT, 0.95), (UNSEEN, 0.88)], ids=["heldout", "unseen"])
+def test_the_rules_find_most_of_what_a_separate_author_wrote_and_flag_few_lookalikes(
+    passages: list[tuple[str, str, set[str]]], recall: float
+) -> None:
+    """T16, on passages written by authors who never saw the rules (the figures per rule:
+    benchmarks/sensitive.py). Floors just under today's figures, so that a change to a rule that
+    loses recall, or flags many harmless passages, fails."""
     found = missed = false = 0
-    for _lang, text, expected in HELDOUT:
+    for _lang, text, expected in passages:
         got = codes(text)
         found += len(got & expected)
         missed += len(expected - got)
         false += len(got - expected)
-    assert found / (found + missed) >= 0.8
-    assert false <= len(HELDOUT) // 6
+    assert found / (found + missed) >= recall
+    assert false <= 2
 
 
 def test_a_match_is_reported_where_it_is_in_the_text_as_written() -> None:
