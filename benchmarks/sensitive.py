@@ -5,9 +5,10 @@
 Runs ``nuevonorte.sensitive.find`` on the written test passages: the set written beside the
 rules (``tests/sensitive_passages.py``), a held-out set written by someone who never saw them
 (``tests/sensitive_heldout.py``; the rules were since improved on its misses) and an unseen
-set, by another author, on which no rule was ever tuned (``tests/sensitive_unseen.py``). For
+set, by another author, on which no rule was ever tuned (``tests/sensitive_unseen.py``), and a
+third author's (``tests/sensitive_fresh.py``), never tuned on either. For
 each rule: passages that should be flagged, how many were (recall), and flags where none was
-expected (false). Then each miss and false flag of the two held-out sets, with the words, so a
+expected (false). Then each miss and false flag of the three held-out sets, with the words, so a
 rule's next change has its evidence. And the time per passage.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nuevonorte import sensitive
+from tests.sensitive_fresh import FRESH
 from tests.sensitive_heldout import HELDOUT
 from tests.sensitive_passages import PASSAGES
 from tests.sensitive_unseen import UNSEEN
@@ -55,7 +57,8 @@ def main() -> None:
     measure("Written with the rules (tests/sensitive_passages.py)", PASSAGES, details=False)
     measure("Held out, then tuned on (tests/sensitive_heldout.py)", HELDOUT, details=True)
     measure("Unseen: never tuned on (tests/sensitive_unseen.py)", UNSEEN, details=True)
-    texts = [p[1] for p in PASSAGES + HELDOUT + UNSEEN] * 50
+    measure("Fresh: a third author's, never tuned on (tests/sensitive_fresh.py)", FRESH, details=True)
+    texts = [p[1] for p in PASSAGES + HELDOUT + UNSEEN + FRESH] * 50
     start = time.perf_counter()
     for text in texts:
         list(sensitive.find(text))

@@ -118,7 +118,8 @@ def test_a_curator_decides_flagged_passages_on_a_phone(
         title="Medio camino",
         body="Salimos de noche.\n\nMi celular es 55 3817 2290.\n\nEl coyote nos dejó solos a medio camino.",
     )
-    context = _browser.new_context(viewport=VIEWPORTS["phone"], bypass_csp=True)  # CSP off for axe only
+    # The CSP is bypassed only so that axe can be injected.
+    context = _browser.new_context(viewport=VIEWPORTS["phone"], locale="es-MX", bypass_csp=True)
     try:
         page = context.new_page()
         page.set_default_timeout(15_000)
@@ -140,7 +141,7 @@ def test_a_curator_decides_flagged_passages_on_a_phone(
         expect(page.get_by_text("El pasaje se queda como está.")).to_be_visible()
         expect(page.get_by_role("heading", name="Pasajes para revisar", exact=True)).to_be_visible()
         page.get_by_role("button", name="Publicar").click()
-        expect(page.get_by_text("Hecho.")).to_be_visible()
+        expect(page.get_by_text("Listo.")).to_be_visible()
         page.goto(f"{live_server}/es/stories/{story.public_id}")
         expect(page.get_by_text("El coyote nos dejó solos")).to_be_visible()
         assert "3817" not in page.content()

@@ -15,6 +15,7 @@ from nuevonorte import ledger, sensitive, stories, transcripts
 from nuevonorte.extensions import db
 from nuevonorte.models import AuditEvent, CuratorAccount, SensitiveDismissal, Story, StoryStatus
 from tests.curate_fixtures import add_audio, post
+from tests.sensitive_fresh import FRESH
 from tests.sensitive_heldout import HELDOUT
 from tests.sensitive_passages import PASSAGES
 from tests.sensitive_unseen import UNSEEN
@@ -38,7 +39,11 @@ def test_each_written_passage_gets_exactly_its_flags(lang: str, text: str, expec
     assert codes(text) == expected
 
 
-@pytest.mark.parametrize(("passages", "recall"), [(HELDOUT, 0.95), (UNSEEN, 0.88)], ids=["heldout", "unseen"])
+@pytest.mark.parametrize(
+    ("passages", "recall"),
+    [(HELDOUT, 0.95), (UNSEEN, 0.88), (FRESH, 0.78)],
+    ids=["heldout", "unseen", "fresh"],
+)
 def test_the_rules_find_most_of_what_a_separate_author_wrote_and_flag_few_lookalikes(
     passages: list[tuple[str, str, set[str]]], recall: float
 ) -> None:
