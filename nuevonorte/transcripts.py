@@ -264,3 +264,25 @@ def withhold_cue(cue: Cue, curator: CuratorAccount | None) -> None:
     db.session.flush()
     withheld_audio.forget_stale(media)
     audit.record("transcript.changed", "media", media.public_id, actor=curator)
+
+
+def to_vtt(cues: Sequence[Cue], language: str) -> str:
+    """``cues`` as a WebVTT file (webvtt-py writes and checks it). Text is escaped (``&``, ``<``,
+    ``>``, so no cue can end early with ``-->``); a cue without times lasts a second from its start."""
+    captions = []
+    for cue in cues:
+        text = cue.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines:
+            continue
+        end = cue.end_ms if cue.end_ms > cue.start_ms else cue.start_ms + 1000
+        captions.append(webvtt.Caption(_vtt_time(cue.start_ms), _vtt_time(end), "\n".join(lines)))
+    document = webvtt.WebVTT(captions=captions, header_comments=[f"Language: {language}"])
+    return str(document.content)
+
+
+def _vtt_time(ms: int) -> str:
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"

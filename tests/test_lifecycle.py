@@ -197,10 +197,11 @@ class Lifecycle(RuleBasedStateMachine):
 
     # --- what people do ------------------------------------------------------------------
 
-    @rule(target=stories_, published=st.booleans())
-    def contribute(self, published: bool) -> int:
+    @rule(target=stories_, published=st.booleans(), cue_withheld=st.booleans())
+    def contribute(self, published: bool, cue_withheld: bool) -> int:
         """A contribution with marker words everywhere; half the time a curator publishes it at
-        once, so that short walks reach what happens after publication."""
+        once, and half the time its second cue is withheld from the start, so that short walks
+        reach what happens after publication, with and without withheld passages."""
         model_words = dict(
             title=marker(), paragraphs=[marker(), marker()], name=marker(), cues=[marker(), marker()]
         )
@@ -225,8 +226,15 @@ class Lifecycle(RuleBasedStateMachine):
             photo=photo.public_id,
             note=marker(),
         )
-        transcripts.set_cues(media, transcripts.parse(model.vtt()), "es", None)  # type: ignore[arg-type]
+        cues = [
+            replace(c, restricted=cue_withheld and i == 1)
+            for i, c in enumerate(transcripts.parse(model.vtt()))
+        ]
+        transcripts.set_cues(media, cues, "es", None)  # type: ignore[arg-type]
         db.session.commit()
+        if cue_withheld:
+            model.withheld_cues.add(1)
+            withheld_audio.make(model.recording)  # as the curator's views do after the commit
         self.models[story.id] = model
         if published:
             self.publish(story.id)
@@ -434,6 +442,7 @@ class Lifecycle(RuleBasedStateMachine):
                 leaked = [w for w in m.markers() if w not in shown and w in page]
                 assert not leaked, f"{leaked} on the {lang} page"
             self._recording_is_heard_as_allowed(m)
+            self._transcript_file_holds_what_is_allowed(m)
             self._photo_is_seen_as_allowed(m)
         self._collection_shows_what_is_allowed()
         self._withdrawn_leave_nothing(index_root)
@@ -450,6 +459,18 @@ class Lifecycle(RuleBasedStateMachine):
                         f"{word} {'missing from' if expected else 'on'} the collection"
                     )
         db.session.rollback()
+
+    def _transcript_file_holds_what_is_allowed(self, m: Model) -> None:
+        """The WebVTT download: exactly the public cues, while the story is public."""
+        response = self.client.get(f"/media/{m.recording}/transcript.vtt")
+        db.session.rollback()
+        if not m.visible() or m.recording_gone:
+            assert response.status_code == 404, f"transcript file of a non-public story ({m.status})"
+            return
+        assert response.status_code == 200
+        text = response.get_data(as_text=True)
+        for i, cue in enumerate(m.cues):
+            assert (cue in text) == (i not in m.withheld_cues), f"cue {i} in the transcript file: wrong"
 
     def _photo_is_seen_as_allowed(self, m: Model) -> None:
         for variant in ("original", "display", "thumbnail"):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from nuevonorte import consent
+from nuevonorte import consent, transcripts
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, MediaKind, Story, Transcript
 from nuevonorte.storage import StorageError, content_type, get_storage
@@ -37,6 +37,32 @@ def media(media_id: str, variant: str) -> Response:
     response = send_stored(key, etag=key.split(".")[0], max_age=MAX_AGE)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
+    return response
+
+
+@bp.get("/media/<media_id>/transcript.vtt")
+def transcript_vtt(media_id: str) -> Response:
+    """A recording's public transcript as WebVTT (captions for a player, or a file to keep):
+    only while the consent rule shows the transcript, withheld passages left out (their
+    seconds are silent in the public recording). The same 404 as for anything not public."""
+    found = db.session.scalar(
+        select(MediaFile)
+        .where(MediaFile.public_id == media_id)
+        .options(
+            joinedload(MediaFile.story).selectinload(Story.consents),
+            selectinload(MediaFile.transcript).selectinload(Transcript.cues),
+        )
+    )
+    if found is None or found.transcript is None or not consent.transcript_is_public(found):
+        abort(404)
+    cues = [cue for cue in consent.public_cues(found) if cue is not None]
+    response = Response(
+        transcripts.to_vtt(cues, found.transcript.language), content_type="text/vtt; charset=utf-8"
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = f'attachment; filename="transcript-{found.public_id}.vtt"'
     return response
 
 
