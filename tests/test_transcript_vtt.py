@@ -55,15 +55,21 @@ def test_the_file_holds_the_public_cues_and_a_player_can_read_it(
 def test_nothing_but_a_404_while_the_transcript_is_not_public(
     app: Flask, client: FlaskClient, make_story: MakeStory
 ) -> None:
-    """A02: in review, narrowed to curators, withdrawn, unknown: the same 404, no words."""
+    """A02: in review, narrowed to curators, the voice kept private (its transcript shows on the
+    page, but the recording's id never does), withdrawn, unknown: the same 404, no words."""
     in_review = recording_with_cues(make_story, StoryStatus.SUBMITTED)
+    voice_private = recording_with_cues(make_story)
+    stories.change_consent(voice_private.story, ConsentChoices(credit_name="Ana"), language="es")
+    db.session.commit()
+    page = client.get(f"/es/stories/{voice_private.story.public_id}").get_data(as_text=True)
+    assert "Y luego amaneció." in page and voice_private.public_id not in page
     narrowed = recording_with_cues(make_story)
     stories.change_consent(narrowed.story, ConsentChoices(visibility=Visibility.CURATORS), language="es")
     withdrawn = recording_with_cues(make_story)
     withdrawn_id = withdrawn.public_id
     stories.withdraw(withdrawn.story)
     db.session.commit()
-    for media_id in (in_review.public_id, narrowed.public_id, withdrawn_id, "nothing-here"):
+    for media_id in (in_review.public_id, voice_private.public_id, narrowed.public_id, withdrawn_id, "-"):
         response = client.get(f"/media/{media_id}/transcript.vtt")
         assert response.status_code == 404
         assert "Llegamos" not in response.get_data(as_text=True)

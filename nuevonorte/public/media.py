@@ -43,7 +43,7 @@ def media(media_id: str, variant: str) -> Response:
 @bp.get("/media/<media_id>/transcript.vtt")
 def transcript_vtt(media_id: str) -> Response:
     """A recording's public transcript as WebVTT (captions for a player, or a file to keep):
-    only while the consent rule shows the transcript, withheld passages left out (their
+    only while the consent rule makes the recording public, withheld passages left out (their
     seconds are silent in the public recording). The same 404 as for anything not public."""
     found = db.session.scalar(
         select(MediaFile)
@@ -53,7 +53,8 @@ def transcript_vtt(media_id: str) -> Response:
             selectinload(MediaFile.transcript).selectinload(Transcript.cues),
         )
     )
-    if found is None or found.transcript is None or not consent.transcript_is_public(found):
+    # Only while the recording itself is public: a private voice's media id is never shown (A02).
+    if found is None or found.transcript is None or not consent.media_is_public(found):
         abort(404)
     cues = [cue for cue in consent.public_cues(found) if cue is not None]
     response = Response(
