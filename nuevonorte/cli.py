@@ -396,6 +396,53 @@ def export_command(dest: Path, public_only: bool) -> None:
     )
 
 
+@click.command("import")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--dry-run", is_flag=True, help="Check every row and file (through the media ingest too); write nothing."
+)
+@click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="Import the rows without problems even when other rows have some (each row all or nothing).",
+)
+@with_appcontext
+def import_command(folder: Path, dry_run: bool, skip_bad_rows: bool) -> None:
+    """Import a workshop's stories from FOLDER: one sheet (a .csv file, one row per story) and
+    the media files beside it. Without --skip-bad-rows nothing is imported if any row has a
+    problem. A row whose paper form is already in the archive is skipped: fix and run again.
+    Prints each narrator's receipt code once; exit 1 if a row was left out."""
+    from flask_babel import force_locale
+
+    from nuevonorte.importer import EventFolder, EventImport, RowResult, report
+
+    # Through the catalogs, in the archive's default language, like the rest of what the workshop reads.
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        event = EventImport(
+            EventFolder(folder, current_app.config["MAX_CONTENT_LENGTH"]),
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+        )
+        handed: list[RowResult] = []
+        drawn = sys.stdout.isatty()  # the bar is drawn on a terminal only
+        with click.progressbar(length=len(event.pending), label=report.progress_label(dry_run)) as bar:
+
+            def hand_out(row: RowResult) -> None:
+                # Printed as soon as its row is committed: a code is never lost to a later crash.
+                if drawn:
+                    click.echo()  # below the bar, which goes on drawing under the code
+                if not handed:
+                    click.echo(str(report.RECEIPTS_WARNING))
+                handed.append(row)
+                click.echo(report.receipt_line(row))
+
+            outcome = event.run(progress=bar.update, hand_out=hand_out)
+        for line in report.lines(outcome, refused_whole=event.refused_whole):
+            click.echo(line)
+    if not outcome.complete:
+        sys.exit(1)
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands that need a configured app."""
     for command in (
@@ -408,5 +455,6 @@ def register_commands(app: Flask) -> None:
         backup_command,
         restore_command,
         export_command,
+        import_command,
     ):
         app.cli.add_command(command)

@@ -155,13 +155,15 @@ def curators_may_read(story: Story) -> bool:
 
 def media_is_public(media: MediaFile, on: date | None = None) -> bool:
     """Whether ``media`` (and its derivatives) may be served to anyone."""
-    story = media.story
-    if not story_is_public(story, on):
-        return False
-    consent = story.current_consent
-    assert consent is not None  # story_is_public guarantees it
+    return story_is_public(media.story, on) and media_choice_allows(media)
+
+
+def media_choice_allows(media: MediaFile) -> bool:
+    """Whether the narrator's newest consent lets this kind of file be public (their photos,
+    their voice) once the story is; an unknown kind never. The curators' preview reads this."""
+    consent = media.story.current_consent
     choice = MEDIA_CHOICE.get(media.kind)
-    return choice is not None and bool(getattr(consent, choice))
+    return consent is not None and choice is not None and bool(getattr(consent, choice))
 
 
 def transcript_is_public(media: MediaFile, on: date | None = None) -> bool:

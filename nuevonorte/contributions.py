@@ -19,7 +19,7 @@ from nuevonorte import faults, quota, receipts, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.media import IngestReport, MediaRejected
-from nuevonorte.media.ingest import attach, clean_upload
+from nuevonorte.media.ingest import Cleaned, attach, clean_upload
 from nuevonorte.models import Contributor, Place, Story, Theme
 
 #: The most files one submission may carry (docs/security.md U20); more are refused whole.
@@ -50,6 +50,8 @@ class Contribution:
     language: str = "es"
     theme_ids: Sequence[int] = ()
     place_ids: Sequence[int] = ()
+    #: The reference of the paper consent form signed at a workshop (``nuevonorte import``).
+    paper_form_ref: str = ""
 
 
 @dataclass
@@ -94,6 +96,13 @@ def receive(
     Without ``contributor`` a new one is created with a fresh receipt code (returned once).
     Raises ``TooManyFiles`` or ``FileRefused``; the caller must then roll back.
     """
+    return record(contribution, clean(files), contributor)
+
+
+def clean(files: Iterable[IO[bytes]]) -> list[Cleaned]:
+    """Validate, clean and store each file through the media ingest, in the order given, before
+    any row is written. The stored files belong to the session's transaction (they go if it
+    rolls back). Raises ``TooManyFiles`` or ``FileRefused``."""
     files = list(files)
     if len(files) > MAX_FILES:
         raise TooManyFiles()
@@ -104,6 +113,14 @@ def receive(
         except MediaRejected as rejected:
             raise FileRefused(index, rejected) from None
         faults.point("contribution.file_stored")
+    return cleaned
+
+
+def record(
+    contribution: Contribution, cleaned: Sequence[Cleaned], contributor: Contributor | None = None
+) -> Receipt:
+    """The rows of a contribution whose files are cleaned: a new contributor and code unless one
+    is given, the story with its first consent record, and its media rows; flushes, never commits."""
     # Only now the database: the write transaction lasts as long as the inserts, not the files.
     code = None
     if contributor is None:
@@ -117,6 +134,7 @@ def receive(
         language=contribution.language,
         themes=_by_ids(Theme, contribution.theme_ids),
         places=_by_ids(Place, contribution.place_ids),
+        paper_form_ref=contribution.paper_form_ref,
     )
     receipt = Receipt(story=story, code=code)
     for done in cleaned:

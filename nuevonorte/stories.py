@@ -90,8 +90,10 @@ def submit(
     language: str = "es",
     themes: Iterable[Theme] = (),
     places: Iterable[Place] = (),
+    paper_form_ref: str = "",
 ) -> Story:
-    """Create a story waiting for review, with its first consent record."""
+    """Create a story waiting for review, with its first consent record (and the paper form it
+    was given on, for a story imported from a workshop)."""
     story = Story(
         contributor=contributor,
         body=body,
@@ -103,7 +105,7 @@ def submit(
     # The contributor's own title goes in the field of their language; curators translate.
     setattr(story, title_field(language), title)
     db.session.add(story)
-    _append_consent(story, choices, GivenBy.CONTRIBUTOR, consent_language)
+    _append_consent(story, choices, GivenBy.CONTRIBUTOR, consent_language).paper_form_ref = paper_form_ref
     db.session.flush()
     audit.record("story.submitted", "story", story.public_id, actor_kind=ActorKind.CONTRIBUTOR)
     return story
@@ -111,7 +113,7 @@ def submit(
 
 def publish(story: Story, curator: CuratorAccount | None) -> None:
     """Publish a reviewed story. Visibility still follows the newest consent and its embargo."""
-    _refuse_if_withdrawn(story)
+    refuse_if_withdrawn(story)
     if story.status == StoryStatus.PUBLISHED:
         return
     if story.status == StoryStatus.REJECTED:
@@ -123,6 +125,7 @@ def publish(story: Story, curator: CuratorAccount | None) -> None:
         raise StoryRefused(Refusal.SENSITIVE_UNDECIDED)  # a curator decides each flag first
     story.status = StoryStatus.PUBLISHED
     story.published_on = story.published_on or today()
+    _mark_reviewed(story)
     _flush_and_audit("story.published", story, curator)
 
 
@@ -159,7 +162,7 @@ def change_consent(
     looks at what is newly exposed (a voice, photos) before it goes out. Narrowing takes
     effect at once, because the consent rule reads the newest record.
     """
-    _refuse_if_withdrawn(story)
+    refuse_if_withdrawn(story)
     current = story.current_consent
     old = ConsentChoices.of(current) if current else ConsentChoices(visibility=Visibility.CONTRIBUTOR)
     wider = widenings(old, choices)
@@ -189,6 +192,10 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     story.media.clear()
     story.consents.clear()
     sensitive.forget(story)
+    story.notes.clear()  # curators' internal notes go with the story
+    story.assigned_to = None
+    story.note_to_narrator = ""
+    story.reviewed_consent_seq = None
     story.themes.clear()
     story.places.clear()
     # The tombstone keeps the public id, the day and its places in collections; nothing else
@@ -211,7 +218,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
 
 def withdraw_media(story: Story, media: MediaFile) -> None:
     """Withdraw one media file of a story (the contributor's partial withdrawal)."""
-    _refuse_if_withdrawn(story)
+    refuse_if_withdrawn(story)
     if media.story_id != story.id:
         raise StoryRefused(Refusal.NOT_THIS_STORY)
     ledger.record(ledger.MEDIA_WITHDRAWN, story, media)
@@ -282,7 +289,15 @@ def _append_consent(story: Story, choices: ConsentChoices, given_by: GivenBy, la
     return record
 
 
-def _refuse_if_withdrawn(story: Story) -> None:
+def _mark_reviewed(story: Story) -> None:
+    """Remember the consent a curator decided on: a wider one later is shown as newly exposed
+    (``curation.newly_exposed``) and the queue can find it."""
+    current = story.current_consent
+    story.reviewed_consent_seq = current.seq if current is not None else None
+
+
+def refuse_if_withdrawn(story: Story) -> None:
+    """Refuse any change to a withdrawn story (``Refusal.WITHDRAWN``)."""
     if story.status == StoryStatus.WITHDRAWN:
         raise StoryRefused(Refusal.WITHDRAWN)
 
@@ -290,10 +305,12 @@ def _refuse_if_withdrawn(story: Story) -> None:
 def _set_review_status(
     story: Story, status: StoryStatus, action: str, curator: CuratorAccount | None
 ) -> None:
-    _refuse_if_withdrawn(story)
+    refuse_if_withdrawn(story)
     if story.status == StoryStatus.PUBLISHED and status != StoryStatus.PUBLISHED:
         ledger.record(ledger.HIDDEN, story)
     story.status = status
+    if status != StoryStatus.SUBMITTED:  # a decision, not a return to the queue
+        _mark_reviewed(story)
     _flush_and_audit(action, story, curator)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 
-from nuevonorte import demo, search, sensitive
+from nuevonorte import curation, demo, search, sensitive
 from nuevonorte.extensions import db
 from nuevonorte.models import (
     AuditEvent,
@@ -93,8 +93,12 @@ FORMS_BY_ROLE = {
         "curate.add_entry",
         "curate.entry_action",
         "curate.set_cover",
+        "curate.add_note",
+        "curate.delete_note",
+        "curate.assign",
+        "curate.bulk",
     },
-    "admin": {"curate.create_account", "curate.account_action", "curate.save_term"},
+    "admin": {"curate.create_account", "curate.account_action", "curate.save_term", "curate.import_event"},
 }
 
 
@@ -147,6 +151,7 @@ def world(app: Flask, make_story: Callable[..., Story], make_curator: Callable[.
     review = make_story(StoryStatus.SUBMITTED, title="To review", body="Mi celular es 55 3817 2290.")
     review_photo = add_image(review)
     review_audio = add_audio(review)
+    note = curation.add_note(review, make_curator(Role.CURATOR, PASSWORD), "Revisar con el taller.")
 
     curator = make_curator(Role.CURATOR, PASSWORD)
     admin = make_curator(Role.ADMIN, PASSWORD)
@@ -166,6 +171,7 @@ def world(app: Flask, make_story: Callable[..., Story], make_curator: Callable[.
         "part": "1",
         "fingerprint": sensitive.undecided(review)[0].fingerprint,
         "decision": "keep",
+        "note_id": str(note.id),
     }
     values = {
         "public": common | {"story_id": public.public_id, "media_id": public.media[0].public_id},

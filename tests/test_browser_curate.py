@@ -147,3 +147,54 @@ def test_a_curator_decides_flagged_passages_on_a_phone(
         assert "3817" not in page.content()
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_a_curator_works_through_the_queue_with_ticks_and_keys(
+    app, live_server: str, _browser, curator: CuratorAccount, make_story
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 in a browser at phone size: the queue (counts, excerpt, bulk bar) fits the screen
+    with nothing axe finds; two ticked stories get a theme in one go with a result for each; on
+    the review page "j" opens the next story, "m" puts the cursor in the message, and keys typed
+    there stay text."""
+    from nuevonorte.extensions import db
+    from nuevonorte.models import Theme
+
+    require(AXE.is_file(), f"axe-core not installed at {AXE} (run `make install-test`)")
+    db.session.add(Theme(slug="trabajo", name_es="Trabajo", name_en="Work"))
+    first = make_story(
+        StoryStatus.SUBMITTED, title="Primera", body="Llegamos a la central de abasto de madrugada."
+    )
+    second = make_story(StoryStatus.SUBMITTED, title="Segunda")
+    context = _browser.new_context(viewport=VIEWPORTS["phone"], locale="es-MX", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(live_server + "/curate/sign-in")
+        page.get_by_label("Correo electrónico").fill(curator.email)
+        page.get_by_label("Contraseña").fill(PASSWORD)
+        page.get_by_role("button", name="Entrar").click()
+        expect(page.get_by_text("2 historias coinciden.")).to_be_visible()
+        expect(page.get_by_text("Llegamos a la central de abasto de madrugada.")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        assert axe_violations(page) == []
+        for story in (first, second):
+            page.locator(f"#pick-{story.public_id}").check()
+        page.get_by_label("Con las historias seleccionadas").select_option("add-theme")
+        page.get_by_label("Tema", exact=True).select_option(label="Trabajo")
+        page.get_by_role("button", name="Aplicar a las historias marcadas").click()
+        expect(page.get_by_role("heading", name="Resultado de cada historia")).to_be_visible()
+        expect(page.get_by_role("cell", name="Listo.")).to_have_count(2)
+        page.get_by_role("link", name="Primera").click()
+        assert axe_violations(page) == []
+        page.keyboard.press("j")
+        expect(page.get_by_role("heading", name="Segunda")).to_be_visible()
+        page.wait_for_load_state("load")
+        page.keyboard.press("m")
+        message = page.get_by_label("Mensaje para quien narra (opcional; lo lee en “Mis historias”)")
+        expect(message).to_be_focused()
+        page.keyboard.type("jk")
+        expect(message).to_have_value("jk")
+        expect(page.get_by_role("heading", name="Segunda")).to_be_visible()
+    finally:
+        context.close()

@@ -134,7 +134,7 @@ def test_a_long_queue_pages_through_every_submission_keeping_filters(
     app, curator_client: FlaskClient, make_story: MakeStory
 ) -> None:
     """A curator with more submissions than fit on a page can still reach every one of them."""
-    from nuevonorte.curate.review import QUEUE_PAGE
+    from nuevonorte.curate.queue import QUEUE_PAGE
 
     made = [
         make_story(StoryStatus.SUBMITTED, title=f"Relato número {n:03d}", language="es")

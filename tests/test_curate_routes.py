@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from nuevonorte import collections
+from nuevonorte import collections, curation
 from nuevonorte.extensions import db
 from nuevonorte.models import AuditEvent, Collection, CuratorAccount, Story, StoryStatus
 from tests.curate_fixtures import add_audio, csrf
@@ -33,8 +33,10 @@ def world(app: Flask, make_story: Callable[..., Story], curator: CuratorAccount)
     audio = add_audio(story)
     collection = collections.create(curator, "C", "C")
     entry = collections.add_story(collection, story, curator)
+    note = curation.add_note(story, curator, "Llamar al taller antes de publicar.")
     db.session.commit()
     return {
+        "note_id": str(note.id),
         "story_id": story.public_id,
         "media_id": audio.public_id,
         "collection_id": collection.public_id,

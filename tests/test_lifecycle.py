@@ -59,7 +59,9 @@ from sqlalchemy import select
 
 from nuevonorte import (
     collections,
+    consent,
     create_app,
+    curation,
     database,
     description,
     search,
@@ -118,12 +120,14 @@ class Model:
     recording: str = ""  # the public id of its recording
     photo: str = ""  # the public id of its photo
     note: str = ""  # a curator's note about it in the collection
+    staff_note: str = ""  # words of a curators' internal note (never public, gone on withdrawal)
+    message: str = ""  # words of the message to its narrator (only in "my stories")
     embargoed: bool = False
     recording_gone: bool = False  # the contributor withdrew the recording
     in_collection: bool = False
 
     def markers(self) -> list[str]:
-        return [self.title, *self.paragraphs, self.name, *self.cues, self.note]
+        return [self.title, *self.paragraphs, self.name, *self.cues, self.note, self.staff_note, self.message]
 
     def on_collection_page(self) -> set[str]:
         """The story's title and the curator's note about it, while it is public and collected."""
@@ -225,6 +229,8 @@ class Lifecycle(RuleBasedStateMachine):
             recording=media.public_id,
             photo=photo.public_id,
             note=marker(),
+            staff_note=marker(),
+            message=marker(),
         )
         cues = [
             replace(c, restricted=cue_withheld and i == 1)
@@ -263,6 +269,39 @@ class Lifecycle(RuleBasedStateMachine):
             assert not undecided, "published with a flagged paragraph nobody decided"
             db.session.commit()
             m.status = StoryStatus.PUBLISHED
+
+    @rule(sid=stories_, stale=st.booleans())
+    def bulk_publish(self, sid: int, stale: bool) -> None:
+        """F19: a curator publishes it among a selection from the queue; a stale pick is skipped."""
+        m = self.models[sid]
+        story = self._story(sid)
+        pick = curation.Pick(m.public_id, story.revision - 1 if stale else story.revision)
+        (result,) = curation.apply_to_each(
+            [pick], lambda s: stories.publish(s, self.curator), consent.curators_may_read, "es"
+        )
+        if m.status == StoryStatus.WITHDRAWN or m.visibility == Visibility.CONTRIBUTOR:
+            assert result.outcome == curation.Outcome.MISSING
+        elif stale:
+            assert result.outcome == curation.Outcome.CHANGED
+        elif m.status in (StoryStatus.SUBMITTED, StoryStatus.PUBLISHED) and m.visibility == Visibility.PUBLIC:
+            undecided = {0, 1} - m.withheld_paragraphs - m.kept_flags
+            if m.status == StoryStatus.SUBMITTED and undecided:
+                assert result.outcome == curation.Outcome.REFUSED
+            else:
+                assert result.outcome == curation.Outcome.DONE
+                m.status = StoryStatus.PUBLISHED
+        else:
+            assert result.outcome == curation.Outcome.REFUSED
+
+    @rule(sid=stories_)
+    def staff_notes(self, sid: int) -> None:
+        """T17: a curator leaves an internal note, and a message to the narrator."""
+        m = self.models[sid]
+        if m.status != StoryStatus.WITHDRAWN:
+            story = self._story(sid)
+            curation.add_note(story, self.curator, f"Nota {m.staff_note}: hablar con el taller.")
+            curation.tell_narrator(story, f"Mensaje {m.message} para ti.", self.curator)
+            db.session.commit()
 
     @rule(sid=stories_, i=st.integers(0, 1), withhold=st.booleans())
     def decide_flag(self, sid: int, i: int, withhold: bool) -> None:

@@ -13,7 +13,15 @@ from sqlalchemy import inspect, select
 
 from nuevonorte import collections, stories
 from nuevonorte.extensions import db
-from nuevonorte.models import ActorKind, AuditEvent, CollectionEntry, EntryKind, Story, StoryStatus
+from nuevonorte.models import (
+    ActorKind,
+    AuditEvent,
+    CollectionEntry,
+    CuratorAccount,
+    EntryKind,
+    Story,
+    StoryStatus,
+)
 
 #: What a tombstone may hold, and nothing else: its row, its public id, the day, and the
 #: revision (so a curator's stale form is refused).
@@ -31,16 +39,25 @@ EMPTY = {
     "period_start": None,
     "period_end": None,
     "published_on": None,
+    "assigned_to_id": None,
+    "note_to_narrator": "",
+    "reviewed_consent_seq": None,
 }
 
 
 def test_the_tombstone_keeps_the_id_the_day_and_nothing_else(
-    app: Flask, make_story: Callable[..., Story]
+    app: Flask, make_story: Callable[..., Story], make_curator: Callable[..., CuratorAccount]
 ) -> None:
     with freeze_time("2026-03-01 09:00:00"):
         story = make_story(
-            content_warnings="violence", restricted_paragraphs="1", period_start=1990, period_end=2000
+            content_warnings="violence",
+            restricted_paragraphs="1",
+            period_start=1990,
+            period_end=2000,
+            assigned_to=make_curator(),
+            note_to_narrator="Gracias por tu historia.",
         )
+    assert story.reviewed_consent_seq == 1  # published: a curator decided on its consent
     columns = {c.key for c in inspect(Story).mapper.column_attrs}
     assert columns == KEPT | set(EMPTY), "a new column: decide what a tombstone keeps of it"
     with freeze_time("2026-04-10 17:42:13"):

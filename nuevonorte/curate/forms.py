@@ -14,6 +14,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -132,6 +133,17 @@ class EntryForm(FlaskForm):
     text_en = TextAreaField(_l("Text or note in English (Markdown)"), validators=[Length(max=20000)])
 
 
+class ImportForm(FlaskForm):
+    """An event to import (admins): a zip file, checked first or imported."""
+
+    file = FileField(
+        _l("The event: a zip file with the sheet (.csv) and the files it names"), validators=[FileRequired()]
+    )
+    skip_bad_rows = BooleanField(_l("Import only the rows without problems (each row whole or not at all)"))
+    check = SubmitField(_l("Check first"))
+    start = SubmitField(_l("Import"))
+
+
 class AccountForm(FlaskForm):
     """A new staff account."""
 
@@ -166,3 +178,48 @@ class VocabularyForm(FlaskForm):
         ],
         validate_choice=False,
     )
+
+
+class ReviewActionForm(FlaskForm):
+    """The review page's actions, with the message the narrator reads in "my stories"."""
+
+    revision = HiddenField()
+    message = TextAreaField(
+        _l("Message to the narrator (optional; they read it in “My stories”)"), validators=[Length(max=1000)]
+    )
+
+
+class NoteForm(FlaskForm):
+    """An internal note for the other curators."""
+
+    body = TextAreaField(
+        _l("Note for curators (never shown to the narrator or the public)"),
+        validators=[DataRequired(), Length(max=4000)],
+    )
+
+
+class AssignForm(FlaskForm):
+    """Who looks after a story."""
+
+    revision = HiddenField()
+    curator = SelectField(_l("Looked after by"), coerce=int, validate_choice=True)
+
+
+class BulkForm(FlaskForm):
+    """One action on the stories ticked in the queue."""
+
+    action = SelectField(
+        _l("With the selected stories"),
+        choices=[
+            SelectChoice("add-theme", _l("Add a theme")),
+            SelectChoice("add-place", _l("Add a place")),
+            SelectChoice("assign", _l("Give to a curator")),
+            SelectChoice("publish", _l("Publish")),
+            SelectChoice("keep-private", _l("Keep private")),
+            SelectChoice("return", _l("Return to the narrator, with a message")),
+        ],
+    )
+    theme = SelectField(_l("Theme"), coerce=int, validate_choice=False)
+    place = SelectField(_l("Place"), coerce=int, validate_choice=False)
+    curator = SelectField(_l("Curator"), coerce=int, validate_choice=False)
+    message = TextAreaField(_l("Message to the narrators"), validators=[Length(max=1000)])

@@ -11,25 +11,23 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from nuevonorte import consent, sensitive, stories
+from nuevonorte import consent, curation, sensitive, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.curate.auth import actor, curator_required
-from nuevonorte.curate.forms import ActionForm, ConsentNarrowForm
-from nuevonorte.curate.paging import page_of
+from nuevonorte.curate.forms import ActionForm, AssignForm, ConsentNarrowForm, NoteForm, ReviewActionForm
 from nuevonorte.curate.views import bp
-from nuevonorte.curate.wording import consent_words, exposure_notes
+from nuevonorte.curate.wording import consent_words, exposure_notes, widening_words
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale
 from nuevonorte.models import (
     Credit,
     CuratorAccount,
     MediaFile,
-    MediaKind,
     Story,
     StoryStatus,
-    Theme,
     Visibility,
 )
+from nuevonorte.queue import BadFilter, Filters, ordered_ids
 from nuevonorte.storage import StorageError, content_type, get_storage
 
 ACTIONS: dict[str, Callable[[Story, CuratorAccount | None], None]] = {
@@ -38,9 +36,8 @@ ACTIONS: dict[str, Callable[[Story, CuratorAccount | None], None]] = {
     "keep-private": stories.keep_private,
     "return-to-review": stories.return_to_review,
     "reject": stories.reject,
+    "message": lambda story, curator: None,  # the message to the narrator alone (saved below)
 }
-#: Stories per page of the review queue.
-QUEUE_PAGE = 50
 
 
 def get_story(public_id: str) -> Story:
@@ -63,40 +60,6 @@ def stale_message() -> str:
     )
 
 
-@bp.get("/")
-@curator_required
-def queue() -> str:
-    """Submissions in order of arrival, filtered by status, language, media kind and theme."""
-    status = request.args.get("status", StoryStatus.SUBMITTED.value)
-    language = request.args.get("language", "")
-    kind = request.args.get("kind", "")
-    theme = request.args.get("theme", "")
-    query = select(Story).where(Story.status != StoryStatus.WITHDRAWN)
-    if status in set(StoryStatus) - {StoryStatus.WITHDRAWN}:
-        query = query.where(Story.status == status)
-    else:
-        status = ""
-    if language in ("es", "en"):
-        query = query.where(Story.original_language == language)
-    if kind in set(MediaKind):
-        query = query.where(Story.media.any(MediaFile.kind == kind))
-    if theme:
-        query = query.where(Story.themes.any(Theme.slug == theme))
-    found = page_of(query.order_by(Story.submitted_on, Story.id), QUEUE_PAGE)
-    themes = db.session.scalars(select(Theme).order_by(Theme.slug)).all()
-    filters = {"status": status, "language": language, "kind": kind, "theme": theme}
-    # Links to other pages keep the filters; "any" status must be explicit (the default is "submitted").
-    link_args = {k: v for k, v in filters.items() if v} | {"status": status or "any"}
-    return render_template(
-        "curate/queue.html",
-        stories=found.rows,
-        themes=themes,
-        filters=filters,
-        page=found,
-        link_args=link_args,
-    )
-
-
 def render_review(story: Story, error: str | None = None, status: int = 200) -> tuple[str, int]:
     """The review page, optionally with a refusal shown at the top."""
     consent = story.current_consent
@@ -108,10 +71,23 @@ def render_review(story: Story, error: str | None = None, status: int = 200) -> 
         narrow.photos_public.data = consent.photos_public
         narrow.in_collections.data = consent.in_collections
         narrow.embargo_until.data = consent.embargo_until.isoformat() if consent.embargo_until else ""
+    assign_form = AssignForm(formdata=None, revision=story.revision)
+    curators = db.session.scalars(
+        select(CuratorAccount).where(CuratorAccount.is_active.is_(True)).order_by(CuratorAccount.email)
+    )
+    assign_form.curator.choices = [(0, _("Nobody")), *((c.id, c.email) for c in curators)]
+    assign_form.curator.data = story.assigned_to_id or 0
+    exposed = curation.newly_exposed(story)
     page = render_template(
         "curate/review.html",
         story=story,
         action_form=ActionForm(formdata=None, revision=story.revision),
+        review_form=ReviewActionForm(formdata=None, revision=story.revision, message=story.note_to_narrator),
+        note_form=NoteForm(formdata=None),
+        assign_form=assign_form,
+        newly_exposed=widening_words(*exposed) if exposed else [],
+        neighbours=neighbours(story),
+        queue_args=Filters.read(request.args).link_args() if request.args else {},
         narrow_form=narrow,
         consent_words=consent_words(consent),
         exposure_notes=exposure_notes(story),
@@ -120,6 +96,26 @@ def render_review(story: Story, error: str | None = None, status: int = 200) -> 
         lang=current_locale(),
     )
     return page, status
+
+
+def neighbours(story: Story) -> tuple[str | None, str | None]:
+    """The public ids of the stories before and after ``story`` in the queue the curator came
+    from (its filters are in the page's query string), for the previous/next links and keys."""
+    try:
+        ids = ordered_ids(Filters.read(request.args), actor().id, current_locale())
+    except BadFilter:
+        return None, None
+    if story.id not in ids:
+        return None, None
+    at = ids.index(story.id)
+    before = ids[at - 1] if at > 0 else None
+    after = ids[at + 1] if at + 1 < len(ids) else None
+    return _public_id(before), _public_id(after)
+
+
+def _public_id(story_id: int | None) -> str | None:
+    found = db.session.get(Story, story_id) if story_id is not None else None
+    return found.public_id if found is not None else None
 
 
 @bp.get("/stories/<story_id>")
@@ -140,12 +136,18 @@ def act(story_id: str, action: str) -> Response | tuple[str, int]:
     if change is None:
         abort(404)
     story = get_story(story_id)
-    form = ActionForm()
+    form = ReviewActionForm()
     if not form.validate_on_submit():
+        if form.message.errors:
+            return render_review(
+                story, _("The message to the narrator is too long (up to 1,000 characters)."), 400
+            )
         abort(400)
     if form.revision.data != str(story.revision):
         return render_review(story, stale_message(), 409)
     try:
+        if form.message.data is not None and "message" in request.form:
+            curation.tell_narrator(story, form.message.data, actor())
         change(story, actor())
         db.session.commit()
     except stories.StoryRefused as refused:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from nuevonorte.consent import Standing, standing
+from nuevonorte.consent import ConsentChoices, Standing, standing
 from nuevonorte.models import ConsentRecord, Credit, MediaKind, Story, StoryStatus, Visibility
 
 
@@ -118,3 +118,42 @@ def story_state_label(story: Story) -> str:
         Standing.NO_CONSENT: _("Published — no consent on record, not public"),
     }
     return str(labels.get(found, status_label(story.status)))
+
+
+def widening_words(before: ConsentChoices, now: ConsentChoices, wider: list[str]) -> list[str]:
+    """What a wider consent newly exposes, one phrase per choice (``consent.widenings`` names)."""
+    words: list[str] = []
+    visibility = {
+        Visibility.PUBLIC: _("anyone, once published"),
+        Visibility.CURATORS: _("curators only"),
+        Visibility.CONTRIBUTOR: _("only the narrator"),
+    }
+    credit = {
+        Credit.NAME: _("by name"),
+        Credit.PSEUDONYM: _("by a pseudonym"),
+        Credit.ANONYMOUS: _("anonymous"),
+    }
+    for name in wider:
+        if name == "visibility":
+            words.append(
+                _(
+                    "Who may see it: now %(now)s (it was %(then)s).",
+                    now=visibility[now.visibility],
+                    then=visibility[before.visibility],
+                )
+            )
+        elif name == "credit":
+            shown = f"{credit[now.credit]} “{now.credit_name}”" if now.credit_name else credit[now.credit]
+            words.append(_("Credit: now %(now)s (it was %(then)s).", now=shown, then=credit[before.credit]))
+        elif name == "voice_public":
+            words.append(_("The narrator's voice may now be heard in the recordings."))
+        elif name == "photos_public":
+            words.append(_("The photos may now be shown."))
+        elif name == "in_collections":
+            words.append(_("The story may now appear in collections."))
+        elif name == "embargo_until":
+            until = format_date(now.embargo_until, "long") if now.embargo_until else ""
+            words.append(
+                _("The embargo now ends on %(date)s.", date=until) if until else _("The embargo was lifted.")
+            )
+    return [str(w) for w in words]

@@ -10,6 +10,7 @@ from nuevonorte.models.contributor_session import ContributorSession, Submission
 from nuevonorte.models.fixity import MediaFixity
 from nuevonorte.models.ledger import LedgerEntry
 from nuevonorte.models.media import MediaFile, MediaKind
+from nuevonorte.models.note import StoryNote
 from nuevonorte.models.rate_window import RateWindow
 from nuevonorte.models.search import SearchOutbox
 from nuevonorte.models.sensitive import SensitiveDismissal
@@ -47,6 +48,7 @@ __all__ = [
     "SpentChallenge",
     "StaffSession",
     "Story",
+    "StoryNote",
     "StoryStatus",
     "Submission",
     "Theme",

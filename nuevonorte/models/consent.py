@@ -6,7 +6,7 @@ import enum
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nuevonorte.models.base import Base, enum_type, today
@@ -42,7 +42,17 @@ class ConsentRecord(Base):
     """One consent decision. Never updated: a change appends a new record, the newest rules."""
 
     __tablename__ = "consent_record"
-    __table_args__ = (UniqueConstraint("story_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("story_id", "seq"),
+        # One story per paper form: two imports of the same sheet at once cannot both write it.
+        Index(
+            "uq_consent_record_paper_form_ref",
+            "paper_form_ref",
+            unique=True,
+            sqlite_where=text("paper_form_ref != ''"),
+            postgresql_where=text("paper_form_ref != ''"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("story.id", ondelete="CASCADE"))
@@ -59,6 +69,8 @@ class ConsentRecord(Base):
     text_version: Mapped[str] = mapped_column(String(32))
     text_language: Mapped[str] = mapped_column(String(8))
     given_by: Mapped[GivenBy] = mapped_column(enum_type(GivenBy))
+    # The reference of a paper consent form signed at a workshop (``nuevonorte import``).
+    paper_form_ref: Mapped[str] = mapped_column(String(80), default="")
     recorded_on: Mapped[date] = mapped_column(Date, default=today)
 
     story: Mapped[Story] = relationship(back_populates="consents")

@@ -13,9 +13,10 @@ from nuevonorte.models.base import Base, PublicIdMixin, enum_type, localized, to
 from nuevonorte.models.vocabulary import Place, Theme, story_place, story_theme
 
 if TYPE_CHECKING:
-    from nuevonorte.models.account import Contributor
+    from nuevonorte.models.account import Contributor, CuratorAccount
     from nuevonorte.models.consent import ConsentRecord
     from nuevonorte.models.media import MediaFile
+    from nuevonorte.models.note import StoryNote
 
 
 class StoryStatus(enum.StrEnum):
@@ -66,6 +67,16 @@ class Story(PublicIdMixin, Base):
     withdrawn_on: Mapped[date | None] = mapped_column(Date)
     # Optimistic locking: a second curator saving a stale copy gets StaleDataError.
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # The curator who took the story on from the queue, if anyone did.
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("curator_account.id", ondelete="SET NULL"), index=True
+    )
+    # Why a curator returned, kept private or rejected the story, in words for its narrator
+    # (shown in "my stories"); empty when there is nothing to say.
+    note_to_narrator: Mapped[str] = mapped_column(Text, default="")
+    # The consent record (``ConsentRecord.seq``) a curator last decided on; a newer one that is
+    # wider is what the review page shows as newly exposed (``curation.newly_exposed``).
+    reviewed_consent_seq: Mapped[int | None] = mapped_column(Integer)
 
     contributor: Mapped[Contributor | None] = relationship(back_populates="stories")
     consents: Mapped[list[ConsentRecord]] = relationship(
@@ -80,6 +91,13 @@ class Story(PublicIdMixin, Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+    notes: Mapped[list[StoryNote]] = relationship(
+        back_populates="story",
+        order_by="StoryNote.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    assigned_to: Mapped[CuratorAccount | None] = relationship()
     themes: Mapped[list[Theme]] = relationship(secondary=story_theme)
     places: Mapped[list[Place]] = relationship(secondary=story_place)
 
