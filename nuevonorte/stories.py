@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from nuevonorte import audit, database, ledger, sensitive
+from nuevonorte import audit, database, ledger, paper_forms, sensitive
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices, widenings
 from nuevonorte.extensions import db
 from nuevonorte.models import (
@@ -189,6 +189,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
         return
     ledger.record(ledger.WITHDRAWN, story)
     keys = [key for media in story.media for key in media.storage_keys()]
+    paper_forms.remember_withdrawn(story)  # the same sheet imported again skips it (T18)
     story.media.clear()
     story.consents.clear()
     sensitive.forget(story)

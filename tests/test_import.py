@@ -136,7 +136,8 @@ def stories() -> list[Story]:
 
 
 def paper_forms() -> list[str]:
-    return [s.consents[0].paper_form_ref for s in stories()]
+    """The paper form of each story in the archive (a withdrawn one has none left)."""
+    return [s.consents[0].paper_form_ref for s in stories() if s.consents]
 
 
 def assert_files_follow_rows() -> None:
@@ -635,3 +636,30 @@ def test_the_database_holds_one_story_per_paper_form(app: Flask) -> None:
         )
         db.session.commit()
     db.session.rollback()
+
+
+def test_a_withdrawn_story_never_comes_back_with_its_sheet_T18(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    """The narrator of TNN-001 withdraws; the workshop runs the same sheet again (to add a row):
+    TNN-001 is named as withdrawn and not imported, in the dry run too; the database files keep
+    a keyed hash of the form, never its reference."""
+    from nuevonorte import stories as domain
+
+    folder = event(tmp_path / "e", [row("TNN-001"), row("TNN-002")])
+    assert run(runner, folder).exit_code == 0
+    (withdrawn,) = [s for s in stories() if s.consents[0].paper_form_ref == "TNN-001"]
+    domain.withdraw(withdrawn)
+    db.session.commit()
+    event(tmp_path / "e", [row("TNN-001"), row("TNN-002"), row("TNN-003")])
+    for options in (("--dry-run",), ()):
+        again = run(runner, folder, *options)
+        assert again.exit_code == 0, again.output
+        assert "row 2: Withdrawn by its narrator: never imported again (TNN-001)" in again.output
+    assert set(codes(again.output)) == {"TNN-003"}
+    assert paper_forms() == ["TNN-002", "TNN-003"]
+    if db.engine.url.get_backend_name() == "sqlite":
+        main = Path(str(db.engine.url.database))
+        for path in (main, Path(f"{main}-wal")):
+            if path.exists():
+                assert b"TNN-001" not in path.read_bytes(), path.name

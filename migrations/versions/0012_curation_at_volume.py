@@ -1,5 +1,5 @@
 """curation at volume: assignment, a note to the narrator, the consent last reviewed, internal
-notes, and the paper consent form of an imported story
+notes, the paper consent form of an imported story, and the (hashed) forms of withdrawn ones
 
 Revision ID: 0012
 Revises: 0011
@@ -38,6 +38,13 @@ def upgrade():
         postgresql_where=sa.text("paper_form_ref != ''"),
     )
     op.create_table(
+        "withdrawn_paper_form",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_withdrawn_paper_form")),
+        sa.UniqueConstraint("digest", name=op.f("uq_withdrawn_paper_form_digest")),
+    )
+    op.create_table(
         "story_note",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("story_id", sa.Integer(), nullable=False),
@@ -61,6 +68,7 @@ def upgrade():
 def downgrade():
     op.drop_index(op.f("ix_story_note_story_id"), table_name="story_note")
     op.drop_table("story_note")
+    op.drop_table("withdrawn_paper_form")
     op.drop_index("uq_consent_record_paper_form_ref", table_name="consent_record")
     with op.batch_alter_table("consent_record") as batch:
         batch.drop_column("paper_form_ref")

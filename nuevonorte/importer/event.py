@@ -30,14 +30,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from nuevonorte import audit, contributions, database, faults, receipts
+from nuevonorte import audit, contributions, database, faults, paper_forms, receipts
 from nuevonorte.extensions import db
 from nuevonorte.importer.outcome import Outcome, RowResult, RowStatus
 from nuevonorte.importer.problems import Problem
-from nuevonorte.importer.sheet import SheetRow, form_key, read_sheet
+from nuevonorte.importer.sheet import SheetRow, read_sheet
 from nuevonorte.importer.sources import EventSource
 from nuevonorte.media.ingest import Cleaned
 from nuevonorte.models import ConsentRecord, CuratorAccount
+from nuevonorte.paper_forms import form_key
 
 Staged = tuple[SheetRow, list[Cleaned]]
 
@@ -68,7 +69,7 @@ class EventImport:
         sheet = read_sheet(source)
         self.outcome = Outcome(dry_run, source.problems + sheet.problems)
         with database.reading():
-            known = imported_forms()
+            known, withdrawn = imported_forms(), paper_forms.withdrawn()
         db.session.rollback()  # end the read: cleaning files takes long and holds nothing
         self.pending: list[tuple[SheetRow, RowResult]] = []
         for row in sheet.rows:
@@ -77,6 +78,8 @@ class EventImport:
                 result.status = RowStatus.REFUSED
             elif row.form_key in known:
                 result.status = RowStatus.ALREADY_IMPORTED
+            elif paper_forms.digest(row.paper_form_ref) in withdrawn:
+                result.status = RowStatus.WITHDRAWN
             self.outcome.rows.append(result)
             if self.outcome.problems:
                 continue

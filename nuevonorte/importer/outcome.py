@@ -16,6 +16,7 @@ class RowStatus(enum.StrEnum):
     READY = "ready"  # a dry run found nothing wrong: it would be imported
     IMPORTED = "imported"
     ALREADY_IMPORTED = "already_imported"  # its paper form is in the archive: skipped
+    WITHDRAWN = "withdrawn"  # its paper form's story was withdrawn by its narrator: never again
     REFUSED = "refused"  # it has problems; nothing of it was written
     NOT_TRIED = "not_tried"  # good, but not imported: other rows have problems, or the run stopped
 
@@ -58,5 +59,9 @@ class Outcome:
     @property
     def complete(self) -> bool:
         """Whether every row is in the archive now (or would be, for a dry run)."""
-        done = {RowStatus.READY if self.dry_run else RowStatus.IMPORTED, RowStatus.ALREADY_IMPORTED}
+        done = {
+            RowStatus.READY if self.dry_run else RowStatus.IMPORTED,
+            RowStatus.ALREADY_IMPORTED,
+            RowStatus.WITHDRAWN,
+        }
         return not self.problems and self.stopped is None and all(row.status in done for row in self.rows)

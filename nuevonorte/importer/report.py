@@ -12,6 +12,7 @@ STATUS = {
     RowStatus.READY: _l("Ready to import"),
     RowStatus.IMPORTED: _l("Imported"),
     RowStatus.ALREADY_IMPORTED: _l("Already in the archive: skipped"),
+    RowStatus.WITHDRAWN: _l("Withdrawn by its narrator: never imported again"),
     RowStatus.REFUSED: _l("Not imported: it has problems"),
     RowStatus.NOT_TRIED: _l("Not imported"),
 }
@@ -38,6 +39,7 @@ def summary(outcome: Outcome) -> str:
         return str(
             _(
                 "Ready to import: %(ready)d. Already in the archive: %(already_imported)d. "
+                "Withdrawn by their narrators: %(withdrawn)d. "
                 "With problems: %(refused)d. Dry run: nothing was written.",
                 **counts,
             )
@@ -45,6 +47,7 @@ def summary(outcome: Outcome) -> str:
     return str(
         _(
             "Imported: %(imported)d. Already in the archive: %(already_imported)d. "
+            "Withdrawn by their narrators: %(withdrawn)d. "
             "With problems: %(refused)d. Not imported: %(not_tried)d.",
             **counts,
         )
@@ -67,7 +70,7 @@ def lines(outcome: Outcome, *, refused_whole: bool) -> list[str]:
     (the codes were printed as their rows were imported)."""
     out = [problem_line(p) for p in outcome.every_problem]
     for row in outcome.rows:
-        if row.status == RowStatus.ALREADY_IMPORTED:
+        if row.status in (RowStatus.ALREADY_IMPORTED, RowStatus.WITHDRAWN):
             out.append(f"{row_label(row.number)}: {STATUS[row.status]} ({row.paper_form_ref})")
     if outcome.stopped is not None:
         out.append(str(outcome.stopped))

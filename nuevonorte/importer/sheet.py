@@ -26,6 +26,7 @@ from nuevonorte.importer.problems import HEADER_ROW, Problem
 from nuevonorte.importer.sources import EventSource, plain_name
 from nuevonorte.models import Credit, Visibility
 from nuevonorte.models.base import today
+from nuevonorte.paper_forms import form_key
 
 REQUIRED = (
     "paper_form_ref",
@@ -73,11 +74,6 @@ class Sheet:
 
     rows: list[SheetRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-
-def form_key(reference: str) -> str:
-    """How paper form references are compared: "TNN 017" and "tnn  017" are the same form."""
-    return " ".join(reference.split()).casefold()
 
 
 def shown(value: str, limit: int = 60) -> str:

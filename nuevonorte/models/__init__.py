@@ -11,6 +11,7 @@ from nuevonorte.models.fixity import MediaFixity
 from nuevonorte.models.ledger import LedgerEntry
 from nuevonorte.models.media import MediaFile, MediaKind
 from nuevonorte.models.note import StoryNote
+from nuevonorte.models.paper_form import WithdrawnPaperForm
 from nuevonorte.models.rate_window import RateWindow
 from nuevonorte.models.search import SearchOutbox
 from nuevonorte.models.sensitive import SensitiveDismissal
@@ -54,5 +55,6 @@ __all__ = [
     "Theme",
     "Transcript",
     "Visibility",
+    "WithdrawnPaperForm",
     "utcnow",
 ]
