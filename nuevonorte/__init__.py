@@ -26,6 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         safe_input,
         search,
         storage,
+        translations,
     )
     from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
@@ -78,6 +79,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         media_is_public=consent.media_is_public,
         public_audio_key=consent.public_audio_key,
         credit_line=consent.credit_line,
+        translated_paragraphs=translations.public_paragraphs,
+        translation_provenance=translations.provenance_words,
     )
     presentation.init_app(app)
     admission.init_app(app)  # proof-of-work challenges in forms under pressure

@@ -194,6 +194,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     story.consents.clear()
     sensitive.forget(story)
     story.notes.clear()  # curators' internal notes go with the story
+    story.translations.clear()
     story.assigned_to = None
     story.note_to_narrator = ""
     story.reviewed_consent_seq = None

@@ -97,6 +97,7 @@ FORMS_BY_ROLE = {
         "curate.delete_note",
         "curate.assign",
         "curate.bulk",
+        "curate.save_translation",
     },
     "admin": {"curate.create_account", "curate.account_action", "curate.save_term", "curate.import_event"},
 }

@@ -68,6 +68,7 @@ from nuevonorte import (
     sensitive,
     stories,
     transcripts,
+    translations,
     withheld_audio,
 )
 from nuevonorte.consent import ConsentChoices
@@ -79,6 +80,7 @@ from nuevonorte.models import (
     Credit,
     CuratorAccount,
     MediaFile,
+    Provenance,
     Role,
     SensitiveDismissal,
     Story,
@@ -88,7 +90,7 @@ from nuevonorte.models import (
 from nuevonorte.models.base import today
 from nuevonorte.storage import get_storage
 from tests import index_bytes, media_samples
-from tests.conftest import POSTGRES_URL, TEST_SECRET, _empty_tables
+from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient, _empty_tables
 from tests.media_samples import LOUD, SILENT, fetched, loudness
 from tests.search_fixtures import PausedRebuild
 
@@ -122,12 +124,22 @@ class Model:
     note: str = ""  # a curator's note about it in the collection
     staff_note: str = ""  # words of a curators' internal note (never public, gone on withdrawal)
     message: str = ""  # words of the message to its narrator (only in "my stories")
+    translations: list[str] = field(default_factory=list)  # the body's paragraphs in English
     embargoed: bool = False
     recording_gone: bool = False  # the contributor withdrew the recording
     in_collection: bool = False
 
     def markers(self) -> list[str]:
-        return [self.title, *self.paragraphs, self.name, *self.cues, self.note, self.staff_note, self.message]
+        return [
+            self.title,
+            *self.paragraphs,
+            *self.translations,
+            self.name,
+            *self.cues,
+            self.note,
+            self.staff_note,
+            self.message,
+        ]
 
     def on_collection_page(self) -> set[str]:
         """The story's title and the curator's note about it, while it is public and collected."""
@@ -156,6 +168,8 @@ class Model:
             return set()
         shown = {self.title}
         shown |= {p for i, p in enumerate(self.paragraphs) if i not in self.withheld_paragraphs}
+        # C20: a withheld paragraph is withheld in its translation too.
+        shown |= {t for i, t in enumerate(self.translations) if i not in self.withheld_paragraphs}
         if not self.recording_gone:
             shown |= {c for i, c in enumerate(self.cues) if i not in self.withheld_cues}
         if self.credit != Credit.ANONYMOUS:
@@ -184,6 +198,9 @@ class Lifecycle(RuleBasedStateMachine):
         self.writes = database.write_intent()
         self.writes.__enter__()
         search.rebuild()
+        # Each request in a context of its own, as on a real server: a shared one would keep the
+        # first request's language for every page (Flask-Babel caches it in ``g``).
+        self.app.test_client_class = IsolatedClient
         self.client = self.app.test_client()
         self.models: dict[int, Model] = {}
         self.rebuild_thread: PausedRebuild | None = None
@@ -231,12 +248,15 @@ class Lifecycle(RuleBasedStateMachine):
             note=marker(),
             staff_note=marker(),
             message=marker(),
+            translations=[marker(), marker()],
         )
         cues = [
             replace(c, restricted=cue_withheld and i == 1)
             for i, c in enumerate(transcripts.parse(model.vtt()))
         ]
         transcripts.set_cues(media, cues, "es", None)  # type: ignore[arg-type]
+        english = {i: f"Paragraph with {w}." for i, w in enumerate(model.translations)}
+        translations.save(story, english, Provenance.COMMUNITY, None)
         db.session.commit()
         if cue_withheld:
             model.withheld_cues.add(1)

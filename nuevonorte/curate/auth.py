@@ -47,6 +47,11 @@ class StaffUser(UserMixin):
         """Whether this person may manage accounts, vocabularies and read the audit trail."""
         return self.account.role == Role.ADMIN
 
+    @property
+    def is_translator(self) -> bool:
+        """Whether this person only translates (``TRANSLATOR_MAY``)."""
+        return self.account.role == Role.TRANSLATOR
+
 
 @login_manager.user_loader
 def _load(token: str) -> StaffUser | None:
@@ -75,8 +80,39 @@ def actor() -> CuratorAccount:
     return signed_in().account
 
 
+#: All a translator may reach: the queue and a story's page to find work, the story's media to
+#: listen, the translation form and the public preview. Not publishing, consent, notes, bulk
+#: actions, descriptions, transcripts' withheld flags or collections (a 403, nothing changes).
+TRANSLATOR_MAY = frozenset(
+    {
+        "curate.queue",
+        "curate.review",
+        "curate.media",
+        "curate.translation",
+        "curate.save_translation",
+        "curate.story_preview",
+    }
+)
+
+
+#: What every signed-in staff member reaches, translators included.
+EVERY_ROLE_MAY = frozenset(
+    {"curate.sign_in", "curate.sign_out", "curate.language", "curate.own_password", "curate.static"}
+)
+
+
+@bp.before_request
+def _translators_translate() -> None:
+    """A translator reaches only ``TRANSLATOR_MAY``: a 403 anywhere else in the workspace, before
+    any view reads the form (the one place this rule lives)."""
+    if current_user.is_authenticated and signed_in().is_translator:
+        if request.endpoint not in TRANSLATOR_MAY | EVERY_ROLE_MAY:
+            abort(403)
+
+
 def curator_required(view: F) -> F:
-    """Only signed-in curators and admins; others are sent to sign in, nothing changes."""
+    """Only signed-in staff; others are sent to sign in, nothing changes (translators are held
+    to ``TRANSLATOR_MAY`` before any view, above)."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

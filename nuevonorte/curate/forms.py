@@ -154,6 +154,7 @@ class AccountForm(FlaskForm):
         choices=[
             SelectChoice(Role.CURATOR.value, _l("Curator")),
             SelectChoice(Role.ADMIN.value, _l("Administrator")),
+            SelectChoice(Role.TRANSLATOR.value, _l("Translator (translations only)")),
         ],
     )
 
@@ -223,3 +224,18 @@ class BulkForm(FlaskForm):
     place = SelectField(_l("Place"), coerce=int, validate_choice=False)
     curator = SelectField(_l("Curator"), coerce=int, validate_choice=False)
     message = TextAreaField(_l("Message to the narrators"), validators=[Length(max=1000)])
+
+
+class TranslationForm(FlaskForm):
+    """The body's translation, one text area per paragraph (``p-<n>``), with who made it."""
+
+    revision = HiddenField()
+    provenance = SelectField(
+        _l("Who made this translation"),
+        choices=[
+            SelectChoice("community", _l("Community translation")),
+            SelectChoice("reviewed", _l("Reviewed translation")),
+            SelectChoice("narrator", _l("Translated by the narrator")),
+            SelectChoice("machine", _l("Machine draft, not yet reviewed")),
+        ],
+    )

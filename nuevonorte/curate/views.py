@@ -29,4 +29,5 @@ from nuevonorte.curate import (  # noqa: E402, F401
     search,
     sensitive,
     transcripts,
+    translation,
 )

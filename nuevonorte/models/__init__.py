@@ -18,6 +18,7 @@ from nuevonorte.models.sensitive import SensitiveDismissal
 from nuevonorte.models.staff import SignInFailure, StaffSession
 from nuevonorte.models.story import Story, StoryStatus
 from nuevonorte.models.transcript import Cue, Transcript
+from nuevonorte.models.translation import ParagraphTranslation, Provenance
 from nuevonorte.models.vocabulary import Place, PlaceLevel, Theme
 
 __all__ = [
@@ -39,8 +40,10 @@ __all__ = [
     "MediaFile",
     "MediaFixity",
     "MediaKind",
+    "ParagraphTranslation",
     "Place",
     "PlaceLevel",
+    "Provenance",
     "RateWindow",
     "Role",
     "SearchOutbox",

@@ -20,6 +20,9 @@ class Role(enum.StrEnum):
 
     CURATOR = "curator"
     ADMIN = "admin"
+    # A volunteer who translates: reads what curators read, edits translations, and nothing
+    # else (no publishing, no consent, no notes); ``curate.auth.TRANSLATOR_MAY``.
+    TRANSLATOR = "translator"
 
 
 class CuratorAccount(Base):

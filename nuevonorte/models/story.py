@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from nuevonorte.models.consent import ConsentRecord
     from nuevonorte.models.media import MediaFile
     from nuevonorte.models.note import StoryNote
+    from nuevonorte.models.translation import ParagraphTranslation
 
 
 class StoryStatus(enum.StrEnum):
@@ -94,6 +95,12 @@ class Story(PublicIdMixin, Base):
     notes: Mapped[list[StoryNote]] = relationship(
         back_populates="story",
         order_by="StoryNote.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    translations: Mapped[list[ParagraphTranslation]] = relationship(
+        back_populates="story",
+        order_by="[ParagraphTranslation.language, ParagraphTranslation.position]",
         cascade="all, delete-orphan",
         passive_deletes=True,
     )

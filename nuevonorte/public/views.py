@@ -8,7 +8,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import and_, func, select
 from werkzeug.wrappers import Response
 
-from nuevonorte import consent, vocabulary
+from nuevonorte import consent, translations, vocabulary
 from nuevonorte.content_warnings import labels
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale, locales, localize_view_args, negotiated_locale, prefix_language
@@ -65,6 +65,8 @@ def story(story_id: str) -> str:
         story=found,
         warnings=warnings,
         held_back=bool(warnings) and request.args.get("show") != "1",
+        as_told=translations.public_paragraphs(found, current_locale()) is not None
+        and request.args.get("original") == "1",
         start=max(0.0, start) if start is not None and start == start and start < 86_400 else None,
         collections=_collections_showing(found),
         citation_text=citation.plain_text(cited),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from nuevonorte import consent
+from nuevonorte import consent, translations
 from nuevonorte.models import Cue, MediaFile, MediaKind, Story
 
 #: At most this many decades are listed for a story's period (a 1900–2020 span is not a facet).
@@ -41,7 +41,8 @@ def public_document(story: Story, on: date | None = None) -> PublicDocument | No
             cues += [(media, cue) for cue in consent.public_cues(media) if cue is not None]
     if cues:
         kinds.add("transcript")
-    fields = _common_fields(story, paragraphs, cues, consent.credit_line(story) or "")
+    translated = translations.public_texts(story)
+    fields = _common_fields(story, paragraphs, cues, consent.credit_line(story) or "", translated)
     fields["media"] = ",".join(sorted(kinds))
     return PublicDocument(fields)
 
@@ -55,7 +56,10 @@ def staff_document(story: Story) -> dict[str, Any] | None:
         (media, cue) for media in story.media if media.transcript is not None for cue in media.transcript.cues
     ]
     current = story.current_consent
-    fields = _common_fields(story, story.paragraphs(), cues, current.credit_name if current else "")
+    translated = [t.text for t in translations.for_staff(story).values()]
+    fields = _common_fields(
+        story, story.paragraphs(), cues, current.credit_name if current else "", translated
+    )
     kinds = {"text"} | {m.kind.value for m in story.media} | ({"transcript"} if cues else set())
     fields["media"] = ",".join(sorted(kinds))
     fields["status"] = story.status.value
@@ -63,7 +67,7 @@ def staff_document(story: Story) -> dict[str, Any] | None:
 
 
 def _common_fields(
-    story: Story, paragraphs: list[str], cues: list[tuple[MediaFile, Cue]], credit: str
+    story: Story, paragraphs: list[str], cues: list[tuple[MediaFile, Cue]], credit: str, translated: list[str]
 ) -> dict[str, Any]:
     lang = "es" if story.original_language == "es" else "en"
     other = "en" if lang == "es" else "es"
@@ -93,6 +97,10 @@ def _common_fields(
         lang: "\n\n".join(t for t in (body, "\n".join(transcript[lang]), credit) if t),
         other: "\n".join(transcript[other]),
     }
+    # The body's translation is searched in its own language (``translations``: never a
+    # withheld paragraph's, never a stale one).
+    into = translations.target_language(story)
+    text[into] = "\n\n".join(t for t in (text[into], *translated) if t)
     # The "did you mean" vocabulary: titles, summaries, names — not every word of the body,
     # which would double the analysis cost of indexing (see README).
     texts = [story.title_es, story.title_en, story.summary_es, story.summary_en, credit]

@@ -1,0 +1,90 @@
+"""Translating a story's body paragraph by paragraph (curators and translators)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from nuevonorte import stories, translations
+from nuevonorte.curate.auth import actor, curator_required
+from nuevonorte.curate.forms import TranslationForm
+from nuevonorte.curate.review import get_story, stale_message
+from nuevonorte.curate.views import bp
+from nuevonorte.extensions import db
+from nuevonorte.models import Provenance, Story, StoryStatus
+
+
+def _render(
+    story: Story,
+    form: TranslationForm,
+    typed: dict[int, str] | None = None,
+    error: str = "",
+    status: int = 200,
+) -> tuple[str, int]:
+    current = translations.for_staff(story)
+    language = translations.target_language(story)
+    old = {t.position: t.text for t in story.translations if t.language == language}
+    if typed is None:
+        typed = {
+            i: current[i].text if i in current else old.get(i, "") for i in range(len(story.paragraphs()))
+        }
+    page = render_template(
+        "curate/translation.html",
+        story=story,
+        form=form,
+        typed=typed,
+        stale=set(translations.stale(story)),
+        withheld=story.restricted_indexes(),
+        target=language,
+        error=error,
+    )
+    return page, status
+
+
+def _story(story_id: str) -> Story:
+    story = get_story(story_id)
+    if story.status == StoryStatus.WITHDRAWN:
+        abort(404)
+    return story
+
+
+@bp.get("/stories/<story_id>/translation")
+@curator_required
+def translation(story_id: str) -> tuple[str, int]:
+    """The body beside its translation, one paragraph at a time."""
+    story = _story(story_id)
+    form = TranslationForm(formdata=None, revision=story.revision)
+    kinds = {t.provenance for t in translations.for_staff(story).values()}
+    if len(kinds) == 1:
+        form.provenance.data = kinds.pop().value
+    return _render(story, form)
+
+
+@bp.post("/stories/<story_id>/translation")
+@curator_required
+def save_translation(story_id: str) -> Response | tuple[str, int]:
+    """Save the translation; a stale page keeps what was typed and says so (409)."""
+    story = _story(story_id)
+    form = TranslationForm()
+    count = len(story.paragraphs())
+    typed = {i: request.form.get(f"p-{i}", "") for i in range(count)}
+    if not form.validate_on_submit():
+        return _render(story, form, typed, _("Please check the form."), 400)
+    if form.revision.data != str(story.revision):
+        form.revision.data = str(story.revision)
+        return _render(story, form, typed, stale_message(), 409)
+    try:
+        translations.save(story, typed, Provenance(form.provenance.data), actor())
+        db.session.commit()
+    except translations.TranslationRefused:
+        db.session.rollback()
+        return _render(
+            _story(story_id), form, typed, _("A paragraph is too long (up to 20,000 characters)."), 400
+        )
+    except (stories.StoryRefused, StaleDataError):
+        db.session.rollback()
+        return _render(_story(story_id), form, typed, stale_message(), 409)
+    flash(_("Translation saved."), "notice")
+    return redirect(url_for("curate.translation", story_id=story_id))
