@@ -3,10 +3,13 @@
 A real gunicorn with two workers. One worker takes a contribution with a photo and is held at
 the end of media processing (a test-only fault point stops it with SIGSTOP: an ingest as long
 as the test wants). Meanwhile the other worker must answer a text contribution through the
-form and through the API, a receipt sign-in, a withdrawal and a curator's publish, each within
-1 s. Before the fix the held worker kept SQLite's write lock (BEGIN IMMEDIATE) for the whole
-ingest, and every one of those waited for the busy timeout. Then the held upload is let go and
-completes. On SQLite and on PostgreSQL.
+form and through the API, a receipt sign-in, a withdrawal and a curator's publish, none of them
+waiting for the held one. Before the fix the held worker kept SQLite's write lock (BEGIN
+IMMEDIATE) for the whole ingest, and every one of those waited for the busy timeout (10 s) and
+then failed; on PostgreSQL they would wait for the held upload itself. How fast they answer is
+for benchmarks: "blocked" here means half the busy timeout or more, which no answer takes on a
+loaded two-core machine (the slowest seen was 1.2 s with four test processes beside it). Then
+the held upload is let go and completes. On SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from tests.contribute_fixtures import story_form
 from tests.test_crash_recovery import Browser, Server, committed, photo, send_in_background
 
 PASSWORD = "correct horse battery staple"
+#: An answer this slow waited for the held upload's lock: half of SQLite's busy timeout (10 s).
+BLOCKED = 5.0
 
 
 def timed(call: Any) -> tuple[float, int]:
@@ -39,7 +44,7 @@ def timed(call: Any) -> tuple[float, int]:
 def test_a_held_ingest_does_not_block_other_writers_T12(
     app: Flask, app_config: dict[str, Any], tmp_path: Path
 ) -> None:
-    """Text contributions (form, API), a receipt sign-in, a withdrawal and a publish: each < 1 s."""
+    """Text contributions (form, API), a receipt sign-in, a withdrawal and a publish: none waits."""
     create_curator("curator@example.org", PASSWORD, Role.CURATOR)
     to_publish = committed().story
     to_withdraw = committed(photo(1))
@@ -86,7 +91,7 @@ def test_a_held_ingest_does_not_block_other_writers_T12(
         "withdrawal": 200,
         "publish": 200,
     }
-    slow = {name: round(seconds, 2) for name, (seconds, _status) in timings.items() if seconds >= 1}
+    slow = {name: round(seconds, 2) for name, (seconds, _status) in timings.items() if seconds >= BLOCKED}
     assert slow == {}, f"blocked behind the held upload: {slow}"
     db.session.rollback()
     assert db.session.get(Story, to_publish.id).status == StoryStatus.PUBLISHED
