@@ -31,6 +31,7 @@ from nuevonorte.models import CuratorAccount, MediaKind, SensitiveDismissal, Sto
 #: Passage kinds: a paragraph of the body (ref: its index), a cue's text or its translation
 #: (ref: the cue's id; withholding either withholds the cue).
 PARAGRAPH, CUE, CUE_TRANSLATION = "paragraph", "cue", "cue-translation"
+PARAGRAPH_TRANSLATION = "paragraph-translation"  # ref: the paragraph's position
 
 
 def fold(text: str) -> str:
@@ -275,9 +276,17 @@ def find(text: str) -> Iterator[tuple[Rule, int, int]]:
 
 def passages(story: Story) -> list[Passage]:
     """What the public would read of ``story`` and is not withheld yet."""
+    from nuevonorte import translations
+
     withheld = story.restricted_indexes()
     found = [
         Passage(PARAGRAPH, str(i), text) for i, text in enumerate(story.paragraphs()) if i not in withheld
+    ]
+    # A translation says what its paragraph says: withholding it withholds the paragraph.
+    found += [
+        Passage(PARAGRAPH_TRANSLATION, str(i), t.text)
+        for i, t in sorted(translations.for_staff(story).items())
+        if i not in withheld
     ]
     for media in story.media:
         if media.kind != MediaKind.AUDIO or media.transcript is None:
@@ -350,7 +359,7 @@ def withhold(story: Story, fingerprint: str, curator: CuratorAccount | None) -> 
     flag = next((f for f in undecided(story) if f.fingerprint == fingerprint), None)
     if flag is None:
         return None
-    if flag.passage.kind == PARAGRAPH:
+    if flag.passage.kind in (PARAGRAPH, PARAGRAPH_TRANSLATION):
         description.withhold_paragraph(story, int(flag.passage.ref), curator)
         return Withheld(flag, None)
     cue = next(

@@ -211,3 +211,27 @@ def test_a_translator_translates_but_sees_no_action_and_no_sealed_story(
     assert response.status_code == 302
     db.session.refresh(story)
     assert [t.text for t in story.translations] == ["I arrived."]
+
+
+def test_a_translation_that_says_too_much_is_flagged_and_withholding_it_withholds_the_paragraph_T16(
+    client: FlaskClient, make_story: MakeStory
+) -> None:
+    """The sensitive-passage assistant reads translations too: a phone number only in the English
+    is flagged, and withholding it withholds the paragraph in both languages."""
+    from nuevonorte import sensitive
+    from nuevonorte.models import CuratorAccount as Account
+
+    story = make_story(StoryStatus.SUBMITTED, body="Llegué en zqxunoes.\n\nTrabajé en zqxtreses.")
+    translations.save(
+        story, {0: "I arrived in zqxunoen. Call me at 55 3817 2290."}, Provenance.COMMUNITY, None
+    )
+    db.session.commit()
+    (flag,) = sensitive.undecided(story)
+    assert flag.passage.kind == sensitive.PARAGRAPH_TRANSLATION and flag.passage.ref == "0"
+    curator = Account(email="c@example.org", password_hash="-", role=Role.CURATOR)
+    db.session.add(curator)
+    assert sensitive.withhold(story, flag.fingerprint, curator) is not None
+    stories.publish(story, curator)
+    db.session.commit()
+    en = _text(client, f"/en/stories/{story.public_id}")
+    assert "3817" not in en and "zqxunoen" not in en and "[passage withheld]" in en
