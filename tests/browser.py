@@ -43,10 +43,31 @@ SCREENSHOT_DIR = Path(
 )
 
 
+def _closed_before_sending(app: Flask) -> Any:
+    """``app`` with each response read whole and closed before the server sends it.
+
+    Werkzeug's development server closes a response only after draining the socket, and a
+    browser that resets the connection makes that drain raise first: the static file behind
+    a 304 then stays open until garbage collection, a ResourceWarning (an error here) in
+    whichever test runs next. Gunicorn, which the archive runs under, closes it in all cases.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """Serve ``app`` on a free loopback port in a thread; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
