@@ -114,13 +114,15 @@ def submit(
 def publish(story: Story, curator: CuratorAccount | None) -> None:
     """Publish a reviewed story. Visibility still follows the newest consent and its embargo."""
     refuse_if_withdrawn(story)
+    consent = story.current_consent
+    if consent is None or consent.visibility != Visibility.PUBLIC:
+        # Before the already-published case: a published story its narrator has since narrowed
+        # is not public, and "published" would tell the curator it is.
+        raise StoryRefused(Refusal.NO_PUBLIC_CONSENT)
     if story.status == StoryStatus.PUBLISHED:
         return
     if story.status == StoryStatus.REJECTED:
         raise StoryRefused(Refusal.NOT_REVIEWABLE)
-    consent = story.current_consent
-    if consent is None or consent.visibility != Visibility.PUBLIC:
-        raise StoryRefused(Refusal.NO_PUBLIC_CONSENT)
     if curator is not None and sensitive.undecided(story):
         raise StoryRefused(Refusal.SENSITIVE_UNDECIDED)  # a curator decides each flag first
     story.status = StoryStatus.PUBLISHED

@@ -93,6 +93,21 @@ def test_publish_refuses_without_public_consent(
     assert db.session.get(Story, story.id).status == StoryStatus.SUBMITTED
 
 
+def test_publishing_a_published_story_its_narrator_narrowed_is_refused(
+    make_story: Callable[..., Story],
+) -> None:
+    """C01, F19: "published" again would tell a curator (one bulk-publishing the queue) that a
+    story its narrator now keeps for curators is public; it is refused instead."""
+    story = make_story(status=StoryStatus.SUBMITTED)
+    stories.publish(story, None)
+    stories.change_consent(story, replace(PUBLIC, visibility=Visibility.CURATORS), language="es")
+    db.session.commit()
+    with pytest.raises(StoryRefused) as refused:
+        stories.publish(story, None)
+    assert refused.value.reason == Refusal.NO_PUBLIC_CONSENT
+    assert not consent.story_is_public(story)
+
+
 def test_a_rejected_story_must_return_to_review_before_publication(make_story: Callable[..., Story]) -> None:
     story = make_story(status=StoryStatus.REJECTED)
     with pytest.raises(StoryRefused):
