@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import flag_modified
 
 from nuevonorte import audit, consent
 from nuevonorte.extensions import db
+from nuevonorte.i18n import current_locale
 from nuevonorte.models import (
     Collection,
     CollectionEntry,
@@ -28,8 +33,23 @@ class CollectionRefused(Exception):
         self.message = str(message)
 
 
+class StaleOrder(CollectionRefused):
+    """The order was chosen on a page older than the collection (someone changed it since)."""
+
+
 COVER_NOT_PUBLIC = _l("The cover must be a public photo of one of the collection's stories.")
 STORY_UNAVAILABLE = _l("That story does not exist or was withdrawn.")
+STORY_SEALED = _l("That story is kept private by its narrator for now: it cannot join a collection.")
+STALE_ORDER = _l(
+    "Someone else changed this collection while you were ordering it. Nothing was changed: look at"
+    " the order now and save yours again."
+)
+
+
+def _changed(collection: Collection) -> None:
+    # Entries are rows of their own: a new revision of the collection says its order changed,
+    # so an order chosen on an older page is refused (optimistic locking, like the text form).
+    flag_modified(collection, "title_es")
 
 
 def _audit(action: str, collection: Collection, curator: CuratorAccount) -> None:
@@ -72,12 +92,35 @@ def set_cover(collection: Collection, media: MediaFile | None, curator: CuratorA
     _audit("collection.cover_changed", collection, curator)
 
 
+def refusal(collection: Collection, story: Story) -> str | None:
+    """Why ``story`` may not join ``collection``, in words, or None when it may: THE rule for
+    adding. Its narrator's newest consent must allow collections; not a withdrawn story, and not
+    one already there. (A story kept "nobody but me" is the curators' own rule: they cannot read
+    it, so the workspace never offers it and refuses its id with ``STORY_SEALED``.)"""
+    if story.status == StoryStatus.WITHDRAWN:
+        return str(STORY_UNAVAILABLE)
+    readable = consent.curators_may_read(story)
+    title = (story.title(current_locale()) if readable else "") or _("Untitled story")
+    newest = story.current_consent
+    if newest is None or not newest.in_collections:
+        return str(_("The narrator of “%(title)s” did not allow it in collections.", title=title))
+    if any(entry.story is story for entry in collection.entries):
+        return str(_("“%(title)s” is already in this collection.", title=title))
+    return None
+
+
+def may_join(collection: Collection, story: Story) -> bool:
+    """Whether ``story`` may be added to ``collection`` now (see ``refusal``)."""
+    return refusal(collection, story) is None
+
+
 def add_story(
     collection: Collection, story: Story, curator: CuratorAccount, note_es: str = "", note_en: str = ""
 ) -> CollectionEntry:
-    """Append a story with an optional bilingual note."""
-    if story.status == StoryStatus.WITHDRAWN:
-        raise CollectionRefused(STORY_UNAVAILABLE)
+    """Append a story with an optional bilingual note, if ``refusal`` allows it."""
+    refused = refusal(collection, story)
+    if refused is not None:
+        raise CollectionRefused(refused)
     entry = CollectionEntry(
         kind=EntryKind.STORY,
         story=story,
@@ -86,8 +129,16 @@ def add_story(
         position=len(collection.entries),
     )
     collection.entries.append(entry)
+    _changed(collection)
     _audit("collection.entry_added", collection, curator)
     return entry
+
+
+def add_stories(collection: Collection, stories: Sequence[Story], curator: CuratorAccount) -> None:
+    """Append several stories in the order given, all of them or none (the first refusal is
+    raised; the caller rolls back)."""
+    for story in stories:
+        add_story(collection, story, curator)
 
 
 def add_text(collection: Collection, curator: CuratorAccount, text_es: str, text_en: str) -> CollectionEntry:
@@ -99,6 +150,7 @@ def add_text(collection: Collection, curator: CuratorAccount, text_es: str, text
         position=len(collection.entries),
     )
     collection.entries.append(entry)
+    _changed(collection)
     _audit("collection.entry_added", collection, curator)
     return entry
 
@@ -119,7 +171,41 @@ def move(entry: CollectionEntry, step: int, curator: CuratorAccount) -> None:
     entries[i], entries[j] = entries[j], entries[i]
     for position, e in enumerate(entries):
         e.position = position
+    _changed(entry.collection)
     _audit("collection.reordered", entry.collection, curator)
+
+
+def reorder(
+    collection: Collection, positions: dict[int, int], revision: int | None, curator: CuratorAccount
+) -> None:
+    """Put every entry at its new place in one go: ``positions`` maps each entry's id to its
+    place (1, 2, ...), chosen on a page of the collection at ``revision``. Refused, with nothing
+    changed, when the page was older (``StaleOrder``) or when the order is not exactly one place
+    for each entry."""
+    if revision != collection.revision:
+        raise StaleOrder(STALE_ORDER)
+    entries = {entry.id: entry for entry in collection.entries}
+    if set(positions) - set(entries):
+        raise StaleOrder(STALE_ORDER)  # an entry removed meanwhile, or one of another collection
+    if set(entries) - set(positions):
+        raise CollectionRefused(_("Give a place to every entry. Nothing was changed."))
+    if sorted(positions.values()) != list(range(1, len(entries) + 1)):
+        raise CollectionRefused(bad_order(collection))
+    for entry_id, place in positions.items():
+        entries[entry_id].position = place - 1
+    collection.entries.sort(key=lambda entry: entry.position)
+    _changed(collection)
+    _audit("collection.reordered", collection, curator)
+
+
+def bad_order(collection: Collection) -> str:
+    """What an order of the entries must be, when the one sent was not."""
+    return str(
+        _(
+            "Give each entry a different place from 1 to %(num)d. Nothing was changed.",
+            num=len(collection.entries),
+        )
+    )
 
 
 def remove(entry: CollectionEntry, curator: CuratorAccount) -> None:
@@ -128,6 +214,7 @@ def remove(entry: CollectionEntry, curator: CuratorAccount) -> None:
     collection.entries.remove(entry)
     for position, e in enumerate(collection.entries):
         e.position = position
+    _changed(collection)
     _audit("collection.entry_removed", collection, curator)
 
 

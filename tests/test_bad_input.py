@@ -91,6 +91,8 @@ FORMS_BY_ROLE = {
         "curate.save_collection",
         "curate.publish_collection",
         "curate.add_entry",
+        "curate.add_stories",
+        "curate.reorder",
         "curate.entry_action",
         "curate.set_cover",
         "curate.add_note",

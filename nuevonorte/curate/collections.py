@@ -1,22 +1,25 @@
-"""Collections in the workspace: edit, entries, order, cover, preview, publish."""
+"""Collections in the workspace: edit, pick stories, entries, order, cover, preview, publish."""
 
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import refresh
+from flask_babel import ngettext, refresh
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from nuevonorte import collections as domain
+from nuevonorte import consent
 from nuevonorte.curate.auth import actor, curator_required
-from nuevonorte.curate.forms import ActionForm, CollectionForm, EntryForm
+from nuevonorte.curate.forms import ActionForm, CollectionForm, EntryForm, OrderForm, PickForm
+from nuevonorte.curate.picker import pick
 from nuevonorte.curate.views import bp
 from nuevonorte.curate.wording import gap_label
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale, is_locale
-from nuevonorte.models import Collection, CollectionEntry, MediaFile, Story
+from nuevonorte.models import Collection, CollectionEntry, MediaFile, Story, StoryStatus
+from nuevonorte.safe_input import page_number
 
 
 def _get(collection_id: str) -> Collection:
@@ -34,23 +37,35 @@ def _entry(collection: Collection, entry_id: int) -> CollectionEntry:
 
 
 def _render(
-    collection: Collection, form: CollectionForm | None = None, error: str | None = None, status: int = 200
+    collection: Collection,
+    form: CollectionForm | None = None,
+    error: str | None = None,
+    status: int = 200,
+    q: str = "",
+    page: int = 1,
+    ticked: frozenset[str] = frozenset(),
 ) -> tuple[str, int]:
     if form is None:
         form = CollectionForm(formdata=None, obj=collection)
         form.revision.data = str(collection.revision)
-    page = render_template(
+    order_form = OrderForm(formdata=None)
+    order_form.revision.data = str(collection.revision)
+    page_html = render_template(
         "curate/collection.html",
         collection=collection,
         form=form,
         entry_form=EntryForm(formdata=None),
         action_form=ActionForm(formdata=None),
+        order_form=order_form,
+        pick_form=PickForm(formdata=None),
+        picker=pick(collection, q, page),
+        ticked=ticked,
         candidates=domain.cover_candidates(collection),
         gaps=[gap_label(c) for c in domain.completeness(collection)],
         error=error,
         lang=current_locale(),
     )
-    return page, status
+    return page_html, status
 
 
 def _checked() -> None:
@@ -84,8 +99,9 @@ def create_collection() -> Response:
 @bp.get("/collections/<collection_id>")
 @curator_required
 def collection(collection_id: str) -> tuple[str, int]:
-    """The collection editor with its completeness panel."""
-    return _render(_get(collection_id))
+    """The collection editor with its completeness panel and, after a search, the story picker."""
+    q = request.args.get("q", "")
+    return _render(_get(collection_id), q=q, page=page_number() if q else 1)
 
 
 @bp.post("/collections/<collection_id>")
@@ -130,6 +146,17 @@ def save_collection(collection_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("curate.collection", collection_id=collection_id))
 
 
+def _stories(ids: list[str]) -> list[Story]:
+    """The stories of ``ids``, in that order; refused when one does not exist, or when its
+    narrator keeps it to themselves (curators may not even read it: the review page is a 403)."""
+    found = {s.public_id: s for s in db.session.scalars(select(Story).where(Story.public_id.in_(ids)))}
+    if set(ids) - set(found):
+        raise domain.CollectionRefused(domain.STORY_UNAVAILABLE)
+    if any(s.status != StoryStatus.WITHDRAWN and not consent.curators_may_read(s) for s in found.values()):
+        raise domain.CollectionRefused(domain.STORY_SEALED)
+    return [found[i] for i in ids]
+
+
 @bp.post("/collections/<collection_id>/entries")
 @curator_required
 def add_entry(collection_id: str) -> Response | tuple[str, int]:
@@ -141,9 +168,7 @@ def add_entry(collection_id: str) -> Response | tuple[str, int]:
     try:
         story_id = (form.story_id.data or "").strip().rsplit("/", 1)[-1]
         if story_id:
-            story = db.session.scalar(select(Story).where(Story.public_id == story_id))
-            if story is None:
-                raise domain.CollectionRefused(domain.STORY_UNAVAILABLE)
+            (story,) = _stories([story_id])
             domain.add_story(collection, story, actor(), form.text_es.data or "", form.text_en.data or "")
         elif form.text_es.data or form.text_en.data:
             domain.add_text(collection, actor(), form.text_es.data or "", form.text_en.data or "")
@@ -154,6 +179,53 @@ def add_entry(collection_id: str) -> Response | tuple[str, int]:
         db.session.rollback()
         return _render(_get(collection_id), error=refused.message, status=409)
     return redirect(url_for("curate.collection", collection_id=collection_id))
+
+
+@bp.post("/collections/<collection_id>/stories")
+@curator_required
+def add_stories(collection_id: str) -> Response | tuple[str, int]:
+    """Append the stories ticked in the picker, in the order shown: all of them or none."""
+    collection = _get(collection_id)
+    form = PickForm()
+    q = (form.q.data or "")[:200]
+    if not form.validate_on_submit():
+        problems = form.story.errors or [_("Please check the form.")]
+        return _render(collection, error=str(problems[0]), status=400, q=q)
+    ids: list[str] = form.story.data or []
+    try:
+        domain.add_stories(collection, _stories(ids), actor())
+        db.session.commit()
+    except (domain.CollectionRefused, StaleDataError) as refused:
+        db.session.rollback()
+        reason = refused.message if isinstance(refused, domain.CollectionRefused) else _("Please try again.")
+        error = _("Nothing was added. %(reason)s", reason=reason)
+        return _render(_get(collection_id), error=error, status=409, q=q, ticked=frozenset(ids))
+    flash(ngettext("%(num)d story added.", "%(num)d stories added.", len(ids)), "notice")
+    return redirect(url_for("curate.collection", collection_id=collection_id, q=q or None, _anchor="order"))
+
+
+@bp.post("/collections/<collection_id>/order")
+@curator_required
+def reorder(collection_id: str) -> Response | tuple[str, int]:
+    """Save the whole order of the entries at once, unless the collection changed meanwhile."""
+    collection = _get(collection_id)
+    form = OrderForm()
+    if not form.validate_on_submit():
+        return _render(collection, error=_("Please check the form."), status=400)
+    positions = form.places(request.form, len(collection.entries))
+    try:
+        if positions is None:
+            raise domain.CollectionRefused(domain.bad_order(collection))
+        domain.reorder(collection, positions, form.revision_number(), actor())
+        db.session.commit()
+    except (domain.StaleOrder, StaleDataError):
+        db.session.rollback()
+        return _render(_get(collection_id), error=str(domain.STALE_ORDER), status=409)
+    except domain.CollectionRefused as refused:
+        db.session.rollback()
+        return _render(_get(collection_id), error=refused.message, status=400)
+    flash(_("Order saved."), "notice")
+    return redirect(url_for("curate.collection", collection_id=collection_id, _anchor="order"))
 
 
 @bp.post("/collections/<collection_id>/entries/<int:entry_id>/<action>")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     EmailField,
@@ -23,6 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from nuevonorte.accounts import MAX_EMAIL_LENGTH
 from nuevonorte.models import Role, Visibility
+from nuevonorte.safe_input import NumberTooLarge, number
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -239,3 +242,51 @@ class TranslationForm(FlaskForm):
             SelectChoice("machine", _l("Machine draft, not yet reviewed")),
         ],
     )
+
+
+class PickForm(FlaskForm):
+    """Stories ticked in a collection's picker (their public ids), and the search they came from."""
+
+    #: More than a page of the picker (20) or two is a mistake, or an attack.
+    MAX_PICKED = 50
+
+    q = HiddenField(validators=[Length(max=200)])
+    story = SelectMultipleField(validate_choice=False)
+
+    def validate_story(self, field: SelectMultipleField) -> None:
+        """At least one story, and not a huge list."""
+        if not field.data:
+            raise ValidationError(str(_l("Tick the stories to add.")))
+        if len(field.data) > self.MAX_PICKED:
+            raise ValidationError(_("At most %(num)d stories can be added at once.", num=self.MAX_PICKED))
+
+
+class OrderForm(FlaskForm):
+    """A collection's whole new order, and the revision the page was loaded at. Each entry's
+    place comes in a ``position-<entry id>`` field, read by ``places``."""
+
+    revision = HiddenField()
+
+    def places(self, formdata: MultiDict[str, str], entries: int) -> dict[int, int] | None:
+        """The order sent, entry id -> place (1, 2, ...); None when a place is not a whole number,
+        an entry comes twice, or there are more places than ``entries`` (a huge form is not read)."""
+        sent = [(k, v) for k, v in formdata.items(multi=True) if k.startswith("position-")]
+        if len(sent) > entries:
+            return None
+        found: dict[int, int] = {}
+        for name, value in sent:
+            try:
+                entry_id, place = number(name.removeprefix("position-")), number(value.strip())
+            except NumberTooLarge:
+                return None
+            if entry_id is None or place is None or entry_id in found:
+                return None
+            found[entry_id] = place
+        return found
+
+    def revision_number(self) -> int | None:
+        """The revision sent, or None when it is not a number the collection could have."""
+        try:
+            return number(self.revision.data)
+        except NumberTooLarge:
+            return None
