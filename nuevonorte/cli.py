@@ -263,6 +263,9 @@ def sweep_command() -> None:
 
     submissions.sweep()  # receipt codes past the hour, forms past two days
     signin.sweep()  # expired contributor sessions
+    from nuevonorte import drafts
+
+    drafts.sweep()  # curators' kept drafts past a week
     db.session.commit()
 
 

@@ -119,21 +119,22 @@ def open_session(account: CuratorAccount) -> str:
     return token
 
 
-def load_session(token: str) -> tuple[StaffSession | None, bool]:
-    """The live session for ``token`` (touched), and whether it just expired from idleness."""
+def load_session(token: str) -> tuple[StaffSession | None, int | None]:
+    """The live session for ``token`` (touched); or, when it just expired from idleness, None
+    and the id of its account (whose post may be kept as a draft: ``nuevonorte.drafts``)."""
     found = db.session.scalar(select(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
     if found is None:
-        return None, False
+        return None, None
     account = found.account
     now = utcnow()
-    if now - found.last_seen_at > idle_limit():
-        db.session.delete(found)
-        db.session.commit()
-        return None, True
     if not account.is_active or account.session_version != found.session_version:
         db.session.delete(found)
         db.session.commit()
-        return None, False
+        return None, None
+    if now - found.last_seen_at > idle_limit():
+        db.session.delete(found)
+        db.session.commit()
+        return None, account.id
     # Touch at most once a minute so reads do not write on every request.
     if now - found.last_seen_at > timedelta(minutes=1):
         found.last_seen_at = now

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from nuevonorte import audit, database, ledger, paper_forms, sensitive
+from nuevonorte import audit, database, drafts, ledger, paper_forms, sensitive
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices, widenings
 from nuevonorte.extensions import db
 from nuevonorte.models import (
@@ -174,6 +174,8 @@ def change_consent(
         story.status = StoryStatus.SUBMITTED
     if widenings(choices, old):  # something narrower than before: no restore may undo it
         ledger.record(ledger.NARROWED, story)
+    if choices.visibility == Visibility.CONTRIBUTOR:
+        drafts.forget(story)  # curators may no longer read it, nor what they typed from it
     given_by = GivenBy.CURATOR if curator is not None else GivenBy.CONTRIBUTOR
     record = _append_consent(story, choices, given_by, language)
     kind = ActorKind.CURATOR if curator is not None else ActorKind.CONTRIBUTOR
@@ -196,6 +198,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     story.consents.clear()
     sensitive.forget(story)
     story.notes.clear()  # curators' internal notes go with the story
+    drafts.forget(story)  # and what a curator typed but has not saved yet
     story.translations.clear()
     story.assigned_to = None
     story.note_to_narrator = ""
@@ -263,6 +266,7 @@ def replay_ledger_entry(kind: str, story_id: str, media_id: str | None) -> None:
         current = story.current_consent
         if current is None or ConsentChoices.of(current) != NARROWEST:
             _append_consent(story, NARROWEST, GivenBy.CURATOR, "es")
+        drafts.forget(story)  # NARROWEST is "nobody but me"
         if story.status == StoryStatus.PUBLISHED:
             story.status = StoryStatus.SUBMITTED
     elif kind == ledger.HIDDEN and story.status == StoryStatus.PUBLISHED:

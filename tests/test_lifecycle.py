@@ -56,6 +56,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from nuevonorte import (
     collections,
@@ -64,6 +65,7 @@ from nuevonorte import (
     curation,
     database,
     description,
+    drafts,
     search,
     sensitive,
     stories,
@@ -79,6 +81,7 @@ from nuevonorte.models import (
     Collection,
     Credit,
     CuratorAccount,
+    CuratorDraft,
     MediaFile,
     Provenance,
     Role,
@@ -125,6 +128,8 @@ class Model:
     staff_note: str = ""  # words of a curators' internal note (never public, gone on withdrawal)
     message: str = ""  # words of the message to its narrator (only in "my stories")
     translations: list[str] = field(default_factory=list)  # the body's paragraphs in English
+    draft: str = ""  # words a curator typed after their session expired (kept, unsaved: A26)
+    draft_kept: bool = False
     embargoed: bool = False
     recording_gone: bool = False  # the contributor withdrew the recording
     in_collection: bool = False
@@ -139,6 +144,7 @@ class Model:
             self.note,
             self.staff_note,
             self.message,
+            self.draft,
         ]
 
     def on_collection_page(self) -> set[str]:
@@ -249,6 +255,7 @@ class Lifecycle(RuleBasedStateMachine):
             staff_note=marker(),
             message=marker(),
             translations=[marker(), marker()],
+            draft=marker(),
         )
         cues = [
             replace(c, restricted=cue_withheld and i == 1)
@@ -322,6 +329,19 @@ class Lifecycle(RuleBasedStateMachine):
             curation.add_note(story, self.curator, f"Nota {m.staff_note}: hablar con el taller.")
             curation.tell_narrator(story, f"Mensaje {m.message} para ti.", self.curator)
             db.session.commit()
+
+    @rule(sid=stories_)
+    def curator_draft(self, sid: int) -> None:
+        """A26: a curator's session expired while they typed a translation: the post is kept as
+        their draft, while curators may read the story."""
+        m = self.models[sid]
+        if m.status == StoryStatus.WITHDRAWN or m.visibility == Visibility.CONTRIBUTOR:
+            return
+        page = f"/curate/stories/{m.public_id}/translation"
+        form = MultiDict([("p-0", f"Borrador {m.draft}."), ("provenance", "community")])
+        assert drafts.keep(self.curator.id, self._story(sid), page, form)
+        db.session.commit()
+        m.draft_kept = True
 
     @rule(sid=stories_, i=st.integers(0, 1), withhold=st.booleans())
     def decide_flag(self, sid: int, i: int, withhold: bool) -> None:
@@ -404,6 +424,7 @@ class Lifecycle(RuleBasedStateMachine):
     def withdraw(self, sid: int) -> None:
         stories.withdraw(self._story(sid))
         db.session.commit()
+        self.models[sid].draft_kept = False
         self.models[sid].status = StoryStatus.WITHDRAWN
 
     @rule(sid=stories_)
@@ -496,6 +517,8 @@ class Lifecycle(RuleBasedStateMachine):
             if m.status == StoryStatus.WITHDRAWN:  # a curator's kept flags go with the story (T16)
                 kept = select(SensitiveDismissal.id).where(SensitiveDismissal.story_id == m.story_id)
                 assert db.session.scalars(kept).all() == []
+            draft = select(CuratorDraft.id).where(CuratorDraft.story_id == m.story_id)
+            assert bool(db.session.scalars(draft).all()) == m.draft_kept, "a draft outlived its story (A26)"
             for lang in ("es", "en"):
                 page = self.client.get(f"/{lang}/stories/{m.public_id}").get_data(as_text=True)
                 leaked = [w for w in m.markers() if w not in shown and w in page]
@@ -608,6 +631,8 @@ class Lifecycle(RuleBasedStateMachine):
 
     def _change_consent(self, sid: int) -> None:
         m = self.models[sid]
+        if m.visibility == Visibility.CONTRIBUTOR:
+            m.draft_kept = False  # curators may no longer read it, nor their drafts of it
         choices = ConsentChoices(
             visibility=m.visibility,
             credit=m.credit,

@@ -11,14 +11,15 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from nuevonorte import staff
+from nuevonorte import consent, drafts, staff
 from nuevonorte.curate.forms import LanguageForm, SignInForm
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.i18n import is_locale
-from nuevonorte.models import CuratorAccount, Role
+from nuevonorte.models import CuratorAccount, Role, Story, StoryStatus
 
 login_manager = LoginManager()
 # Flask-Login's "session protection" hashes the client address into the session; we keep
@@ -28,6 +29,10 @@ login_manager.session_protection = None
 F = TypeVar("F", bound=Callable[..., Any])
 
 SIGNED_OUT_IDLE = _l("You were signed out after a period of inactivity. Please sign in again.")
+DRAFT_KEPT = _l(
+    "You were signed out after a period of inactivity, so nothing was saved yet. What you typed"
+    " is kept: sign in again and the form will open with it, ready to check and save."
+)
 SIGN_IN_FAILED = _l("That email address and password do not match an active account.")
 THROTTLED = _l("Too many failed attempts for this account. Please wait a minute and try again.")
 
@@ -55,18 +60,41 @@ class StaffUser(UserMixin):
 
 @login_manager.user_loader
 def _load(token: str) -> StaffUser | None:
-    found, expired = staff.load_session(token)
-    if expired:
-        g.session_expired = True
+    found, expired_for = staff.load_session(token)
+    if expired_for is not None:
+        g.session_expired_for = expired_for
     return StaffUser(found.account, token) if found else None
 
 
 @login_manager.unauthorized_handler
 def _unauthorized() -> Response:
-    if g.get("session_expired"):
-        flash(str(SIGNED_OUT_IDLE), "notice")
     target = request.full_path.rstrip("?") if request.method == "GET" else None
+    expired_for = g.get("session_expired_for")
+    if expired_for is not None:
+        page = _keep_draft(expired_for) if request.method == "POST" else None
+        flash(str(DRAFT_KEPT if page else SIGNED_OUT_IDLE), "notice")
+        target = page or target
     return redirect(url_for("curate.sign_in", next=target))
+
+
+def _keep_draft(account_id: int) -> str | None:
+    """Keep this post as a draft for the account whose session just expired, when it is a
+    story form that account may use on a story it may still read; the form's page, or None.
+    (The post already passed the CSRF check, which runs before any view.)"""
+    page = drafts.page_of(request)
+    account = db.session.get(CuratorAccount, account_id)
+    story_id = (request.view_args or {}).get("story_id")
+    if page is None or account is None or not account.is_active or not isinstance(story_id, str):
+        return None
+    if account.role == Role.TRANSLATOR and request.endpoint not in TRANSLATOR_MAY:
+        return None
+    story = db.session.scalar(select(Story).where(Story.public_id == story_id))
+    if story is None or story.status == StoryStatus.WITHDRAWN or not consent.curators_may_read(story):
+        return None
+    if not drafts.keep(account.id, story, page, request.form):
+        return None
+    db.session.commit()
+    return page
 
 
 def signed_in() -> StaffUser:
@@ -91,6 +119,7 @@ TRANSLATOR_MAY = frozenset(
         "curate.translation",
         "curate.save_translation",
         "curate.story_preview",
+        "curate.discard_draft",
     }
 )
 

@@ -6,30 +6,38 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from nuevonorte import description, stories
 from nuevonorte.content_warnings import WARNINGS
+from nuevonorte.curate import drafts as kept_drafts
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import DescribeForm
 from nuevonorte.curate.review import get_story
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale
-from nuevonorte.models import MediaKind, Place, Story, Theme
+from nuevonorte.models import CuratorDraft, MediaKind, Place, Story, Theme
 from nuevonorte.safe_input import number
 
 
-def _form(story: Story, formdata: bool) -> DescribeForm:
+def _form(story: Story, formdata: bool, kept: MultiDict[str, str] | None = None) -> DescribeForm:
+    """The form from the post (``formdata``), from a kept draft, or from the story."""
     lang = current_locale()
-    form = DescribeForm() if formdata else DescribeForm(formdata=None, obj=story)
+    if formdata:
+        form = DescribeForm()
+    elif kept is not None:
+        form = DescribeForm(formdata=kept)
+    else:
+        form = DescribeForm(formdata=None, obj=story)
     themes = db.session.scalars(select(Theme).order_by(Theme.slug)).all()
     places = db.session.scalars(select(Place).order_by(Place.slug)).all()
     form.themes.choices = [SelectChoice(t.id, t.name(lang)) for t in themes]
     form.places.choices = [SelectChoice(p.id, p.name(lang)) for p in places]
     form.warnings.choices = [SelectChoice(code, str(label)) for code, label in WARNINGS.items()]
-    if not formdata:
+    if not formdata and kept is None:
         form.revision.data = str(story.revision)
         form.themes.data = [t.id for t in story.themes]
         form.places.data = [p.id for p in story.places]
@@ -46,6 +54,7 @@ def _render(
     conflict: bool = False,
     error: str | None = None,
     status: int = 200,
+    draft: CuratorDraft | None = None,
 ) -> tuple[str, int]:
     images = [m for m in story.media if m.kind == MediaKind.IMAGE]
     alt = alt if alt is not None else {m.public_id: (m.alt_es, m.alt_en) for m in images}
@@ -60,6 +69,7 @@ def _render(
         conflict=conflict,
         error=error,
         lang=current_locale(),
+        **kept_drafts.template_values(draft),
     )
     return page, status
 
@@ -69,7 +79,26 @@ def _render(
 def describe(story_id: str) -> tuple[str, int]:
     """The description form, loaded with the story's current revision."""
     story = get_story(story_id)
-    return _render(story, _form(story, formdata=False))
+    draft = kept_drafts.waiting()
+    kept = kept_drafts.fields(draft)
+    if kept is None:
+        return _render(story, _form(story, formdata=False))
+    alt, restricted = _typed(kept, story)
+    return _render(story, _form(story, False, kept), alt=alt, restricted=restricted, draft=draft)
+
+
+def _typed(formdata: MultiDict[str, str], story: Story) -> tuple[dict[str, tuple[str, str]], set[int]]:
+    """The photos' descriptions and the withheld paragraphs as sent (fields outside the form)."""
+    images = [m for m in story.media if m.kind == MediaKind.IMAGE]
+    alt = {
+        m.public_id: (
+            formdata.get(f"alt_es_{m.public_id}", "")[:2000],
+            formdata.get(f"alt_en_{m.public_id}", "")[:2000],
+        )
+        for m in images
+    }
+    restricted = {n for v in formdata.getlist("restricted") if (n := number(v)) is not None}
+    return alt, restricted
 
 
 @bp.post("/stories/<story_id>/describe")
@@ -78,15 +107,7 @@ def save_description(story_id: str) -> Response | tuple[str, int]:
     """Save the description unless someone else saved first (then keep the form and say so)."""
     story = get_story(story_id)
     form = _form(story, formdata=True)
-    images = [m for m in story.media if m.kind == MediaKind.IMAGE]
-    alt = {
-        m.public_id: (
-            request.form.get(f"alt_es_{m.public_id}", "")[:2000],
-            request.form.get(f"alt_en_{m.public_id}", "")[:2000],
-        )
-        for m in images
-    }
-    restricted = {n for v in request.form.getlist("restricted") if (n := number(v)) is not None}
+    alt, restricted = _typed(request.form, story)
     if not form.validate_on_submit():
         return _render(
             story, form, alt=alt, restricted=restricted, error=_("Please check the form."), status=400
@@ -112,6 +133,7 @@ def save_description(story_id: str) -> Response | tuple[str, int]:
     )
     try:
         description.describe(story, d, actor())
+        kept_drafts.saved()
         db.session.commit()
     except stories.StoryRefused as refused:
         db.session.rollback()

@@ -60,6 +60,12 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
+class DraftForm(FlaskForm):
+    """Discard the draft kept for a page (its address)."""
+
+    page = HiddenField(validators=[DataRequired(), Length(max=300)])
+
+
 class ActionForm(FlaskForm):
     """A button that changes state; carries the revision the page was loaded at."""
 

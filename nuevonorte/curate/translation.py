@@ -5,15 +5,17 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from nuevonorte import stories, translations
+from nuevonorte.curate import drafts as kept_drafts
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import TranslationForm
 from nuevonorte.curate.review import get_story, stale_message
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
-from nuevonorte.models import Provenance, Story, StoryStatus
+from nuevonorte.models import CuratorDraft, Provenance, Story, StoryStatus
 
 
 def _render(
@@ -22,6 +24,7 @@ def _render(
     typed: dict[int, str] | None = None,
     error: str = "",
     status: int = 200,
+    draft: CuratorDraft | None = None,
 ) -> tuple[str, int]:
     current = translations.for_staff(story)
     language = translations.target_language(story)
@@ -39,6 +42,7 @@ def _render(
         withheld=story.restricted_indexes(),
         target=language,
         error=error,
+        **kept_drafts.template_values(draft),
     )
     return page, status
 
@@ -55,11 +59,20 @@ def _story(story_id: str) -> Story:
 def translation(story_id: str) -> tuple[str, int]:
     """The body beside its translation, one paragraph at a time."""
     story = _story(story_id)
+    draft = kept_drafts.waiting()
+    kept = kept_drafts.fields(draft)
+    if kept is not None:
+        return _render(story, TranslationForm(formdata=kept), _typed(kept, story), draft=draft)
     form = TranslationForm(formdata=None, revision=story.revision)
     kinds = {t.provenance for t in translations.for_staff(story).values()}
     if len(kinds) == 1:
         form.provenance.data = kinds.pop().value
     return _render(story, form)
+
+
+def _typed(formdata: MultiDict[str, str], story: Story) -> dict[int, str]:
+    """The translation of each paragraph as sent."""
+    return {i: formdata.get(f"p-{i}", "") for i in range(len(story.paragraphs()))}
 
 
 @bp.post("/stories/<story_id>/translation")
@@ -68,8 +81,7 @@ def save_translation(story_id: str) -> Response | tuple[str, int]:
     """Save the translation; a stale page keeps what was typed and says so (409)."""
     story = _story(story_id)
     form = TranslationForm()
-    count = len(story.paragraphs())
-    typed = {i: request.form.get(f"p-{i}", "") for i in range(count)}
+    typed = _typed(request.form, story)
     if not form.validate_on_submit():
         return _render(story, form, typed, _("Please check the form."), 400)
     if form.revision.data != str(story.revision):
@@ -77,6 +89,7 @@ def save_translation(story_id: str) -> Response | tuple[str, int]:
         return _render(story, form, typed, stale_message(), 409)
     try:
         translations.save(story, typed, Provenance(form.provenance.data), actor())
+        kept_drafts.saved()
         db.session.commit()
     except translations.TranslationRefused:
         db.session.rollback()

@@ -20,6 +20,7 @@ from nuevonorte.curate import (  # noqa: E402, F401
     auth,
     collections,
     describe,
+    drafts,
     event_import,
     notes,
     password,

@@ -7,6 +7,7 @@ from nuevonorte.models.challenge import SpentChallenge
 from nuevonorte.models.collection import Collection, CollectionEntry, CollectionStatus, EntryKind
 from nuevonorte.models.consent import ConsentRecord, Credit, GivenBy, Visibility
 from nuevonorte.models.contributor_session import ContributorSession, Submission
+from nuevonorte.models.draft import CuratorDraft
 from nuevonorte.models.fixity import MediaFixity
 from nuevonorte.models.ledger import LedgerEntry
 from nuevonorte.models.media import MediaFile, MediaKind
@@ -34,6 +35,7 @@ __all__ = [
     "Credit",
     "Cue",
     "CuratorAccount",
+    "CuratorDraft",
     "EntryKind",
     "GivenBy",
     "LedgerEntry",
