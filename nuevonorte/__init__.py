@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         search,
         storage,
         translations,
+        withheld_words,
     )
     from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
@@ -82,6 +83,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         translated_paragraphs=translations.public_paragraphs,
         translation_provenance=translations.provenance_words,
     )
+    app.jinja_env.filters["withheld_marks"] = withheld_words.marked
     presentation.init_app(app)
     admission.init_app(app)  # proof-of-work challenges in forms under pressure
 

@@ -26,6 +26,7 @@ from datetime import date
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from nuevonorte import withheld_words
 from nuevonorte.models import (
     Collection,
     CollectionEntry,
@@ -187,9 +188,14 @@ def entry_story_is_public(entry: CollectionEntry, on: date | None = None) -> boo
 
 
 def public_paragraphs(story: Story) -> list[str | None]:
-    """The story's paragraphs as the public may see them; None marks a withheld passage."""
+    """The story's paragraphs as the public may see them: None marks a withheld paragraph, and
+    words withheld inside one are ``withheld_words.MARK`` (the one rule for the body)."""
     withheld = story.restricted_indexes()
-    return [None if i in withheld else text for i, text in enumerate(story.paragraphs())]
+    words = withheld_words.of(story)
+    return [
+        None if i in withheld else withheld_words.public_told(story, i, text, words)
+        for i, text in enumerate(story.paragraphs())
+    ]
 
 
 def public_cues(media: MediaFile) -> list[Cue | None]:

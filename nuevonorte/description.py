@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from nuevonorte import audit, ledger
+from flask_babel import gettext as _
+
+from nuevonorte import audit, ledger, withheld_words
 from nuevonorte.content_warnings import WARNINGS
 from nuevonorte.extensions import db
 from nuevonorte.models import CuratorAccount, MediaKind, Place, Story, StoryStatus, Theme
@@ -28,6 +30,8 @@ class Description:
     # Alt text by media public id: (Spanish, English).
     alt: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     restricted_paragraphs: Iterable[int] = ()
+    # Words withheld inside each paragraph (index -> passages); None leaves them as they are.
+    withheld_words: Mapping[int, list[str]] | None = None
 
 
 def describe(story: Story, d: Description, curator: CuratorAccount) -> None:
@@ -41,6 +45,16 @@ def describe(story: Story, d: Description, curator: CuratorAccount) -> None:
     story.period_start, story.period_end = d.period_start, d.period_end
     story.content_warnings = ",".join(c for c in WARNINGS if c in set(d.warnings))
     _set_withheld(story, set(d.restricted_paragraphs))
+    if d.withheld_words is not None:
+        paragraphs = story.paragraphs()
+        for index, text in enumerate(paragraphs):
+            words = d.withheld_words.get(index, [])
+            if words or withheld_words.withheld(story, withheld_words.TOLD, index):
+                try:
+                    withheld_words.set_paragraph(story, withheld_words.TOLD, index, text, words, curator)
+                except withheld_words.WordsRefused as refused:
+                    where = _("Paragraph %(n)d: %(problem)s", n=index + 1, problem=refused.message)
+                    raise withheld_words.WordsRefused(where) from refused
     for media in story.media:
         if media.kind == MediaKind.IMAGE and media.public_id in d.alt:
             media.alt_es, media.alt_en = (t.strip() for t in d.alt[media.public_id])

@@ -30,6 +30,7 @@ from nuevonorte.models import CuratorDraft, Story, utcnow
 DRAFTED = {
     "curate.save_description": "curate.describe",
     "curate.save_translation": "curate.translation",
+    "curate.save_correction": "curate.correction",
 }
 #: How long a draft is offered.
 KEEP = timedelta(days=7)

@@ -276,18 +276,17 @@ def find(text: str) -> Iterator[tuple[Rule, int, int]]:
 
 def passages(story: Story) -> list[Passage]:
     """What the public would read of ``story`` and is not withheld yet."""
-    from nuevonorte import translations
+    from nuevonorte import consent, translations, withheld_words
 
-    withheld = story.restricted_indexes()
-    found = [
-        Passage(PARAGRAPH, str(i), text) for i, text in enumerate(story.paragraphs()) if i not in withheld
-    ]
+    # As the public reads them: withheld words are markers already (``withheld_words``).
+    public = consent.public_paragraphs(story)
+    found = [Passage(PARAGRAPH, str(i), text) for i, text in enumerate(public) if text is not None]
     # A translation says what its paragraph says: withholding it withholds the paragraph.
-    found += [
-        Passage(PARAGRAPH_TRANSLATION, str(i), t.text)
-        for i, t in sorted(translations.for_staff(story).items())
-        if i not in withheld
-    ]
+    words = withheld_words.of(story)
+    for i, t in sorted(translations.for_staff(story).items()):
+        text = withheld_words.public_translation(i, t.text, words) if i < len(public) and public[i] else None
+        if text is not None:
+            found.append(Passage(PARAGRAPH_TRANSLATION, str(i), text))
     for media in story.media:
         if media.kind != MediaKind.AUDIO or media.transcript is None:
             continue
@@ -371,6 +370,24 @@ def withhold(story: Story, fingerprint: str, curator: CuratorAccount | None) -> 
     )
     transcripts.withhold_cue(cue, curator)
     return Withheld(flag, cue.transcript.media.public_id)
+
+
+def withhold_words(story: Story, fingerprint: str, curator: CuratorAccount | None) -> bool:
+    """Withhold only the words an undecided flag of ``story`` fired on, inside its paragraph or
+    its paragraph's translation (``withheld_words``); False when no undecided flag on a
+    paragraph has that fingerprint. The caller commits."""
+    from nuevonorte import translations, withheld_words
+
+    flag = next((f for f in undecided(story) if f.fingerprint == fingerprint), None)
+    if flag is None or flag.passage.kind not in (PARAGRAPH, PARAGRAPH_TRANSLATION):
+        return False
+    index = int(flag.passage.ref)
+    if flag.passage.kind == PARAGRAPH:
+        layer, text = withheld_words.TOLD, story.paragraphs()[index]
+    else:
+        layer, text = withheld_words.TRANSLATION, translations.for_staff(story)[index].text
+    withheld_words.add(story, layer, index, text, flag.passage.text[flag.start : flag.end], curator)
+    return True
 
 
 @dataclass(frozen=True)

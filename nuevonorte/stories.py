@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from nuevonorte import audit, database, drafts, ledger, paper_forms, sensitive
+from nuevonorte import audit, database, drafts, ledger, paper_forms, sensitive, withheld_words
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices, widenings
 from nuevonorte.extensions import db
 from nuevonorte.models import (
@@ -207,9 +207,10 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     story.places.clear()
     # The tombstone keeps the public id, the day and its places in collections; nothing else
     # (not who sent it, its language, its warnings, which passages were withheld, or when).
-    story.body = story.title_es = story.title_en = ""
+    story.body = story.body_corrected = story.title_es = story.title_en = ""
     story.summary_es = story.summary_en = ""
     story.content_warnings = story.restricted_paragraphs = story.original_language = ""
+    withheld_words.forget(story)
     story.period_start = story.period_end = None
     story.contributor = None
     story.status = StoryStatus.WITHDRAWN

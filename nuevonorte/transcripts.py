@@ -11,9 +11,18 @@ import srt
 import webvtt
 from flask_babel import gettext as _
 
-from nuevonorte import audit, ledger, withheld_audio
+from nuevonorte import audit, consent, ledger, withheld_audio
 from nuevonorte.extensions import db
-from nuevonorte.models import Cue, CuratorAccount, MediaFile, MediaKind, StoryStatus, Transcript
+from nuevonorte.models import (
+    Credit,
+    Cue,
+    CuratorAccount,
+    MediaFile,
+    MediaKind,
+    StoryStatus,
+    Transcript,
+    TranscriptSegment,
+)
 
 MAX_TRANSCRIPT_BYTES = 2 * 1024 * 1024
 _VTT_TIME = r"(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}"
@@ -43,6 +52,11 @@ class ParsedCue:
     text: str
     translation: str = ""
     restricted: bool = False
+    speaker: str = ""
+
+
+#: The longest speaker label (the ``cue.speaker`` column).
+MAX_SPEAKER = 80
 
 
 def parse_clock(value: str) -> int:
@@ -162,9 +176,10 @@ def replacement(old: Sequence[Cue], new: Sequence[ParsedCue]) -> Replacement:
         if not restricted and any(o.restricted and _overlap(cue.start_ms, cue.end_ms, o) for o in old):
             restricted, withheld_kept = True, withheld_kept + 1
         translation = cue.translation or (twin.translation if twin is not None else "")
+        speaker = cue.speaker or (twin.speaker if twin is not None else "")
         if twin is not None:
             used.add(twin.id)
-        out.append(ParsedCue(cue.start_ms, cue.end_ms, cue.text, translation, restricted))
+        out.append(ParsedCue(cue.start_ms, cue.end_ms, cue.text, translation, restricted, speaker))
     removed = [o for o in old if o.id not in used]
     return Replacement(out, len(removed), sum(1 for o in removed if o.translation), withheld_kept)
 
@@ -243,6 +258,7 @@ def set_cues(
             text=c.text,
             translation=c.translation,
             restricted=c.restricted,
+            speaker=c.speaker,
         )
         for i, c in enumerate(cues)
     ]
@@ -266,15 +282,22 @@ def withhold_cue(cue: Cue, curator: CuratorAccount | None) -> None:
     audit.record("transcript.changed", "media", media.public_id, actor=curator)
 
 
-def to_vtt(cues: Sequence[Cue], language: str) -> str:
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_vtt(cues: Sequence[Cue], language: str, speakers: Sequence[str] = ()) -> str:
     """``cues`` as a WebVTT file (webvtt-py writes and checks it). Text is escaped (``&``, ``<``,
-    ``>``, so no cue can end early with ``-->``); a cue without times lasts a second from its start."""
+    ``>``, so no cue can end early with ``-->``); a cue without times lasts a second from its start.
+    ``speakers`` (one label per cue, "" for none) become ``<v Label>`` voice spans."""
     captions = []
-    for cue in cues:
-        text = cue.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for n, cue in enumerate(cues):
+        lines = [line.strip() for line in _vtt_escape(cue.text).splitlines() if line.strip()]
         if not lines:
             continue
+        label = " ".join(speakers[n].split()) if n < len(speakers) else ""
+        if label:
+            lines[0] = f"<v {_vtt_escape(label)}>{lines[0]}"
         end = cue.end_ms if cue.end_ms > cue.start_ms else cue.start_ms + 1000
         captions.append(webvtt.Caption(_vtt_time(cue.start_ms), _vtt_time(end), "\n".join(lines)))
     document = webvtt.WebVTT(captions=captions, header_comments=[f"Language: {language}"])
@@ -286,3 +309,133 @@ def _vtt_time(ms: int) -> str:
     minutes, rest = divmod(rest, 60_000)
     seconds, millis = divmod(rest, 1000)
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+# --- speakers and segments as the public may see them ---------------------------------------
+
+
+def public_speakers(media: MediaFile) -> list[str]:
+    """The speaker label of each cue of ``media`` as the public may see it ("" for none), in
+    the order of ``consent.public_cues``: never on a withheld cue, and while the story's credit
+    is anonymous "Speaker 1", "Speaker 2"... (numbered by first appearance) instead of the
+    labels, which can name a person. The one rule for labels; callers show only what it gives."""
+    if media.transcript is None or not consent.transcript_is_public(media):
+        return []
+    current = media.story.current_consent
+    anonymous = current is None or current.credit == Credit.ANONYMOUS
+    numbers: dict[str, int] = {}
+    shown = []
+    for cue in media.transcript.cues:
+        label = "" if cue.restricted else " ".join(cue.speaker.split())
+        if label and anonymous:
+            number = numbers.setdefault(label.casefold(), len(numbers) + 1)
+            label = str(_("Speaker %(number)d", number=number))
+        shown.append(label)
+    return shown
+
+
+def speaker_turns(labels: Sequence[str], cues: Sequence[Cue | None]) -> list[str]:
+    """``labels`` kept only where the speaker changes (a withheld cue in between does not count
+    as a change), "" elsewhere: what the public transcript shows beside each cue."""
+    turns, previous = [], ""
+    for label, cue in zip(labels, cues, strict=False):
+        if cue is None:
+            turns.append("")
+            continue
+        turns.append(label if label and label != previous else "")
+        previous = label or previous
+    return turns
+
+
+def _inside_withheld(start_ms: int, cues: Sequence[Cue]) -> bool:
+    return any(c.restricted and c.start_ms <= start_ms < max(c.end_ms, c.start_ms + 1) for c in cues)
+
+
+def public_segments(media: MediaFile) -> list[TranscriptSegment]:
+    """The segments of ``media`` the public may see: only while the recording itself is public
+    (the story is, and its narrator lets their voice be heard), and never one that starts inside
+    a withheld passage. The one rule for segments."""
+    if media.transcript is None or not consent.media_is_public(media):
+        return []
+    cues = media.transcript.cues
+    return [s for s in media.transcript.segments if not _inside_withheld(s.start_ms, cues)]
+
+
+# --- editing segments -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentText:
+    """What a curator writes about one segment, in both languages."""
+
+    title_es: str = ""
+    title_en: str = ""
+    keywords_es: str = ""
+    keywords_en: str = ""
+    synopsis_es: str = ""
+    synopsis_en: str = ""
+
+
+def segment_refusal(media: MediaFile, start_ms: int) -> str | None:
+    """Why a segment may not start at ``start_ms`` of ``media`` (localized), or None."""
+    if start_ms < 0:
+        return str(_("A part cannot start before the recording does."))
+    if media.duration_seconds is not None and start_ms > media.duration_seconds * 1000:
+        return str(
+            _(
+                "The recording lasts %(length)s: a part cannot start after its end.",
+                length=format_clock(int(media.duration_seconds * 1000)),
+            )
+        )
+    return None
+
+
+def _transcript_of(media: MediaFile) -> Transcript:
+    if media.transcript is None:
+        media.transcript = Transcript(media=media, language=media.story.original_language)
+        db.session.add(media.transcript)
+    return media.transcript
+
+
+def _fill(segment: TranscriptSegment, start_ms: int, text: SegmentText) -> None:
+    segment.start_ms = start_ms
+    for name, value in vars(text).items():
+        setattr(segment, name, value.strip())
+
+
+def add_segment(
+    media: MediaFile, start_ms: int, text: SegmentText, curator: CuratorAccount | None
+) -> TranscriptSegment:
+    """Add a segment to ``media``'s transcript (made empty if it has none); the caller commits.
+    ``segment_refusal`` must have said yes."""
+    if media.kind != MediaKind.AUDIO:
+        raise TranscriptError(_("Only recordings have transcripts."))
+    segment = TranscriptSegment()
+    _fill(segment, start_ms, text)
+    _transcript_of(media).segments.append(segment)
+    db.session.flush()
+    audit.record("transcript.changed", "media", media.public_id, actor=curator)
+    return segment
+
+
+def find_segment(media: MediaFile, segment_id: int) -> TranscriptSegment | None:
+    """The segment ``segment_id`` of ``media``'s transcript, or None (another recording's too)."""
+    segments = media.transcript.segments if media.transcript is not None else []
+    return next((s for s in segments if s.id == segment_id), None)
+
+
+def update_segment(
+    segment: TranscriptSegment, start_ms: int, text: SegmentText, curator: CuratorAccount | None
+) -> None:
+    """Change a segment's start and words; the caller commits."""
+    _fill(segment, start_ms, text)
+    db.session.flush()
+    audit.record("transcript.changed", "media", segment.transcript.media.public_id, actor=curator)
+
+
+def delete_segment(segment: TranscriptSegment, curator: CuratorAccount | None) -> None:
+    """Delete a segment; the caller commits."""
+    media = segment.transcript.media
+    segment.transcript.segments.remove(segment)
+    db.session.flush()
+    audit.record("transcript.changed", "media", media.public_id, actor=curator)

@@ -12,10 +12,11 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 
-from nuevonorte import audit, consent, stories
+from nuevonorte import audit, consent, stories, withheld_words
 from nuevonorte.extensions import db
 from nuevonorte.models import CuratorAccount, ParagraphTranslation, Provenance, Story
 
@@ -49,9 +50,12 @@ def save(
     texts: Mapping[int, str],
     provenance: Provenance,
     curator: CuratorAccount | None,
+    words: Mapping[int, list[str]] | None = None,
 ) -> None:
     """Set the translation of the paragraphs in ``texts`` (position → text; empty deletes it),
-    all with ``provenance``; a new revision of the story, so a stale form elsewhere is refused."""
+    all with ``provenance``, and with ``words`` the passages withheld in each translated
+    paragraph (``withheld_words``; refused with ``WordsRefused`` when one is not in it); a new
+    revision of the story, so a stale form elsewhere is refused."""
     stories.refuse_if_withdrawn(story)
     paragraphs = story.paragraphs()
     language = target_language(story)
@@ -69,9 +73,26 @@ def save(
             found = ParagraphTranslation(position=position, language=language)
             story.translations.append(found)
         found.text, found.provenance, found.source_digest = text, provenance, digest(paragraphs[position])
+    _withhold_words(story, language, words or {}, curator)
     flag_modified(story, "content_warnings")  # a new revision (the rows are not the story's own)
     db.session.flush()
     audit.record("story.translated", "story", story.public_id, actor=curator)
+
+
+def _withhold_words(
+    story: Story, language: str, words: Mapping[int, list[str]], curator: CuratorAccount | None
+) -> None:
+    saved = {t.position: t.text for t in story.translations if t.language == language}
+    for position, passages in words.items():
+        if not passages and not withheld_words.withheld(story, withheld_words.TRANSLATION, position):
+            continue
+        try:
+            text = saved.get(position, "")
+            withheld_words.set_paragraph(story, withheld_words.TRANSLATION, position, text, passages, curator)
+        except withheld_words.WordsRefused as refused:
+            problem = refused.message
+            where = _("Translation of paragraph %(n)d: %(problem)s", n=position + 1, problem=problem)
+            raise withheld_words.WordsRefused(where) from refused
 
 
 @dataclass(frozen=True)
@@ -116,13 +137,17 @@ def public_paragraphs(story: Story, locale: str) -> list[Shown] | None:
     if not translated:
         return None
     told = story.original_language or "es"
+    words = withheld_words.of(story)
     shown = []
     for position, paragraph in enumerate(consent.public_paragraphs(story)):
+        text = None
+        if paragraph is not None and position in translated:
+            text = withheld_words.public_translation(position, translated[position].text, words)
         if paragraph is None:
             shown.append(Shown(None, locale))
-        elif position in translated:
-            shown.append(Shown(translated[position].text, locale, translated[position].provenance))
-        else:
+        elif text is not None:
+            shown.append(Shown(text, locale, translated[position].provenance))
+        else:  # not translated, or its withheld words are not withheld in the translation yet
             shown.append(Shown(paragraph, told))
     return shown
 

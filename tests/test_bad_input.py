@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 
-from nuevonorte import curation, demo, search, sensitive
+from nuevonorte import curation, demo, drafts, search, sensitive, transcripts
 from nuevonorte.extensions import db
 from nuevonorte.models import (
     AuditEvent,
@@ -42,6 +42,7 @@ from nuevonorte.models import (
     Story,
     StoryStatus,
     Theme,
+    TranscriptSegment,
 )
 from nuevonorte.request_line import MAX_REQUEST_LINE
 from nuevonorte.search import store
@@ -85,14 +86,19 @@ FORMS_BY_ROLE = {
         "curate.decide_flag",
         "curate.narrow_consent",
         "curate.save_description",
+        "curate.save_correction",
         "curate.upload_transcript",
         "curate.save_cues",
+        "curate.add_segment",
+        "curate.save_segment",
+        "curate.delete_segment",
         "curate.create_collection",
         "curate.save_collection",
         "curate.publish_collection",
         "curate.add_entry",
         "curate.add_stories",
         "curate.reorder",
+        "curate.discard_draft",
         "curate.entry_action",
         "curate.set_cover",
         "curate.add_note",
@@ -154,10 +160,16 @@ def world(app: Flask, make_story: Callable[..., Story], make_curator: Callable[.
     review = make_story(StoryStatus.SUBMITTED, title="To review", body="Mi celular es 55 3817 2290.")
     review_photo = add_image(review)
     review_audio = add_audio(review)
+    segment = transcripts.add_segment(review_audio, 0, transcripts.SegmentText(title_es="Llegada"), None)
+    db.session.commit()
     note = curation.add_note(review, make_curator(Role.CURATOR, PASSWORD), "Revisar con el taller.")
 
     curator = make_curator(Role.CURATOR, PASSWORD)
     admin = make_curator(Role.ADMIN, PASSWORD)
+    # A draft kept from an expired session, so the translation page has its "discard" form (A26).
+    translation_page = f"/curate/stories/{review.public_id}/translation"
+    drafts.keep(curator.id, review, translation_page, MultiDict([("p-0", "Mi celular.")]))
+    db.session.commit()
     clients = {"anonymous": app.test_client(), "contributor": contributor}
     for role, account in (("curator", curator), ("admin", admin)):
         clients[role] = app.test_client()
@@ -175,6 +187,7 @@ def world(app: Flask, make_story: Callable[..., Story], make_curator: Callable[.
         "fingerprint": sensitive.undecided(review)[0].fingerprint,
         "decision": "keep",
         "note_id": str(note.id),
+        "segment_id": str(segment.id),
     }
     values = {
         "public": common | {"story_id": public.public_id, "media_id": public.media[0].public_id},
@@ -193,7 +206,10 @@ def values_for(endpoint: str, world: World) -> dict[str, str]:
     """Real values for the arguments of ``endpoint``'s route."""
     if endpoint.startswith("contribute."):
         group = "contribute"
-    elif endpoint in ("curate.transcript", "curate.save_cues", "curate.upload_transcript"):
+    elif (
+        endpoint in ("curate.transcript", "curate.save_cues", "curate.upload_transcript")
+        or "segment" in endpoint
+    ):
         group = "transcript"
     elif endpoint.startswith("curate."):
         group = "curate"
@@ -242,6 +258,7 @@ def state() -> tuple[Any, ...]:
         rows(CuratorAccount.email, CuratorAccount.session_version),
         [count(m) for m in (ConsentRecord, MediaFile, AuditEvent, Cue, Contributor, CollectionEntry)],
         [count(m) for m in (Theme, Place)],
+        rows(TranscriptSegment.start_ms, TranscriptSegment.title_es),
     )
 
 

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from nuevonorte import collections, curation
+from nuevonorte import collections, curation, transcripts
 from nuevonorte.extensions import db
 from nuevonorte.models import AuditEvent, Collection, CuratorAccount, Story, StoryStatus
 from tests.curate_fixtures import add_audio, csrf
@@ -34,9 +34,11 @@ def world(app: Flask, make_story: Callable[..., Story], curator: CuratorAccount)
     collection = collections.create(curator, "C", "C")
     entry = collections.add_story(collection, story, curator)
     note = curation.add_note(story, curator, "Llamar al taller antes de publicar.")
+    segment = transcripts.add_segment(audio, 0, transcripts.SegmentText(title_es="Llegada"), curator)
     db.session.commit()
     return {
         "note_id": str(note.id),
+        "segment_id": str(segment.id),
         "story_id": story.public_id,
         "media_id": audio.public_id,
         "collection_id": collection.public_id,

@@ -284,7 +284,11 @@ def test_the_full_export_holds_the_consent_history_and_marks_what_is_withheld(
     kept = (archive.visible, archive.quiet, archive.private, archive.embargoed, archive.curators_only)
     assert exported == {s.public_id for s in kept}
     visible = story_json(dest, archive.visible)
-    assert visible["body"][1] == {"text": f"{WITHHELD_PARAGRAPH} nadie debe leerlo.", "withheld": True}
+    assert visible["body"][1] == {
+        "text": f"{WITHHELD_PARAGRAPH} nadie debe leerlo.",
+        "withheld": True,
+        "withheld_words": [],
+    }
     assert visible["body"][0]["withheld"] is False
     assert [c["seq"] for c in visible["consent_history"]] == [1]
     assert visible["consent_history"][0]["credit_name"] == "Rosa"

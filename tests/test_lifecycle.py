@@ -1,17 +1,19 @@
 """The consent lifecycle as sequences: random walks of what contributors, curators and admins do,
 with every surface and the raw files checked after every step (docs/security.md T01–T06,
-T09, C02, C05, C06, F09; issue 10).
+T09, C02, C05, C06, C22, F09; issue 10).
 
 What people do: contribute (a story with a recording, its transcript and a photo), publish,
 withhold paragraphs and passages, re-upload the transcript, narrow consent (curators only,
 nobody but me, anonymous), add an embargo, widen again (back to review), withdraw the
 recording, withdraw the story, add it to a published collection with a curator's note and take
-it out, rebuild the search index (at once or concurrently) and run ``nuevonorte check``.
+it out, name a passage's speaker and add a part (segment) to the recording (C22), rebuild the
+search index (at once or concurrently) and run ``nuevonorte check``.
 
 Each story carries unique marker words: its title, each paragraph, its credited name and each
 transcript passage. The test keeps its own model of the rules — a marker is public when the story
 is published, its newest consent says public, the marker is not withheld, and (for the name) the
-credit is not anonymous — and after every step compares it with:
+credit is not anonymous — and after every step compares it with (a speaker label and a part's
+title are shown on the story page only, never found by search: C22):
 
 - public search (page and JSON API) in both languages: a hidden marker finds nothing; a public
   one finds its story, so the walk is not vacuous;
@@ -61,6 +63,7 @@ from werkzeug.datastructures import MultiDict
 from nuevonorte import (
     collections,
     consent,
+    corrections,
     create_app,
     curation,
     database,
@@ -72,6 +75,7 @@ from nuevonorte import (
     transcripts,
     translations,
     withheld_audio,
+    withheld_words,
 )
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.description import Description
@@ -120,6 +124,9 @@ class Model:
     visibility: Visibility = Visibility.PUBLIC
     credit: Credit = Credit.NAME
     withheld_paragraphs: set[int] = field(default_factory=set)
+    spans: list[str] = field(default_factory=list)  # one more word in each paragraph...
+    withheld_spans: set[int] = field(default_factory=set)  # ...withheld alone by a curator
+    corrected: set[int] = field(default_factory=set)  # paragraphs a curator corrected (C24)
     withheld_cues: set[int] = field(default_factory=set)
     kept_flags: set[int] = field(default_factory=set)  # paragraphs whose flag a curator kept
     recording: str = ""  # the public id of its recording
@@ -133,11 +140,16 @@ class Model:
     embargoed: bool = False
     recording_gone: bool = False  # the contributor withdrew the recording
     in_collection: bool = False
+    speaker: str = ""  # a speaker label a curator gave one passage (it can name a person)
+    part: str = ""  # the title of a part (segment) of the recording a curator added
+    speaker_cue: int | None = None  # the passage the label is on
+    part_cue: int | None = None  # the passage inside which the part starts
 
     def markers(self) -> list[str]:
-        return [
+        words = [
             self.title,
             *self.paragraphs,
+            *self.spans,
             *self.translations,
             self.name,
             *self.cues,
@@ -145,7 +157,10 @@ class Model:
             self.staff_note,
             self.message,
             self.draft,
+            self.speaker,
+            self.part,
         ]
+        return [w for w in words if w]  # a label and a part exist once a curator adds them
 
     def on_collection_page(self) -> set[str]:
         """The story's title and the curator's note about it, while it is public and collected."""
@@ -156,7 +171,7 @@ class Model:
         recording's transcript."""
         if self.status == StoryStatus.WITHDRAWN:
             return self.markers()
-        return list(self.cues) if self.recording_gone else []
+        return [w for w in (*self.cues, self.speaker, self.part) if w] if self.recording_gone else []
 
     def visible(self) -> bool:
         return (
@@ -174,13 +189,38 @@ class Model:
             return set()
         shown = {self.title}
         shown |= {p for i, p in enumerate(self.paragraphs) if i not in self.withheld_paragraphs}
-        # C20: a withheld paragraph is withheld in its translation too.
-        shown |= {t for i, t in enumerate(self.translations) if i not in self.withheld_paragraphs}
+        hidden = self.withheld_paragraphs | self.withheld_spans
+        shown |= {w for i, w in enumerate(self.spans) if i not in hidden}
+        # C20: a withheld paragraph is withheld in its translation too. A paragraph with withheld
+        # words shows its translation only once as many are withheld in it (the walk withholds
+        # none there), and a corrected one only once someone checks it again (C24): until then
+        # visitors read the paragraph as told.
+        hidden |= self.corrected
+        shown |= {t for i, t in enumerate(self.translations) if i not in hidden}
         if not self.recording_gone:
             shown |= {c for i, c in enumerate(self.cues) if i not in self.withheld_cues}
         if self.credit != Credit.ANONYMOUS:
             shown.add(self.name)
         return shown
+
+    def label_shown(self) -> bool:
+        """C22: a speaker label is public with its passage, but not under anonymous credit."""
+        return (
+            self.audible()
+            and self.speaker_cue is not None
+            and self.speaker_cue not in self.withheld_cues
+            and self.credit != Credit.ANONYMOUS
+        )
+
+    def part_shown(self) -> bool:
+        """C22: a part is public with the recording, unless it starts in a withheld passage."""
+        return self.audible() and self.part_cue is not None and self.part_cue not in self.withheld_cues
+
+    def only_on_the_page(self) -> set[str]:
+        """Words the story page shows but no search ever finds (labels and parts, C22)."""
+        return {
+            w for w, shown in ((self.speaker, self.label_shown()), (self.part, self.part_shown())) if shown
+        }
 
     def vtt(self) -> str:
         blocks = [
@@ -232,13 +272,17 @@ class Lifecycle(RuleBasedStateMachine):
         model_words = dict(
             title=marker(), paragraphs=[marker(), marker()], name=marker(), cues=[marker(), marker()]
         )
+        spans = [marker(), marker()]
         choices = ConsentChoices(
             credit=Credit.NAME, credit_name=model_words["name"], voice_public=True, photos_public=True
         )
         story = stories.submit(
             None,
             # Each paragraph carries words the sensitive-passage assistant flags (T16).
-            body="\n\n".join(f"Párrafo con {w}. El coyote nos dejó." for w in model_words["paragraphs"]),
+            body="\n\n".join(
+                f"Párrafo con {w} y {s}. El coyote nos dejó."
+                for w, s in zip(model_words["paragraphs"], spans, strict=True)
+            ),
             title=f"Relato {model_words['title']}",
             choices=choices,
             consent_language="es",
@@ -255,6 +299,7 @@ class Lifecycle(RuleBasedStateMachine):
             staff_note=marker(),
             message=marker(),
             translations=[marker(), marker()],
+            spans=spans,
             draft=marker(),
         )
         cues = [
@@ -360,6 +405,32 @@ class Lifecycle(RuleBasedStateMachine):
         db.session.commit()
 
     @rule(sid=stories_, i=st.integers(0, 1))
+    def withhold_words(self, sid: int, i: int) -> None:
+        """A curator withholds two words inside a paragraph (as typed: other capitals), leaving
+        the rest of it public."""
+        m = self.models[sid]
+        if m.status == StoryStatus.WITHDRAWN or i in m.withheld_spans:
+            return
+        story = self._story(sid)
+        text = story.paragraphs()[i]
+        withheld_words.add(story, withheld_words.TOLD, i, text, f"Y {m.spans[i].upper()}")
+        db.session.commit()
+        m.withheld_spans.add(i)
+
+    @rule(sid=stories_, i=st.integers(0, 1))
+    def correct_text(self, sid: int, i: int) -> None:
+        """C24: a curator corrects a paragraph's wording, after publishing too."""
+        m = self.models[sid]
+        if m.status == StoryStatus.WITHDRAWN or i in m.corrected:
+            return
+        story = self._story(sid)
+        paragraphs = story.paragraphs()
+        paragraphs[i] = paragraphs[i].replace("nos dejó", "nos dejó allí")
+        corrections.correct(story, paragraphs, self.curator)
+        db.session.commit()
+        m.corrected.add(i)
+
+    @rule(sid=stories_, i=st.integers(0, 1))
     def withhold_paragraph(self, sid: int, i: int) -> None:
         m = self.models[sid]
         if m.status != StoryStatus.WITHDRAWN:
@@ -377,7 +448,9 @@ class Lifecycle(RuleBasedStateMachine):
             media = self._audio(sid)
             assert media.transcript is not None
             edited = [
-                transcripts.ParsedCue(c.start_ms, c.end_ms, c.text, c.translation, c.restricted or n == i)
+                transcripts.ParsedCue(
+                    c.start_ms, c.end_ms, c.text, c.translation, c.restricted or n == i, c.speaker
+                )
                 for n, c in enumerate(media.transcript.cues)
             ]
             transcripts.set_cues(media, edited, "es", None)  # type: ignore[arg-type]
@@ -396,6 +469,27 @@ class Lifecycle(RuleBasedStateMachine):
             transcripts.set_cues(media, change.cues, "es", None)  # type: ignore[arg-type]
             db.session.commit()
             withheld_audio.make(m.recording)
+
+    @rule(sid=stories_, i=st.integers(0, 1), j=st.integers(0, 1))
+    def label_and_part(self, sid: int, i: int, j: int) -> None:
+        """A curator names the speaker of passage ``i`` and adds a part that starts inside
+        passage ``j`` (C22), as the editor's views do."""
+        m = self.models[sid]
+        if m.status == StoryStatus.WITHDRAWN or m.recording_gone or m.speaker_cue is not None:
+            return
+        m.speaker, m.part, m.speaker_cue, m.part_cue = marker(), marker(), i, j
+        media = self._audio(sid)
+        assert media.transcript is not None
+        labelled = [
+            transcripts.ParsedCue(
+                c.start_ms, c.end_ms, c.text, c.translation, c.restricted, m.speaker if n == i else c.speaker
+            )
+            for n, c in enumerate(media.transcript.cues)
+        ]
+        transcripts.set_cues(media, labelled, "es", None)  # type: ignore[arg-type]
+        text = transcripts.SegmentText(title_es=m.part, synopsis_en="A part.")
+        transcripts.add_segment(media, 4000 * j + 500, text, None)
+        db.session.commit()
 
     @rule(sid=stories_, to=st.sampled_from([Visibility.CURATORS, Visibility.CONTRIBUTOR, "anonymous"]))
     def narrow(self, sid: int, to: Visibility | str) -> None:
@@ -521,8 +615,10 @@ class Lifecycle(RuleBasedStateMachine):
             assert bool(db.session.scalars(draft).all()) == m.draft_kept, "a draft outlived its story (A26)"
             for lang in ("es", "en"):
                 page = self.client.get(f"/{lang}/stories/{m.public_id}").get_data(as_text=True)
-                leaked = [w for w in m.markers() if w not in shown and w in page]
+                leaked = [w for w in m.markers() if w not in shown | m.only_on_the_page() and w in page]
                 assert not leaked, f"{leaked} on the {lang} page"
+                missing = [w for w in m.only_on_the_page() if w not in page]
+                assert not missing, f"{missing} not on the {lang} page"
             self._recording_is_heard_as_allowed(m)
             self._transcript_file_holds_what_is_allowed(m)
             self._photo_is_seen_as_allowed(m)
@@ -553,6 +649,8 @@ class Lifecycle(RuleBasedStateMachine):
         text = response.get_data(as_text=True)
         for i, cue in enumerate(m.cues):
             assert (cue in text) == (i not in m.withheld_cues), f"cue {i} in the transcript file: wrong"
+        if m.speaker:
+            assert (f"<v {m.speaker}>" in text) == m.label_shown(), "speaker label in the transcript file"
 
     def _photo_is_seen_as_allowed(self, m: Model) -> None:
         for variant in ("original", "display", "thumbnail"):

@@ -235,6 +235,14 @@ class BulkForm(FlaskForm):
     message = TextAreaField(_l("Message to the narrators"), validators=[Length(max=1000)])
 
 
+class CorrectionForm(FlaskForm):
+    """A correction of the story's text, one text area per paragraph (``c-<n>``); with
+    ``as_told`` set, the text as told is shown again."""
+
+    revision = HiddenField()
+    as_told = HiddenField()
+
+
 class TranslationForm(FlaskForm):
     """The body's translation, one text area per paragraph (``p-<n>``), with who made it."""
 
@@ -296,3 +304,21 @@ class OrderForm(FlaskForm):
             return number(self.revision.data)
         except NumberTooLarge:
             return None
+
+
+class SegmentForm(FlaskForm):
+    """One part of a recording (an OHMS-style segment): where it starts, and its title,
+    keywords and synopsis in both languages."""
+
+    start = StringField(_l("Starts at (0:01:02.500 or 01:02)"), validators=[DataRequired(), Length(max=20)])
+    title_es = StringField(_l("Title in Spanish"), validators=[Length(max=200)])
+    title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
+    keywords_es = StringField(_l("Keywords in Spanish"), validators=[Length(max=500)])
+    keywords_en = StringField(_l("Keywords in English"), validators=[Length(max=500)])
+    synopsis_es = TextAreaField(_l("Synopsis in Spanish"), validators=[Length(max=4000)])
+    synopsis_en = TextAreaField(_l("Synopsis in English"), validators=[Length(max=4000)])
+
+    def validate_title_en(self, field: StringField) -> None:
+        """A part needs a title in at least one language."""
+        if not (self.title_es.data or "").strip() and not (field.data or "").strip():
+            raise ValidationError(_("Give the part a title in Spanish or English."))

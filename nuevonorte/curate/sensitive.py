@@ -7,14 +7,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from nuevonorte import sensitive, stories, withheld_audio
+from nuevonorte import sensitive, stories, withheld_audio, withheld_words
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import ActionForm
 from nuevonorte.curate.review import get_story, render_review, stale_message
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 
-DECISIONS = ("withhold", "keep")
+DECISIONS = ("withhold", "words", "keep")
 
 
 @bp.post("/stories/<story_id>/passages/<fingerprint>/<decision>")
@@ -36,13 +36,15 @@ def decide_flag(story_id: str, fingerprint: str, decision: str) -> Response | tu
             withheld = sensitive.withhold(story, fingerprint, actor())
             done = withheld is not None
             recording = withheld.recording if withheld else None
+        elif decision == "words":
+            done = sensitive.withhold_words(story, fingerprint, actor())
         else:
             done = sensitive.dismiss(story, fingerprint, actor())
         if not done:
             db.session.rollback()
             return render_review(story, stale_message(), 409)
         db.session.commit()
-    except stories.StoryRefused as refused:
+    except (stories.StoryRefused, withheld_words.WordsRefused) as refused:
         db.session.rollback()
         return render_review(get_story(story_id), refused.message, 409)
     except StaleDataError:
@@ -52,6 +54,8 @@ def decide_flag(story_id: str, fingerprint: str, decision: str) -> Response | tu
         withheld_audio.make_quietly(recording)  # its seconds go silent in the public copy
     if decision == "withhold":
         flash(_("Passage withheld from the public."), "notice")
+    elif decision == "words":
+        flash(_("Those words are withheld from the public; the rest of the paragraph is not."), "notice")
     else:
         flash(_("Passage kept as it is."), "notice")
     return redirect(url_for("curate.review", story_id=story_id) + "#passages")

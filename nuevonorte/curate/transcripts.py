@@ -8,11 +8,11 @@ from werkzeug.wrappers import Response
 
 from nuevonorte import transcripts, withheld_audio
 from nuevonorte.curate.auth import actor, curator_required
-from nuevonorte.curate.forms import ActionForm, TranscriptUploadForm
+from nuevonorte.curate.forms import ActionForm, SegmentForm, TranscriptUploadForm
 from nuevonorte.curate.review import get_story
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
-from nuevonorte.models import MediaFile, MediaKind, Story, StoryStatus
+from nuevonorte.models import MediaFile, MediaKind, Story, StoryStatus, TranscriptSegment
 from nuevonorte.safe_input import number
 
 MAX_CUES = 2000
@@ -31,7 +31,18 @@ def _render(
     error: str | None = None,
     status: int = 200,
     pending: tuple[transcripts.Replacement, str, str] | None = None,
+    segment_form: SegmentForm | None = None,
+    segment: TranscriptSegment | None = None,
 ) -> tuple[str, int]:
+    """The editor; ``segment_form`` (with what the curator typed) stands in for the form of
+    ``segment``, or for the new-segment form when ``segment`` is None."""
+    segments = media.transcript.segments if media.transcript else []
+    forms = {s.id: _segment_form(s) for s in segments}
+    new_form = SegmentForm(formdata=None)
+    if segment_form is not None and segment is not None:
+        forms[segment.id] = segment_form
+    elif segment_form is not None:
+        new_form = segment_form
     page = render_template(
         "curate/transcript.html",
         story=story,
@@ -42,8 +53,22 @@ def _render(
         error=error,
         pending=pending,
         heard=withheld_audio.state(media),
+        segment_forms=forms,
+        new_segment_form=new_form,
     )
     return page, status
+
+
+def _segment_form(segment: TranscriptSegment) -> SegmentForm:
+    """The edit form of a saved segment, filled in."""
+    return SegmentForm(
+        formdata=None,
+        data={"start": transcripts.format_clock(segment.start_ms)}
+        | {name: getattr(segment, name) for name in _SEGMENT_TEXT},
+    )
+
+
+_SEGMENT_TEXT = ("title_es", "title_en", "keywords_es", "keywords_en", "synopsis_es", "synopsis_en")
 
 
 @bp.get("/stories/<story_id>/media/<media_id>/transcript")
@@ -101,6 +126,14 @@ def save_cues(story_id: str, media_id: str) -> Response | tuple[str, int]:
         text = request.form.get(f"text_{i}", "").strip()
         if not text or request.form.get(f"delete_{i}"):
             continue
+        speaker = " ".join(request.form.get(f"speaker_{i}", "").split())
+        if len(speaker) > transcripts.MAX_SPEAKER:
+            message = _(
+                "Passage %(n)d: the speaker's name is too long (at most %(max)d characters).",
+                n=i + 1,
+                max=transcripts.MAX_SPEAKER,
+            )
+            return _render(story, media, message, 422)
         try:
             start = transcripts.parse_clock(request.form.get(f"start_{i}", "0:00") or "0:00")
             end = transcripts.parse_clock(request.form.get(f"end_{i}", "0:00") or "0:00")
@@ -117,6 +150,7 @@ def save_cues(story_id: str, media_id: str) -> Response | tuple[str, int]:
                 text,
                 request.form.get(f"translation_{i}", "").strip(),
                 bool(request.form.get(f"restricted_{i}")),
+                speaker,
             )
         )
     language = media.transcript.language if media.transcript else story.original_language
@@ -126,6 +160,81 @@ def save_cues(story_id: str, media_id: str) -> Response | tuple[str, int]:
     _commit_and_silence(media)
     flash(_("Transcript saved: %(count)d passages.", count=len(cues)), "notice")
     return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id))
+
+
+def _segment_input(media: MediaFile, form: SegmentForm) -> tuple[int, transcripts.SegmentText] | str:
+    """The start and words of a valid segment form, or what is wrong with it (localized)."""
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return " ".join(
+            f"{getattr(form, name).label.text}: {errors[0]}" for name, errors in form.errors.items()
+        )
+    try:
+        start_ms = transcripts.parse_clock(form.start.data or "")
+    except ValueError:
+        return str(_("Write the start of the part as 0:01:02.500 or 01:02."))
+    refusal = transcripts.segment_refusal(media, start_ms)
+    if refusal is not None:
+        return refusal
+    return start_ms, transcripts.SegmentText(
+        **{name: getattr(form, name).data or "" for name in _SEGMENT_TEXT}
+    )
+
+
+def _segments_page(story_id: str, media_id: str) -> Response:
+    return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id, _anchor="segments"))
+
+
+@bp.post("/stories/<story_id>/media/<media_id>/transcript/segments")
+@curator_required
+def add_segment(story_id: str, media_id: str) -> Response | tuple[str, int]:
+    """Add a part (segment) to the recording's table of contents."""
+    story = get_story(story_id)
+    media = _audio(story, media_id)
+    form = SegmentForm()
+    given = _segment_input(media, form)
+    if isinstance(given, str):
+        return _render(story, media, given, 422, segment_form=form)
+    transcripts.add_segment(media, *given, actor())
+    db.session.commit()
+    flash(_("Part added."), "notice")
+    return _segments_page(story_id, media_id)
+
+
+@bp.post("/stories/<story_id>/media/<media_id>/transcript/segments/<int:segment_id>")
+@curator_required
+def save_segment(story_id: str, media_id: str, segment_id: int) -> Response | tuple[str, int]:
+    """Change a part's start, title, keywords or synopsis."""
+    story = get_story(story_id)
+    media = _audio(story, media_id)
+    segment = transcripts.find_segment(media, segment_id)
+    if segment is None:
+        abort(404)
+    form = SegmentForm()
+    given = _segment_input(media, form)
+    if isinstance(given, str):
+        return _render(story, media, given, 422, segment_form=form, segment=segment)
+    transcripts.update_segment(segment, *given, actor())
+    db.session.commit()
+    flash(_("Part saved."), "notice")
+    return _segments_page(story_id, media_id)
+
+
+@bp.post("/stories/<story_id>/media/<media_id>/transcript/segments/<int:segment_id>/delete")
+@curator_required
+def delete_segment(story_id: str, media_id: str, segment_id: int) -> Response:
+    """Delete a part; deleting one already gone changes nothing."""
+    story = get_story(story_id)
+    media = _audio(story, media_id)
+    if not ActionForm().validate_on_submit():  # its CSRF token
+        abort(400)
+    segment = transcripts.find_segment(media, segment_id)
+    if segment is not None:
+        transcripts.delete_segment(segment, actor())
+        db.session.commit()
+        flash(_("Part deleted."), "notice")
+    return _segments_page(story_id, media_id)
 
 
 def _commit_and_silence(media: MediaFile) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from nuevonorte import stories, translations
+from nuevonorte import stories, translations, withheld_words
 from nuevonorte.curate import drafts as kept_drafts
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import TranslationForm
@@ -17,11 +17,13 @@ from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.models import CuratorDraft, Provenance, Story, StoryStatus
 
+_withheld = withheld_words.withheld
+
 
 def _render(
     story: Story,
     form: TranslationForm,
-    typed: dict[int, str] | None = None,
+    typed: dict[str, str] | None = None,
     error: str = "",
     status: int = 200,
     draft: CuratorDraft | None = None,
@@ -30,9 +32,9 @@ def _render(
     language = translations.target_language(story)
     old = {t.position: t.text for t in story.translations if t.language == language}
     if typed is None:
-        typed = {
-            i: current[i].text if i in current else old.get(i, "") for i in range(len(story.paragraphs()))
-        }
+        count = len(story.paragraphs())
+        typed = {f"p-{i}": current[i].text if i in current else old.get(i, "") for i in range(count)}
+        typed |= {f"w-{i}": "\n".join(_withheld(story, withheld_words.TRANSLATION, i)) for i in range(count)}
     page = render_template(
         "curate/translation.html",
         story=story,
@@ -40,6 +42,7 @@ def _render(
         typed=typed,
         stale=set(translations.stale(story)),
         withheld=story.restricted_indexes(),
+        told_words={i: _withheld(story, withheld_words.TOLD, i) for i in range(len(story.paragraphs()))},
         target=language,
         error=error,
         **kept_drafts.template_values(draft),
@@ -70,9 +73,19 @@ def translation(story_id: str) -> tuple[str, int]:
     return _render(story, form)
 
 
-def _typed(formdata: MultiDict[str, str], story: Story) -> dict[int, str]:
-    """The translation of each paragraph as sent."""
-    return {i: formdata.get(f"p-{i}", "") for i in range(len(story.paragraphs()))}
+def _typed(formdata: MultiDict[str, str], story: Story) -> dict[str, str]:
+    """The translation of each paragraph (``p-N``) and the words withheld in it (``w-N``, one
+    passage per line) as sent."""
+    names = [f"{kind}-{i}" for i in range(len(story.paragraphs())) for kind in ("p", "w")]
+    return {name: formdata.get(name, "") for name in names}
+
+
+def _texts(typed: dict[str, str]) -> dict[int, str]:
+    return {int(name[2:]): value for name, value in typed.items() if name.startswith("p-")}
+
+
+def _words(typed: dict[str, str]) -> dict[int, list[str]]:
+    return {int(n[2:]): value[:20_000].splitlines() for n, value in typed.items() if n.startswith("w-")}
 
 
 @bp.post("/stories/<story_id>/translation")
@@ -88,9 +101,12 @@ def save_translation(story_id: str) -> Response | tuple[str, int]:
         form.revision.data = str(story.revision)
         return _render(story, form, typed, stale_message(), 409)
     try:
-        translations.save(story, typed, Provenance(form.provenance.data), actor())
+        translations.save(story, _texts(typed), Provenance(form.provenance.data), actor(), _words(typed))
         kept_drafts.saved()
         db.session.commit()
+    except withheld_words.WordsRefused as refused:
+        db.session.rollback()
+        return _render(_story(story_id), form, typed, refused.message, 400)
     except translations.TranslationRefused:
         db.session.rollback()
         return _render(

@@ -19,6 +19,7 @@ from nuevonorte.curate import (  # noqa: E402, F401
     admin,
     auth,
     collections,
+    correction,
     describe,
     drafts,
     event_import,

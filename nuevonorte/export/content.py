@@ -32,7 +32,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 from webvtt import Caption, WebVTT
 
-from nuevonorte import consent
+from nuevonorte import consent, withheld_words
 from nuevonorte.content_warnings import WARNINGS
 from nuevonorte.extensions import db
 from nuevonorte.models import (
@@ -177,7 +177,16 @@ def _body(story: Story, public: bool) -> list[Any]:
     if public:
         return [text for text in consent.public_paragraphs(story) if text is not None]
     withheld = story.restricted_indexes()
-    return [{"text": text, "withheld": i in withheld} for i, text in enumerate(story.paragraphs())]
+    told = story.told_paragraphs()
+    return [
+        {
+            "text": text,
+            "withheld": i in withheld,
+            "withheld_words": withheld_words.withheld(story, withheld_words.TOLD, i),
+        }
+        | ({"as_told": told[i]} if story.corrected and i < len(told) and told[i] != text else {})
+        for i, text in enumerate(story.paragraphs())
+    ]
 
 
 def _write_media(folder: Path, media: MediaFile, public: bool) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from nuevonorte.models.search import SearchOutbox
 from nuevonorte.models.sensitive import SensitiveDismissal
 from nuevonorte.models.staff import SignInFailure, StaffSession
 from nuevonorte.models.story import Story, StoryStatus
-from nuevonorte.models.transcript import Cue, Transcript
+from nuevonorte.models.transcript import Cue, Transcript, TranscriptSegment
 from nuevonorte.models.translation import ParagraphTranslation, Provenance
 from nuevonorte.models.vocabulary import Place, PlaceLevel, Theme
 
@@ -59,6 +59,7 @@ __all__ = [
     "Submission",
     "Theme",
     "Transcript",
+    "TranscriptSegment",
     "Visibility",
     "WithdrawnPaperForm",
     "utcnow",

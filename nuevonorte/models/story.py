@@ -50,7 +50,10 @@ class Story(PublicIdMixin, Base):
     )
     # The language the person told the story in: "es", "en" or another BCP 47 code.
     original_language: Mapped[str] = mapped_column(String(16), default="es")
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")  # as the narrator told it, never edited
+    # A curator's correction of ``body`` (nuevonorte.corrections), "" for none: what the archive
+    # shows and indexes; the narrator and curators still read ``body`` as told.
+    body_corrected: Mapped[str] = mapped_column(Text, default="")
     title_es: Mapped[str] = mapped_column(String(300), default="")
     title_en: Mapped[str] = mapped_column(String(300), default="")
     summary_es: Mapped[str] = mapped_column(Text, default="")
@@ -60,6 +63,8 @@ class Story(PublicIdMixin, Base):
     # Indexes (0-based, comma-separated) of paragraphs of ``body`` a curator withheld from the
     # public; see consent.public_paragraphs. Paragraphs are separated by blank lines.
     restricted_paragraphs: Mapped[str] = mapped_column(String(500), default="")
+    # Words withheld inside a paragraph (nuevonorte.withheld_words): JSON, "" for none.
+    withheld_words: Mapped[str] = mapped_column(Text, default="")
     period_start: Mapped[int | None] = mapped_column(Integer)
     period_end: Mapped[int | None] = mapped_column(Integer)
     # Coarse dates only: a day is enough for the archive and reveals less (docs/security.md M16).
@@ -130,8 +135,19 @@ class Story(PublicIdMixin, Base):
         return localized(self.summary_es, self.summary_en, locale)
 
     def paragraphs(self) -> list[str]:
-        """The body split into paragraphs at blank lines."""
-        return [p.strip() for p in self.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
+        """The body as the archive shows it (a curator's correction, else as told), split into
+        paragraphs at blank lines: what withheld paragraphs and words, translations and the
+        consent rule count from."""
+        return split_paragraphs(self.body_corrected or self.body)
+
+    def told_paragraphs(self) -> list[str]:
+        """The body as its narrator told it (what they read in "my stories")."""
+        return split_paragraphs(self.body)
+
+    @property
+    def corrected(self) -> bool:
+        """Whether a curator's correction is what the archive shows."""
+        return bool(self.body_corrected)
 
     def restricted_indexes(self) -> set[int]:
         """Indexes of paragraphs withheld from the public."""
@@ -150,3 +166,8 @@ class Story(PublicIdMixin, Base):
             for lang, value, other in (("es", es, en), ("en", en, es))
             if other and not value
         ]
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """``text`` split into paragraphs at blank lines, each stripped, empty ones dropped."""
+    return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]

@@ -30,6 +30,12 @@ class Transcript(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+    segments: Mapped[list[TranscriptSegment]] = relationship(
+        back_populates="transcript",
+        order_by="(TranscriptSegment.start_ms, TranscriptSegment.id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
 
 class Cue(Base):
@@ -45,5 +51,28 @@ class Cue(Base):
     text: Mapped[str] = mapped_column(Text)
     translation: Mapped[str] = mapped_column(Text, default="")
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Who speaks ("Rosa", "Interviewer"). It can name a person, so the public sees it only as
+    #: ``consent.public_speakers`` allows, and it is never indexed.
+    speaker: Mapped[str] = mapped_column(String(80), default="", server_default="")
 
     transcript: Mapped[Transcript] = relationship(back_populates="cues")
+
+
+class TranscriptSegment(Base):
+    """An OHMS-style index point of a recording: from ``start_ms``, a titled part with its
+    keywords and synopsis in both languages. Shown publicly as ``consent.public_segments``
+    allows; never indexed."""
+
+    __tablename__ = "transcript_segment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"), index=True)
+    start_ms: Mapped[int] = mapped_column(Integer)
+    title_es: Mapped[str] = mapped_column(String(200), default="")
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    keywords_es: Mapped[str] = mapped_column(String(500), default="")
+    keywords_en: Mapped[str] = mapped_column(String(500), default="")
+    synopsis_es: Mapped[str] = mapped_column(Text, default="")
+    synopsis_en: Mapped[str] = mapped_column(Text, default="")
+
+    transcript: Mapped[Transcript] = relationship(back_populates="segments")

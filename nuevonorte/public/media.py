@@ -56,10 +56,15 @@ def transcript_vtt(media_id: str) -> Response:
     # Only while the recording itself is public: a private voice's media id is never shown (A02).
     if found is None or found.transcript is None or not consent.media_is_public(found):
         abort(404)
-    cues = [cue for cue in consent.public_cues(found) if cue is not None]
-    response = Response(
-        transcripts.to_vtt(cues, found.transcript.language), content_type="text/vtt; charset=utf-8"
+    shown = [
+        (cue, label)
+        for cue, label in zip(consent.public_cues(found), transcripts.public_speakers(found), strict=True)
+        if cue is not None
+    ]
+    vtt = transcripts.to_vtt(
+        [cue for cue, _ in shown], found.transcript.language, [label for _, label in shown]
     )
+    response = Response(vtt, content_type="text/vtt; charset=utf-8")
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     response.headers["X-Content-Type-Options"] = "nosniff"

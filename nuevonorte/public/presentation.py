@@ -9,6 +9,7 @@ from flask import Flask, g, url_for
 from flask_babel import format_number
 from PIL import Image
 
+from nuevonorte import transcripts
 from nuevonorte.consent import media_is_public
 from nuevonorte.i18n import current_locale
 from nuevonorte.models import Place, Theme
@@ -79,6 +80,10 @@ def init_app(app: Flask) -> None:
         card_image=card_image,
         card_warnings=card_warnings,
         term_url=term_url,
+        # What the public sees of a transcript's speakers and segments (the rules live there).
+        public_speakers=transcripts.public_speakers,
+        speaker_turns=transcripts.speaker_turns,
+        public_segments=transcripts.public_segments,
     )
     app.jinja_env.tests["public_media"] = media_is_public
     app.jinja_env.filters["plain"] = plain_text

@@ -57,8 +57,10 @@ def staff_document(story: Story) -> dict[str, Any] | None:
     ]
     current = story.current_consent
     translated = [t.text for t in translations.for_staff(story).values()]
+    # Curators find a corrected story by the narrator's words as told too.
+    told = [p for p in story.told_paragraphs() if story.corrected and p not in story.paragraphs()]
     fields = _common_fields(
-        story, story.paragraphs(), cues, current.credit_name if current else "", translated
+        story, story.paragraphs() + told, cues, current.credit_name if current else "", translated
     )
     kinds = {"text"} | {m.kind.value for m in story.media} | ({"transcript"} if cues else set())
     fields["media"] = ",".join(sorted(kinds))

@@ -39,4 +39,19 @@
       if (audio.readyState >= 1) { seek(); } else { audio.addEventListener("loadedmetadata", seek, { once: true }); }
     }
   });
+
+  /* The parts of a recording (segments): a click seeks the player to the part's start. */
+  document.querySelectorAll("ol.segments[data-player]").forEach(function (list) {
+    var audio = document.getElementById(list.getAttribute("data-player"));
+    if (!audio) { return; }
+    list.addEventListener("click", function (event) {
+      var link = event.target.closest("a.seek");
+      if (!link) { return; }
+      event.preventDefault();
+      audio.currentTime = parseFloat(link.closest("li.segment").dataset.start);
+      audio.focus();
+      var playing = audio.play();
+      if (playing && playing.catch) { playing.catch(function () {}); }
+    });
+  });
 })();
