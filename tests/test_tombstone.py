@@ -30,6 +30,8 @@ EMPTY = {
     "contributor_id": None,
     "original_language": "",
     "body": "",
+    "body_corrected": "",
+    "withheld_words": "",
     "title_es": "",
     "title_en": "",
     "summary_es": "",
@@ -56,6 +58,9 @@ def test_the_tombstone_keeps_the_id_the_day_and_nothing_else(
             period_end=2000,
             assigned_to=make_curator(),
             note_to_narrator="Gracias por tu historia.",
+            body="Texto del relato.\n\nCalle Zqxtumba 12.",
+            body_corrected="Texto del relato corregido.\n\nCalle Zqxtumba 12.",
+            withheld_words='[{"in": "told", "p": 1, "text": "Zqxtumba"}]',
         )
     assert story.reviewed_consent_seq == 1  # published: a curator decided on its consent
     columns = {c.key for c in inspect(Story).mapper.column_attrs}
