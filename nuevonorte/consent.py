@@ -198,19 +198,48 @@ def public_paragraphs(story: Story) -> list[str | None]:
     ]
 
 
-def public_cues(media: MediaFile) -> list[Cue | None]:
-    """The transcript cues of ``media`` as the public may see them; None marks a withheld cue."""
+@dataclass(frozen=True)
+class PublicCue:
+    """A transcript cue as the public may read it: withheld words are ``withheld_words.MARK``,
+    and ``translation`` is "" where it may not be shown. No speaker: that is
+    ``transcripts.public_speakers``."""
+
+    id: int
+    position: int
+    start_ms: int
+    end_ms: int
+    text: str
+    translation: str
+
+
+def public_cues(media: MediaFile) -> list[PublicCue | None]:
+    """The transcript cues of ``media`` as the public may see them, in order; None marks a
+    cue withheld whole, or one whose withheld words cannot be applied (the one rule for cues)."""
     if media.transcript is None:
         return []
-    return [None if cue.restricted else cue for cue in media.transcript.cues]
+    shown: list[PublicCue | None] = []
+    for cue in media.transcript.cues:
+        words = None if cue.restricted else withheld_words.of_cue(cue)
+        readable = withheld_words.public_cue(cue.text, cue.translation, words)
+        shown.append(
+            None if readable is None else PublicCue(cue.id, cue.position, cue.start_ms, cue.end_ms, *readable)
+        )
+    return shown
+
+
+def _silent(cue: Cue) -> bool:
+    """Whether none of a cue's seconds may be heard: it is withheld, or words in it are (where
+    in the cue they are spoken is not known)."""
+    return cue.restricted or bool(cue.withheld_words)
 
 
 def withheld_ranges(media: MediaFile) -> tuple[tuple[int, int], ...] | None:
     """The seconds of a recording's withheld passages, as merged (start, end) milliseconds in
-    order; None when a withheld passage has no times (then no second of it may be heard)."""
+    order; None when a withheld passage has no times (then no second of it may be heard). A
+    passage with withheld words is silent whole."""
     if media.transcript is None:
         return ()
-    spans = sorted((cue.start_ms, cue.end_ms) for cue in media.transcript.cues if cue.restricted)
+    spans = sorted((cue.start_ms, cue.end_ms) for cue in media.transcript.cues if _silent(cue))
     if any(end <= start for start, end in spans):
         return None
     merged: list[tuple[int, int]] = []

@@ -31,6 +31,7 @@ DRAFTED = {
     "curate.save_description": "curate.describe",
     "curate.save_translation": "curate.translation",
     "curate.save_correction": "curate.correction",
+    "curate.save_cues": "curate.transcript",
 }
 #: How long a draft is offered.
 KEEP = timedelta(days=7)

@@ -130,8 +130,12 @@ def query(filters: Filters, me: int, locale: str) -> Select[Any]:
     elif filters.transcript == "without":
         q = q.where(Story.media.any(MediaFile.kind == MediaKind.AUDIO), ~transcribed)
     if filters.withheld:
-        withheld_cue = MediaFile.transcript.has(Transcript.cues.any(Cue.restricted.is_(True)))
-        q = q.where(or_(Story.restricted_paragraphs != "", Story.media.any(withheld_cue)))
+        cue_withheld = or_(Cue.restricted.is_(True), Cue.withheld_words != "")  # whole, or words in it
+        withheld_cue = MediaFile.transcript.has(Transcript.cues.any(cue_withheld))
+        withheld = or_(
+            Story.restricted_paragraphs != "", Story.withheld_words != "", Story.media.any(withheld_cue)
+        )
+        q = q.where(withheld)
     if filters.consent:
         newest = select(func.max(ConsentRecord.seq)).where(ConsentRecord.story_id == Story.id)
         q = q.where(

@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from nuevonorte.extensions import db
-from nuevonorte.models import CuratorAccount, MediaKind, SensitiveDismissal, Story
+from nuevonorte.models import Cue, CuratorAccount, MediaKind, SensitiveDismissal, Story
 
 #: Passage kinds: a paragraph of the body (ref: its index), a cue's text or its translation
 #: (ref: the cue's id; withholding either withholds the cue).
@@ -290,8 +290,8 @@ def passages(story: Story) -> list[Passage]:
     for media in story.media:
         if media.kind != MediaKind.AUDIO or media.transcript is None:
             continue
-        for cue in media.transcript.cues:
-            if cue.restricted:
+        for cue in consent.public_cues(media):  # withheld words are markers here too
+            if cue is None:
                 continue
             found.append(Passage(CUE, str(cue.id), cue.text, cue.start_ms))
             if cue.translation:
@@ -361,33 +361,40 @@ def withhold(story: Story, fingerprint: str, curator: CuratorAccount | None) -> 
     if flag.passage.kind in (PARAGRAPH, PARAGRAPH_TRANSLATION):
         description.withhold_paragraph(story, int(flag.passage.ref), curator)
         return Withheld(flag, None)
-    cue = next(
-        c
-        for m in story.media
-        if m.transcript is not None
-        for c in m.transcript.cues
-        if str(c.id) == flag.passage.ref
-    )
+    cue = _cue(story, flag.passage.ref)
     transcripts.withhold_cue(cue, curator)
     return Withheld(flag, cue.transcript.media.public_id)
 
 
-def withhold_words(story: Story, fingerprint: str, curator: CuratorAccount | None) -> bool:
-    """Withhold only the words an undecided flag of ``story`` fired on, inside its paragraph or
-    its paragraph's translation (``withheld_words``); False when no undecided flag on a
-    paragraph has that fingerprint. The caller commits."""
-    from nuevonorte import translations, withheld_words
+def withhold_words(story: Story, fingerprint: str, curator: CuratorAccount | None) -> Withheld | None:
+    """Withhold only the words an undecided flag of ``story`` fired on, inside its paragraph, its
+    paragraph's translation, a cue or a cue's translation (``withheld_words``); None when no
+    undecided flag has that fingerprint. The caller commits and, for a cue, then makes the
+    recording's silenced public copy (the cue's seconds go silent)."""
+    from nuevonorte import transcripts, translations, withheld_words
 
     flag = next((f for f in undecided(story) if f.fingerprint == fingerprint), None)
-    if flag is None or flag.passage.kind not in (PARAGRAPH, PARAGRAPH_TRANSLATION):
-        return False
-    index = int(flag.passage.ref)
-    if flag.passage.kind == PARAGRAPH:
-        layer, text = withheld_words.TOLD, story.paragraphs()[index]
-    else:
-        layer, text = withheld_words.TRANSLATION, translations.for_staff(story)[index].text
-    withheld_words.add(story, layer, index, text, flag.passage.text[flag.start : flag.end], curator)
-    return True
+    if flag is None:
+        return None
+    words = flag.passage.text[flag.start : flag.end]
+    if flag.passage.kind in (PARAGRAPH, PARAGRAPH_TRANSLATION):
+        index = int(flag.passage.ref)
+        if flag.passage.kind == PARAGRAPH:
+            layer, text = withheld_words.TOLD, story.paragraphs()[index]
+        else:
+            layer, text = withheld_words.TRANSLATION, translations.for_staff(story)[index].text
+        withheld_words.add(story, layer, index, text, words, curator)
+        return Withheld(flag, None)
+    cue = _cue(story, flag.passage.ref)
+    in_translation = flag.passage.kind == CUE_TRANSLATION
+    transcripts.withhold_cue_words(cue, words, in_translation=in_translation, curator=curator)
+    return Withheld(flag, cue.transcript.media.public_id)
+
+
+def _cue(story: Story, ref: str) -> Cue:
+    return next(
+        c for m in story.media if m.transcript is not None for c in m.transcript.cues if str(c.id) == ref
+    )
 
 
 @dataclass(frozen=True)

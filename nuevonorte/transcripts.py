@@ -11,7 +11,7 @@ import srt
 import webvtt
 from flask_babel import gettext as _
 
-from nuevonorte import audit, consent, ledger, withheld_audio
+from nuevonorte import audit, consent, ledger, withheld_audio, withheld_words
 from nuevonorte.extensions import db
 from nuevonorte.models import (
     Credit,
@@ -53,6 +53,8 @@ class ParsedCue:
     translation: str = ""
     restricted: bool = False
     speaker: str = ""
+    #: Words withheld inside the passage (``withheld_words.CueWords``).
+    words: withheld_words.CueWords = withheld_words.NO_WORDS
 
 
 #: The longest speaker label (the ``cue.speaker`` column).
@@ -164,8 +166,9 @@ def replacement(old: Sequence[Cue], new: Sequence[ParsedCue]) -> Replacement:
     """Carry what curators decided about the old passages over to the new ones (T06).
 
     A new passage with the same text as an old one, overlapping it in time, keeps its withheld
-    flag and translation. Failing safe: a new passage overlapping any withheld old passage in
-    time stays withheld even if its words changed (the withheld seconds are the same seconds).
+    flag, withheld words and translation. Failing safe: a new passage overlapping in time any old
+    passage that is withheld, or has withheld words, stays withheld whole even if its words
+    changed (the withheld seconds are the same seconds).
     """
     out, used, withheld_kept = [], set(), 0
     for cue in new:
@@ -173,13 +176,19 @@ def replacement(old: Sequence[Cue], new: Sequence[ParsedCue]) -> Replacement:
         # Prefer the twin at the same time; plain text has no times, so then any with the words.
         twin = next((o for o in same if _overlap(cue.start_ms, cue.end_ms, o)), same[0] if same else None)
         restricted = cue.restricted or (twin is not None and twin.restricted)
-        if not restricted and any(o.restricted and _overlap(cue.start_ms, cue.end_ms, o) for o in old):
+        words = cue.words
+        if twin is not None and not words:
+            # Unreadable words withhold the cue whole (fail closed).
+            twin_words = withheld_words.of_cue(twin)
+            restricted, words = (True, words) if twin_words is None else (restricted, twin_words)
+        overlapping = [o for o in old if o is not twin and _overlap(cue.start_ms, cue.end_ms, o)]
+        if not restricted and any(o.restricted or o.withheld_words for o in overlapping):
             restricted, withheld_kept = True, withheld_kept + 1
         translation = cue.translation or (twin.translation if twin is not None else "")
         speaker = cue.speaker or (twin.speaker if twin is not None else "")
         if twin is not None:
             used.add(twin.id)
-        out.append(ParsedCue(cue.start_ms, cue.end_ms, cue.text, translation, restricted, speaker))
+        out.append(ParsedCue(cue.start_ms, cue.end_ms, cue.text, translation, restricted, speaker, words))
     removed = [o for o in old if o.id not in used]
     return Replacement(out, len(removed), sum(1 for o in removed if o.translation), withheld_kept)
 
@@ -226,8 +235,16 @@ def _parse_srt(text: str) -> list[ParsedCue]:
     return cues
 
 
-def _withheld_moments(cues: Sequence[Cue] | Sequence[ParsedCue]) -> set[tuple[int, int]]:
-    return {(c.start_ms, c.end_ms) for c in cues if c.restricted}
+def _withheld(cues: Sequence[Cue] | Sequence[ParsedCue]) -> set[tuple[int, int, str, str]]:
+    """What is withheld in ``cues``: each withheld cue's times, and each withheld passage in a
+    cue with its times and layer (to tell what is newly withheld)."""
+    found: set[tuple[int, int, str, str]] = set()
+    for c in cues:
+        if c.restricted:
+            found.add((c.start_ms, c.end_ms, "", ""))
+        words = c.words if isinstance(c, ParsedCue) else withheld_words.of_cue(c)
+        found |= {(c.start_ms, c.end_ms, *p) for p in (words.folded() if words else ())}
+    return found
 
 
 def set_cues(
@@ -242,8 +259,8 @@ def set_cues(
     if media.kind != MediaKind.AUDIO:
         raise TranscriptError(_("Only recordings have transcripts."))
     transcript = media.transcript
-    withheld_before = _withheld_moments(transcript.cues if transcript is not None else [])
-    if media.story.status == StoryStatus.PUBLISHED and _withheld_moments(cues) - withheld_before:
+    withheld_before = _withheld(transcript.cues if transcript is not None else [])
+    if media.story.status == StoryStatus.PUBLISHED and _withheld(cues) - withheld_before:
         ledger.record(ledger.HIDDEN, media.story)  # a passage withheld after publishing stays so
     if transcript is None:
         transcript = Transcript(media=media, language=language)
@@ -259,6 +276,7 @@ def set_cues(
             translation=c.translation,
             restricted=c.restricted,
             speaker=c.speaker,
+            withheld_words=c.words.stored(),
         )
         for i, c in enumerate(cues)
     ]
@@ -282,11 +300,36 @@ def withhold_cue(cue: Cue, curator: CuratorAccount | None) -> None:
     audit.record("transcript.changed", "media", media.public_id, actor=curator)
 
 
+def withhold_cue_words(
+    cue: Cue, passage: str, *, in_translation: bool, curator: CuratorAccount | None
+) -> None:
+    """Withhold one more passage of words inside ``cue``'s text (or its translation); refused
+    with ``withheld_words.WordsRefused`` when it is not there. The caller commits, then calls
+    ``withheld_audio.make``: the cue's seconds go silent in the public copy."""
+    current = withheld_words.of_cue(cue)
+    if current is None:  # never overwrite what cannot be read: it may withhold more
+        raise withheld_words.WordsRefused(
+            _("The withheld words of this passage cannot be read. Nothing was changed.")
+        )
+    told, translated = list(current.text), list(current.translation)
+    (translated if in_translation else told).append(passage)
+    words = withheld_words.cue_words(cue.text, cue.translation, told, translated)
+    if not words.folded() - current.folded():
+        return
+    media = cue.transcript.media
+    if media.story.status == StoryStatus.PUBLISHED:
+        ledger.record(ledger.HIDDEN, media.story)  # a passage withheld after publishing stays so
+    cue.withheld_words = words.stored()
+    db.session.flush()
+    withheld_audio.forget_stale(media)
+    audit.record("transcript.changed", "media", media.public_id, actor=curator)
+
+
 def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_vtt(cues: Sequence[Cue], language: str, speakers: Sequence[str] = ()) -> str:
+def to_vtt(cues: Sequence[consent.PublicCue], language: str, speakers: Sequence[str] = ()) -> str:
     """``cues`` as a WebVTT file (webvtt-py writes and checks it). Text is escaped (``&``, ``<``,
     ``>``, so no cue can end early with ``-->``); a cue without times lasts a second from its start.
     ``speakers`` (one label per cue, "" for none) become ``<v Label>`` voice spans."""
@@ -325,8 +368,8 @@ def public_speakers(media: MediaFile) -> list[str]:
     anonymous = current is None or current.credit == Credit.ANONYMOUS
     numbers: dict[str, int] = {}
     shown = []
-    for cue in media.transcript.cues:
-        label = "" if cue.restricted else " ".join(cue.speaker.split())
+    for cue, public in zip(media.transcript.cues, consent.public_cues(media), strict=True):
+        label = "" if public is None else " ".join(cue.speaker.split())
         if label and anonymous:
             number = numbers.setdefault(label.casefold(), len(numbers) + 1)
             label = str(_("Speaker %(number)d", number=number))
@@ -334,7 +377,7 @@ def public_speakers(media: MediaFile) -> list[str]:
     return shown
 
 
-def speaker_turns(labels: Sequence[str], cues: Sequence[Cue | None]) -> list[str]:
+def speaker_turns(labels: Sequence[str], cues: Sequence[consent.PublicCue | None]) -> list[str]:
     """``labels`` kept only where the speaker changes (a withheld cue in between does not count
     as a change), "" elsewhere: what the public transcript shows beside each cue."""
     turns, previous = [], ""

@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -86,13 +85,8 @@ def _withhold_words(
     for position, passages in words.items():
         if not passages and not withheld_words.withheld(story, withheld_words.TRANSLATION, position):
             continue
-        try:
-            text = saved.get(position, "")
-            withheld_words.set_paragraph(story, withheld_words.TRANSLATION, position, text, passages, curator)
-        except withheld_words.WordsRefused as refused:
-            problem = refused.message
-            where = _("Translation of paragraph %(n)d: %(problem)s", n=position + 1, problem=problem)
-            raise withheld_words.WordsRefused(where) from refused
+        text = saved.get(position, "")
+        withheld_words.set_paragraph(story, withheld_words.TRANSLATION, position, text, passages, curator)
 
 
 @dataclass(frozen=True)

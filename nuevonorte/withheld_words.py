@@ -11,6 +11,10 @@ paragraph. A translation of a paragraph with withheld words is shown only once a
 many passages are withheld in the translation too, all of them found; until then visitors read
 the paragraph as told, with its markers. A stored value that cannot be read withholds every
 paragraph.
+
+A transcript passage (a cue) holds its own withheld words, in its text and in its
+translation, by the same rules. The public reads its text with markers, and hears its seconds
+silent: where in the cue the words are spoken is not known (``consent.withheld_ranges``).
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from nuevonorte import audit, ledger
 from nuevonorte.extensions import db
-from nuevonorte.models import CuratorAccount, Story, StoryStatus
+from nuevonorte.models import Cue, CuratorAccount, Story, StoryStatus
 
 #: What the public reads in place of withheld words.
 MARK = "[…]"
@@ -131,7 +136,7 @@ def check(text: str, passages: list[str]) -> list[str]:
             limits = {"min": MIN_CHARS, "max": MAX_CHARS}
             raise WordsRefused(_("A passage to withhold must have %(min)d to %(max)d characters.", **limits))
         if mask(text, [passage]) is None:
-            missing = _("“%(words)s” is not in that paragraph: copy it as it is written.", words=passage)
+            missing = _("“%(words)s” is not in that text: copy it as it is written.", words=passage)
             raise WordsRefused(missing)
     return cleaned
 
@@ -145,10 +150,13 @@ def set_paragraph(
     curator: CuratorAccount | None = None,
 ) -> None:
     """Withhold exactly ``passages`` in paragraph ``index`` of ``layer`` (whose text is
-    ``text``), after ``check``; the caller flushes, audits and commits. On a published story,
-    a passage newly withheld is written to the withdrawal ledger, so that restoring an older
-    backup cannot show it again."""
-    cleaned = check(text, passages)
+    ``text``), after ``check`` (a refusal names the paragraph); the caller commits. On a
+    published story, a passage newly withheld is written to the withdrawal ledger, so that
+    restoring an older backup cannot show it again."""
+    try:
+        cleaned = check(text, passages)
+    except WordsRefused as refused:
+        raise WordsRefused(_where(layer, index, refused.message)) from refused
     current = of(story)
     if current is None:  # never overwrite what cannot be read: it may withhold more
         raise WordsRefused(_("The withheld words of this story cannot be read. Nothing was changed."))
@@ -167,6 +175,12 @@ def set_paragraph(
     # Audited here, whoever calls: an audit event is also what ends the public page cache.
     db.session.flush()
     audit.record("story.withheld_words_changed", "story", story.public_id, actor=curator)
+
+
+def _where(layer: str, index: int, problem: str) -> str:
+    if layer == TOLD:
+        return str(_("Paragraph %(n)d: %(problem)s", n=index + 1, problem=problem))
+    return str(_("Translation of paragraph %(n)d: %(problem)s", n=index + 1, problem=problem))
 
 
 def add(
@@ -189,3 +203,81 @@ def marked(text: str) -> Markup:
 def forget(story: Story) -> None:
     """Drop every withheld passage (a withdrawal: the words go with the text)."""
     story.withheld_words = ""
+
+
+# --- inside a transcript passage (a cue) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CueWords:
+    """The passages withheld in one cue's text and in its translation."""
+
+    text: tuple[str, ...] = ()
+    translation: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.text or self.translation)
+
+    def stored(self) -> str:
+        """The value of the ``cue.withheld_words`` column ("" for none)."""
+        if not self:
+            return ""
+        value = {"text": list(self.text), "translation": list(self.translation)}
+        return json.dumps(value, ensure_ascii=False)
+
+    def folded(self) -> set[tuple[str, str]]:
+        """Each passage with its layer, compared without capitals (what is newly withheld)."""
+        return {("text", p.casefold()) for p in self.text} | {
+            ("translation", p.casefold()) for p in self.translation
+        }
+
+
+#: No words withheld in a cue.
+NO_WORDS = CueWords()
+
+
+def of_cue(cue: Cue) -> CueWords | None:
+    """The passages withheld in ``cue``, or None when the stored value cannot be read."""
+    if not cue.withheld_words:
+        return NO_WORDS
+    try:
+        value = json.loads(cue.withheld_words)
+        text, translation = value.get("text", []), value.get("translation", [])
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if not isinstance(text, list) or not isinstance(translation, list):
+        return None
+    if not all(isinstance(p, str) for p in (*text, *translation)):
+        return None
+    return CueWords(tuple(text), tuple(translation))
+
+
+def cue_words(
+    text: str, translation: str, text_passages: list[str], translation_passages: list[str]
+) -> CueWords:
+    """The passages to withhold in a cue, after ``check`` against its text and translation;
+    ``WordsRefused`` says which layer (the caller names the cue)."""
+    try:
+        told = check(text, text_passages)
+    except WordsRefused as refused:
+        raise WordsRefused(_("In the text: %(problem)s", problem=refused.message)) from refused
+    try:
+        translated = check(translation, translation_passages)
+    except WordsRefused as refused:
+        raise WordsRefused(_("In the translation: %(problem)s", problem=refused.message)) from refused
+    return CueWords(tuple(told), tuple(translated))
+
+
+def public_cue(text: str, translation: str, words: CueWords | None) -> tuple[str, str] | None:
+    """A cue's text and translation as the public may read them, or None when the cue cannot
+    be shown at all (its words cannot be read, or a passage is no longer in its text). The
+    translation is "" when it may not be shown: it withholds fewer passages than the text, or
+    one of its passages is no longer in it."""
+    if words is None:
+        return None
+    shown = mask(text, words.text)
+    if shown is None:
+        return None
+    if not translation.strip() or len(words.translation) < len(words.text):
+        return shown, ""
+    return shown, mask(translation, words.translation) or ""

@@ -18,12 +18,24 @@ PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
+_CUES = re.compile(r'name="cues" value="([0-9a-f]*)"')
+
+
 def csrf(client: FlaskClient, url: str = "/curate/sign-in") -> str:
     """A CSRF token for the client's session, taken from a real page."""
+    return page_tokens(client, url)["csrf_token"]
+
+
+def page_tokens(client: FlaskClient, url: str) -> dict[str, str]:
+    """What a real page's form carries besides what a person types: its CSRF token and, on
+    the transcript editor, the fingerprint of the transcript the page shows (``cues``)."""
     html = client.get(url).get_data(as_text=True)
     m = _TOKEN.search(html)
     assert m, f"no CSRF token on {url}"
-    return m.group(1) or m.group(2)
+    tokens = {"csrf_token": m.group(1) or m.group(2)}
+    if cues := _CUES.search(html):
+        tokens["cues"] = cues.group(1)
+    return tokens
 
 
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, **extra: Any) -> Any:
@@ -39,9 +51,9 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, **extra: 
 def post(
     client: FlaskClient, url: str, data: dict[str, Any] | None = None, page: str = "/curate/", **kw: Any
 ) -> Any:
-    """POST with a valid CSRF token taken from ``page``."""
-    payload = dict(data or {})
-    payload["csrf_token"] = csrf(client, page)
+    """POST with a valid CSRF token (and the transcript fingerprint, unless ``data`` has one)
+    taken from ``page``."""
+    payload = page_tokens(client, page) | dict(data or {})
     response = client.post(url, data=payload, **kw)
     db.session.rollback()  # end the test's read snapshot so it sees what the request wrote
     return response

@@ -48,7 +48,7 @@ from nuevonorte.request_line import MAX_REQUEST_LINE
 from nuevonorte.search import store
 from tests.conftest import IsolatedClient
 from tests.contribute_fixtures import contribute, nothing_stored, receipt_code, sent, story_form
-from tests.curate_fixtures import PASSWORD, add_audio, add_image, csrf, sign_in
+from tests.curate_fixtures import PASSWORD, add_audio, add_image, csrf, page_tokens, sign_in
 from tests.html_forms import Form, forms
 from tests.search_fixtures import index  # noqa: F401
 
@@ -542,9 +542,7 @@ def test_a23_odd_numbers_in_filters_and_pages(app: Flask, admin_client: FlaskCli
 def test_a23_unicode_digits_are_not_numbers(app: Flask, curator_client: FlaskClient, recording: str) -> None:
     """``"²".isdigit()`` is true but ``int("²")`` fails: forms that counted on isdigit() crashed."""
     client = curator_client
-    response = client.post(
-        recording, data={"csrf_token": csrf(client, recording), "rows": "²", "text_0": "x"}
-    )
+    response = client.post(recording, data=page_tokens(client, recording) | {"rows": "²", "text_0": "x"})
     assert response.status_code == 302  # no rows: nothing to save
     describe = recording.split("/media/")[0] + "/describe"
     response = client.post(describe, data={"csrf_token": csrf(client, describe), "restricted": "²"})
@@ -575,7 +573,7 @@ def test_a23_transcript_times_past_any_recording_are_refused(
     start, end = times.split(" --> ")
     response = client.post(
         url,
-        data={"csrf_token": csrf(client, url), "rows": "1", "text_0": "Hola", "start_0": start, "end_0": end},
+        data=page_tokens(client, url) | {"rows": "1", "text_0": "Hola", "start_0": start, "end_0": end},
     )
     assert response.status_code == 422
     assert state() == before

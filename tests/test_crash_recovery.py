@@ -326,6 +326,7 @@ def test_killed_while_making_the_silenced_copy_the_archive_converges_T05_F02(
     copy's file is removed by recovery, the public hears nothing of the recording meanwhile
     (never the withheld seconds), and ``check --repair`` makes the copy."""
     from nuevonorte import stories, transcripts
+    from nuevonorte.curate.transcripts import cues_digest
 
     receipt = receive(
         Contribution(
@@ -342,6 +343,7 @@ def test_killed_while_making_the_silenced_copy_the_archive_converges_T05_F02(
     )  # type: ignore[arg-type]
     db.session.commit()
     story_id, media_id = receipt.story.public_id, media.public_id
+    shown = cues_digest(media)  # what the editor page carries: the transcript it shows
     curator = make_curator()
     kept = referenced_keys()
 
@@ -352,7 +354,14 @@ def test_killed_while_making_the_silenced_copy_the_archive_converges_T05_F02(
     status, _ = browser.post("/curate/sign-in", {"email": curator.email, "password": "correct horse battery"})
     assert status == 200
     url = f"/curate/stories/{story_id}/media/{media_id}/transcript"
-    row = {"rows": "1", "start_0": "0:01", "end_0": "0:02", "text_0": "Calle.", "restricted_0": "1"}
+    row = {
+        "rows": "1",
+        "cues": shown,
+        "start_0": "0:01",
+        "end_0": "0:02",
+        "text_0": "Calle.",
+        "restricted_0": "1",
+    }
     answers = send_in_background(browser, url, row)
     worker = server.stopped_worker(answers)
     left = {p for p in media_dir.rglob("*") if p.is_file() and p.parent.name != ".intents"}

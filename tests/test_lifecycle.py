@@ -105,6 +105,15 @@ EXAMPLES = int(os.environ.get("NUEVONORTE_LIFECYCLE_EXAMPLES", "30"))
 _words = ("".join(p) for p in itertools.product(string.ascii_lowercase, repeat=3))
 
 
+def saved(cue: Any) -> transcripts.ParsedCue:
+    """A saved passage as the editor sends it back unchanged (its withheld words included)."""
+    words = withheld_words.of_cue(cue)
+    assert words is not None
+    return transcripts.ParsedCue(
+        cue.start_ms, cue.end_ms, cue.text, cue.translation, cue.restricted, cue.speaker, words
+    )
+
+
 def marker() -> str:
     """A word found nowhere else (letters only, so no analyser splits it)."""
     return f"zqx{next(_words)}vwk"
@@ -128,6 +137,8 @@ class Model:
     withheld_spans: set[int] = field(default_factory=set)  # ...withheld alone by a curator
     corrected: set[int] = field(default_factory=set)  # paragraphs a curator corrected (C24)
     withheld_cues: set[int] = field(default_factory=set)
+    cue_spans: list[str] = field(default_factory=list)  # one more word in each cue...
+    withheld_cue_spans: set[int] = field(default_factory=set)  # ...withheld alone (C23)
     kept_flags: set[int] = field(default_factory=set)  # paragraphs whose flag a curator kept
     recording: str = ""  # the public id of its recording
     photo: str = ""  # the public id of its photo
@@ -153,6 +164,7 @@ class Model:
             *self.translations,
             self.name,
             *self.cues,
+            *self.cue_spans,
             self.note,
             self.staff_note,
             self.message,
@@ -171,7 +183,8 @@ class Model:
         recording's transcript."""
         if self.status == StoryStatus.WITHDRAWN:
             return self.markers()
-        return [w for w in (*self.cues, self.speaker, self.part) if w] if self.recording_gone else []
+        gone = (*self.cues, *self.cue_spans, self.speaker, self.part)
+        return [w for w in gone if w] if self.recording_gone else []
 
     def visible(self) -> bool:
         return (
@@ -199,6 +212,8 @@ class Model:
         shown |= {t for i, t in enumerate(self.translations) if i not in hidden}
         if not self.recording_gone:
             shown |= {c for i, c in enumerate(self.cues) if i not in self.withheld_cues}
+            hidden_spans = self.withheld_cues | self.withheld_cue_spans
+            shown |= {w for i, w in enumerate(self.cue_spans) if i not in hidden_spans}
         if self.credit != Credit.ANONYMOUS:
             shown.add(self.name)
         return shown
@@ -222,9 +237,14 @@ class Model:
             w for w, shown in ((self.speaker, self.label_shown()), (self.part, self.part_shown())) if shown
         }
 
+    def silent_cues(self) -> set[int]:
+        """Passages heard as silence: withheld, or with words withheld in them (C23)."""
+        return self.withheld_cues | self.withheld_cue_spans
+
     def vtt(self) -> str:
         blocks = [
-            f"00:00:{4 * i:02d}.000 --> 00:00:{4 * i + 4:02d}.000\nVoz {c}." for i, c in enumerate(self.cues)
+            f"00:00:{4 * i:02d}.000 --> 00:00:{4 * i + 4:02d}.000\nVoz {c} y {w}."
+            for i, (c, w) in enumerate(zip(self.cues, self.cue_spans, strict=True))
         ]
         return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
 
@@ -300,6 +320,7 @@ class Lifecycle(RuleBasedStateMachine):
             message=marker(),
             translations=[marker(), marker()],
             spans=spans,
+            cue_spans=[marker(), marker()],
             draft=marker(),
         )
         cues = [
@@ -448,14 +469,27 @@ class Lifecycle(RuleBasedStateMachine):
             media = self._audio(sid)
             assert media.transcript is not None
             edited = [
-                transcripts.ParsedCue(
-                    c.start_ms, c.end_ms, c.text, c.translation, c.restricted or n == i, c.speaker
-                )
+                replace(saved(c), restricted=c.restricted or n == i)
                 for n, c in enumerate(media.transcript.cues)
             ]
             transcripts.set_cues(media, edited, "es", None)  # type: ignore[arg-type]
             db.session.commit()
             withheld_audio.make(m.recording)  # as the curator's views do after the commit
+
+    @rule(sid=stories_, i=st.integers(0, 1))
+    def withhold_cue_words(self, sid: int, i: int) -> None:
+        """C23: a curator withholds words inside a passage (as typed: other capitals); the rest
+        of it stays readable, and the whole passage is heard as silence."""
+        m = self.models[sid]
+        if m.status == StoryStatus.WITHDRAWN or m.recording_gone or i in m.withheld_cue_spans:
+            return
+        media = self._audio(sid)
+        assert media.transcript is not None
+        cue = media.transcript.cues[i]
+        transcripts.withhold_cue_words(cue, f"Y {m.cue_spans[i].upper()}", in_translation=False, curator=None)
+        db.session.commit()
+        m.withheld_cue_spans.add(i)
+        withheld_audio.make(m.recording)  # as the curator's views do after the commit
 
     @rule(sid=stories_)
     def reupload_transcript(self, sid: int) -> None:
@@ -481,9 +515,7 @@ class Lifecycle(RuleBasedStateMachine):
         media = self._audio(sid)
         assert media.transcript is not None
         labelled = [
-            transcripts.ParsedCue(
-                c.start_ms, c.end_ms, c.text, c.translation, c.restricted, m.speaker if n == i else c.speaker
-            )
+            replace(saved(c), speaker=m.speaker if n == i else c.speaker)
             for n, c in enumerate(media.transcript.cues)
         ]
         transcripts.set_cues(media, labelled, "es", None)  # type: ignore[arg-type]
@@ -649,6 +681,8 @@ class Lifecycle(RuleBasedStateMachine):
         text = response.get_data(as_text=True)
         for i, cue in enumerate(m.cues):
             assert (cue in text) == (i not in m.withheld_cues), f"cue {i} in the transcript file: wrong"
+            heard = i not in m.silent_cues()
+            assert (m.cue_spans[i] in text) == heard, f"words of cue {i} in the transcript file: wrong"
         if m.speaker:
             assert (f"<v {m.speaker}>" in text) == m.label_shown(), "speaker label in the transcript file"
 
@@ -671,7 +705,7 @@ class Lifecycle(RuleBasedStateMachine):
         assert status == 200, "recording of a public story not served"
         for i in range(len(m.cues)):
             level = loudness(heard, 4 * i + 0.05, 4 * i + 3.95)
-            if i in m.withheld_cues:
+            if i in m.silent_cues():
                 assert level < SILENT, f"withheld passage {i} audible (loudness {level:.0f})"
             else:
                 assert level > LOUD, f"passage {i} silenced although not withheld"

@@ -107,7 +107,7 @@ def test_the_describe_form_withholds_words_or_refuses_words_that_are_not_there_C
     }
     response = post(curator_client, page, form, page=page, headers={"Accept-Language": "en"})
     assert response.status_code == 400
-    assert "“Tijuana” is not in that paragraph" in response.get_data(as_text=True)
+    assert "Paragraph 1: “Tijuana” is not in that text" in response.get_data(as_text=True)
     db.session.refresh(story)
     assert story.withheld_words == ""  # nothing changed
     assert "Zqxmoneda" in _text(curator_client, f"/es/stories/{story.public_id}")

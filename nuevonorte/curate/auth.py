@@ -109,8 +109,10 @@ def actor() -> CuratorAccount:
 
 
 #: All a translator may reach: the queue and a story's page to find work, the story's media to
-#: listen, the translation form and the public preview. Not publishing, consent, notes, bulk
-#: actions, descriptions, transcripts' withheld flags or collections (a 403, nothing changes).
+#: listen, the translation form, the transcript editor (which keeps what curators withheld:
+#: ``curate.transcripts.save_cues``) and the public preview. Not publishing, consent, notes,
+#: bulk actions, descriptions, transcript uploads or parts, or collections (a 403, nothing
+#: changes).
 TRANSLATOR_MAY = frozenset(
     {
         "curate.queue",
@@ -118,6 +120,8 @@ TRANSLATOR_MAY = frozenset(
         "curate.media",
         "curate.translation",
         "curate.save_translation",
+        "curate.transcript",
+        "curate.save_cues",
         "curate.story_preview",
         "curate.discard_draft",
     }

@@ -37,7 +37,9 @@ def decide_flag(story_id: str, fingerprint: str, decision: str) -> Response | tu
             done = withheld is not None
             recording = withheld.recording if withheld else None
         elif decision == "words":
-            done = sensitive.withhold_words(story, fingerprint, actor())
+            withheld = sensitive.withhold_words(story, fingerprint, actor())
+            done = withheld is not None
+            recording = withheld.recording if withheld else None
         else:
             done = sensitive.dismiss(story, fingerprint, actor())
         if not done:
@@ -54,6 +56,9 @@ def decide_flag(story_id: str, fingerprint: str, decision: str) -> Response | tu
         withheld_audio.make_quietly(recording)  # its seconds go silent in the public copy
     if decision == "withhold":
         flash(_("Passage withheld from the public."), "notice")
+    elif decision == "words" and recording is not None:
+        silent = _("Those words are withheld; visitors read the rest of the passage and hear it as silence.")
+        flash(silent, "notice")
     elif decision == "words":
         flash(_("Those words are withheld from the public; the rest of the paragraph is not."), "notice")
     else:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass, replace
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from nuevonorte import transcripts, withheld_audio
-from nuevonorte.curate.auth import actor, curator_required
+from nuevonorte import transcripts, withheld_audio, withheld_words
+from nuevonorte.curate import drafts as kept_drafts
+from nuevonorte.curate.auth import actor, curator_required, signed_in
 from nuevonorte.curate.forms import ActionForm, SegmentForm, TranscriptUploadForm
 from nuevonorte.curate.review import get_story
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
-from nuevonorte.models import MediaFile, MediaKind, Story, StoryStatus, TranscriptSegment
+from nuevonorte.models import Cue, CuratorDraft, MediaFile, MediaKind, Story, StoryStatus, TranscriptSegment
 from nuevonorte.safe_input import number
 
 MAX_CUES = 2000
@@ -25,38 +31,87 @@ def _audio(story: Story, media_id: str) -> MediaFile:
     return found
 
 
-def _render(
-    story: Story,
-    media: MediaFile,
-    error: str | None = None,
-    status: int = 200,
-    pending: tuple[transcripts.Replacement, str, str] | None = None,
-    segment_form: SegmentForm | None = None,
-    segment: TranscriptSegment | None = None,
-) -> tuple[str, int]:
-    """The editor; ``segment_form`` (with what the curator typed) stands in for the form of
-    ``segment``, or for the new-segment form when ``segment`` is None."""
-    segments = media.transcript.segments if media.transcript else []
-    forms = {s.id: _segment_form(s) for s in segments}
-    new_form = SegmentForm(formdata=None)
-    if segment_form is not None and segment is not None:
-        forms[segment.id] = segment_form
-    elif segment_form is not None:
-        new_form = segment_form
-    page = render_template(
-        "curate/transcript.html",
-        story=story,
-        media=media,
-        upload_form=TranscriptUploadForm(formdata=None),
-        edit_form=ActionForm(formdata=None),
-        format_clock=transcripts.format_clock,
-        error=error,
-        pending=pending,
-        heard=withheld_audio.state(media),
-        segment_forms=forms,
-        new_segment_form=new_form,
+@dataclass(frozen=True)
+class Row:
+    """One passage as the editor shows it: from the saved cue, or as typed (a refused save, or a
+    draft kept after the session expired)."""
+
+    start: str = ""
+    end: str = ""
+    speaker: str = ""
+    text: str = ""
+    translation: str = ""
+    restricted: bool = False
+    words: str = ""  # the passages withheld in the text, one per line
+    twords: str = ""  # ... and in the translation
+    #: For a translator: a passage a curator withheld (whole or in part), of which only the
+    #: translation may change.
+    locked: bool = False
+
+
+def _withheld(cue: Cue) -> bool:
+    return cue.restricted or bool(cue.withheld_words)
+
+
+def _saved_rows(cues: list[Cue], translator: bool) -> list[Row]:
+    rows = []
+    for cue in cues:
+        words = withheld_words.of_cue(cue) or withheld_words.NO_WORDS
+        rows.append(
+            Row(
+                transcripts.format_clock(cue.start_ms),
+                transcripts.format_clock(cue.end_ms),
+                cue.speaker,
+                cue.text,
+                cue.translation,
+                cue.restricted,
+                "\n".join(words.text),
+                "\n".join(words.translation),
+                translator and _withheld(cue),
+            )
+        )
+    return rows
+
+
+def _typed_rows(formdata: MultiDict[str, str], cues: list[Cue], translator: bool) -> list[Row]:
+    """The rows as sent; a translator's locked rows show the saved passage, not the form."""
+    saved = _saved_rows(cues, translator)
+    rows = []
+    for i in range(min(number(formdata.get("rows")) or 0, MAX_CUES + 1)):
+        if i < len(saved) and saved[i].locked:
+            rows.append(replace(saved[i], translation=formdata.get(f"translation_{i}", "")))
+            continue
+        rows.append(_typed_row(formdata, i))
+    while rows and rows[-1] == Row():
+        rows.pop()
+    return rows
+
+
+def _typed_row(formdata: MultiDict[str, str], i: int) -> Row:
+    def get(name: str) -> str:
+        return formdata.get(f"{name}_{i}", "")
+
+    return Row(
+        get("start"),
+        get("end"),
+        get("speaker"),
+        get("text"),
+        get("translation"),
+        bool(get("restricted")),
+        get("words"),
+        get("twords"),
     )
-    return page, status
+
+
+def cues_digest(media: MediaFile) -> str:
+    """A fingerprint of the saved passages: a page sent from an older version of the
+    transcript is refused, not saved over a colleague's change (a withheld passage included)."""
+    cues = media.transcript.cues if media.transcript else []
+    value = [
+        [c.id, c.start_ms, c.end_ms, c.text, c.translation, c.restricted, c.speaker, c.withheld_words]
+        for c in cues
+    ]
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
 def _segment_form(segment: TranscriptSegment) -> SegmentForm:
@@ -68,6 +123,63 @@ def _segment_form(segment: TranscriptSegment) -> SegmentForm:
     )
 
 
+def _stale_draft_message() -> str:
+    return str(
+        _(
+            "Someone saved this transcript after you typed the changes that were kept for you, so "
+            "they are not in the form: they are below the transcript, to copy from."
+        )
+    )
+
+
+def _render(
+    story: Story,
+    media: MediaFile,
+    error: str | None = None,
+    status: int = 200,
+    pending: tuple[transcripts.Replacement, str, str] | None = None,
+    segment_form: SegmentForm | None = None,
+    segment: TranscriptSegment | None = None,
+    typed: MultiDict[str, str] | None = None,
+    draft: CuratorDraft | None = None,
+    unsaved: MultiDict[str, str] | None = None,
+) -> tuple[str, int]:
+    """The editor; ``segment_form`` (with what the curator typed) stands in for the form of
+    ``segment``, or for the new-segment form when ``segment`` is None; ``typed`` (a refused save
+    or a kept draft) stands in for the saved passages; ``unsaved`` (typed against an older
+    version of the transcript) is shown apart, to copy from, never as the form."""
+    segments = media.transcript.segments if media.transcript else []
+    forms = {s.id: _segment_form(s) for s in segments}
+    new_form = SegmentForm(formdata=None)
+    if segment_form is not None and segment is not None:
+        forms[segment.id] = segment_form
+    elif segment_form is not None:
+        new_form = segment_form
+    cues = list(media.transcript.cues) if media.transcript else []
+    translator = signed_in().is_translator
+    rows = _saved_rows(cues, translator) if typed is None else _typed_rows(typed, cues, translator)
+    digest = typed.get("cues", "") if typed is not None else cues_digest(media)
+    page = render_template(
+        "curate/transcript.html",
+        story=story,
+        media=media,
+        rows=[*rows, Row()],
+        unsaved=[r for r in _typed_rows(unsaved, cues, translator) if r.text] if unsaved else [],
+        cues_digest=digest,
+        translator=translator,
+        upload_form=TranscriptUploadForm(formdata=None),
+        edit_form=ActionForm(formdata=None),
+        format_clock=transcripts.format_clock,
+        error=error,
+        pending=pending,
+        heard=withheld_audio.state(media),
+        segment_forms=forms,
+        new_segment_form=new_form,
+        **kept_drafts.template_values(draft),
+    )
+    return page, status
+
+
 _SEGMENT_TEXT = ("title_es", "title_en", "keywords_es", "keywords_en", "synopsis_es", "synopsis_en")
 
 
@@ -76,7 +188,12 @@ _SEGMENT_TEXT = ("title_es", "title_en", "keywords_es", "keywords_en", "synopsis
 def transcript(story_id: str, media_id: str) -> tuple[str, int]:
     """The transcript editor of one recording."""
     story = get_story(story_id)
-    return _render(story, _audio(story, media_id))
+    media = _audio(story, media_id)
+    draft = kept_drafts.waiting()
+    kept = kept_drafts.fields(draft)
+    if kept is not None and kept.get("cues") != cues_digest(media):
+        return _render(story, media, _stale_draft_message(), draft=draft, unsaved=kept)
+    return _render(story, media, typed=kept, draft=draft)
 
 
 @bp.post("/stories/<story_id>/media/<media_id>/transcript/upload")
@@ -115,51 +232,106 @@ def upload_transcript(story_id: str, media_id: str) -> Response | tuple[str, int
 @bp.post("/stories/<story_id>/media/<media_id>/transcript")
 @curator_required
 def save_cues(story_id: str, media_id: str) -> Response | tuple[str, int]:
-    """Save the cues edited in the page; an empty row is skipped, a new row adds a cue."""
+    """Save the passages edited in the page; an empty row is skipped, a new row adds one.
+
+    A translator (``TRANSLATOR_MAY``) edits the words, times and speakers of passages, but
+    cannot withhold or release anything: a passage a curator withheld, whole or in part, keeps
+    all but its translation, cannot be deleted, and no withheld field of the form is read.
+    """
     story = get_story(story_id)
     media = _audio(story, media_id)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    cues = []
-    for i in range(min(number(request.form.get("rows")) or 0, MAX_CUES)):
-        text = request.form.get(f"text_{i}", "").strip()
-        if not text or request.form.get(f"delete_{i}"):
-            continue
-        speaker = " ".join(request.form.get(f"speaker_{i}", "").split())
-        if len(speaker) > transcripts.MAX_SPEAKER:
-            message = _(
-                "Passage %(n)d: the speaker's name is too long (at most %(max)d characters).",
-                n=i + 1,
-                max=transcripts.MAX_SPEAKER,
-            )
-            return _render(story, media, message, 422)
-        try:
-            start = transcripts.parse_clock(request.form.get(f"start_{i}", "0:00") or "0:00")
-            end = transcripts.parse_clock(request.form.get(f"end_{i}", "0:00") or "0:00")
-        except ValueError:
-            return _render(
-                story, media, _("Passage %(n)d: write times as 0:01:02.500 or 01:02.", n=i + 1), 422
-            )
-        if end < start:
-            return _render(story, media, _("Passage %(n)d ends before it starts.", n=i + 1), 422)
-        cues.append(
-            transcripts.ParsedCue(
-                start,
-                end,
-                text,
-                request.form.get(f"translation_{i}", "").strip(),
-                bool(request.form.get(f"restricted_{i}")),
-                speaker,
-            )
+    typed = request.form
+    if typed.get("cues", "") != cues_digest(media):
+        message = _(
+            "Someone saved this transcript after you opened it, so your changes were not saved. "
+            "This is the transcript as it is now; what you typed is below it, to copy from."
         )
+        return _render(story, media, message, 409, unsaved=typed)
+    try:
+        cues = _cues_from(typed, list(media.transcript.cues) if media.transcript else [])
+    except transcripts.TranscriptError as refused:
+        return _render(story, media, refused.message, 422, typed=typed)
     language = media.transcript.language if media.transcript else story.original_language
     transcripts.set_cues(
         media, sorted(cues, key=lambda c: c.start_ms), language, actor(), "en" if language == "es" else "es"
     )
+    kept_drafts.saved()
     _commit_and_silence(media)
     flash(_("Transcript saved: %(count)d passages.", count=len(cues)), "notice")
     return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id))
+
+
+def _cues_from(typed: MultiDict[str, str], saved: list[Cue]) -> list[transcripts.ParsedCue]:
+    """The passages of a sent editor page, checked; ``TranscriptError`` names the first wrong
+    one (its number on the page)."""
+    translator = signed_in().is_translator
+    cues = []
+    for i in range(min(number(typed.get("rows")) or 0, MAX_CUES)):
+        if translator and i < len(saved) and _withheld(saved[i]):
+            cues.append(_locked(saved[i], typed.get(f"translation_{i}", "").strip()))
+            continue
+        text = typed.get(f"text_{i}", "").strip()
+        if not text or typed.get(f"delete_{i}"):
+            continue
+        cues.append(_typed_cue(typed, i, text, translator))
+    return cues
+
+
+def _locked(cue: Cue, translation: str) -> transcripts.ParsedCue:
+    """A withheld passage as a translator may send it: only its translation changes (words
+    withheld in the translation that are no longer there hide the translation, not more)."""
+    words = withheld_words.of_cue(cue)
+    restricted = cue.restricted or words is None  # unreadable words: withheld whole
+    return transcripts.ParsedCue(
+        cue.start_ms,
+        cue.end_ms,
+        cue.text,
+        translation,
+        restricted,
+        cue.speaker,
+        words or withheld_words.NO_WORDS,
+    )
+
+
+def _typed_cue(typed: MultiDict[str, str], i: int, text: str, translator: bool) -> transcripts.ParsedCue:
+    n = i + 1
+    speaker = " ".join(typed.get(f"speaker_{i}", "").split())
+    if len(speaker) > transcripts.MAX_SPEAKER:
+        raise transcripts.TranscriptError(
+            _(
+                "Passage %(n)d: the speaker's name is too long (at most %(max)d characters).",
+                n=n,
+                max=transcripts.MAX_SPEAKER,
+            )
+        )
+    try:
+        start = transcripts.parse_clock(typed.get(f"start_{i}", "0:00") or "0:00")
+        end = transcripts.parse_clock(typed.get(f"end_{i}", "0:00") or "0:00")
+    except ValueError:
+        raise transcripts.TranscriptError(
+            _("Passage %(n)d: write times as 0:01:02.500 or 01:02.", n=n)
+        ) from None
+    if end < start:
+        raise transcripts.TranscriptError(_("Passage %(n)d ends before it starts.", n=n))
+    translation = typed.get(f"translation_{i}", "").strip()
+    words = withheld_words.NO_WORDS
+    if not translator:
+        try:
+            words = withheld_words.cue_words(
+                text,
+                translation,
+                typed.get(f"words_{i}", "").splitlines(),
+                typed.get(f"twords_{i}", "").splitlines(),
+            )
+        except withheld_words.WordsRefused as refused:
+            raise transcripts.TranscriptError(
+                _("Passage %(n)d: %(problem)s", n=n, problem=refused.message)
+            ) from refused
+    restricted = not translator and bool(typed.get(f"restricted_{i}"))
+    return transcripts.ParsedCue(start, end, text, translation, restricted, speaker, words)
 
 
 def _segment_input(media: MediaFile, form: SegmentForm) -> tuple[int, transcripts.SegmentText] | str:

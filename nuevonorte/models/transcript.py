@@ -54,6 +54,9 @@ class Cue(Base):
     #: Who speaks ("Rosa", "Interviewer"). It can name a person, so the public sees it only as
     #: ``consent.public_speakers`` allows, and it is never indexed.
     speaker: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    #: Words withheld inside the cue and inside its translation (``withheld_words.of_cue``):
+    #: the public reads markers in their place and hears the cue's seconds silent.
+    withheld_words: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     transcript: Mapped[Transcript] = relationship(back_populates="cues")
 

@@ -9,6 +9,7 @@ line — never the contributor, consent notes or withheld passages.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -32,7 +33,7 @@ def public_document(story: Story, on: date | None = None) -> PublicDocument | No
     if not consent.story_is_public(story, on):
         return None
     paragraphs = [p for p in consent.public_paragraphs(story) if p is not None]
-    cues: list[tuple[MediaFile, Cue]] = []
+    cues: list[tuple[MediaFile, consent.PublicCue]] = []
     kinds = {"text"}
     for media in story.media:
         if consent.media_is_public(media, on):
@@ -69,7 +70,11 @@ def staff_document(story: Story) -> dict[str, Any] | None:
 
 
 def _common_fields(
-    story: Story, paragraphs: list[str], cues: list[tuple[MediaFile, Cue]], credit: str, translated: list[str]
+    story: Story,
+    paragraphs: list[str],
+    cues: Sequence[tuple[MediaFile, Cue | consent.PublicCue]],
+    credit: str,
+    translated: list[str],
 ) -> dict[str, Any]:
     lang = "es" if story.original_language == "es" else "en"
     other = "en" if lang == "es" else "es"
