@@ -28,7 +28,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from PIL import Image
 
-from nuevonorte import collections, stories, withheld_audio
+from nuevonorte import collections, stories, transcripts, withheld_audio
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import (
@@ -43,6 +43,7 @@ from nuevonorte.models import (
 )
 from nuevonorte.models.base import today
 from nuevonorte.storage import get_storage
+from nuevonorte.withheld_words import MARK, CueWords
 from tests.public.media_factory import add_audio, add_image
 from tests.stopped_process import ROOT, stopped_at
 
@@ -448,3 +449,45 @@ def test_a_full_disk_leaves_nothing_behind(
     ]
     assert not dest.exists()
     assert leftovers(out) == []
+
+
+def test_speakers_parts_and_withheld_words_are_in_the_full_export_and_only_as_the_public_sees_them_C22_C23(
+    app: Flask, runner: FlaskCliRunner, archive: Archive, tmp_path: Path
+) -> None:
+    audio = archive.visible.media[1]
+    assert audio.transcript is not None
+    first = audio.transcript.cues[0]
+    first.text = "Llegamos a la calle Zqxexportcalle de noche."
+    first.speaker = "Zqxexportrosa"
+    first.withheld_words = CueWords(("calle Zqxexportcalle",)).stored()
+    audio.transcript.cues[1].speaker = "Zqxexporthidden"  # on the withheld passage
+    transcripts.add_segment(audio, 500, transcripts.SegmentText(title_es="Zqxexportpart"), None)
+    transcripts.add_segment(audio, 2500, transcripts.SegmentText(title_es="Zqxexportinside"), None)
+    db.session.commit()
+    assert withheld_audio.make(audio.public_id)  # the first passage is silent now too
+
+    full = tmp_path / "full-bag"
+    export(runner, full)
+    entry = story_json(full, archive.visible)["media"][1]
+    vtt = (full / "data" / "stories" / archive.visible.public_id / entry["transcript"]["file"]).read_text()
+    assert "<v Zqxexportrosa>Llegamos a la calle Zqxexportcalle" in vtt and "<v Zqxexporthidden>" in vtt
+    assert entry["transcript"]["withheld_words"] == {
+        "0": {"text": ["calle Zqxexportcalle"], "translation": []}
+    }
+    assert [(p["start"], p["title"]["es"]) for p in entry["parts"]] == [
+        ("00:00:00.500", "Zqxexportpart"),
+        ("00:00:02.500", "Zqxexportinside"),
+    ]
+
+    public = tmp_path / "public-bag"
+    export(runner, public, "--public")
+    entry = story_json(public, archive.visible)["media"][1]
+    folder = public / "data" / "stories" / archive.visible.public_id
+    vtt = (folder / entry["transcript"]["file"]).read_text()
+    assert f"<v Zqxexportrosa>Llegamos a la {MARK} de noche." in vtt
+    assert [p["title"]["es"] for p in entry["parts"]] == [
+        "Zqxexportpart"
+    ]  # not one inside a withheld passage
+    everything = b"\n".join(every_file(public).values())
+    for hidden in (b"Zqxexportcalle", b"Zqxexporthidden", b"Zqxexportinside", WITHHELD_CUE.encode()):
+        assert hidden not in everything, hidden

@@ -32,14 +32,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 from webvtt import Caption, WebVTT
 
-from nuevonorte import consent, withheld_words
+from nuevonorte import consent, transcripts, withheld_words
 from nuevonorte.content_warnings import WARNINGS
 from nuevonorte.extensions import db
 from nuevonorte.models import (
     Collection,
     CollectionEntry,
     ConsentRecord,
-    Cue,
     EntryKind,
     MediaFile,
     MediaKind,
@@ -48,6 +47,7 @@ from nuevonorte.models import (
     StoryStatus,
     Theme,
     Transcript,
+    TranscriptSegment,
 )
 from nuevonorte.public.content import language_code
 from nuevonorte.public.media import public_key
@@ -195,14 +195,12 @@ def _write_media(folder: Path, media: MediaFile, public: bool) -> dict[str, Any]
     if public:
         variant = PUBLIC_VARIANT.get(media.kind)
         key = public_key(media, variant) if variant else None
-        cues = (
-            [c for c in consent.public_cues(media) if c is not None] if _has_public_transcript(media) else []
-        )
-        if key is None and not cues:
+        lines = _public_lines(media) if _has_public_transcript(media) else []
+        if key is None and not lines:
             return None
     else:
         key = media.storage_key
-        cues = list(media.transcript.cues) if media.transcript else []
+        lines = _all_lines(media)
     entry: dict[str, Any] = {"id": media.public_id, "kind": str(media.kind), "file": None}
     if key is not None:
         name = f"{media.public_id}.{key.rsplit('.', 1)[1]}"
@@ -212,9 +210,60 @@ def _write_media(folder: Path, media: MediaFile, public: bool) -> dict[str, Any]
         entry["alt"] = {"es": media.alt_es, "en": media.alt_en}
     if media.duration_seconds is not None:
         entry["duration_seconds"] = media.duration_seconds
-    if media.transcript is not None and cues:
-        entry["transcript"] = _write_transcripts(folder, media, media.transcript, cues, public)
+    if media.transcript is not None and lines:
+        entry["transcript"] = _write_transcripts(folder, media, media.transcript, lines, public)
+    parts = (
+        transcripts.public_segments(media)
+        if public
+        else (media.transcript.segments if media.transcript else [])
+    )
+    if parts:
+        entry["parts"] = [_part(segment) for segment in parts]
     return entry
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One transcript passage as the mode exports it."""
+
+    start_ms: int
+    end_ms: int
+    text: str
+    translation: str
+    speaker: str  # "" for none
+    withheld: bool = False  # full export only: withheld from the public, whole
+    words: withheld_words.CueWords | None = withheld_words.NO_WORDS  # full export: withheld inside
+
+
+def _public_lines(media: MediaFile) -> list[_Line]:
+    """The passages as the public reads them (withheld words as markers), with the speaker
+    labels the public sees (``transcripts.public_speakers``)."""
+    cues = consent.public_cues(media)
+    labels = transcripts.public_speakers(media) or [""] * len(cues)
+    return [
+        _Line(cue.start_ms, cue.end_ms, cue.text, cue.translation, label)
+        for cue, label in zip(cues, labels, strict=True)
+        if cue is not None
+    ]
+
+
+def _all_lines(media: MediaFile) -> list[_Line]:
+    """Every passage as written, with its speaker and what is withheld of it marked."""
+    cues = media.transcript.cues if media.transcript else []
+    return [
+        _Line(c.start_ms, c.end_ms, c.text, c.translation, c.speaker, c.restricted, withheld_words.of_cue(c))
+        for c in cues
+    ]
+
+
+def _part(segment: TranscriptSegment) -> dict[str, Any]:
+    return {
+        "start_ms": segment.start_ms,
+        "start": _clock(segment.start_ms),
+        "title": {"es": segment.title_es, "en": segment.title_en},
+        "keywords": {"es": segment.keywords_es, "en": segment.keywords_en},
+        "synopsis": {"es": segment.synopsis_es, "en": segment.synopsis_en},
+    }
 
 
 def _has_public_transcript(media: MediaFile) -> bool:
@@ -222,33 +271,47 @@ def _has_public_transcript(media: MediaFile) -> bool:
 
 
 def _write_transcripts(
-    folder: Path, media: MediaFile, transcript: Transcript, cues: list[Cue], public: bool
+    folder: Path, media: MediaFile, transcript: Transcript, lines: list[_Line], public: bool
 ) -> dict[str, Any]:
     lang = language_code(transcript.language)
     name = f"{media.public_id}.transcript.{lang}.vtt"
-    (folder / name).write_text(_vtt(cues, "text", marked=not public), encoding="utf-8")
+    (folder / name).write_text(_vtt(lines, "text", marked=not public), encoding="utf-8")
     described: dict[str, Any] = {"language": transcript.language, "file": name}
     if not public:
-        described["withheld_cues"] = [n for n, cue in enumerate(cues) if cue.restricted]
-    if transcript.translation_language and any(cue.translation.strip() for cue in cues):
+        described["withheld_cues"] = [n for n, line in enumerate(lines) if line.withheld]
+        # Words withheld inside a passage, by passage number (None: stored value unreadable).
+        described["withheld_words"] = {
+            str(n): _words(line.words) for n, line in enumerate(lines) if line.words is None or line.words
+        }
+    if transcript.translation_language and any(line.translation.strip() for line in lines):
         tlang = language_code(transcript.translation_language)
         tname = f"{media.public_id}.translation.{tlang}.vtt"
-        (folder / tname).write_text(_vtt(cues, "translation", marked=not public), encoding="utf-8")
+        (folder / tname).write_text(_vtt(lines, "translation", marked=not public), encoding="utf-8")
         described["translation"] = {"language": transcript.translation_language, "file": tname}
     return described
 
 
-def _vtt(cues: list[Cue], attribute: str, *, marked: bool) -> str:
-    """Cues as a WebVTT file; ``marked``: a withheld cue carries a NOTE and a telling id."""
+def _words(words: withheld_words.CueWords | None) -> dict[str, Any] | None:
+    """The words withheld in a passage's text and translation; None when they cannot be read
+    (then the public gets none of the passage)."""
+    return None if words is None else {"text": list(words.text), "translation": list(words.translation)}
+
+
+def _vtt(lines: list[_Line], attribute: str, *, marked: bool) -> str:
+    """Passages as a WebVTT file, each speaker as a voice span (``<v Name>``); ``marked``: a
+    withheld passage carries a NOTE and a telling id."""
     captions = []
-    for cue in cues:
-        lines = [html.escape(line.strip(), quote=False) for line in getattr(cue, attribute).splitlines()]
-        lines = [line for line in lines if line]
-        if not lines:
+    for n, line in enumerate(lines):
+        texts = [html.escape(t.strip(), quote=False) for t in getattr(line, attribute).splitlines()]
+        texts = [t for t in texts if t]
+        if not texts:
             continue
-        caption = Caption(_clock(cue.start_ms), _clock(cue.end_ms), lines)
-        if marked and cue.restricted:
-            caption.identifier = f"withheld-{cue.position}"
+        speaker = " ".join(line.speaker.split())
+        if speaker:
+            texts[0] = f"<v {html.escape(speaker, quote=False)}>{texts[0]}"
+        caption = Caption(_clock(line.start_ms), _clock(line.end_ms), texts)
+        if marked and line.withheld:
+            caption.identifier = f"withheld-{n}"
             caption.comments = [WITHHELD_NOTE]
         captions.append(caption)
     content: str = WebVTT(captions=captions).content
