@@ -3,7 +3,7 @@ words as told; a stale page keeps what was typed and says so."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
@@ -13,17 +13,10 @@ from nuevonorte import corrections, stories
 from nuevonorte.curate import drafts as kept_drafts
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import CorrectionForm
-from nuevonorte.curate.review import get_story, stale_message
+from nuevonorte.curate.review import get_live_story, stale_message
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
-from nuevonorte.models import CuratorDraft, Story, StoryStatus
-
-
-def _story(story_id: str) -> Story:
-    story = get_story(story_id)
-    if story.status == StoryStatus.WITHDRAWN:
-        abort(404)
-    return story
+from nuevonorte.models import CuratorDraft, Story
 
 
 def _typed(formdata: MultiDict[str, str], story: Story) -> list[str]:
@@ -55,7 +48,7 @@ def _render(
 @curator_required
 def correction(story_id: str) -> tuple[str, int]:
     """The text as the archive shows it, paragraph by paragraph, beside the text as told."""
-    story = _story(story_id)
+    story = get_live_story(story_id)
     draft = kept_drafts.waiting()
     kept = kept_drafts.fields(draft)
     if kept is not None:
@@ -67,7 +60,7 @@ def correction(story_id: str) -> tuple[str, int]:
 @curator_required
 def save_correction(story_id: str) -> Response | tuple[str, int]:
     """Save the correction (or go back to the text as told) unless the story changed meanwhile."""
-    story = _story(story_id)
+    story = get_live_story(story_id)
     form = CorrectionForm()
     typed = story.told_paragraphs() if form.as_told.data else _typed(request.form, story)
     if not form.validate_on_submit():
@@ -81,9 +74,9 @@ def save_correction(story_id: str) -> Response | tuple[str, int]:
         db.session.commit()
     except corrections.CorrectionRefused as refused:
         db.session.rollback()
-        return _render(_story(story_id), form, typed, refused.message, 400)
+        return _render(get_live_story(story_id), form, typed, refused.message, 400)
     except (stories.StoryRefused, StaleDataError):
         db.session.rollback()
-        return _render(_story(story_id), form, typed, stale_message(), 409)
+        return _render(get_live_story(story_id), form, typed, stale_message(), 409)
     flash(_("The text as told is shown again.") if form.as_told.data else _("Correction saved."), "notice")
     return redirect(url_for("curate.correction", story_id=story_id))

@@ -51,6 +51,15 @@ def get_story(public_id: str) -> Story:
     return story
 
 
+def get_live_story(public_id: str) -> Story:
+    """``get_story`` for a form that changes the story's text (its correction, its
+    translation): a withdrawn story's text is gone, so there is nothing to change (404)."""
+    story = get_story(public_id)
+    if story.status == StoryStatus.WITHDRAWN:
+        abort(404)
+    return story
+
+
 def stale_message() -> str:
     """What a curator is told when someone else changed the story first."""
     return str(

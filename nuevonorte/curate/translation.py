@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
@@ -12,10 +12,10 @@ from nuevonorte import stories, translations, withheld_words
 from nuevonorte.curate import drafts as kept_drafts
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import TranslationForm
-from nuevonorte.curate.review import get_story, stale_message
+from nuevonorte.curate.review import get_live_story, stale_message
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
-from nuevonorte.models import CuratorDraft, Provenance, Story, StoryStatus
+from nuevonorte.models import CuratorDraft, Provenance, Story
 
 _withheld = withheld_words.withheld
 
@@ -50,18 +50,11 @@ def _render(
     return page, status
 
 
-def _story(story_id: str) -> Story:
-    story = get_story(story_id)
-    if story.status == StoryStatus.WITHDRAWN:
-        abort(404)
-    return story
-
-
 @bp.get("/stories/<story_id>/translation")
 @curator_required
 def translation(story_id: str) -> tuple[str, int]:
     """The body beside its translation, one paragraph at a time."""
-    story = _story(story_id)
+    story = get_live_story(story_id)
     draft = kept_drafts.waiting()
     kept = kept_drafts.fields(draft)
     if kept is not None:
@@ -92,7 +85,7 @@ def _words(typed: dict[str, str]) -> dict[int, list[str]]:
 @curator_required
 def save_translation(story_id: str) -> Response | tuple[str, int]:
     """Save the translation; a stale page keeps what was typed and says so (409)."""
-    story = _story(story_id)
+    story = get_live_story(story_id)
     form = TranslationForm()
     typed = _typed(request.form, story)
     if not form.validate_on_submit():
@@ -106,14 +99,18 @@ def save_translation(story_id: str) -> Response | tuple[str, int]:
         db.session.commit()
     except withheld_words.WordsRefused as refused:
         db.session.rollback()
-        return _render(_story(story_id), form, typed, refused.message, 400)
+        return _render(get_live_story(story_id), form, typed, refused.message, 400)
     except translations.TranslationRefused:
         db.session.rollback()
         return _render(
-            _story(story_id), form, typed, _("A paragraph is too long (up to 20,000 characters)."), 400
+            get_live_story(story_id),
+            form,
+            typed,
+            _("A paragraph is too long (up to 20,000 characters)."),
+            400,
         )
     except (stories.StoryRefused, StaleDataError):
         db.session.rollback()
-        return _render(_story(story_id), form, typed, stale_message(), 409)
+        return _render(get_live_story(story_id), form, typed, stale_message(), 409)
     flash(_("Translation saved."), "notice")
     return redirect(url_for("curate.translation", story_id=story_id))
