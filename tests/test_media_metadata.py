@@ -41,7 +41,7 @@ ALLOWED = {
         "TotalSamples",
         "MD5Signature",
     },
-    # FFmpeg's fixed, versionless vendor string (fflags +bitexact): see README, accepted.
+    # FFmpeg's fixed, versionless vendor string (fflags +bitexact): see docs/parts/media.md, accepted.
     "Vorbis": {
         "Vendor",
         "VorbisVersion",
@@ -177,7 +177,7 @@ def assert_clean(path: Path) -> None:
         assert marker.encode("utf-16-le") not in data, f"{path.suffix}: marker {marker} survived"
     # Container-level program names and versions are not written (fflags +bitexact). Encoders
     # that pad the audio frames themselves (LAME in MP3, libavcodec in AAC) leave their name
-    # inside the coded audio, which is copied as is: accepted and documented in the README.
+    # inside the coded audio, which is copied as is: accepted and documented in docs/parts/media.md.
     if path.suffix not in (".mp3", ".m4a"):
         for version in (b"Lavf6", b"Lavc6", b"LAME3"):
             assert version not in data, f"{path.suffix}: {version!r} survived"

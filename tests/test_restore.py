@@ -241,9 +241,9 @@ def test_the_cli_says_why_in_one_line_B08(
 def test_the_restore_drill_withdrawn_and_narrowed_stay_out_of_view_T07(
     deployments: Deployments, keys: Keys, tmp_path: Path
 ) -> None:
-    """The README's drill: back up, withdraw a story, narrow another, restore elsewhere (with the
-    ledger brought along): neither is public anywhere — pages, search after the rebuild, media,
-    the search API — while the backup still held both as public."""
+    """The restore drill (docs/parts/operations.md): back up, withdraw a story, narrow another,
+    restore elsewhere (with the ledger brought along): neither is public anywhere — pages, search
+    after the rebuild, media, the search API — while the backup still held both as public."""
     old = deployments.new("old", [keys.recipient])
     fill(old)
     narrowed = add_story(old, "xochitepeco")

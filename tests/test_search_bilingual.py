@@ -106,7 +106,7 @@ def test_renaming_a_theme_reindexes_its_stories(make_story: Callable[..., Story]
 
 def test_phrase_in_story_text(make_story: Callable[..., Story]) -> None:
     """Quoted words must follow each other (looked up in the positional twin of the story
-    text, which the word search does not read: README, "Search")."""
+    text, which the word search does not read: docs/parts/search.md)."""
     story = make_story(title="Una historia", body=DEPORTADO)
     assert story.public_id in ids(search.search_public('"familia quedó separada"', "es"))
     assert story.public_id in ids(search.search_public('"familias quedaron separadas"', "es"))  # stems

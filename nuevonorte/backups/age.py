@@ -59,7 +59,7 @@ def recipients(values: list[str]) -> list[Any]:
     if not values:
         raise BackupError(
             "no backup_recipients are configured: add the workshop's age public key (age1...) "
-            "to the configuration (see the README, 'Backups')"
+            "to the configuration (see docs/parts/operations.md, 'Backups')"
         )
     parsed = []
     for value in values:

@@ -212,7 +212,7 @@ def restorable_config() -> bytes:
         values["database_url"] = without_password.render_as_string(hide_password=False)
     lines = [
         "# The archive's configuration at the time of the backup, without its secret key or",
-        "# database password (the workshop keeps those offline: see the README, 'Backups').",
+        "# database password (the workshop keeps those offline: see docs/parts/operations.md, 'Backups').",
     ]
     lines += [f"{name} = {json.dumps(value)}" for name, value in sorted(values.items())]
     return ("\n".join(lines) + "\n").encode()

@@ -109,7 +109,7 @@ def _common_fields(
     into = translations.target_language(story)
     text[into] = "\n\n".join(t for t in (text[into], *translated) if t)
     # The "did you mean" vocabulary: titles, summaries, names — not every word of the body,
-    # which would double the analysis cost of indexing (see README).
+    # which would double the analysis cost of indexing (docs/parts/search.md).
     texts = [story.title_es, story.title_en, story.summary_es, story.summary_en, credit]
     texts += themes_es + themes_en + places_es + places_en
     return {

@@ -1,7 +1,7 @@
 """Which documents match a query, their facet counts and the best of them, on arrays.
 
 Whoosh's matchers hand out one posting per Python call and score every match; at 100,000
-stories that was most of a search's time (README, "Search"). Here each query term's postings
+stories that was most of a search's time (docs/parts/search.md). Here each query term's postings
 are read once, a block at a time, into arrays; matching is a boolean mask over document
 numbers (ORs and ANDs are ``|`` and ``&``), facet counts are a ``bincount`` over per-segment
 document -> value tables, and ranking is Whoosh's own BM25F computed with numpy for the

@@ -247,7 +247,7 @@ SCHEMA_VERSION = "4"
 #: Fields a free-text query searches, with their weight. Per language, a short "head" (title,
 #: summary, theme and place names) weighted above the long "text" (story text, transcript
 #: cues, credited name). Four fields instead of twelve: each query word is an OR over these,
-#: and that OR is most of the cost of a search (README, "Search").
+#: and that OR is most of the cost of a search (docs/parts/search.md).
 QUERY_FIELDS = {
     "head_es": 3.0,
     "head_en": 3.0,
