@@ -49,4 +49,5 @@ translations: $(VENV)/.installed
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check nuevonorte tests migrations benchmarks
 	$(BIN)/mypy

@@ -157,16 +157,6 @@ class Story(PublicIdMixin, Base):
         """The content warning codes set on this story."""
         return [c for c in self.content_warnings.split(",") if c]
 
-    def missing_translations(self) -> list[str]:
-        """Names of bilingual fields that are empty in one language but not the other."""
-        pairs = {"title": (self.title_es, self.title_en), "summary": (self.summary_es, self.summary_en)}
-        return [
-            f"{name}_{lang}"
-            for name, (es, en) in pairs.items()
-            for lang, value, other in (("es", es, en), ("en", en, es))
-            if other and not value
-        ]
-
 
 def split_paragraphs(text: str) -> list[str]:
     """``text`` split into paragraphs at blank lines, each stripped, empty ones dropped."""

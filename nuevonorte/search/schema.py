@@ -214,19 +214,9 @@ class SharedText(TEXT):
         return found
 
 
-def language_analyzer(lang: str) -> Analyzer:
-    """The analyser for text in ``lang`` (see ``LanguageAnalyzer``)."""
-    return LanguageAnalyzer(lang)
-
-
 def plain_analyzer() -> Analyzer:
     """Tokenise and fold, no stemming: names of places and people, and the spelling vocabulary."""
     return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
-
-
-def analyzer_for(lang: str) -> Analyzer:
-    """The analyser used for text in ``lang`` (English for anything but Spanish)."""
-    return ANALYZERS["es" if lang == "es" else "en"]
 
 
 ANALYZERS: dict[str, LanguageAnalyzer] = {lang: LanguageAnalyzer(lang) for lang in LANGUAGES}
