@@ -33,7 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.cli import register_commands
     from nuevonorte.contribute.own_media import bp as own_media_bp
     from nuevonorte.contribute.views import bp as contribute_bp
-    from nuevonorte.curate import bp as curate_bp
+    from nuevonorte.curate import blueprint as curate_blueprint
     from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.public import crawlers, presentation, search_views
     from nuevonorte.public.language import bp as language_bp
@@ -66,7 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(contribute_bp)
     app.register_blueprint(own_media_bp)
     app.register_blueprint(api_bp)
-    app.register_blueprint(curate_bp)
+    app.register_blueprint(curate_blueprint())
     app.register_blueprint(search_views.bp)
     app.register_blueprint(search_views.api)
     ledger.init_app(app)  # before search's: a restored backup is made whole before anything

@@ -11,25 +11,6 @@ bp = Blueprint("curate", __name__, url_prefix="/curate")
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     # render_markdown for curator previews comes from public.presentation (rich_text.py).
+    from nuevonorte.curate import auth
+
     auth.login_manager.init_app(state.app)
-
-
-# Importing the modules registers their routes on ``bp``.
-from nuevonorte.curate import (  # noqa: E402, F401
-    admin,
-    auth,
-    collections,
-    correction,
-    describe,
-    drafts,
-    event_import,
-    notes,
-    password,
-    preview,
-    queue,
-    review,
-    search,
-    sensitive,
-    transcripts,
-    translation,
-)
