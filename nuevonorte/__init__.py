@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         translations,
         withheld_words,
     )
+    from nuevonorte.api.search import bp as search_api_bp
     from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
     from nuevonorte.contribute.own_media import bp as own_media_bp
@@ -68,7 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(curate_blueprint())
     app.register_blueprint(search_views.bp)
-    app.register_blueprint(search_views.api)
+    app.register_blueprint(search_api_bp)
     ledger.init_app(app)  # before search's: a restored backup is made whole before anything
     search.init_app(app)  # index every committed change (SQLAlchemy session events)
 
