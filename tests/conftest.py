@@ -42,11 +42,16 @@ def _database_of_this_worker(url: str) -> str:
 
 POSTGRES_URL = _database_of_this_worker(os.environ.get("NUEVONORTE_DATABASE_URL", ""))
 
-# Real-browser fixtures (live_server, page, viewport) for every test module.
-from tests.browser import _browser, live_server, page, phone, recording_browser, viewport  # noqa: E402, F401
-
-# Curators' workspace fixtures (curator, admin, signed-in clients).
-from tests.curate_fixtures import admin, admin_client, curator, curator_client  # noqa: E402, F401
+# Fixtures every test module may ask for by name: a real browser (live_server, page, viewport),
+# the curators' workspace (curator, admin, signed-in clients), the search index, media ingest,
+# and backup deployments.
+pytest_plugins = [
+    "tests.browser",
+    "tests.curate_fixtures",
+    "tests.search_fixtures",
+    "tests.media_fixtures",
+    "tests.backup_fixtures",
+]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -29,9 +29,7 @@ from tests.backup_fixtures import (
     Deployments,
     Keys,
     add_story,
-    deployments_fixture,  # noqa: F401
     fill,
-    keys_fixture,  # noqa: F401
 )
 from tests.conftest import TEST_SECRET
 from tests.stopped_process import stopped_at

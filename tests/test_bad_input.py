@@ -50,7 +50,6 @@ from tests.conftest import IsolatedClient
 from tests.contribute_fixtures import contribute, nothing_stored, receipt_code, sent, story_form
 from tests.curate_fixtures import PASSWORD, add_audio, add_image, csrf, page_tokens, sign_in
 from tests.html_forms import Form, forms
-from tests.search_fixtures import index  # noqa: F401
 
 NUL = "\x00"
 ROLES = ("anonymous", "contributor", "curator", "admin")

@@ -16,7 +16,6 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Collection, CuratorAccount, Story, StoryStatus
 from tests.browser import AXE, VIEWPORTS, axe_violations, screenshot
 from tests.curate_fixtures import PASSWORD, add_image
-from tests.search_fixtures import index  # noqa: F401
 from tests.support import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("index")]

@@ -32,7 +32,6 @@ from nuevonorte.models import (
     Visibility,
 )
 from tests.curate_fixtures import add_image, csrf
-from tests.search_fixtures import index  # noqa: F401
 
 MakeStory = Callable[..., Story]
 pytestmark = pytest.mark.usefixtures("index")

@@ -18,7 +18,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus, Visibility
 from nuevonorte.request_line import MAX_REQUEST_LINE
 from tests.curate_fixtures import post
-from tests.search_fixtures import add_transcribed_audio, index  # noqa: F401
+from tests.search_fixtures import add_transcribed_audio
 
 pytestmark = pytest.mark.usefixtures("index")
 

@@ -20,7 +20,6 @@ from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import AuditEvent, Credit, MediaFile, Story, StoryStatus, TranscriptSegment
 from tests.curate_fixtures import post
-from tests.search_fixtures import index  # noqa: F401
 
 MakeStory = Callable[..., Story]
 LABEL = "Zqxrosalabel"  # a word found nowhere else

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Faults during ingest leave nothing behind; commit keeps files, rollback discards them (F02, F03)."""
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from nuevonorte.media import MediaRejected, ingest_upload
 from nuevonorte.media import ingest as ingest_module
 from nuevonorte.storage import Storage, get_storage
 from tests import media_samples as samples
-from tests.media_fixtures import assert_nothing_left, media_rows, story  # noqa: F401
+from tests.media_fixtures import assert_nothing_left, media_rows
 
 
 def test_failure_after_the_temporary_write_leaves_nothing_F02(story, monkeypatch):

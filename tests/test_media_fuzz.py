@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Mutated images and audio: each is stored cleanly or refused cleanly, never another error (U17, U18)."""
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from nuevonorte.extensions import db
 from nuevonorte.media import MediaRejected, ingest_upload
 from nuevonorte.storage import get_storage
 from tests import media_samples as samples
-from tests.media_fixtures import media_rows, story  # noqa: F401
+from tests.media_fixtures import media_rows
 
 #: Sizes that lie and tags after the audio (T10); mutations then also break the tags' own sizes.
 TAGGED = {

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """The ingest interface: what callers get back, in the contributor's language."""
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from flask_babel import force_locale
 from nuevonorte.media import IngestReport, MediaRejected, ingest_upload
 from nuevonorte.models import MediaKind
 from tests import media_samples as samples
-from tests.media_fixtures import story  # noqa: F401
 
 
 def test_report_tells_what_was_removed_in_each_language_M01(app, story):

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Stored media carries no identifying metadata, proven by exiftool and byte scans.
 
 docs/security.md M01–M12, M15, M21 (oracle over a dirty corpus), M04 (orientation), M05 (ICC).
@@ -19,7 +18,6 @@ from nuevonorte.media import ingest_upload
 from nuevonorte.models import MediaKind
 from nuevonorte.storage import get_storage
 from tests import media_samples as samples
-from tests.media_fixtures import ingest, story  # noqa: F401
 from tests.support import require
 
 #: exiftool groups that describe the file on disk, not its content.

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """The re-check of every image output for the upload's metadata values (M21).
 
 The worker looks for each metadata value of the upload in the bytes of what it is about to
@@ -30,7 +29,7 @@ from nuevonorte.media import MediaRejected, images
 from nuevonorte.media.worker import MIN_NEEDLE, NeedleScan, distinct_needles
 from tests import media_samples as samples
 from tests.contribute_fixtures import contribute, nothing_stored, story_form, upload
-from tests.media_fixtures import assert_nothing_left, ingest, story  # noqa: F401
+from tests.media_fixtures import assert_nothing_left
 
 LIMITS = {"max_pixels": 40_000_000, "display_px": 1600, "thumbnail_px": 400}
 

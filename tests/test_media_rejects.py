@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Bad uploads are refused with a stable code and leave nothing behind (docs/security.md U, F15)."""
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from PIL import Image
 
 from nuevonorte.media import MediaRejected
 from tests import media_samples as samples
-from tests.media_fixtures import assert_nothing_left, ingest, story  # noqa: F401
+from tests.media_fixtures import assert_nothing_left
 
 EPS = b"""%!PS-Adobe-3.0 EPSF-3.0
 %%BoundingBox: 0 0 10 10

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """Containers whose sizes lie, and tags after the audio (docs/security.md T10).
 
 A WAV's `data` chunk may claim 0, 0xFFFFFFFF or more than the file holds, with LIST/INFO,
@@ -26,7 +25,7 @@ from nuevonorte.extensions import db
 from nuevonorte.media import MediaRejected, ingest_upload, worker
 from nuevonorte.storage import get_storage
 from tests import media_samples as samples
-from tests.media_fixtures import assert_nothing_left, ingest, story  # noqa: F401
+from tests.media_fixtures import assert_nothing_left
 
 #: The encoded seeds last this long; a WAV is samples.WAV_RATE samples a second.
 SECONDS = 1.0

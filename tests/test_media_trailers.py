@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.media_fixtures)
 """A real MP3 carrying both an ID3v2 tag before its audio and an ID3v1 tag after it, as a
 tagger wrote them (tests/fixtures/id3v1v2-combined.mp3, from mutagen's test data): accepted,
 and stored with neither tag (docs/security.md M10, T10).
@@ -17,7 +16,6 @@ from mutagen.id3 import ID3, ParseID3v1
 
 from nuevonorte.models import MediaKind
 from nuevonorte.storage import get_storage
-from tests.media_fixtures import ingest, story  # noqa: F401
 
 FIXTURES = Path(__file__).with_name("fixtures")
 COMBINED = FIXTURES / "id3v1v2-combined.mp3"

@@ -19,7 +19,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Credit, Story, StoryStatus, Visibility
 from tests import index_bytes
 from tests.curate_fixtures import add_audio, add_image
-from tests.search_fixtures import add_transcribed_audio, index  # noqa: F401
+from tests.search_fixtures import add_transcribed_audio
 
 pytestmark = pytest.mark.usefixtures("index")
 

@@ -20,7 +20,6 @@ from nuevonorte import create_app
 from nuevonorte.extensions import db
 from nuevonorte.request_line import MAX_REQUEST_LINE
 from tests.gunicorn_fixtures import app_settings, archive_env, gunicorn
-from tests.search_fixtures import index  # noqa: F401
 
 TOO_LONG_EN = "Your search is too long to read"
 GUNICORN_PAGE = b"URI Too Long</p></h1>"  # gunicorn's own page (util.write_error)

@@ -31,9 +31,7 @@ from tests.backup_fixtures import (
     Deployments,
     Keys,
     add_story,
-    deployments_fixture,  # noqa: F401
     fill,
-    keys_fixture,  # noqa: F401
     make_keys,
 )
 from tests.media_samples import fetched

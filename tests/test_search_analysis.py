@@ -13,7 +13,7 @@ from nuevonorte import demo, search
 from nuevonorte.extensions import db
 from nuevonorte.models import Place, PlaceLevel, Story, StoryStatus
 from nuevonorte.search.schema import ANALYZERS
-from tests.search_fixtures import add_transcribed_audio, index  # noqa: F401
+from tests.search_fixtures import add_transcribed_audio
 
 pytestmark = pytest.mark.usefixtures("index")
 

@@ -9,7 +9,6 @@ import pytest
 from nuevonorte import search
 from nuevonorte.extensions import db
 from nuevonorte.models import Story
-from tests.search_fixtures import index  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("index")
 

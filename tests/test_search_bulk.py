@@ -20,7 +20,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Story
 from nuevonorte.search import bulk, health, store
 from nuevonorte.search.schema import LANGUAGES, stem
-from tests.search_fixtures import index, public_lexicon, public_sids  # noqa: F401
+from tests.search_fixtures import public_lexicon, public_sids
 
 pytestmark = pytest.mark.usefixtures("index")
 

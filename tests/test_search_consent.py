@@ -14,9 +14,8 @@ from nuevonorte import search, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Credit, Story, StoryStatus, Visibility
-from tests.search_fixtures import (  # noqa: F401
+from tests.search_fixtures import (
     add_transcribed_audio,
-    index,
     public_lexicon,
     public_sids,
     public_stored_text,

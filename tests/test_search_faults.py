@@ -22,7 +22,7 @@ from nuevonorte import search, stories
 from nuevonorte.extensions import db
 from nuevonorte.models import SearchOutbox, Story, StoryStatus
 from nuevonorte.search import bulk, segments, store
-from tests.search_fixtures import index, public_sids  # noqa: F401
+from tests.search_fixtures import public_sids
 
 pytestmark = pytest.mark.usefixtures("index")
 PROJECT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from nuevonorte.models import Credit, Story, Visibility
 from nuevonorte.search import rebuild_lock, store, sync
 from tests import index_bytes
 from tests.curate_fixtures import add_audio
-from tests.search_fixtures import PausedRebuild, add_transcribed_audio, index  # noqa: F401
+from tests.search_fixtures import PausedRebuild, add_transcribed_audio
 from tests.stopped_process import stopped_at
 
 pytestmark = pytest.mark.usefixtures("index")

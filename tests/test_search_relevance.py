@@ -10,7 +10,6 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Cue as CueRow
 from nuevonorte.models import MediaFile, MediaKind, Place, Story, Theme, Transcript
 from tests import relevance
-from tests.search_fixtures import index  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("index")
 

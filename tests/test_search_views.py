@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from nuevonorte.extensions import db
 from nuevonorte.models import Place, PlaceLevel, Story, StoryStatus, Theme
 from nuevonorte.request_line import MAX_REQUEST_LINE
-from tests.search_fixtures import index  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("index")
 

@@ -15,7 +15,6 @@ from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Place, PlaceLevel, Story
 from tests.public.media_factory import add_image
-from tests.search_fixtures import index  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("index")
 

@@ -13,7 +13,6 @@ from nuevonorte import demo
 from nuevonorte.extensions import db
 from nuevonorte.models import Place, PlaceLevel, Story, StoryStatus, Theme
 from tests.curate_fixtures import post
-from tests.search_fixtures import index  # noqa: F401
 
 
 @pytest.fixture
