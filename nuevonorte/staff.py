@@ -121,7 +121,8 @@ def open_session(account: CuratorAccount) -> str:
 
 def load_session(token: str) -> tuple[StaffSession | None, int | None]:
     """The live session for ``token`` (touched); or, when it just expired from idleness, None
-    and the id of its account (whose post may be kept as a draft: ``nuevonorte.drafts``)."""
+    and the id of its account (whose post may be kept as a draft: ``nuevonorte.drafts``). An
+    ended session is deleted; the caller commits (``curate.auth``, at the request's edge)."""
     found = db.session.scalar(select(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
     if found is None:
         return None, None
@@ -129,17 +130,14 @@ def load_session(token: str) -> tuple[StaffSession | None, int | None]:
     now = utcnow()
     if not account.is_active or account.session_version != found.session_version:
         db.session.delete(found)
-        db.session.commit()
         return None, None
     if now - found.last_seen_at > idle_limit():
         db.session.delete(found)
-        db.session.commit()
         return None, account.id
     # Touch at most once a minute so reads do not write on every request.
     if now - found.last_seen_at > timedelta(minutes=1):
         found.last_seen_at = now
-        db.session.commit()
-    return found, False
+    return found, None
 
 
 def close_session(token: str) -> None:

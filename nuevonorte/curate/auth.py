@@ -61,6 +61,10 @@ class StaffUser(UserMixin):
 @login_manager.user_loader
 def _load(token: str) -> StaffUser | None:
     found, expired_for = staff.load_session(token)
+    # The request's edge: an ended session's deletion, or a touch, is committed before the view
+    # runs (a view that fails and rolls back must not bring an ended session back).
+    if db.session.dirty or db.session.deleted:
+        db.session.commit()
     if expired_for is not None:
         g.session_expired_for = expired_for
     return StaffUser(found.account, token) if found else None
