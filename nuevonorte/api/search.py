@@ -19,7 +19,7 @@ from nuevonorte.models import Story
 from nuevonorte.public.cards import card_image, public_stories_by_id
 from nuevonorte.public.search_views import run_search, story_url
 from nuevonorte.search import SearchUnavailable
-from nuevonorte.search.presentation import facet_label, problem_message
+from nuevonorte.search_presentation import facet_label, problem_message
 
 bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 

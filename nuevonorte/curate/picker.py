@@ -22,7 +22,7 @@ from nuevonorte.i18n import current_locale
 from nuevonorte.models import Collection, MediaFile, MediaKind, Story
 from nuevonorte.queue import excerpt
 from nuevonorte.search import SearchHit, SearchResults, SearchUnavailable
-from nuevonorte.search.presentation import problem_message
+from nuevonorte.search_presentation import problem_message
 
 PAGE_SIZE = 20
 MAX_QUERY = 200

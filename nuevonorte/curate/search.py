@@ -17,7 +17,7 @@ from nuevonorte.i18n import current_locale
 from nuevonorte.models import Story
 from nuevonorte.safe_input import page_number
 from nuevonorte.search import SearchResults, SearchUnavailable
-from nuevonorte.search.presentation import (
+from nuevonorte.search_presentation import (
     facet_label,
     filter_args,
     page_url,

@@ -20,13 +20,13 @@ from nuevonorte.i18n import current_locale, prefix_language
 from nuevonorte.public.cards import public_stories_by_id
 from nuevonorte.safe_input import page_number
 from nuevonorte.search import SearchResults, SearchUnavailable
-from nuevonorte.search.presentation import (
+from nuevonorte.search.query import MAX_QUERY_CHARS
+from nuevonorte.search_presentation import (
     facet_label,
     filter_args,
     page_url,
     problem_message,
 )
-from nuevonorte.search.query import MAX_QUERY_CHARS
 
 bp = Blueprint("search", __name__, url_prefix="/<lang>")
 

@@ -1,4 +1,5 @@
-"""Presentation helpers shared by the public and staff search pages: paging links, messages, labels.
+"""Presentation helpers shared by the public and staff search pages and the search API: paging
+links, messages, labels (request code, kept out of the ``search`` package, which reads no request).
 
 The page number itself is read by ``nuevonorte.safe_input.page_number``.
 """
