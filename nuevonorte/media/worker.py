@@ -20,7 +20,13 @@ import resource
 import select
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # The worker runs as a script (``python worker.py``) so that it imports neither Flask nor the
+    # database; it imports the decoders from its own folder at run time. Type checking reads the
+    # same modules through the package, so a wrong argument to them is an error here too.
+    from nuevonorte.media import audio, images  # noqa: F401 (used below, imported there at run time)
 
 
 def limit_memory(megabytes: int) -> None:
@@ -137,8 +143,9 @@ def first_found(path: str, groups: dict[str, list[bytes]]) -> str | None:
 
 def process(job: dict[str, Any]) -> dict[str, Any]:
     """Clean one file, trying images first, then audio; return the facts or a refusal code."""
-    import audio
-    import images
+    if not TYPE_CHECKING:  # as a script, from its own folder (mypy reads the package's: above)
+        import audio
+        import images
 
     path, outputs, limits = job["input"], job["outputs"], job["limits"]
     if "silence" in job:
@@ -222,7 +229,8 @@ def _out_of_memory(error: BaseException) -> bool:
 def silence(path: str, output: str, ranges_ms: list[list[int]]) -> dict[str, Any]:
     """Write a stored recording again with ``ranges_ms`` silent (the public copy of a recording
     with withheld passages); the input is the archive's own cleaned file, still parsed here."""
-    import audio
+    if not TYPE_CHECKING:
+        import audio
 
     try:
         return {"ok": True, **audio.silence(path, output, ranges_ms)}
@@ -234,9 +242,10 @@ def preload() -> None:
     """Import, once in the server, everything a job may use, so that each forked child starts
     ready instead of importing it again: the decoders and the plugins Pillow loads on its first
     open, the EXIF reader, littleCMS, pillow-heif and PyAV (about 60 ms for each recording)."""
-    import audio  # noqa: F401
+    if not TYPE_CHECKING:
+        import audio  # noqa: F401
+        import images  # noqa: F401
     import av  # noqa: F401
-    import images  # noqa: F401
     import PIL.JpegImagePlugin
     import PIL.PngImagePlugin
     import PIL.TiffImagePlugin
