@@ -67,6 +67,16 @@ def _expired_post(
     return response.status_code, response.headers.get("Location", "") + "\n" + follow.get_data(as_text=True)
 
 
+def _keep_translation(client: FlaskClient, frozen: FrozenDateTimeFactory, story: Story, word: str) -> str:
+    """Send ``word`` as the translation of ``story``'s first paragraph after the signed-in
+    session idled past the limit (so it is kept as a draft): the translation page."""
+    page = _translation_url(story)
+    _expired_post(
+        client, frozen, page, {"p-0": word, "provenance": "community", "revision": str(story.revision)}, page
+    )
+    return page
+
+
 def _sign_in_again(client: FlaskClient, email: str) -> None:
     """Sign ``email`` in on this browser (signing out whoever is signed in on it)."""
     if client.get("/curate/sign-in").status_code == 302:
@@ -182,15 +192,8 @@ def test_a_draft_is_the_accounts_own_and_discarding_it_shows_the_saved_version_A
     frozen: FrozenDateTimeFactory,
 ) -> None:
     story = make_story(body=BODY)
-    page = _translation_url(story)
     sign_in(client, curator.email)
-    _expired_post(
-        client,
-        frozen,
-        page,
-        {"p-0": "zqxonlymine", "provenance": "community", "revision": str(story.revision)},
-        page,
-    )
+    page = _keep_translation(client, frozen, story, "zqxonlymine")
 
     # Someone else signs in on the same browser: nothing of it is theirs.
     second = make_curator(Role.CURATOR)
@@ -255,13 +258,7 @@ def test_a_translator_keeps_a_translation_but_not_a_description_A26(
     )
     assert _drafts() == []
     _sign_in_again(client, translator.email)
-    _expired_post(
-        client,
-        frozen,
-        page,
-        {"p-0": "zqxyes", "provenance": "community", "revision": str(story.revision)},
-        page,
-    )
+    _keep_translation(client, frozen, story, "zqxyes")
     assert [d.page for d in _drafts()] == [page]
 
 
@@ -275,15 +272,8 @@ def test_a_draft_goes_when_the_story_is_withdrawn_or_its_narrator_keeps_it_to_th
     change: str,
 ) -> None:
     story = make_story(body=BODY)
-    page = _translation_url(story)
     sign_in(client, curator.email)
-    _expired_post(
-        client,
-        frozen,
-        page,
-        {"p-0": "zqxdraftword", "provenance": "community", "revision": str(story.revision)},
-        page,
-    )
+    _keep_translation(client, frozen, story, "zqxdraftword")
     assert len(_drafts()) == 1
     story = db.session.get(Story, story.id)
     if change == "withdrawn":
@@ -308,15 +298,8 @@ def test_drafts_are_offered_for_a_week_and_swept_after_it_A26(
     frozen: FrozenDateTimeFactory,
 ) -> None:
     story = make_story(body=BODY)
-    page = _translation_url(story)
     sign_in(client, curator.email)
-    _expired_post(
-        client,
-        frozen,
-        page,
-        {"p-0": "zqxoldword", "provenance": "community", "revision": str(story.revision)},
-        page,
-    )
+    page = _keep_translation(client, frozen, story, "zqxoldword")
     frozen.tick(timedelta(days=6))
     _sign_in_again(client, curator.email)
     assert "zqxoldword" in client.get(page).get_data(as_text=True)

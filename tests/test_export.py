@@ -24,6 +24,7 @@ from typing import Any
 
 import bagit
 import pytest
+import webvtt
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from PIL import Image
@@ -32,6 +33,7 @@ from nuevonorte import collections, stories, transcripts, withheld_audio
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import (
+    Credit,
     CuratorAccount,
     MediaFile,
     Place,
@@ -491,3 +493,112 @@ def test_speakers_parts_and_withheld_words_are_in_the_full_export_and_only_as_th
     everything = b"\n".join(every_file(public).values())
     for hidden in (b"Zqxexportcalle", b"Zqxexporthidden", b"Zqxexportinside", WITHHELD_CUE.encode()):
         assert hidden not in everything, hidden
+
+
+def voices(vtt: Path) -> list[tuple[str, str]]:
+    """Each caption of a WebVTT file as (its raw text, voice span and all; its identifier)."""
+    return [(c.raw_text, c.identifier or "") for c in webvtt.read(str(vtt))]
+
+
+def test_each_speaker_stays_with_its_passage_and_every_part_is_whole_in_the_full_export_C22(
+    app: Flask, runner: FlaskCliRunner, archive: Archive, tmp_path: Path
+) -> None:
+    """A withheld passage between two others leaves the public list: the labels after it stay
+    with their own passages. The full copy keeps the withheld passage's label beside its NOTE;
+    a part whose recording the public may not hear is in the full copy only."""
+    audio, quiet_audio = archive.visible.media[1], archive.quiet.media[1]
+    assert audio.transcript is not None and quiet_audio.transcript is not None
+    for cue, label in zip(audio.transcript.cues, ("Zqxalba", "Zqxoculta", "Zqxbruno"), strict=True):
+        cue.speaker = label
+    quiet_audio.transcript.cues[0].speaker = "Zqxluis"
+    whole = transcripts.SegmentText("Zqxllegada", "Arrival", "noche, frontera", "night, border",
+                                    "Cómo llegaron.", "How they arrived.")  # fmt: skip
+    transcripts.add_segment(audio, 4200, whole, None)
+    transcripts.add_segment(quiet_audio, 0, transcripts.SegmentText(title_es="Zqxcallado"), None)
+    db.session.commit()
+
+    full = tmp_path / "full-bag"
+    export(runner, full)
+    folder = full / "data" / "stories" / archive.visible.public_id
+    entry = story_json(full, archive.visible)["media"][1]
+    assert voices(folder / entry["transcript"]["file"]) == [
+        ("<v Zqxalba>Llegamos de noche.", ""),
+        (f"<v Zqxoculta>{WITHHELD_CUE} lo que no se cuenta.", "withheld-1"),
+        ("<v Zqxbruno>Pero al otro día salió el sol.", ""),
+    ]
+    vtt = (folder / entry["transcript"]["file"]).read_text()
+    assert (
+        "NOTE withheld from the public\n\nwithheld-1\n00:00:02.000 --> 00:00:04.000\n"
+        f"<v Zqxoculta>{WITHHELD_CUE}" in vtt
+    )
+    assert voices(folder / entry["transcript"]["translation"]["file"])[2] == (
+        "<v Zqxbruno>But the next day the sun came out.",
+        "",
+    )
+    assert entry["parts"] == [
+        {
+            "start_ms": 4200,
+            "start": "00:00:04.200",
+            "title": {"es": "Zqxllegada", "en": "Arrival"},
+            "keywords": {"es": "noche, frontera", "en": "night, border"},
+            "synopsis": {"es": "Cómo llegaron.", "en": "How they arrived."},
+        }
+    ]
+    assert [p["title"]["es"] for p in story_json(full, archive.quiet)["media"][1]["parts"]] == ["Zqxcallado"]
+
+    public = tmp_path / "public-bag"
+    export(runner, public, "--public")
+    folder = public / "data" / "stories" / archive.visible.public_id
+    entry = story_json(public, archive.visible)["media"][1]
+    assert voices(folder / entry["transcript"]["file"]) == [
+        ("<v Zqxalba>Llegamos de noche.", ""),
+        ("<v Zqxbruno>Pero al otro día salió el sol.", ""),
+    ]
+    assert [text for text, _ in voices(folder / entry["transcript"]["translation"]["file"])] == [
+        "<v Zqxalba>We arrived at night.",
+        "<v Zqxbruno>But the next day the sun came out.",
+    ]
+    assert entry["parts"] == story_json(full, archive.visible)["media"][1]["parts"]
+    # The quiet story's transcript is public, its recording is not: the label, but no part.
+    quiet = story_json(public, archive.quiet)["media"][0]
+    assert "parts" not in quiet
+    quiet_folder = public / "data" / "stories" / archive.quiet.public_id
+    assert voices(quiet_folder / quiet["transcript"]["file"])[0][0] == "<v Zqxluis>Llegamos de noche."
+    everything = b"\n".join(every_file(public).values())
+    for hidden in (b"Zqxoculta", b"Zqxcallado", b"withheld-", WITHHELD_CUE.encode()):
+        assert hidden not in everything, hidden
+
+
+def test_an_anonymous_narrators_speakers_are_numbered_in_the_public_export_and_named_in_the_full_C22(
+    app: Flask, runner: FlaskCliRunner, make_story: Callable[..., Story], tmp_path: Path
+) -> None:
+    story = make_story(choices=ConsentChoices(credit=Credit.ANONYMOUS, voice_public=True), title="Sin nombre")
+    audio = add_audio(story)
+    assert audio.transcript is not None
+    first, withheld, last = audio.transcript.cues
+    first.speaker, withheld.speaker, last.speaker = "Zqxmarta", "Zqxpedro", "Zqxpedro"
+    withheld.restricted = True
+    db.session.commit()
+    assert withheld_audio.make(audio.public_id)
+
+    public = tmp_path / "public-bag"
+    export(runner, public, "--public")
+    entry = story_json(public, story)["media"][0]
+    folder = public / "data" / "stories" / story.public_id
+    shown = [text for text, _ in voices(folder / entry["transcript"]["file"])]
+    # Numbered by first appearance among the passages shown (the withheld one is not), in the
+    # archive's default language (Spanish here).
+    assert shown == ["<v Voz 1>Llegamos de noche.", "<v Voz 2>Pero al otro día salió el sol."]
+    everything = b"\n".join(every_file(public).values())
+    for hidden in (b"Zqxmarta", b"Zqxpedro", b"Nadie nos esperaba"):
+        assert hidden not in everything, hidden
+
+    full = tmp_path / "full-bag"
+    export(runner, full)
+    entry = story_json(full, story)["media"][0]
+    folder = full / "data" / "stories" / story.public_id
+    assert [text.split(">")[0] for text, _ in voices(folder / entry["transcript"]["file"])] == [
+        "<v Zqxmarta",
+        "<v Zqxpedro",
+        "<v Zqxpedro",
+    ]

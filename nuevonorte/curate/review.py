@@ -52,8 +52,10 @@ def get_story(public_id: str) -> Story:
 
 
 def get_live_story(public_id: str) -> Story:
-    """``get_story`` for a form that changes the story's text (its correction, its
-    translation): a withdrawn story's text is gone, so there is nothing to change (404)."""
+    """``get_story`` for a form that changes the story's text (its correction, its translation):
+    it refuses what ``get_story`` refuses (no such story, 404; kept by its contributor to
+    themselves, 403) and also a withdrawn story (404), which ``get_story`` lets through for its
+    review page: withdrawal deleted its text, so there is nothing to correct or translate."""
     story = get_story(public_id)
     if story.status == StoryStatus.WITHDRAWN:
         abort(404)

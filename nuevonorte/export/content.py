@@ -2,16 +2,19 @@
 
     dublin-core.csv                          one row per story (Dublin Core elements)
     stories/<id>/story.json                  the story in both languages, with its media list
+                                             (a recording's parts: start, title, keywords, synopsis)
     stories/<id>/<media id>.<ext>            its media files
-    stories/<id>/<media id>.transcript.<lang>.vtt    a recording's transcript (WebVTT)
+    stories/<id>/<media id>.transcript.<lang>.vtt    a recording's transcript (WebVTT; speakers
+                                                     as voice spans, ``<v Name>``)
     stories/<id>/<media id>.translation.<lang>.vtt   and its translation
     collections/<id>.json                    collections, with their entries and texts
     vocabularies/themes.json, places.json    the terms the exported stories use (all, when full)
     withdrawn.json                           full export only: tombstones (public id and day)
 
 The public export reads everything through ``nuevonorte.consent`` (and the media variant the
-public gets through ``nuevonorte.public.media.public_key``): what the public site shows and
-nothing else. The full export is the workshop's preservation copy: every story not withdrawn,
+public gets through ``nuevonorte.public.media.public_key``; speakers and parts through
+``transcripts.public_speakers`` and ``transcripts.public_segments``): what the public site shows
+and nothing else. The full export is the workshop's preservation copy: every story not withdrawn,
 original media, withheld paragraphs and cues marked as withheld, and every consent record.
 """
 
@@ -125,6 +128,7 @@ def _stories(public: bool) -> Iterator[Story]:
         selectinload(Story.themes),
         selectinload(Story.places),
         selectinload(Story.media).selectinload(MediaFile.transcript).selectinload(Transcript.cues),
+        selectinload(Story.media).selectinload(MediaFile.transcript).selectinload(Transcript.segments),
     )
     last = 0
     while True:
