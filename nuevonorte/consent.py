@@ -227,9 +227,10 @@ def public_cues(media: MediaFile) -> list[PublicCue | None]:
     return shown
 
 
-def _silent(cue: Cue) -> bool:
-    """Whether none of a cue's seconds may be heard: it is withheld, or words in it are (where
-    in the cue they are spoken is not known)."""
+def cue_withheld(cue: Cue) -> bool:
+    """Whether a curator withheld ``cue`` whole or in part: then none of its seconds may be
+    heard (where in the cue the words are spoken is not known), and a translator may change
+    only its translation (``curate.transcripts``)."""
     return cue.restricted or bool(cue.withheld_words)
 
 
@@ -239,7 +240,7 @@ def withheld_ranges(media: MediaFile) -> tuple[tuple[int, int], ...] | None:
     passage with withheld words is silent whole."""
     if media.transcript is None:
         return ()
-    spans = sorted((cue.start_ms, cue.end_ms) for cue in media.transcript.cues if _silent(cue))
+    spans = sorted((cue.start_ms, cue.end_ms) for cue in media.transcript.cues if cue_withheld(cue))
     if any(end <= start for start, end in spans):
         return None
     merged: list[tuple[int, int]] = []

@@ -182,7 +182,7 @@ def replacement(old: Sequence[Cue], new: Sequence[ParsedCue]) -> Replacement:
             twin_words = withheld_words.of_cue(twin)
             restricted, words = (True, words) if twin_words is None else (restricted, twin_words)
         overlapping = [o for o in old if o is not twin and _overlap(cue.start_ms, cue.end_ms, o)]
-        if not restricted and any(o.restricted or o.withheld_words for o in overlapping):
+        if not restricted and any(consent.cue_withheld(o) for o in overlapping):
             restricted, withheld_kept = True, withheld_kept + 1
         translation = cue.translation or (twin.translation if twin is not None else "")
         speaker = cue.speaker or (twin.speaker if twin is not None else "")

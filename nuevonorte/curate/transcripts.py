@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from nuevonorte import transcripts, withheld_audio, withheld_words
+from nuevonorte import consent, transcripts, withheld_audio, withheld_words
 from nuevonorte.curate import drafts as kept_drafts
 from nuevonorte.curate.auth import actor, curator_required, signed_in
 from nuevonorte.curate.forms import ActionForm, SegmentForm, TranscriptUploadForm
@@ -49,10 +49,6 @@ class Row:
     locked: bool = False
 
 
-def _withheld(cue: Cue) -> bool:
-    return cue.restricted or bool(cue.withheld_words)
-
-
 def _saved_rows(cues: list[Cue], translator: bool) -> list[Row]:
     rows = []
     for cue in cues:
@@ -67,7 +63,7 @@ def _saved_rows(cues: list[Cue], translator: bool) -> list[Row]:
                 cue.restricted,
                 "\n".join(words.text),
                 "\n".join(words.translation),
-                translator and _withheld(cue),
+                translator and consent.cue_withheld(cue),
             )
         )
     return rows
@@ -270,7 +266,7 @@ def _cues_from(typed: MultiDict[str, str], saved: list[Cue]) -> list[transcripts
     translator = signed_in().is_translator
     cues = []
     for i in range(min(number(typed.get("rows")) or 0, MAX_CUES)):
-        if translator and i < len(saved) and _withheld(saved[i]):
+        if translator and i < len(saved) and consent.cue_withheld(saved[i]):
             cues.append(_locked(saved[i], typed.get(f"translation_{i}", "").strip()))
             continue
         text = typed.get(f"text_{i}", "").strip()
