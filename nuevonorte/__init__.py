@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    # Imported inside create_app: the media worker runs as ``python -I -m nuevonorte.media.worker``
+    # and must import neither Flask nor the database when it imports this package.
+    from flask import Flask
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -13,6 +16,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
     """
+    from flask import Flask
+
     from nuevonorte import (
         admission,
         config,

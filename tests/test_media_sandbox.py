@@ -153,8 +153,7 @@ def test_encoding_decoded_pixels_adds_no_metadata_without_the_rebuild_M01_M02_M0
 
 FAILURES = r"""
 import json, mmap, sys, threading
-sys.path.insert(0, sys.argv[1])
-import worker
+from nuevonorte.media import worker
 
 def code_of(action):
     try:
@@ -187,9 +186,8 @@ def test_the_child_tells_its_memory_limit_and_a_full_disk_from_a_damaged_file_F0
     to a full device (/dev/full), even under the error a library raised while handling it, is
     ``storage_full``; only the parser's own error is ``corrupt``."""
     require(Path("/dev/full").exists(), "no /dev/full to write to")
-    media = Path(sandbox.WORKER).parent
     done = subprocess.run(
-        [sys.executable, "-c", FAILURES, str(media)], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-I", "-c", FAILURES], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(done.stdout) == {
         "allocation": "too_complex",
@@ -198,3 +196,56 @@ def test_the_child_tells_its_memory_limit_and_a_full_disk_from_a_damaged_file_F0
         "full_disk": "storage_full",
         "parser": "corrupt",
     }
+
+
+#: Modules the worker must never import: the web framework, the database and the search index.
+#: Were one of them loaded, a parser exploit would find the archive's code and connections in
+#: reach, and each fresh child would pay for them.
+FORBIDDEN = ("flask", "flask_babel", "werkzeug", "jinja2", "sqlalchemy", "psycopg", "whoosh", "alembic")
+
+
+def imported_modules(importtime_log: str) -> set[str]:
+    """The modules named in ``python -X importtime`` output (one ``| module`` line per import)."""
+    lines = importtime_log.splitlines()
+    return {line.rsplit("|", 1)[1].strip() for line in lines if line.startswith("import time:")}
+
+
+def test_the_worker_runs_isolated_and_imports_neither_flask_nor_the_database_F15(tmp_path):
+    """The worker runs as ``python -I -m nuevonorte.media.worker``: a decoy ``nuevonorte`` package in
+    its working folder and on PYTHONPATH is never imported (-I), and while it cleans a photo and a
+    recording it imports the decoders and none of Flask, SQLAlchemy, the database drivers or
+    Whoosh. ``-X importtime`` lists every module the server and its children import."""
+    decoy = tmp_path / "decoy" / "nuevonorte"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("raise SystemExit('the decoy was imported')\n")
+    jobs = []
+    for name, data in (("photo", samples.jpeg()), ("voice", samples.wav())):
+        (tmp_path / name).write_bytes(data)
+        outputs = {out: str(tmp_path / f"{name}-{out}") for out in ("original", "display", "thumbnail")}
+        jobs.append(json.dumps({"input": str(tmp_path / name), "outputs": outputs, "limits": LIMITS}))
+    command = [sandbox.WORKER[0], "-X", "importtime", *sandbox.WORKER[1:]]
+    # One job at a time, stdin kept open while it runs: the server takes the end of its input
+    # as its web worker gone, and kills the job's child.
+    with subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path / "decoy",
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "decoy")},
+    ) as server:
+        assert server.stdin and server.stdout and server.stderr
+        results = []
+        for job in jobs:
+            server.stdin.write(job + "\n")
+            server.stdin.flush()
+            results.append(json.loads(server.stdout.readline()))
+        server.stdin.close()
+        log = server.stderr.read()
+    assert server.returncode == 0
+    assert [(r["ok"], r["ext"]) for r in results] == [(True, "jpg"), (True, "wav")]
+    modules = imported_modules(log)
+    assert {"nuevonorte.media", "nuevonorte.media.images", "nuevonorte.media.audio", "av"} <= modules
+    assert not {m for m in modules if m.split(".")[0] in FORBIDDEN}
+    assert "nuevonorte.media.ingest" not in modules and "nuevonorte.extensions" not in modules

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nuevonorte.extensions import db
-from nuevonorte.media import MediaRejected, ingest_upload, worker
+from nuevonorte.media import MediaRejected, audio, ingest_upload, worker
 from nuevonorte.storage import get_storage
 from tests import media_samples as samples
 from tests.media_fixtures import assert_nothing_left
@@ -157,15 +157,6 @@ def test_a_wav_whose_tags_cannot_be_cut_off_is_refused_T10(ingest):
     assert_nothing_left()
 
 
-@pytest.fixture
-def sandboxed_audio(monkeypatch):
-    """The ``audio`` module as the worker process imports it (its folder first on sys.path)."""
-    monkeypatch.syspath_prepend(str(Path(worker.__file__).parent))
-    import audio
-
-    return audio
-
-
 LEAKS = {
     "wav": lambda: (samples.pcm_wav("unknown", samples.info_chunk()[0]), samples.info_chunk()[0]),
     "mp3": lambda: (encoded_seed("mp3") + samples.ape_tag()[0], samples.ape_tag()[0]),
@@ -173,9 +164,7 @@ LEAKS = {
 
 
 @pytest.mark.parametrize("kind", sorted(LEAKS))
-def test_the_recheck_refuses_text_from_outside_the_decoded_audio_T10(
-    tmp_path, monkeypatch, sandboxed_audio, kind
-):
+def test_the_recheck_refuses_text_from_outside_the_decoded_audio_T10(tmp_path, monkeypatch, kind):
     """T10: were a rebuild ever to write a tag FFmpeg never parsed into the new file (here the
     LIST chunk after a WAV of unknown size, an APE tag after an MP3), the worker's re-check
     finds the tag's text, which lay outside the decoded audio, and refuses the file, saying
@@ -187,7 +176,7 @@ def test_the_recheck_refuses_text_from_outside_the_decoded_audio_T10(
     job = {"input": str(source), "outputs": outputs, "limits": {"max_pixels": 1_000_000}}
     assert worker.process(job)["ok"]  # as built: accepted
 
-    rebuild = sandboxed_audio.clean
+    rebuild = audio.clean
 
     def leaky(path, outputs, limits):
         facts = rebuild(path, outputs, limits)
@@ -195,7 +184,7 @@ def test_the_recheck_refuses_text_from_outside_the_decoded_audio_T10(
             stored.write(leaked)
         return facts
 
-    monkeypatch.setattr(sandboxed_audio, "clean", leaky)
+    monkeypatch.setattr(audio, "clean", leaky)
     assert worker.process(job) == {"ok": False, "code": "not_cleaned", "leftover": "audio_text"}
 
 

@@ -1,12 +1,12 @@
 """Run the worker's fork server beside the web worker and hand it one file at a time.
 
-The server is a separate interpreter (``worker.py``): it imports the decoders once and forks a
-fresh child for each file, so a file is parsed in a process with its own memory and CPU limits
-that saw no other file, without paying 50–200 ms for a new interpreter each time. This module
-enforces the wall-clock timeout: when a job is late the server's whole process group (server
-and child) is killed, the file refused, and a new server started for the next one; a server
-that died for any other reason is replaced the same way. A web worker running jobs from
-several threads at once gets one server per concurrent job.
+The server is a separate interpreter (``python -I -m nuevonorte.media.worker``): it imports the
+decoders once and forks a fresh child for each file, so a file is parsed in a process with its
+own memory and CPU limits that saw no other file, without paying 50–200 ms for a new interpreter
+each time. This module enforces the wall-clock timeout: when a job is late the server's whole
+process group (server and child) is killed, the file refused, and a new server started for the
+next one; a server that died for any other reason is replaced the same way. A web worker running
+jobs from several threads at once gets one server per concurrent job.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from nuevonorte.media.errors import MediaRejected
 
-WORKER = Path(__file__).with_name("worker.py")
+#: The server's command line. -I: isolated, ignoring PYTHON* variables, the user's site folder
+#: and the working folder, so the server imports only the installed archive's modules.
+WORKER = [sys.executable, "-I", "-m", "nuevonorte.media.worker"]
 #: Idle servers kept per web worker; more are started while more jobs run at once.
 KEEP_IDLE = 2
 #: glibc: back large allocations with transparent huge pages where the kernel allows it
@@ -43,10 +44,9 @@ class Server:
         env = dict(os.environ)
         env["GLIBC_TUNABLES"] = ":".join(t for t in (env.get("GLIBC_TUNABLES"), GLIBC_TUNABLES) if t)
         self.owner = _owner()
-        # -E -s: ignore PYTHON* variables and the user's site folder; the server sees only jobs.
         # start_new_session: the server and its children form a group that can be killed at once.
         self.proc = subprocess.Popen(  # noqa: S603 (our own interpreter and script, no shell)
-            [sys.executable, "-E", "-s", str(WORKER)],
+            WORKER,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -1,13 +1,13 @@
 """The sandboxed worker: the only code that parses untrusted media bytes.
 
-Run as a script (``python worker.py``) by ``sandbox``, so that it imports neither Flask nor the
-database. The script is a small fork server: it imports the decoders once, then reads one job
-per line (JSON) on stdin. For each job it forks a fresh child, which limits its own memory and
-CPU time before it opens the file, cleans it and hands back one JSON result through a pipe of
-its own; the server prints that result as one line on stdout. The server itself never reads a
-byte of an upload, so each file is parsed in a process that saw no other file, and a child
-that crashes or is killed takes nothing else with it. Every failure becomes a stable refusal
-code.
+Run as ``python -I -m nuevonorte.media.worker`` by ``sandbox``: isolated from the environment
+and the working folder, and importing neither Flask nor the database (a test proves it). The
+server is a small fork server: it imports the decoders once, then reads one job per line (JSON)
+on stdin. For each job it forks a fresh child, which limits its own memory and CPU time before
+it opens the file, cleans it and hands back one JSON result through a pipe of its own; the
+server prints that result as one line on stdout. The server itself never reads a byte of an
+upload, so each file is parsed in a process that saw no other file, and a child that crashes or
+is killed takes nothing else with it. Every failure becomes a stable refusal code.
 """
 
 from __future__ import annotations
@@ -20,13 +20,7 @@ import resource
 import select
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    # The worker runs as a script (``python worker.py``) so that it imports neither Flask nor the
-    # database; it imports the decoders from its own folder at run time. Type checking reads the
-    # same modules through the package, so a wrong argument to them is an error here too.
-    from nuevonorte.media import audio, images  # noqa: F401 (used below, imported there at run time)
+from typing import Any
 
 
 def limit_memory(megabytes: int) -> None:
@@ -143,9 +137,7 @@ def first_found(path: str, groups: dict[str, list[bytes]]) -> str | None:
 
 def process(job: dict[str, Any]) -> dict[str, Any]:
     """Clean one file, trying images first, then audio; return the facts or a refusal code."""
-    if not TYPE_CHECKING:  # as a script, from its own folder (mypy reads the package's: above)
-        import audio
-        import images
+    from nuevonorte.media import audio, images
 
     path, outputs, limits = job["input"], job["outputs"], job["limits"]
     if "silence" in job:
@@ -229,8 +221,7 @@ def _out_of_memory(error: BaseException) -> bool:
 def silence(path: str, output: str, ranges_ms: list[list[int]]) -> dict[str, Any]:
     """Write a stored recording again with ``ranges_ms`` silent (the public copy of a recording
     with withheld passages); the input is the archive's own cleaned file, still parsed here."""
-    if not TYPE_CHECKING:
-        import audio
+    from nuevonorte.media import audio
 
     try:
         return {"ok": True, **audio.silence(path, output, ranges_ms)}
@@ -242,9 +233,6 @@ def preload() -> None:
     """Import, once in the server, everything a job may use, so that each forked child starts
     ready instead of importing it again: the decoders and the plugins Pillow loads on its first
     open, the EXIF reader, littleCMS, pillow-heif and PyAV (about 60 ms for each recording)."""
-    if not TYPE_CHECKING:
-        import audio  # noqa: F401
-        import images  # noqa: F401
     import av  # noqa: F401
     import PIL.JpegImagePlugin
     import PIL.PngImagePlugin
@@ -252,6 +240,8 @@ def preload() -> None:
     import PIL.WebPImagePlugin  # noqa: F401
     import pillow_heif  # noqa: F401
     from PIL import Image, ImageCms, ImageOps  # noqa: F401
+
+    from nuevonorte.media import audio, images  # noqa: F401
 
     Image.preinit()
 
