@@ -6,7 +6,7 @@
 
 Stories are generated as (unsaved) ORM objects, each in the worker process that writes it,
 and turned into index documents by the real document builders (``public_document`` and
-``staff_document``), then written into both indexes by ``nuevonorte.search.bulk.fill`` — the
+``staff_document``), then written into both indexes by ``nuevonorte.search.whoosh_internals.bulk.fill`` — the
 same path as ``nuevonorte reindex`` minus the database reads, so database setup does not
 dominate. Queries go through the real ``search_index`` (facets on all six fields, highlighted
 snippets, top 20). The same corpus and queries run against SQLite FTS5 (unicode61,
@@ -60,9 +60,10 @@ from nuevonorte.models import (
     Transcript,
     Visibility,
 )
-from nuevonorte.search import bulk, segments, store
+from nuevonorte.search import store
 from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 from nuevonorte.search.query import search_index
+from nuevonorte.search.whoosh_internals import bulk, segments
 from tests import relevance
 
 ES_WORDS = (

@@ -43,8 +43,9 @@ from search import Corpus
 from nuevonorte import search, stories
 from nuevonorte.extensions import db
 from nuevonorte.models import Story
-from nuevonorte.search import segments, store
+from nuevonorte.search import store
 from nuevonorte.search.documents import public_document, staff_document
+from nuevonorte.search.whoosh_internals import segments
 from tests.index_bytes import words_in
 
 

@@ -40,7 +40,7 @@ def words_in(root: Path, words: list[str], purged: bool = True) -> dict[str, lis
     first: a withdrawal's words leave the files a few seconds after its commit, not during it
     (docs/decisions/0007); ``purged=False`` reads the files as they are this instant."""
     if purged:
-        from nuevonorte.search import segments
+        from nuevonorte.search.whoosh_internals import segments
 
         segments.wait()
     needles = {w: [f.encode() for f in forms(w) if len(f) >= 4] for w in words}

@@ -27,8 +27,9 @@ from whoosh.reading import SegmentReader
 from nuevonorte import search, stories
 from nuevonorte.extensions import db
 from nuevonorte.models import Cue, Story, StoryStatus, Transcript
-from nuevonorte.search import segments, store
-from nuevonorte.search.scrub import pending, scrub
+from nuevonorte.search import store
+from nuevonorte.search.whoosh_internals import segments
+from nuevonorte.search.whoosh_internals.scrub import pending, scrub
 from tests import index_bytes
 from tests.curate_fixtures import add_audio
 from tests.stopped_process import stopped_at
@@ -258,7 +259,7 @@ import json, os, sys
 from nuevonorte import create_app, stories
 from nuevonorte.extensions import db
 from nuevonorte.models import Cue, Story, StoryStatus, Transcript
-from nuevonorte.search import segments
+from nuevonorte.search.whoosh_internals import segments
 app = create_app(json.loads(os.environ["NN_TEST_CONFIG"]))
 with app.app_context():
     for sid in json.loads(os.environ["NN_TEST_STORIES"]):

@@ -1,4 +1,4 @@
-"""The bulk rebuild (``nuevonorte.search.bulk``): the same index as Whoosh's own writer, in one
+"""The bulk rebuild (``search.whoosh_internals.bulk``): the same index as Whoosh's own writer, in one
 process or in workers, and a failed worker that leaves the indexes in use untouched."""
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from whoosh.writing import SegmentWriter
 from nuevonorte import search
 from nuevonorte.extensions import db
 from nuevonorte.models import Story
-from nuevonorte.search import bulk, health, store
+from nuevonorte.search import health, store
 from nuevonorte.search.schema import LANGUAGES, stem
+from nuevonorte.search.whoosh_internals import bulk
 from tests.search_fixtures import public_lexicon, public_sids
 
 pytestmark = pytest.mark.usefixtures("index")

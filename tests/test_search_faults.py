@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from nuevonorte import search, stories
 from nuevonorte.extensions import db
 from nuevonorte.models import SearchOutbox, Story, StoryStatus
-from nuevonorte.search import bulk, segments, store
+from nuevonorte.search import store
+from nuevonorte.search.whoosh_internals import bulk, segments
 from tests.search_fixtures import public_sids
 
 pytestmark = pytest.mark.usefixtures("index")
@@ -43,7 +44,8 @@ def run_helper(app_config: dict[str, Any], body: str) -> subprocess.Popen[str]:
         """
         import json, os, sys, time
         from nuevonorte import create_app
-        from nuevonorte.search import bulk, store
+        from nuevonorte.search import store
+        from nuevonorte.search.whoosh_internals import bulk
         app = create_app(json.loads(os.environ["HELPER_CONFIG"]))
         with app.app_context():
         """

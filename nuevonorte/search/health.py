@@ -17,8 +17,9 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Story
 from nuevonorte.models.base import utcnow
 from nuevonorte.models.search import SearchOutbox
-from nuevonorte.search import bulk, rebuild_lock, store, sync
+from nuevonorte.search import rebuild_lock, store, sync
 from nuevonorte.search.documents import PublicDocument, public_document, staff_document
+from nuevonorte.search.whoosh_internals import bulk
 
 
 @dataclass(frozen=True)

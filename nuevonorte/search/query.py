@@ -18,10 +18,10 @@ from whoosh.query import Every, Query
 
 from nuevonorte.search import store
 from nuevonorte.search.highlight import CueHit, Marker, cue_hits, snippet
-from nuevonorte.search.matching import Search
 from nuevonorte.search.parse import MAX_QUERY_CHARS, parse
 from nuevonorte.search.schema import FACETS
 from nuevonorte.search.suggest import suggestion
+from nuevonorte.search.whoosh_internals.matching import Search
 
 __all__ = ["MAX_QUERY_CHARS", "CueHit", "SearchHit", "SearchResults", "search_index"]
 

@@ -31,10 +31,10 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
-from nuevonorte.search import segments
-from nuevonorte.search.codec import ArchiveCodec
 from nuevonorte.search.documents import PublicDocument
 from nuevonorte.search.schema import SCHEMA_VERSION, public_schema, staff_schema
+from nuevonorte.search.whoosh_internals import segments
+from nuevonorte.search.whoosh_internals.codec import ArchiveCodec
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

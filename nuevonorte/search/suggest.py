@@ -16,9 +16,9 @@ import numpy as np
 from whoosh.query import Term
 from whoosh.searching import Searcher
 
-from nuevonorte.search.matching import Search
 from nuevonorte.search.parse import parse
 from nuevonorte.search.schema import ANY_STOPWORD, fold
+from nuevonorte.search.whoosh_internals.matching import Search
 
 #: Words shorter than this are never corrected, nor proposed: "1" is not a typo of "a".
 MIN_LETTERS = 3

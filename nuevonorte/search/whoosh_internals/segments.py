@@ -43,8 +43,8 @@ from whoosh.writing import SegmentWriter
 
 from nuevonorte import faults
 from nuevonorte.config import KEYS
-from nuevonorte.search.codec import ArchiveCodec
-from nuevonorte.search.scrub import PENDING_SINCE, SCRUBBED, pending, scrub
+from nuevonorte.search.whoosh_internals.codec import ArchiveCodec
+from nuevonorte.search.whoosh_internals.scrub import PENDING_SINCE, SCRUBBED, pending, scrub
 
 __all__ = [
     "State",

@@ -32,9 +32,9 @@ from whoosh import index as whoosh_index
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import PostingPool, SegmentWriter
 
-from nuevonorte.search.codec import ArchiveCodec, length_bytes
 from nuevonorte.search.documents import PublicDocument
 from nuevonorte.search.store import KINDS, PUBLIC, STAFF, RebuildFailed
+from nuevonorte.search.whoosh_internals.codec import ArchiveCodec, length_bytes
 
 #: From this many stories on, a rebuild writes in worker processes (one per core, at most
 #: two). Below it, starting processes costs more than it saves.

@@ -28,7 +28,7 @@ from whoosh.searching import Searcher
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
-from nuevonorte.search.codec import length_bytes
+from nuevonorte.search.whoosh_internals.codec import length_bytes
 
 #: Per-segment tables (facet values, field lengths), keyed by (folder, segment id, what). A segment
 #: never changes once written (a deletion only hides documents, and hidden documents never

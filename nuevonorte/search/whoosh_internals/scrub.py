@@ -54,7 +54,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import GrowableArray
 
-from nuevonorte.search.codec import MIN_COMPRESSED, ArchiveCodec
+from nuevonorte.search.whoosh_internals.codec import MIN_COMPRESSED, ArchiveCodec
 
 #: The attribute of a segment (pickled in the table of contents with it) naming the deleted
 #: documents it holds only as empty holes.
