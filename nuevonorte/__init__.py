@@ -41,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.contribute.views import bp as contribute_bp
     from nuevonorte.curate import blueprint as curate_blueprint
     from nuevonorte.extensions import csrf, db, migrate
+    from nuevonorte.models import PERMISSIONS
     from nuevonorte.public import crawlers, presentation, search_views
     from nuevonorte.public.language import bp as language_bp
     from nuevonorte.public.media import bp as media_bp
@@ -80,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     # The consent rule's predicates, for templates that show parts of a story.
     app.jinja_env.globals.update(
+        consent_permissions=PERMISSIONS,
         public_paragraphs=consent.public_paragraphs,
         public_cues=consent.public_cues,
         entry_story_is_public=consent.entry_story_is_public,

@@ -102,7 +102,7 @@ def refusal(collection: Collection, story: Story) -> str | None:
     readable = consent.curators_may_read(story)
     title = (story.title(current_locale()) if readable else "") or _("Untitled story")
     newest = story.current_consent
-    if newest is None or not newest.in_collections:
+    if newest is None or not newest.choices.in_collections:
         return str(_("The narrator of “%(title)s” did not allow it in collections.", title=title))
     if any(entry.story is story for entry in collection.entries):
         return str(_("“%(title)s” is already in this collection.", title=title))

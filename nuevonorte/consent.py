@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from nuevonorte import withheld_words
 from nuevonorte.models import (
+    PERMISSIONS,
     Collection,
     CollectionEntry,
     CollectionStatus,
@@ -42,35 +43,10 @@ from nuevonorte.models import (
     Visibility,
 )
 from nuevonorte.models.base import today
+from nuevonorte.models.consent import ConsentChoices as ConsentChoices  # declared with its record
 
 #: The version of the consent text shown to contributors; recorded with every choice.
 CONSENT_TEXT_VERSION = "2026-12"
-
-
-@dataclass(frozen=True)
-class ConsentChoices:
-    """What a contributor allows for one story. Defaults are the safe ones (C14)."""
-
-    visibility: Visibility = Visibility.PUBLIC
-    credit: Credit = Credit.PSEUDONYM
-    credit_name: str = ""
-    voice_public: bool = False
-    photos_public: bool = False
-    in_collections: bool = True
-    embargo_until: date | None = None
-
-    @classmethod
-    def of(cls, record: ConsentRecord) -> ConsentChoices:
-        """The choices held by a consent record."""
-        return cls(
-            visibility=record.visibility,
-            credit=record.credit,
-            credit_name=record.credit_name,
-            voice_public=record.voice_public,
-            photos_public=record.photos_public,
-            in_collections=record.in_collections,
-            embargo_until=record.embargo_until,
-        )
 
 
 #: Which consent choice governs each kind of media. A kind missing here is never public: the
@@ -98,9 +74,7 @@ def widenings(old: ConsentChoices, new: ConsentChoices) -> list[str]:
         new.credit != Credit.ANONYMOUS and new.credit_name != old.credit_name
     ):
         wider.append("credit")
-    for flag in ("voice_public", "photos_public", "in_collections"):
-        if getattr(new, flag) and not getattr(old, flag):
-            wider.append(flag)
+    wider += [name for name in PERMISSIONS if new.allows(name) and not old.allows(name)]
     if old.embargo_until is not None and (new.embargo_until is None or new.embargo_until < old.embargo_until):
         wider.append("embargo_until")
     return wider
@@ -164,7 +138,7 @@ def media_choice_allows(media: MediaFile) -> bool:
     their voice) once the story is; an unknown kind never. The curators' preview reads this."""
     consent = media.story.current_consent
     choice = MEDIA_CHOICE.get(media.kind)
-    return consent is not None and choice is not None and bool(getattr(consent, choice))
+    return consent is not None and choice is not None and consent.choices.allows(choice)
 
 
 def transcript_is_public(media: MediaFile, on: date | None = None) -> bool:
@@ -184,7 +158,7 @@ def entry_story_is_public(entry: CollectionEntry, on: date | None = None) -> boo
     if not story_is_public(entry.story, on):
         return False
     consent = entry.story.current_consent
-    return consent is not None and consent.in_collections
+    return consent is not None and consent.choices.in_collections
 
 
 def public_paragraphs(story: Story) -> list[str | None]:
@@ -339,7 +313,7 @@ def public_media(on: date | None = None) -> Select[MediaFile]:
             _story_visible_clause(on or today()),
             or_(
                 *(
-                    and_(MediaFile.kind == kind, getattr(ConsentRecord, choice).is_(True))
+                    and_(MediaFile.kind == kind, ConsentRecord.permission_column(choice).is_(True))
                     for kind, choice in MEDIA_CHOICE.items()
                 )
             ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from nuevonorte import audit, database, drafts, ledger, paper_forms, sensitive, 
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices, widenings
 from nuevonorte.extensions import db
 from nuevonorte.models import (
+    PERMISSIONS,
     ActorKind,
     CollectionEntry,
     ConsentRecord,
@@ -242,13 +244,8 @@ def withdraw_media(story: Story, media: MediaFile) -> None:
 #: What a replayed narrowing leaves: nothing shown to anyone but the narrator. The entry does
 #: not say how far the narrator narrowed; the archive errs on the side of showing less, and the
 #: narrator may widen it again (a widening goes back to review).
-NARROWEST = ConsentChoices(
-    visibility=Visibility.CONTRIBUTOR,
-    credit=Credit.ANONYMOUS,
-    voice_public=False,
-    photos_public=False,
-    in_collections=False,
-)
+_NOTHING_ALLOWED: dict[str, Any] = dict.fromkeys(PERMISSIONS, False)
+NARROWEST = ConsentChoices(visibility=Visibility.CONTRIBUTOR, credit=Credit.ANONYMOUS, **_NOTHING_ALLOWED)
 
 
 def replay_ledger_entry(kind: str, story_id: str, media_id: str | None) -> None:
@@ -283,13 +280,7 @@ def _append_consent(story: Story, choices: ConsentChoices, given_by: GivenBy, la
     seq = story.consents[-1].seq + 1 if story.consents else 1
     record = ConsentRecord(
         seq=seq,
-        visibility=choices.visibility,
-        credit=choices.credit,
-        credit_name=choices.credit_name.strip(),
-        voice_public=choices.voice_public,
-        photos_public=choices.photos_public,
-        in_collections=choices.in_collections,
-        embargo_until=choices.embargo_until,
+        **(choices.values() | {"credit_name": choices.credit_name.strip()}),
         text_version=CONSENT_TEXT_VERSION,
         text_language=language,
         given_by=given_by,

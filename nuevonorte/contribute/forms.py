@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices
-from nuevonorte.models import Credit, Visibility
+from nuevonorte.models import PERMISSION_WORDS, PERMISSIONS, Credit, Visibility
 from nuevonorte.models.base import today
 
 MAX_BODY = 100_000
@@ -67,9 +67,7 @@ class ConsentFields:
         _l("How should we credit you?"), choices=CREDIT_CHOICES, default=Credit.PSEUDONYM.value
     )
     credit_name = StringField(_l("The name or pseudonym to show"), validators=[Length(max=120)])
-    voice_public = BooleanField(_l("My voice may be heard publicly (if not, only the written transcript)"))
-    photos_public = BooleanField(_l("My photos may be shown publicly"))
-    in_collections = BooleanField(_l("My story may appear in the archive's collections"), default=True)
+    # One checkbox per yes/no choice (``PERMISSIONS``) is added below the class.
     embargo_until = DateField(_l("Nothing public before this date (optional)"), validators=[Optional()])
 
     def validate_credit_name(self, field: Any) -> None:
@@ -89,14 +87,16 @@ class ConsentFields:
             visibility=Visibility(self.visibility.data),
             credit=Credit(self.credit.data),
             credit_name="" if anonymous else (self.credit_name.data or "").strip(),
-            voice_public=bool(self.voice_public.data),
-            photos_public=bool(self.photos_public.data),
-            in_collections=bool(self.in_collections.data),
+            **{name: bool(getattr(self, name).data) for name in PERMISSIONS},
             embargo_until=self.embargo_until.data,
         )
 
 
-#: The names of the consent choices, in the order the form shows them.
+# The yes/no choices, each asked as its declaration says, checked as the safe default has it.
+for _name, _words in PERMISSION_WORDS.items():
+    setattr(ConsentFields, _name, BooleanField(_words.ask, default=ConsentChoices().allows(_name)))
+
+#: The names of the consent choices.
 CONSENT_FIELDS = tuple(name for name, value in vars(ConsentFields).items() if isinstance(value, UnboundField))
 
 

@@ -502,15 +502,7 @@ def _consent_data(story: Story) -> dict[str, Any]:
     if record is None:
         return {}
     choices = ConsentChoices.of(record)
-    return {
-        "visibility": choices.visibility.value,
-        "credit": choices.credit.value,
-        "credit_name": choices.credit_name,
-        "voice_public": choices.voice_public,
-        "photos_public": choices.photos_public,
-        "in_collections": choices.in_collections,
-        "embargo_until": choices.embargo_until,
-    }
+    return choices.values() | {"visibility": choices.visibility.value, "credit": choices.credit.value}
 
 
 def media_label(media: MediaFile) -> str:

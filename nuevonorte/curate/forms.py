@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from nuevonorte.accounts import MAX_EMAIL_LENGTH
-from nuevonorte.models import Role, Visibility
+from nuevonorte.models import PERMISSION_WORDS, Role, Visibility
 from nuevonorte.safe_input import NumberTooLarge, number
 
 
@@ -108,10 +108,12 @@ class ConsentNarrowForm(FlaskForm):
         ],
     )
     anonymous = BooleanField(_l("Credit as anonymous"))
-    voice_public = BooleanField(_l("The voice may be heard"))
-    photos_public = BooleanField(_l("Photos may be shown"))
-    in_collections = BooleanField(_l("May appear in collections"))
+    # One checkbox per yes/no choice (``PERMISSIONS``) is added below the class.
     embargo_until = StringField(_l("Embargoed until (YYYY-MM-DD)"), validators=[Length(max=10)])
+
+
+for _name, _words in PERMISSION_WORDS.items():
+    setattr(ConsentNarrowForm, _name, BooleanField(_words.curator))
 
 
 class TranscriptUploadForm(FlaskForm):

@@ -109,7 +109,7 @@ def _candidate(collection: Collection, hit: SearchHit | None, story: Story, lang
         excerpt_lang=shown_lang if shown_lang != lang else None,
         thumbnail=thumbnail,
         public=consent.story_is_public(story),
-        allowed=newest is not None and newest.in_collections,
+        allowed=newest is not None and newest.choices.in_collections,
         present=any(entry.story is story for entry in collection.entries),
         addable=domain.may_join(collection, story),
     )

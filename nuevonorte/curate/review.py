@@ -20,6 +20,7 @@ from nuevonorte.curate.wording import consent_words, exposure_notes, widening_wo
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale
 from nuevonorte.models import (
+    PERMISSIONS,
     Credit,
     CuratorAccount,
     MediaFile,
@@ -78,9 +79,8 @@ def render_review(story: Story, error: str | None = None, status: int = 200) -> 
     if consent is not None:
         narrow.visibility.data = consent.visibility.value
         narrow.anonymous.data = consent.credit == Credit.ANONYMOUS
-        narrow.voice_public.data = consent.voice_public
-        narrow.photos_public.data = consent.photos_public
-        narrow.in_collections.data = consent.in_collections
+        for name in PERMISSIONS:
+            narrow[name].data = consent.choices.allows(name)
         narrow.embargo_until.data = consent.embargo_until.isoformat() if consent.embargo_until else ""
     assign_form = AssignForm(formdata=None, revision=story.revision)
     curators = db.session.scalars(
@@ -193,9 +193,7 @@ def narrow_consent(story_id: str) -> Response | tuple[str, int]:
         visibility=Visibility(form.visibility.data),
         credit=Credit.ANONYMOUS if form.anonymous.data else credit,
         credit_name=name,
-        voice_public=form.voice_public.data,
-        photos_public=form.photos_public.data,
-        in_collections=form.in_collections.data,
+        **{name: bool(form[name].data) for name in PERMISSIONS},
         embargo_until=embargo,
     )
     try:

@@ -6,7 +6,15 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from nuevonorte.consent import ConsentChoices, Standing, standing
-from nuevonorte.models import ConsentRecord, Credit, MediaKind, Story, StoryStatus, Visibility
+from nuevonorte.models import (
+    PERMISSION_WORDS,
+    ConsentRecord,
+    Credit,
+    MediaKind,
+    Story,
+    StoryStatus,
+    Visibility,
+)
 
 
 def consent_words(consent: ConsentRecord | None) -> list[str]:
@@ -24,10 +32,9 @@ def consent_words(consent: ConsentRecord | None) -> list[str]:
             Credit.PSEUDONYM: _("pseudonym"),
             Credit.ANONYMOUS: _("anonymous"),
         }[consent.credit],
-        _("voice may be heard") if consent.voice_public else _("voice may not be heard"),
-        _("photos may be shown") if consent.photos_public else _("photos may not be shown"),
-        _("may appear in collections") if consent.in_collections else _("not in collections"),
     ]
+    choices = consent.choices
+    words += [str(w.granted if choices.allows(name) else w.refused) for name, w in PERMISSION_WORDS.items()]
     if consent.embargo_until is not None:
         words.append(_("embargoed until %(date)s", date=format_date(consent.embargo_until, "long")))
     return words
@@ -42,9 +49,10 @@ def exposure_notes(story: Story) -> list[str]:
     if consent.visibility != Visibility.PUBLIC:
         notes.append(_("This story cannot be published: the narrator did not make it public."))
     kinds = {m.kind for m in story.media}
-    if MediaKind.IMAGE in kinds and not consent.photos_public:
+    choices = consent.choices
+    if MediaKind.IMAGE in kinds and not choices.photos_public:
         notes.append(_("Photos will not be shown: the narrator did not allow it."))
-    if MediaKind.AUDIO in kinds and not consent.voice_public:
+    if MediaKind.AUDIO in kinds and not choices.voice_public:
         notes.append(
             _(
                 "The recording will not be played: the narrator did not allow their voice to be heard. The transcript can be shown."  # noqa: E501
@@ -145,12 +153,8 @@ def widening_words(before: ConsentChoices, now: ConsentChoices, wider: list[str]
         elif name == "credit":
             shown = f"{credit[now.credit]} “{now.credit_name}”" if now.credit_name else credit[now.credit]
             words.append(_("Credit: now %(now)s (it was %(then)s).", now=shown, then=credit[before.credit]))
-        elif name == "voice_public":
-            words.append(_("The narrator's voice may now be heard in the recordings."))
-        elif name == "photos_public":
-            words.append(_("The photos may now be shown."))
-        elif name == "in_collections":
-            words.append(_("The story may now appear in collections."))
+        elif name in PERMISSION_WORDS:
+            words.append(str(PERMISSION_WORDS[name].widened))
         elif name == "embargo_until":
             until = format_date(now.embargo_until, "long") if now.embargo_until else ""
             words.append(

@@ -39,6 +39,8 @@ from nuevonorte import consent, transcripts, withheld_words
 from nuevonorte.content_warnings import WARNINGS
 from nuevonorte.extensions import db
 from nuevonorte.models import (
+    PERMISSION_WORDS,
+    PERMISSIONS,
     Collection,
     CollectionEntry,
     ConsentRecord,
@@ -343,9 +345,7 @@ def _consent(record: ConsentRecord) -> dict[str, Any]:
         "visibility": str(record.visibility),
         "credit": str(record.credit),
         "credit_name": record.credit_name,
-        "voice_public": record.voice_public,
-        "photos_public": record.photos_public,
-        "in_collections": record.in_collections,
+        **{name: record.choices.allows(name) for name in PERMISSIONS},
         "embargo_until": _day(record.embargo_until),
         "text_version": record.text_version,
         "text_language": record.text_language,
@@ -389,15 +389,13 @@ def _rights(story: Story, public: bool) -> str:
     current = story.current_consent
     if current is None:
         return f"{line}; no consent recorded."
-    allowed = [
-        "text",
-        *(["voice"] if current.voice_public else []),
-        *(["photos"] if current.photos_public else []),
-    ]
-    if public:
-        return f"{line}; published with the narrator's consent ({', '.join(allowed)})."
-    summary = f"{line}; consent: visible to {current.visibility}; public: {', '.join(allowed)}"
-    summary += "; in collections" if current.in_collections else "; not in collections"
+    granted = [name for name in PERMISSIONS if current.choices.allows(name)]
+    if public:  # what is published: the text, and the kinds of file their choice allows
+        media = set(consent.MEDIA_CHOICE.values())
+        shown = ["text", *(PERMISSION_WORDS[name].rights for name in granted if name in media)]
+        return f"{line}; published with the narrator's consent ({', '.join(shown)})."
+    allowed = ["text", *(PERMISSION_WORDS[name].rights for name in granted)]
+    summary = f"{line}; consent: visible to {current.visibility}; allowed: {', '.join(allowed)}"
     if current.embargo_until:
         summary += f"; embargoed until {current.embargo_until.isoformat()}"
     return summary + "."

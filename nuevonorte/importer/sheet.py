@@ -24,7 +24,7 @@ from nuevonorte.contribute.forms import LANGUAGE_CHOICES, MAX_BODY
 from nuevonorte.contributions import MAX_FILES, Contribution
 from nuevonorte.importer.problems import HEADER_ROW, Problem
 from nuevonorte.importer.sources import EventSource, plain_name
-from nuevonorte.models import Credit, Visibility
+from nuevonorte.models import PERMISSIONS, Credit, Visibility
 from nuevonorte.models.base import today
 from nuevonorte.paper_forms import form_key
 
@@ -34,9 +34,7 @@ REQUIRED = (
     "language",
     "visibility",
     "credit",
-    "voice_public",
-    "photos_public",
-    "in_collections",
+    *PERMISSIONS,
     "consent_version",
     "consent_language",
 )
@@ -219,9 +217,7 @@ def _row(number: int, header: list[str], record: list[str], source: EventSource)
         visibility=Visibility(visibility or Visibility.CONTRIBUTOR),
         credit=Credit(credit or Credit.ANONYMOUS),
         credit_name="" if credit == Credit.ANONYMOUS else credit_name,
-        voice_public=cells.flag("voice_public"),
-        photos_public=cells.flag("photos_public"),
-        in_collections=cells.flag("in_collections"),
+        **{name: cells.flag(name) for name in PERMISSIONS},
         embargo_until=cells.day("embargo_until"),
     )
     version = cells.text("consent_version", 32)

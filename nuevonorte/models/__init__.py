@@ -5,7 +5,15 @@ from nuevonorte.models.audit import ActorKind, AuditEvent
 from nuevonorte.models.base import Base, utcnow
 from nuevonorte.models.challenge import SpentChallenge
 from nuevonorte.models.collection import Collection, CollectionEntry, CollectionStatus, EntryKind
-from nuevonorte.models.consent import ConsentRecord, Credit, GivenBy, Visibility
+from nuevonorte.models.consent import (
+    PERMISSION_WORDS,
+    PERMISSIONS,
+    ConsentChoices,
+    ConsentRecord,
+    Credit,
+    GivenBy,
+    Visibility,
+)
 from nuevonorte.models.contributor_session import ContributorSession, Submission
 from nuevonorte.models.draft import CuratorDraft
 from nuevonorte.models.fixity import MediaFixity
@@ -23,12 +31,15 @@ from nuevonorte.models.translation import ParagraphTranslation, Provenance
 from nuevonorte.models.vocabulary import Place, PlaceLevel, Theme
 
 __all__ = [
+    "PERMISSIONS",
+    "PERMISSION_WORDS",
     "ActorKind",
     "AuditEvent",
     "Base",
     "Collection",
     "CollectionEntry",
     "CollectionStatus",
+    "ConsentChoices",
     "ConsentRecord",
     "Contributor",
     "ContributorSession",
