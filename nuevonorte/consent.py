@@ -208,6 +208,11 @@ def cue_withheld(cue: Cue) -> bool:
     return cue.restricted or bool(cue.withheld_words)
 
 
+def cue_withheld_clause() -> ColumnElement[bool]:
+    """``cue_withheld`` in SQL, for queries over many cues (the curators' queue filter)."""
+    return or_(Cue.restricted.is_(True), Cue.withheld_words != "")
+
+
 def withheld_ranges(media: MediaFile) -> tuple[tuple[int, int], ...] | None:
     """The seconds of a recording's withheld passages, as merged (start, end) milliseconds in
     order; None when a withheld passage has no times (then no second of it may be heard). A

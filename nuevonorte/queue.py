@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from nuevonorte import consent
 from nuevonorte.extensions import db
 from nuevonorte.models import (
     ConsentRecord,
-    Cue,
     MediaFile,
     MediaKind,
     Place,
@@ -130,8 +130,7 @@ def query(filters: Filters, me: int, locale: str) -> Select[Any]:
     elif filters.transcript == "without":
         q = q.where(Story.media.any(MediaFile.kind == MediaKind.AUDIO), ~transcribed)
     if filters.withheld:
-        cue_withheld = or_(Cue.restricted.is_(True), Cue.withheld_words != "")  # whole, or words in it
-        withheld_cue = MediaFile.transcript.has(Transcript.cues.any(cue_withheld))
+        withheld_cue = MediaFile.transcript.has(Transcript.cues.any(consent.cue_withheld_clause()))
         withheld = or_(
             Story.restricted_paragraphs != "", Story.withheld_words != "", Story.media.any(withheld_cue)
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select
 
 from nuevonorte import consent, ledger, search, sensitive, transcripts, withheld_words
 from nuevonorte.consent import ConsentChoices
@@ -279,3 +280,21 @@ def test_a_translator_edits_passages_but_never_what_a_curator_withheld(
         post(translator, f"{url}/upload", upload, page=url, content_type="multipart/form-data").status_code
         == 403
     )
+
+
+def test_the_queue_query_and_the_rule_agree_on_which_passages_are_withheld(make_story: MakeStory) -> None:
+    """``consent.cue_withheld_clause`` (the curators' "has withheld passages" filter) picks out
+    exactly the passages ``consent.cue_withheld`` says are withheld: whole, with words in them
+    (readable or not), or both; a passage with neither is not."""
+    story = make_story(StoryStatus.PUBLISHED, choices=VOICE)
+    media = add_audio(story)
+    states = [(False, ""), (True, ""), (False, '{"text": ["calle"], "translation": []}'), (True, "{not json")]
+    cues = [transcripts.ParsedCue(i * 1000, i * 1000 + 900, f"zqx{i}") for i in range(len(states))]
+    transcripts.set_cues(media, cues, "es", None, "en")  # type: ignore[arg-type]
+    assert media.transcript is not None
+    for cue, (restricted, words) in zip(media.transcript.cues, states, strict=True):
+        cue.restricted, cue.withheld_words = restricted, words
+    db.session.commit()
+    by_rule = {cue.id for cue in media.transcript.cues if consent.cue_withheld(cue)}
+    by_query = set(db.session.scalars(select(Cue.id).where(consent.cue_withheld_clause())))
+    assert by_query == by_rule and len(by_rule) == 3
