@@ -1,15 +1,16 @@
 """A contribution: a new story, its media files and, when needed, a new receipt code.
 
-Shared by the web form and the partner API so that both follow the same rules (``send``).
-Everything is flushed, nothing committed: if one file is refused (``MediaRejected``), the
-caller rolls back and nothing of the submission remains — no story, consent record, media row
-or file. The files are cleaned before the first row is written, so that on SQLite the write
-lock is held only for the inserts: a long upload never makes other writers wait.
+Shared by the web form and the partner API so that both follow the same rules: ``send`` is the whole
+transaction (quotas, files, rows, commit); the views only turn its refusals into words. If one
+file is refused (``MediaRejected``), or anything else fails before the commit, nothing of the
+submission remains — no story, consent record, media row or file. The files are cleaned before
+the first row is written, so that on SQLite the write lock is held only for the inserts: a long
+upload never makes other writers wait.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -65,14 +66,19 @@ class Receipt:
 
 
 def send(
-    contribution: Contribution, files: Sequence[IO[bytes]], contributor: Contributor | None = None
+    contribution: Contribution,
+    files: Sequence[IO[bytes]],
+    contributor: Contributor | None = None,
+    also: Callable[[Receipt], None] | None = None,
 ) -> Receipt:
-    """A whole contribution as the form and the API take it: the daily quotas (U20), then
-    ``receive``. Flushes, never commits; after a commit, count it with
-    ``quota.record(receipt.file_sizes)``.
+    """A whole contribution as the form and the API take it, in one transaction: the daily
+    quotas (U20), ``receive``, then ``also`` (what the caller writes with it, such as the web
+    form's record of which code answered which form), the commit, and the files counted against
+    this session's quota.
 
-    Raises ``quota.QuotaExceeded``, ``TooManyFiles`` or ``FileRefused``; the caller must then
-    roll back. The archive's reserved bytes are already given back.
+    Raises ``quota.QuotaExceeded``, ``TooManyFiles``, ``FileRefused`` or whatever ``also`` or
+    the commit raised (``IntegrityError``: the same form sent twice at once), always after
+    rolling back and giving back the archive's reserved bytes: nothing of it remains.
     """
     file_sizes = quota.sizes(files)
     # Nothing was written yet: end the read transaction, so that the archive's counter (its
@@ -81,10 +87,15 @@ def send(
     reserved = quota.check(file_sizes)  # before anything is stored
     try:
         receipt = receive(contribution, files, contributor)
-    except (TooManyFiles, FileRefused):
+        receipt.file_sizes = file_sizes
+        if also is not None:
+            also(receipt)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
         quota.release(reserved)
         raise
-    receipt.file_sizes = file_sizes
+    quota.record(file_sizes)
     return receipt
 
 

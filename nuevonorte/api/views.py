@@ -113,16 +113,13 @@ def contributions() -> Any:
     try:
         receipt = send(contribution, [f.stream for f in files])  # U20: quotas first
     except quota.QuotaExceeded as refused:
-        db.session.rollback()
         body, status = error(refused.code, refused.message(), refused.status)
         return body, status, {"Retry-After": str(refused.retry_after)}
     except TooManyFiles:
-        db.session.rollback()
         return error(
             "too_many_files", _("Send at most %(count)d files with one story.", count=MAX_FILES), 413
         )
     except FileRefused as refused:
-        db.session.rollback()
         return error(
             "file_refused",
             refused.rejected.message,
@@ -130,8 +127,6 @@ def contributions() -> Any:
             file=refused.index,
             file_error=refused.rejected.code,
         )
-    db.session.commit()
-    quota.record(receipt.file_sizes)
     return jsonify(
         receipt_code=receipt.code,
         story_id=receipt.story.public_id,

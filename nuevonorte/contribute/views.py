@@ -37,7 +37,7 @@ from nuevonorte.contribute.forms import (
     PlainForm,
     ReceiptForm,
 )
-from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, TooManyFiles, send
+from nuevonorte.contributions import MAX_FILES, Contribution, FileRefused, Receipt, TooManyFiles, send
 from nuevonorte.extensions import csrf, db
 from nuevonorte.i18n import prefix_language
 from nuevonorte.media import IngestReport
@@ -165,38 +165,35 @@ def _send(form: ContributionForm, token: str, new_files: list[FileStorage]) -> A
     contributor = signed_in if signed_in is not None and form.whose.data == "add" else None
     kept = held.open_all(storage, token)
     streams = [f for f, _removed in kept] + [f.stream for f in new_files]
+
+    def remember(receipt: Receipt) -> None:  # in the contribution's own transaction
+        submissions.record(token, receipt.story, receipt.code)
+        submissions.sweep()  # erase older sealed codes now, not only when cron runs `sweep`
+        if signed_in is not None and contributor is None:
+            signin.sign_out()
+
     try:
         # U20: quotas before anything is stored; earlier contributions are never touched.
-        receipt = send(contribution, streams, contributor)
-        submissions.record(token, receipt.story, receipt.code)
+        receipt = send(contribution, streams, contributor, also=remember)
     except quota.QuotaExceeded as refused:
-        db.session.rollback()
         problem = f"{refused.message()} {QUOTA_NOTE}"
         page, status = _form_page(form, refused.status, problem=problem)
         return page, status, {"Retry-After": str(refused.retry_after)}
     except TooManyFiles:
-        db.session.rollback()
         problem = _("You can send up to %(count)d files with one story.", count=MAX_FILES)
         return _form_page(form, 413, problem=problem)
     except FileRefused as refused:
-        db.session.rollback()
         # 422 for a file we could not take, 507 when the disk is full (F03): the text comes back.
         return _form_page(form, refused.rejected.status, problem=_file_problem(refused, len(streams)))
     except IntegrityError:
         # The same form sent twice at once: the other request saved it; this one saved nothing.
-        db.session.rollback()
         return _to_receipt(token, added=None)
     finally:
         for stream in streams[: len(kept)]:
             stream.close()
-    if signed_in is not None and contributor is None:
-        signin.sign_out()
     for report, (_f, removed) in zip(receipt.reports, kept, strict=False):
         report.removed = sorted({*report.removed, *removed})  # what the first cleaning removed
     reports = [(str(r.kind), list(r.removed)) for r in receipt.reports]
-    submissions.sweep()  # erase older sealed codes now, not only when cron runs `sweep`
-    db.session.commit()
-    quota.record(receipt.file_sizes)
     held.release(storage, token)
     return _to_receipt(token, added=contributor is not None, reports=reports)
 
