@@ -102,3 +102,41 @@ def test_0008_gives_existing_terms_an_english_slug_from_their_english_name(migra
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM theme")).scalar() == 4
         assert conn.execute(text("SELECT count(*) FROM place")).scalar() == 2
+
+
+def test_0021_gives_public_stories_a_public_record_and_names_no_other(migration_app: Flask) -> None:
+    """Stories made through the domain, their records dropped (back to 0020) and made again by
+    the migration: a public story is a record dated the day it was published, one under a running
+    embargo starts the day it ends, and a story out of view has none (it may never have been
+    public, and a story never public must never be named)."""
+    from datetime import timedelta
+
+    from nuevonorte import stories
+    from nuevonorte.consent import ConsentChoices
+    from nuevonorte.models import Visibility
+    from nuevonorte.models.base import today
+
+    upgrade()
+    made = {}
+    for name, embargo in (("public", None), ("embargoed", today() + timedelta(days=9)), ("sent back", None)):
+        story = stories.submit(None, body=name, choices=ConsentChoices(), consent_language="es")
+        stories.publish(story, None)
+        if embargo:
+            later = ConsentChoices(visibility=Visibility.PUBLIC, embargo_until=embargo)
+            stories.change_consent(story, later, language="es")
+        made[name] = story
+    stories.unpublish(made["sent back"], None)
+    db.session.commit()
+    ids = {name: (s.id, s.public_id) for name, s in made.items()}
+    db.session.remove()
+    downgrade(revision="0020")
+    upgrade(revision="0021")
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT story_id, visible_from, was_public, datestamp FROM public_record")
+        ).all()
+    found = {
+        story_id: (str(visible)[:10], bool(was), str(stamp)[:10]) for story_id, visible, was, stamp in rows
+    }
+    day, ends = today().isoformat(), (today() + timedelta(days=9)).isoformat()
+    assert found == {ids["public"][0]: (day, True, day), ids["embargoed"][0]: (ends, False, ends)}

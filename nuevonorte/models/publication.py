@@ -1,0 +1,35 @@
+"""What other archives may learn of a story's public life: whether it was ever public, from
+which day the current state shows it, and when that last changed (OAI-PMH, the change feed)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Boolean, Date, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nuevonorte.models.base import PUBLIC_ID_LENGTH, Base
+
+
+class PublicRecord(Base):
+    """One story that was, is, or is due to become public (an embargo). Written in the same
+    transaction as any change to the story (``nuevonorte.publication``); never deleted, so a
+    story that leaves public view is announced as deleted for as long as the archive runs, and a
+    story that was never public has no row a harvester could see."""
+
+    __tablename__ = "public_record"
+
+    #: The harvest order: assigned once, when the story first heads for public view.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: a deleted story's record must still say it is gone.
+    story_id: Mapped[int] = mapped_column(Integer, unique=True)
+    public_id: Mapped[str] = mapped_column(String(PUBLIC_ID_LENGTH), unique=True)
+    #: The day the current state makes the story public (its embargo's end, or the day it was
+    #: published), or None when the current state keeps it out of view.
+    visible_from: Mapped[date | None] = mapped_column(Date)
+    #: Whether anyone could ever see it: only then is its leaving announced.
+    was_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The OAI datestamp: the day its public record last changed (published, changed while
+    #: public, or gone), or ``visible_from`` when that is later. A day, never a time: what
+    #: people do is kept to the day (docs/security.md, what a seized server reveals).
+    datestamp: Mapped[date] = mapped_column(Date, index=True)
