@@ -27,6 +27,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         headers,
         i18n,
         ledger,
+        oai,
+        publication,
         request_line,
         safe_input,
         search,
@@ -76,8 +78,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(curate_blueprint())
     app.register_blueprint(search_views.bp)
     app.register_blueprint(search_api_bp)
+    app.register_blueprint(oai.bp)
     ledger.init_app(app)  # before search's: a restored backup is made whole before anything
     search.init_app(app)  # index every committed change (SQLAlchemy session events)
+    publication.install()  # what harvesters learn of each change, in its own transaction
 
     # The consent rule's predicates, for templates that show parts of a story.
     app.jinja_env.globals.update(

@@ -60,6 +60,7 @@ KEYS: dict[str, Key] = {
     "search_segment_docs": Key(int, 5_000),
     "fixity_period_days": Key(int, 90),
     "public_url": Key(str, ""),
+    "contact_email": Key(str, "archivo@nuevonorte.example"),
     "allow_search_engines": Key(bool, True),
     "allow_ai_crawlers": Key(bool, False),
     "ledger_path": Key(str, None),
@@ -165,6 +166,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "PUBLIC_URL": public_url,
         # Outside debug a request for any other host is refused (400) before routing (A24).
         "TRUSTED_HOSTS": None if values["debug"] else _trusted_hosts(public_url),
+        # Who answers for the archive: OAI-PMH's Identify names it to harvesters.
+        "CONTACT_EMAIL": values["contact_email"],
         "ALLOW_SEARCH_ENGINES": values["allow_search_engines"],
         "ALLOW_AI_CRAWLERS": values["allow_ai_crawlers"],
         # age public keys `nuevonorte backup` encrypts to; the identities stay offline.

@@ -96,7 +96,7 @@ from nuevonorte.models import (
 )
 from nuevonorte.models.base import today
 from nuevonorte.storage import get_storage
-from tests import index_bytes, media_samples
+from tests import index_bytes, media_samples, oai_schemas
 from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient, _empty_tables
 from tests.media_samples import LOUD, SILENT, fetched, loudness
 from tests.search_fixtures import PausedRebuild
@@ -155,6 +155,7 @@ class Model:
     part: str = ""  # the title of a part (segment) of the recording a curator added
     speaker_cue: int | None = None  # the passage the label is on
     part_cue: int | None = None  # the passage inside which the part starts
+    was_visible: bool = False  # public after some step: harvesters must learn it left (OAI)
 
     def markers(self) -> list[str]:
         words = [
@@ -630,6 +631,8 @@ class Lifecycle(RuleBasedStateMachine):
             for word, files in index_bytes.words_in(build, hidden).items():
                 public_files.setdefault(word, []).extend(files)
         for m in self.models.values():
+            m.was_visible = m.was_visible or m.visible()
+            self._harvesters_learn_what_is_allowed(m)
             shown = m.public_markers()
             for word in m.markers():
                 if word in shown:
@@ -658,6 +661,31 @@ class Lifecycle(RuleBasedStateMachine):
         self._withdrawn_leave_nothing(index_root)
         self._media_folder_holds_what_rows_reference()
         db.session.rollback()  # end this read, so a concurrent rebuild never waits for it
+
+    def _harvesters_learn_what_is_allowed(self, m: Model) -> None:
+        """OAI-PMH (issue 17): a public story is a record with none of its hidden words; one that
+        was public and is not is a deleted header with no words at all; one never public after
+        any step is unknown (idDoesNotExist), not even as deleted. Valid against the schemas."""
+        args = {"verb": "GetRecord", "identifier": f"oai:localhost:{m.public_id}", "metadataPrefix": "oai_dc"}
+        body = self.client.get("/oai", query_string=args).data
+        db.session.rollback()
+        document = oai_schemas.validate(body)
+        text = body.decode()
+        header = document.find(
+            f"{{{oai_schemas.OAI}}}GetRecord/{{{oai_schemas.OAI}}}record/{{{oai_schemas.OAI}}}header"
+        )
+        if m.visible():
+            assert header is not None and header.get("status") is None, "public story not a record"
+            assert m.title in text, "public story's title not in its record"
+            leaked = [w for w in m.markers() if w not in m.public_markers() and w in text]
+            assert not leaked, f"{leaked} in the OAI record"
+        elif m.was_visible:
+            assert header is not None and header.get("status") == "deleted", (
+                "a story that left is not deleted"
+            )
+            assert not [w for w in m.markers() if w in text], "words of a deleted record"
+        else:
+            assert header is None and 'code="idDoesNotExist"' in text, "a never-public story is named"
 
     def _collection_shows_what_is_allowed(self) -> None:
         for lang in ("es", "en"):

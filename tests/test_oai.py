@@ -1,0 +1,271 @@
+"""OAI-PMH 2.0 at /oai (issue 17): libraries harvest the public archive, learn of every story
+that leaves public view (deletedRecord=persistent) and never learn of one that was never public.
+Every response is validated against the protocol's XML schemas (tests/oai_schemas.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+from lxml import etree
+
+from nuevonorte import oai, stories
+from nuevonorte.consent import ConsentChoices
+from nuevonorte.extensions import db
+from nuevonorte.models import Story, StoryStatus, Theme, Visibility
+from nuevonorte.models.base import today
+from tests.oai_schemas import OAI, OAI_DC, validate
+
+MakeStory = Callable[..., Story]
+NS = {"o": OAI, "oai_dc": OAI_DC, "dc": "http://purl.org/dc/elements/1.1/"}
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def ask(client: FlaskClient, method: str = "GET", **args: str) -> etree._Element:
+    """One OAI-PMH request; the answer, validated against the schemas."""
+    if method == "POST":
+        response = client.post("/oai", data=args)
+    else:
+        response = client.get("/oai", query_string=args)
+    assert response.status_code == 200 and response.content_type == "text/xml; charset=utf-8"
+    return validate(response.data)
+
+
+def error_code(document: etree._Element) -> str | None:
+    found = document.find("o:error", NS)
+    return None if found is None else found.get("code")
+
+
+def identifier(story: Story) -> str:
+    return f"oai:localhost:{story.public_id}"
+
+
+def harvest(client: FlaskClient, verb: str = "ListIdentifiers", **args: str) -> list[tuple[str, bool]]:
+    """Every header of a complete list, following resumption tokens: (identifier, deleted)."""
+    found: list[tuple[str, bool]] = []
+    document = ask(client, verb=verb, metadataPrefix="oai_dc", **args)
+    while True:
+        if error_code(document) == "noRecordsMatch":
+            return found
+        assert error_code(document) is None, etree.tostring(document)
+        for header in document.iter(f"{{{OAI}}}header"):
+            found.append(
+                (header.findtext("o:identifier", namespaces=NS) or "", header.get("status") == "deleted")
+            )
+        token = document.findtext(f"o:{verb}/o:resumptionToken", namespaces=NS)
+        if not token:
+            return found
+        document = ask(client, verb=verb, resumptionToken=token)
+
+
+def test_identify_says_deleted_records_are_persistent_and_days_are_the_granularity(
+    client: FlaskClient,
+) -> None:
+    document = ask(client, verb="Identify")
+    identify = document.find("o:Identify", NS)
+    assert identify is not None
+    assert identify.findtext("o:deletedRecord", namespaces=NS) == "persistent"
+    assert identify.findtext("o:granularity", namespaces=NS) == "YYYY-MM-DD"
+    assert identify.findtext("o:baseURL", namespaces=NS) == "http://localhost/oai"
+    assert (
+        ask(client, "POST", verb="Identify").find("o:Identify", NS) is not None
+    )  # POST, without a form token
+
+
+def test_a_harvest_names_public_stories_announces_the_ones_that_left_and_never_names_the_others(
+    client: FlaskClient, make_story: MakeStory
+) -> None:
+    """Public: a record. Withdrawn, narrowed to curators, hidden by a curator after publishing: a
+    deleted header. Never public (submitted, private, published under an embargo still running,
+    withdrawn before anyone saw it): nothing at all, not even as deleted, and GetRecord says
+    idDoesNotExist (C01, C05)."""
+    public = make_story(title="Visible")
+    withdrawn = make_story()
+    narrowed = make_story()
+    hidden = make_story()
+    never = [
+        make_story(StoryStatus.SUBMITTED),
+        make_story(StoryStatus.PRIVATE),
+        make_story(embargo_until=today() + timedelta(days=30)),
+        make_story(StoryStatus.WITHDRAWN),
+    ]
+    stories.withdraw(withdrawn)
+    stories.change_consent(
+        narrowed, ConsentChoices(visibility=Visibility.CURATORS, credit_name="Ana"), language="es"
+    )
+    stories.unpublish(hidden, None)
+    db.session.commit()
+
+    listed = dict(harvest(client))
+    assert listed == {
+        identifier(public): False,
+        identifier(withdrawn): True,
+        identifier(narrowed): True,
+        identifier(hidden): True,
+    }
+    assert dict(harvest(client, "ListRecords")) == listed
+    for story in never:
+        document = ask(client, verb="GetRecord", identifier=identifier(story), metadataPrefix="oai_dc")
+        assert error_code(document) == "idDoesNotExist"
+    gone = ask(client, verb="GetRecord", identifier=identifier(withdrawn), metadataPrefix="oai_dc")
+    header = gone.find("o:GetRecord/o:record/o:header", NS)
+    assert header is not None and header.get("status") == "deleted"
+    assert gone.find("o:GetRecord/o:record/o:metadata", NS) is None
+
+
+def test_an_embargo_that_ends_brings_the_story_in_dated_the_day_it_ended(
+    client: FlaskClient, make_story: MakeStory
+) -> None:
+    """No write happens when an embargo ends: the record was kept with the day it would start,
+    so a harvest from that day finds it, and none before it does."""
+    ends = today() + timedelta(days=10)
+    story = make_story(embargo_until=ends)
+    assert harvest(client) == []
+    with freeze_time(ends):
+        assert harvest(client) == [(identifier(story), False)]
+        assert harvest(client, **{"from": ends.isoformat()}) == [(identifier(story), False)]
+        assert harvest(client, until=(ends - timedelta(days=1)).isoformat()) == []
+
+
+def test_a_record_is_simple_dublin_core_in_both_languages(client: FlaskClient, make_story: MakeStory) -> None:
+    theme = Theme(slug="llegada", name_es="Llegada", name_en="Arrival")
+    story = make_story(
+        title="La noche que llegamos", title_en="The night we arrived", summary_en="How we came."
+    )
+    story.themes.append(theme)
+    db.session.commit()
+    document = ask(client, verb="GetRecord", identifier=identifier(story), metadataPrefix="oai_dc")
+    dc = document.find("o:GetRecord/o:record/o:metadata/oai_dc:dc", NS)
+    assert dc is not None
+    titles = {t.get(XML_LANG): t.text for t in dc.findall("dc:title", NS)}
+    assert titles == {"es": "La noche que llegamos", "en": "The night we arrived"}
+    assert {s.text for s in dc.findall("dc:subject", NS)} == {"Llegada", "Arrival"}
+    assert dc.findtext("dc:creator", namespaces=NS) == "Ana"
+    urls = [i.text for i in dc.findall("dc:identifier", NS)]
+    assert urls == [
+        f"http://localhost/es/stories/{story.public_id}",
+        f"http://localhost/en/stories/{story.public_id}",
+    ]
+    header = document.find("o:GetRecord/o:record/o:header", NS)
+    assert header is not None and header.findtext("o:setSpec", namespaces=NS) == "theme:llegada"
+    assert harvest(client, set="theme:llegada") == [(identifier(story), False)]
+
+
+def test_a_story_withdrawn_mid_harvest_neither_shifts_nor_repeats_what_follows(
+    client: FlaskClient, make_story: MakeStory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of 3 over 8 stories: after the first page, one story already sent and one not yet
+    sent are withdrawn; the harvest still names each story exactly once, the second as deleted."""
+    monkeypatch.setattr(oai, "PAGE", 3)
+    made = [make_story(title=f"Relato {i}") for i in range(8)]
+    first = ask(client, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    sent = [h.text for h in first.iterfind("o:ListIdentifiers/o:header/o:identifier", NS)]
+    assert sent == [identifier(s) for s in made[:3]]
+    stories.withdraw(made[1])
+    stories.withdraw(made[5])
+    db.session.commit()
+    token = first.findtext("o:ListIdentifiers/o:resumptionToken", namespaces=NS)
+    assert token
+    rest: list[tuple[str, bool]] = []
+    document = ask(client, verb="ListIdentifiers", resumptionToken=token)
+    while True:
+        for header in document.iter(f"{{{OAI}}}header"):
+            rest.append(
+                (header.findtext("o:identifier", namespaces=NS) or "", header.get("status") == "deleted")
+            )
+        token = document.findtext("o:ListIdentifiers/o:resumptionToken", namespaces=NS)
+        if not token:
+            break
+        document = ask(client, verb="ListIdentifiers", resumptionToken=token)
+    assert rest == [(identifier(s), s is made[5]) for s in made[3:]]
+
+
+BAD: list[tuple[dict[str, Any], str]] = [
+    ({}, "badVerb"),
+    ({"verb": "Harvest"}, "badVerb"),
+    ({"verb": "Identify", "metadataPrefix": "oai_dc"}, "badArgument"),
+    ({"verb": "ListRecords"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2026-13-01"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2026-01-01T00:00:00Z"}, "badArgument"),
+    (
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2026-02-01", "until": "2026-01-01"},
+        "badArgument",
+    ),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "city:tijuana"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
+    ({"verb": "ListRecords", "resumptionToken": "not-a-token"}, "badResumptionToken"),
+    ({"verb": "ListRecords", "resumptionToken": "x", "metadataPrefix": "oai_dc"}, "badArgument"),
+    (
+        {"verb": "GetRecord", "identifier": "oai:localhost:nothing", "metadataPrefix": "oai_dc"},
+        "idDoesNotExist",
+    ),
+    ({"verb": "GetRecord", "identifier": "<script>", "metadataPrefix": "oai_dc"}, "idDoesNotExist"),
+    ({"verb": "ListSets"}, "noSetHierarchy"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc"}, "noRecordsMatch"),
+]
+
+
+@pytest.mark.parametrize(("args", "code"), BAD)
+def test_bad_requests_get_the_protocols_own_errors_never_a_500(
+    client: FlaskClient, args: dict[str, Any], code: str
+) -> None:
+    """Bad verbs, arguments, dates, formats and tokens: the protocol's error, valid against its
+    schema, with the request echoed without attributes for badVerb and badArgument."""
+    document = ask(client, **args)
+    assert error_code(document) == code
+    if code in ("badVerb", "badArgument"):
+        request = document.find("o:request", NS)
+        assert request is not None and not request.attrib
+
+
+def test_a_repeated_argument_is_bad(client: FlaskClient) -> None:
+    response = client.get("/oai?verb=Identify&verb=Identify")
+    assert error_code(validate(response.data)) == "badArgument"
+
+
+def test_a_token_that_was_tampered_with_expired_or_belongs_to_another_verb_is_refused(
+    client: FlaskClient, make_story: MakeStory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(oai, "PAGE", 1)
+    for i in range(3):
+        make_story(title=f"Relato {i}")
+    token = ask(client, verb="ListIdentifiers", metadataPrefix="oai_dc").findtext(
+        "o:ListIdentifiers/o:resumptionToken", namespaces=NS
+    )
+    assert token
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    assert error_code(ask(client, verb="ListIdentifiers", resumptionToken=tampered)) == "badResumptionToken"
+    assert error_code(ask(client, verb="ListRecords", resumptionToken=token)) == "badResumptionToken"
+    with freeze_time(date.today() + timedelta(days=oai.TOKEN_DAYS + 1)):
+        assert error_code(ask(client, verb="ListIdentifiers", resumptionToken=token)) == "badResumptionToken"
+    assert error_code(ask(client, verb="ListIdentifiers", resumptionToken=token)) is None
+
+
+def test_a23_hostile_arguments_are_refused_and_change_nothing(
+    client: FlaskClient, make_story: MakeStory
+) -> None:
+    """Markup, invalid UTF-8 and a megabyte of text in any argument, by GET and POST: a protocol
+    error, valid against the schema, never a 500. Two limits hold before the protocol is read,
+    as on every route: a NUL anywhere is a 400 (A23), and a request line past 8 KB a 414."""
+    story = make_story()
+    before = harvest(client)
+    for value in ["<oai>&amp;", "oai:localhost:" + story.public_id + "<", "x" * 1_000_000]:
+        for method in ("GET", "POST"):
+            for args in (
+                {"verb": value},
+                {"verb": "GetRecord", "identifier": value, "metadataPrefix": "oai_dc"},
+                {"verb": "ListRecords", "resumptionToken": value},
+                {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": value},
+            ):
+                if method == "GET" and len(value) > 8192:
+                    assert client.get("/oai", query_string=args).status_code == 414
+                    continue
+                assert error_code(ask(client, method, **args)) is not None
+    for method in (client.get, client.post):
+        assert method("/oai", query_string={"verb": "Identify\x00"}).status_code == 400
+    assert error_code(validate(client.get("/oai?verb=Identify&metadataPrefix=%FF%FE").data)) == "badArgument"
+    assert harvest(client) == before
