@@ -17,7 +17,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from nuevonorte.models import PublicRecord, Story, StoryStatus, Visibility
@@ -71,11 +72,21 @@ def note(session: Session, stories: list[Story], day: date | None = None) -> Non
             "datestamp": max(day, start) if start else day,
         }
         if row is None:
-            session.execute(
-                insert(PublicRecord).values(story_id=story.id, public_id=story.public_id, **values)
-            )
+            # Two transactions may touch one story at once without either locking its row (a
+            # consent record added beside a curator's edit, on PostgreSQL): the second one to
+            # commit updates the row the first made instead of failing on it.
+            new = {"story_id": story.id, "public_id": story.public_id, **values}
+            insert = _insert(session).values(**new)
+            ever = or_(PublicRecord.was_public, insert.excluded.was_public)  # never forget it was shown
+            session.execute(insert.on_conflict_do_update(["story_id"], set_={**values, "was_public": ever}))
         elif _changed(row, start, day):
             session.execute(update(PublicRecord).where(PublicRecord.id == row.id).values(**values))
+
+
+def _insert(session: Session) -> Any:
+    """An INSERT that can say what to do on a conflict, in the database's own dialect."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PublicRecord)
 
 
 def _changed(row: PublicRecord, start: date | None, day: date) -> bool:
