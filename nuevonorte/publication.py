@@ -21,6 +21,7 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from nuevonorte import faults
 from nuevonorte.models import PublicRecord, Story, StoryStatus, Visibility
 from nuevonorte.models.base import today
 from nuevonorte.search.sync import PENDING
@@ -104,3 +105,4 @@ def _before_commit(session: Session) -> None:
     with session.no_autoflush:
         note(session, stories)
     session.flush()
+    faults.point("publication.noted")  # tests: killed here, the change and its record are both lost

@@ -38,13 +38,14 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.contributions import Contribution, Receipt, receive
 from nuevonorte.extensions import db
 from nuevonorte.faults import ENV as FAULT_ENV
-from nuevonorte.models import MediaFile, Visibility
+from nuevonorte.models import MediaFile, Story, StoryStatus, Visibility
 from nuevonorte.storage import TEMP_DIR, get_storage
-from tests import media_samples
+from tests import media_samples, oai_schemas
 from tests.contribute_fixtures import story_form
 from tests.gunicorn_fixtures import free_port
 from tests.support import require
@@ -402,3 +403,47 @@ def urllib_status(url: str) -> int:
             return int(answer.status)
     except urllib.error.HTTPError as e:
         return e.code
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("point", ["publication.noted", "commit.files_to_delete"])
+def test_killed_around_a_withdrawals_commit_harvesters_learn_exactly_what_happened_C25(
+    point: str,
+    app: Flask,
+    app_config: dict[str, Any],
+    client: Any,
+    tmp_path: Path,
+    servers: list[Server],
+) -> None:
+    """A published story is withdrawn from "my stories" by a real gunicorn worker, SIGKILLed
+    just before the transaction commits (its public record already written in it) or just
+    after. Before the commit, nothing of it was saved but the withdrawal ledger's line (T14);
+    the next request makes the withdrawal again, record included. Either way OAI-PMH then gives
+    a deleted header, and the story is withdrawn: never one without the other."""
+    receipt = committed(photo(1))
+    stories.publish(receipt.story, None)
+    db.session.commit()
+    public_id = receipt.story.public_id
+    server = Server(app_config, tmp_path, fault=f"{point}=stop")
+    servers.append(server)
+    browser = Browser(server)
+    status, _ = browser.post("/es/my-stories", {"code": receipt.code})
+    assert status == 200
+    answers = send_in_background(browser, f"/es/my-stories/{public_id}/withdraw", {"confirm": "y"})
+    worker = server.stopped_worker(answers)
+    server.proc.kill()
+    server.proc.wait()
+    os.kill(worker, signal.SIGKILL)
+    wait_dead(worker)
+    db.session.rollback()
+    story = db.session.scalar(select(Story).where(Story.public_id == public_id))
+    assert story is not None
+    assert (story.status == StoryStatus.WITHDRAWN) == (point == "commit.files_to_delete")
+    args = {"verb": "GetRecord", "identifier": f"oai:localhost:{public_id}", "metadataPrefix": "oai_dc"}
+    document = oai_schemas.validate(client.get("/oai", query_string=args).data)
+    header = document.find("o:GetRecord/o:record/o:header", {"o": oai_schemas.OAI})
+    assert header is not None and header.get("status") == "deleted"
+    db.session.rollback()
+    assert (
+        db.session.scalar(select(Story.status).where(Story.public_id == public_id)) == StoryStatus.WITHDRAWN
+    )
