@@ -73,21 +73,23 @@ def note(session: Session, stories: list[Story], day: date | None = None) -> Non
             "datestamp": max(day, start) if start else day,
         }
         if row is None:
-            # Two transactions may touch one story at once without either locking its row (a
-            # consent record added beside a curator's edit, on PostgreSQL): the second one to
-            # commit updates the row the first made instead of failing on it.
-            new = {"story_id": story.id, "public_id": story.public_id, **values}
-            insert = _insert(session).values(**new)
-            ever = or_(PublicRecord.was_public, insert.excluded.was_public)  # never forget it was shown
-            session.execute(insert.on_conflict_do_update(["story_id"], set_={**values, "was_public": ever}))
+            _first_record(session, story, values)
         elif _changed(row, start, day):
             session.execute(update(PublicRecord).where(PublicRecord.id == row.id).values(**values))
 
 
-def _insert(session: Session) -> Any:
-    """An INSERT that can say what to do on a conflict, in the database's own dialect."""
+def _first_record(session: Session, story: Story, values: dict[str, Any]) -> None:
+    """Insert the story's row. Two transactions may touch one story at once without either
+    locking its row (a consent record added beside a curator's edit, on PostgreSQL): the second
+    to commit then updates the row the first made instead of failing, and never forgets that
+    the story was shown."""
     dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PublicRecord)
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PublicRecord)
+    insert = insert.values(story_id=story.id, public_id=story.public_id, **values)
+    ever = or_(PublicRecord.was_public, insert.excluded.was_public)
+    session.execute(
+        insert.on_conflict_do_update(index_elements=["story_id"], set_={**values, "was_public": ever})
+    )
 
 
 def _changed(row: PublicRecord, start: date | None, day: date) -> bool:

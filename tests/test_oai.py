@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 from lxml import etree
+from sqlalchemy import select
 
 from nuevonorte import oai, stories
 from nuevonorte.consent import ConsentChoices
@@ -269,3 +270,22 @@ def test_a23_hostile_arguments_are_refused_and_change_nothing(
         assert method("/oai", query_string={"verb": "Identify\x00"}).status_code == 400
     assert error_code(validate(client.get("/oai?verb=Identify&metadataPrefix=%FF%FE").data)) == "badArgument"
     assert harvest(client) == before
+
+
+def test_a_first_record_made_twice_updates_the_row_and_never_forgets_the_story_was_shown(
+    client: FlaskClient, make_story: MakeStory
+) -> None:
+    """Two transactions that both believe they make a story's first public record (possible on
+    PostgreSQL): the second updates the first's row, and a story that was shown stays shown."""
+    from nuevonorte import publication
+    from nuevonorte.models import PublicRecord
+
+    story = make_story()
+    stories.withdraw(story)
+    db.session.commit()
+    later = {"visible_from": None, "was_public": False, "datestamp": today()}
+    publication._first_record(db.session(), story, later)  # as if it had not seen the row
+    db.session.commit()
+    rows = db.session.scalars(select(PublicRecord).where(PublicRecord.story_id == story.id)).all()
+    assert [(r.was_public, r.visible_from) for r in rows] == [(True, None)]
+    assert dict(harvest(client)) == {identifier(story): True}
