@@ -12,6 +12,8 @@ what comes after it. Errors are the protocol's own, with HTTP 200 as the protoco
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -19,12 +21,21 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from nuevonorte import consent, publication
+from nuevonorte import consent, publication, vocabulary
 from nuevonorte.extensions import csrf, db
-from nuevonorte.models import Collection, CollectionEntry, MediaKind, PublicRecord, Story, Theme
+from nuevonorte.models import (
+    Collection,
+    CollectionEntry,
+    ConsentRecord,
+    EntryKind,
+    MediaKind,
+    PublicRecord,
+    Story,
+    Theme,
+)
 from nuevonorte.models.base import today, utcnow
 from nuevonorte.models.vocabulary import story_theme
 from nuevonorte.public.address import absolute_url, base_url
@@ -62,6 +73,10 @@ WITH_RECORD = (
     selectinload(Story.places),
     selectinload(Story.media),
 )
+#: Characters XML 1.0 cannot carry: an argument holding one is refused, never echoed.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: A day, as the protocol writes it (``date.fromisoformat`` alone also takes week dates).
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: What sets are made of: a theme (by its Spanish short id) or a published collection.
 SET_KINDS = ("theme", "collection")
 
@@ -117,6 +132,8 @@ def _arguments(args: Any) -> tuple[str, dict[str, str]]:
     """The verb and its arguments, or the error the protocol names for them."""
     if any(len(args.getlist(name)) > 1 for name in args):
         raise OaiError("badArgument", "An argument is repeated.")
+    if any(NOT_XML.search(name) or NOT_XML.search(args[name]) for name in args):
+        raise OaiError("badArgument", "An argument holds a character XML cannot carry.")
     verb = args.get("verb", "")
     if verb not in VERBS:
         raise OaiError("badVerb", "The verb is missing or is not one of OAI-PMH 2.0's six.")
@@ -124,7 +141,7 @@ def _arguments(args: Any) -> tuple[str, dict[str, str]]:
     values = {name: args[name] for name in args if name != "verb"}
     allowed = required | optional | ({"resumptionToken"} if resumable else set())
     if set(values) - allowed:
-        raise OaiError("badArgument", f"{verb} does not take: {', '.join(sorted(set(values) - allowed))}.")
+        raise OaiError("badArgument", f"{verb} was sent an argument it does not take.")
     if "resumptionToken" in values:
         if len(values) > 1:
             raise OaiError("badArgument", "resumptionToken is an exclusive argument.")
@@ -141,11 +158,11 @@ def _arguments(args: Any) -> tuple[str, dict[str, str]]:
 def _day(value: str) -> date:
     """A datestamp argument: this repository's granularity is the day (YYYY-MM-DD)."""
     try:
-        if len(value) != 10:
+        if not DAY.fullmatch(value):
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
-        raise OaiError("badArgument", f"“{value[:40]}” is not a day written YYYY-MM-DD.") from None
+        raise OaiError("badArgument", "A date is not a day written YYYY-MM-DD.") from None
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -184,7 +201,9 @@ def _answer(verb: str, values: dict[str, str]) -> ET.Element:
         _format(values["metadataPrefix"])
         found = _story(values["identifier"])
         answer = ET.Element(f"{{{OAI}}}GetRecord")
-        answer.append(_record(*found, with_metadata=True))
+        row, story = found
+        in_collections = _collections_of([story]).get(story.id, []) if story is not None else []
+        answer.append(_record(row, story, with_metadata=True, collections=in_collections))
         return answer
     if "resumptionToken" in values:
         harvest = _resume(verb, values["resumptionToken"])
@@ -197,7 +216,8 @@ def _answer(verb: str, values: dict[str, str]) -> ET.Element:
 
 def _identify() -> ET.Element:
     answer = ET.Element(f"{{{OAI}}}Identify")
-    earliest = db.session.scalar(select(PublicRecord.datestamp).order_by(PublicRecord.datestamp).limit(1))
+    nameable = or_(PublicRecord.was_public, PublicRecord.visible_from <= today())
+    earliest = db.session.scalar(select(func.min(PublicRecord.datestamp)).where(nameable))
     for name, text in (
         ("repositoryName", "Nuevo Norte — Archivo del Taller Nuevo Norte"),
         ("baseURL", base_url() + "/oai"),
@@ -229,7 +249,9 @@ def _format(prefix: str) -> None:
 def _sets(harvest: Harvest) -> ET.Element:
     """Themes and published collections; few enough for one page, so no token is ever made."""
     answer = ET.Element(f"{{{OAI}}}ListSets")
-    found = [(f"theme:{t.slug}", f"{t.name_es} / {t.name_en}") for t in db.session.scalars(select(Theme))]
+    # Only themes of public stories: a term of hidden stories alone can say too much.
+    themes = [term for term, _count in vocabulary.in_public_use(Theme)]
+    found = [(f"theme:{t.slug}", f"{t.name_es} / {t.name_en}") for t in themes]
     collections = db.session.scalars(consent.public_collections().order_by(Collection.id))
     found += [(f"collection:{c.public_id}", f"{c.title('es')} / {c.title('en')}") for c in collections]
     for spec, name in found:
@@ -262,7 +284,7 @@ def _shown(row: PublicRecord, story: Story | None) -> bool | None:
     """True: a full record; False: a deleted header; None: nothing (never public)."""
     if story is not None and consent.story_is_public(story):
         return True
-    if row.was_public or publication.is_public(row):
+    if row.was_public or (story is not None and publication.is_public(row)):
         return False
     return None
 
@@ -271,12 +293,18 @@ def _list(harvest: Harvest) -> ET.Element:
     """One page of records or headers, in ``public_record`` order, and the token for the next
     when there is one (read ahead so that a token never leads to an empty page)."""
     query = select(PublicRecord)
+    stamp = _datestamp_clause()
     if harvest.start:
-        query = query.where(PublicRecord.datestamp >= _day(harvest.start))
+        query = query.where(stamp >= _day(harvest.start))
     if harvest.until:
-        query = query.where(PublicRecord.datestamp <= _day(harvest.until))
+        query = query.where(stamp <= _day(harvest.until))
+    members: set[int] | None = None
     if harvest.set:
-        query = query.where(PublicRecord.story_id.in_(_set_members(harvest.set)))
+        # A deleted header carries no set, and belongs to every set: a story that left a theme
+        # as it was withdrawn must still reach those who harvest that theme.
+        member_ids = _set_members(harvest.set)
+        maybe_gone = or_(PublicRecord.visible_from.is_(None), PublicRecord.visible_from > today())
+        query = query.where(or_(PublicRecord.story_id.in_(member_ids), maybe_gone))
     found: list[tuple[PublicRecord, Story | None]] = []
     after = harvest.after
     while len(found) <= PAGE:
@@ -285,10 +313,14 @@ def _list(harvest: Harvest) -> ET.Element:
         ids = [r.story_id for r in rows]
         loaded = select(Story).where(Story.id.in_(ids)).options(*WITH_RECORD)
         stories = {s.id: s for s in db.session.scalars(loaded)}
+        if harvest.set:
+            in_page = _set_members(harvest.set).where(_story_column(harvest.set).in_(ids))
+            members = set(db.session.scalars(in_page))
         for row in rows:
             shown = _shown(row, stories.get(row.story_id))
-            if shown is not None:
-                found.append((row, stories.get(row.story_id) if shown else None))
+            if shown is None or (shown and members is not None and row.story_id not in members):
+                continue
+            found.append((row, stories.get(row.story_id) if shown else None))
         if len(rows) < PAGE:
             break
         after = rows[-1].id
@@ -297,8 +329,10 @@ def _list(harvest: Harvest) -> ET.Element:
         raise OaiError("noRecordsMatch", "No record matches these arguments.")
     answer = ET.Element(f"{{{OAI}}}{harvest.verb}")
     full = harvest.verb == "ListRecords"
+    collections = _collections_of([story for _row, story in page if story is not None])
     for row, story in page:
-        record = _record(row, story, with_metadata=full)
+        in_collections = collections.get(row.story_id, []) if story is not None else []
+        record = _record(row, story, with_metadata=full, collections=in_collections)
         answer.append(record if full else record[0])
     if more or harvest.after:
         token = ET.SubElement(answer, f"{{{OAI}}}resumptionToken", cursor=str(harvest.cursor))
@@ -309,15 +343,57 @@ def _list(harvest: Harvest) -> ET.Element:
 
 
 def _set_members(spec: str) -> Select[Any]:
+    """The ids of the stories in set ``spec`` that may be shown in it: a theme's, or the entries
+    of a published collection whose narrator's newest consent allows collections."""
     kind, _, key = spec.partition(":")
     if kind == "theme":
         theme = select(Theme.id).where(Theme.slug == key)
         return select(story_theme.c.story_id).where(story_theme.c.theme_id.in_(theme))
-    if kind == "collection":
-        published = consent.public_collections().where(Collection.public_id == key)
-        entries = CollectionEntry.collection_id.in_(published.with_only_columns(Collection.id))
-        return select(CollectionEntry.story_id).where(entries)
-    raise OaiError("badArgument", "Sets are named theme:… or collection:… (see ListSets).")
+    published = consent.public_collections().where(Collection.public_id == key)
+    allowed = consent.public_stories().where(ConsentRecord.permission_column("in_collections").is_(True))
+    return select(CollectionEntry.story_id).where(
+        CollectionEntry.kind == EntryKind.STORY,
+        CollectionEntry.collection_id.in_(published.with_only_columns(Collection.id)),
+        CollectionEntry.story_id.in_(allowed.with_only_columns(Story.id)),
+    )
+
+
+def _story_column(spec: str) -> Any:
+    return story_theme.c.story_id if spec.startswith("theme:") else CollectionEntry.story_id
+
+
+def _collections_of(stories: list[Story]) -> dict[int, list[str]]:
+    """The published collections each public story may be shown in, for its header's sets."""
+    ids = [
+        s.id for s in stories if s.current_consent is not None and s.current_consent.choices.in_collections
+    ]
+    query = (
+        select(CollectionEntry.story_id, Collection.public_id)
+        .join(Collection, Collection.id == CollectionEntry.collection_id)
+        .where(CollectionEntry.story_id.in_(ids), CollectionEntry.kind == EntryKind.STORY)
+        .where(Collection.id.in_(consent.public_collections().with_only_columns(Collection.id)))
+        .order_by(Collection.id)
+    )
+    found: dict[int, list[str]] = {}
+    for story_id, public_id in db.session.execute(query):
+        if story_id is not None:
+            found.setdefault(story_id, []).append(public_id)
+    return found
+
+
+def _datestamp_clause() -> Any:
+    """The record's day in SQL (see ``_datestamp``)."""
+    reached = and_(PublicRecord.visible_from <= today(), PublicRecord.visible_from > PublicRecord.datestamp)
+    return case((reached, PublicRecord.visible_from), else_=PublicRecord.datestamp)
+
+
+def _datestamp(row: PublicRecord) -> date:
+    """The record's day: the day of its last change, or, once the story has become public on a
+    later day (an embargo that ended), that day. A story embargoed again leaves view the day of
+    the change, not the day the embargo ends."""
+    if row.visible_from is not None and row.datestamp < row.visible_from <= today():
+        return row.visible_from
+    return row.datestamp
 
 
 # --- records ------------------------------------------------------------------------------
@@ -328,17 +404,24 @@ def _repository_id() -> str:
     return base_url().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
 
 
-def _record(row: PublicRecord, story: Story | None, with_metadata: bool) -> ET.Element:
+def _record(
+    row: PublicRecord,
+    story: Story | None,
+    with_metadata: bool,
+    collections: Sequence[str] = (),
+) -> ET.Element:
     """A record (header, and metadata when asked); ``story`` None: a deleted one."""
     record = ET.Element(f"{{{OAI}}}record")
     header = ET.SubElement(record, f"{{{OAI}}}header")
     ET.SubElement(header, f"{{{OAI}}}identifier").text = f"oai:{_repository_id()}:{row.public_id}"
-    ET.SubElement(header, f"{{{OAI}}}datestamp").text = row.datestamp.isoformat()
+    ET.SubElement(header, f"{{{OAI}}}datestamp").text = _datestamp(row).isoformat()
     if story is None:
         header.set("status", "deleted")
         return record
     for theme in story.themes:
         ET.SubElement(header, f"{{{OAI}}}setSpec").text = f"theme:{theme.slug}"
+    for public_id in collections:
+        ET.SubElement(header, f"{{{OAI}}}setSpec").text = f"collection:{public_id}"
     if with_metadata:
         ET.SubElement(record, f"{{{OAI}}}metadata").append(dublin_core(story))
     return record

@@ -70,12 +70,15 @@ def note(session: Session, stories: list[Story], day: date | None = None) -> Non
         values: dict[str, Any] = {
             "visible_from": start,
             "was_public": was_public,
-            "datestamp": max(day, start) if start else day,
+            "datestamp": day,
         }
         if row is None:
             _first_record(session, story, values)
         elif _changed(row, start, day):
-            session.execute(update(PublicRecord).where(PublicRecord.id == row.id).values(**values))
+            # Never forget the story was shown, whatever another transaction saw (PostgreSQL).
+            ever = or_(PublicRecord.was_public, values["was_public"])
+            change = update(PublicRecord).where(PublicRecord.id == row.id)
+            session.execute(change.values(**{**values, "was_public": ever}))
 
 
 def _first_record(session: Session, story: Story, values: dict[str, Any]) -> None:

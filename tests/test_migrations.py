@@ -139,4 +139,4 @@ def test_0021_gives_public_stories_a_public_record_and_names_no_other(migration_
         story_id: (str(visible)[:10], bool(was), str(stamp)[:10]) for story_id, visible, was, stamp in rows
     }
     day, ends = today().isoformat(), (today() + timedelta(days=9)).isoformat()
-    assert found == {ids["public"][0]: (day, True, day), ids["embargoed"][0]: (ends, False, ends)}
+    assert found == {ids["public"][0]: (day, True, day), ids["embargoed"][0]: (ends, False, day)}

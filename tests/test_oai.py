@@ -289,3 +289,87 @@ def test_a_first_record_made_twice_updates_the_row_and_never_forgets_the_story_w
     rows = db.session.scalars(select(PublicRecord).where(PublicRecord.story_id == story.id)).all()
     assert [(r.was_public, r.visible_from) for r in rows] == [(True, None)]
     assert dict(harvest(client)) == {identifier(story): True}
+
+
+def test_sets_show_only_what_the_narrator_allows_and_every_story_that_left(
+    client: FlaskClient, make_story: MakeStory
+) -> None:
+    """A collection set holds its stories whose narrator allows collections (a narrator who later
+    says no leaves it), and its headers carry the collection; ListSets names no theme that only
+    hidden stories use (its name alone can say too much); a story withdrawn from a theme it was
+    harvested under is still announced to that theme's harvesters, as deleted."""
+    from nuevonorte.models import Collection, CollectionEntry, CollectionStatus, EntryKind
+
+    shown_theme = Theme(slug="llegada", name_es="Llegada", name_en="Arrival")
+    hidden_theme = Theme(slug="deportacion-de-maria", name_es="Secreto", name_en="Secret")
+    stays, leaves, gone = make_story(), make_story(), make_story()
+    stays.themes.append(shown_theme)
+    gone.themes.append(shown_theme)
+    unseen = make_story(StoryStatus.SUBMITTED)
+    unseen.themes.append(hidden_theme)
+    collection = Collection(status=CollectionStatus.PUBLISHED, title_es="Viajes", title_en="Journeys")
+    collection.entries = [
+        CollectionEntry(kind=EntryKind.STORY, story=story, position=i)
+        for i, story in enumerate((stays, leaves))
+    ]
+    db.session.add(collection)
+    db.session.commit()
+    spec = f"collection:{collection.public_id}"
+    assert harvest(client, set=spec) == [(identifier(stays), False), (identifier(leaves), False)]
+    stories.change_consent(leaves, ConsentChoices(credit_name="Ana", in_collections=False), language="es")
+    stories.withdraw(gone)
+    db.session.commit()
+    assert harvest(client, set=spec) == [(identifier(stays), False), (identifier(gone), True)]
+    header = ask(client, verb="GetRecord", identifier=identifier(stays), metadataPrefix="oai_dc").find(
+        "o:GetRecord/o:record/o:header", NS
+    )
+    assert header is not None
+    assert [s.text for s in header.findall("o:setSpec", NS)] == ["theme:llegada", spec]
+    sets = [s.text for s in ask(client, verb="ListSets").iterfind("o:ListSets/o:set/o:setSpec", NS)]
+    assert sets == ["theme:llegada", spec]
+    assert harvest(client, set="theme:llegada") == [(identifier(stays), False), (identifier(gone), True)]
+
+
+def test_a_story_embargoed_again_leaves_on_the_day_of_the_change_and_returns_when_it_ends(
+    client: FlaskClient, make_story: MakeStory
+) -> None:
+    """A harvest of today's changes learns at once that a public story was embargoed again (its
+    deleted header is dated today, not the embargo's end); the day the embargo ends, a harvest
+    of that day's changes finds it back."""
+    story = make_story()
+    ends = today() + timedelta(days=30)
+    stories.change_consent(story, ConsentChoices(credit_name="Ana", embargo_until=ends), language="es")
+    db.session.commit()
+    day = today().isoformat()
+    assert harvest(client, **{"from": day, "until": day}) == [(identifier(story), True)]
+    with freeze_time(ends):
+        assert harvest(client, **{"from": ends.isoformat()}) == [(identifier(story), False)]
+
+
+def test_identify_dates_only_what_may_be_named(client: FlaskClient, make_story: MakeStory) -> None:
+    """An embargoed story no one has seen yet does not date the repository (earliestDatestamp)."""
+    with freeze_time(today() - timedelta(days=40)):
+        make_story(embargo_until=today() + timedelta(days=400))
+    make_story()
+    identify = ask(client, verb="Identify").find("o:Identify", NS)
+    assert (
+        identify is not None
+        and identify.findtext("o:earliestDatestamp", namespaces=NS) == today().isoformat()
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"verb": "GetRecord", "identifier": "oai:x\x01y", "metadataPrefix": "oai_dc"},
+        {"verb": "Identify", "\x01": "x"},
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc\x02"},
+        {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2026-W01-1"},
+    ],
+)
+def test_characters_xml_cannot_carry_and_week_dates_are_bad_arguments(
+    client: FlaskClient, args: dict[str, str]
+) -> None:
+    """Control characters in a name or value would make the answer unreadable XML if echoed: the
+    request is refused whole, and nothing of it is echoed."""
+    assert error_code(ask(client, **args)) == "badArgument"

@@ -36,8 +36,11 @@ def test_sickle_harvests_every_public_story_and_every_withdrawal(
     assert [r.header.deleted for r in records] == [s is made[3] for s in made]
     assert by_id[made[5].public_id].metadata["title"] == ["Historia 5", "Story 5"]
     assert hidden.public_id not in by_id
-    assert [h.identifier for h in client.ListIdentifiers(metadataPrefix="oai_dc", set="theme:retorno")] == [
-        f"oai:127.0.0.1:{made[0].public_id}"
+    # A set holds its public stories, and every deleted header (a withdrawal empties its sets).
+    in_set = client.ListIdentifiers(metadataPrefix="oai_dc", set="theme:retorno")
+    assert [(h.identifier, h.deleted) for h in in_set] == [
+        (f"oai:127.0.0.1:{made[0].public_id}", False),
+        (f"oai:127.0.0.1:{made[3].public_id}", True),
     ]
     record = client.GetRecord(identifier=f"oai:127.0.0.1:{made[7].public_id}", metadataPrefix="oai_dc")
     assert record.metadata["title"] == ["Historia 7", "Story 7"]

@@ -64,7 +64,7 @@ def upgrade():
                 "public_id": public_id,
                 "visible_from": visible_from,
                 "was_public": visible_from <= today,
-                "datestamp": visible_from,
+                "datestamp": published_on,
             }
         )
     if records:

@@ -29,7 +29,7 @@ class PublicRecord(Base):
     visible_from: Mapped[date | None] = mapped_column(Date)
     #: Whether anyone could ever see it: only then is its leaving announced.
     was_public: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: The OAI datestamp: the day its public record last changed (published, changed while
-    #: public, or gone), or ``visible_from`` when that is later. A day, never a time: what
-    #: people do is kept to the day (docs/security.md, what a seized server reveals).
+    #: The day its public record last changed (published, changed while public, or gone). The
+    #: OAI datestamp is this day, or ``visible_from`` once a later one has come (``oai``). A
+    #: day, never a time: what people do is kept to the day (docs/security.md).
     datestamp: Mapped[date] = mapped_column(Date, index=True)
