@@ -111,6 +111,18 @@ def standing(story: Story, on: date | None = None) -> Standing:
     return Standing.PUBLIC
 
 
+def public_from(story: Story) -> date | None:
+    """The day ``story``'s current state makes it public (its embargo's end, or the day it was
+    published), or None when the current state keeps it out of view whatever the day: what
+    harvesters are told of it (``nuevonorte.publication``)."""
+    if standing(story, date.max) is not Standing.PUBLIC:
+        return None
+    current = story.current_consent
+    assert current is not None  # a public standing has a consent
+    published = story.published_on or today()
+    return max(published, current.embargo_until) if current.embargo_until else published
+
+
 def story_is_public(story: Story, on: date | None = None) -> bool:
     """Whether anyone may see ``story`` on day ``on`` (today by default)."""
     return standing(story, on) is Standing.PUBLIC

@@ -31,12 +31,12 @@ from nuevonorte.models import (
     CollectionEntry,
     ConsentRecord,
     EntryKind,
-    MediaKind,
     PublicRecord,
     Story,
     Theme,
 )
 from nuevonorte.models.base import today, utcnow
+from nuevonorte.models.media import DCMI_TYPE
 from nuevonorte.models.vocabulary import story_theme
 from nuevonorte.public.address import absolute_url, base_url
 
@@ -65,7 +65,6 @@ VERBS: dict[str, tuple[set[str], set[str], bool]] = {
     "ListIdentifiers": ({"metadataPrefix"}, {"from", "until", "set"}, True),
     "ListRecords": ({"metadataPrefix"}, {"from", "until", "set"}, True),
 }
-DCMI_TYPE = {MediaKind.IMAGE: "StillImage", MediaKind.AUDIO: "Sound"}
 #: What a record reads of each story, loaded for a whole page at once (not story by story).
 WITH_RECORD = (
     selectinload(Story.consents),

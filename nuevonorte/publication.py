@@ -21,8 +21,8 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from nuevonorte import faults
-from nuevonorte.models import PublicRecord, Story, StoryStatus, Visibility
+from nuevonorte import consent, faults
+from nuevonorte.models import PublicRecord, Story
 from nuevonorte.models.base import today
 from nuevonorte.search.sync import PENDING
 
@@ -33,16 +33,6 @@ def install() -> None:
 
     if not event.contains(FlaskSession, "before_commit", _before_commit):
         event.listen(FlaskSession, "before_commit", _before_commit)
-
-
-def visible_from(story: Story) -> date | None:
-    """The day the story's current state makes it public (its embargo's end, or the day it was
-    published), or None when the current state keeps it out of view whatever the day."""
-    current = story.current_consent
-    if story.status != StoryStatus.PUBLISHED or current is None or current.visibility != Visibility.PUBLIC:
-        return None
-    published = story.published_on or today()
-    return max(published, current.embargo_until) if current.embargo_until else published
 
 
 def is_public(record: PublicRecord, on: date | None = None) -> bool:
@@ -61,7 +51,7 @@ def note(session: Session, stories: list[Story], day: date | None = None) -> Non
     }
     for story in stories:
         row = known.get(story.id)
-        start = visible_from(story)
+        start = consent.public_from(story)
         was_public = bool(row and (row.was_public or is_public(row, day))) or (
             start is not None and start <= day
         )

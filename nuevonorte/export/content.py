@@ -54,6 +54,7 @@ from nuevonorte.models import (
     Transcript,
     TranscriptSegment,
 )
+from nuevonorte.models.media import DCMI_TYPE
 from nuevonorte.public.content import language_code
 from nuevonorte.public.media import public_key
 from nuevonorte.storage import get_storage
@@ -65,7 +66,6 @@ CHUNK = 1 << 20
 #: Which variant of each kind the public export holds (what the public pages show: photos
 #: without metadata at display size; the recording the public hears). A missing kind: nothing.
 PUBLIC_VARIANT = {MediaKind.IMAGE: "display", MediaKind.AUDIO: "original"}
-DCMI_TYPE = {MediaKind.IMAGE: "StillImage", MediaKind.AUDIO: "Sound"}
 DC_COLUMNS = [
     "dc:identifier",
     "dc:title@es",

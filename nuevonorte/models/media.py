@@ -22,6 +22,10 @@ class MediaKind(enum.StrEnum):
     AUDIO = "audio"
 
 
+#: The DCMI type of each kind of file (Dublin Core ``dc:type``: exports and OAI-PMH).
+DCMI_TYPE = {MediaKind.IMAGE: "StillImage", MediaKind.AUDIO: "Sound"}
+
+
 class MediaFile(PublicIdMixin, Base):
     """A cleaned media file. Its bytes live in storage under ``storage_key``, named by hash."""
 
