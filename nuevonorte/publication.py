@@ -8,6 +8,13 @@ story that is, was, or is due to become public (an embargo); a harvester learns 
 other. An embargo that ends makes a story public without a write: the row already says from
 which day (``visible_from``), and whoever reads it compares with the day (``is_public``).
 
+Every public change also takes the next number of the change feed (``nuevonorte.changes``):
+a story or a collection that becomes public, changes while public, or leaves view. Numbers are
+taken under the one-row ``change_counter`` lock, held until commit, so they follow commit order
+on PostgreSQL too: a client that has read number N can never later find a smaller one. A row
+keeps only its newest number (a feed of latest states, as CouchDB's): a story changed twice
+since a client last read appears once, at its newest state.
+
 What a harvester is shown is re-checked against the consent rule when it asks: a row is only
 ever a list of candidates and their dates.
 """
@@ -22,17 +29,33 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from nuevonorte import consent, faults
-from nuevonorte.models import PublicRecord, Story
+from nuevonorte.models import (
+    ChangeCounter,
+    Collection,
+    CollectionEntry,
+    CollectionRecord,
+    PublicRecord,
+    Story,
+)
 from nuevonorte.models.base import today
 from nuevonorte.search.sync import PENDING
+
+#: ``session.info`` key: the ids of the collections a transaction touched.
+COLLECTIONS = "publication_collection_ids"
 
 
 def install() -> None:
     """Listen to Flask-SQLAlchemy sessions (idempotent)."""
     from flask_sqlalchemy.session import Session as FlaskSession
 
-    if not event.contains(FlaskSession, "before_commit", _before_commit):
-        event.listen(FlaskSession, "before_commit", _before_commit)
+    for name, fn in (
+        ("after_flush", _after_flush),
+        ("before_commit", _before_commit),
+        ("after_commit", _forget),
+        ("after_rollback", _forget),
+    ):
+        if not event.contains(FlaskSession, name, fn):
+            event.listen(FlaskSession, name, fn)
 
 
 def is_public(record: PublicRecord, on: date | None = None) -> bool:
@@ -43,25 +66,36 @@ def is_public(record: PublicRecord, on: date | None = None) -> bool:
 def note(session: Session, stories: list[Story], day: date | None = None) -> None:
     """Bring the rows of ``stories`` up to date, in the session's transaction."""
     day = day or today()
+    starts = {story.id: consent.public_from(story) for story in stories}
+    ids = [s.id for s in stories]
+    has_row = select(PublicRecord.story_id).where(PublicRecord.story_id.in_(ids))
+    if all(start is None for start in starts.values()) and not session.scalars(has_row).first():
+        return  # never public and not heading there: nobody outside may learn of it
+    numbers = _Numbers(session)  # from here on, the feed's lock is held until commit
     known = {
         row.story_id: row
-        for row in session.scalars(
-            select(PublicRecord).where(PublicRecord.story_id.in_([s.id for s in stories]))
-        )
+        for row in session.scalars(select(PublicRecord).where(PublicRecord.story_id.in_(ids)))
     }
     for story in stories:
         row = known.get(story.id)
-        start = consent.public_from(story)
-        was_public = bool(row and (row.was_public or is_public(row, day))) or (
-            start is not None and start <= day
-        )
+        start = starts[story.id]
+        public_now = start is not None and start <= day
+        was_public = bool(row and (row.was_public or is_public(row, day))) or public_now
         if row is None and start is None:
-            continue  # never public and not heading there: nobody outside may learn of it
+            continue
         values: dict[str, Any] = {
             "visible_from": start,
             "was_public": was_public,
             "datestamp": day,
         }
+        listed = bool(row and row.listed_public)
+        if public_now or listed:  # it is public, or the feed said so and must now say it left
+            seq = numbers.take()
+            values |= {
+                "change_seq": seq,
+                "listed_public": public_now,
+                "public_since_seq": seq if public_now and not listed else (row and row.public_since_seq),
+            }
         if row is None:
             _first_record(session, story, values)
         elif _changed(row, start, day):
@@ -69,6 +103,96 @@ def note(session: Session, stories: list[Story], day: date | None = None) -> Non
             ever = or_(PublicRecord.was_public, values["was_public"])
             change = update(PublicRecord).where(PublicRecord.id == row.id)
             session.execute(change.values(**{**values, "was_public": ever}))
+    numbers.save()
+
+
+def note_collections(session: Session, ids: set[int], day: date | None = None) -> None:
+    """Bring the feed's rows of the collections ``ids`` up to date: a collection published,
+    edited while published, or unpublished (or deleted) after it was."""
+    day = day or today()
+    found = {c.id: c for c in session.scalars(select(Collection).where(Collection.id.in_(sorted(ids))))}
+    public = {i for i, c in found.items() if consent.collection_is_public(c)}
+    listed_rows = select(CollectionRecord.collection_id).where(
+        CollectionRecord.collection_id.in_(sorted(ids)), CollectionRecord.listed_public
+    )
+    if not public and not session.scalars(listed_rows).first():
+        return  # drafts that were never published: nothing to announce
+    numbers = _Numbers(session)
+    known = {
+        row.collection_id: row
+        for row in session.scalars(select(CollectionRecord).where(CollectionRecord.collection_id.in_(ids)))
+    }
+    for collection_id in sorted(ids):
+        row = known.get(collection_id)
+        public_now = collection_id in public
+        listed = bool(row and row.listed_public)
+        if not (public_now or listed):
+            continue
+        seq = numbers.take()
+        since = seq if public_now and not listed else (row.public_since_seq if row else None)
+        values = {"listed_public": public_now, "datestamp": day, "change_seq": seq, "public_since_seq": since}
+        if row is None:
+            session.add(
+                CollectionRecord(
+                    collection_id=collection_id, public_id=found[collection_id].public_id, **values
+                )
+            )
+        else:
+            session.execute(update(CollectionRecord).where(CollectionRecord.id == row.id).values(**values))
+    numbers.save()
+
+
+def announce_due(session: Session, day: date | None = None) -> int:
+    """Give the feed a number for every story whose embargo has ended since its last change (it
+    became public without a write); return how many. Callers commit."""
+    day = day or today()
+    due = (
+        select(PublicRecord.id)
+        .where(PublicRecord.visible_from <= day, PublicRecord.listed_public.is_(False))
+        .order_by(PublicRecord.id)
+    )
+    if session.scalars(due).first() is None:
+        return 0
+    numbers = _Numbers(session)
+    rows = list(session.scalars(select(PublicRecord).where(PublicRecord.id.in_(due))))
+    for row in rows:
+        seq = numbers.take()
+        values = {
+            "change_seq": seq,
+            "listed_public": True,
+            "public_since_seq": seq,
+            "was_public": True,
+            "datestamp": max(row.datestamp, row.visible_from or day),
+        }
+        session.execute(update(PublicRecord).where(PublicRecord.id == row.id).values(**values))
+    numbers.save()
+    return len(rows)
+
+
+class _Numbers:
+    """The change feed's next numbers. Made before any row is read or written: its first
+    statement locks the counter's row until commit (the upsert makes the row when a database
+    was made without migrations), so every transaction that numbers changes waits for the one
+    before it to commit, and numbers follow commit order."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        dialect = session.get_bind().dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ChangeCounter)
+        locked = insert.values(id=1, value=0).on_conflict_do_update(
+            index_elements=["id"], set_={"value": ChangeCounter.value}
+        )
+        session.execute(locked)
+        self.last = session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0
+        self.first = self.last
+
+    def take(self) -> int:
+        self.last += 1
+        return self.last
+
+    def save(self) -> None:
+        if self.last != self.first:
+            self.session.execute(update(ChangeCounter).where(ChangeCounter.id == 1).values(value=self.last))
 
 
 def _first_record(session: Session, story: Story, values: dict[str, Any]) -> None:
@@ -91,13 +215,30 @@ def _changed(row: PublicRecord, start: date | None, day: date) -> bool:
     return row.visible_from != start or (start is not None and start <= day) or is_public(row, day)
 
 
+def _after_flush(session: Session, _context: Any) -> None:
+    touched: set[int] = session.info.setdefault(COLLECTIONS, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Collection) and obj.id is not None:
+            touched.add(obj.id)
+        elif isinstance(obj, CollectionEntry) and obj.collection_id is not None:
+            touched.add(obj.collection_id)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(COLLECTIONS, None)
+
+
 def _before_commit(session: Session) -> None:
     session.flush()  # the last changes, so that every touched story is in PENDING
     ids = session.info.get(PENDING)
-    if not ids:
+    collection_ids = session.info.get(COLLECTIONS)
+    if not ids and not collection_ids:
         return
-    stories = list(session.scalars(select(Story).where(Story.id.in_(sorted(ids)))))
     with session.no_autoflush:
-        note(session, stories)
+        if ids:
+            stories = list(session.scalars(select(Story).where(Story.id.in_(sorted(ids)))))
+            note(session, stories)
+        if collection_ids:
+            note_collections(session, set(collection_ids))
     session.flush()
     faults.point("publication.noted")  # tests: killed here, the change and its record are both lost

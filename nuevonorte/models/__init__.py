@@ -21,7 +21,7 @@ from nuevonorte.models.ledger import LedgerEntry
 from nuevonorte.models.media import MediaFile, MediaKind
 from nuevonorte.models.note import StoryNote
 from nuevonorte.models.paper_form import WithdrawnPaperForm
-from nuevonorte.models.publication import PublicRecord
+from nuevonorte.models.publication import ChangeCounter, CollectionRecord, PublicRecord
 from nuevonorte.models.rate_window import RateWindow
 from nuevonorte.models.search import SearchOutbox
 from nuevonorte.models.sensitive import SensitiveDismissal
@@ -37,8 +37,10 @@ __all__ = [
     "ActorKind",
     "AuditEvent",
     "Base",
+    "ChangeCounter",
     "Collection",
     "CollectionEntry",
+    "CollectionRecord",
     "CollectionStatus",
     "ConsentChoices",
     "ConsentRecord",

@@ -33,3 +33,40 @@ class PublicRecord(Base):
     #: OAI datestamp is this day, or ``visible_from`` once a later one has come (``oai``). A
     #: day, never a time: what people do is kept to the day (docs/security.md).
     datestamp: Mapped[date] = mapped_column(Date, index=True)
+    #: Its place in the change feed: the number of its last public change (addition, update,
+    #: removal), taken in commit order from ``ChangeCounter``; None while nothing was announced.
+    change_seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    #: The number of the change that last made it public: a client that read the feed past it
+    #: already knows the story, so a later change is an update, not an addition.
+    public_since_seq: Mapped[int | None] = mapped_column(Integer)
+    #: Whether its last change announced it public: an embargo that ends without a write is
+    #: announced by ``publication.announce_due`` (the feed takes a number for it then).
+    listed_public: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CollectionRecord(Base):
+    """One collection that was ever published: its place in the change feed and the feeds, and,
+    once unpublished or deleted, that it left. A draft never published has no row."""
+
+    __tablename__ = "collection_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(Integer, unique=True)
+    public_id: Mapped[str] = mapped_column(String(PUBLIC_ID_LENGTH), unique=True)
+    #: Whether its last change left it published.
+    listed_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The day of its last public change.
+    datestamp: Mapped[date] = mapped_column(Date)
+    change_seq: Mapped[int] = mapped_column(Integer, unique=True)
+    public_since_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChangeCounter(Base):
+    """The change feed's last number: one row, updated in the committing transaction, so that
+    on PostgreSQL a second writer waits for the first to commit and numbers follow commit order
+    (a client that has read number N has every change up to N)."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
