@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_
 from sqlalchemy.orm.attributes import flag_modified
 
 from nuevonorte import audit, consent
@@ -256,3 +257,19 @@ def unpublish(collection: Collection, curator: CuratorAccount) -> None:
     """Take the collection off the public site."""
     collection.status = CollectionStatus.DRAFT
     _audit("collection.unpublished", collection, curator)
+
+
+def collections_showing(story: Story) -> list[Collection]:
+    """The published collections that show ``story`` (its narrator allows collections), newest
+    first: what its page and the read API list."""
+    entries = and_(CollectionEntry.kind == EntryKind.STORY, CollectionEntry.story_id == story.id)
+    found = db.session.scalars(
+        consent.public_collections()
+        .where(Collection.entries.any(entries))
+        .order_by(Collection.published_on.desc(), Collection.id.desc())
+    ).all()
+    return [
+        collection
+        for collection in found
+        if any(e.story_id == story.id and consent.entry_story_is_public(e) for e in collection.entries)
+    ]

@@ -38,7 +38,8 @@ from nuevonorte.models import (
 from nuevonorte.models.base import today, utcnow
 from nuevonorte.models.media import DCMI_TYPE
 from nuevonorte.models.vocabulary import story_theme
-from nuevonorte.public.address import absolute_url, base_url
+from nuevonorte.public.address import base_url
+from nuevonorte.public.persistent import story_url
 
 bp = Blueprint("oai", __name__)
 
@@ -451,8 +452,7 @@ def dublin_core(story: Story) -> ET.Element:
     add("type", "Text")
     for kind in sorted({m.kind for m in story.media if consent.media_is_public(m)}):
         add("type", DCMI_TYPE.get(kind, ""))
-    add("identifier", absolute_url("public.story", lang="es", story_id=story.public_id))
-    add("identifier", absolute_url("public.story", lang="en", story_id=story.public_id))
+    add("identifier", story_url(story.public_id))  # its persistent address: cite this
     add("language", story.original_language if story.original_language in ("es", "en") else "")
     for lang in ("es", "en"):
         for place in story.places:

@@ -17,11 +17,10 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from nuevonorte import consent
-from nuevonorte.i18n import current_locale
 from nuevonorte.models import Story
 from nuevonorte.models.base import today
-from nuevonorte.public.address import absolute_url
 from nuevonorte.public.content import language_code, month_year, shown
+from nuevonorte.public.persistent import story_url
 
 #: CSL item type: a story told to the archive is an oral-history interview.
 CSL_TYPE = "interview"
@@ -59,7 +58,6 @@ class Citation:
 def for_story(story: Story) -> Citation:
     """The citation of a public story, in the current page's language."""
     assert consent.story_is_public(story), "only a public story is cited"
-    lang = current_locale()
     title = shown(story.title_es, story.title_en).text or _("Untitled story")
     return Citation(
         key=f"nuevonorte-{story.public_id}",
@@ -67,7 +65,7 @@ def for_story(story: Story) -> Citation:
         author=consent.credit_line(story),
         published=story.published_on,
         language=language_code(story.original_language),
-        url=absolute_url("public.story", story_id=story.public_id, lang=lang),
+        url=story_url(story.public_id),
         accessed=today(),
     )
 

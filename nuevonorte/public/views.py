@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from nuevonorte import consent, translations, vocabulary
+from nuevonorte.collections import collections_showing
 from nuevonorte.content_warnings import labels
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale, locales, localize_view_args, negotiated_locale, prefix_language
-from nuevonorte.models import Collection, CollectionEntry, EntryKind, Place, Story, Theme
+from nuevonorte.models import Collection, Place, Story, Theme
 from nuevonorte.public import citation, page_cache
 from nuevonorte.public.presentation import term_url
 from nuevonorte.safe_input import page_number
@@ -68,7 +69,7 @@ def story(story_id: str) -> str:
         as_told=translations.public_paragraphs(found, current_locale()) is not None
         and request.args.get("original") == "1",
         start=max(0.0, start) if start is not None and start == start and start < 86_400 else None,
-        collections=_collections_showing(found),
+        collections=collections_showing(found),
         citation_text=citation.plain_text(cited),
         bibtex=citation.bibtex(cited),
         csl_json=citation.csl_json(cited),
@@ -96,24 +97,6 @@ def _public_story(story_id: str) -> Story:
     if found is None or not consent.story_is_public(found):
         abort(404)
     return found
-
-
-def _collections_showing(story: Story) -> list[Collection]:
-    """The published collections that show ``story`` (its consent allows collections)."""
-    entries = and_(CollectionEntry.kind == EntryKind.STORY, CollectionEntry.story_id == story.id)
-    found = db.session.scalars(
-        consent.public_collections()
-        .where(Collection.entries.any(entries))
-        .order_by(Collection.published_on.desc(), Collection.id.desc())
-    ).all()
-    return [
-        collection
-        for collection in found
-        if any(
-            entry.story_id == story.id and consent.entry_story_is_public(entry)
-            for entry in collection.entries
-        )
-    ]
 
 
 @bp.get("/collections/<collection_id>")

@@ -87,7 +87,7 @@ def test_the_story_page_says_how_to_cite_it(
     client: FlaskClient, cited: Story, lang: str, title: str, line: str
 ) -> None:
     page = client.get(f"/{lang}/stories/{cited.public_id}").get_data(as_text=True)
-    url = f"http://localhost/{lang}/stories/{cited.public_id}"
+    url = f"http://localhost/s/{cited.public_id}"
     assert 'id="cite-heading"' in page
     citation = page.split('<p class="citation">', 1)[1].split("</p>", 1)[0]
     assert "Rosa M." in citation and url in citation
@@ -110,11 +110,11 @@ def test_bibtex_is_read_back_by_a_real_parser(client: FlaskClient, cited: Story)
     assert _one_name(entry) == "Rosa M."  # never split into given and family names
     assert entry["title"] == "My aunt's bakery"
     assert entry["year"] == str(published.year)
-    assert entry["url"] == f"http://localhost/en/stories/{cited.public_id}"
+    assert entry["url"] == f"http://localhost/s/{cited.public_id}"
     assert entry["urldate"] == today().isoformat()
     spanish = _entry(client.get(f"/es/stories/{cited.public_id}/cite.bib").get_data(as_text=True))
     assert spanish["title"] == "La panadería de mi tía"
-    assert spanish["url"] == f"http://localhost/es/stories/{cited.public_id}"
+    assert spanish["url"] == f"http://localhost/s/{cited.public_id}"
 
 
 def test_an_id_with_two_hyphens_reads_back_as_an_address_to_the_same_page(
@@ -123,7 +123,7 @@ def test_an_id_with_two_hyphens_reads_back_as_an_address_to_the_same_page(
     """A public id may hold "--" (one in about 250): the address reads back whole."""
     story = make_story(title="Guiones", public_id="Ab--cdEF---hijk_")
     entry = _entry(client.get(f"/en/stories/{story.public_id}/cite.bib").get_data(as_text=True))
-    assert entry["url"] == "http://localhost/en/stories/Ab--cdEF---hijk_"
+    assert entry["url"] == "http://localhost/s/Ab--cdEF---hijk_"
 
 
 def test_bibtex_writes_every_special_character_so_it_reads_back_as_written(
@@ -158,12 +158,12 @@ def test_csl_json_is_read_and_formatted_by_a_real_csl_processor(client: FlaskCli
             "accessed": {"date-parts": [[today().year, today().month, today().day]]},
             "archive": "Nuevo Norte archive",
             "language": "es",
-            "URL": f"http://localhost/en/stories/{cited.public_id}",
+            "URL": f"http://localhost/s/{cited.public_id}",
         }
     ]
     text = _bibliography(items)  # pytest turns citeproc's warnings on unknown fields into errors
     assert "Rosa M." in text and "My aunt's bakery" in text and str(published.year) in text
-    assert f"http://localhost/en/stories/{cited.public_id}" in text
+    assert f"http://localhost/s/{cited.public_id}" in text
 
 
 def test_an_anonymous_story_is_cited_without_any_name(client: FlaskClient, make_story) -> None:
