@@ -10,6 +10,10 @@ if TYPE_CHECKING:
     # and must import neither Flask nor the database when it imports this package.
     from flask import Flask
 
+#: What any website may read (CORS): the read API and search, OAI-PMH, the feeds. Never a
+#: write: ``POST /api/v1/contributions`` answers no cross-origin request.
+READABLE_ACROSS_ORIGINS = r"^/(api/v1/(?!contributions)|oai$|[a-z]{2}/feed\.atom$)"
+
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, then extensions, then blueprints, then CLI. Nothing else.
@@ -17,6 +21,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Raises ``nuevonorte.config.ConfigError`` when the configuration cannot be used.
     """
     from flask import Flask
+    from flask_cors import CORS
 
     from nuevonorte import (
         admission,
@@ -36,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         translations,
         withheld_words,
     )
+    from nuevonorte.api.read import bp as read_api_bp
     from nuevonorte.api.search import bp as search_api_bp
     from nuevonorte.api.views import bp as api_bp
     from nuevonorte.cli import register_commands
@@ -44,9 +50,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.curate import blueprint as curate_blueprint
     from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.models import PERMISSIONS
-    from nuevonorte.public import crawlers, presentation, search_views
+    from nuevonorte.public import crawlers, feeds, presentation, search_views
     from nuevonorte.public.language import bp as language_bp
     from nuevonorte.public.media import bp as media_bp
+    from nuevonorte.public.persistent import bp as persistent_bp
     from nuevonorte.public.views import bp as public_bp
     from nuevonorte.public.views import root as root_bp
 
@@ -79,6 +86,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(search_views.bp)
     app.register_blueprint(search_api_bp)
     app.register_blueprint(oai.bp)
+    app.register_blueprint(read_api_bp)
+    app.register_blueprint(persistent_bp)
+    app.register_blueprint(feeds.bp)
+    # Anything public may be read from any website; nothing is written across origins, and no
+    # cookie or credential is ever sent along (the contributions API stays same-origin).
+    readable = {"origins": "*", "methods": ["GET", "HEAD"]}
+    CORS(app, resources={READABLE_ACROSS_ORIGINS: readable}, send_wildcard=True)
     ledger.init_app(app)  # before search's: a restored backup is made whole before anything
     search.init_app(app)  # index every committed change (SQLAlchemy session events)
     publication.install()  # what harvesters learn of each change, in its own transaction

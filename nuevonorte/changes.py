@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
-from nuevonorte import consent, publication
+from nuevonorte import consent, database, publication
 from nuevonorte.extensions import db
 from nuevonorte.models import ChangeCounter, Collection, CollectionRecord, PublicRecord, Story
 
@@ -49,9 +49,19 @@ class Entry:
 
 def announce_due() -> None:
     """Number the stories whose embargo ended since their last change, before any read: an
-    embargo that ends writes nothing, yet a client must learn that a story became public."""
-    if publication.announce_due(db.session()):
-        db.session.commit()
+    embargo that ends writes nothing, yet a client must learn that a story became public.
+
+    Called by readers: the check is a read; only when something is due does it end the read
+    and write in a transaction of its own, begun as a writer (``database.write_intent``), so
+    that on SQLite it queues for the lock instead of failing beside another writer."""
+    if not publication.anything_due(db.session()):
+        return
+    db.session.rollback()
+    with database.write_intent():
+        if publication.announce_due(db.session()):
+            db.session.commit()
+        else:
+            db.session.rollback()
 
 
 def read(cursor: int, limit: int) -> tuple[list[Entry], bool]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import Select, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -142,19 +142,28 @@ def note_collections(session: Session, ids: set[int], day: date | None = None) -
     numbers.save()
 
 
+def _due(day: date) -> Select[tuple[int]]:
+    """The rows of stories whose embargo has ended since the feed last numbered them."""
+    return select(PublicRecord.id).where(
+        PublicRecord.visible_from <= day, PublicRecord.listed_public.is_(False)
+    )
+
+
+def anything_due(session: Session, day: date | None = None) -> bool:
+    """Whether ``announce_due`` has anything to number (a read)."""
+    return session.scalars(_due(day or today()).limit(1)).first() is not None
+
+
 def announce_due(session: Session, day: date | None = None) -> int:
     """Give the feed a number for every story whose embargo has ended since its last change (it
     became public without a write); return how many. Callers commit."""
     day = day or today()
-    due = (
-        select(PublicRecord.id)
-        .where(PublicRecord.visible_from <= day, PublicRecord.listed_public.is_(False))
-        .order_by(PublicRecord.id)
-    )
-    if session.scalars(due).first() is None:
+    if not anything_due(session, day):
         return 0
-    numbers = _Numbers(session)
-    rows = list(session.scalars(select(PublicRecord).where(PublicRecord.id.in_(due))))
+    numbers = _Numbers(session)  # then read again: another reader may have numbered them
+    rows = list(
+        session.scalars(select(PublicRecord).where(PublicRecord.id.in_(_due(day))).order_by(PublicRecord.id))
+    )
     for row in rows:
         seq = numbers.take()
         values = {

@@ -658,6 +658,7 @@ class Lifecycle(RuleBasedStateMachine):
             self._transcript_file_holds_what_is_allowed(m)
             self._photo_is_seen_as_allowed(m)
         self._collection_shows_what_is_allowed()
+        self._partners_learn_what_is_allowed()
         self._withdrawn_leave_nothing(index_root)
         self._media_folder_holds_what_rows_reference()
         db.session.rollback()  # end this read, so a concurrent rebuild never waits for it
@@ -686,6 +687,40 @@ class Lifecycle(RuleBasedStateMachine):
             assert not [w for w in m.markers() if w in text], "words of a deleted record"
         else:
             assert header is None and 'code="idDoesNotExist"' in text, "a never-public story is named"
+
+    def _partners_learn_what_is_allowed(self) -> None:
+        """The read API, the change feed and the Atom feed (issue 17): a public story is in all
+        three with none of its hidden words; one that was public and is not is a 404 and the
+        newest change and the feed say it was removed; one never public is named nowhere."""
+        found: list[dict[str, Any]] = []
+        since = "0"
+        while True:
+            page = self.client.get(f"/api/v1/changes?since={since}").get_json()
+            found += page["changes"]
+            since = page["next"]
+            if not page["more"]:
+                break
+        newest = {c["id"]: c["change"] for c in found if c["type"] == "story"}
+        feed = self.client.get("/es/feed.atom").get_data(as_text=True)
+        db.session.rollback()
+        for m in self.models.values():
+            response = self.client.get(f"/api/v1/stories/{m.public_id}")
+            db.session.rollback()
+            text = response.get_data(as_text=True)
+            allowed = m.public_markers() | m.only_on_the_page()
+            leaked = [w for w in m.markers() if w not in allowed and (w in text or w in feed)]
+            assert not leaked, f"{leaked} in the read API or the feed"
+            if m.visible():
+                assert response.status_code == 200 and m.title in text, "public story missing from the API"
+                assert newest.get(m.public_id) in ("added", "updated"), "public story not in the changes"
+                assert f"/s/{m.public_id}</id>" in feed, "public story not in the feed"
+                continue
+            assert response.status_code == 404, "a story out of view answered by the API"
+            if m.was_visible:
+                assert newest.get(m.public_id) == "removed", "a story that left is not removed"
+                assert f'ref="http://localhost/s/{m.public_id}"' in feed, "no tombstone in the feed"
+            else:
+                assert m.public_id not in str(found) and m.public_id not in feed, "a never-public story named"
 
     def _collection_shows_what_is_allowed(self) -> None:
         for lang in ("es", "en"):
