@@ -46,7 +46,7 @@ from nuevonorte.models.base import today
 from nuevonorte.models.consent import ConsentChoices as ConsentChoices  # declared with its record
 
 #: The version of the consent text shown to contributors; recorded with every choice.
-CONSENT_TEXT_VERSION = "2026-12"
+CONSENT_TEXT_VERSION = "2026-12-b"
 
 
 #: Which consent choice governs each kind of media. A kind missing here is never public: the
@@ -126,6 +126,13 @@ def public_from(story: Story) -> date | None:
 def story_is_public(story: Story, on: date | None = None) -> bool:
     """Whether anyone may see ``story`` on day ``on`` (today by default)."""
     return standing(story, on) is Standing.PUBLIC
+
+
+def story_is_embeddable(story: Story, on: date | None = None) -> bool:
+    """Whether ``story`` may be shown inside another website (the embedded player, oEmbed):
+    while it is public, and only if its narrator's newest consent says so."""
+    current = story.current_consent
+    return story_is_public(story, on) and current is not None and current.choices.embeddable
 
 
 def curators_may_read(story: Story) -> bool:

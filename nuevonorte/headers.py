@@ -39,6 +39,10 @@ def init_app(app: Flask) -> None:
     def _add_headers(response: Response) -> Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if "frame-ancestors *" in response.headers["Content-Security-Policy"]:
+            # The one page other websites may frame (``public.embed``): X-Frame-Options has no
+            # "any site", and browsers that read it would refuse the frame.
+            del response.headers["X-Frame-Options"]
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         response.headers.add("Vary", "Cookie")

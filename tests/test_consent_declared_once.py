@@ -39,12 +39,13 @@ def record(choices: ConsentChoices) -> ConsentRecord:
 
 
 def test_the_declaration_is_the_choices_the_rules_read():
-    """Voice, photos and collections are the yes/no choices; the media table names only them,
-    and the safe defaults hold (C14): neither voice nor photos public unless chosen."""
-    assert PERMISSIONS == ("voice_public", "photos_public", "in_collections")
+    """Voice, photos, collections and embedding are the yes/no choices; the media table names
+    only them, and the safe defaults hold (C14): neither voice nor photos public, nor the story
+    embedded on other websites, unless chosen."""
+    assert PERMISSIONS == ("voice_public", "photos_public", "in_collections", "embeddable")
     assert set(consent.MEDIA_CHOICE.values()) <= set(PERMISSIONS)
     defaults = ConsentChoices()
-    assert not defaults.allows("voice_public") and not defaults.allows("photos_public")
+    assert not any(defaults.allows(name) for name in ("voice_public", "photos_public", "embeddable"))
 
 
 def test_each_choice_has_a_boolean_column_and_survives_a_round_trip(app):

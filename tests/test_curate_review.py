@@ -162,7 +162,7 @@ def test_consent_in_plain_words_in_both_languages(curator_client: FlaskClient, m
     post(curator_client, "/curate/language", {"lang": "en"})
     en = curator_client.get(url).get_data(as_text=True)
     assert (
-        "public; pseudonym; voice may not be heard; photos may not be shown; may appear in collections; embargoed until March 3, 2027"  # noqa: E501
+        "public; pseudonym; voice may not be heard; photos may not be shown; may appear in collections; not embedded; embargoed until March 3, 2027"  # noqa: E501
         in en
     )
     assert "Photos will not be shown: the narrator did not allow it." in en

@@ -74,6 +74,7 @@ def row(ref: str, **cells: str) -> dict[str, str]:
         "voice_public": "sí",
         "photos_public": "yes",
         "in_collections": "yes",
+        "embeddable": "no",
         "embargo_until": "",
         "consent_version": CONSENT_TEXT_VERSION,
         "consent_language": "es",

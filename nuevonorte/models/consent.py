@@ -104,6 +104,15 @@ class ConsentChoices:
         widened=_l("The story may now appear in collections."),
         rights="in collections",
     )
+    embeddable: bool = _permission(
+        False,
+        ask=_l("My story may be shown on other websites (if I withdraw it, it disappears there too)"),
+        curator=_l("May be embedded on other websites"),
+        granted=_l("may be embedded"),
+        refused=_l("not embedded"),
+        widened=_l("The story may now be embedded on other websites."),
+        rights="embedding",
+    )
     embargo_until: date | None = None
 
     @classmethod
@@ -179,5 +188,7 @@ class ConsentRecord(Base):
 
 
 # The columns of the yes/no choices, from their one declaration (``ConsentChoices``).
+_DEFAULTS = {f.name: f.default for f in fields(ConsentChoices)}
 for _name in PERMISSIONS:
-    setattr(ConsentRecord, _name, mapped_column(Boolean, nullable=False))
+    # A record made without a choice holds its safe default (the declaration's), never NULL.
+    setattr(ConsentRecord, _name, mapped_column(Boolean, nullable=False, default=_DEFAULTS[_name]))
