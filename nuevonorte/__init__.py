@@ -10,9 +10,10 @@ if TYPE_CHECKING:
     # and must import neither Flask nor the database when it imports this package.
     from flask import Flask
 
-#: What any website may read (CORS): the read API and search, OAI-PMH, the feeds. Never a
-#: write: ``POST /api/v1/contributions`` answers no cross-origin request.
-READABLE_ACROSS_ORIGINS = r"^/(api/v1/(?!contributions)|oai$|[a-z]{2}/feed\.atom$)"
+#: What any website may read (CORS): the read API and search, OAI-PMH, oEmbed, IIIF, public
+#: media files (a partner's viewer fetches them) and the feeds. Never a write:
+#: ``POST /api/v1/contributions`` answers no cross-origin request.
+READABLE_ACROSS_ORIGINS = r"^/(api/v1/(?!contributions)|oai$|oembed$|iiif/|media/|[a-z]{2}/feed\.atom$)"
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         errors,
         headers,
         i18n,
+        iiif,
         ledger,
         oai,
         publication,
@@ -50,7 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.curate import blueprint as curate_blueprint
     from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.models import PERMISSIONS
-    from nuevonorte.public import crawlers, feeds, presentation, search_views
+    from nuevonorte.public import crawlers, embed, feeds, presentation, search_views
     from nuevonorte.public.language import bp as language_bp
     from nuevonorte.public.media import bp as media_bp
     from nuevonorte.public.persistent import bp as persistent_bp
@@ -86,9 +88,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(search_views.bp)
     app.register_blueprint(search_api_bp)
     app.register_blueprint(oai.bp)
+    app.register_blueprint(iiif.bp)
     app.register_blueprint(read_api_bp)
     app.register_blueprint(persistent_bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(embed.bp)
+    app.register_blueprint(embed.oembed_bp)
     # Anything public may be read from any website; nothing is written across origins, and no
     # cookie or credential is ever sent along (the contributions API stays same-origin).
     readable = {"origins": "*", "methods": ["GET", "HEAD"]}
@@ -106,6 +111,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         media_is_public=consent.media_is_public,
         public_audio_key=consent.public_audio_key,
         credit_line=consent.credit_line,
+        story_is_embeddable=consent.story_is_embeddable,
+        embed_code=embed.code,
         translated_paragraphs=translations.public_paragraphs,
         translation_provenance=translations.provenance_words,
     )

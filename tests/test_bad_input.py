@@ -177,6 +177,7 @@ def world(app: Flask, make_story: Callable[..., Story], make_curator: Callable[.
     common = {
         "lang": "en",
         "variant": "original",
+        "size": "max",
         "kind": "theme",
         "filename": "style.css",
         "collection_id": collection.public_id,

@@ -295,7 +295,11 @@ class Lifecycle(RuleBasedStateMachine):
         )
         spans = [marker(), marker()]
         choices = ConsentChoices(
-            credit=Credit.NAME, credit_name=model_words["name"], voice_public=True, photos_public=True
+            credit=Credit.NAME,
+            credit_name=model_words["name"],
+            voice_public=True,
+            photos_public=True,
+            embeddable=True,
         )
         story = stories.submit(
             None,
@@ -689,9 +693,10 @@ class Lifecycle(RuleBasedStateMachine):
             assert header is None and 'code="idDoesNotExist"' in text, "a never-public story is named"
 
     def _partners_learn_what_is_allowed(self) -> None:
-        """The read API, the change feed and the Atom feed (issue 17): a public story is in all
-        three with none of its hidden words; one that was public and is not is a 404 and the
-        newest change and the feed say it was removed; one never public is named nowhere."""
+        """The read API, the change feed, the Atom feed and the embedded player (issue 17): a
+        public story is in all four with none of its hidden words; one that was public and is
+        not is a 404, and the newest change and the feed say it was removed; one never public is
+        named nowhere."""
         found: list[dict[str, Any]] = []
         since = "0"
         while True:
@@ -710,12 +715,18 @@ class Lifecycle(RuleBasedStateMachine):
             allowed = m.public_markers() | m.only_on_the_page()
             leaked = [w for w in m.markers() if w not in allowed and (w in text or w in feed)]
             assert not leaked, f"{leaked} in the read API or the feed"
+            embedded = self.client.get(f"/en/embed/{m.public_id}").get_data(as_text=True)
+            db.session.rollback()
+            leaked = [w for w in m.markers() if w not in allowed and w in embedded]
+            assert not leaked, f"{leaked} in the embedded player"
             if m.visible():
+                assert m.title in embedded, "a story its narrator lets be embedded is not"
                 assert response.status_code == 200 and m.title in text, "public story missing from the API"
                 assert newest.get(m.public_id) in ("added", "updated"), "public story not in the changes"
                 assert f"/s/{m.public_id}</id>" in feed, "public story not in the feed"
                 continue
             assert response.status_code == 404, "a story out of view answered by the API"
+            assert self.client.get(f"/es/embed/{m.public_id}").status_code == 404, "embedded out of view"
             if m.was_visible:
                 assert newest.get(m.public_id) == "removed", "a story that left is not removed"
                 assert f'ref="http://localhost/s/{m.public_id}"' in feed, "no tombstone in the feed"
@@ -834,6 +845,7 @@ class Lifecycle(RuleBasedStateMachine):
             credit_name="" if m.credit == Credit.ANONYMOUS else m.name,
             voice_public=True,
             photos_public=True,
+            embeddable=True,
         )
         embargo = today() + timedelta(days=30) if m.embargoed else None
         stories.change_consent(self._story(sid), replace(choices, embargo_until=embargo), language="es")

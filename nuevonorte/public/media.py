@@ -37,6 +37,9 @@ def media(media_id: str, variant: str) -> Response:
     response = send_stored(key, etag=key.split(".")[0], max_age=MAX_AGE)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
+    # Partners show public files from here (the read API, IIIF, embeds hand out these
+    # addresses), so that a withdrawal reaches their pages too: another site may load them.
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 
 
