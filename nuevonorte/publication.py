@@ -142,7 +142,7 @@ def note_collections(session: Session, ids: set[int], day: date | None = None) -
     numbers.save()
 
 
-def _due(day: date) -> Select[tuple[int]]:
+def _due(day: date) -> Select[int]:
     """The rows of stories whose embargo has ended since the feed last numbered them."""
     return select(PublicRecord.id).where(
         PublicRecord.visible_from <= day, PublicRecord.listed_public.is_(False)
