@@ -43,7 +43,7 @@ from nuevonorte.consent import ConsentChoices
 from nuevonorte.contributions import Contribution, Receipt, receive
 from nuevonorte.extensions import db
 from nuevonorte.faults import ENV as FAULT_ENV
-from nuevonorte.models import MediaFile, Story, StoryStatus, Visibility
+from nuevonorte.models import ChangeCounter, MediaFile, Story, StoryStatus, Visibility
 from nuevonorte.storage import TEMP_DIR, get_storage
 from tests import media_samples, oai_schemas
 from tests.contribute_fixtures import story_form
@@ -447,3 +447,11 @@ def test_killed_around_a_withdrawals_commit_harvesters_learn_exactly_what_happen
     assert (
         db.session.scalar(select(Story.status).where(Story.public_id == public_id)) == StoryStatus.WITHDRAWN
     )
+    # The change feed too: the numbers the killed transaction took died with it (its lock on
+    # the counter with its connection), and the withdrawal made again took the next ones.
+    feed = client.get("/api/v1/changes").get_json()
+    db.session.rollback()
+    assert [(c["id"], c["change"]) for c in feed["changes"]] == [(public_id, "removed")]
+    assert db.session.scalar(select(ChangeCounter.value)) == int(feed["next"])
+    atom = client.get("/es/feed.atom").get_data(as_text=True)
+    assert f'deleted-entry ref="http://localhost/s/{public_id}"' in atom
