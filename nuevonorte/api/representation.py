@@ -15,6 +15,7 @@ from typing import Any
 from nuevonorte import consent, transcripts, translations
 from nuevonorte.models import Collection, EntryKind, MediaFile, MediaKind, Place, Story, Theme
 from nuevonorte.public.address import absolute_url
+from nuevonorte.public.cards import card_image
 from nuevonorte.public.media import VARIANTS, public_key
 from nuevonorte.public.persistent import collection_url, story_url
 
@@ -47,7 +48,7 @@ def term(found: Theme | Place, count: int | None = None) -> dict[str, Any]:
 
 def story_summary(story: Story) -> dict[str, Any]:
     """What a list shows of a public story."""
-    image = _first_image(story)
+    image = card_image(story)
     return {
         "id": story.public_id,
         "url": story_url(story.public_id),
@@ -134,20 +135,6 @@ def _translation(found: Story) -> dict[str, Any] | None:
             for p in paragraphs
         ],
     }
-
-
-def _first_image(found: Story) -> MediaFile | None:
-    """A list's picture: none for a story with a content warning (as the public cards)."""
-    if found.warning_codes():
-        return None
-    return next(
-        (
-            m
-            for m in found.media
-            if m.kind == MediaKind.IMAGE and m.thumbnail_key and consent.media_is_public(m)
-        ),
-        None,
-    )
 
 
 def _media_url(media: MediaFile, variant: str) -> str | None:

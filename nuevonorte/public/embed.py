@@ -23,9 +23,10 @@ from nuevonorte.content_warnings import labels
 from nuevonorte.extensions import db
 from nuevonorte.headers import CONTENT_SECURITY_POLICY
 from nuevonorte.i18n import current_locale, locales, prefix_language
-from nuevonorte.models import MediaKind, Story
+from nuevonorte.models import Story
 from nuevonorte.models.base import localized
 from nuevonorte.public.address import absolute_url, base_url
+from nuevonorte.public.cards import card_image
 
 bp = Blueprint("embed", __name__, url_prefix="/<lang>")
 prefix_language(bp)
@@ -58,7 +59,7 @@ def player(story_id: str) -> Response:
         story=found,
         warnings=warnings,
         held_back=bool(warnings) and request.args.get("show") != "1",
-        image=_image(found),
+        image=card_image(found),
     )
     response = Response(body, content_type="text/html; charset=utf-8")
     response.headers["Content-Security-Policy"] = EMBED_CSP
@@ -82,7 +83,7 @@ def oembed() -> Response | tuple[str, int]:
         abort(404)
     lang = match["lang"] if match["lang"] in locales() else locales()[0]
     found = embeddable(match["id"])
-    image = _image(found) is not None
+    image = card_image(found) is not None
     width = _limit(WIDTH, "maxwidth")
     height = _limit(HEIGHT_WITH_IMAGE if image else HEIGHT, "maxheight")
     title = localized(found.title_es, found.title_en, lang)
@@ -110,7 +111,7 @@ def oembed() -> Response | tuple[str, int]:
 def code(story: Story, lang: str | None = None, width: int = WIDTH, height: int | None = None) -> str:
     """The HTML another website pastes to show ``story`` (its story page shows it too)."""
     lang = lang or current_locale()
-    height = height or (HEIGHT_WITH_IMAGE if _image(story) is not None else HEIGHT)
+    height = height or (HEIGHT_WITH_IMAGE if card_image(story) is not None else HEIGHT)
     src = absolute_url("embed.player", lang=lang, story_id=story.public_id)
     title = localized(story.title_es, story.title_en, lang)
     return render_template(
@@ -122,13 +123,3 @@ def _limit(size: int, name: str) -> int:
     """``size``, or less when the consumer asks (``maxwidth``, ``maxheight``; at least 120)."""
     asked = request.args.get(name, "")
     return max(120, min(size, int(asked))) if asked.isdigit() and len(asked) < 6 else size
-
-
-def _image(story: Story) -> Any:
-    """The player's photo: the first public one, none for a story with a content warning."""
-    if story.warning_codes():
-        return None
-    return next(
-        (m for m in story.media if m.kind == MediaKind.IMAGE and consent.media_is_public(m)),
-        None,
-    )
