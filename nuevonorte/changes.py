@@ -31,9 +31,14 @@ class Kind(enum.StrEnum):
 
 
 class Change(enum.StrEnum):
-    ADDED = "added"  # public since the cursor (new to a client that has read up to it)
-    UPDATED = "updated"  # public before the cursor, changed since: fetch it again
-    REMOVED = "removed"  # was public, is not now: a client deletes its copy
+    """What a client does: ``added`` and ``updated`` alike, fetch and keep (insert or replace);
+    ``removed``, delete its copy. ``added`` became public after the cursor; ``updated`` was
+    public at the cursor, which a client may not hold yet (a story that changes while it pages
+    moves past it)."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    REMOVED = "removed"
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,10 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "string"},
             "change": {
                 "enum": ["added", "updated", "removed"],
-                "description": "removed: delete your copy, and stop showing its files.",
+                "description": (
+                    "added, updated: fetch it and keep it (insert or replace; updated may name one you do"
+                    " not hold yet). removed: delete your copy, and stop showing its files."
+                ),
             },
             "day": DAY,
             "url": URL,
