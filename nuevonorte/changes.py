@@ -81,12 +81,18 @@ def latest(limit: int) -> list[Entry]:
 
 
 def _rows(cursor: int, limit: int, newest_first: bool) -> list[PublicRecord | CollectionRecord]:
-    """The numbered rows of both tables after ``cursor``, merged in order, at most ``limit``."""
+    """The numbered rows of both tables after ``cursor``, merged in order, at most ``limit``.
+
+    Only up to the counter's value read first: on PostgreSQL each statement sees what was
+    committed when it began, and a change committed between the two tables' reads could
+    otherwise be passed over by a number read from the second (every number up to the
+    counter's value belongs to a transaction that had committed when the value was read)."""
+    ceiling = last_seq()
     found: list[PublicRecord | CollectionRecord] = []
     for model in (PublicRecord, CollectionRecord):
         order = model.change_seq.desc() if newest_first else model.change_seq
-        query = select(model).where(model.change_seq > cursor).order_by(order).limit(limit)
-        found.extend(db.session.scalars(query))
+        numbered = model.change_seq.between(cursor + 1, ceiling)
+        found.extend(db.session.scalars(select(model).where(numbered).order_by(order).limit(limit)))
     return sorted(found, key=_seq, reverse=newest_first)[:limit]
 
 

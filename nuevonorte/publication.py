@@ -88,13 +88,17 @@ def note(session: Session, stories: list[Story], day: date | None = None) -> Non
             "was_public": was_public,
             "datestamp": day,
         }
-        listed = bool(row and row.listed_public)
+        # Announced, or public by its row (an embargo that ended, not yet numbered): a story
+        # anyone could see must be announced when it leaves, whether or not the feed was read.
+        listed = bool(row and (row.listed_public or is_public(row, day)))
         if public_now or listed:  # it is public, or the feed said so and must now say it left
             seq = numbers.take()
             values |= {
                 "change_seq": seq,
                 "listed_public": public_now,
-                "public_since_seq": seq if public_now and not listed else (row and row.public_since_seq),
+                "public_since_seq": (
+                    seq if public_now and not (row and row.listed_public) else (row and row.public_since_seq)
+                ),
             }
         if row is None:
             _first_record(session, story, values)
@@ -247,6 +251,10 @@ def _before_commit(session: Session) -> None:
         if ids:
             stories = list(session.scalars(select(Story).where(Story.id.in_(sorted(ids)))))
             note(session, stories)
+            # A collection shows its stories' titles, summaries and pictures: when one of them
+            # changes (narrowed, no longer in collections, withdrawn), the collection changed.
+            showing = select(CollectionEntry.collection_id).where(CollectionEntry.story_id.in_(sorted(ids)))
+            collection_ids = set(collection_ids or ()) | set(session.scalars(showing))
         if collection_ids:
             note_collections(session, set(collection_ids))
     session.flush()

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from nuevonorte import collections, database, publication, stories
 from nuevonorte.api import read
@@ -26,6 +26,7 @@ from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import (
     ChangeCounter,
+    Collection,
     CuratorAccount,
     Place,
     PlaceLevel,
@@ -344,3 +345,86 @@ def test_numbers_follow_commit_order_when_two_publish_at_once(app: Flask, make_s
     first_seq, second_seq = seqs[ids[0]], seqs[ids[1]]
     assert first_seq is not None and second_seq is not None and first_seq < second_seq
     assert db.session.scalar(select(ChangeCounter.value)) == second_seq
+
+
+def test_a_change_committed_between_the_two_tables_reads_is_not_passed_over(
+    app: Flask, client: FlaskClient, make_story: MakeStory, make_curator: Callable[..., CuratorAccount]
+) -> None:
+    """On PostgreSQL each statement sees what was committed when it began: a story withdrawn
+    and a collection published between the feed's read of stories and its read of collections
+    must not leave the client's next cursor past the withdrawal (the reads stop at the counter's
+    value, read first)."""
+    curator = make_curator()
+    leaving = make_story(title="Se va")
+    collection = collections.create(curator, title_es="Regresos", title_en="Returns")
+    db.session.commit()
+    ids = (leaving.id, collection.id, curator.id)
+    cursor = client.get("/api/v1/changes").get_json()["next"]
+    db.session.remove()
+    fired: list[bool] = []
+
+    def writer() -> None:
+        with app.app_context(), database.write_intent():
+            story, found = db.session.get(Story, ids[0]), db.session.get(Collection, ids[1])
+            by = db.session.get(CuratorAccount, ids[2])
+            assert story is not None and found is not None and by is not None
+            stories.withdraw(story)
+            collections.publish(found, by)
+            db.session.commit()
+            db.session.remove()
+
+    def between_the_reads(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM collection_record" in statement and "change_seq BETWEEN" in statement and not fired:
+            fired.append(True)
+            thread = threading.Thread(target=writer)
+            thread.start()
+            thread.join(20)
+
+    event.listen(db.engine, "before_cursor_execute", between_the_reads)
+    try:
+        page = client.get(f"/api/v1/changes?since={cursor}").get_json()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", between_the_reads)
+    assert fired
+    later = client.get(f"/api/v1/changes?since={page['next']}").get_json()
+    db.session.rollback()
+    told = [(c["type"], c["change"]) for c in page["changes"] + later["changes"]]
+    assert sorted(told) == [("collection", "added"), ("story", "removed")]
+
+
+def test_a_story_out_of_embargo_then_withdrawn_before_anyone_read_the_feed_is_removed(
+    client: FlaskClient, make_story: MakeStory
+) -> None:
+    """Public by its row from the day its embargo ended (the pages, the API, OAI showed it),
+    though the feed had not numbered it yet: its withdrawal must still be announced."""
+    story = make_story(embargo_until=today() + timedelta(days=1))
+    with freeze_time(today() + timedelta(days=1)):
+        assert client.get(f"/api/v1/stories/{story.public_id}").status_code == 200
+        stories.withdraw(story)
+        db.session.commit()
+        changes, _ = _all_changes(client)
+    assert [(c["id"], c["change"]) for c in changes] == [(story.public_id, "removed")]
+
+
+def test_a_collection_changes_when_a_story_it_shows_leaves_it(
+    client: FlaskClient, make_story: MakeStory, make_curator: Callable[..., CuratorAccount]
+) -> None:
+    """A collection's answer carries its stories' titles and summaries: when a narrator says no
+    to collections, or narrows, the collection is announced again (a partner fetches it again
+    and the story is gone from it)."""
+    curator = make_curator()
+    shown = make_story(title="SECRETO_TITULO")
+    collection = collections.create(curator, title_es="Regresos", title_en="Returns")
+    collections.add_story(collection, shown, curator)
+    collections.publish(collection, curator)
+    db.session.commit()
+    _, cursor = _all_changes(client)
+    stories.change_consent(shown, ConsentChoices(credit_name="Ana", in_collections=False), language="es")
+    db.session.commit()
+    changes, cursor = _all_changes(client, cursor)
+    assert sorted((c["type"], c["change"]) for c in changes) == [
+        ("collection", "updated"),
+        ("story", "updated"),
+    ]
+    body = answer(client, f"/api/v1/collections/{collection.public_id}", "Collection")
+    assert "SECRETO_TITULO" not in str(body)
