@@ -37,7 +37,7 @@ from nuevonorte import consent, content_warnings
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, MediaKind, Story, Transcript
 from nuevonorte.public.address import absolute_url
-from nuevonorte.public.media import public_key, send_stored
+from nuevonorte.public.media import MAX_AGE, public_key, send_stored
 from nuevonorte.public.persistent import story_url
 from nuevonorte.public.presentation import image_size
 from nuevonorte.storage import content_type
@@ -55,8 +55,6 @@ IMAGE_VARIANTS = ("thumbnail", "display", "original")
 JPEG = "image/jpeg"
 #: A size as a level-0 service is asked for one it listed (Image API 3: ``w,h``).
 SIZE = re.compile(r"([1-9][0-9]{0,5}),([1-9][0-9]{0,5})")
-#: Seconds a viewer or a proxy may keep a manifest or a picture: a withdrawal reaches it within this.
-MAX_AGE = 300
 
 RIGHTS_LABEL = {"es": ["Consentimiento"], "en": ["Consent"]}
 RIGHTS_TEXT = {

@@ -77,7 +77,9 @@ def test_oembed_hands_out_the_player_for_any_of_the_story_s_addresses(
         assert response.status_code == 200, url
         body = response.get_json()
         assert body["version"] == "1.0" and body["type"] == "rich"
-        assert body["width"] == 400 and body["author_name"] == "Rosa"
+        assert body["width"] == 400 and body["height"] <= 520
+        assert "title" not in body and "author_name" not in body  # nothing of the story to keep
+        assert "La noche" not in body["html"] and "Rosa" not in body["html"]
         assert (
             f'src="http://localhost/{"en" if "/en/" in url else "es"}/embed/{shown.public_id}"'
             in body["html"]
@@ -98,10 +100,24 @@ def test_oembed_hands_out_the_player_for_any_of_the_story_s_addresses(
         ("http://localhost/en/about", 404),
         ("not a url", 404),
         ("", 404),
+        ("http://[::1/s/{id}", 404),
+        ("http://localhost/xx/stories/{id}", 404),
+        ("http://localhost/s/{id}/../../en/about", 404),
     ],
 )
 def test_oembed_refuses_other_addresses(client: FlaskClient, shown: Story, url: str, status: int) -> None:
     assert oembed(client, url.format(id=shown.public_id)).status_code == status
+
+
+def test_oembed_reads_the_host_as_a_host_and_sizes_as_ascii_numbers(
+    client: FlaskClient, shown: Story
+) -> None:
+    assert oembed(client, f"http://LOCALHOST/s/{shown.public_id}").status_code == 200
+    for asked in ("²", "١٢٣", "-5", "0", "9" * 40):
+        response = oembed(client, f"http://localhost/s/{shown.public_id}", maxwidth=asked)
+        assert response.status_code == 200 and response.get_json()["width"] == 560, asked
+    small = oembed(client, f"http://localhost/s/{shown.public_id}", maxwidth="200", maxheight="150")
+    assert (small.get_json()["width"], small.get_json()["height"]) == (200, 150)
 
 
 def test_oembed_speaks_only_json(client: FlaskClient, shown: Story) -> None:

@@ -14,7 +14,7 @@ from lxml import etree
 from nuevonorte import collections, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
-from nuevonorte.models import CuratorAccount, Story, Visibility
+from nuevonorte.models import Credit, CuratorAccount, Story, Visibility
 
 MakeStory = Callable[..., Story]
 ATOM = "http://www.w3.org/2005/Atom"
@@ -97,3 +97,19 @@ def test_a_collection_is_an_entry_while_published_then_a_tombstone(
 @pytest.mark.parametrize("path", ["/xx/feed.atom", "/es/feed.rss"])
 def test_other_feed_addresses_are_404(client: FlaskClient, path: str) -> None:
     assert client.get(path).status_code == 404
+
+
+def test_a_second_change_the_same_day_is_newer_to_a_feed_reader(
+    client: FlaskClient, make_story: MakeStory
+) -> None:
+    """A reader refreshes an entry only when its updated grows: a narrator who becomes
+    anonymous an hour after publishing must not stay named in readers until tomorrow."""
+    story = make_story(title="Un relato", content_warnings="detention")
+    (before,) = read_feed(client, "en")[0].entries
+    assert before.author == "Ana"
+    assert [t.label for t in before.tags] == ["Content warning: Detention"]
+    stories.change_consent(story, ConsentChoices(credit=Credit.ANONYMOUS), language="es")
+    db.session.commit()
+    (after,) = read_feed(client, "en")[0].entries
+    assert after.author == "Anonymous" and after.updated_parsed > before.updated_parsed
+    assert after.updated[:10] == before.updated[:10]  # the same day: days, never times

@@ -261,7 +261,7 @@ def test_an_embargo_that_ends_is_announced_on_its_day(client: FlaskClient, make_
     ]
 
 
-@pytest.mark.parametrize("since", ["abc", "-1", "1.5", "9" * 19, "%00"])
+@pytest.mark.parametrize("since", ["abc", "-1", "1.5", "9" * 19, "%00", "5"])
 def test_a_bad_cursor_is_a_json_error(client: FlaskClient, since: str) -> None:
     body = answer(client, f"/api/v1/changes?since={since}", "Error", 400, headers={"Accept-Language": "en"})
     assert body["error"] in ("bad_cursor", "bad_input")

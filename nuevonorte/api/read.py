@@ -135,6 +135,9 @@ def change_feed() -> Response | tuple[Response, int]:
         return _error("bad_cursor", _("The cursor is not one this archive gave."), 400)
     changes.announce_due()
     cursor = int(since)
+    if cursor > changes.last_seq():  # never given (or given before a restored, older backup)
+        message = _("This archive has not reached that cursor. Read the changes again from the start.")
+        return _error("bad_cursor", message, 400)
     entries, more = changes.read(cursor, CHANGES_PAGE)
     following = entries[-1].seq if entries else cursor
     return jsonify(

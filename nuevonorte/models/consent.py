@@ -106,7 +106,7 @@ class ConsentChoices:
     )
     embeddable: bool = _permission(
         False,
-        ask=_l("My story may be shown on other websites (if I withdraw it, it disappears there too)"),
+        ask=_l("The archive's player may show my story inside other websites (withdrawn, it goes away)"),
         curator=_l("May be embedded on other websites"),
         granted=_l("may be embedded"),
         refused=_l("not embedded"),
@@ -188,7 +188,6 @@ class ConsentRecord(Base):
 
 
 # The columns of the yes/no choices, from their one declaration (``ConsentChoices``).
-_DEFAULTS = {f.name: f.default for f in fields(ConsentChoices)}
 for _name in PERMISSIONS:
-    # A record made without a choice holds its safe default (the declaration's), never NULL.
-    setattr(ConsentRecord, _name, mapped_column(Boolean, nullable=False, default=_DEFAULTS[_name]))
+    # A record made without a choice allows nothing (never NULL, never more than was said).
+    setattr(ConsentRecord, _name, mapped_column(Boolean, nullable=False, default=False))

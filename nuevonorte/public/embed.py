@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, jsonify, render_template, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -24,20 +26,20 @@ from nuevonorte.extensions import db
 from nuevonorte.headers import CONTENT_SECURITY_POLICY
 from nuevonorte.i18n import current_locale, locales, prefix_language
 from nuevonorte.models import Story
-from nuevonorte.models.base import localized
 from nuevonorte.public.address import absolute_url, base_url
 from nuevonorte.public.cards import card_image
+from nuevonorte.public.media import MAX_AGE  # one limit for everything handed out
 
 bp = Blueprint("embed", __name__, url_prefix="/<lang>")
 prefix_language(bp)
 oembed_bp = Blueprint("oembed", __name__)
 
-#: Seconds another site's visitors may keep the player: a withdrawal reaches them within this.
-MAX_AGE = 300
 #: Any site may frame this page, and only this page.
 EMBED_CSP = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
 #: The addresses of a story oEmbed answers for: persistent, its page, its player.
 STORY_PATH = re.compile(r"/(?:s|(?P<lang>[a-z]{2})/(?:stories|embed))/(?P<id>[A-Za-z0-9_-]{1,32})/?")
+#: A maxwidth or maxheight: ASCII digits ("²".isdigit() is true, and int() refuses it).
+ASKED_SIZE = re.compile(r"[0-9]{1,5}")
 #: The player's size when the consumer sets no limit (CSS pixels): room for a title, a photo and a player.
 WIDTH, HEIGHT, HEIGHT_WITH_IMAGE = 560, 240, 520
 
@@ -76,32 +78,33 @@ def oembed() -> Response | tuple[str, int]:
     if request.args.get("format", "json") != "json":
         return "", 501
     url = request.args.get("url", "")
-    parts = urlsplit(url)
-    match = STORY_PATH.fullmatch(parts.path)
-    ours = urlsplit(base_url())
-    if match is None or (parts.scheme, parts.netloc) != (ours.scheme, ours.netloc):
+    try:
+        parts = urlsplit(url)
+        host = (parts.scheme, (parts.hostname or "").lower(), parts.port)
+    except ValueError:  # not an address at all ("http://[::1/s/…")
         abort(404)
-    lang = match["lang"] if match["lang"] in locales() else locales()[0]
+    ours = urlsplit(base_url())
+    match = STORY_PATH.fullmatch(parts.path)
+    if match is None or host != (ours.scheme, (ours.hostname or "").lower(), ours.port):
+        abort(404)
+    if match["lang"] is not None and match["lang"] not in locales():
+        abort(404)
+    lang = match["lang"] or locales()[0]
     found = embeddable(match["id"])
-    image = card_image(found) is not None
     width = _limit(WIDTH, "maxwidth")
-    height = _limit(HEIGHT_WITH_IMAGE if image else HEIGHT, "maxheight")
-    title = localized(found.title_es, found.title_en, lang)
-    frame = code(found, lang, width, height)
+    height = _limit(HEIGHT_WITH_IMAGE if card_image(found) is not None else HEIGHT, "maxheight")
+    # No title or author: a consumer keeps what it is given, and the story's words and name
+    # must not outlive a withdrawal on someone else's site. The frame asks the archive each time.
     answer: dict[str, Any] = {
         "version": "1.0",
         "type": "rich",
         "provider_name": "Nuevo Norte",
         "provider_url": base_url() + "/",
-        "title": title,
-        "html": frame,
+        "html": code(found, lang, width, height),
         "width": width,
         "height": height,
         "cache_age": MAX_AGE,
     }
-    credit = consent.credit_line(found)
-    if credit:
-        answer["author_name"] = credit
     response = jsonify(answer)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
@@ -113,13 +116,15 @@ def code(story: Story, lang: str | None = None, width: int = WIDTH, height: int 
     lang = lang or current_locale()
     height = height or (HEIGHT_WITH_IMAGE if card_image(story) is not None else HEIGHT)
     src = absolute_url("embed.player", lang=lang, story_id=story.public_id)
-    title = localized(story.title_es, story.title_en, lang)
-    return render_template(
-        "public/embed_frame.html", src=src, width=width, height=height, title=title
-    ).strip()
+    with force_locale(lang):
+        # A neutral title: the code is pasted and kept elsewhere; the story's title is not.
+        title = _("A story from the Nuevo Norte archive")
+    frame = render_template("public/embed_frame.html", src=src, width=width, height=height, title=title)
+    return frame.strip()
 
 
 def _limit(size: int, name: str) -> int:
-    """``size``, or less when the consumer asks (``maxwidth``, ``maxheight``; at least 120)."""
+    """``size``, or at most what the consumer asks (``maxwidth``, ``maxheight``, as oEmbed says:
+    never more than asked)."""
     asked = request.args.get(name, "")
-    return max(120, min(size, int(asked))) if asked.isdigit() and len(asked) < 6 else size
+    return min(size, int(asked)) if ASKED_SIZE.fullmatch(asked) and int(asked) > 0 else size

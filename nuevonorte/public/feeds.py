@@ -10,17 +10,19 @@ language where they were written in it, else in the other language with ``xml:la
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response
 from flask_babel import gettext as _
 
 from nuevonorte import changes, consent
+from nuevonorte.content_warnings import labels
 from nuevonorte.i18n import current_locale, prefix_language
 from nuevonorte.models.base import today
 from nuevonorte.public.address import absolute_url
 from nuevonorte.public.content import shown
+from nuevonorte.public.media import MAX_AGE  # one limit for everything handed out
 from nuevonorte.public.persistent import collection_url, story_url
 
 bp = Blueprint("feeds", __name__, url_prefix="/<lang>")
@@ -33,8 +35,6 @@ ET.register_namespace("", ATOM)
 ET.register_namespace("at", TOMBSTONES)
 #: Entries per feed: readers poll often; the change feed (``/api/v1/changes``) has everything.
 ENTRIES = 50
-#: Minutes a reader or a proxy may keep the feed: a withdrawal reaches readers within this.
-MAX_AGE = 300
 
 
 @bp.get("/feed.atom")
@@ -74,6 +74,8 @@ def _entry(root: ET.Element, entry: changes.Entry) -> None:
         summary = shown(story.summary_es, story.summary_en)
         who = consent.credit_line(story) or _("Anonymous")
         published = story.published_on
+        untitled = _("Untitled story")
+        warnings = labels(story.warning_codes())
     else:
         assert entry.collection is not None  # a change that is not a removal has its item
         collection = entry.collection
@@ -83,9 +85,11 @@ def _entry(root: ET.Element, entry: changes.Entry) -> None:
         summary = shown("", "")
         who = "Taller Nuevo Norte"
         published = collection.published_on
+        untitled = _("Untitled collection")
+        warnings = []
     _add(item, "id", address)
-    _add(item, "title", title.text or _("Untitled story"), title.lang)
-    _add(item, "updated", _when(entry.day))
+    _add(item, "title", title.text or untitled, title.lang)
+    _add(item, "updated", _when(entry.day, entry.seq))
     if published is not None:
         _add(item, "published", _when(published))
     ET.SubElement(item, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=page)
@@ -93,6 +97,10 @@ def _entry(root: ET.Element, entry: changes.Entry) -> None:
     _add(author, "name", who)
     if summary.text:
         _add(item, "summary", summary.text, summary.lang)
+    for label in warnings:  # the content warnings, as the public cards show them beside the summary
+        ET.SubElement(
+            item, f"{{{ATOM}}}category", term=label, label=_("Content warning: %(what)s", what=label)
+        )
 
 
 def _tombstone(root: ET.Element, entry: changes.Entry) -> None:
@@ -110,5 +118,10 @@ def _add(parent: ET.Element, name: str, text: str, lang: str | None = None) -> N
         element.set(XML_LANG, lang)
 
 
-def _when(day: date | None) -> str:
-    return f"{(day or today()).isoformat()}T00:00:00Z"
+def _when(day: date | None, seq: int = 0) -> str:
+    """A day as Atom's date-time. With ``seq`` (the change's number), the seconds after midnight
+    count changes, not time, so that a second change on one day is newer to a feed reader
+    (which refreshes an entry only when ``updated`` grows): the archive keeps days, never times."""
+    return (datetime.combine(day or today(), time(), UTC) + timedelta(seconds=seq % 86_400)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )

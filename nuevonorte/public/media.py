@@ -15,7 +15,8 @@ from nuevonorte.storage import StorageError, content_type, get_storage
 bp = Blueprint("media", __name__)
 
 VARIANTS = ("original", "display", "thumbnail")
-# Short, so a withdrawal or a narrowed consent reaches every visitor within minutes.
+#: Seconds anyone may keep a public file, manifest, feed or player (a browser, a proxy, a
+#: partner's viewer): short, so a withdrawal or a narrowed consent reaches everyone within minutes.
 MAX_AGE = 300
 MEDIA_CSP = "default-src 'none'; sandbox"
 
