@@ -17,6 +17,7 @@ from datetime import date
 from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from nuevonorte import consent, database, publication
 from nuevonorte.extensions import db
@@ -140,7 +141,10 @@ def _seq(row: PublicRecord | CollectionRecord) -> int:
 def _by_id(model: type[_Item], ids: list[int]) -> dict[int, _Item]:
     if not ids:
         return {}
-    return {item.id: item for item in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    query = select(model).where(model.id.in_(ids))
+    if model is Story:  # the consent rule reads each story's newest consent: one query, not one each
+        query = query.options(selectinload(Story.consents))
+    return {item.id: item for item in db.session.scalars(query)}
 
 
 def last_seq() -> int:

@@ -308,7 +308,9 @@ def _list(harvest: Harvest) -> ET.Element:
     found: list[tuple[PublicRecord, Story | None]] = []
     after = harvest.after
     while len(found) <= PAGE:
-        batch = query.where(PublicRecord.id > after).order_by(PublicRecord.id).limit(PAGE)
+        # Read ahead one row past the page, not a whole page: the next request reads it again.
+        need = PAGE + 1 - len(found)
+        batch = query.where(PublicRecord.id > after).order_by(PublicRecord.id).limit(need)
         rows = list(db.session.scalars(batch))
         ids = [r.story_id for r in rows]
         loaded = select(Story).where(Story.id.in_(ids)).options(*WITH_RECORD)
@@ -321,7 +323,7 @@ def _list(harvest: Harvest) -> ET.Element:
             if shown is None or (shown and members is not None and row.story_id not in members):
                 continue
             found.append((row, stories.get(row.story_id) if shown else None))
-        if len(rows) < PAGE:
+        if len(rows) < need:
             break
         after = rows[-1].id
     page, more = found[:PAGE], len(found) > PAGE

@@ -27,6 +27,13 @@ def upgrade():
         batch.add_column(sa.Column("public_since_seq", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("listed_public", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.create_unique_constraint("uq_public_record_change_seq", ["change_seq"])
+    op.create_index(
+        "ix_public_record_due",
+        "public_record",
+        ["visible_from"],
+        sqlite_where=sa.text("listed_public IS 0"),
+        postgresql_where=sa.text("listed_public IS false"),
+    )
     op.create_table(
         "collection_record",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -82,6 +89,7 @@ def upgrade():
 def downgrade():
     op.drop_table("change_counter")
     op.drop_table("collection_record")
+    op.drop_index("ix_public_record_due", "public_record")
     with op.batch_alter_table("public_record") as batch:
         batch.drop_constraint("uq_public_record_change_seq", type_="unique")
         batch.drop_column("listed_public")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, Integer, String
+from sqlalchemy import Boolean, Date, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nuevonorte.models.base import PUBLIC_ID_LENGTH, Base
@@ -42,6 +42,17 @@ class PublicRecord(Base):
     #: Whether its last change announced it public: an embargo that ends without a write is
     #: announced by ``publication.announce_due`` (the feed takes a number for it then).
     listed_public: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        # What ``publication.announce_due`` looks for on every read of the feed: few rows, found
+        # without reading the table (SQLite uses it only for the query's own ``IS 0``).
+        Index(
+            "ix_public_record_due",
+            "visible_from",
+            sqlite_where=text("listed_public IS 0"),
+            postgresql_where=text("listed_public IS false"),
+        ),
+    )
 
 
 class CollectionRecord(Base):
