@@ -13,11 +13,13 @@ import io
 import random
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from freezegun import freeze_time
 from sqlalchemy import select
 
 from nuevonorte import receipts
@@ -127,6 +129,9 @@ def _flood_requests(client: FlaskClient, rng: random.Random) -> list[tuple[str, 
     return requests
 
 
+# The windows are fixed hours (``now // 3600``): a flood that crossed the hour would start a
+# new window halfway and count twice as many. Time runs, from the start of a quiet hour.
+@freeze_time(datetime.now(UTC).replace(minute=5, second=0, microsecond=0), tick=True)
 def test_a_flood_of_bad_requests_cannot_lock_the_owner_out_T12(
     app: Flask, client: FlaskClient, hour_windows: None, scrypt_calls: Counter[str]
 ) -> None:

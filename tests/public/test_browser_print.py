@@ -67,7 +67,7 @@ def test_a_printed_story_has_its_text_teller_date_and_citation_and_no_site_chrom
     expect(page.get_by_text("Nadie nos esperaba.")).to_be_visible()  # the transcript is text: it prints
     citation = page.locator("section.cite p.citation")
     expect(citation).to_be_visible()
-    expect(citation).to_contain_text(f"/en/stories/{in_a_collection.public_id}")
+    expect(citation).to_contain_text(f"/s/{in_a_collection.public_id}")  # its persistent address
     # The citation comes last: nothing printed outside it reaches below its top.
     lowest_other = page.evaluate(
         """() => {
