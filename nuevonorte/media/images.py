@@ -80,8 +80,11 @@ def looks_like_image(path: str) -> bool:
 def open_image(path: str, max_pixels: int) -> Image.Image:
     """Open (header only) an image of an accepted format, refusing pixel floods."""
     ImageFile.LOAD_TRUNCATED_IMAGES = False
-    Image.MAX_IMAGE_PIXELS = max_pixels
-    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    # Pillow's own check is process-wide: only ever widened here (an administrator may allow
+    # more than its default), never narrowed, so that reading a stored picture's header anywhere
+    # else in the process (the IIIF sizes, the share cards) is never refused by a limit meant for
+    # uploads. The archive's own limit is the check below, made before any pixel is decoded.
+    Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, max_pixels)
     formats = list(FORMATS)
     with open(path, "rb") as f:
         head = f.read(16)
@@ -91,8 +94,10 @@ def open_image(path: str, max_pixels: int) -> Image.Image:
         pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
         formats = ["HEIF"]
     try:
-        image = Image.open(path, formats=formats)
-    except Image.DecompressionBombError as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path, formats=formats)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise TooManyPixels from e
     width, height = image.size
     if width * height > max_pixels or width < 1 or height < 1:
