@@ -37,6 +37,7 @@ from nuevonorte import consent, content_warnings
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, MediaKind, Story, Transcript
 from nuevonorte.public.address import absolute_url
+from nuevonorte.public.lookup import story_or_404
 from nuevonorte.public.media import MAX_AGE, public_key, send_stored
 from nuevonorte.public.persistent import story_url
 from nuevonorte.public.presentation import image_size
@@ -73,15 +74,11 @@ TRANSLATION_LABEL = {"es": ["Traducción de la transcripción"], "en": ["Transla
 def manifest(story_id: str) -> Response:
     """A public story as a IIIF manifest; the same 404 for one that never existed, one not
     public (withdrawn, narrowed, embargoed, never published) and one with nothing to show."""
-    found = db.session.scalar(
-        select(Story)
-        .where(Story.public_id == story_id)
-        .options(
-            selectinload(Story.consents),
-            selectinload(Story.media).selectinload(MediaFile.transcript).selectinload(Transcript.cues),
-        )
+    loaded = (
+        selectinload(Story.consents),
+        selectinload(Story.media).selectinload(MediaFile.transcript).selectinload(Transcript.cues),
     )
-    shown = story_manifest(found) if found is not None and consent.story_is_public(found) else None
+    shown = story_manifest(story_or_404(story_id, options=loaded))
     if shown is None:
         abort(404)
     return _json(shown, MANIFEST_TYPE)

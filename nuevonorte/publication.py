@@ -190,10 +190,10 @@ class _Numbers:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        dialect = session.get_bind().dialect.name
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ChangeCounter)
-        locked = insert.values(id=1, value=0).on_conflict_do_update(
-            index_elements=["id"], set_={"value": ChangeCounter.value}
+        locked = (
+            _upsert(session, ChangeCounter)
+            .values(id=1, value=0)
+            .on_conflict_do_update(index_elements=["id"], set_={"value": ChangeCounter.value})
         )
         session.execute(locked)
         self.last = session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0
@@ -213,13 +213,17 @@ def _first_record(session: Session, story: Story, values: dict[str, Any]) -> Non
     locking its row (a consent record added beside a curator's edit, on PostgreSQL): the second
     to commit then updates the row the first made instead of failing, and never forgets that
     the story was shown."""
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PublicRecord)
-    insert = insert.values(story_id=story.id, public_id=story.public_id, **values)
+    insert = _upsert(session, PublicRecord).values(story_id=story.id, public_id=story.public_id, **values)
     ever = or_(PublicRecord.was_public, insert.excluded.was_public)
     session.execute(
         insert.on_conflict_do_update(index_elements=["story_id"], set_={**values, "was_public": ever})
     )
+
+
+def _upsert(session: Session, model: type[Any]) -> Any:
+    """An INSERT that can say ON CONFLICT, in the session's dialect (SQLite or PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 def _changed(row: PublicRecord, start: date | None, day: date) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
@@ -27,6 +27,7 @@ from nuevonorte.extensions import db
 from nuevonorte.i18n import is_locale, negotiated_locale
 from nuevonorte.models import Collection, Place, Story, Theme
 from nuevonorte.public.address import absolute_url
+from nuevonorte.public.lookup import collection_or_404, story_or_404
 from nuevonorte.public.persistent import collection_url, story_url
 from nuevonorte.safe_input import page_number
 
@@ -81,9 +82,7 @@ def stories() -> Response | tuple[Response, int]:
 @bp.get("/stories/<story_id>")
 def story(story_id: str) -> Response:
     """One public story: the same 404 for one that never existed, one not public, one withdrawn."""
-    found = db.session.scalar(select(Story).where(Story.public_id == story_id))
-    if found is None or not consent.story_is_public(found):
-        raise NotFound()
+    found = story_or_404(story_id)
     return jsonify(representation.story(found, collections_showing(found)))
 
 
@@ -104,10 +103,7 @@ def collections() -> Response:
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
     """One published collection, its entries in order."""
-    found = db.session.scalar(select(Collection).where(Collection.public_id == collection_id))
-    if found is None or not consent.collection_is_public(found):
-        raise NotFound()
-    return jsonify(representation.collection(found))
+    return jsonify(representation.collection(collection_or_404(collection_id)))
 
 
 @bp.get("/themes")

@@ -17,17 +17,16 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from nuevonorte import consent
 from nuevonorte.content_warnings import labels
-from nuevonorte.extensions import db
 from nuevonorte.headers import CONTENT_SECURITY_POLICY
 from nuevonorte.i18n import current_locale, locales, prefix_language
 from nuevonorte.models import Story
 from nuevonorte.public.address import absolute_url, base_url
 from nuevonorte.public.cards import card_image
+from nuevonorte.public.lookup import story_or_404
 from nuevonorte.public.media import MAX_AGE  # one limit for everything handed out
 
 bp = Blueprint("embed", __name__, url_prefix="/<lang>")
@@ -46,10 +45,7 @@ WIDTH, HEIGHT, HEIGHT_WITH_IMAGE = 560, 240, 520
 
 def embeddable(story_id: str) -> Story:
     """The story if it may be embedded now; else the same 404 as for any story not public."""
-    found = db.session.scalar(select(Story).where(Story.public_id == story_id))
-    if found is None or not consent.story_is_embeddable(found):
-        abort(404)
-    return found
+    return story_or_404(story_id, consent.story_is_embeddable)
 
 
 @bp.get("/embed/<story_id>")

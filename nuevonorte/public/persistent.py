@@ -9,15 +9,12 @@ the same 404 as one that never existed, as its page does.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, url_for
-from sqlalchemy import select
+from flask import Blueprint, redirect, url_for
 from werkzeug.wrappers import Response
 
-from nuevonorte import consent
-from nuevonorte.extensions import db
 from nuevonorte.i18n import negotiated_locale
-from nuevonorte.models import Collection, Story
 from nuevonorte.public.address import absolute_url
+from nuevonorte.public.lookup import collection_or_404, story_or_404
 
 bp = Blueprint("persistent", __name__)
 
@@ -34,15 +31,11 @@ def collection_url(public_id: str) -> str:
 
 @bp.get("/s/<story_id>")
 def story(story_id: str) -> Response:
-    found = db.session.scalar(select(Story).where(Story.public_id == story_id))
-    if found is None or not consent.story_is_public(found):
-        abort(404)
+    story_or_404(story_id)
     return redirect(url_for("public.story", lang=negotiated_locale(), story_id=story_id), 302)
 
 
 @bp.get("/c/<collection_id>")
 def collection(collection_id: str) -> Response:
-    found = db.session.scalar(select(Collection).where(Collection.public_id == collection_id))
-    if found is None or not consent.collection_is_public(found):
-        abort(404)
+    collection_or_404(collection_id)
     return redirect(url_for("public.collection", lang=negotiated_locale(), collection_id=collection_id), 302)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func
 from werkzeug.wrappers import Response
 
 from nuevonorte import consent, translations, vocabulary
@@ -15,6 +15,7 @@ from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale, locales, localize_view_args, negotiated_locale, prefix_language
 from nuevonorte.models import Collection, Place, Story, Theme
 from nuevonorte.public import citation, page_cache
+from nuevonorte.public.lookup import collection_or_404, story_or_404
 from nuevonorte.public.presentation import term_url
 from nuevonorte.safe_input import page_number
 
@@ -57,7 +58,7 @@ def home() -> str:
 @bp.get("/stories/<story_id>")
 def story(story_id: str) -> str:
     """A public story page; the same 404 for a missing story and a non-public one."""
-    found = _public_story(story_id)
+    found = story_or_404(story_id)
     warnings = labels(found.warning_codes())
     start = request.args.get("t", type=float)
     cited = citation.for_story(found)
@@ -79,33 +80,21 @@ def story(story_id: str) -> str:
 @bp.get("/stories/<story_id>/cite.bib")
 def cite_bibtex(story_id: str) -> Response:
     """The story's citation as BibTeX; answers as the story page does (404 once not public)."""
-    cited = citation.for_story(_public_story(story_id))
+    cited = citation.for_story(story_or_404(story_id))
     return Response(citation.bibtex(cited), content_type="application/x-bibtex; charset=utf-8")
 
 
 @bp.get("/stories/<story_id>/cite.json")
 def cite_csl_json(story_id: str) -> Response:
     """The story's citation as CSL-JSON; answers as the story page does (404 once not public)."""
-    cited = citation.for_story(_public_story(story_id))
+    cited = citation.for_story(story_or_404(story_id))
     return Response(citation.csl_json(cited), content_type=CSL_JSON_TYPE)
-
-
-def _public_story(story_id: str) -> Story:
-    """The story with this public id when the consent rule makes it public; else 404 (the same
-    answer for a story that never existed, one not public and one withdrawn)."""
-    found = db.session.scalar(select(Story).where(Story.public_id == story_id))
-    if found is None or not consent.story_is_public(found):
-        abort(404)
-    return found
 
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> str:
     """A published collection, read as a narrative: introduction, then entries in order."""
-    found = db.session.scalar(select(Collection).where(Collection.public_id == collection_id))
-    if found is None or not consent.collection_is_public(found):
-        abort(404)
-    return render_template("public/collection.html", collection=found)
+    return render_template("public/collection.html", collection=collection_or_404(collection_id))
 
 
 @bp.get("/themes/")
