@@ -161,8 +161,13 @@ def media_choice_allows(media: MediaFile) -> bool:
 
 
 def transcript_is_public(media: MediaFile, on: date | None = None) -> bool:
-    """Whether the transcript of an audio file may be shown (even if its voice may not)."""
-    return media.kind == MediaKind.AUDIO and story_is_public(media.story, on)
+    """Whether the transcript of an audio file may be shown (even if its voice may not): never
+    while it is a machine draft no curator has reviewed."""
+    return (
+        media.kind == MediaKind.AUDIO
+        and not (media.transcript is not None and media.transcript.machine_draft)
+        and story_is_public(media.story, on)
+    )
 
 
 def collection_is_public(collection: Collection) -> bool:
@@ -207,8 +212,9 @@ class PublicCue:
 
 def public_cues(media: MediaFile) -> list[PublicCue | None]:
     """The transcript cues of ``media`` as the public may see them, in order; None marks a
-    cue withheld whole, or one whose withheld words cannot be applied (the one rule for cues)."""
-    if media.transcript is None:
+    cue withheld whole, or one whose withheld words cannot be applied (the one rule for cues).
+    A machine draft no curator has reviewed has no public cues."""
+    if media.transcript is None or media.transcript.machine_draft:
         return []
     shown: list[PublicCue | None] = []
     for cue in media.transcript.cues:

@@ -17,6 +17,7 @@ from nuevonorte.models.consent import (
 from nuevonorte.models.contributor_session import ContributorSession, Submission
 from nuevonorte.models.draft import CuratorDraft
 from nuevonorte.models.fixity import MediaFixity
+from nuevonorte.models.job import ArchiveSetting, Job, JobKind, JobState
 from nuevonorte.models.ledger import LedgerEntry
 from nuevonorte.models.media import MediaFile, MediaKind
 from nuevonorte.models.note import StoryNote
@@ -35,6 +36,7 @@ __all__ = [
     "PERMISSIONS",
     "PERMISSION_WORDS",
     "ActorKind",
+    "ArchiveSetting",
     "AuditEvent",
     "Base",
     "ChangeCounter",
@@ -52,6 +54,9 @@ __all__ = [
     "CuratorDraft",
     "EntryKind",
     "GivenBy",
+    "Job",
+    "JobKind",
+    "JobState",
     "LedgerEntry",
     "MediaFile",
     "MediaFixity",

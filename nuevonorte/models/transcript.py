@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nuevonorte.models.base import Base
@@ -22,6 +22,9 @@ class Transcript(Base):
     media_id: Mapped[int] = mapped_column(ForeignKey("media_file.id", ondelete="CASCADE"), unique=True)
     language: Mapped[str] = mapped_column(String(16))
     translation_language: Mapped[str | None] = mapped_column(String(16))
+    #: Made by speech recognition on this machine and not yet reviewed by a curator: never
+    #: public (``consent.transcript_is_public``) until a curator marks it reviewed.
+    machine_draft: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     media: Mapped[MediaFile] = relationship(back_populates="transcript")
     cues: Mapped[list[Cue]] = relationship(

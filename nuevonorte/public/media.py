@@ -58,7 +58,10 @@ def transcript_vtt(media_id: str) -> Response:
         )
     )
     # Only while the recording itself is public: a private voice's media id is never shown (A02).
+    # A machine draft nobody reviewed is not public either (consent.transcript_is_public).
     if found is None or found.transcript is None or not consent.media_is_public(found):
+        abort(404)
+    if not consent.transcript_is_public(found):
         abort(404)
     shown = [
         (cue, label)
