@@ -51,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.contribute.views import bp as contribute_bp
     from nuevonorte.curate import blueprint as curate_blueprint
     from nuevonorte.extensions import csrf, db, migrate
+    from nuevonorte.jobs import records as jobs_records
     from nuevonorte.models import PERMISSIONS
     from nuevonorte.public import crawlers, embed, feeds, presentation, search_views
     from nuevonorte.public.language import bp as language_bp
@@ -101,6 +102,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ledger.init_app(app)  # before search's: a restored backup is made whole before anything
     search.init_app(app)  # index every committed change (SQLAlchemy session events)
     publication.install()  # what harvesters learn of each change, in its own transaction
+    jobs_records.install()  # a job's id goes to the queue once its transaction commits
 
     # The consent rule's predicates, for templates that show parts of a story.
     app.jinja_env.globals.update(

@@ -446,6 +446,21 @@ def import_command(folder: Path, dry_run: bool, skip_bad_rows: bool) -> None:
         sys.exit(1)
 
 
+@click.command("worker")
+@click.option("--drain", is_flag=True, help="Run the jobs waiting now, then exit (for cron or a test).")
+@with_appcontext
+def worker_command(drain: bool) -> None:
+    """Run background jobs (draft transcripts) until stopped with Ctrl-C or SIGTERM."""
+    from nuevonorte.jobs import worker
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if drain:
+        click.echo(f"{worker.drain(app)} job(s) run.")
+        return
+    click.echo("Worker running; stop it with Ctrl-C.")
+    worker.run(app)
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands that need a configured app."""
     for command in (
@@ -459,5 +474,6 @@ def register_commands(app: Flask) -> None:
         restore_command,
         export_command,
         import_command,
+        worker_command,
     ):
         app.cli.add_command(command)

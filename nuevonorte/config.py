@@ -65,6 +65,12 @@ KEYS: dict[str, Key] = {
     "allow_ai_crawlers": Key(bool, False),
     "ledger_path": Key(str, None),
     "backup_recipients": Key(list, []),
+    "queue_url": Key(str, ""),
+    "queue_path": Key(str, None),
+    "job_lease_seconds": Key(int, 60),
+    "transcribe_model_dir": Key(str, ""),
+    "transcribe_model_sha256": Key(str, ""),
+    "transcribe_threads": Key(int, 0),
 }
 
 #: Host names always served: the machine itself (``make run``, a health check from the server).
@@ -77,6 +83,8 @@ ENV_OVERRIDES = {
     "NUEVONORTE_INDEX_DIR": "index_dir",
     "NUEVONORTE_PUBLIC_URL": "public_url",
     "NUEVONORTE_LEDGER_PATH": "ledger_path",
+    "NUEVONORTE_QUEUE_URL": "queue_url",
+    "NUEVONORTE_QUEUE_PATH": "queue_path",
 }
 
 
@@ -124,6 +132,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     values["media_dir"] = _absolute(values["media_dir"] or project / "media", project)
     values["index_dir"] = _absolute(values["index_dir"] or instance / "index", project)
     values["ledger_path"] = _absolute(values["ledger_path"] or instance / "withdrawals.ledger", project)
+    values["queue_path"] = _absolute(values["queue_path"] or instance / "jobs.sqlite3", project)
 
     _check(values, testing)
     public_url = _public_url(values["public_url"])
@@ -172,6 +181,14 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ALLOW_AI_CRAWLERS": values["allow_ai_crawlers"],
         # age public keys `nuevonorte backup` encrypts to; the identities stay offline.
         "BACKUP_RECIPIENTS": list(values["backup_recipients"]),
+        # Background jobs (nuevonorte.jobs): Huey on this SQLite file, or on Redis when a URL is set.
+        "QUEUE_URL": values["queue_url"],
+        "QUEUE_PATH": values["queue_path"],
+        "JOB_LEASE_SECONDS": values["job_lease_seconds"],
+        # Draft transcripts: the bundled Whisper base model unless a folder and its hash list are set.
+        "TRANSCRIBE_MODEL_DIR": values["transcribe_model_dir"],
+        "TRANSCRIBE_MODEL_SHA256": values["transcribe_model_sha256"],
+        "TRANSCRIBE_THREADS": values["transcribe_threads"],
     }
     config.update(flask_extra)
     return config
@@ -230,6 +247,12 @@ def _check(values: dict[str, Any], testing: bool) -> None:
     # The archive's daily total is counted in KiB in a 32-bit column.
     if not 1 <= values["daily_upload_megabytes"] <= 2_000_000:
         raise ConfigError("daily_upload_megabytes must be between 1 and 2000000")
+    if values["queue_url"] and not values["queue_url"].startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("queue_url must be empty (a SQLite queue) or a redis:// URL")
+    if values["job_lease_seconds"] < 2 or values["transcribe_threads"] < 0:
+        raise ConfigError("job_lease_seconds must be at least 2 and transcribe_threads not negative")
+    if bool(values["transcribe_model_dir"]) != bool(values["transcribe_model_sha256"]):
+        raise ConfigError("transcribe_model_dir and transcribe_model_sha256 go together: set both or neither")
     # A temporary file is in use for at most one file's processing time; never sweep sooner.
     if values["temp_file_max_age_minutes"] * 60 < 2 * values["media_timeout_seconds"]:
         raise ConfigError("temp_file_max_age_minutes must be at least twice media_timeout_seconds")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from nuevonorte import audit, database, drafts, ledger, paper_forms, sensitive, withheld_words
 from nuevonorte.consent import CONSENT_TEXT_VERSION, ConsentChoices, widenings
 from nuevonorte.extensions import db
+from nuevonorte.jobs.records import cancel_for_media
 from nuevonorte.models import (
     PERMISSIONS,
     ActorKind,
@@ -195,6 +196,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
         return
     ledger.record(ledger.WITHDRAWN, story)
     keys = [key for media in story.media for key in media.storage_keys()]
+    cancel_for_media([media.id for media in story.media])  # a running draft stops unsaved
     paper_forms.remember_withdrawn(story)  # the same sheet imported again skips it (T18)
     story.media.clear()
     story.consents.clear()
@@ -234,6 +236,7 @@ def withdraw_media(story: Story, media: MediaFile) -> None:
     ledger.record(ledger.MEDIA_WITHDRAWN, story, media)
     keys = media.storage_keys()
     public_id = media.public_id
+    cancel_for_media([media.id])
     story.media.remove(media)
     db.session.flush()
     audit.record("media.withdrawn", "media", public_id, actor_kind=ActorKind.CONTRIBUTOR)

@@ -23,6 +23,7 @@ from nuevonorte.models import (
     Transcript,
     TranscriptSegment,
 )
+from nuevonorte.transcribe.cues import Passage
 
 MAX_TRANSCRIPT_BYTES = 2 * 1024 * 1024
 _VTT_TIME = r"(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}"
@@ -251,7 +252,7 @@ def set_cues(
     media: MediaFile,
     cues: Sequence[ParsedCue],
     language: str,
-    curator: CuratorAccount,
+    curator: CuratorAccount | None,
     translation_language: str | None = None,
 ) -> Transcript:
     """Replace the transcript of an audio file with ``cues``; the caller commits, then calls
@@ -284,6 +285,27 @@ def set_cues(
     withheld_audio.forget_stale(media)
     audit.record("transcript.changed", "media", media.public_id, actor=curator)
     return transcript
+
+
+def save_machine_draft(media: MediaFile, passages: Sequence[Passage], language: str) -> Transcript:
+    """Save what speech recognition heard as the recording's transcript, marked as a machine
+    draft: never public until a curator reviews it (``mark_reviewed``). The caller holds the
+    recording's row and has checked that it has no transcript; the caller commits."""
+    cues = [ParsedCue(p.start_ms, p.end_ms, p.text) for p in passages]
+    transcript = set_cues(media, cues, language, None)
+    transcript.machine_draft = True
+    db.session.flush()
+    return transcript
+
+
+def mark_reviewed(media: MediaFile, curator: CuratorAccount) -> None:
+    """A curator read the machine draft and vouches for it: from now on it is a transcript like
+    any other, public as the consent rule says. The caller commits."""
+    if media.transcript is None or not media.transcript.machine_draft:
+        return
+    media.transcript.machine_draft = False
+    db.session.flush()
+    audit.record("transcript.reviewed", "media", media.public_id, actor=curator)
 
 
 def withhold_cue(cue: Cue, curator: CuratorAccount | None) -> None:

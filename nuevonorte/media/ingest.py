@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from nuevonorte import faults
 from nuevonorte.extensions import db
+from nuevonorte.jobs.records import drafts_for_new_recordings
 from nuevonorte.media import sandbox
 from nuevonorte.media.errors import MediaRejected
 from nuevonorte.media.report import IngestReport
@@ -211,6 +212,8 @@ def attach(story: Story, cleaned: Cleaned, *, position: int | None = None) -> Me
     except BaseException:
         _detach(story, media)
         raise
+    if media.kind == MediaKind.AUDIO:
+        drafts_for_new_recordings(media)
     return media
 
 

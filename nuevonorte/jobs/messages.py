@@ -1,0 +1,47 @@
+"""What a job's state and reason mean, in the curator's language (the one place for them)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from nuevonorte.models import JobState
+
+STATES = {
+    JobState.QUEUED: _l("Waiting"),
+    JobState.RUNNING: _l("In progress"),
+    JobState.DONE: _l("Done"),
+    JobState.FAILED: _l("Failed"),
+    JobState.CANCELLED: _l("Cancelled"),
+}
+
+REASONS = {
+    "model_missing": _l(
+        "No speech model is installed on this machine, so no draft can be made. An administrator "
+        "can install it (see docs/jobs.md)."
+    ),
+    "model_refused": _l(
+        "The speech model on this machine failed its check (a file does not match its expected "
+        "fingerprint), so it was not used. An administrator must reinstall it."
+    ),
+    "audio_unreadable": _l("The recording could not be decoded, so no draft was made."),
+    "recording_gone": _l(
+        "The recording was withdrawn or deleted before the draft was made; nothing was kept."
+    ),
+    "private": _l("The narrator keeps this story to themselves for now, so no draft was made."),
+    "already_transcribed": _l("The recording already had a transcript; the draft was not saved over it."),
+    "no_speech": _l("No speech was found in the recording, so the draft is empty and was not saved."),
+    "interrupted": _l("The work was interrupted; it will be tried again."),
+    "too_many_attempts": _l("The work stopped unfinished too many times and was given up."),
+    "error": _l("Something went wrong while the draft was made, several times. The job was given up."),
+}
+
+
+def state_label(state: JobState) -> str:
+    return str(STATES[state])
+
+
+def reason_text(reason: str) -> str:
+    """The sentence for a reason code; "" for none (an unknown code reads as a plain error)."""
+    if not reason:
+        return ""
+    return str(REASONS.get(reason, REASONS["error"]))

@@ -1,0 +1,315 @@
+"""The ``job`` table: the archive's own account of every background job.
+
+A job is requested inside the transaction that wants it (a curator's press, a new recording);
+its id is handed to the queue only **after** that commits (``install``). Whoever runs it first
+*claims* it: a conditional update that succeeds for one worker only, and gives it a lease it
+renews as it reports progress. A worker killed mid-job stops renewing; once the lease has
+passed, ``recover`` queues the job again, and the next claim counts another attempt. The queue
+may deliver a job twice (a recovery racing a slow worker): the second claim finds the job held
+or finished and does nothing. So jobs are idempotent by construction, whatever the engine does.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import CursorResult, event, or_, select, update
+from sqlalchemy.orm import Session
+
+from nuevonorte import audit, consent
+from nuevonorte.database import write_intent
+from nuevonorte.extensions import db
+from nuevonorte.models import (
+    ArchiveSetting,
+    CuratorAccount,
+    Job,
+    JobKind,
+    JobState,
+    MediaFile,
+    MediaKind,
+    StoryStatus,
+)
+from nuevonorte.models.base import utcnow
+from nuevonorte.models.job import ACTIVE_STATES
+
+log = logging.getLogger(__name__)
+
+#: A job claimed this many times without finishing is given up (a recording that kills its worker).
+MAX_ATTEMPTS = 4
+_NEW = "nn_jobs_to_enqueue"
+AUTO_DRAFTS = "auto_draft_transcripts"
+
+
+class Refused(Exception):
+    """A job that cannot be requested; ``code`` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# --- requesting -----------------------------------------------------------------------------
+
+
+def active_job(media: MediaFile) -> Job | None:
+    """The waiting or running job of ``media``, if any."""
+    return db.session.scalar(
+        select(Job).where(Job.media_id == media.id, Job.state.in_(ACTIVE_STATES)).order_by(Job.id.desc())
+    )
+
+
+def latest_job(media: MediaFile) -> Job | None:
+    """The newest job of ``media``, whatever its state."""
+    return db.session.scalar(select(Job).where(Job.media_id == media.id).order_by(Job.id.desc()))
+
+
+def request_draft(
+    media: MediaFile, language: str = "", curator: CuratorAccount | None = None, automatic: bool = False
+) -> Job:
+    """Ask for a draft transcript of ``media`` (in the caller's transaction); the waiting job
+    when there is one. ``Refused``: not a recording, already transcribed, or not readable by
+    curators (withdrawn, or kept to the narrator)."""
+    if media.kind != MediaKind.AUDIO:
+        raise Refused("not_a_recording")
+    if media.transcript is not None:
+        raise Refused("already_transcribed")
+    if media.story.status == StoryStatus.WITHDRAWN or not consent.curators_may_read(media.story):
+        raise Refused("private")
+    waiting = active_job(media)
+    if waiting is not None:
+        return waiting
+    job = Job(
+        kind=JobKind.DRAFT_TRANSCRIPT,
+        media_id=media.id,
+        language=language if language in ("es", "en") else "",
+        requested_by_id=curator.id if curator is not None else None,
+        automatic=automatic,
+        state=JobState.QUEUED,
+        attempts=0,
+        progress=0,
+        reason="",
+        created_at=utcnow(),
+    )
+    db.session.add(job)
+    db.session.flush()
+    db.session.info.setdefault(_NEW, set()).add(job.id)
+    audit.record("job.requested", "media", media.public_id, actor=curator)
+    return job
+
+
+def retry(job: Job, curator: CuratorAccount) -> Job:
+    """Ask again for a failed or cancelled job's work (a new job; the old one stays as it was)."""
+    media = db.session.get(MediaFile, job.media_id) if job.media_id is not None else None
+    if media is None:
+        raise Refused("recording_gone")
+    return request_draft(media, job.language, curator)
+
+
+def cancel_for_media(media_ids: Iterable[int], reason: str = "recording_gone") -> None:
+    """Cancel every waiting or running job of these recordings, in the caller's transaction (a
+    withdrawal): a running worker sees it at its next report and stops; what it made is never
+    saved (``drafts`` re-checks under lock before it writes)."""
+    ids = list(media_ids)
+    if not ids:
+        return
+    db.session.execute(
+        update(Job)
+        .where(Job.media_id.in_(ids), Job.state.in_(ACTIVE_STATES))
+        .values(state=JobState.CANCELLED, reason=reason, claim=None, lease_until=None, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=int(current_app.config["JOB_LEASE_SECONDS"]))
+
+
+def claim(job_id: int) -> str | None:
+    """Take the job for this worker: its claim token, or None when it is not this worker's to
+    run (finished, cancelled, or held by a worker whose lease is still running)."""
+    now = utcnow()
+    token = secrets.token_hex(16)
+    with write_intent():
+        job = db.session.get(Job, job_id)
+        if job is None:
+            db.session.rollback()
+            return None
+        if job.state == JobState.RUNNING and job.lease_until is not None and job.lease_until > now:
+            db.session.rollback()
+            return None
+        if job.state not in ACTIVE_STATES:
+            db.session.rollback()
+            return None
+        if job.attempts >= MAX_ATTEMPTS:
+            finish(job, JobState.FAILED, "too_many_attempts")
+            db.session.commit()
+            return None
+        taken: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+            update(Job)
+            .where(
+                Job.id == job_id,
+                Job.attempts == job.attempts,  # nobody claimed it since it was read
+                Job.state.in_(ACTIVE_STATES),
+            )
+            .values(
+                state=JobState.RUNNING,
+                claim=token,
+                lease_until=now + _lease(),
+                attempts=Job.attempts + 1,
+                started_at=now,
+                progress=0,
+                reason="",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    return token if taken.rowcount == 1 else None
+
+
+def renew(job_id: int, token: str, progress: int) -> bool:
+    """Report progress and extend the lease; False when the job is no longer this worker's
+    (cancelled by a withdrawal, or reclaimed after the lease passed): then stop."""
+    with write_intent():
+        renewed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+            update(Job)
+            .where(Job.id == job_id, Job.claim == token, Job.state == JobState.RUNNING)
+            .values(progress=progress, lease_until=utcnow() + _lease())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    return bool(renewed.rowcount == 1)
+
+
+def held(job_id: int, token: str, lock: bool = False) -> Job | None:
+    """The job, if this worker still holds it (in the caller's transaction; ``lock`` takes its
+    row lock on PostgreSQL until commit)."""
+    query = select(Job).where(Job.id == job_id, Job.claim == token, Job.state == JobState.RUNNING)
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def end(job_id: int, token: str, state: JobState, reason: str = "") -> None:
+    """Finish a job this worker holds, in its own transaction."""
+    with write_intent():
+        job = held(job_id, token, lock=True)
+        if job is not None:
+            finish(job, state, reason)
+        db.session.commit()
+
+
+def release(job_id: int, token: str) -> None:
+    """Hand a job back to the queue after a failure that will be retried."""
+    with write_intent():
+        job = held(job_id, token, lock=True)
+        if job is not None:
+            job.state, job.claim, job.lease_until, job.reason = JobState.QUEUED, None, None, "interrupted"
+        db.session.commit()
+
+
+def finish(job: Job, state: JobState, reason: str) -> None:
+    job.state = state
+    job.reason = reason
+    job.claim = None
+    job.lease_until = None
+    job.finished_at = utcnow()
+    if state == JobState.DONE:
+        job.progress = 100
+
+
+# --- recovery -------------------------------------------------------------------------------
+
+
+def recover(queued: Callable[[], set[int]], enqueue: Callable[[int], None]) -> int:
+    """Put back in the queue every job that should be there and is not: a running job whose
+    lease has passed (its worker died), and a waiting job the queue does not hold (its commit
+    happened, its hand-over to the queue did not). ``queued`` reads the ids the queue holds.
+    Returns how many were handed over."""
+    now = utcnow()
+    with write_intent():
+        db.session.execute(
+            update(Job)
+            .where(Job.state == JobState.RUNNING, or_(Job.lease_until.is_(None), Job.lease_until < now))
+            .values(state=JobState.QUEUED, claim=None, lease_until=None, reason="interrupted")
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    waiting = set(db.session.scalars(select(Job.id).where(Job.state == JobState.QUEUED)))
+    db.session.rollback()
+    missing = sorted(waiting - queued())
+    for job_id in missing:
+        enqueue(job_id)
+    return len(missing)
+
+
+# --- hand-over after commit ------------------------------------------------------------------
+
+
+def install() -> None:
+    """Hand new jobs to the queue after their transaction commits (idempotent)."""
+    for name, fn in (("after_commit", _after_commit), ("after_rollback", _after_rollback)):
+        if not event.contains(FlaskSession, name, fn):
+            event.listen(FlaskSession, name, fn)
+
+
+def _after_commit(session: Session) -> None:
+    new = session.info.pop(_NEW, None)
+    if not new:
+        return
+    from nuevonorte.jobs import queue
+
+    for job_id in sorted(new):
+        try:
+            queue.enqueue(job_id)
+        except Exception as error:  # the job is committed: recovery hands it over later
+            log.warning("job %d waits for recovery: the queue refused it (%s)", job_id, type(error).__name__)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_NEW, None)
+
+
+# --- the admin's setting ----------------------------------------------------------------------
+
+
+def auto_drafts() -> bool:
+    """Whether every new recording gets a draft transcript without anyone asking."""
+    setting = db.session.get(ArchiveSetting, AUTO_DRAFTS)
+    return setting is not None and setting.value == "on"
+
+
+def set_auto_drafts(on: bool, curator: CuratorAccount) -> None:
+    setting = db.session.get(ArchiveSetting, AUTO_DRAFTS)
+    if setting is None:
+        setting = ArchiveSetting(name=AUTO_DRAFTS, value="")
+        db.session.add(setting)
+    setting.value = "on" if on else "off"
+    audit.record("settings.auto_drafts_" + setting.value, "setting", AUTO_DRAFTS, actor=curator)
+
+
+def model_installed() -> bool:
+    """Whether a speech model is there to be used (a cheap look; it is verified when loaded)."""
+    from nuevonorte.transcribe.model import installed
+
+    config = current_app.config
+    return installed(config["TRANSCRIBE_MODEL_DIR"], config["TRANSCRIBE_MODEL_SHA256"])
+
+
+def drafts_for_new_recordings(media: MediaFile) -> None:
+    """Request a draft of a recording just attached, when an admin made drafts automatic and a
+    model is installed (in the caller's transaction: the job commits with the recording)."""
+    if not auto_drafts() or not model_installed():
+        return
+    try:
+        request_draft(media, automatic=True)
+    except Refused:
+        pass  # a story its narrator keeps to themselves: no draft
