@@ -21,6 +21,7 @@ def blueprint() -> Blueprint:
         describe,
         drafts,
         event_import,
+        jobs,
         notes,
         password,
         preview,

@@ -243,6 +243,8 @@ def language() -> Response:
 def _curate_globals() -> dict[str, Any]:
     from nuevonorte.consent import curators_may_read
     from nuevonorte.curate.wording import gap_label, status_label, story_state_label
+    from nuevonorte.jobs.messages import reason_text, state_label
+    from nuevonorte.jobs.records import latest_job, model_installed
 
     return {
         "language_form": LanguageForm,
@@ -250,4 +252,8 @@ def _curate_globals() -> dict[str, Any]:
         "story_state_label": story_state_label,
         "gap_label": gap_label,
         "curators_may_read": curators_may_read,
+        "job_state": lambda job: state_label(job.state),
+        "job_reason": lambda job: reason_text(job.reason),
+        "draft_job": latest_job,
+        "speech_model_installed": model_installed,
     }

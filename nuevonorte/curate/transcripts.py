@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -18,6 +19,7 @@ from nuevonorte.curate.forms import ActionForm, SegmentForm, TranscriptUploadFor
 from nuevonorte.curate.review import get_story
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
+from nuevonorte.jobs import records as jobs
 from nuevonorte.models import Cue, CuratorDraft, MediaFile, MediaKind, Story, StoryStatus, TranscriptSegment
 from nuevonorte.safe_input import number
 
@@ -169,6 +171,8 @@ def _render(
         error=error,
         pending=pending,
         heard=withheld_audio.state(media),
+        job=jobs.latest_job(media),
+        model_installed=jobs.model_installed(),
         segment_forms=forms,
         new_segment_form=new_form,
         **kept_drafts.template_values(draft),
@@ -220,6 +224,7 @@ def upload_transcript(story_id: str, media_id: str) -> Response | tuple[str, int
     if change.needs_confirmation and not confirming:
         return _render(story, media, pending=(change, text, language))
     transcripts.set_cues(media, change.cues, language, actor())
+    transcripts.mark_reviewed(media, actor())  # a curator's own file, not a machine's draft
     _commit_and_silence(media)
     flash(_("Transcript saved: %(count)d passages.", count=len(change.cues)), "notice")
     return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id))
@@ -412,3 +417,52 @@ def _commit_and_silence(media: MediaFile) -> None:
     public_id = media.public_id
     db.session.commit()
     withheld_audio.make_quietly(public_id)
+
+
+# --- draft transcripts made by the archive (nuevonorte.jobs) ----------------------------------
+
+_REFUSED = {
+    "already_transcribed": _l("This recording already has a transcript."),
+    "private": _l("The narrator keeps this story to themselves for now, so no draft can be made."),
+}
+
+
+@bp.post("/stories/<story_id>/media/<media_id>/transcript/draft")
+@curator_required
+def request_machine_draft(story_id: str, media_id: str) -> Response | tuple[str, int]:
+    """Queue a draft transcript of the recording, in the language chosen (or found out)."""
+    story = get_story(story_id)
+    media = _audio(story, media_id)
+    if signed_in().is_translator:
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not jobs.model_installed():
+        return _render(
+            story, media, _("Draft transcripts are not available: no speech model is installed."), 409
+        )
+    try:
+        jobs.request_draft(media, request.form.get("language", ""), actor())
+    except jobs.Refused as refused:
+        return _render(story, media, str(_REFUSED.get(refused.code, _REFUSED["private"])), 409)
+    db.session.commit()
+    flash(_("The draft transcript is on its way. This page shows how far it got."), "notice")
+    return redirect(
+        url_for("curate.transcript", story_id=story_id, media_id=media_id, _anchor="machine-draft")
+    )
+
+
+@bp.post("/stories/<story_id>/media/<media_id>/transcript/reviewed")
+@curator_required
+def review_machine_draft(story_id: str, media_id: str) -> Response:
+    """A curator vouches for the machine draft: it becomes a transcript like any other."""
+    story = get_story(story_id)
+    media = _audio(story, media_id)
+    if signed_in().is_translator:
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    transcripts.mark_reviewed(media, actor())
+    db.session.commit()
+    flash(_("Transcript marked reviewed. It is public as the narrator's consent allows."), "notice")
+    return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id))
