@@ -63,6 +63,8 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     os.environ["NUEVONORTE_CONFIG"] = str(empty)
     # Applications a test builds without ``app_config`` keep their ledger out of instance/.
     os.environ.setdefault("NUEVONORTE_LEDGER_PATH", str(empty.parent / "withdrawals.ledger"))
+    # ... and their job queue (nuevonorte.jobs) too.
+    os.environ.setdefault("NUEVONORTE_QUEUE_PATH", str(empty.parent / "jobs.sqlite3"))
     yield
     if old is None:
         os.environ.pop("NUEVONORTE_CONFIG", None)
@@ -143,6 +145,7 @@ def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
         "media_dir": str(tmp_path / "media"),
         "index_dir": str(tmp_path / "index"),
         "ledger_path": str(tmp_path / "ledger" / "withdrawals.ledger"),
+        "queue_path": str(tmp_path / "jobs.sqlite3"),
     }
 
 

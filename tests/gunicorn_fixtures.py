@@ -38,6 +38,7 @@ def archive_env(tmp_path: Path) -> dict[str, str]:
         "NUEVONORTE_MEDIA_DIR": str(tmp_path / "media"),
         "NUEVONORTE_INDEX_DIR": str(tmp_path / "index"),
         "NUEVONORTE_LEDGER_PATH": str(tmp_path / "withdrawals.ledger"),
+        "NUEVONORTE_QUEUE_PATH": str(tmp_path / "jobs.sqlite3"),
     }
 
 
@@ -50,6 +51,7 @@ def app_settings(env: dict[str, str]) -> dict[str, object]:
         "media_dir": env["NUEVONORTE_MEDIA_DIR"],
         "index_dir": env["NUEVONORTE_INDEX_DIR"],
         "ledger_path": env["NUEVONORTE_LEDGER_PATH"],
+        "queue_path": env["NUEVONORTE_QUEUE_PATH"],
     }
 
 

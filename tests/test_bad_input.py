@@ -28,6 +28,7 @@ from werkzeug.routing import Rule
 
 from nuevonorte import curation, demo, drafts, search, sensitive, transcripts
 from nuevonorte.extensions import db
+from nuevonorte.jobs import records
 from nuevonorte.models import (
     AuditEvent,
     Collection,
@@ -36,6 +37,7 @@ from nuevonorte.models import (
     Contributor,
     Cue,
     CuratorAccount,
+    JobState,
     MediaFile,
     Place,
     Role,
@@ -105,8 +107,17 @@ FORMS_BY_ROLE = {
         "curate.assign",
         "curate.bulk",
         "curate.save_translation",
+        "curate.request_machine_draft",
+        "curate.review_machine_draft",
     },
-    "admin": {"curate.create_account", "curate.account_action", "curate.save_term", "curate.import_event"},
+    "admin": {
+        "curate.create_account",
+        "curate.account_action",
+        "curate.save_term",
+        "curate.import_event",
+        "curate.jobs_settings",
+        "curate.retry_job",
+    },
 }
 
 
@@ -160,6 +171,11 @@ def world(app: Flask, make_story: Callable[..., Story], make_curator: Callable[.
     review_photo = add_image(review)
     review_audio = add_audio(review)
     segment = transcripts.add_segment(review_audio, 0, transcripts.SegmentText(title_es="Llegada"), None)
+    assert review_audio.transcript is not None
+    review_audio.transcript.machine_draft = True  # the editor has its "reviewed" form
+    undrafted = add_audio(review)  # the review page offers to draft it
+    failed = records.request_draft(undrafted)  # and the jobs page to try it again
+    failed.state, failed.reason = JobState.FAILED, "audio_unreadable"
     db.session.commit()
     note = curation.add_note(review, make_curator(Role.CURATOR, PASSWORD), "Revisar con el taller.")
 
@@ -188,6 +204,7 @@ def world(app: Flask, make_story: Callable[..., Story], make_curator: Callable[.
         "decision": "keep",
         "note_id": str(note.id),
         "segment_id": str(segment.id),
+        "job_id": str(failed.id),
     }
     values = {
         "public": common | {"story_id": public.public_id, "media_id": public.media[0].public_id},

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from nuevonorte import collections, curation, transcripts
 from nuevonorte.extensions import db
+from nuevonorte.jobs import records
 from nuevonorte.models import AuditEvent, Collection, CuratorAccount, Story, StoryStatus
 from tests.curate_fixtures import add_audio, csrf
 
@@ -35,8 +36,10 @@ def world(app: Flask, make_story: Callable[..., Story], curator: CuratorAccount)
     entry = collections.add_story(collection, story, curator)
     note = curation.add_note(story, curator, "Llamar al taller antes de publicar.")
     segment = transcripts.add_segment(audio, 0, transcripts.SegmentText(title_es="Llegada"), curator)
+    job = records.request_draft(add_audio(story))
     db.session.commit()
     return {
+        "job_id": str(job.id),
         "note_id": str(note.id),
         "segment_id": str(segment.id),
         "story_id": story.public_id,

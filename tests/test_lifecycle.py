@@ -156,6 +156,7 @@ class Model:
     speaker_cue: int | None = None  # the passage the label is on
     part_cue: int | None = None  # the passage inside which the part starts
     was_visible: bool = False  # public after some step: harvesters must learn it left (OAI)
+    machine_draft: bool = False  # its transcript came from speech recognition, not yet reviewed (C27)
 
     def markers(self) -> list[str]:
         words = [
@@ -211,7 +212,7 @@ class Model:
         # visitors read the paragraph as told.
         hidden |= self.corrected
         shown |= {t for i, t in enumerate(self.translations) if i not in hidden}
-        if not self.recording_gone:
+        if not self.recording_gone and not self.machine_draft:
             shown |= {c for i, c in enumerate(self.cues) if i not in self.withheld_cues}
             hidden_spans = self.withheld_cues | self.withheld_cue_spans
             shown |= {w for i, w in enumerate(self.cue_spans) if i not in hidden_spans}
@@ -223,6 +224,7 @@ class Model:
         """C22: a speaker label is public with its passage, but not under anonymous credit."""
         return (
             self.audible()
+            and not self.machine_draft
             and self.speaker_cue is not None
             and self.speaker_cue not in self.withheld_cues
             and self.credit != Credit.ANONYMOUS
@@ -285,11 +287,12 @@ class Lifecycle(RuleBasedStateMachine):
 
     # --- what people do ------------------------------------------------------------------
 
-    @rule(target=stories_, published=st.booleans(), cue_withheld=st.booleans())
-    def contribute(self, published: bool, cue_withheld: bool) -> int:
+    @rule(target=stories_, published=st.booleans(), cue_withheld=st.booleans(), drafted=st.booleans())
+    def contribute(self, published: bool, cue_withheld: bool, drafted: bool) -> int:
         """A contribution with marker words everywhere; half the time a curator publishes it at
         once, and half the time its second cue is withheld from the start, so that short walks
-        reach what happens after publication, with and without withheld passages."""
+        reach what happens after publication, with and without withheld passages. Half the time
+        its transcript is a machine draft nobody reviewed yet (C27)."""
         model_words = dict(
             title=marker(), paragraphs=[marker(), marker()], name=marker(), cues=[marker(), marker()]
         )
@@ -333,6 +336,10 @@ class Lifecycle(RuleBasedStateMachine):
             for i, c in enumerate(transcripts.parse(model.vtt()))
         ]
         transcripts.set_cues(media, cues, "es", None)  # type: ignore[arg-type]
+        if drafted:  # as nuevonorte.jobs.drafts saves what speech recognition heard
+            assert media.transcript is not None
+            media.transcript.machine_draft = True
+            model.machine_draft = True
         english = {i: f"Paragraph with {w}." for i, w in enumerate(model.translations)}
         translations.save(story, english, Provenance.COMMUNITY, None)
         db.session.commit()
@@ -506,7 +513,9 @@ class Lifecycle(RuleBasedStateMachine):
             change = transcripts.replacement(old, transcripts.parse(m.vtt()))
             assert not change.needs_confirmation  # nothing is lost, so nothing to confirm
             transcripts.set_cues(media, change.cues, "es", None)  # type: ignore[arg-type]
+            transcripts.mark_reviewed(media, self.curator)  # a curator's own file
             db.session.commit()
+            m.machine_draft = False
             withheld_audio.make(m.recording)
 
     @rule(sid=stories_, i=st.integers(0, 1), j=st.integers(0, 1))
@@ -565,6 +574,16 @@ class Lifecycle(RuleBasedStateMachine):
         if m.status != StoryStatus.WITHDRAWN:
             m.embargoed = True
             self._change_consent(sid)
+
+    @rule(sid=stories_)
+    def review_machine_draft(self, sid: int) -> None:
+        """A curator reads the machine draft and marks it reviewed: public from now on, as the
+        narrator's consent says (C27)."""
+        m = self.models[sid]
+        if m.status != StoryStatus.WITHDRAWN and not m.recording_gone:
+            transcripts.mark_reviewed(self._audio(sid), self.curator)
+            db.session.commit()
+            m.machine_draft = False
 
     @rule(sid=stories_)
     def withdraw_recording(self, sid: int) -> None:
@@ -748,7 +767,7 @@ class Lifecycle(RuleBasedStateMachine):
         """The WebVTT download: exactly the public cues, while the story is public."""
         response = self.client.get(f"/media/{m.recording}/transcript.vtt")
         db.session.rollback()
-        if not m.visible() or m.recording_gone:
+        if not m.visible() or m.recording_gone or m.machine_draft:
             assert response.status_code == 404, f"transcript file of a non-public story ({m.status})"
             return
         assert response.status_code == 200
@@ -889,6 +908,7 @@ def test_consent_holds_through_every_sequence(
                 "media_dir": str(folder / "media"),
                 "index_dir": str(folder / "index"),
                 "ledger_path": str(folder / "withdrawals.ledger"),
+                "queue_path": str(folder / "jobs.sqlite3"),
                 "PUBLIC_PAGE_CACHE_SECONDS": 30,
                 "sqlite_busy_timeout_ms": 3000,
                 # Small segments: a rebuild writes several, purges rewrite one of them, and
