@@ -4,6 +4,7 @@ axe-core finds against WCAG 2.1 A and AA, in Spanish and in English, on a deskto
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -102,3 +103,50 @@ def test_the_transcript_editor_has_nothing_axe_finds_nor_after_an_error(
     expect(page.locator("p.error[role=alert]")).to_contain_text("3")
     expect(page.locator("#start_2")).to_have_value("ayer")
     assert axe_violations(page) == []
+
+
+#: What the draft card says while it waits, and its two buttons, in each language.
+DRAFT_WORDS = {
+    "es": ("En espera", "Hacer un borrador de la transcripción", "Marcar la transcripción como revisada"),
+    "en": ("Waiting", "Make a draft transcript", "Mark the transcript reviewed"),
+}
+
+
+def test_a_curator_asks_for_a_draft_transcript_and_reviews_it_in_a_browser(
+    live_server: str,
+    staff_page: tuple[Any, str],
+    make_story: Callable[..., Story],
+    app: Any,
+    tmp_path: Any,
+) -> None:
+    """Issue 18: press "Make a draft transcript", see it wait, the worker drafts the espeak-ng
+    recording for real, the page notices by itself and shows the machine draft, which the curator
+    marks reviewed; nothing axe-core finds at each step."""
+    from nuevonorte.jobs import worker
+    from nuevonorte.media.ingest import ingest_upload
+    from tests.transcribe_fixtures import ENGLISH, spoken
+
+    page, lang = staff_page
+    waiting, ask, reviewed = DRAFT_WORDS[lang]
+    story = make_story(StoryStatus.SUBMITTED, language="en")
+    media, _report = ingest_upload(story, io.BytesIO(spoken(tmp_path, ENGLISH, "en")))
+    db.session.commit()
+    editor = f"{live_server}/curate/stories/{story.public_id}/media/{media.public_id}/transcript"
+    page.goto(editor)
+    page.get_by_role("button", name=ask).click()
+    page.wait_for_load_state("load")
+    expect(page.locator("#machine-draft")).to_contain_text(waiting)
+    screenshot(page, f"curate-draft-waiting-{lang}")
+    assert axe_violations(page) == []
+
+    db.session.rollback()
+    assert worker.drain(app) == 1
+    # The page asks every three seconds and loads itself again once the job has ended.
+    expect(page.get_by_role("button", name=reviewed)).to_be_visible(timeout=15_000)
+    expect(page.locator('textarea[name="text_0"]')).to_contain_text("family")
+    screenshot(page, f"curate-draft-done-{lang}")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=reviewed).click()
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("button", name=reviewed)).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0

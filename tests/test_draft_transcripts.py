@@ -40,6 +40,20 @@ SPOKEN = "We arrived in the morning and my aunt was waiting for us."
 SPOKEN_BOUND = 0.3  # measured 0.17: "my hand was waving"
 
 
+@pytest.fixture
+def curator_client(curator_client: FlaskClient) -> FlaskClient:
+    """Signed in, reading the workspace in English (these tests read its words)."""
+    post(curator_client, "/curate/language", {"lang": "en", "next": "/curate/"}, page="/curate/")
+    return curator_client
+
+
+@pytest.fixture
+def admin_client(admin_client: FlaskClient) -> FlaskClient:
+    """Signed in as an admin, reading the workspace in English."""
+    post(admin_client, "/curate/language", {"lang": "en", "next": "/curate/"}, page="/curate/")
+    return admin_client
+
+
 def recording(story: Story, data: bytes) -> MediaFile:
     media, _report = ingest_upload(story, io.BytesIO(data))
     db.session.commit()
@@ -146,7 +160,9 @@ def test_the_curator_asks_for_a_draft_and_sees_it_wait_and_finish(
     response = post(curator_client, editor + "/draft", {"language": "en"}, page=editor)
     assert response.status_code == 302
     waiting = curator_client.get(editor).get_data(as_text=True)
-    assert "Waiting" in waiting and 'http-equiv="refresh"' in waiting
+    assert "Waiting" in waiting and "data-job-status" in waiting and "job-status.js" in waiting
+    status = curator_client.get(editor + "/draft.json").get_json()
+    assert status == {"active": True, "state": "queued", "progress": 0, "label": "Waiting"}
     # Asking twice makes no second job.
     post(curator_client, editor + "/draft", {"language": "en"}, page=editor)
     assert db.session.scalar(select(func.count()).select_from(Job)) == 1
@@ -158,7 +174,8 @@ def test_the_curator_asks_for_a_draft_and_sees_it_wait_and_finish(
     worker.drain(app)
     finished = curator_client.get(editor).get_data(as_text=True)
     assert "Machine draft, not reviewed" in finished and "border" in finished
-    assert 'http-equiv="refresh"' not in finished
+    assert "job-status.js" not in finished
+    assert curator_client.get(editor + "/draft.json").get_json()["active"] is False
 
 
 def test_a_curator_sees_the_page_in_spanish_too(

@@ -243,7 +243,7 @@ def language() -> Response:
 def _curate_globals() -> dict[str, Any]:
     from nuevonorte.consent import curators_may_read
     from nuevonorte.curate.wording import gap_label, status_label, story_state_label
-    from nuevonorte.jobs.messages import reason_text, state_label
+    from nuevonorte.jobs.messages import progress_text, reason_text, state_label
     from nuevonorte.jobs.records import latest_job, model_installed
 
     return {
@@ -254,6 +254,7 @@ def _curate_globals() -> dict[str, Any]:
         "curators_may_read": curators_may_read,
         "job_state": lambda job: state_label(job.state),
         "job_reason": lambda job: reason_text(job.reason),
+        "job_progress": lambda job: progress_text(job.state, job.progress),
         "draft_job": latest_job,
         "speech_model_installed": model_installed,
     }

@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -20,6 +20,7 @@ from nuevonorte.curate.review import get_story
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.jobs import records as jobs
+from nuevonorte.jobs.messages import progress_text
 from nuevonorte.models import Cue, CuratorDraft, MediaFile, MediaKind, Story, StoryStatus, TranscriptSegment
 from nuevonorte.safe_input import number
 
@@ -450,6 +451,25 @@ def request_machine_draft(story_id: str, media_id: str) -> Response | tuple[str,
     return redirect(
         url_for("curate.transcript", story_id=story_id, media_id=media_id, _anchor="machine-draft")
     )
+
+
+@bp.get("/stories/<story_id>/media/<media_id>/transcript/draft.json")
+@curator_required
+def machine_draft_status(story_id: str, media_id: str) -> Response:
+    """How far the recording's newest draft job got, for the page's status line (job-status.js)."""
+    story = get_story(story_id)
+    media = _audio(story, media_id)
+    job = jobs.latest_job(media)
+    response = jsonify(
+        {
+            "active": job is not None and job.active,
+            "state": job.state.value if job is not None else None,
+            "progress": job.progress if job is not None else 0,
+            "label": progress_text(job.state, job.progress) if job is not None else "",
+        }
+    )
+    response.cache_control.no_store = True
+    return response
 
 
 @bp.post("/stories/<story_id>/media/<media_id>/transcript/reviewed")

@@ -40,6 +40,13 @@ def state_label(state: JobState) -> str:
     return str(STATES[state])
 
 
+def progress_text(state: JobState, progress: int) -> str:
+    """A waiting or running job in a few words: "Waiting", "In progress: 40 % heard"."""
+    if state == JobState.RUNNING:
+        return str(_l("In progress: %(percent)d %% heard", percent=progress))
+    return state_label(state)
+
+
 def reason_text(reason: str) -> str:
     """The sentence for a reason code; "" for none (an unknown code reads as a plain error)."""
     if not reason:
