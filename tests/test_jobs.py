@@ -223,3 +223,23 @@ def test_words_become_ordered_passages_that_lose_no_word(gaps: list[tuple[float,
     assert all(a.end_ms <= b.start_ms for a, b in itertools.pairwise(passages))
     for p in passages:
         assert len(p.text) <= grouping.MAX_CHARACTERS or " " not in p.text
+
+
+def test_a_long_quiet_step_keeps_its_lease_and_a_cancel_reaches_it(app: Flask, make_story: MakeStory) -> None:
+    """The lease proves the worker is alive, not that it reports: a step longer than the lease
+    (a large model loading) keeps the job; a withdrawal meanwhile clears the event the work checks."""
+    app.config["JOB_LEASE_SECONDS"] = 2
+    job_id = a_job(make_story)
+    token = records.claim(job_id)
+    assert token is not None
+    with records.kept_alive(job_id, token) as alive:
+        time.sleep(2.6)  # past the first lease, with no progress reported
+        assert records.recover(set, lambda _id: None) == 0
+        assert job_row(job_id).claim == token
+        records.cancel_for_media([job_row(job_id).media_id or 0])
+        db.session.commit()
+        deadline = time.monotonic() + 5
+        while alive.is_set() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive.is_set()
+    assert job_row(job_id).state == JobState.CANCELLED

@@ -17,6 +17,7 @@ queue (ids only), not the job row (a reason code), not the log (exception types 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -36,6 +37,11 @@ log = logging.getLogger(__name__)
 
 #: Progress is written (and the lease renewed) at most this often.
 REPORT_SECONDS = 2.0
+
+
+class Interrupted(Exception):
+    """A failure that may pass, handed to the queue to retry; it names only the error's type, so
+    that nothing of a recording (a database error quotes its parameters) reaches a log."""
 
 
 class _Gone(Exception):
@@ -65,9 +71,10 @@ def run(job_id: int, retries_left: int) -> None:
         return
     faults.point("job.claimed")
     try:
-        work = _what_to_do(job_id, token)
-        draft = _transcribe(job_id, token, work)
-        _save(job_id, token, draft)
+        with records.kept_alive(job_id, token) as alive:
+            work = _what_to_do(job_id, token)
+            draft = _transcribe(job_id, token, work, alive)
+            _save(job_id, token, draft)
     except _Gone as gone:
         db.session.rollback()
         records.end(job_id, token, JobState.CANCELLED, gone.reason)
@@ -86,7 +93,7 @@ def run(job_id: int, retries_left: int) -> None:
         log.warning("job %d failed (%s); retries left: %d", job_id, type(error).__name__, retries_left)
         if retries_left > 0:
             records.release(job_id, token)
-            raise
+            raise Interrupted(type(error).__name__) from None
         records.end(job_id, token, JobState.FAILED, "error")
 
 
@@ -113,14 +120,14 @@ def _what_to_do(job_id: int, token: str) -> _Work:
     return work
 
 
-def _transcribe(job_id: int, token: str, work: _Work) -> Draft:
+def _transcribe(job_id: int, token: str, work: _Work, alive: threading.Event) -> Draft:
     last = 0.0
 
     def progress(percent: int) -> bool:
         nonlocal last
         now = time.monotonic()
         if now - last < REPORT_SECONDS:
-            return True
+            return alive.is_set()
         first = last == 0.0
         last = now
         renewed = records.renew(job_id, token, percent)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -175,18 +177,51 @@ def claim(job_id: int) -> str | None:
     return token if taken.rowcount == 1 else None
 
 
-def renew(job_id: int, token: str, progress: int) -> bool:
-    """Report progress and extend the lease; False when the job is no longer this worker's
-    (cancelled by a withdrawal, or reclaimed after the lease passed): then stop."""
+def renew(job_id: int, token: str, progress: int | None = None) -> bool:
+    """Extend the lease (and report ``progress``, a percentage); False when the job is no longer
+    this worker's (cancelled by a withdrawal, or reclaimed after the lease passed): then stop."""
+    values: dict[str, Any] = {"lease_until": utcnow() + _lease()}
+    if progress is not None:
+        values["progress"] = progress
     with write_intent():
         renewed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
             update(Job)
             .where(Job.id == job_id, Job.claim == token, Job.state == JobState.RUNNING)
-            .values(progress=progress, lease_until=utcnow() + _lease())
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
     return bool(renewed.rowcount == 1)
+
+
+@contextmanager
+def kept_alive(job_id: int, token: str) -> Iterator[threading.Event]:
+    """While the block runs, renew the job's lease every third of it from a thread of its own,
+    whatever the work is doing (loading a large model, hearing a long passage): a lease proves the
+    worker is alive, not that it progresses. The event is cleared once the job is no longer this
+    worker's (cancelled, or taken over): the work should stop."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    alive, done = threading.Event(), threading.Event()
+    alive.set()
+    interval = _lease().total_seconds() / 3
+
+    def beat() -> None:
+        while not done.wait(interval):
+            try:
+                with app.app_context():
+                    if not renew(job_id, token):
+                        alive.clear()
+                        return
+            except Exception as error:  # a busy database: the next beat tries again
+                log.warning("job %d: lease not renewed this time (%s)", job_id, type(error).__name__)
+
+    thread = threading.Thread(target=beat, name=f"job-{job_id}-lease", daemon=True)
+    thread.start()
+    try:
+        yield alive
+    finally:
+        done.set()
+        thread.join()
 
 
 def held(job_id: int, token: str, lock: bool = False) -> Job | None:

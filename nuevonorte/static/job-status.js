@@ -17,6 +17,7 @@
       })
       .then(function (job) {
         if (!job) {
+          window.setTimeout(ask, 10000); // signed out, or the archive busy: ask again later
           return;
         }
         if (!job.active) {
