@@ -256,7 +256,8 @@ def set_cues(
     translation_language: str | None = None,
 ) -> Transcript:
     """Replace the transcript of an audio file with ``cues``; the caller commits, then calls
-    ``withheld_audio.make`` so that the public hears the withheld seconds silent."""
+    ``jobs.records.request_silenced_copy`` (the worker makes the public copy with the withheld
+    seconds silent)."""
     if media.kind != MediaKind.AUDIO:
         raise TranscriptError(_("Only recordings have transcripts."))
     transcript = media.transcript
@@ -309,8 +310,8 @@ def mark_reviewed(media: MediaFile, curator: CuratorAccount) -> None:
 
 
 def withhold_cue(cue: Cue, curator: CuratorAccount | None) -> None:
-    """Withhold one cue from the public; the caller commits, then calls ``withheld_audio.make``
-    (its seconds go silent in the public copy)."""
+    """Withhold one cue from the public; the caller asks ``jobs.records.request_silenced_copy``
+    and commits (its seconds go silent in the public copy the worker makes)."""
     media = cue.transcript.media
     if cue.restricted:
         return
@@ -326,8 +327,9 @@ def withhold_cue_words(
     cue: Cue, passage: str, *, in_translation: bool, curator: CuratorAccount | None
 ) -> None:
     """Withhold one more passage of words inside ``cue``'s text (or its translation); refused
-    with ``withheld_words.WordsRefused`` when it is not there. The caller commits, then calls
-    ``withheld_audio.make``: the cue's seconds go silent in the public copy."""
+    with ``withheld_words.WordsRefused`` when it is not there. The caller asks
+    ``jobs.records.request_silenced_copy`` and commits: the cue's seconds go silent in the public
+    copy the worker makes."""
     current = withheld_words.of_cue(cue)
     if current is None:  # never overwrite what cannot be read: it may withhold more
         raise withheld_words.WordsRefused(

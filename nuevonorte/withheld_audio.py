@@ -1,12 +1,13 @@
 """The public copy of a recording with withheld passages: the same recording, their seconds
 silent (docs/security.md T05).
 
-The copy is made in the sandbox after the transcript is saved, outside any transaction (a long
-recording takes seconds to encode and must not hold SQLite's write lock), and recorded with a
-digest of the ranges it silenced. Until then the public hears nothing: ``consent.public_audio_key``
-serves only a copy made for exactly today's withheld ranges. A copy that no longer matches is
-deleted in the same transaction that changed the ranges; a crash before the copy is made leaves
-the recording silent to the public until ``nuevonorte check --repair`` (or the next save) makes it.
+The copy is made in the sandbox by the background worker (``jobs.silencing``, asked for in the
+transaction that changed the withheld passages), outside any transaction (a long recording takes
+seconds to encode and must not hold SQLite's write lock), and recorded with a digest of the
+ranges it silenced. Until then the public hears nothing: ``consent.public_audio_key`` serves only
+a copy made for exactly today's withheld ranges. A copy that no longer matches is deleted in the
+same transaction that changed the ranges; a worker killed before the copy is recorded runs its
+job again once the lease passes, and ``nuevonorte check --repair`` makes any copy still lacking.
 The original stays stored for curators.
 """
 
@@ -19,7 +20,6 @@ from sqlalchemy.orm import selectinload
 
 from nuevonorte import audit, consent, database, faults, stories
 from nuevonorte.extensions import db
-from nuevonorte.media.errors import MediaRejected
 from nuevonorte.media.ingest import silenced_copy
 from nuevonorte.models import MediaFile, MediaKind, Transcript
 
@@ -101,16 +101,6 @@ def make(public_id: str) -> bool:
         audit.record("media.silenced_copy_made", "media", public_id)
         db.session.commit()
     return True
-
-
-def make_quietly(public_id: str) -> bool:
-    """``make``, for a curator's save: a recording that cannot be written again stays silent to
-    the public (fail closed) and the save still counts; ``check`` reports it."""
-    try:
-        return make(public_id)
-    except MediaRejected:
-        db.session.rollback()
-        return False
 
 
 def lacking() -> list[str]:

@@ -16,6 +16,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: ``nuevonorte worker --drain`` in a process of its own, for ``stopped_at``.
+WORKER = """
+import json, os
+from nuevonorte import create_app
+from nuevonorte.jobs import worker
+app = create_app(json.loads(os.environ["NN_TEST_CONFIG"]))
+worker.drain(app)
+"""
+
 
 def stopped_at(
     script: str,

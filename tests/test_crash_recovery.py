@@ -319,15 +319,18 @@ def test_killed_while_making_the_silenced_copy_the_archive_converges_T05_F02(
     app_config: dict[str, Any],
     media_dir: Path,
     runner: FlaskCliRunner,
-    tmp_path: Path,
-    servers: list[Server],
-    make_curator: Any,
+    curator_client: Any,
 ) -> None:
-    """SIGKILL after the silenced copy of a recording was stored, before its row said so: the
-    copy's file is removed by recovery, the public hears nothing of the recording meanwhile
-    (never the withheld seconds), and ``check --repair`` makes the copy."""
+    """The curator withholds a passage: the page answers at once and the silenced copy is a job.
+    The worker is SIGKILLed after the copy's file was stored, before its row said so: the public
+    hears nothing of the recording meanwhile (never the withheld seconds); the file is removed by
+    recovery (the worker's own start, ``sweep`` or ``check --repair``) and the job, its lease
+    passed, runs again and makes the copy (or finds that ``check --repair`` made it)."""
     from nuevonorte import stories, transcripts
-    from nuevonorte.curate.transcripts import cues_digest
+    from nuevonorte.jobs import worker
+    from nuevonorte.models import Job, JobKind, JobState
+    from tests.curate_fixtures import post
+    from tests.stopped_process import WORKER, stopped_at
 
     receipt = receive(
         Contribution(
@@ -344,57 +347,41 @@ def test_killed_while_making_the_silenced_copy_the_archive_converges_T05_F02(
     )  # type: ignore[arg-type]
     db.session.commit()
     story_id, media_id = receipt.story.public_id, media.public_id
-    shown = cues_digest(media)  # what the editor page carries: the transcript it shows
-    curator = make_curator()
-    kept = referenced_keys()
-
-    # Two workers: one stops at the fault point, the other answers the public meanwhile.
-    server = Server(app_config, tmp_path, fault="withheld_audio.stored=stop", workers=2)
-    servers.append(server)
-    browser = Browser(server)
-    status, _ = browser.post("/curate/sign-in", {"email": curator.email, "password": "correct horse battery"})
-    assert status == 200
     url = f"/curate/stories/{story_id}/media/{media_id}/transcript"
-    row = {
-        "rows": "1",
-        "cues": shown,
-        "start_0": "0:01",
-        "end_0": "0:02",
-        "text_0": "Calle.",
-        "restricted_0": "1",
-    }
-    answers = send_in_background(browser, url, row)
-    worker = server.stopped_worker(answers)
+    row = {"rows": "1", "start_0": "0:01", "end_0": "0:02", "text_0": "Calle.", "restricted_0": "1"}
+    assert post(curator_client, url, row, page=url).status_code == 302
+    kept = referenced_keys()
+    db.session.remove()
+
+    proc = stopped_at(WORKER, {**app_config, "job_lease_seconds": 2}, "withheld_audio.stored")
+    proc.kill()
+    proc.wait()
     left = {p for p in media_dir.rglob("*") if p.is_file() and p.parent.name != ".intents"}
     assert left - {get_storage().path(k) for k in referenced_keys()}, "the kill missed its window"
     # Killed here: the withheld passage is committed, its silenced copy is not recorded.
-    assert urllib_status(server.url(f"/media/{media_id}/original")) == 404
+    public = app.test_client()
+    with public.get(f"/media/{media_id}/original") as response:
+        assert response.status_code == 404
+    db.session.rollback()
+    time.sleep(2.2)  # the dead worker's lease passes
 
-    if recovery == "worker restart":
-        before = server.recoveries()
-        os.kill(worker, signal.SIGKILL)
-        deadline = time.monotonic() + 90
-        while server.recoveries() <= before:
-            assert time.monotonic() < deadline, server.log.read_text()[-3000:]
-            time.sleep(0.1)
-        assert urllib_status(server.url(f"/media/{media_id}/original")) == 404
-    else:
-        server.proc.kill()
-        server.proc.wait()
-        os.kill(worker, signal.SIGKILL)
-        wait_dead(worker)
-        if recovery == "sweep":
-            assert "Traceback" not in runner.invoke(args=["sweep"]).output
-    if recovery != "check --repair":
+    if recovery == "sweep":
+        assert "Traceback" not in runner.invoke(args=["sweep"]).output
         assert_converged(media_dir)
         assert referenced_keys() == kept
-    assert runner.invoke(args=["reindex"]).exit_code == 0
-    repaired = runner.invoke(args=["check", "--repair"])
-    assert repaired.exit_code == 0, repaired.output
+    elif recovery == "check --repair":
+        assert runner.invoke(args=["reindex"]).exit_code == 0
+        repaired = runner.invoke(args=["check", "--repair"])
+        assert repaired.exit_code == 0, repaired.output
+    worker.drain(app)  # "worker restart": its start recovers the folder, then it runs the job again
     assert_converged(media_dir)
     db.session.rollback()
     found = db.session.scalar(select(MediaFile).where(MediaFile.public_id == media_id))
     assert found is not None and found.public_audio_key in referenced_keys() - kept
+    job = db.session.scalar(select(Job).where(Job.kind == JobKind.SILENCED_COPY))
+    assert job is not None and job.state == JobState.DONE
+    with public.get(f"/media/{media_id}/original") as response:
+        assert response.status_code == 200
 
 
 def urllib_status(url: str) -> int:

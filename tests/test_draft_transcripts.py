@@ -30,7 +30,7 @@ from nuevonorte.search.documents import public_document
 from nuevonorte.storage import get_storage
 from nuevonorte.transcribe.model import BUNDLED_LIST
 from tests.curate_fixtures import add_audio, post
-from tests.stopped_process import stopped_at
+from tests.stopped_process import WORKER, stopped_at
 from tests.transcribe_fixtures import ENGLISH, SPANISH, spoken, word_error_rate
 
 MakeStory = Callable[..., Story]
@@ -301,14 +301,6 @@ def test_an_admin_makes_drafts_automatic_for_new_recordings(
 
 
 # --- the worker killed, and a withdrawal while it listens --------------------------------------
-
-WORKER = """
-import json, os
-from nuevonorte import create_app
-from nuevonorte.jobs import worker
-app = create_app(json.loads(os.environ["NN_TEST_CONFIG"]))
-worker.drain(app)
-"""
 
 
 @pytest.mark.parametrize("point", ["job.claimed", "job.hearing", "job.saving", "job.saved"])

@@ -74,12 +74,13 @@ from nuevonorte import (
     stories,
     transcripts,
     translations,
-    withheld_audio,
     withheld_words,
 )
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.description import Description
 from nuevonorte.extensions import db
+from nuevonorte.jobs import records as jobs
+from nuevonorte.jobs import worker
 from nuevonorte.media import ingest_upload
 from nuevonorte.models import (
     Collection,
@@ -343,10 +344,10 @@ class Lifecycle(RuleBasedStateMachine):
         english = {i: f"Paragraph with {w}." for i, w in enumerate(model.translations)}
         translations.save(story, english, Provenance.COMMUNITY, None)
         db.session.commit()
+        self.models[story.id] = model
         if cue_withheld:
             model.withheld_cues.add(1)
-            withheld_audio.make(model.recording)  # as the curator's views do after the commit
-        self.models[story.id] = model
+            self._silence(story.id)
         if published:
             self.publish(story.id)
         return story.id
@@ -486,7 +487,7 @@ class Lifecycle(RuleBasedStateMachine):
             ]
             transcripts.set_cues(media, edited, "es", None)  # type: ignore[arg-type]
             db.session.commit()
-            withheld_audio.make(m.recording)  # as the curator's views do after the commit
+            self._silence(sid)
 
     @rule(sid=stories_, i=st.integers(0, 1))
     def withhold_cue_words(self, sid: int, i: int) -> None:
@@ -501,7 +502,7 @@ class Lifecycle(RuleBasedStateMachine):
         transcripts.withhold_cue_words(cue, f"Y {m.cue_spans[i].upper()}", in_translation=False, curator=None)
         db.session.commit()
         m.withheld_cue_spans.add(i)
-        withheld_audio.make(m.recording)  # as the curator's views do after the commit
+        self._silence(sid)
 
     @rule(sid=stories_)
     def reupload_transcript(self, sid: int) -> None:
@@ -516,7 +517,7 @@ class Lifecycle(RuleBasedStateMachine):
             transcripts.mark_reviewed(media, self.curator)  # a curator's own file
             db.session.commit()
             m.machine_draft = False
-            withheld_audio.make(m.recording)
+            self._silence(sid)
 
     @rule(sid=stories_, i=st.integers(0, 1), j=st.integers(0, 1))
     def label_and_part(self, sid: int, i: int, j: int) -> None:
@@ -850,6 +851,15 @@ class Lifecycle(RuleBasedStateMachine):
         found = db.session.get(Collection, self.collection.id)
         assert found is not None
         return found
+
+    def _silence(self, sid: int) -> None:
+        """As the curator's views do after a change of withheld passages: a job for the public
+        copy with their seconds silent, committed; then the worker runs it (T05)."""
+        if self.models[sid].recording_gone or self.models[sid].status == StoryStatus.WITHDRAWN:
+            return
+        jobs.request_silenced_copy(self._audio(sid))
+        db.session.commit()
+        worker.drain(self.app)
 
     def _audio(self, sid: int) -> MediaFile:
         return next(media for media in self._story(sid).media if media.transcript is not None)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from nuevonorte import stories
 from nuevonorte.extensions import db
+from nuevonorte.jobs import worker
 from nuevonorte.models import MediaFile, MediaKind, Story, StoryStatus
 from nuevonorte.storage import content_type, get_storage
 from tests import media_samples
@@ -289,6 +290,7 @@ def test_the_owner_hears_their_whole_recording_while_passages_are_withheld_T05(
         "restricted_1": "1",
     }
     assert post(curator_client, url, withhold_second, page=url).status_code == 302
+    worker.drain(app)  # the worker makes the public copy
     db.session.refresh(media)
     assert media.public_audio_key and media.public_audio_key != media.storage_key
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from nuevonorte import ledger, sensitive, stories, transcripts
 from nuevonorte.extensions import db
+from nuevonorte.jobs import worker
 from nuevonorte.models import AuditEvent, CuratorAccount, SensitiveDismissal, Story, StoryStatus
 from tests.curate_fixtures import add_audio, post
 from tests.sensitive_fresh import FRESH
@@ -164,6 +165,8 @@ def test_a_flagged_cue_is_withheld_with_its_seconds_and_a_kept_one_comes_back_wh
     assert decide(curator_client, story, removal[0], "withhold", story.revision) == 302
     db.session.rollback()
     assert [c.restricted for c in media.transcript.cues] == [True, False]  # type: ignore[union-attr]
+    assert worker.drain(app) == 1  # the worker makes the public copy
+    db.session.rollback()
     assert media.public_audio_key, "the public copy of the recording is silent where the cue was"
     (names,) = flags_of(story)
     assert decide(curator_client, story, names, "keep", story.revision) == 302

@@ -12,14 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select
 
 from nuevonorte import transcripts, withheld_audio
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
+from nuevonorte.jobs import worker
 from nuevonorte.media.ingest import ingest_upload
-from nuevonorte.models import MediaFile, Story, StoryStatus
+from nuevonorte.models import Job, JobKind, JobState, MediaFile, Story, StoryStatus
 from nuevonorte.storage import get_storage
 from tests import media_samples
 from tests.curate_fixtures import post
@@ -58,6 +60,7 @@ def save_cues(client: FlaskClient, story: Story, media: MediaFile, withheld: set
             data[f"restricted_{i}"] = "1"
     response = post(client, url, data, page=url)
     assert response.status_code == 302
+    worker.drain(current_app._get_current_object())  # the worker makes the public copy
 
 
 def public_recording(client: FlaskClient, media: MediaFile) -> bytes:
@@ -162,7 +165,7 @@ def test_until_the_copy_is_made_the_public_hears_nothing_and_check_repairs_it(
         for i, c in enumerate(transcripts.parse(VTT))
     ]
     transcripts.set_cues(stored, withheld, "es", None)  # type: ignore[arg-type]
-    db.session.commit()  # ... and the process dies here, before withheld_audio.make
+    db.session.commit()  # ... and the process dies here, before the job for its copy is asked
 
     assert fetched(client, f"/media/{media.public_id}/original")[0] == 404
     result = runner.invoke(args=["check"])
@@ -207,3 +210,33 @@ def test_a_copy_made_for_other_ranges_is_never_served(
     assert fetched(curator_client, f"/media/{media.public_id}/original")[0] == 404
     assert withheld_audio.make(media.public_id) is True
     assert loudness(public_recording(curator_client, media), 0.05, 3.95) < SILENT
+
+
+def test_the_page_answers_at_once_and_the_public_hears_nothing_until_the_worker_made_the_copy(
+    app: Flask, client: FlaskClient, curator_client: FlaskClient, make_story: MakeStory
+) -> None:
+    """T05 and issue 18: saving a withheld passage queues the copy instead of encoding it in the
+    request; meanwhile the recording is not heard at all (never whole) and the editor says the
+    worker is making it; the worker's copy is then served, its withheld seconds silent."""
+    story, media = recording_story(make_story, media_samples.encoded("wav", seconds=5.0))
+    url = f"/curate/stories/{story.public_id}/media/{media.public_id}/transcript"
+    data: dict[str, str] = {"rows": "2"}
+    for i, cue in enumerate(transcripts.parse(VTT)):
+        data |= {
+            f"start_{i}": transcripts.format_clock(cue.start_ms),
+            f"end_{i}": transcripts.format_clock(cue.end_ms),
+            f"text_{i}": cue.text,
+        }
+    data["restricted_1"] = "1"
+    assert post(curator_client, url, data, page=url).status_code == 302
+    job = db.session.scalar(select(Job).where(Job.media_id == media.id))
+    assert job is not None and (job.kind, job.state) == (JobKind.SILENCED_COPY, JobState.QUEUED)
+    assert fetched(client, f"/media/{media.public_id}/original")[0] == 404
+    page = curator_client.get(url).get_data(as_text=True)  # Spanish, the default
+    assert "haciendo la copia con los segundos retenidos en silencio" in page
+
+    assert worker.drain(app) == 1
+    db.session.rollback()
+    assert db.session.get(Job, job.id).state == JobState.DONE  # type: ignore[union-attr]
+    assert loudness(public_recording(client, media), 2.05, 3.95) < SILENT
+    assert worker.drain(app) == 0  # nothing left to do

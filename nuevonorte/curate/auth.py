@@ -243,8 +243,9 @@ def language() -> Response:
 def _curate_globals() -> dict[str, Any]:
     from nuevonorte.consent import curators_may_read
     from nuevonorte.curate.wording import gap_label, status_label, story_state_label
-    from nuevonorte.jobs.messages import progress_text, reason_text, state_label
+    from nuevonorte.jobs.messages import kind_label, progress_text, reason_text, state_label
     from nuevonorte.jobs.records import latest_job, model_installed
+    from nuevonorte.models import JobKind
 
     return {
         "language_form": LanguageForm,
@@ -256,5 +257,7 @@ def _curate_globals() -> dict[str, Any]:
         "job_reason": lambda job: reason_text(job.reason),
         "job_progress": lambda job: progress_text(job.state, job.progress),
         "draft_job": latest_job,
+        "silencing_job": lambda media: latest_job(media, JobKind.SILENCED_COPY),
+        "job_kind": lambda job: kind_label(job.kind),
         "speech_model_installed": model_installed,
     }

@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from nuevonorte import sensitive, stories, withheld_audio, withheld_words
+from nuevonorte import sensitive, stories, withheld_words
 from nuevonorte.curate.auth import actor, curator_required
 from nuevonorte.curate.forms import ActionForm
 from nuevonorte.curate.review import get_story, render_review, stale_message
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
+from nuevonorte.jobs import records as jobs
 
 DECISIONS = ("withhold", "words", "keep")
 
@@ -45,6 +46,9 @@ def decide_flag(story_id: str, fingerprint: str, decision: str) -> Response | tu
         if not done:
             db.session.rollback()
             return render_review(story, stale_message(), 409)
+        if recording is not None:  # its seconds go silent in the public copy, made by the worker
+            audio = next(m for m in story.media if m.public_id == recording)
+            jobs.request_silenced_copy(audio, actor())
         db.session.commit()
     except (stories.StoryRefused, withheld_words.WordsRefused) as refused:
         db.session.rollback()
@@ -52,8 +56,6 @@ def decide_flag(story_id: str, fingerprint: str, decision: str) -> Response | tu
     except StaleDataError:
         db.session.rollback()
         return render_review(get_story(story_id), stale_message(), 409)
-    if recording is not None:
-        withheld_audio.make_quietly(recording)  # its seconds go silent in the public copy
     if decision == "withhold":
         flash(_("Passage withheld from the public."), "notice")
     elif decision == "words" and recording is not None:

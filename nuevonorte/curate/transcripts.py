@@ -412,12 +412,11 @@ def delete_segment(story_id: str, media_id: str, segment_id: int) -> Response:
 
 
 def _commit_and_silence(media: MediaFile) -> None:
-    """Commit the new transcript, then make the public copy with its withheld seconds silent
-    (after the commit: encoding a long recording must not hold the write lock). Until the copy
-    exists the public hears nothing of the recording; the page then says so."""
-    public_id = media.public_id
+    """Commit the new transcript with, when its withheld passages changed, a job for the public
+    copy with their seconds silent (the worker encodes it; a long recording must not hold the
+    page). Until the copy exists the public hears nothing of the recording; the page says so."""
+    jobs.request_silenced_copy(media, actor())
     db.session.commit()
-    withheld_audio.make_quietly(public_id)
 
 
 # --- draft transcripts made by the archive (nuevonorte.jobs) ----------------------------------

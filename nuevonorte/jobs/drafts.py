@@ -28,26 +28,17 @@ from nuevonorte import consent, faults, transcripts
 from nuevonorte.database import write_intent
 from nuevonorte.extensions import db
 from nuevonorte.jobs import records
+from nuevonorte.jobs.runner import Failed, Gone, Stopped
 from nuevonorte.models import JobKind, JobState, MediaFile, StoryStatus
 from nuevonorte.storage import get_storage
-from nuevonorte.transcribe.draft import AudioUnreadable, Draft, Settings, Stopped, transcribe
+from nuevonorte.transcribe import draft as draft_module
+from nuevonorte.transcribe.draft import AudioUnreadable, Draft, Settings, transcribe
 from nuevonorte.transcribe.model import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
 #: Progress is written (and the lease renewed) at most this often.
 REPORT_SECONDS = 2.0
-
-
-class Interrupted(Exception):
-    """A failure that may pass, handed to the queue to retry; it names only the error's type, so
-    that nothing of a recording (a database error quotes its parameters) reaches a log."""
-
-
-class _Gone(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -63,48 +54,28 @@ def settings() -> Settings:
     )
 
 
-def run(job_id: int, retries_left: int) -> None:
-    """Run one job if it is this worker's to run; a failure that may pass is raised for the
-    queue to retry while ``retries_left``, and otherwise ends the job as failed."""
-    token = records.claim(job_id)
-    if token is None:
-        return
-    faults.point("job.claimed")
+def work(job_id: int, token: str, alive: threading.Event) -> None:
+    """Draft the recording's transcript and save it, or raise what stopped it."""
     try:
-        with records.kept_alive(job_id, token) as alive:
-            work = _what_to_do(job_id, token)
-            draft = _transcribe(job_id, token, work, alive)
-            _save(job_id, token, draft)
-    except _Gone as gone:
-        db.session.rollback()
-        records.end(job_id, token, JobState.CANCELLED, gone.reason)
-    except Stopped:
-        db.session.rollback()
-        return  # cancelled meanwhile (its row says why) or taken over by another worker
+        draft = _transcribe(job_id, token, _what_to_do(job_id, token), alive)
     except ModelUnavailable as refused:
-        db.session.rollback()
         log.error("draft transcripts: the speech model is unavailable: %s", refused)
-        records.end(job_id, token, JobState.FAILED, refused.code)
+        raise Failed(refused.code) from None
     except AudioUnreadable:
-        db.session.rollback()
-        records.end(job_id, token, JobState.FAILED, "audio_unreadable")
-    except Exception as error:
-        db.session.rollback()
-        log.warning("job %d failed (%s); retries left: %d", job_id, type(error).__name__, retries_left)
-        if retries_left > 0:
-            records.release(job_id, token)
-            raise Interrupted(type(error).__name__) from None
-        records.end(job_id, token, JobState.FAILED, "error")
+        raise Failed("audio_unreadable") from None
+    except draft_module.Stopped:
+        raise Stopped from None
+    _save(job_id, token, draft)
 
 
 def _readable(media: MediaFile | None) -> MediaFile:
-    """``media`` if a draft may still be made of it; ``_Gone`` otherwise."""
+    """``media`` if a draft may still be made of it; ``Gone`` otherwise."""
     if media is None or media.story.status == StoryStatus.WITHDRAWN:
-        raise _Gone("recording_gone")
+        raise Gone("recording_gone")
     if not consent.curators_may_read(media.story):
-        raise _Gone("private")
+        raise Gone("private")
     if media.transcript is not None:
-        raise _Gone("already_transcribed")
+        raise Gone("already_transcribed")
     return media
 
 
@@ -113,7 +84,7 @@ def _what_to_do(job_id: int, token: str) -> _Work:
     if job is None:
         raise Stopped
     if job.kind != JobKind.DRAFT_TRANSCRIPT:
-        raise _Gone("error")
+        raise Gone("error")
     media = _readable(db.session.get(MediaFile, job.media_id) if job.media_id is not None else None)
     work = _Work(media.storage_key, job.language)
     db.session.rollback()  # end the read: nothing is held while the recording is heard

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from nuevonorte.models import JobState
+from nuevonorte.models import JobKind, JobState
 
 STATES = {
     JobState.QUEUED: _l("Waiting"),
@@ -31,9 +31,24 @@ REASONS = {
     "already_transcribed": _l("The recording already had a transcript; the draft was not saved over it."),
     "no_speech": _l("No speech was found in the recording, so the draft is empty and was not saved."),
     "interrupted": _l("The work was interrupted; it will be tried again."),
+    "not_silenced": _l(
+        "The public copy with the withheld seconds silent could not be made, so the public cannot "
+        "hear this recording. Saving the transcript again, or “nuevonorte check --repair”, tries again."
+    ),
+    "not_needed": _l("Nothing needs doing any more."),
     "too_many_attempts": _l("The work stopped unfinished too many times and was given up."),
     "error": _l("Something went wrong while the draft was made, several times. The job was given up."),
 }
+
+
+KINDS = {
+    JobKind.DRAFT_TRANSCRIPT: _l("Draft transcript"),
+    JobKind.SILENCED_COPY: _l("Public copy with withheld seconds silent"),
+}
+
+
+def kind_label(kind: JobKind) -> str:
+    return str(KINDS[kind])
 
 
 def state_label(state: JobState) -> str:

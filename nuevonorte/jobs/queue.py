@@ -38,10 +38,10 @@ def make(app: Flask) -> Huey:
         retries=RETRIES, retry_delay=RETRY_DELAY, retry_backoff=RETRY_BACKOFF, context=True, name="run_job"
     )
     def run_job(job_id: int, task: Any = None) -> None:
-        from nuevonorte.jobs import drafts
+        from nuevonorte.jobs import runner
 
         with app.app_context():
-            drafts.run(job_id, retries_left=task.retries if task is not None else 0)
+            runner.run(job_id, retries_left=task.retries if task is not None else 0)
 
     huey.nuevonorte_run_job = run_job
     return huey

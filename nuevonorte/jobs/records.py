@@ -59,16 +59,20 @@ class Refused(Exception):
 # --- requesting -----------------------------------------------------------------------------
 
 
-def active_job(media: MediaFile) -> Job | None:
-    """The waiting or running job of ``media``, if any."""
+def active_job(media: MediaFile, kind: JobKind = JobKind.DRAFT_TRANSCRIPT) -> Job | None:
+    """The waiting or running job of this kind for ``media``, if any."""
     return db.session.scalar(
-        select(Job).where(Job.media_id == media.id, Job.state.in_(ACTIVE_STATES)).order_by(Job.id.desc())
+        select(Job)
+        .where(Job.media_id == media.id, Job.kind == kind, Job.state.in_(ACTIVE_STATES))
+        .order_by(Job.id.desc())
     )
 
 
-def latest_job(media: MediaFile) -> Job | None:
-    """The newest job of ``media``, whatever its state."""
-    return db.session.scalar(select(Job).where(Job.media_id == media.id).order_by(Job.id.desc()))
+def latest_job(media: MediaFile, kind: JobKind = JobKind.DRAFT_TRANSCRIPT) -> Job | None:
+    """The newest job of this kind for ``media``, whatever its state."""
+    return db.session.scalar(
+        select(Job).where(Job.media_id == media.id, Job.kind == kind).order_by(Job.id.desc())
+    )
 
 
 def request_draft(
@@ -86,22 +90,41 @@ def request_draft(
     waiting = active_job(media)
     if waiting is not None:
         return waiting
+    language = language if language in ("es", "en") else ""
+    return _new(JobKind.DRAFT_TRANSCRIPT, media, curator, automatic=automatic, language=language)
+
+
+def request_silenced_copy(media: MediaFile, curator: CuratorAccount | None = None) -> Job | None:
+    """Ask for the public copy of ``media`` with its withheld seconds silent, when the
+    transcript's withheld passages (just flushed in the caller's transaction) need a new one; the
+    waiting job when there is one. Until the copy exists the public hears nothing of the
+    recording (``consent.public_audio_key``), so asking late is safe, never loud."""
+    from nuevonorte import withheld_audio
+
+    if media.kind != MediaKind.AUDIO or withheld_audio.needed(media) is None:
+        return None
+    waiting = active_job(media, JobKind.SILENCED_COPY)
+    if waiting is not None and waiting.state == JobState.QUEUED:
+        return waiting  # it reads the ranges when it runs: today's
+    return _new(JobKind.SILENCED_COPY, media, curator, automatic=curator is None)
+
+
+def _new(kind: JobKind, media: MediaFile, curator: CuratorAccount | None, **values: Any) -> Job:
     job = Job(
-        kind=JobKind.DRAFT_TRANSCRIPT,
+        kind=kind,
         media_id=media.id,
-        language=language if language in ("es", "en") else "",
         requested_by_id=curator.id if curator is not None else None,
-        automatic=automatic,
         state=JobState.QUEUED,
         attempts=0,
         progress=0,
         reason="",
         created_at=utcnow(),
+        **{"language": "", "automatic": False, **values},
     )
     db.session.add(job)
     db.session.flush()
     db.session.info.setdefault(_NEW, set()).add(job.id)
-    audit.record("job.requested", "media", media.public_id, actor=curator)
+    audit.record(f"job.requested.{kind.value}", "media", media.public_id, actor=curator)
     return job
 
 
@@ -110,6 +133,11 @@ def retry(job: Job, curator: CuratorAccount) -> Job:
     media = db.session.get(MediaFile, job.media_id) if job.media_id is not None else None
     if media is None:
         raise Refused("recording_gone")
+    if job.kind == JobKind.SILENCED_COPY:
+        again = request_silenced_copy(media, curator)
+        if again is None:
+            raise Refused("not_needed")
+        return again
     return request_draft(media, job.language, curator)
 
 

@@ -18,6 +18,16 @@ log = logging.getLogger(__name__)
 POLLING = {"initial_delay": 0.01, "backoff": 1.5, "max_delay": 0.04}
 
 
+def _start(app: Flask) -> None:
+    """What a killed worker left in the media folder (a silenced copy stored but not recorded)
+    is removed before this one starts, as gunicorn's workers do at theirs."""
+    from nuevonorte.recovery import recover
+    from nuevonorte.storage import get_storage
+
+    with app.app_context():
+        recover(get_storage())
+
+
 def recover_once(app: Flask) -> int:
     with app.app_context():
         return records.recover(queue.queued_ids, queue.enqueue)
@@ -35,6 +45,7 @@ def _recovering(app: Flask, stop: threading.Event) -> None:
 def run(app: Flask, workers: int = 1) -> None:
     """Consume until SIGINT or SIGTERM (a running job is then left to recovery)."""
     huey = queue.engine(app)
+    _start(app)
     handed = recover_once(app)
     if handed:
         log.info("worker: %d job(s) handed back to the queue", handed)
@@ -51,6 +62,7 @@ def run(app: Flask, workers: int = 1) -> None:
 def drain(app: Flask) -> int:
     """Run every job the queue holds now, in this process, then return how many ran (for cron
     and for tests: the same tasks as the consumer, without its threads)."""
+    _start(app)
     recover_once(app)
     huey = queue.engine(app)
     count = 0

@@ -20,6 +20,8 @@ class JobKind(enum.StrEnum):
     """What a job does."""
 
     DRAFT_TRANSCRIPT = "draft_transcript"
+    #: The public copy of a recording with its withheld seconds silent (decision 0005).
+    SILENCED_COPY = "silenced_copy"
 
 
 class JobState(enum.StrEnum):
