@@ -276,7 +276,10 @@ def _check(values: dict[str, Any], testing: bool) -> None:
 
 def _engine_options(values: dict[str, Any]) -> dict[str, Any]:
     url = make_url(values["database_url"])
+    # A database error's message never quotes the values of its statement: they can be a story's
+    # words, and such messages reach logs (a background job's retried failure, a stack trace).
+    common = {"hide_parameters": True}
     if url.get_backend_name() == "sqlite":
-        return {"connect_args": {"timeout": values["sqlite_busy_timeout_ms"] / 1000}}
+        return common | {"connect_args": {"timeout": values["sqlite_busy_timeout_ms"] / 1000}}
     # Survive a PostgreSQL restart: test each pooled connection before handing it out.
-    return {"pool_pre_ping": True}
+    return common | {"pool_pre_ping": True}

@@ -216,6 +216,14 @@ def public_cues(media: MediaFile) -> list[PublicCue | None]:
     A machine draft no curator has reviewed has no public cues."""
     if media.transcript is None or media.transcript.machine_draft:
         return []
+    return cues_once_reviewed(media)
+
+
+def cues_once_reviewed(media: MediaFile) -> list[PublicCue | None]:
+    """``public_cues`` as they will be once a machine draft is reviewed: what the sensitive-passage
+    assistant reads, so that a draft's words are flagged before anyone can make them public."""
+    if media.transcript is None:
+        return []
     shown: list[PublicCue | None] = []
     for cue in media.transcript.cues:
         words = None if cue.restricted else withheld_words.of_cue(cue)

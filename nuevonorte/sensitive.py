@@ -31,6 +31,8 @@ from nuevonorte.models import Cue, CuratorAccount, MediaKind, SensitiveDismissal
 #: Passage kinds: a paragraph of the body (ref: its index), a cue's text or its translation
 #: (ref: the cue's id; withholding either withholds the cue).
 PARAGRAPH, CUE, CUE_TRANSLATION = "paragraph", "cue", "cue-translation"
+#: The kinds of passage that belong to a transcript cue.
+CUE_KINDS = (CUE, CUE_TRANSLATION)
 PARAGRAPH_TRANSLATION = "paragraph-translation"  # ref: the paragraph's position
 
 
@@ -290,7 +292,9 @@ def passages(story: Story) -> list[Passage]:
     for media in story.media:
         if media.kind != MediaKind.AUDIO or media.transcript is None:
             continue
-        for cue in consent.public_cues(media):  # withheld words are markers here too
+        # Withheld words are markers here too; a machine draft is read as it will be once
+        # reviewed, so that its flags are decided before it can be (``transcripts.mark_reviewed``).
+        for cue in consent.cues_once_reviewed(media):
             if cue is None:
                 continue
             found.append(Passage(CUE, str(cue.id), cue.text, cue.start_ms))

@@ -28,6 +28,7 @@ from nuevonorte.models import (
     Credit,
     CuratorAccount,
     GivenBy,
+    JobKind,
     MediaFile,
     Place,
     Story,
@@ -179,6 +180,8 @@ def change_consent(
         ledger.record(ledger.NARROWED, story)
     if choices.visibility == Visibility.CONTRIBUTOR:
         drafts.forget(story)  # curators may no longer read it, nor what they typed from it
+        # ... nor a draft transcript of its recordings: a waiting or running one stops unsaved.
+        cancel_for_media([m.id for m in story.media], "private", kinds=(JobKind.DRAFT_TRANSCRIPT,))
     given_by = GivenBy.CURATOR if curator is not None else GivenBy.CONTRIBUTOR
     record = _append_consent(story, choices, given_by, language)
     kind = ActorKind.CURATOR if curator is not None else ActorKind.CONTRIBUTOR
@@ -195,8 +198,9 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     if story.status == StoryStatus.WITHDRAWN:
         return
     ledger.record(ledger.WITHDRAWN, story)
+    cancel_for_media([media.id for media in story.media])  # a running job stops, unsaved
+    _lock_media(story.media)
     keys = [key for media in story.media for key in media.storage_keys()]
-    cancel_for_media([media.id for media in story.media])  # a running draft stops unsaved
     paper_forms.remember_withdrawn(story)  # the same sheet imported again skips it (T18)
     story.media.clear()
     story.consents.clear()
@@ -234,9 +238,10 @@ def withdraw_media(story: Story, media: MediaFile) -> None:
     if media.story_id != story.id:
         raise StoryRefused(Refusal.NOT_THIS_STORY)
     ledger.record(ledger.MEDIA_WITHDRAWN, story, media)
+    cancel_for_media([media.id])
+    _lock_media([media])
     keys = media.storage_keys()
     public_id = media.public_id
-    cancel_for_media([media.id])
     story.media.remove(media)
     db.session.flush()
     audit.record("media.withdrawn", "media", public_id, actor_kind=ActorKind.CONTRIBUTOR)
@@ -277,6 +282,21 @@ def replay_ledger_entry(kind: str, story_id: str, media_id: str | None) -> None:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _lock_media(media: Iterable[MediaFile]) -> None:
+    """Lock these rows and read them again before their files are listed (PostgreSQL): a
+    background job that recorded a file for one (a silenced copy) has committed by then, or
+    waits for this transaction and finds the row gone, so no file escapes the deletion."""
+    ids = [m.id for m in media]
+    if ids:
+        db.session.execute(
+            select(MediaFile)
+            .where(MediaFile.id.in_(ids))
+            .order_by(MediaFile.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
 
 
 def _append_consent(story: Story, choices: ConsentChoices, given_by: GivenBy, language: str) -> ConsentRecord:

@@ -255,9 +255,9 @@ def set_cues(
     curator: CuratorAccount | None,
     translation_language: str | None = None,
 ) -> Transcript:
-    """Replace the transcript of an audio file with ``cues``; the caller commits, then calls
-    ``jobs.records.request_silenced_copy`` (the worker makes the public copy with the withheld
-    seconds silent)."""
+    """Replace the transcript of an audio file with ``cues``; the caller then asks
+    ``jobs.records.request_silenced_copy`` and commits (the worker makes the public copy with
+    the withheld seconds silent)."""
     if media.kind != MediaKind.AUDIO:
         raise TranscriptError(_("Only recordings have transcripts."))
     transcript = media.transcript
@@ -299,14 +299,29 @@ def save_machine_draft(media: MediaFile, passages: Sequence[Passage], language: 
     return transcript
 
 
-def mark_reviewed(media: MediaFile, curator: CuratorAccount) -> None:
+def mark_reviewed(media: MediaFile, curator: CuratorAccount, *, uploaded: bool = False) -> bool:
     """A curator read the machine draft and vouches for it: from now on it is a transcript like
-    any other, public as the consent rule says. The caller commits."""
+    any other, public as the consent rule says. False (nothing changed) when there is no draft.
+    ``TranscriptError`` while the sensitive-passage assistant has undecided flags on its passages
+    (they are decided on the review page first, as before publishing); a curator's uploaded file
+    replacing the draft is theirs, and is checked like any transcript. The caller commits."""
+    from nuevonorte import sensitive
+
     if media.transcript is None or not media.transcript.machine_draft:
-        return
+        return False
+    cue_ids = {str(cue.id) for cue in media.transcript.cues}
+    flagged = [f for f in sensitive.undecided(media.story) if f.passage.kind in sensitive.CUE_KINDS]
+    if not uploaded and any(f.passage.ref in cue_ids for f in flagged):
+        raise TranscriptError(
+            _(
+                "Some passages of this draft may put someone at risk (a name, a number, a place). "
+                "Decide them on the story's review page first, then mark the transcript reviewed."
+            )
+        )
     media.transcript.machine_draft = False
     db.session.flush()
     audit.record("transcript.reviewed", "media", media.public_id, actor=curator)
+    return True
 
 
 def withhold_cue(cue: Cue, curator: CuratorAccount | None) -> None:

@@ -88,7 +88,7 @@ def make(public_id: str) -> bool:
     key = silenced_copy(job.original, job.ranges)
     faults.point("withheld_audio.stored")
     with database.write_intent():
-        media = _load(public_id)
+        media = _load(public_id, lock=True)  # a withdrawal meanwhile: waited for, then gone
         if media is None or needed(media) != job:
             db.session.rollback()
             return False
@@ -122,5 +122,6 @@ def _job(public_id: str) -> Job | None:
     return needed(media) if media is not None else None
 
 
-def _load(public_id: str) -> MediaFile | None:
-    return db.session.scalar(select(MediaFile).where(MediaFile.public_id == public_id))
+def _load(public_id: str, lock: bool = False) -> MediaFile | None:
+    query = select(MediaFile).where(MediaFile.public_id == public_id)
+    return db.session.scalar(query.with_for_update() if lock else query)

@@ -64,7 +64,7 @@ def test_environment_overrides_the_file(config_file, tmp_path: Path, monkeypatch
     monkeypatch.setenv("NUEVONORTE_SECRET_KEY", "e" * 40)
     config = load(str(tmp_path))
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@127.0.0.1/nn"
-    assert config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True, "hide_parameters": True}
     assert (config["MEDIA_DIR"], config["INDEX_DIR"]) == (str(tmp_path / "m"), str(tmp_path / "i"))
     assert config["SECRET_KEY"] == "e" * 40
 

@@ -21,13 +21,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from nuevonorte import consent, stories
+from nuevonorte import consent, sensitive, stories, transcripts
 from nuevonorte.extensions import db
 from nuevonorte.jobs import queue, records, worker
 from nuevonorte.media.ingest import ingest_upload
 from nuevonorte.models import Cue, Job, JobState, MediaFile, Story, StoryStatus, Transcript, Visibility
 from nuevonorte.search.documents import public_document
 from nuevonorte.storage import get_storage
+from nuevonorte.transcribe.cues import Passage
 from nuevonorte.transcribe.model import BUNDLED_LIST
 from tests.curate_fixtures import add_audio, post
 from tests.stopped_process import WORKER, stopped_at
@@ -137,16 +138,58 @@ def test_a_machine_draft_is_public_nowhere_until_a_curator_reviews_it(
 
     before = public_surfaces()
     assert "border" not in before and "\n404\n" in before
+    # The voice stays public meanwhile: partners still get the recording, without its words.
+    (recording_json,) = curator_client.get(f"/api/v1/stories/{story.public_id}").get_json()["recordings"]
+    assert recording_json["audio"] and recording_json["transcript_vtt"] is None
+    assert recording_json["transcript"]["cues"] == []
     assert consent.public_cues(found) == [] and not consent.transcript_is_public(found)
 
     editor = f"/curate/stories/{story.public_id}/media/{media.public_id}/transcript"
     page = curator_client.get(editor).get_data(as_text=True)
     assert "Machine draft, not reviewed" in page
+    # "crossed the border" is flagged (C27): the curator decides it first, here keeping it.
+    flagged = db.session.get(Story, story.id)
+    assert flagged is not None
+    for flag in sensitive.undecided(flagged):
+        sensitive.dismiss(flagged, flag.fingerprint, None)
+    db.session.commit()
     response = post(curator_client, editor + "/reviewed", page=editor)
     assert response.status_code == 302
 
     after = public_surfaces()
     assert "border" in after and "\n200\n" in after
+
+
+def test_a_drafts_risky_words_are_flagged_and_decided_before_it_can_be_reviewed_C27(
+    app: Flask, make_story: MakeStory, curator_client: FlaskClient
+) -> None:
+    """The sensitive-passage assistant reads a machine draft as it will be once reviewed: a number
+    in it is flagged at once (publishing waits for it too), and "mark reviewed" is refused until a
+    curator decided the flag; withholding the words then lets it through, the number never shown."""
+    story = make_story(status=StoryStatus.SUBMITTED)
+    media = add_audio(story)
+    said = "Llámame al 55 1234 5678 cuando llegues."
+    transcripts.save_machine_draft(media, [Passage(0, 900, said)], "es")
+    db.session.commit()
+    (flag,) = [f for f in sensitive.undecided(story) if f.passage.kind == sensitive.CUE]
+    editor = f"/curate/stories/{story.public_id}/media/{media.public_id}/transcript"
+    refused = post(curator_client, editor + "/reviewed", page=editor)
+    assert refused.status_code == 409 and "review page" in refused.get_data(as_text=True)
+    assert fresh(media.id).transcript.machine_draft  # type: ignore[union-attr]
+
+    review = f"/curate/stories/{story.public_id}"
+    decided = post(
+        curator_client,
+        f"{review}/passages/{flag.fingerprint}/words",
+        {"revision": str(story.revision)},
+        page=review,
+    )
+    assert decided.status_code == 302
+    assert post(curator_client, editor + "/reviewed", page=editor).status_code == 302
+    found = fresh(media.id)
+    assert found is not None and found.transcript is not None and not found.transcript.machine_draft
+    (shown,) = consent.public_cues(found)
+    assert shown is not None and "5678" not in shown.text
 
 
 def test_the_curator_asks_for_a_draft_and_sees_it_wait_and_finish(
@@ -277,6 +320,7 @@ def test_a_recording_of_a_story_kept_to_its_narrator_is_not_drafted(
     choices = consent.ConsentChoices.of(story.current_consent)
     stories.change_consent(story, replace(choices, visibility=Visibility.CONTRIBUTOR), language="es")
     db.session.commit()
+    assert (job_of(job.id).state, job_of(job.id).reason) == (JobState.CANCELLED, "private")  # at once
     worker.drain(app)
     assert (job_of(job.id).state, job_of(job.id).reason) == (JobState.CANCELLED, "private")
     with pytest.raises(records.Refused):

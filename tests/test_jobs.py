@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,7 +68,7 @@ def test_a_passed_lease_is_recovered_and_the_old_holder_cannot_write(
     )
     db.session.commit()
     handed: list[int] = []
-    assert records.recover(set, handed.append) == 1 and handed == [job_id]
+    assert records.recover(set, lambda i, _kind: handed.append(i)) == 1 and handed == [job_id]
     assert job_row(job_id).state == JobState.QUEUED
     fresh = records.claim(job_id)
     assert fresh is not None and fresh != token
@@ -156,7 +156,7 @@ def test_jobs_run_through_redis_when_it_is_configured(
     app.extensions.pop(queue.EXTENSION, None)
     app.config.update(TRANSCRIBE_MODEL_DIR="/nonexistent", TRANSCRIBE_MODEL_SHA256=str(BUNDLED_LIST))
     job_id = a_job(make_story)
-    assert type(queue.engine()).__name__ == "RedisHuey"
+    assert type(queue.engine()).__name__ == "PriorityRedisHuey"
     assert queue.queued_ids() == {job_id}
     assert not Path(app.config["QUEUE_PATH"]).exists()  # nothing went to the SQLite queue
     assert worker.drain(app) == 1
@@ -234,7 +234,7 @@ def test_a_long_quiet_step_keeps_its_lease_and_a_cancel_reaches_it(app: Flask, m
     assert token is not None
     with records.kept_alive(job_id, token) as alive:
         time.sleep(2.6)  # past the first lease, with no progress reported
-        assert records.recover(set, lambda _id: None) == 0
+        assert records.recover(set, lambda *_: None) == 0
         assert job_row(job_id).claim == token
         records.cancel_for_media([job_row(job_id).media_id or 0])
         db.session.commit()
@@ -243,3 +243,37 @@ def test_a_long_quiet_step_keeps_its_lease_and_a_cancel_reaches_it(app: Flask, m
             time.sleep(0.05)
         assert not alive.is_set()
     assert job_row(job_id).state == JobState.CANCELLED
+
+
+def test_a_retry_whose_time_came_runs_with_drain_from_cron(app: Flask, make_story: MakeStory) -> None:
+    """``worker --drain`` has no scheduler: a retry Huey scheduled is moved to the queue once its
+    time has come, and one overdue counts as lost for recovery (never a job waiting forever)."""
+    app.config.update(TRANSCRIBE_MODEL_DIR="/nonexistent", TRANSCRIBE_MODEL_SHA256=str(BUNDLED_LIST))
+    job_id = a_job(make_story)
+    huey = queue.engine()
+    task = huey.dequeue()
+    assert task is not None
+    task.eta = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=5)  # Huey keeps naive UTC
+    huey.add_schedule(task)
+    assert job_id not in queue.queued_ids()  # overdue: recovery would hand it over again
+    assert worker.drain(app) >= 1
+    assert (job_row(job_id).state, job_row(job_id).reason) == (JobState.FAILED, "model_missing")
+    assert huey.scheduled() == [] and huey.pending() == []
+
+
+def test_a_silenced_copy_is_taken_before_drafts_that_wait(app: Flask, make_story: MakeStory) -> None:
+    """A curator withholds a passage while hours of drafts wait: the copy that gives the recording
+    back to the public is the next job taken, not the last."""
+    from nuevonorte import transcripts
+    from nuevonorte.models import JobKind
+
+    story = make_story(status=StoryStatus.SUBMITTED)
+    drafts = [records.request_draft(add_audio(story)).id for _ in range(3)]
+    withheld = add_audio(story)
+    transcripts.set_cues(withheld, [transcripts.ParsedCue(0, 500, "Calle.", restricted=True)], "es", None)
+    copy = records.request_silenced_copy(withheld)
+    db.session.commit()
+    assert copy is not None and copy.kind == JobKind.SILENCED_COPY
+    taken = queue.engine().dequeue()
+    assert taken is not None and taken.args == (copy.id,)
+    assert queue.queued_ids() == set(drafts)

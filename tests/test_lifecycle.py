@@ -582,7 +582,11 @@ class Lifecycle(RuleBasedStateMachine):
         narrator's consent says (C27)."""
         m = self.models[sid]
         if m.status != StoryStatus.WITHDRAWN and not m.recording_gone:
-            transcripts.mark_reviewed(self._audio(sid), self.curator)
+            try:
+                transcripts.mark_reviewed(self._audio(sid), self.curator)
+            except transcripts.TranscriptError:  # a flag on its passages is undecided (C27)
+                db.session.rollback()
+                return
             db.session.commit()
             m.machine_draft = False
 

@@ -79,7 +79,7 @@ def story(found: Story, collections: list[Collection]) -> dict[str, Any]:
         "recordings": [
             _recording(m)
             for m in found.media
-            if m.kind == MediaKind.AUDIO and consent.transcript_is_public(m)
+            if m.kind == MediaKind.AUDIO and (consent.media_is_public(m) or consent.transcript_is_public(m))
         ],
         "collections": [
             {"id": c.public_id, "url": collection_url(c.public_id), "title": both(c.title_es, c.title_en)}
@@ -154,10 +154,12 @@ def _image(media: MediaFile) -> dict[str, Any]:
 
 
 def _recording(media: MediaFile) -> dict[str, Any]:
-    """A recording whose transcript is public. Its file and its id only while the voice itself
-    is public and playable: a private voice's media id is never handed out (A02)."""
+    """A recording whose voice or transcript is public. Its file and its id only while the voice
+    itself is public and playable: a private voice's media id is never handed out (A02). Its
+    transcript only once public (a machine draft nobody reviewed is not)."""
     playable = consent.public_audio_key(media) is not None
     public = consent.media_is_public(media)
+    readable = media.transcript is not None and consent.transcript_is_public(media)
     cues = consent.public_cues(media)
     speakers = transcripts.public_speakers(media)
     audio = absolute_url("media.media", media_id=media.public_id, variant="original")
@@ -166,10 +168,10 @@ def _recording(media: MediaFile) -> dict[str, Any]:
         "audio": audio if playable else None,
         "duration_seconds": media.duration_seconds if public else None,
         "transcript_vtt": absolute_url("media.transcript_vtt", media_id=media.public_id)
-        if public and media.transcript is not None
+        if public and readable
         else None,
         "transcript": {
-            "language": media.transcript.language if media.transcript is not None else None,
+            "language": media.transcript.language if readable and media.transcript is not None else None,
             "cues": [
                 None
                 if cue is None

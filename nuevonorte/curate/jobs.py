@@ -13,6 +13,7 @@ from nuevonorte.curate.forms import ActionForm
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.jobs import records
+from nuevonorte.jobs.messages import reason_text
 from nuevonorte.models import Job, JobState, MediaFile
 
 #: The newest jobs the page lists.
@@ -68,8 +69,8 @@ def retry_job(job_id: int) -> Response:
         abort(404)
     try:
         records.retry(job, actor())
-    except records.Refused:
-        flash(_("That job cannot be asked again: its recording has a transcript or is gone."), "notice")
+    except records.Refused as refused:
+        flash(reason_text(refused.code), "notice")
         return redirect(url_for("curate.jobs_page"))
     db.session.commit()
     flash(_("Asked again: a new job is waiting."), "notice")

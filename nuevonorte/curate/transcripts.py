@@ -20,7 +20,7 @@ from nuevonorte.curate.review import get_story
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.jobs import records as jobs
-from nuevonorte.jobs.messages import progress_text
+from nuevonorte.jobs.messages import progress_text, reason_text
 from nuevonorte.models import Cue, CuratorDraft, MediaFile, MediaKind, Story, StoryStatus, TranscriptSegment
 from nuevonorte.safe_input import number
 
@@ -225,7 +225,7 @@ def upload_transcript(story_id: str, media_id: str) -> Response | tuple[str, int
     if change.needs_confirmation and not confirming:
         return _render(story, media, pending=(change, text, language))
     transcripts.set_cues(media, change.cues, language, actor())
-    transcripts.mark_reviewed(media, actor())  # a curator's own file, not a machine's draft
+    transcripts.mark_reviewed(media, actor(), uploaded=True)  # a curator's own file, not a draft
     _commit_and_silence(media)
     flash(_("Transcript saved: %(count)d passages.", count=len(change.cues)), "notice")
     return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id))
@@ -430,11 +430,10 @@ _REFUSED = {
 @bp.post("/stories/<story_id>/media/<media_id>/transcript/draft")
 @curator_required
 def request_machine_draft(story_id: str, media_id: str) -> Response | tuple[str, int]:
-    """Queue a draft transcript of the recording, in the language chosen (or found out)."""
+    """Queue a draft transcript of the recording, in the language chosen (or found out); not for
+    translators (``TRANSLATOR_MAY``)."""
     story = get_story(story_id)
     media = _audio(story, media_id)
-    if signed_in().is_translator:
-        abort(403)
     if not ActionForm().validate_on_submit():
         abort(400)
     if not jobs.model_installed():
@@ -444,7 +443,7 @@ def request_machine_draft(story_id: str, media_id: str) -> Response | tuple[str,
     try:
         jobs.request_draft(media, request.form.get("language", ""), actor())
     except jobs.Refused as refused:
-        return _render(story, media, str(_REFUSED.get(refused.code, _REFUSED["private"])), 409)
+        return _render(story, media, str(_REFUSED.get(refused.code) or reason_text(refused.code)), 409)
     db.session.commit()
     flash(_("The draft transcript is on its way. This page shows how far it got."), "notice")
     return redirect(
@@ -473,15 +472,18 @@ def machine_draft_status(story_id: str, media_id: str) -> Response:
 
 @bp.post("/stories/<story_id>/media/<media_id>/transcript/reviewed")
 @curator_required
-def review_machine_draft(story_id: str, media_id: str) -> Response:
+def review_machine_draft(story_id: str, media_id: str) -> Response | tuple[str, int]:
     """A curator vouches for the machine draft: it becomes a transcript like any other."""
     story = get_story(story_id)
     media = _audio(story, media_id)
-    if signed_in().is_translator:
-        abort(403)
     if not ActionForm().validate_on_submit():
         abort(400)
-    transcripts.mark_reviewed(media, actor())
+    try:
+        reviewed = transcripts.mark_reviewed(media, actor())
+    except transcripts.TranscriptError as refused:
+        db.session.rollback()
+        return _render(story, media, refused.message, 409)
     db.session.commit()
-    flash(_("Transcript marked reviewed. It is public as the narrator's consent allows."), "notice")
+    if reviewed:
+        flash(_("Transcript marked reviewed. It is public as the narrator's consent allows."), "notice")
     return redirect(url_for("curate.transcript", story_id=story_id, media_id=media_id))

@@ -284,6 +284,8 @@ def _write_transcripts(
     (folder / name).write_text(_vtt(lines, "text", marked=not public), encoding="utf-8")
     described: dict[str, Any] = {"language": transcript.language, "file": name}
     if not public:
+        # Made by speech recognition and not reviewed yet: not the narrator's words as checked.
+        described["machine_draft"] = transcript.machine_draft
         described["withheld_cues"] = [n for n, line in enumerate(lines) if line.withheld]
         # Words withheld inside a passage, by passage number (None: stored value unreadable).
         described["withheld_words"] = {

@@ -4,7 +4,9 @@
   under a lease, renewed, finished, failed with a reason, cancelled) and recovery;
 - ``queue``: the engine (Huey: SQLite in the instance folder by default, Redis when
   ``queue_url`` names one), which carries nothing but a job's id;
-- ``drafts``: the draft-transcript job itself;
+- ``runner``: one job run, whatever its kind: claim, lease, work, and its end with a reason;
+- ``drafts``: the draft-transcript job; ``silencing``: the public copy of a recording with its
+  withheld seconds silent;
 - ``worker``: the consumer behind ``nuevonorte worker``;
 - ``messages``: what each state and reason means, in the curator's language.
 

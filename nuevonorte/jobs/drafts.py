@@ -23,13 +23,14 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from nuevonorte import consent, faults, transcripts
 from nuevonorte.database import write_intent
 from nuevonorte.extensions import db
 from nuevonorte.jobs import records
 from nuevonorte.jobs.runner import Failed, Gone, Stopped
-from nuevonorte.models import JobKind, JobState, MediaFile, StoryStatus
+from nuevonorte.models import JobState, MediaFile, Story, StoryStatus
 from nuevonorte.storage import get_storage
 from nuevonorte.transcribe import draft as draft_module
 from nuevonorte.transcribe.draft import AudioUnreadable, Draft, Settings, transcribe
@@ -74,7 +75,7 @@ def _readable(media: MediaFile | None) -> MediaFile:
         raise Gone("recording_gone")
     if not consent.curators_may_read(media.story):
         raise Gone("private")
-    if media.transcript is not None:
+    if media.transcribed:
         raise Gone("already_transcribed")
     return media
 
@@ -83,8 +84,6 @@ def _what_to_do(job_id: int, token: str) -> _Work:
     job = records.held(job_id, token)
     if job is None:
         raise Stopped
-    if job.kind != JobKind.DRAFT_TRANSCRIPT:
-        raise Gone("error")
     media = _readable(db.session.get(MediaFile, job.media_id) if job.media_id is not None else None)
     work = _Work(media.storage_key, job.language)
     db.session.rollback()  # end the read: nothing is held while the recording is heard
@@ -101,7 +100,11 @@ def _transcribe(job_id: int, token: str, work: _Work, alive: threading.Event) ->
             return alive.is_set()
         first = last == 0.0
         last = now
-        renewed = records.renew(job_id, token, percent)
+        try:
+            renewed = records.renew(job_id, token, percent)
+        except SQLAlchemyError:  # the database busy for a moment: the lease is kept by its thread
+            db.session.rollback()
+            return alive.is_set()
         if first:
             faults.point("job.hearing")
         return renewed
@@ -120,8 +123,12 @@ def _save(job_id: int, token: str, draft: Draft) -> None:
         if job is None:
             db.session.rollback()
             raise Stopped
+        # Locked in the order a withdrawal or a narrowing takes them: job, recording, story.
         query = select(MediaFile).where(MediaFile.id == job.media_id).with_for_update()
-        media = _readable(db.session.scalar(query) if job.media_id is not None else None)
+        media = db.session.scalar(query) if job.media_id is not None else None
+        if media is not None:
+            db.session.execute(select(Story.id).where(Story.id == media.story_id).with_for_update()).all()
+        media = _readable(media)
         if not draft.passages:
             records.finish(job, JobState.DONE, "no_speech")
         else:

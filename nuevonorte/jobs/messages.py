@@ -37,7 +37,8 @@ REASONS = {
     ),
     "not_needed": _l("Nothing needs doing any more."),
     "too_many_attempts": _l("The work stopped unfinished too many times and was given up."),
-    "error": _l("Something went wrong while the draft was made, several times. The job was given up."),
+    "error": _l("Something went wrong while the job ran, several times. It was given up."),
+    "not_a_recording": _l("Only recordings can be transcribed."),
 }
 
 

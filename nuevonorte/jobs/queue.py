@@ -4,7 +4,7 @@ Default: a SQLite file in the instance folder (``queue_path``), for one machine.
 ``queue_url = "redis://…"``: Redis, for workers on several machines. Either way results are
 not stored (a job's outcome is in the ``job`` table) and a message is ``run_job(<id>)``.
 Failures that may pass (a database busy too long, a full disk) are retried by Huey with a
-growing delay; failures that will not pass end the job with a reason (``drafts``).
+growing delay; failures that will not pass end the job with a reason (``runner``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import logging
 from typing import Any
 
 from flask import Flask, current_app
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, PriorityRedisHuey, SqliteHuey
+
+from nuevonorte.models import JobKind
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ def make(app: Flask) -> Huey:
     common: dict[str, Any] = {"results": False, "store_none": False, "utc": True}
     huey: Huey
     if url:
-        huey = RedisHuey("nuevonorte", url=url, **common)
+        huey = PriorityRedisHuey("nuevonorte", url=url, **common)
     else:
         huey = SqliteHuey("nuevonorte", filename=app.config["QUEUE_PATH"], fsync=True, **common)
 
@@ -56,16 +58,32 @@ def engine(app: Flask | None = None) -> Huey:
     return huey
 
 
-def enqueue(job_id: int) -> None:
-    """Hand a job's id to the queue."""
-    engine().nuevonorte_run_job(job_id)
+#: Jobs taken before others: a silenced copy (seconds of encoding that give a recording back to
+#: the public) does not wait behind hours of drafts.
+PRIORITY = {JobKind.SILENCED_COPY: 10}
+
+
+def enqueue(job_id: int, kind: JobKind | None = None) -> None:
+    """Hand a job's id to the queue, with its kind's priority."""
+    huey = engine()
+    huey.enqueue(huey.nuevonorte_run_job.s(job_id, priority=PRIORITY.get(kind) if kind else None))
 
 
 def queued_ids() -> set[int]:
-    """The job ids the queue holds, waiting or scheduled for a retry."""
+    """The job ids the queue holds: waiting, or scheduled for a retry that is not overdue (a
+    retry whose time has passed with no consumer to move it counts as lost: ``worker --drain``
+    from cron has no scheduler)."""
     huey = engine()
-    ids: set[int] = set()
-    for task in [*huey.pending(), *huey.scheduled()]:
-        if task.args:
-            ids.add(int(task.args[0]))
-    return ids
+    now = huey._get_timestamp()
+    due = [task for task in huey.scheduled() if task.eta is None or task.eta > now]
+    return {int(task.args[0]) for task in [*huey.pending(), *due] if task.args}
+
+
+def move_due_retries() -> int:
+    """Move the retries whose time has come from the schedule to the queue (what a consumer's
+    scheduler does; ``worker --drain`` has none); returns how many."""
+    huey = engine()
+    due = huey.read_schedule()
+    for task in due:
+        huey.enqueue(task)
+    return len(due)

@@ -83,7 +83,7 @@ def request_draft(
     curators (withdrawn, or kept to the narrator)."""
     if media.kind != MediaKind.AUDIO:
         raise Refused("not_a_recording")
-    if media.transcript is not None:
+    if media.transcribed:
         raise Refused("already_transcribed")
     if media.story.status == StoryStatus.WITHDRAWN or not consent.curators_may_read(media.story):
         raise Refused("private")
@@ -123,7 +123,7 @@ def _new(kind: JobKind, media: MediaFile, curator: CuratorAccount | None, **valu
     )
     db.session.add(job)
     db.session.flush()
-    db.session.info.setdefault(_NEW, set()).add(job.id)
+    db.session.info.setdefault(_NEW, {})[job.id] = kind
     audit.record(f"job.requested.{kind.value}", "media", media.public_id, actor=curator)
     return job
 
@@ -141,19 +141,30 @@ def retry(job: Job, curator: CuratorAccount) -> Job:
     return request_draft(media, job.language, curator)
 
 
-def cancel_for_media(media_ids: Iterable[int], reason: str = "recording_gone") -> None:
+def cancel_for_media(
+    media_ids: Iterable[int], reason: str = "recording_gone", kinds: Iterable[JobKind] = tuple(JobKind)
+) -> None:
     """Cancel every waiting or running job of these recordings, in the caller's transaction (a
     withdrawal): a running worker sees it at its next report and stops; what it made is never
     saved (``drafts`` re-checks under lock before it writes)."""
-    ids = list(media_ids)
+    ids = sorted(media_ids)
     if not ids:
         return
+    # Rows locked in one order (by id) first, as recovery does, so the two never deadlock.
+    db.session.execute(select(Job.id).where(Job.media_id.in_(ids)).order_by(Job.id).with_for_update()).all()
     db.session.execute(
         update(Job)
-        .where(Job.media_id.in_(ids), Job.state.in_(ACTIVE_STATES))
+        .where(Job.media_id.in_(ids), Job.kind.in_(list(kinds)), Job.state.in_(ACTIVE_STATES))
         .values(state=JobState.CANCELLED, reason=reason, claim=None, lease_until=None, finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    if reason == "recording_gone":  # the recording goes: keep nothing of it (its language)
+        db.session.execute(
+            update(Job)
+            .where(Job.media_id.in_(ids))
+            .values(language="")
+            .execution_options(synchronize_session=False)
+        )
 
 
 # --- running --------------------------------------------------------------------------------
@@ -188,7 +199,7 @@ def claim(job_id: int) -> str | None:
             .where(
                 Job.id == job_id,
                 Job.attempts == job.attempts,  # nobody claimed it since it was read
-                Job.state.in_(ACTIVE_STATES),
+                or_(Job.state == JobState.QUEUED, Job.lease_until.is_(None), Job.lease_until <= now),
             )
             .values(
                 state=JobState.RUNNING,
@@ -292,25 +303,29 @@ def finish(job: Job, state: JobState, reason: str) -> None:
 # --- recovery -------------------------------------------------------------------------------
 
 
-def recover(queued: Callable[[], set[int]], enqueue: Callable[[int], None]) -> int:
+def recover(queued: Callable[[], set[int]], enqueue: Callable[[int, JobKind], None]) -> int:
     """Put back in the queue every job that should be there and is not: a running job whose
     lease has passed (its worker died), and a waiting job the queue does not hold (its commit
     happened, its hand-over to the queue did not). ``queued`` reads the ids the queue holds.
     Returns how many were handed over."""
     now = utcnow()
+    dead = (Job.state == JobState.RUNNING, or_(Job.lease_until.is_(None), Job.lease_until < now))
     with write_intent():
+        # Rows locked in id order first, as a withdrawal's cancellation does: never a deadlock.
+        db.session.execute(select(Job.id).where(*dead).order_by(Job.id).with_for_update()).all()
         db.session.execute(
             update(Job)
-            .where(Job.state == JobState.RUNNING, or_(Job.lease_until.is_(None), Job.lease_until < now))
+            .where(*dead)
             .values(state=JobState.QUEUED, claim=None, lease_until=None, reason="interrupted")
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
-    waiting = set(db.session.scalars(select(Job.id).where(Job.state == JobState.QUEUED)))
+    rows = db.session.execute(select(Job.id, Job.kind).where(Job.state == JobState.QUEUED)).all()
+    waiting = {job_id: kind for job_id, kind in rows}
     db.session.rollback()
-    missing = sorted(waiting - queued())
+    missing = sorted(set(waiting) - queued())
     for job_id in missing:
-        enqueue(job_id)
+        enqueue(job_id, waiting[job_id])
     return len(missing)
 
 
@@ -330,9 +345,9 @@ def _after_commit(session: Session) -> None:
         return
     from nuevonorte.jobs import queue
 
-    for job_id in sorted(new):
+    for job_id, kind in sorted(new.items()):
         try:
-            queue.enqueue(job_id)
+            queue.enqueue(job_id, kind)
         except Exception as error:  # the job is committed: recovery hands it over later
             log.warning("job %d waits for recovery: the queue refused it (%s)", job_id, type(error).__name__)
 

@@ -59,21 +59,29 @@ def run(job_id: int, retries_left: int) -> None:
     if token is None or kind is None:
         return
     faults.point("job.claimed")
+    failure = ""
     try:
         with records.kept_alive(job_id, token) as alive:
             _works()[kind](job_id, token, alive)
+        return
     except Gone as gone:
         db.session.rollback()
         records.end(job_id, token, JobState.CANCELLED, gone.reason)
+        return
     except Stopped:
         db.session.rollback()
+        return
     except Failed as failed:
         db.session.rollback()
         records.end(job_id, token, JobState.FAILED, failed.reason)
+        return
     except Exception as error:
-        db.session.rollback()
-        log.warning("job %d failed (%s); retries left: %d", job_id, type(error).__name__, retries_left)
-        if retries_left > 0:
-            records.release(job_id, token)
-            raise Interrupted(type(error).__name__) from None
-        records.end(job_id, token, JobState.FAILED, "error")
+        # Only the error's type leaves this block: the bookkeeping below runs outside it, so that
+        # an error it meets in turn does not carry this one (and its message) into a log.
+        failure = type(error).__name__
+    db.session.rollback()
+    log.warning("job %d failed (%s); retries left: %d", job_id, failure, retries_left)
+    if retries_left > 0:
+        records.release(job_id, token)
+        raise Interrupted(failure)
+    records.end(job_id, token, JobState.FAILED, "error")

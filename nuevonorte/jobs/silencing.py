@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select
+
 from nuevonorte import withheld_audio
 from nuevonorte.extensions import db
 from nuevonorte.jobs import records
@@ -31,10 +33,27 @@ def work(job_id: int, token: str, alive: threading.Event) -> None:
         raise Gone("recording_gone")
     public_id = media.public_id
     db.session.rollback()  # nothing is held while the sandbox encodes
-    try:
-        withheld_audio.make(public_id)
-    except MediaRejected:
-        raise Failed("not_silenced") from None
-    if not alive.is_set():
-        raise Stopped
+    # The ranges can change while the copy is made (a curator saves again and finds this job
+    # already running): ``make`` then records nothing, and the copy for today's ranges is made
+    # on the next turn, until none is needed.
+    for _turn in range(MAX_TURNS):
+        try:
+            made = withheld_audio.make(public_id)
+        except MediaRejected:
+            raise Failed("not_silenced") from None
+        if not alive.is_set():
+            raise Stopped
+        if not made and not _still_needed(public_id):
+            break
     records.end(job_id, token, JobState.DONE)
+
+
+#: Rounds of "ranges changed meanwhile" before the job ends (a later save asks again).
+MAX_TURNS = 5
+
+
+def _still_needed(public_id: str) -> bool:
+    media = db.session.scalar(select(MediaFile).where(MediaFile.public_id == public_id))
+    needed = media is not None and withheld_audio.needed(media) is not None
+    db.session.rollback()
+    return needed

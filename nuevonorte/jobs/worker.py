@@ -63,6 +63,8 @@ def drain(app: Flask) -> int:
     """Run every job the queue holds now, in this process, then return how many ran (for cron
     and for tests: the same tasks as the consumer, without its threads)."""
     _start(app)
+    with app.app_context():
+        queue.move_due_retries()
     recover_once(app)
     huey = queue.engine(app)
     count = 0

@@ -58,6 +58,11 @@ class MediaFile(PublicIdMixin, Base):
         back_populates="media", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    @property
+    def transcribed(self) -> bool:
+        """Whether the recording has passages (a transcript holding only parts has none)."""
+        return self.transcript is not None and bool(self.transcript.cues)
+
     def storage_keys(self) -> list[str]:
         """Every stored file that belongs to this media: original and derivatives."""
         keys = (self.storage_key, self.display_key, self.thumbnail_key, self.public_audio_key)

@@ -79,6 +79,8 @@ def source(model_dir: str, hash_list: str) -> Source:
             text = Path(hash_list).read_text(encoding="utf-8")
         except OSError as e:
             raise ModelUnavailable("model_missing", f"{hash_list}: {e.strerror}") from None
+        except ValueError:  # not UTF-8
+            raise ModelUnavailable("model_refused", f"{hash_list}: not a UTF-8 text file") from None
         return Source(Path(model_dir).name, parse_hash_list(text, hash_list), Path(model_dir))
     return Source(
         BUNDLED_NAME, parse_hash_list(BUNDLED_LIST.read_text(encoding="utf-8"), BUNDLED_LIST.name), None
@@ -102,6 +104,8 @@ def read_verified(found: Source) -> dict[str, bytes]:
     """Every file of ``found`` in memory, each checked against its sha256."""
     files = {name: _read(found, name) for name in found.expected}
     for name, data in files.items():
+        if not data:  # an empty tokenizer would send faster-whisper to the network for another
+            raise ModelUnavailable("model_refused", f"{name} of {found.name} is empty")
         if hashlib.sha256(data).hexdigest() != found.expected[name]:
             raise ModelUnavailable("model_refused", f"{name} of {found.name} does not match its sha256")
     return files
@@ -114,14 +118,21 @@ def _read(found: Source, name: str) -> bytes:
         if name == "model.bin":
             return b"".join(_bundled(i, f"model.bin.part{i + 1}") for i in range(len(PART_PACKAGES)))
         return _bundled(0, name)
-    except (OSError, ModuleNotFoundError) as e:
+    except (OSError, ValueError) as e:
         raise ModelUnavailable("model_missing", f"{name} of {found.name}: {e}") from None
 
 
 def _bundled(part: int, name: str) -> bytes:
-    return (importlib.resources.files(PART_PACKAGES[part]) / "data" / name).read_bytes()
+    """A data file of a model package, found without importing the package (its code is
+    trusted only as far as pip's hash at install time; its data is checked here)."""
+    spec = importlib.util.find_spec(PART_PACKAGES[part])
+    if spec is None or not spec.submodule_search_locations:
+        raise OSError(f"{PART_PACKAGES[part]} is not installed")
+    return (Path(next(iter(spec.submodule_search_locations))) / "data" / name).read_bytes()
 
 
+#: Under /proc, where no file can be created: faster-whisper looks there for unlisted files.
+UNREADABLE_PATH = "/proc/nuevonorte-verified-model"
 _loaded: dict[tuple[str, str, int], Any] = {}
 _loading = threading.Lock()
 
@@ -131,16 +142,18 @@ def load(model_dir: str, hash_list: str, threads: int) -> Any:
     key = (model_dir, hash_list, threads)
     with _loading:
         if key not in _loaded:
+            # Never reach for the network: huggingface_hub (a dependency) reads this when imported.
+            os.environ["HF_HUB_OFFLINE"] = "1"
             try:
                 from faster_whisper import WhisperModel
             except ImportError:
                 raise ModelUnavailable("model_missing", "faster-whisper is not installed") from None
             found = source(model_dir, hash_list)
             files = read_verified(found)
-            # Never reach for the network: the files are all here (huggingface_hub is a dependency).
-            os.environ["HF_HUB_OFFLINE"] = "1"
             _loaded[key] = WhisperModel(
-                found.name,
+                # With files given, the path only names the model; one that cannot exist, so that
+                # nothing beside the verified bytes (a preprocessor_config.json there) is ever read.
+                UNREADABLE_PATH,
                 device="cpu",
                 compute_type="int8",
                 cpu_threads=threads or (os.cpu_count() or 1),
