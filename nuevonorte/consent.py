@@ -163,11 +163,13 @@ def media_choice_allows(media: MediaFile) -> bool:
 def transcript_is_public(media: MediaFile, on: date | None = None) -> bool:
     """Whether the transcript of an audio file may be shown (even if its voice may not): never
     while it is a machine draft no curator has reviewed."""
-    return (
-        media.kind == MediaKind.AUDIO
-        and not (media.transcript is not None and media.transcript.machine_draft)
-        and story_is_public(media.story, on)
-    )
+    return media.kind == MediaKind.AUDIO and not is_machine_draft(media) and story_is_public(media.story, on)
+
+
+def is_machine_draft(media: MediaFile) -> bool:
+    """Whether the recording's transcript came from speech recognition and no curator has
+    reviewed it yet: then none of it is public (``transcript_is_public``, ``public_cues``)."""
+    return media.transcript is not None and media.transcript.machine_draft
 
 
 def collection_is_public(collection: Collection) -> bool:
@@ -214,9 +216,7 @@ def public_cues(media: MediaFile) -> list[PublicCue | None]:
     """The transcript cues of ``media`` as the public may see them, in order; None marks a
     cue withheld whole, or one whose withheld words cannot be applied (the one rule for cues).
     A machine draft no curator has reviewed has no public cues."""
-    if media.transcript is None or media.transcript.machine_draft:
-        return []
-    return cues_once_reviewed(media)
+    return [] if is_machine_draft(media) else cues_once_reviewed(media)
 
 
 def cues_once_reviewed(media: MediaFile) -> list[PublicCue | None]:

@@ -31,6 +31,7 @@ from nuevonorte.storage import get_storage
 from nuevonorte.transcribe.cues import Passage
 from nuevonorte.transcribe.model import BUNDLED_LIST
 from tests.curate_fixtures import add_audio, post
+from tests.job_support import job_row
 from tests.stopped_process import WORKER, stopped_at
 from tests.transcribe_fixtures import ENGLISH, SPANISH, spoken, word_error_rate
 
@@ -67,14 +68,6 @@ def fresh(media_id: int) -> MediaFile | None:
     return db.session.get(MediaFile, media_id)
 
 
-def job_of(job_id: int) -> Job:
-    db.session.rollback()
-    db.session.expire_all()
-    job = db.session.get(Job, job_id)
-    assert job is not None
-    return job
-
-
 def draft_text(media: MediaFile) -> str:
     assert media.transcript is not None
     return " ".join(c.text for c in media.transcript.cues)
@@ -91,7 +84,7 @@ def test_an_english_sentence_is_drafted_as_an_unreviewed_transcript(
 
     assert worker.drain(app) == 1
 
-    done = job_of(job.id)
+    done = job_row(job.id)
     assert (done.state, done.reason, done.attempts, done.progress) == (JobState.DONE, "", 1, 100)
     found = fresh(media.id)
     assert found is not None and found.transcript is not None
@@ -248,7 +241,7 @@ def test_a_model_that_fails_its_check_is_refused_with_a_clear_reason(
     job = records.request_draft(media)
     db.session.commit()
     worker.drain(app)
-    failed = job_of(job.id)
+    failed = job_row(job.id)
     assert (failed.state, failed.reason, failed.attempts) == (JobState.FAILED, "model_refused", 1)
     assert db.session.scalar(select(func.count()).select_from(Transcript)) == 0
     page = admin_client.get("/curate/admin/jobs").get_data(as_text=True)
@@ -284,8 +277,8 @@ def test_a_corrupt_recording_fails_its_job_and_the_queue_goes_on(
     first, second = records.request_draft(broken, "en"), records.request_draft(good, "en")
     db.session.commit()
     worker.drain(app)
-    assert (job_of(first.id).state, job_of(first.id).reason) == (JobState.FAILED, "audio_unreadable")
-    assert job_of(second.id).state == JobState.DONE
+    assert (job_row(first.id).state, job_row(first.id).reason) == (JobState.FAILED, "audio_unreadable")
+    assert job_row(second.id).state == JobState.DONE
     found = fresh(good.id)
     assert found is not None and word_error_rate(SPOKEN, draft_text(found)) <= SPOKEN_BOUND
 
@@ -299,14 +292,14 @@ def test_a_recording_withdrawn_before_its_turn_is_never_transcribed(
     db.session.commit()
     stories.withdraw_media(story, media)
     db.session.commit()
-    cancelled = job_of(job.id)
+    cancelled = job_row(job.id)
     assert (cancelled.state, cancelled.reason, cancelled.media_id) == (
         JobState.CANCELLED,
         "recording_gone",
         None,
     )
     worker.drain(app)
-    assert job_of(job.id).state == JobState.CANCELLED
+    assert job_row(job.id).state == JobState.CANCELLED
     assert db.session.scalar(select(func.count()).select_from(Cue)) == 0
 
 
@@ -320,9 +313,9 @@ def test_a_recording_of_a_story_kept_to_its_narrator_is_not_drafted(
     choices = consent.ConsentChoices.of(story.current_consent)
     stories.change_consent(story, replace(choices, visibility=Visibility.CONTRIBUTOR), language="es")
     db.session.commit()
-    assert (job_of(job.id).state, job_of(job.id).reason) == (JobState.CANCELLED, "private")  # at once
+    assert (job_row(job.id).state, job_row(job.id).reason) == (JobState.CANCELLED, "private")  # at once
     worker.drain(app)
-    assert (job_of(job.id).state, job_of(job.id).reason) == (JobState.CANCELLED, "private")
+    assert (job_row(job.id).state, job_row(job.id).reason) == (JobState.CANCELLED, "private")
     with pytest.raises(records.Refused):
         records.request_draft(fresh(media.id))  # type: ignore[arg-type]
 
@@ -362,14 +355,14 @@ def test_a_worker_killed_at_any_step_leaves_one_draft_after_the_next_run(
     proc = stopped_at(WORKER, {**app_config, "job_lease_seconds": 2}, point)
     proc.kill()
     proc.wait()
-    killed = job_of(job_id)
+    killed = job_row(job_id)
     assert killed.state == (JobState.DONE if point == "job.saved" else JobState.RUNNING)
     assert job_id not in queue.queued_ids()  # the message went with the process
     time.sleep(2.2)  # the dead worker's lease passes
 
     worker.drain(app)
 
-    done = job_of(job_id)
+    done = job_row(job_id)
     assert done.state == JobState.DONE
     assert done.attempts == (1 if point == "job.saved" else 2)
     assert db.session.scalar(select(func.count()).select_from(Transcript)) == 1
@@ -399,7 +392,7 @@ def test_a_story_withdrawn_while_the_worker_listens_leaves_nothing_of_the_draft(
     finally:
         os.kill(proc.pid, signal.SIGCONT)
         assert proc.wait(timeout=120) == 0
-    cancelled = job_of(job_id)
+    cancelled = job_row(job_id)
     assert (cancelled.state, cancelled.reason, cancelled.media_id) == (
         JobState.CANCELLED,
         "recording_gone",

@@ -27,17 +27,10 @@ from nuevonorte.transcribe import cues as grouping
 from nuevonorte.transcribe.model import BUNDLED_LIST, ModelUnavailable, parse_hash_list
 from tests.curate_fixtures import add_audio, add_image
 from tests.gunicorn_fixtures import free_port
+from tests.job_support import job_row
 from tests.support import require
 
 MakeStory = Callable[..., Story]
-
-
-def job_row(job_id: int) -> Job:
-    db.session.rollback()
-    db.session.expire_all()
-    job = db.session.get(Job, job_id)
-    assert job is not None
-    return job
 
 
 def a_job(make_story: MakeStory) -> int:

@@ -824,6 +824,13 @@ class Lifecycle(RuleBasedStateMachine):
         assert files == rows, f"media folder differs from the rows: {files ^ rows}"
 
     def _withdrawn_leave_nothing(self, index_root: Path) -> None:
+        # The job queue's own files carry ids only: no word of any story, withdrawn or not.
+        queue = Path(self.app.config["QUEUE_PATH"])
+        everything = [w for m in self.models.values() for w in m.markers()]
+        for path in (queue, Path(f"{queue}-wal")):
+            if path.exists():
+                data = path.read_bytes()
+                assert not [w for w in everything if w.encode() in data], f"a story's words in {path.name}"
         gone = [w for m in self.models.values() for w in m.gone_markers()]
         if not gone:
             return

@@ -13,7 +13,7 @@ from nuevonorte.curate.forms import ActionForm
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.jobs import records
-from nuevonorte.jobs.messages import reason_text
+from nuevonorte.jobs.messages import refusal_text
 from nuevonorte.models import Job, JobState, MediaFile
 
 #: The newest jobs the page lists.
@@ -70,7 +70,7 @@ def retry_job(job_id: int) -> Response:
     try:
         records.retry(job, actor())
     except records.Refused as refused:
-        flash(reason_text(refused.code), "notice")
+        flash(refusal_text(refused.code), "notice")
         return redirect(url_for("curate.jobs_page"))
     db.session.commit()
     flash(_("Asked again: a new job is waiting."), "notice")

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -20,7 +19,7 @@ from nuevonorte.curate.review import get_story
 from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.jobs import records as jobs
-from nuevonorte.jobs.messages import progress_text, reason_text
+from nuevonorte.jobs.messages import progress_text, refusal_text
 from nuevonorte.models import Cue, CuratorDraft, MediaFile, MediaKind, Story, StoryStatus, TranscriptSegment
 from nuevonorte.safe_input import number
 
@@ -421,11 +420,6 @@ def _commit_and_silence(media: MediaFile) -> None:
 
 # --- draft transcripts made by the archive (nuevonorte.jobs) ----------------------------------
 
-_REFUSED = {
-    "already_transcribed": _l("This recording already has a transcript."),
-    "private": _l("The narrator keeps this story to themselves for now, so no draft can be made."),
-}
-
 
 @bp.post("/stories/<story_id>/media/<media_id>/transcript/draft")
 @curator_required
@@ -443,7 +437,7 @@ def request_machine_draft(story_id: str, media_id: str) -> Response | tuple[str,
     try:
         jobs.request_draft(media, request.form.get("language", ""), actor())
     except jobs.Refused as refused:
-        return _render(story, media, str(_REFUSED.get(refused.code) or reason_text(refused.code)), 409)
+        return _render(story, media, refusal_text(refused.code), 409)
     db.session.commit()
     flash(_("The draft transcript is on its way. This page shows how far it got."), "notice")
     return redirect(

@@ -48,13 +48,6 @@ class _Work:
     language: str
 
 
-def settings() -> Settings:
-    config = current_app.config
-    return Settings(
-        config["TRANSCRIBE_MODEL_DIR"], config["TRANSCRIBE_MODEL_SHA256"], config["TRANSCRIBE_THREADS"]
-    )
-
-
 def work(job_id: int, token: str, alive: threading.Event) -> None:
     """Draft the recording's transcript and save it, or raise what stopped it."""
     try:
@@ -114,7 +107,7 @@ def _transcribe(job_id: int, token: str, work: _Work, alive: threading.Event) ->
     except OSError as error:
         raise AudioUnreadable from error
     with audio:
-        return transcribe(audio, work.language, settings(), progress)
+        return transcribe(audio, work.language, Settings.of(current_app.config), progress)
 
 
 def _save(job_id: int, token: str, draft: Draft) -> None:

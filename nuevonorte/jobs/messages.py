@@ -63,6 +63,19 @@ def progress_text(state: JobState, progress: int) -> str:
     return state_label(state)
 
 
+#: Why a draft cannot be asked for (``records.Refused``), where the job's reason would say what
+#: happened to one already asked for.
+REFUSALS = {
+    "already_transcribed": _l("This recording already has a transcript."),
+    "private": _l("The narrator keeps this story to themselves for now, so no draft can be made."),
+}
+
+
+def refusal_text(code: str) -> str:
+    """The sentence for a refused request (``records.Refused``)."""
+    return str(REFUSALS.get(code) or reason_text(code))
+
+
 def reason_text(reason: str) -> str:
     """The sentence for a reason code; "" for none (an unknown code reads as a plain error)."""
     if not reason:

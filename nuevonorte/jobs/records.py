@@ -376,18 +376,16 @@ def set_auto_drafts(on: bool, curator: CuratorAccount) -> None:
 
 def model_installed() -> bool:
     """Whether a speech model is there to be used (a cheap look; it is verified when loaded)."""
+    from nuevonorte.transcribe.draft import Settings
     from nuevonorte.transcribe.model import installed
 
-    config = current_app.config
-    return installed(config["TRANSCRIBE_MODEL_DIR"], config["TRANSCRIBE_MODEL_SHA256"])
+    settings = Settings.of(current_app.config)
+    return installed(settings.model_dir, settings.hash_list)
 
 
 def drafts_for_new_recordings(media: MediaFile) -> None:
     """Request a draft of a recording just attached, when an admin made drafts automatic and a
     model is installed (in the caller's transaction: the job commits with the recording)."""
-    if not auto_drafts() or not model_installed():
-        return
-    try:
-        request_draft(media, automatic=True)
-    except Refused:
-        pass  # a story its narrator keeps to themselves: no draft
+    if not auto_drafts() or not model_installed() or not consent.curators_may_read(media.story):
+        return  # a story its narrator keeps to themselves is never drafted
+    request_draft(media, automatic=True)

@@ -7,7 +7,7 @@ rebuilt by the sandboxed ingest before they are stored), and is held in memory o
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -43,6 +43,13 @@ class Settings:
     model_dir: str = ""
     hash_list: str = ""
     threads: int = 0
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> Settings:
+        """The settings an app's configuration names (``transcribe_*`` keys)."""
+        return cls(
+            config["TRANSCRIBE_MODEL_DIR"], config["TRANSCRIBE_MODEL_SHA256"], config["TRANSCRIBE_THREADS"]
+        )
 
 
 def transcribe(
