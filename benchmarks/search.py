@@ -3,6 +3,12 @@
     .venv/bin/python benchmarks/search.py 10000
     .venv/bin/python benchmarks/search.py 100000
     .venv/bin/python benchmarks/search.py 10000 --publishes 1000 [--segment-docs 1000]
+    .venv/bin/python benchmarks/search.py 10000 --peers [--no-database]
+
+``--peers`` (needs tantivy-py, installed for this benchmark only: ``.venv/bin/pip install tantivy``)
+also builds a tantivy index of the rows FTS5 gets (``search_peers.py``: how it is built and
+searched, and what differs) and prints every query kind's p50/p95 for Whoosh, tantivy and
+FTS5, with Whoosh's ratio to each, and the matches each found.
 
 Stories are generated as (unsaved) ORM objects, each in the worker process that writes it,
 and turned into index documents by the real document builders (``public_document`` and
@@ -63,7 +69,8 @@ from nuevonorte.models import (
 from nuevonorte.search import store
 from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 from nuevonorte.search.query import search_index
-from nuevonorte.search.whoosh_internals import bulk, segments
+from nuevonorte.search.schema import FACETS
+from nuevonorte.search.whoosh_internals import bulk, postings_cache, segments
 from tests import relevance
 
 ES_WORDS = (
@@ -195,6 +202,7 @@ class Corpus:
                         start_ms=c * 7000,
                         end_ms=c * 7000 + 6500,
                         text=self.sentence(rng, lang, 12),
+                        translation="",  # the column's default, applied only when a row is saved
                         restricted=c == 3,
                     )
                     for c in range(20)
@@ -258,7 +266,8 @@ def build_whoosh(corpus: Corpus, root: Path, procs: int) -> tuple[float, int]:
 
 
 def fts_documents(corpus: Corpus) -> Iterator[dict]:
-    """The FTS5 rows of the same public documents."""
+    """The FTS5 rows of the same public documents (with what ``search_peers`` indexes besides:
+    the title and summary per language, and every facet's values)."""
     for story in corpus.stories():
         doc = public_document(story)
         assert doc is not None
@@ -270,6 +279,11 @@ def fts_documents(corpus: Corpus) -> Iterator[dict]:
             "transcript": " ".join(c[1] for c in json.loads(f["cues"])),
             "theme": f["theme"].split(",")[0],
             "language": f["language"],
+            "title_es": f["title_es"],
+            "title_en": f["title_en"],
+            "summary_es": f["summary_es"],
+            "summary_en": f["summary_en"],
+            "facets": {name: [v for v in f[name].split(",") if v] for name in FACETS},
         }
 
 
@@ -294,7 +308,8 @@ def build_fts(docs: list[dict], path: Path) -> tuple[float, sqlite3.Connection]:
     return time.perf_counter() - start, conn
 
 
-def fts_query(conn: sqlite3.Connection, q: str, filters: dict[str, str]) -> None:
+def fts_query(conn: sqlite3.Connection, q: str, filters: dict[str, str]) -> int:
+    """One search: the top 20 with a snippet, and the theme counts; returns the matches."""
     match = q if q.startswith('"') else " AND ".join(f'"{w}"' for w in q.split())
     where, args = "fts MATCH ?", [match]
     if "theme" in filters:
@@ -306,19 +321,24 @@ def fts_query(conn: sqlite3.Connection, q: str, filters: dict[str, str]) -> None
         f"WHERE {where} ORDER BY rank LIMIT 20",
         args,
     ).fetchall()
-    conn.execute(
+    counts = conn.execute(
         "SELECT meta.theme, count(*) FROM fts JOIN meta ON meta.id = fts.rowid "
         f"WHERE {where} GROUP BY meta.theme",
         args,
     ).fetchall()
+    return sum(n for _, n in counts)  # one theme per row: the counts add up to the matches
 
 
-def whoosh_latency(qs: list[tuple[str, dict[str, str]]]) -> tuple[list[float], list[int]]:
-    """Milliseconds and totals of each query through ``search_index``, after a warm-up."""
+def whoosh_latency(qs: list[tuple[str, dict[str, str]]], cold: bool = False) -> tuple[list[float], list[int]]:
+    """Milliseconds and totals of each query through ``search_index``, after a warm-up; with
+    ``cold``, the per-worker postings cache is emptied before each query (not timed), as for
+    words no visitor asked this worker before."""
     for q, f in qs[:5]:  # warm up caches
         search_index(store.PUBLIC, q, "es", f, 1, 20)
     ms, totals = [], []
     for q, f in qs:
+        if cold:
+            postings_cache.clear()
         start = time.perf_counter()
         totals.append(search_index(store.PUBLIC, q, "es", f, 1, 20).total)
         ms.append((time.perf_counter() - start) * 1000)
@@ -359,19 +379,40 @@ def relevance_score(first_id: int) -> tuple[float, list[str]]:
 
 
 def reuse(args: argparse.Namespace) -> None:
-    """The Whoosh query timings again, on an index a previous run kept."""
-    app = Flask(__name__)
-    app.config["INDEX_DIR"] = str(Path(args.reuse) / "index")
+    """The query timings again, on a folder a previous run kept: each query with the postings
+    cache emptied first (cold), then as a worker that has served a while answers (warm), then
+    through ``search_public`` with the database re-check when the folder holds the archive."""
+    folder = Path(args.reuse)
+    database = (folder / "archive.sqlite3").exists()
+    if database:
+        from reindex import archive_app
+
+        app = archive_app(folder)
+    else:
+        app = Flask(__name__)
+        app.config["INDEX_DIR"] = str(folder / "index")
     with app.app_context():
         queries = Corpus(args.n).queries(args.queries)
         print(f"Latency in ms over {args.queries} queries per kind, top 20, snippets, facet counts")
-        print(f"{'query':<10} {'whoosh p50':>11} {'p95':>8} {'hits~':>7}")
+        print("cold: the postings cache emptied before each query; warm: the same queries again")
+        print(
+            f"{'query':<10} {'cold p50':>9} {'p95':>8} {'warm p50':>9} {'p95':>8} "
+            f"{'+ recheck p50':>14} {'p95':>8} {'hits~':>7}"
+        )
         for kind, qs in queries.items():
-            ms, totals = whoosh_latency(qs)
+            cold, totals = whoosh_latency(qs, cold=True)
+            warm, _ = whoosh_latency(qs)
+            rechecked = f"{'-':>14} {'-':>8}"
+            if database:
+                checked = recheck_latency(qs)
+                rechecked = f"{percentile(checked, 50):>14.1f} {percentile(checked, 95):>8.1f}"
             print(
-                f"{kind:<10} {percentile(ms, 50):>11.1f} {percentile(ms, 95):>8.1f} "
+                f"{kind:<10} {percentile(cold, 50):>9.1f} {percentile(cold, 95):>8.1f} "
+                f"{percentile(warm, 50):>9.1f} {percentile(warm, 95):>8.1f} {rechecked} "
                 f"{statistics.mean(totals):>7.0f}"
             )
+        terms, size = postings_cache.stats()
+        print(f"postings cache after the runs: {terms} terms, {size / 1e6:.1f} MB")
         store.forget_searchers()
 
 
@@ -433,6 +474,41 @@ def fragmentation(corpus: Corpus, n: int, publishes: int, queries: list[tuple[st
         print(f"  {name:<36} {fresh[name]:>18} -> {after[name]}")
 
 
+#: One query kind under ``--peers``: ms of Whoosh, tantivy and FTS5, then their matches.
+Compared = tuple[list[float], list[float], list[float], list[int], list[int], list[int]]
+
+
+def print_peers(compared: dict[str, Compared], count: int) -> None:
+    """The ``--peers`` table: each kind's p50/p95 per engine, Whoosh's ratios, mean matches."""
+    print(
+        f"\nWhoosh (search_index, cold: its postings cache emptied before each query, as the peers "
+        f"decode postings for every query) beside tantivy and FTS5: ms over {count} queries per kind, "
+        "top 20 by BM25, snippets, facet counts (FTS5: the first theme only); ratio = Whoosh / peer"
+    )
+    print(
+        f"{'':<10} {'whoosh':>15} {'tantivy':>15} {'fts5':>15}   {'whoosh/tantivy':>15} "
+        f"{'whoosh/fts5':>15}   {'matches (mean)':>22}"
+    )
+    print(
+        f"{'query':<10} {'p50':>7} {'p95':>7} {'p50':>7} {'p95':>7} {'p50':>7} {'p95':>7}   "
+        f"{'p50':>7} {'p95':>7} {'p50':>7} {'p95':>7}   {'whoosh':>6} {'tantivy':>7} {'fts5':>7}"
+    )
+    for kind, (whoosh_ms, peer_ms, fts_ms, whoosh_n, peer_n, fts_n) in compared.items():
+        p = {
+            name: (percentile(ms, 50), percentile(ms, 95))
+            for name, ms in (("whoosh", whoosh_ms), ("tantivy", peer_ms), ("fts5", fts_ms))
+        }
+        figures = " ".join(f"{p[name][i]:>7.2f}" for name in p for i in (0, 1))
+        ratios = "   ".join(
+            " ".join(f"{p['whoosh'][i] / max(p[peer][i], 1e-9):>6.1f}x" for i in (0, 1))
+            for peer in ("tantivy", "fts5")
+        )
+        matches = " ".join(
+            f"{statistics.mean(n):>{w}.0f}" for n, w in ((whoosh_n, 6), (peer_n, 7), (fts_n, 7))
+        )
+        print(f"{kind:<10} {figures}   {ratios}   {matches}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -459,7 +535,17 @@ def main() -> None:
         action="store_true",
         help="no SQLite archive: time search_index only, without the database re-check",
     )
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also build tantivy over the FTS5 rows and compare Whoosh, tantivy and FTS5 (needs tantivy)",
+    )
     args = parser.parse_args()
+    peers = None
+    if args.peers:
+        if args.reuse or args.publishes:
+            parser.error("--peers builds its own indexes: not with --reuse or --publishes")
+        import search_peers as peers  # exits with how to install tantivy when it is missing
     if args.reuse:
         reuse(args)
         return
@@ -506,34 +592,55 @@ def main() -> None:
             if not args.keep:
                 shutil.rmtree(tmp, ignore_errors=True)
             return
-        fts_elapsed, conn = build_fts(list(fts_documents(corpus)), tmp / "fts.sqlite3")
+        rows = list(fts_documents(corpus))
+        fts_elapsed, conn = build_fts(rows, tmp / "fts.sqlite3")
         print(
             f"FTS5:   indexed in {fts_elapsed:.1f} s; "
             f"database {(tmp / 'fts.sqlite3').stat().st_size / 1e6:.0f} MB"
         )
+        if peers is not None:
+            peer, peer_elapsed, peer_segments = peers.build(rows, tmp / "tantivy", procs)
+            print(
+                f"tantivy {peers.version()}: indexed the same rows in {peer_elapsed:.1f} s "
+                f"({procs} thread(s), merges awaited; {peer_segments} segment(s)); "
+                f"index {peer.size() / 1e6:.0f} MB"
+            )
+        del rows
         queries = corpus.queries(args.queries)
+        compared: dict[str, Compared] = {}
         print(f"\nLatency in ms over {args.queries} queries per kind, top 20, snippets, facet counts")
         print("(+ recheck: search_public, the page's hits checked against the SQLite archive)")
+        print("(cold: the postings cache emptied before each query; warm: the same queries again)")
         print(
-            f"{'query':<10} {'whoosh p50':>11} {'p95':>8} {'+ recheck p50':>14} {'p95':>8} "
-            f"{'hits~':>7}   {'fts5 p50':>9} {'p95':>8}"
+            f"{'query':<10} {'cold p50':>9} {'p95':>8} {'warm p50':>9} {'p95':>8} {'+ recheck p50':>14} "
+            f"{'p95':>8} {'hits~':>7}   {'fts5 p50':>9} {'p95':>8}"
         )
         for kind, qs in queries.items():
+            cold_ms, _ = whoosh_latency(qs, cold=True)
             whoosh_ms, totals = whoosh_latency(qs)
             rechecked = f"{'-':>14} {'-':>8}"
             if database:
                 checked = recheck_latency(qs)
                 rechecked = f"{percentile(checked, 50):>14.1f} {percentile(checked, 95):>8.1f}"
-            fts_ms = []
+            if peers is not None:
+                for q, f in qs[:5]:  # the same warm-up as the others (only when comparing)
+                    fts_query(conn, q, f)
+            fts_ms, fts_totals = [], []
             for q, f in qs:
                 start = time.perf_counter()
-                fts_query(conn, q, f)
+                fts_totals.append(fts_query(conn, q, f))
                 fts_ms.append((time.perf_counter() - start) * 1000)
             print(
-                f"{kind:<10} {percentile(whoosh_ms, 50):>11.1f} {percentile(whoosh_ms, 95):>8.1f} "
+                f"{kind:<10} {percentile(cold_ms, 50):>9.1f} {percentile(cold_ms, 95):>8.1f} "
+                f"{percentile(whoosh_ms, 50):>9.1f} {percentile(whoosh_ms, 95):>8.1f} "
                 f"{rechecked} {statistics.mean(totals):>7.0f}   "
                 f"{percentile(fts_ms, 50):>9.1f} {percentile(fts_ms, 95):>8.1f}"
             )
+            if peers is not None:
+                peer_ms, peer_totals = peers.latency(peer, qs)
+                compared[kind] = (cold_ms, peer_ms, fts_ms, totals, peer_totals, fts_totals)
+        if compared:
+            print_peers(compared, args.queries)
         share, missed = relevance_score(args.n + 100)
         print(
             f"\nRelevance suite ({len(relevance.QUERIES)} queries, tests/relevance.py) among the "
