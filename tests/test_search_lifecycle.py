@@ -22,6 +22,7 @@ from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Credit, Story, Visibility
 from nuevonorte.search import rebuild_lock, store, sync
+from nuevonorte.search.whoosh_internals import postings_cache
 from tests import index_bytes
 from tests.curate_fixtures import add_audio
 from tests.search_fixtures import PausedRebuild, add_transcribed_audio
@@ -223,3 +224,23 @@ def test_a_killed_reindex_parks_nothing_and_leaves_nothing_T09(
     result = runner.invoke(args=["check"])
     assert result.exit_code == 0, result.output
     assert rebuild_lock.marker().exists()  # the lock file stays; only its lock says "running"
+
+
+def test_a_withdrawn_storys_words_leave_the_workers_postings_cache_T01(
+    app: Flask, make_story: Callable[..., Story]
+) -> None:
+    """Decoded postings are kept per worker by segment (``postings_cache``); the purge after a
+    withdrawal rewrites the segment, and the next searcher drops what the old one held."""
+    story = make_story(body="Relato de tlacotalpan y del río.")
+    make_story(body="Otro relato del río.")
+    assert found("tlacotalpan") == {story.public_id}
+    folder = str(Path(app.config["INDEX_DIR"]).resolve())
+
+    def kept(word: str) -> list[tuple[str, Any]]:
+        return [key for key in postings_cache.terms_under(folder) if key[1] == word]
+
+    assert kept("tlacotalp")  # the word's Spanish form, read once and kept
+    stories.withdraw(story)
+    db.session.commit()
+    assert found("tlacotalpan") == set() and found("río")
+    assert kept("tlacotalp") == []

@@ -5,19 +5,22 @@ stories that was most of a search's time (docs/parts/search.md). Here each query
 are read once, a block at a time, into arrays; matching is a boolean mask over document
 numbers (ORs and ANDs are ``|`` and ``&``), facet counts are a ``bincount`` over per-segment
 document -> value tables, and ranking is Whoosh's own BM25F computed with numpy for the
-matched documents only. Counts are exact. Phrases are matched by Whoosh (in the long
-fields' positional twins) and ranked as their words.
+matched documents only. Counts are exact. Phrases are matched on the same arrays: the
+documents holding every word of a phrase are intersected first, and only their positions
+(each posting's value in a positional field) are decoded and compared; they are ranked as
+their words.
 
 Relies on whoosh-reloaded 2.7.5's W3 codec internals (pinned): a leaf matcher's decoded
-block (``_data``: id deltas, term frequencies) and a segment's length column.
+block (``_data``: id deltas, term frequencies, values) and a segment's length column.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import zlib
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import Any
 
 import numpy as np
@@ -28,6 +31,7 @@ from whoosh.searching import Searcher
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
+from nuevonorte.search.whoosh_internals import postings_cache
 from nuevonorte.search.whoosh_internals.codec import length_bytes
 
 #: Per-segment tables (facet values, field lengths), keyed by (folder, segment id, what). A segment
@@ -51,6 +55,13 @@ class Matcher:
         self._live: Array | None = None
         self._facets: dict[str, tuple[list[str], Array, Array]] = {}
         self._lengths: dict[str, Array] = {}
+        #: Each segment's key in the per-process postings cache (None: not cached).
+        self.keys: list[postings_cache.SegmentKey | None] = [_segment_key(sub) for sub, _ in self.segments]
+        folders: dict[str, set[str]] = {}
+        for key in self.keys:
+            if key is not None:
+                folders.setdefault(key[0], set()).add(key[1])
+        postings_cache.keep_only(folders)  # merged and purged segments leave the cache
 
     @classmethod
     def of(cls, s: Searcher) -> Matcher:
@@ -100,10 +111,28 @@ class Matcher:
         return self._facets[name]
 
 
-def _segment_table(sub: Searcher, name: str, what: str, build: Any) -> Any:
+def _segment_key(sub: Searcher) -> postings_cache.SegmentKey | None:
+    """A segment's name in per-process caches: its folder, and its id with the inode and
+    modification time of its file. Segment ids are random names that Whoosh draws from
+    ``random``, which anything may seed (Hypothesis does, for each example), so a rebuilt
+    folder may hold a new segment under an old id; its file is never the same file. None
+    (nothing cached) when the segment has no file to tell."""
     reader = sub.reader()
     segment = reader.segment() if hasattr(reader, "segment") else None
-    key = (_folder(reader), segment.segment_id(), f"{what}:{name}") if segment is not None else None
+    folder = _folder(reader)
+    if segment is None or folder is None:
+        return None
+    name = segment.make_filename(segment.COMPOUND_EXT if segment.is_compound() else ".trm")
+    try:
+        found = os.stat(os.path.join(folder, name))
+    except OSError:
+        return None
+    return folder, f"{segment.segment_id()}:{found.st_ino}:{found.st_mtime_ns}"
+
+
+def _segment_table(sub: Searcher, name: str, what: str, build: Any) -> Any:
+    segment = _segment_key(sub)
+    key = (*segment, f"{what}:{name}") if segment is not None else None
     table = _segment_tables.get(key) if key else None
     if table is None:
         table = build(sub, name)
@@ -114,13 +143,13 @@ def _segment_table(sub: Searcher, name: str, what: str, build: Any) -> Any:
     return table
 
 
-def _folder(reader: Any) -> str:
-    """The folder of a segment's files: segment ids are random names, unique within one index
-    but not across indexes (Whoosh draws them from ``random``, which anything may seed), so
-    the cache key needs both."""
+def _folder(reader: Any) -> str | None:
+    """The folder of a segment's files (None in memory): segment ids are unique within one
+    index but not across indexes, so cache keys need both."""
     storage = getattr(reader, "_storage", None)
     storage = getattr(storage, "b", storage)  # a compound segment: its files over the folder
-    return str(getattr(storage, "folder", id(reader)))
+    folder = getattr(storage, "folder", None)
+    return str(folder) if folder is not None else None
 
 
 def _read_lengths(sub: Searcher, fieldname: str) -> Array:
@@ -142,27 +171,34 @@ def _read_facet(sub: Searcher, name: str) -> tuple[list[str], Array, Array]:
     codes: list[int] = []
     if name in sub.schema:
         for term in reader.lexicon(name):
-            ids, _ = block_postings(reader.postings(name, term))
+            ids, _, _ = block_postings(reader.postings(name, term))
             codes += [len(values)] * len(ids)
             docs += ids
             values.append(term.decode("utf-8") if isinstance(term, bytes) else str(term))
     return values, np.array(docs, dtype=np.int64), np.array(codes, dtype=np.int64)
 
 
-def block_postings(m: Any) -> tuple[list[int], list[float]]:
+Postings = tuple[list[int], list[float], list[Any]]
+
+
+def block_postings(m: Any, values: bool = False) -> Postings:
     """Every id and term frequency of a fresh leaf matcher, a decoded block at a time
-    (deleted documents included)."""
+    (deleted documents included), and with ``values`` each posting's value (in a positional
+    field, its encoded positions; otherwise the list is empty)."""
     ids: list[int] = []
     weights: list[float] = []
+    found: list[Any] = []
     if isinstance(m, FilterMatcher):  # a segment with deletions: the live mask handles them
         m = m.child
     if not isinstance(m, W3LeafMatcher):  # not expected with this codec: the slow way
         while m.is_active():
             ids.append(m.id())
             weights.append(m.weight())
+            if values:
+                found.append(m.value())
             m.next()
-        return ids, weights
-    whole = _whole_postings(m)
+        return ids, weights, found
+    whole = _whole_postings(m, values)
     if whole is not None:
         return whole
     while m.is_active():
@@ -171,17 +207,25 @@ def block_postings(m: Any) -> tuple[list[int], list[float]]:
         deltas, block_weights = m._data[0], m._data[1]
         n = len(deltas)
         ids += accumulate(deltas) if not m._byteids else deltas
-        if block_weights is None:
-            weights += [1.0] * n
-        elif isinstance(block_weights, float):
-            weights += [block_weights] * n
-        else:
-            weights += block_weights
+        _add_weights(weights, block_weights, n)
+        if values:
+            m._read_values()
+            found += m._values
         m._next_block()
-    return ids, weights
+    return ids, weights, found
 
 
-def _whole_postings(m: W3LeafMatcher) -> tuple[list[int], list[float]] | None:
+def _add_weights(weights: list[float], block_weights: Any, count: int) -> None:
+    """A block's weights, as W3 minifies them (None: all 1.0; a float: all the same)."""
+    if block_weights is None:
+        weights += [1.0] * count
+    elif isinstance(block_weights, float):
+        weights += [block_weights] * count
+    else:
+        weights += block_weights
+
+
+def _whole_postings(m: W3LeafMatcher, values: bool) -> Postings | None:
     """All of a term's postings from one read of its byte range, blocks parsed in memory.
 
     Without mmap, stepping through blocks costs about twenty small file reads per block (its
@@ -189,12 +233,15 @@ def _whole_postings(m: W3LeafMatcher) -> tuple[list[int], list[float]] | None:
     The layout is the W3 codec's: a 4-byte magic, then per block a signed length (negative
     for the last block), a pickled header (count, max id, max weight, compression, lengths)
     and the (optionally zlib-compressed) pickled data (id deltas, weights, values). None when
-    the bytes are not laid out so (the caller then reads block by block).
+    the bytes are not laid out so (the caller then reads block by block), or when values are
+    asked of a field whose values have a fixed size (W3 joins those into one string).
     """
     length = getattr(m, "_length", None)
     if isinstance(length, tuple):  # the codec stores the extent's length as a 1-tuple
         length = length[0] if len(length) == 1 else None
     if not isinstance(length, int) or length <= 4 or m._byteids:
+        return None
+    if values and not (m._fixedsize is None or m._fixedsize < 0):
         return None
     buf = m._postfile.get(m._startoffset, length)
     if buf[:4] != WHOOSH3_HEADER_MAGIC:
@@ -203,6 +250,7 @@ def _whole_postings(m: W3LeafMatcher) -> tuple[list[int], list[float]] | None:
     stream = io.BytesIO(buf)
     ids: list[int] = []
     weights: list[float] = []
+    found: list[Any] = []
     pos = 4
     while pos + _INT_SIZE <= len(buf):
         size = unpack_int(buf[pos : pos + _INT_SIZE])[0]
@@ -211,20 +259,52 @@ def _whole_postings(m: W3LeafMatcher) -> tuple[list[int], list[float]] | None:
         count, _maxid, _maxweight, compression, _minlen, _maxlen = pickle.load(stream)  # noqa: S301 (our own index files, as Whoosh reads them)
         blob = view[stream.tell() : end]
         data = zlib.decompress(blob) if compression else blob
-        deltas, block_weights = pickle.loads(data)[:2]  # noqa: S301 (as above)
+        block = pickle.loads(data)  # noqa: S301 (as above)
+        deltas = block[0]
         if len(deltas) != count:
             return None
         ids += accumulate(deltas)
-        if block_weights is None:
-            weights += [1.0] * count
-        elif isinstance(block_weights, float):
-            weights += [block_weights] * count
-        else:
-            weights += block_weights
+        _add_weights(weights, block[1], count)
+        if values:
+            found += block[2]
         if size < 0:  # the last block
-            return ids, weights
+            return ids, weights, found
         pos = end
     return None
+
+
+#: Positions are below this in any field (Whoosh packs them in 4 bytes); a phrase has at
+#: most this many words (``parse.MAX_WORDS`` is far below): (document, position) pairs as one number.
+_POSITION_STRIDE = 1 << 33
+MAX_PHRASE_WORDS = 1 << 16
+#: How Whoosh's ``Positions`` format writes a posting's value: the count as 4 bytes, then the
+#: position deltas as a protocol-2 pickle of a list (``formats.Positions.encode``).
+_PICKLED_LIST = b"\x80\x02]"
+
+
+def positions_of(values: list[bytes], decode: Any) -> tuple[Array, Array]:
+    """How many positions each encoded value holds, and all of them, in order.
+
+    One ``pickle.loads`` for all the values: each is a protocol-2 pickle of one list, and
+    the pickles' bodies one after another, inside an outer list, are the pickle of the list
+    of those lists (an item list's opcodes push one list each; lists of integers are never
+    read back from the memo). A value not written so is decoded by ``decode``, Whoosh's own.
+    """
+    if all(v[_INT_SIZE : _INT_SIZE + 3] == _PICKLED_LIST for v in values):
+        bodies = b"".join(v[_INT_SIZE + 2 : -1] if v.endswith(b".") else v[_INT_SIZE + 2 :] for v in values)
+        lists = pickle.loads(b"\x80\x02](" + bodies + b"e.")  # noqa: S301 (our own index files)
+        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
+    else:
+        decoded = [decode(v) for v in values]
+        counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))
+        flat = np.fromiter(chain.from_iterable(decoded), dtype=np.int64, count=int(counts.sum()))
+        return counts, flat
+    # Each list holds deltas from the one before (the first from 0): a running sum that
+    # starts again at every list.
+    running = np.cumsum(deltas)
+    before = np.concatenate(([0], running))[np.cumsum(counts) - counts]
+    return counts, running - np.repeat(before, counts)
 
 
 class Search:
@@ -234,21 +314,47 @@ class Search:
         self.s = s
         self.m = Matcher.of(s)
         self._terms: dict[tuple[str, Any], tuple[Array, Array]] = {}
+        self._values: dict[tuple[str, Any], list[Any]] = {}
 
     def term(self, fieldname: str, text: Any) -> tuple[Array, Array]:
         """Global document numbers and term frequencies of a term (deleted documents too)."""
         key = (fieldname, text)
         if key not in self._terms:
-            ids: list[int] = []
-            weights: list[float] = []
-            for sub, offset in self.m.segments:
-                reader = sub.reader()
-                if key in reader:
-                    seg_ids, seg_weights = block_postings(reader.postings(fieldname, text))
-                    ids += [d + offset for d in seg_ids] if offset else seg_ids
-                    weights += seg_weights
-            self._terms[key] = (np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64))
+            self._read(fieldname, text, values=False)
         return self._terms[key]
+
+    def positions(self, fieldname: str, text: Any) -> tuple[Array, list[Any]]:
+        """A term's global document numbers and, for each, its encoded positions."""
+        key = (fieldname, text)
+        if key not in self._values:
+            self._read(fieldname, text, values=True)
+        return self._terms[key][0], self._values[key]
+
+    def _read(self, fieldname: str, text: Any, values: bool) -> None:
+        ids: list[Array] = []
+        weights: list[Array] = []
+        found: list[Any] = []
+        for (sub, offset), key in zip(self.m.segments, self.m.keys, strict=True):
+            cache_key = (key, fieldname, text) if key is not None else None
+            entry = postings_cache.get(cache_key) if cache_key is not None and not values else None
+            if entry is None:
+                entry = postings_cache.EMPTY
+                reader = sub.reader()
+                if (fieldname, text) in reader:  # a term a segment lacks is not kept: no word lingers
+                    postings = reader.postings(fieldname, text)
+                    seg_ids, seg_weights, seg_values = block_postings(postings, values)
+                    entry = (np.array(seg_ids, dtype=np.int64), np.array(seg_weights, dtype=np.float64))
+                    found += seg_values
+                    if cache_key is not None:
+                        postings_cache.put(cache_key, entry)
+            ids.append(entry[0] + offset if offset else entry[0])
+            weights.append(entry[1])
+        self._terms[(fieldname, text)] = (
+            np.concatenate(ids) if ids else postings_cache.EMPTY[0],
+            np.concatenate(weights) if weights else postings_cache.EMPTY[1],
+        )
+        if values:
+            self._values[(fieldname, text)] = found
 
     def term_mask(self, fieldname: str, text: Any) -> Array:
         """A mask of the live documents holding a term."""
@@ -268,10 +374,50 @@ class Search:
             mask = np.logical_or.reduce([self.mask(q) for q in query.subqueries])
         elif isinstance(query, And) and query.subqueries:
             mask = np.logical_and.reduce([self.mask(q) for q in query.subqueries])
+        elif isinstance(query, Phrase) and self._positional(query):
+            mask = self.phrase_mask(query.fieldname, query.words)
         else:
             mask = np.zeros(self.m.size, dtype=bool)
             mask[np.fromiter(self.s.docs_for_query(query), dtype=np.int64)] = True
             mask &= self.m.live()
+        return mask
+
+    def _positional(self, query: Phrase) -> bool:
+        """Whether a phrase is one ``phrase_mask`` matches: its words next to each other, in
+        a field that keeps positions."""
+        field = self.s.schema[query.fieldname] if query.fieldname in self.s.schema else None
+        positional = field is not None and field.format.supports("positions")
+        return query.slop == 1 and bool(query.words) and positional
+
+    def phrase_mask(self, fieldname: str, words: list[Any]) -> Array:
+        """A mask of the live documents holding ``words`` at consecutive positions of
+        ``fieldname``, as Whoosh's ``Phrase`` with its default slop matches them.
+
+        The documents holding every word are found on the arrays; only their positions are
+        decoded (all of one word's at once, ``positions_of``), and a document matches when
+        some position p of the first word has each following word k at p + k: each word's
+        (document, position - k) pairs are numbers, and the phrase's are in every word's.
+        """
+        mask: Array = np.zeros(self.m.size, dtype=bool)
+        postings = [self.positions(fieldname, word) for word in words]
+        candidates = postings[0][0]
+        for ids, _ in postings[1:]:
+            candidates = np.intersect1d(candidates, ids, assume_unique=True)
+        candidates = candidates[self.m.live()[candidates]]
+        if not len(candidates):
+            return mask
+        decode = self.s.schema[fieldname].format.decode_positions
+        met: Array | None = None
+        for k, (ids, values) in enumerate(postings):
+            rows = np.searchsorted(ids, candidates).tolist()
+            counts, positions = positions_of([values[row] for row in rows], decode)
+            owner = np.repeat(np.arange(len(candidates), dtype=np.int64), counts)
+            pairs = np.unique(owner * _POSITION_STRIDE + (positions - k + MAX_PHRASE_WORDS))
+            met = pairs if met is None else np.intersect1d(met, pairs, assume_unique=True)
+            if not len(met):
+                return mask
+        assert met is not None
+        mask[candidates[np.unique(met // _POSITION_STRIDE)]] = True
         return mask
 
     def facet_counts(self, name: str, mask: Array) -> list[tuple[str, int]]:

@@ -1,0 +1,131 @@
+"""Matching on arrays (``whoosh_internals.matching``) finds exactly what Whoosh's own matchers find.
+
+Each example writes a real Whoosh index with the archive's codec and Spanish analyser, in
+several segments (each a commit without merging), deletes some documents, and compares the
+documents ``Search.mask`` gives for phrases, words, ANDs and ORs with those of Whoosh's
+``Searcher.docs_for_query``. A small vocabulary makes terms with hundreds of postings, read
+in blocks of 128, beside rare ones that W3 keeps inline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, Schema
+from whoosh.query import And, Or, Phrase, Query, Term
+from whoosh.searching import Searcher
+
+from nuevonorte.search.schema import ANALYZERS, SharedText
+from nuevonorte.search.whoosh_internals.codec import ArchiveCodec
+from nuevonorte.search.whoosh_internals.matching import Search
+
+#: Content words (their forms differ from the words: "fronteras" -> "fronter"), a rare word,
+#: and stop words, which take no position (a phrase skips them as its text does).
+WORDS = ["casa", "madre", "fronteras", "noche", "río", "tren", "tren", "madre"]
+RARE = "desierto"
+STOPS = ["de", "la", "mi"]
+
+documents = st.lists(
+    st.lists(st.sampled_from([*WORDS, *STOPS]), min_size=1, max_size=14).map(" ".join),
+    min_size=1,
+    max_size=320,
+)
+phrases = st.lists(st.sampled_from([*WORDS, RARE, *STOPS]), min_size=1, max_size=4)
+
+
+def form(word: str) -> str | None:
+    return ANALYZERS["es"].term(word)
+
+
+def phrase_query(words: list[str]) -> Query | None:
+    forms = [f for f in (form(w) for w in words) if f is not None]
+    if not forms:
+        return None
+    return Term("text", forms[0]) if len(forms) == 1 else Phrase("text", forms)
+
+
+def write(folder: Path, texts: list[str], segments: int, deleted: set[int]) -> whoosh_index.FileIndex:
+    schema = Schema(sid=ID(unique=True, stored=True), text=SharedText(analyzer=ANALYZERS["es"]))
+    ix = whoosh_index.create_in(str(folder), schema)
+    per = max(1, -(-len(texts) // segments))
+    for first in range(0, len(texts), per):
+        w = ix.writer(codec=ArchiveCodec())
+        for n in range(first, min(first + per, len(texts))):
+            w.add_document(sid=str(n), text=texts[n])
+        w.commit(merge=False)
+    if deleted:
+        w = ix.writer(codec=ArchiveCodec())
+        for n in deleted:
+            w.delete_by_term("sid", str(n))
+        w.commit(merge=False)
+    return ix
+
+
+def whoosh_docs(s: Searcher, query: Query) -> set[int]:
+    return set(s.docs_for_query(query))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=documents,
+    segments=st.integers(min_value=1, max_value=4),
+    deleted=st.sets(st.integers(min_value=0, max_value=319), max_size=40),
+    asked=st.lists(phrases, min_size=1, max_size=8),
+    rare_at=st.sets(st.integers(min_value=0, max_value=319), max_size=3),
+)
+def test_phrases_words_ands_and_ors_match_what_whoosh_matches(
+    tmp_path_factory: pytest.TempPathFactory,
+    texts: list[str],
+    segments: int,
+    deleted: set[int],
+    asked: list[list[str]],
+    rare_at: set[int],
+) -> None:
+    texts = [f"{text} {RARE} madre" if n in rare_at else text for n, text in enumerate(texts)]
+    ix = write(tmp_path_factory.mktemp("ix"), texts, segments, {n for n in deleted if n < len(texts)})
+    queries = [q for q in (phrase_query(words) for words in asked) if q is not None]
+    if len(queries) > 1:
+        queries += [And(queries[:2]), Or(queries[:3])]
+    with ix.searcher() as s:
+        search = Search(s)
+        for query in queries:
+            found = set(np.flatnonzero(search.mask(query)).tolist())
+            assert found == whoosh_docs(s, query), query
+
+
+def test_a_phrase_needs_its_words_in_order_and_next_to_each_other(tmp_path: Path) -> None:
+    texts = [
+        "la madre cruzó la frontera de noche",  # "madre cruzó": in order, next to each other
+        "cruzó la madre",  # reversed
+        "madre de noche cruzó",  # apart
+        "mi madre, cruzó",  # a comma between them is not a word
+    ]
+    ix = write(tmp_path, texts, segments=2, deleted=set())
+    with ix.searcher() as s:
+        query = phrase_query(["madre", "cruzó"])
+        assert query is not None
+        found = np.flatnonzero(Search(s).mask(query)).tolist()
+        assert [s.stored_fields(n)["sid"] for n in found] == ["0", "3"]
+
+
+def test_every_two_word_phrase_over_terms_of_many_blocks(tmp_path: Path) -> None:
+    """Hundreds of documents per word: postings span several blocks of 128 in each segment."""
+    rng = random.Random(7)
+    texts = [" ".join(rng.choices([*WORDS, *STOPS], k=rng.randint(3, 20))) for _ in range(900)]
+    ix = write(tmp_path, texts, segments=3, deleted=set(range(0, 900, 17)))
+    with ix.searcher() as s:
+        search = Search(s)
+        assert max(len(search.term("text", form(w))[0]) for w in WORDS) > 3 * 128
+        for a, b in itertools.product(sorted(set(WORDS)), repeat=2):
+            query = phrase_query([a, b])
+            assert query is not None
+            found = set(np.flatnonzero(search.mask(query)).tolist())
+            assert found == whoosh_docs(s, query), query
+            assert found  # with so many documents every pair occurs somewhere
