@@ -329,11 +329,17 @@ def fts_query(conn: sqlite3.Connection, q: str, filters: dict[str, str]) -> int:
     return sum(n for _, n in counts)  # one theme per row: the counts add up to the matches
 
 
+COLD_AND_WARM = (
+    "(cold: the postings cache emptied before each query; warm: after one pass over the same queries)"
+)
+
+
 def whoosh_latency(qs: list[tuple[str, dict[str, str]]], cold: bool = False) -> tuple[list[float], list[int]]:
-    """Milliseconds and totals of each query through ``search_index``, after a warm-up; with
-    ``cold``, the per-worker postings cache is emptied before each query (not timed), as for
-    words no visitor asked this worker before."""
-    for q, f in qs[:5]:  # warm up caches
+    """Milliseconds and totals of each query through ``search_index``, after one untimed pass
+    over the same queries (as in a worker that has answered them before); with ``cold``, after
+    five queries only, and the per-worker postings cache emptied before each query (not
+    timed), as for words no visitor asked this worker before."""
+    for q, f in qs if not cold else qs[:5]:  # warm: every word met once before (cold: warm-up only)
         search_index(store.PUBLIC, q, "es", f, 1, 20)
     ms, totals = [], []
     for q, f in qs:
@@ -394,7 +400,7 @@ def reuse(args: argparse.Namespace) -> None:
     with app.app_context():
         queries = Corpus(args.n).queries(args.queries)
         print(f"Latency in ms over {args.queries} queries per kind, top 20, snippets, facet counts")
-        print("cold: the postings cache emptied before each query; warm: the same queries again")
+        print(COLD_AND_WARM)
         print(
             f"{'query':<10} {'cold p50':>9} {'p95':>8} {'warm p50':>9} {'p95':>8} "
             f"{'+ recheck p50':>14} {'p95':>8} {'hits~':>7}"
@@ -610,7 +616,7 @@ def main() -> None:
         compared: dict[str, Compared] = {}
         print(f"\nLatency in ms over {args.queries} queries per kind, top 20, snippets, facet counts")
         print("(+ recheck: search_public, the page's hits checked against the SQLite archive)")
-        print("(cold: the postings cache emptied before each query; warm: the same queries again)")
+        print(COLD_AND_WARM)
         print(
             f"{'query':<10} {'cold p50':>9} {'p95':>8} {'warm p50':>9} {'p95':>8} {'+ recheck p50':>14} "
             f"{'p95':>8} {'hits~':>7}   {'fts5 p50':>9} {'p95':>8}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, Schema
+from whoosh.formats import Positions
 from whoosh.query import And, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
 from nuevonorte.search.schema import ANALYZERS, SharedText
+from nuevonorte.search.whoosh_internals import matching
 from nuevonorte.search.whoosh_internals.codec import ArchiveCodec
-from nuevonorte.search.whoosh_internals.matching import Search
+from nuevonorte.search.whoosh_internals.matching import Search, positions_of
 
 #: Content words (their forms differ from the words: "fronteras" -> "fronter"), a rare word,
 #: and stop words, which take no position (a phrase skips them as its text does).
@@ -129,3 +132,64 @@ def test_every_two_word_phrase_over_terms_of_many_blocks(tmp_path: Path) -> None
             found = set(np.flatnonzero(search.mask(query)).tolist())
             assert found == whoosh_docs(s, query), query
             assert found  # with so many documents every pair occurs somewhere
+
+
+positions_lists = st.lists(
+    st.one_of(
+        st.lists(st.integers(min_value=0, max_value=600), min_size=1, max_size=30, unique=True),
+        st.lists(st.integers(min_value=0, max_value=70_000), min_size=1, max_size=30, unique=True),
+        st.lists(st.integers(min_value=0, max_value=5_000), min_size=990, max_size=1_100, unique=True),
+    ).map(sorted),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lists=positions_lists)
+def test_positions_read_as_arrays_are_the_ones_whoosh_decodes(lists: list[list[int]]) -> None:
+    """Small gaps (read from the bytes), gaps of 256 or more and lists past pickle's batch of
+    1,000 (unpickled one by one), mixed in one term."""
+    fmt = Positions()
+    values = [fmt.encode(positions) for positions in lists]
+    one_by_one: list[bytes] = []
+    real = matching._deltas
+
+    def spied(value: bytes, decode: Callable[[bytes], list[int]]) -> list[int]:
+        one_by_one.append(value)
+        return real(value, decode)
+
+    matching._deltas = spied  # type: ignore[assignment]
+    try:
+        starts, flat = positions_of(values, fmt.decode_positions)
+    finally:
+        matching._deltas = real  # type: ignore[assignment]
+    assert [flat[starts[i] : starts[i + 1]].tolist() for i in range(len(values))] == lists
+    # Only values with a later gap of 256 or more, or past pickle's batch of 1,000, are not
+    # read straight from the bytes.
+    unusual = [
+        v
+        for v, positions in zip(values, lists, strict=True)
+        if len(positions) > 1_000 or any(b - a >= 256 for a, b in itertools.pairwise(positions))
+    ]
+    assert one_by_one == unusual
+
+
+def test_positions_not_written_as_whoosh_writes_them_are_decoded_by_whoosh() -> None:
+    fmt = Positions()
+    odd = fmt.encode([5, 9])[:-1]  # no STOP: Whoosh's decoder adds it
+    starts, flat = positions_of([fmt.encode([1, 2]), odd], fmt.decode_positions)
+    assert flat.tolist() == [1, 2, 5, 9] and starts.tolist() == [0, 2, 4]
+
+
+def test_a_phrase_far_into_a_long_text(tmp_path: Path) -> None:
+    """Words hundreds of positions apart (deltas of 256 or more) are still matched rightly."""
+    filler = " ".join(["noche"] * 300)
+    texts = [f"madre {filler} casa madre tren", f"casa {filler} madre {filler} tren casa", "tren madre"]
+    ix = write(tmp_path, texts, segments=1, deleted=set())
+    with ix.searcher() as s:
+        search = Search(s)
+        for words in (["madre", "tren"], ["tren", "casa"], ["casa", "madre"], ["noche", "madre"]):
+            query = phrase_query(words)
+            assert query is not None
+            assert set(np.flatnonzero(search.mask(query)).tolist()) == whoosh_docs(s, query), words

@@ -27,6 +27,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.query import And, Every, Or, Phrase, Query, Term
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
@@ -277,34 +278,101 @@ def _whole_postings(m: W3LeafMatcher, values: bool) -> Postings | None:
 #: most this many words (``parse.MAX_WORDS`` is far below): (document, position) pairs as one number.
 _POSITION_STRIDE = 1 << 33
 MAX_PHRASE_WORDS = 1 << 16
-#: How Whoosh's ``Positions`` format writes a posting's value: the count as 4 bytes, then the
-#: position deltas as a protocol-2 pickle of a list (``formats.Positions.encode``).
-_PICKLED_LIST = b"\x80\x02]"
+#: The pickle protocol-2 opening of a list (PROTO 2, EMPTY_LIST, BINPUT 0), and BININT1.
+_FIXED_HEAD = b"\x80\x02]q\x00"
+_BININT1 = ord("K")
+#: Bytes after each integer opcode (BININT1, BININT2, BININT); 0 for any other byte.
+_WIDTHS = np.zeros(256, dtype=np.int64)
+_WIDTHS[[ord("K"), ord("M"), ord("J")]] = [1, 2, 4]
 
 
 def positions_of(values: list[bytes], decode: Any) -> tuple[Array, Array]:
-    """How many positions each encoded value holds, and all of them, in order.
+    """The positions of a term's postings, from their encoded values: where each posting's
+    positions start (and, last, where they end), and all of them (int32), in order.
 
-    One ``pickle.loads`` for all the values: each is a protocol-2 pickle of one list, and
-    the pickles' bodies one after another, inside an outer list, are the pickle of the list
-    of those lists (an item list's opcodes push one list each; lists of integers are never
-    read back from the memo). A value not written so is decoded by ``decode``, Whoosh's own.
+    Whoosh's ``Positions`` format writes a value as the count (4 bytes, big-endian), then the
+    deltas between positions (the first from 0) as a protocol-2 pickle of a list: PROTO 2,
+    EMPTY_LIST, BINPUT 0, a MARK when there are several, one opcode per delta, APPENDS
+    (APPEND for one), STOP. A delta under 256 is BININT1 and one byte; a larger one BININT2
+    (two bytes) or BININT (four). When every delta but the first is under 256 (nearly always:
+    the first is where the word first appears, the others the gaps to its next uses) the
+    layout is fixed, and the deltas are read straight from the bytes with numpy; any other
+    value is decoded by ``decode``, Whoosh's own.
     """
-    if all(v[_INT_SIZE : _INT_SIZE + 3] == _PICKLED_LIST for v in values):
-        bodies = b"".join(v[_INT_SIZE + 2 : -1] if v.endswith(b".") else v[_INT_SIZE + 2 :] for v in values)
-        lists = pickle.loads(b"\x80\x02](" + bodies + b"e.")  # noqa: S301 (our own index files)
-        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-        deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
-    else:
-        decoded = [decode(v) for v in values]
-        counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))
-        flat = np.fromiter(chain.from_iterable(decoded), dtype=np.int64, count=int(counts.sum()))
-        return counts, flat
-    # Each list holds deltas from the one before (the first from 0): a running sum that
-    # starts again at every list.
+    if not values:
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    buf = np.frombuffer(b"".join(values) + bytes(_INT_SIZE + 8), dtype=np.uint8)  # padded: reads stay inside
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    begins = np.cumsum(lengths) - lengths
+    counts = np.zeros(len(values), dtype=np.int64)
+    for i in range(_INT_SIZE):  # the big-endian count
+        counts = counts * 256 + buf[begins + i]
+    several = counts > 1
+    opcode = begins + _INT_SIZE + 5 + several  # the first delta's opcode
+    width = _WIDTHS[buf[opcode]]  # 0: not an integer opcode
+    first = buf[opcode + 1].astype(np.int64)
+    first += np.where(width >= 2, buf[opcode + 2].astype(np.int64) << 8, 0)
+    first += np.where(
+        width == 4, (buf[opcode + 3].astype(np.int64) << 16) + (buf[opcode + 4].astype(np.int64) << 24), 0
+    )
+    simple = (
+        (counts > 0)
+        & (width > 0)
+        & (lengths == _INT_SIZE + 6 + several + 2 * counts + width)
+        & _bytes_at(buf, begins + _INT_SIZE, _FIXED_HEAD)
+    )
+    # The other deltas of a simple value: each a BININT1 opcode and its byte, after the first.
+    rest = np.where(simple, counts - 1, 0)
+    at = np.repeat(opcode + 2 + width, rest) + 2 * _ranks(rest)
+    opcodes_ok = buf[at - 1] == _BININT1
+    if not opcodes_ok.all():  # a later delta of 256 or more: that value is decoded by Whoosh
+        simple[np.repeat(np.arange(len(values)), rest)[~opcodes_ok]] = False
+        rest = np.where(simple, counts - 1, 0)
+        at = np.repeat(opcode + 2 + width, rest) + 2 * _ranks(rest)
+    # The others (a few in a hundred): their deltas unpickled one by one, placed all at once.
+    others = np.flatnonzero(~simple)
+    unpickled = [_deltas(values[i], decode) for i in others.tolist()]
+    sizes = np.where(simple, counts, 0)
+    sizes[others] = np.fromiter(map(len, unpickled), dtype=np.int64, count=len(unpickled))
+    offsets = np.cumsum(sizes) - sizes
+    deltas = np.zeros(int(sizes.sum()), dtype=np.int64)
+    deltas[offsets[simple]] = first[simple]
+    deltas[np.repeat(offsets + 1, rest) + _ranks(rest)] = buf[at]
+    other_sizes = sizes[others]
+    deltas[np.repeat(offsets[others], other_sizes) + _ranks(other_sizes)] = np.fromiter(
+        chain.from_iterable(unpickled), dtype=np.int64, count=int(other_sizes.sum())
+    )
+    # A running sum that starts again at every posting.
     running = np.cumsum(deltas)
-    before = np.concatenate(([0], running))[np.cumsum(counts) - counts]
-    return counts, running - np.repeat(before, counts)
+    positions = running - np.repeat(np.concatenate(([0], running))[offsets], sizes)
+    return np.concatenate(([0], np.cumsum(sizes))), positions.astype(np.int32)
+
+
+def _deltas(value: bytes, decode: Any) -> list[int]:
+    """The position deltas of one encoded value: its pickled list, or, for a value not laid out
+    as ``Positions.encode`` writes it, Whoosh's own decoding turned back into deltas."""
+    if value[_INT_SIZE : _INT_SIZE + 2] == _FIXED_HEAD[:2] and value.endswith(b"."):
+        found = pickle.loads(value[_INT_SIZE:])  # noqa: S301 (our own index files, as Whoosh reads them)
+        if isinstance(found, list):
+            return found
+    positions = decode(value)
+    return [b - a for a, b in zip([0, *positions], positions, strict=False)]
+
+
+def _ranks(counts: Array) -> Array:
+    """0, 1, …, counts[0] - 1, then 0, 1, …, counts[1] - 1, and so on."""
+    ranks: Array = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts
+    )
+    return ranks
+
+
+def _bytes_at(buf: Array, where: Array, expected: bytes) -> Array:
+    """Whether ``expected`` is found at each offset ``where`` of ``buf``."""
+    ok = np.ones(len(where), dtype=bool)
+    for i, byte in enumerate(expected):
+        ok &= buf[where + i] == byte
+    return ok
 
 
 class Search:
@@ -314,47 +382,63 @@ class Search:
         self.s = s
         self.m = Matcher.of(s)
         self._terms: dict[tuple[str, Any], tuple[Array, Array]] = {}
-        self._values: dict[tuple[str, Any], list[Any]] = {}
+        self._positions: dict[tuple[str, Any], tuple[Array, Array]] = {}
 
     def term(self, fieldname: str, text: Any) -> tuple[Array, Array]:
         """Global document numbers and term frequencies of a term (deleted documents too)."""
         key = (fieldname, text)
         if key not in self._terms:
-            self._read(fieldname, text, values=False)
+            self._read(fieldname, text, positions=False)
         return self._terms[key]
 
-    def positions(self, fieldname: str, text: Any) -> tuple[Array, list[Any]]:
-        """A term's global document numbers and, for each, its encoded positions."""
+    def positions(self, fieldname: str, text: Any) -> tuple[Array, Array, Array]:
+        """A term's global document numbers, where each one's positions start in the third
+        array (one more entry than documents: the last is the end), and the positions."""
         key = (fieldname, text)
-        if key not in self._values:
-            self._read(fieldname, text, values=True)
-        return self._terms[key][0], self._values[key]
+        if key not in self._positions:
+            self._read(fieldname, text, positions=True)
+        return self._terms[key][0], *self._positions[key]
 
-    def _read(self, fieldname: str, text: Any, values: bool) -> None:
+    def _read(self, fieldname: str, text: Any, positions: bool) -> None:
+        """A term's arrays in every segment, from the per-process cache or decoded (and kept)."""
         ids: list[Array] = []
         weights: list[Array] = []
-        found: list[Any] = []
+        starts: list[Array] = []
+        found: list[Array] = []
+        at = 0
         for (sub, offset), key in zip(self.m.segments, self.m.keys, strict=True):
-            cache_key = (key, fieldname, text) if key is not None else None
-            entry = postings_cache.get(cache_key) if cache_key is not None and not values else None
-            if entry is None:
-                entry = postings_cache.EMPTY
+            cached = (key, fieldname, text) if key is not None else None
+            entry = postings_cache.get(cached) if cached is not None else None
+            if entry is None or (positions and len(entry) < 4):
                 reader = sub.reader()
-                if (fieldname, text) in reader:  # a term a segment lacks is not kept: no word lingers
+                try:  # one look-up of the term (a test of ``in`` first would be a second)
                     postings = reader.postings(fieldname, text)
-                    seg_ids, seg_weights, seg_values = block_postings(postings, values)
-                    entry = (np.array(seg_ids, dtype=np.int64), np.array(seg_weights, dtype=np.float64))
-                    found += seg_values
-                    if cache_key is not None:
-                        postings_cache.put(cache_key, entry)
+                except TermNotFound:  # a term a segment lacks is not kept: no word lingers
+                    continue
+                seg_ids, seg_weights, seg_values = block_postings(postings, positions)
+                entry = (np.array(seg_ids, dtype=np.int64), np.array(seg_weights, dtype=np.float64))
+                if positions:
+                    decode = self.s.schema[fieldname].format.decode_positions
+                    entry = (*entry, *positions_of(seg_values, decode))
+                if cached is not None:
+                    postings_cache.put(cached, entry)
             ids.append(entry[0] + offset if offset else entry[0])
             weights.append(entry[1])
+            if positions:
+                starts.append(entry[2][:-1] + at)
+                found.append(entry[3])
+                at += len(entry[3])
+        none = postings_cache.EMPTY
         self._terms[(fieldname, text)] = (
-            np.concatenate(ids) if ids else postings_cache.EMPTY[0],
-            np.concatenate(weights) if weights else postings_cache.EMPTY[1],
+            np.concatenate(ids) if ids else none[0],
+            np.concatenate(weights) if weights else none[1],
         )
-        if values:
-            self._values[(fieldname, text)] = found
+        if positions:
+            starts.append(np.array([at], dtype=np.int64))
+            self._positions[(fieldname, text)] = (
+                np.concatenate(starts),
+                np.concatenate(found) if found else np.zeros(0, dtype=np.int32),
+            )
 
     def term_mask(self, fieldname: str, text: Any) -> Array:
         """A mask of the live documents holding a term."""
@@ -393,31 +477,36 @@ class Search:
         """A mask of the live documents holding ``words`` at consecutive positions of
         ``fieldname``, as Whoosh's ``Phrase`` with its default slop matches them.
 
-        The documents holding every word are found on the arrays; only their positions are
-        decoded (all of one word's at once, ``positions_of``), and a document matches when
-        some position p of the first word has each following word k at p + k: each word's
-        (document, position - k) pairs are numbers, and the phrase's are in every word's.
+        The documents holding every word are found on the arrays, then their positions (read
+        as arrays too, ``positions_of``): a document matches when some position p of the
+        first word has each following word k at p + k. Each word's (document, position - k)
+        pairs are single numbers, in order; the phrase's are in every word's.
         """
         mask: Array = np.zeros(self.m.size, dtype=bool)
         postings = [self.positions(fieldname, word) for word in words]
         candidates = postings[0][0]
-        for ids, _ in postings[1:]:
+        for ids, _, _ in postings[1:]:
             candidates = np.intersect1d(candidates, ids, assume_unique=True)
         candidates = candidates[self.m.live()[candidates]]
-        if not len(candidates):
-            return mask
-        decode = self.s.schema[fieldname].format.decode_positions
         met: Array | None = None
-        for k, (ids, values) in enumerate(postings):
-            rows = np.searchsorted(ids, candidates).tolist()
-            counts, positions = positions_of([values[row] for row in rows], decode)
+        for k, (ids, starts, positions) in enumerate(postings):
+            if not len(candidates):
+                return mask
+            rows = np.searchsorted(ids, candidates)
+            first, counts = starts[rows], starts[rows + 1] - starts[rows]
+            # Every position of every candidate: its slice of ``positions``, one after another.
+            at = positions[np.repeat(first, counts) + _ranks(counts)]
             owner = np.repeat(np.arange(len(candidates), dtype=np.int64), counts)
-            pairs = np.unique(owner * _POSITION_STRIDE + (positions - k + MAX_PHRASE_WORDS))
-            met = pairs if met is None else np.intersect1d(met, pairs, assume_unique=True)
+            pairs = owner * _POSITION_STRIDE + (at.astype(np.int64) - k + MAX_PHRASE_WORDS)
+            if met is None:
+                met = pairs
+            else:
+                found = np.searchsorted(pairs, met)
+                met = met[(found < len(pairs)) & (pairs[np.minimum(found, len(pairs) - 1)] == met)]
             if not len(met):
                 return mask
         assert met is not None
-        mask[candidates[np.unique(met // _POSITION_STRIDE)]] = True
+        mask[candidates[met // _POSITION_STRIDE]] = True
         return mask
 
     def facet_counts(self, name: str, mask: Array) -> list[tuple[str, int]]:

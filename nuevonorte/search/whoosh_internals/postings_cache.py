@@ -31,7 +31,9 @@ MAX_BYTES = 64 * 1024 * 1024
 #: (folder, segment id), then (field name, term text).
 SegmentKey = tuple[str, str]
 Key = tuple[SegmentKey, str, Any]
-Entry = tuple[np.ndarray, np.ndarray]
+#: (document numbers, frequencies), and for a phrase's words also (starts, positions):
+#: see ``Search._read``.
+Entry = tuple[np.ndarray, ...]
 
 _entries: OrderedDict[Key, Entry] = OrderedDict()
 _bytes = 0
