@@ -2,8 +2,9 @@
 
 Loads the demo plus 10,000 generated public stories into SQLite in a temporary folder, serves
 the archive with gunicorn (2 workers) on loopback, and runs a bounded ``wrk`` against the home
-page, a collection, a story and a media file, then against a minimal Flask page served the same
-way. Needs ``wrk`` (Debian: ``apt-get install wrk``). Run: ``.venv/bin/python benchmarks/pages.py``.
+page, a collection, a story and a media file (a thumbnail), the three pages again with a cookie
+(which the page cache never answers), then against a minimal Flask page served the same way.
+Needs ``wrk`` (Debian: ``apt-get install wrk``). Run: ``.venv/bin/python benchmarks/pages.py``.
 """
 
 from __future__ import annotations
@@ -148,10 +149,13 @@ def _to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def measure(url: str) -> tuple[float, float, float]:
-    """Requests per second, p50 and p99 latency (ms) from one bounded wrk run."""
+def measure(url: str, cookie: bool = False) -> tuple[float, float, float]:
+    """Requests per second, p50 and p99 latency (ms) from one bounded wrk run; with ``cookie``,
+    every request carries one, as a visitor's who switched language or contributed does, so
+    the page cache never answers it."""
+    headers = ["-H", "Cookie: lang=en"] if cookie else []
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--timeout", "5s", "--latency", url],
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--timeout", "5s", "--latency", *headers, url],
         capture_output=True,
         text=True,
         check=True,
@@ -181,6 +185,9 @@ def main() -> None:
             for name, path in paths.items():
                 measure(base + path)  # warm both workers
                 results[name] = measure(base + path)
+            for name, path in paths.items():
+                if name != "media":  # media answers are the same with or without a cookie
+                    results[f"{name} (cookie: uncached)"] = measure(base + path, cookie=True)
         finally:
             archive.terminate()
             archive.wait(timeout=10)
@@ -193,9 +200,9 @@ def main() -> None:
             minimal.wait(timeout=10)
     baseline = results["minimal Flask page"][0]
     print(f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, gunicorn 2 sync workers, SQLite")
-    print(f"{'page':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs minimal':>12}")
+    print(f"{'page':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs minimal':>12}")
     for name, (rps, p50, p99) in results.items():
-        print(f"{name:<20}{rps:>10.0f}{p50:>10.1f}{p99:>10.1f}{rps / baseline:>11.0%}")
+        print(f"{name:<30}{rps:>10.0f}{p50:>10.1f}{p99:>10.1f}{rps / baseline:>11.0%}")
 
 
 if __name__ == "__main__":

@@ -71,7 +71,11 @@ KEYS: dict[str, Key] = {
     "transcribe_model_dir": Key(str, ""),
     "transcribe_model_sha256": Key(str, ""),
     "transcribe_threads": Key(int, 0),
+    "media_sendfile": Key(str, ""),
 }
+
+#: Who sends public media files once the archive has decided: itself, or nginx.
+MEDIA_SENDFILE = ("", "nginx")
 
 #: Host names always served: the machine itself (``make run``, a health check from the server).
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
@@ -189,6 +193,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "TRANSCRIBE_MODEL_DIR": values["transcribe_model_dir"],
         "TRANSCRIBE_MODEL_SHA256": values["transcribe_model_sha256"],
         "TRANSCRIBE_THREADS": values["transcribe_threads"],
+        # "nginx": public media are sent by nginx (X-Accel-Redirect) once the archive has said
+        # which stored file may be served; "" (default): the archive sends them itself.
+        "MEDIA_SENDFILE": values["media_sendfile"],
     }
     config.update(flask_extra)
     return config
@@ -232,6 +239,8 @@ def _trusted_hosts(public_url: str) -> list[str]:
 
 def _check(values: dict[str, Any], testing: bool) -> None:
     """Refuse configurations that would be unsafe or cannot work."""
+    if values["media_sendfile"] not in MEDIA_SENDFILE:
+        raise ConfigError('media_sendfile must be "" (the archive sends media) or "nginx"')
     try:
         url = make_url(values["database_url"])
     except ArgumentError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort, current_app, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from nuevonorte import consent, transcripts
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, MediaKind, Story, Transcript
+from nuevonorte.public import page_cache
 from nuevonorte.storage import StorageError, content_type, get_storage
 
 bp = Blueprint("media", __name__)
@@ -19,23 +20,22 @@ VARIANTS = ("original", "display", "thumbnail")
 #: partner's viewer): short, so a withdrawal or a narrowed consent reaches everyone within minutes.
 MAX_AGE = 300
 MEDIA_CSP = "default-src 'none'; sandbox"
+#: The internal nginx location over the media folder (``media_sendfile = "nginx"``).
+NGINX_LOCATION = "/_nuevonorte_media/"
+#: Longer media ids than this are never remembered (a public id is far shorter).
+MAX_ID_CHARS = 64
 
 
 @bp.get("/media/<media_id>/<variant>")
 def media(media_id: str, variant: str) -> Response:
     """A public media file; one identical 404 for missing, non-public and unknown variants."""
-    found = db.session.scalar(
-        select(MediaFile)
-        .where(MediaFile.public_id == media_id)
-        .options(
-            joinedload(MediaFile.story).selectinload(Story.consents),
-            selectinload(MediaFile.transcript).selectinload(Transcript.cues),
-        )
-    )
-    key = public_key(found, variant) if found is not None else None
+    key = _decided_key(media_id, variant)
     if key is None:
         abort(404)
-    response = send_stored(key, etag=key.split(".")[0], max_age=MAX_AGE)
+    if current_app.config.get("MEDIA_SENDFILE") == "nginx":
+        response = sent_by_nginx(key)
+    else:
+        response = send_stored(key, etag=key.split(".")[0], max_age=MAX_AGE)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     # Partners show public files from here (the read API, IIIF, embeds hand out these
@@ -79,6 +79,29 @@ def transcript_vtt(media_id: str) -> Response:
     return response
 
 
+def _decided_key(media_id: str, variant: str) -> str | None:
+    """What ``public_key`` says for this media and variant: asked again whenever the archive
+    changed since this worker last asked (``page_cache.Decisions``), else remembered."""
+    decisions = page_cache.media_decisions()
+    now = page_cache.generation() if decisions is not None else ()
+    if decisions is not None:
+        known, key = decisions.get(media_id, variant, now)
+        if known:
+            return key
+    found = db.session.scalar(
+        select(MediaFile)
+        .where(MediaFile.public_id == media_id)
+        .options(
+            joinedload(MediaFile.story).selectinload(Story.consents),
+            selectinload(MediaFile.transcript).selectinload(Transcript.cues),
+        )
+    )
+    key = public_key(found, variant) if found is not None else None
+    if decisions is not None and len(media_id) <= MAX_ID_CHARS:
+        decisions.put(media_id, variant, now, key)
+    return key
+
+
 def public_key(media: MediaFile, variant: str) -> str | None:
     """The stored file the public gets as ``variant`` of ``media``, or None: nothing the consent
     rule does not make public, and a recording only as ``consent.public_audio_key`` says. The
@@ -90,6 +113,26 @@ def public_key(media: MediaFile, variant: str) -> str | None:
         return consent.public_audio_key(media) if variant == "original" else None
     keys = {"original": media.storage_key, "display": media.display_key, "thumbnail": media.thumbnail_key}
     return keys[variant]
+
+
+def sent_by_nginx(key: str) -> Response:
+    """An empty answer that tells nginx which stored file to send (X-Accel-Redirect): nginx reads
+    it from ``NGINX_LOCATION``, an ``internal`` location over the media folder that only such
+    an answer can reach, and answers Range requests itself (docs/parts/media.md has the
+    configuration; it adds the security headers there, as nginx keeps only a few of ours)."""
+    served_as = content_type(key)
+    storage = get_storage()
+    try:
+        path = storage.path(key)
+    except StorageError:
+        abort(404)
+    if served_as is None or not path.is_file():
+        abort(404)
+    response = Response(mimetype=served_as)
+    response.headers["X-Accel-Redirect"] = NGINX_LOCATION + path.relative_to(storage.root).as_posix()
+    response.headers["Content-Security-Policy"] = MEDIA_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def send_stored(key: str | None, *, etag: str | bool, max_age: int) -> Response:

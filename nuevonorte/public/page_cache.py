@@ -1,13 +1,21 @@
-"""A small per-worker cache of rendered public pages, invalidated by any change to the archive.
+"""Small per-worker caches of rendered public pages and of public-media decisions, invalidated
+by any change to the archive.
 
 A cached page is reused only while nothing happened since it was rendered: the newest audit
 event (every state or consent change in ``nuevonorte.stories`` records one), the collections'
-revisions and the day (embargoes end at midnight) are part of the key. A page is cached only for
-a request without cookies whose response sets none, so nothing personal is ever shared. The
+revisions, the change feed's number and the day (embargoes end at midnight) are part of the
+key. A page is stored only from a request without cookies whose response sets none, so nothing
+personal is ever shared; it is served to every visitor, cookies or not (``serve_cached``). The
 address its absolute URLs start with is part of the key too: the configured ``public_url``, the
 same for every request, or without one the request's own host, so a page built for one host is
 never served to another (A24; outside debug mode any other host is refused before this runs). Edits
 that leave no audit event (a curator fixing a title) show up within ``PUBLIC_PAGE_CACHE_SECONDS``.
+
+The media handler's answer to "which stored file, if any, may the public get as this variant of
+this media" (``public/media.py``) is kept the same way, under the same generation: asking the
+consent rule cost more than sending the file. It depends on nothing personal, so it is kept
+for every request, cookies or not; a withdrawal, a narrowed consent or a withheld passage
+records an audit event, and the next request in every worker asks the rule again.
 """
 
 from __future__ import annotations
@@ -15,18 +23,23 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, request
 
 from nuevonorte.extensions import db
-from nuevonorte.models import AuditEvent, Collection
+from nuevonorte.models import AuditEvent, ChangeCounter, Collection
 from nuevonorte.models.base import today
 from nuevonorte.public.address import base_url
 
 DEFAULT_SECONDS = 30
 MAX_PAGES = 2000
 _EXTENSION = "nuevonorte.page_cache"
+_DECISIONS = "nuevonorte.media_decisions"
+_KEPT = "nuevonorte.kept_values"
+T = TypeVar("T")
+MAX_DECISIONS = 20_000
 
 
 class PageCache:
@@ -56,24 +69,46 @@ class PageCache:
 
 
 # Plain SQL, built once: this runs on every public request and must cost next to nothing.
-_GENERATION = "SELECT (SELECT max(id) FROM audit_event), (SELECT coalesce(sum(revision), 0) FROM collection)"
+# The change counter too: audit ids are taken when a row is written, not when it commits, so
+# on PostgreSQL a change may commit under an id below the newest one already seen; the
+# counter's number is taken under a lock held until commit (``nuevonorte.publication``), so
+# every public change that commits moves it on.
+_GENERATION = (
+    "SELECT (SELECT max(id) FROM audit_event), (SELECT coalesce(sum(revision), 0) FROM collection), "
+    "(SELECT coalesce(max(value), 0) FROM change_counter)"
+)
 assert AuditEvent.__tablename__ == "audit_event" and Collection.__tablename__ == "collection"
+assert ChangeCounter.__tablename__ == "change_counter"
+
+
+def generation() -> tuple[Any, ...]:
+    """What the archive's public face depends on, as of now: the newest audit event, the
+    collections' revisions, the change feed's number, and the day."""
+    return _generation()
 
 
 def _generation() -> tuple[Any, ...]:
     # Straight on a pooled connection, outside the ORM session (cheaper on every request).
     with db.engine.connect() as connection:
-        newest_event, collections = connection.exec_driver_sql(_GENERATION).one()
-    return newest_event, collections, today()
+        newest_event, collections, changes = connection.exec_driver_sql(_GENERATION).one()
+    return newest_event, collections, changes, today()
 
 
 def serve_cached() -> Response | None:
-    """Before a public page: answer from the cache when the archive has not changed since."""
+    """Before a public page: answer from the cache when the archive has not changed since.
+
+    Visitors with cookies (who chose a language, contributed, or curate) get cached pages too:
+    the public pages under /es/ and /en/ take their language from the address and show nothing
+    of a session, so they are everyone's pages (tests/public/test_page_cache.py renders each
+    with and without sessions and compares). What a request with cookies renders is never
+    stored.
+    """
     cache: PageCache | None = current_app.extensions.get(_EXTENSION)
-    if cache is None or cache.seconds <= 0 or request.method != "GET" or request.cookies:
+    if cache is None or cache.seconds <= 0 or request.method != "GET":
         return None
     key = (base_url(), request.full_path, *_generation())
-    g.page_cache_key = key
+    if not request.cookies:
+        g.page_cache_key = key
     found = cache.get(key)
     if found is None:
         return None
@@ -81,7 +116,8 @@ def serve_cached() -> Response | None:
 
 
 def store(response: Response) -> Response:
-    """After a public page: remember it when it may be shared with every cookie-less visitor."""
+    """After a public page: remember it when it may be shared with every visitor (rendered for
+    a request without cookies, setting none)."""
     key = g.pop("page_cache_key", None)
     if (
         key is not None
@@ -93,7 +129,74 @@ def store(response: Response) -> Response:
     return response
 
 
+class Decisions:
+    """The public-media decisions of one worker: (media id, variant) -> the generation they were
+    made in, and the stored key (None: not public). Oldest dropped first; each kept at most
+    ``seconds``."""
+
+    def __init__(self, seconds: float, size: int = MAX_DECISIONS) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._found: OrderedDict[tuple[str, str], tuple[float, tuple[Any, ...], str | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, media_id: str, variant: str, now: tuple[Any, ...]) -> tuple[bool, str | None]:
+        """(True, key) when a decision made in generation ``now`` is kept, else (False, None)."""
+        with self._lock:
+            found = self._found.get((media_id, variant))
+        if found is None or found[1] != now or time.monotonic() - found[0] > self.seconds:
+            return False, None
+        return True, found[2]
+
+    def put(self, media_id: str, variant: str, now: tuple[Any, ...], key: str | None) -> None:
+        """Keep a decision made in generation ``now``."""
+        with self._lock:
+            self._found[(media_id, variant)] = (time.monotonic(), now, key)
+            self._found.move_to_end((media_id, variant))
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
+
+
+class Kept:
+    """Values computed from the archive's public state (the themes in public use and their
+    counts), kept by one worker under the generation they were computed in."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._values: dict[str, tuple[float, tuple[Any, ...], Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, compute: Callable[[], T]) -> T:
+        """The value kept under ``name`` if the archive has not changed since, else ``compute()``."""
+        if self.seconds <= 0:
+            return compute()
+        now = _generation()
+        with self._lock:
+            found = self._values.get(name)
+        if found is not None and found[1] == now and time.monotonic() - found[0] <= self.seconds:
+            return cast("T", found[2])
+        value = compute()
+        with self._lock:
+            self._values[name] = (time.monotonic(), now, value)
+        return value
+
+
+def kept(name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it gave this worker since the archive last changed: for the parts of
+    public pages whose cost grows with the archive (counting public stories per theme)."""
+    found: Kept | None = current_app.extensions.get(_KEPT)
+    return found.get(name, compute) if found is not None else compute()
+
+
+def media_decisions() -> Decisions | None:
+    """This worker's media decisions, or None when caching is off (``PUBLIC_PAGE_CACHE_SECONDS`` 0)."""
+    found: Decisions | None = current_app.extensions.get(_DECISIONS)
+    return found if found is not None and found.seconds > 0 else None
+
+
 def init_app(app: Flask) -> None:
-    """Create the cache (``PUBLIC_PAGE_CACHE_SECONDS``; 0 turns it off, the default under tests)."""
+    """Create the caches (``PUBLIC_PAGE_CACHE_SECONDS``; 0 turns them off, the default under tests)."""
     seconds = app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 0 if app.testing else DEFAULT_SECONDS)
     app.extensions[_EXTENSION] = PageCache(seconds)
+    app.extensions[_DECISIONS] = Decisions(seconds)
+    app.extensions[_KEPT] = Kept(seconds)

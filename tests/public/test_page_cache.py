@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 
 from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
-from nuevonorte.models import Credit, Visibility
+from nuevonorte.models import Collection, Credit, Story, Visibility
 
 
 @pytest.fixture
@@ -23,8 +24,9 @@ def test_cached_page_is_reused_until_the_archive_changes(client: FlaskClient, ma
     story = make_story(title="Primero")
     url = f"/es/stories/{story.public_id}"
     assert "Primero" in client.get(url).get_data(as_text=True)
-    # A direct edit that records no audit event is not seen while the cached copy is fresh...
-    story.title_es = "Cambiado"
+    # An edit made behind the archive's back (no audit event, no change number: plain SQL) is not
+    # seen while the cached copy is fresh...
+    db.session.execute(update(Story).where(Story.id == story.id).values(title_es="Cambiado"))
     db.session.commit()
     assert "Primero" in client.get(url).get_data(as_text=True)
     # ...but any recorded change (here a narrower credit) is seen at once.
@@ -50,14 +52,56 @@ def test_a01_withdrawal_and_narrowed_consent_take_effect_at_once(client: FlaskCl
     assert "Se retira" not in home and "Se queda privado" not in home
 
 
-def test_requests_with_cookies_are_never_served_from_the_cache(app, client: FlaskClient, make_story) -> None:
+def test_with_cookies_only_everyones_pages_come_from_the_cache(app, client: FlaskClient, make_story) -> None:
+    """A visitor with a session (a chosen language, a contribution) gets the cached copy of a page
+    that is the same for everyone; nothing a request with cookies renders is kept for others."""
     story = make_story(title="Primero")
-    url = f"/es/stories/{story.public_id}"
+    url, other_url = f"/es/stories/{story.public_id}", f"/en/stories/{story.public_id}"
     client.get(url)
-    story.title_es = "Cambiado"
+    db.session.execute(update(Story).where(Story.id == story.id).values(title_es="Cambiado"))
     db.session.commit()
-    client.set_cookie("session", "x")
-    assert "Cambiado" in client.get(url).get_data(as_text=True)
+    with_cookie = app.test_client()
+    with_cookie.set_cookie("session", "x")
+    assert "Primero" in with_cookie.get(url).get_data(as_text=True)  # everyone's page, from the cache
+    assert "Cambiado" in with_cookie.get(other_url).get_data(as_text=True)  # rendered, not kept:
+    db.session.execute(update(Story).where(Story.id == story.id).values(title_es="Otra vez"))
+    db.session.commit()
+    assert "Otra vez" in client.get(other_url).get_data(as_text=True)
+
+
+def test_public_pages_are_the_same_with_any_session(
+    app, app_config, curator, demo_archive, media_story, index
+) -> None:
+    """Why a cached page may go to a visitor with cookies: every public page renders the same for
+    a visitor without cookies, one who chose a language, and a signed-in curator (rendered with
+    the cache off, so each answer is made for its own request)."""
+    from nuevonorte import create_app
+    from tests.curate_fixtures import sign_in
+
+    uncached = create_app({**app_config, "PUBLIC_PAGE_CACHE_SECONDS": 0})
+    with uncached.app_context():
+        collection = db.session.scalar(select(Collection))
+        assert collection is not None
+        urls = [
+            f"/{lang}/{path}"
+            for lang in ("es", "en")
+            for path in (
+                "",
+                f"stories/{media_story.public_id}",
+                f"collections/{collection.public_id}",
+                "themes/",
+                "places/",
+                "search?q=noche",
+                "about",
+            )
+        ]
+    anonymous, chose_language, curating = (uncached.test_client() for _ in range(3))
+    chose_language.post("/language", data={"lang": "en", "next": "/"})
+    assert sign_in(curating, curator.email).status_code == 302
+    for url in urls:
+        pages = [c.get(url) for c in (anonymous, chose_language, curating)]
+        assert [p.status_code for p in pages] == [200, 200, 200], url
+        assert pages[1].get_data() == pages[0].get_data() == pages[2].get_data(), url
 
 
 def test_cache_is_on_by_default_and_can_be_turned_off(app, app_config) -> None:
@@ -70,3 +114,57 @@ def test_cache_is_on_by_default_and_can_be_turned_off(app, app_config) -> None:
         {k: v for k, v in app_config.items() if k not in ("TESTING", "PUBLIC_PAGE_CACHE_SECONDS")}
     )
     assert production_like.extensions["nuevonorte.page_cache"].seconds == 30
+
+
+def _status(client: FlaskClient, url: str) -> int:
+    response = client.get(url)
+    response.close()
+    return response.status_code
+
+
+def test_a01_a02_media_decisions_follow_every_change_in_every_worker(app, app_config, media_story) -> None:
+    """Each worker remembers which stored file a media address serves (``page_cache.Decisions``);
+    a narrowed consent, a withdrawn recording and a withdrawn story made through one worker are
+    obeyed by the next request to any worker, and a renewed consent too."""
+    from nuevonorte import create_app
+
+    other = create_app(app_config)  # a second worker: its own memory, the same database and files
+    workers = [app.test_client(), other.test_client()]
+    photo = next(m for m in media_story.media if m.kind == "image")
+    voice = next(m for m in media_story.media if m.kind == "audio")
+    photo_urls = [f"/media/{photo.public_id}/{v}" for v in ("original", "display", "thumbnail")]
+    voice_url = f"/media/{voice.public_id}/original"
+
+    def served() -> set[str]:
+        return {url for url in [*photo_urls, voice_url] for w in workers if _status(w, url) == 200}
+
+    assert served() == {*photo_urls, voice_url}
+    assert served() == {*photo_urls, voice_url}  # the second time from each worker's memory
+    stories.change_consent(
+        media_story, ConsentChoices(credit_name="Rosa", voice_public=True, photos_public=False), language="es"
+    )
+    db.session.commit()
+    assert served() == {voice_url}
+    stories.withdraw_media(media_story, voice)
+    db.session.commit()
+    assert served() == set()
+    stories.change_consent(
+        media_story, ConsentChoices(credit_name="Rosa", voice_public=True, photos_public=True), language="es"
+    )
+    stories.publish(media_story, None)  # a widened consent returns to review; published again
+    db.session.commit()
+    assert served() == set(photo_urls)
+    stories.withdraw(media_story)
+    db.session.commit()
+    assert served() == set()
+
+
+def test_media_decisions_are_kept_only_while_caching_is_on(app, app_config) -> None:
+    from nuevonorte import create_app
+    from nuevonorte.public import page_cache
+
+    with app.app_context():
+        assert page_cache.media_decisions() is not None
+    off = create_app({**app_config, "PUBLIC_PAGE_CACHE_SECONDS": 0})
+    with off.app_context():
+        assert page_cache.media_decisions() is None
