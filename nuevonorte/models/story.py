@@ -6,7 +6,7 @@ import enum
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nuevonorte.models.base import Base, PublicIdMixin, enum_type, localized, today
@@ -40,6 +40,9 @@ class Story(PublicIdMixin, Base):
     """A story: original text, bilingual description, media and a consent history."""
 
     __tablename__ = "story"
+    # The newest public stories (the home page, feeds) are read in this order, stopping after a
+    # page: without the index every published story was read and sorted on every request.
+    __table_args__ = (Index("ix_story_status_published", "status", "published_on", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contributor_id: Mapped[int | None] = mapped_column(

@@ -37,6 +37,10 @@ def card_warnings(story: Story) -> list[str]:
     return labels(story.warning_codes())
 
 
+#: What a card reads (``card_image``, ``card_warnings``), loaded with the stories in one query each.
+CARD_LOADS = (selectinload(Story.media), selectinload(Story.consents))
+
+
 def public_stories_by_id(public_ids: Iterable[str]) -> dict[str, Story]:
     """The stories among ``public_ids`` that are public today, by public id (one query, with
     their media and consent history loaded for ``card_image``)."""
@@ -46,6 +50,6 @@ def public_stories_by_id(public_ids: Iterable[str]) -> dict[str, Story]:
     found = db.session.scalars(
         consent.public_stories()
         .where(Story.public_id.in_(wanted))
-        .options(selectinload(Story.media), selectinload(Story.consents))
+        .options(*CARD_LOADS)
     )
     return {story.public_id: story for story in found}

@@ -15,6 +15,7 @@ from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale, locales, localize_view_args, negotiated_locale, prefix_language
 from nuevonorte.models import Collection, Place, Story, Theme
 from nuevonorte.public import citation, page_cache
+from nuevonorte.public.cards import CARD_LOADS
 from nuevonorte.public.lookup import collection_or_404, story_or_404
 from nuevonorte.public.presentation import term_url
 from nuevonorte.safe_input import page_number
@@ -48,11 +49,20 @@ def home() -> str:
         consent.public_collections().order_by(Collection.published_on.desc(), Collection.id.desc())
     ).all()
     stories = db.session.scalars(
-        consent.public_stories().order_by(Story.published_on.desc(), Story.id.desc()).limit(RECENT_STORIES)
+        consent.public_stories()
+        .order_by(Story.published_on.desc(), Story.id.desc())
+        .limit(RECENT_STORIES)
+        .options(*CARD_LOADS)
     ).all()
     return render_template(
-        "public/home.html", collections=collections, stories=stories, themes=vocabulary.in_public_use(Theme)
+        "public/home.html", collections=collections, stories=stories, themes=themes_in_use()
     )
+
+
+def themes_in_use() -> list[tuple[Theme | Place, int]]:
+    """The themes of public stories with their counts: counted over the whole archive, so each
+    worker keeps them until the archive changes (``page_cache.kept``)."""
+    return page_cache.kept("themes", lambda: vocabulary.in_public_use(Theme))
 
 
 @bp.get("/stories/<story_id>")
@@ -100,7 +110,7 @@ def collection(collection_id: str) -> str:
 @bp.get("/themes/")
 def themes() -> str:
     """Every theme that has public stories, with how many."""
-    return render_template("public/terms.html", kind="themes", terms=vocabulary.in_public_use(Theme))
+    return render_template("public/terms.html", kind="themes", terms=themes_in_use())
 
 
 @bp.get("/themes/<slug>")
@@ -115,7 +125,11 @@ def theme(slug: str) -> Response | str:
 @bp.get("/places/")
 def places() -> str:
     """Every place that has public stories, with how many."""
-    return render_template("public/terms.html", kind="places", terms=vocabulary.in_public_use(Place))
+    return render_template(
+        "public/terms.html",
+        kind="places",
+        terms=page_cache.kept("places", lambda: vocabulary.in_public_use(Place)),
+    )
 
 
 @bp.get("/places/<slug>")
