@@ -226,7 +226,7 @@ def test_a_killed_reindex_parks_nothing_and_leaves_nothing_T09(
     assert rebuild_lock.marker().exists()  # the lock file stays; only its lock says "running"
 
 
-def test_a_withdrawn_storys_words_leave_the_workers_postings_cache_T01(
+def test_a_withdrawn_storys_words_leave_the_workers_postings_cache_T01_T19(
     app: Flask, make_story: Callable[..., Story]
 ) -> None:
     """Decoded postings are kept per worker by segment (``postings_cache``); the purge after a

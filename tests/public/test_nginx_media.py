@@ -108,7 +108,7 @@ def get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], byte
 
 
 @pytest.mark.timeout(120)
-def test_nginx_sends_what_the_archive_decides_A01_A02_M17(
+def test_nginx_sends_what_the_archive_decides_A01_A02_A27_M17(
     app: Any, app_config: dict[str, Any], media_story: Story, tmp_path: Path
 ) -> None:
     config = tmp_path / "nginx-mode.toml"

@@ -122,7 +122,7 @@ def _status(client: FlaskClient, url: str) -> int:
     return response.status_code
 
 
-def test_a01_a02_media_decisions_follow_every_change_in_every_worker(app, app_config, media_story) -> None:
+def test_a01_a02_t19_media_decisions_follow_every_change_in_every_worker(app, app_config, media_story) -> None:
     """Each worker remembers which stored file a media address serves (``page_cache.Decisions``);
     a narrowed consent, a withdrawn recording and a withdrawn story made through one worker are
     obeyed by the next request to any worker, and a renewed consent too."""
