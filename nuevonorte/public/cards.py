@@ -48,8 +48,6 @@ def public_stories_by_id(public_ids: Iterable[str]) -> dict[str, Story]:
     if not wanted:
         return {}
     found = db.session.scalars(
-        consent.public_stories()
-        .where(Story.public_id.in_(wanted))
-        .options(*CARD_LOADS)
+        consent.public_stories().where(Story.public_id.in_(wanted)).options(*CARD_LOADS)
     )
     return {story.public_id: story for story in found}

@@ -29,6 +29,8 @@ MAX_ID_CHARS = 64
 @bp.get("/media/<media_id>/<variant>")
 def media(media_id: str, variant: str) -> Response:
     """A public media file; one identical 404 for missing, non-public and unknown variants."""
+    if variant not in VARIANTS:  # before anything is looked up or remembered
+        abort(404)
     key = _decided_key(media_id, variant)
     if key is None:
         abort(404)

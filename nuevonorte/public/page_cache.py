@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, request
+from sqlalchemy import text
 
 from nuevonorte.extensions import db
 from nuevonorte.models import AuditEvent, ChangeCounter, Collection
@@ -79,6 +80,7 @@ _GENERATION = (
 )
 assert AuditEvent.__tablename__ == "audit_event" and Collection.__tablename__ == "collection"
 assert ChangeCounter.__tablename__ == "change_counter"
+_GENERATION_SQL = text(_GENERATION)
 
 
 def generation() -> tuple[Any, ...]:
@@ -88,9 +90,12 @@ def generation() -> tuple[Any, ...]:
 
 
 def _generation() -> tuple[Any, ...]:
-    # Straight on a pooled connection, outside the ORM session (cheaper on every request).
-    with db.engine.connect() as connection:
-        newest_event, collections, changes = connection.exec_driver_sql(_GENERATION).one()
+    # Through the request's own session, so that what is then read and kept under it is never
+    # older than it: on SQLite a read transaction keeps the snapshot of its first statement, and
+    # on another connection the generation could be newer than a view's earlier reads (a theme
+    # list counted before a withdrawal, kept under the generation after it). On PostgreSQL each
+    # statement sees every commit before it, so reading the generation first is enough.
+    newest_event, collections, changes = db.session.execute(_GENERATION_SQL).one()
     return newest_event, collections, changes, today()
 
 

@@ -40,6 +40,7 @@ from nuevonorte.models import (
     Story,
     Theme,
     Transcript,
+    TranscriptSegment,
 )
 from nuevonorte.models.base import today
 from nuevonorte.models.search import SearchOutbox
@@ -104,7 +105,7 @@ def _touched_story_ids(session: Session) -> set[int]:
                 ids.add(obj.story.id)
         elif isinstance(obj, Transcript):
             media_ids.add(obj.media_id)
-        elif isinstance(obj, Cue):
+        elif isinstance(obj, Cue | TranscriptSegment):  # a part's title and synopsis are public too
             transcript_ids.add(obj.transcript_id)
         elif isinstance(obj, Theme):
             theme_ids.add(obj.id)

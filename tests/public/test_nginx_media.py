@@ -51,6 +51,7 @@ http {{
   uwsgi_temp_path {temp["uwsgi"]};
   scgi_temp_path {temp["scgi"]};
   access_log off;
+  server_tokens off;
   server {{
     listen 127.0.0.1:{port};
     location / {{
@@ -63,6 +64,7 @@ http {{
       etag off;
       if_modified_since off;
       log_not_found off;
+      add_header Last-Modified "" always;
       add_header Content-Security-Policy "{MEDIA_CSP}" always;
       add_header X-Content-Type-Options nosniff always;
       add_header Cross-Origin-Resource-Policy cross-origin always;
@@ -143,18 +145,32 @@ def test_nginx_sends_what_the_archive_decides_A01_A02_A27_M17(
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Cross-Origin-Resource-Policy"] == "cross-origin"
         assert "X-Accel-Redirect" not in headers and "ETag" not in headers
+        assert "Last-Modified" not in headers  # stored files carry no time (M16), not even 1970
 
         # Range is nginx's; a file's time never answers a conditional request (a recording
         # silenced later keeps its address: only a full answer can bring the new bytes).
         status, headers, body = get(port, f"/media/{voice.public_id}/original", Range="bytes=10-109")
         assert (status, body) == (206, recording[10:110])
         status, _, body = get(
-            port, f"/media/{voice.public_id}/original", **{"If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"}
+            port,
+            f"/media/{voice.public_id}/original",
+            **{"If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"},
+        )
+        assert (status, body) == (200, recording)
+        # Nor a piece to splice onto a copy kept from before: If-Range with a time is a full answer.
+        status, _, body = get(
+            port,
+            f"/media/{voice.public_id}/original",
+            Range="bytes=10-109",
+            **{"If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"},
         )
         assert (status, body) == (200, recording)
 
         # The internal location is closed to visitors, whatever the path.
-        direct = NGINX_LOCATION + get_storage().path(photo.thumbnail_key).relative_to(get_storage().root).as_posix()
+        direct = (
+            NGINX_LOCATION
+            + get_storage().path(photo.thumbnail_key).relative_to(get_storage().root).as_posix()
+        )
         assert get(port, direct)[0] == 404
 
         # The archive still decides, at once, in every worker.

@@ -76,7 +76,7 @@ def test_public_pages_are_the_same_with_any_session(
     a visitor without cookies, one who chose a language, and a signed-in curator (rendered with
     the cache off, so each answer is made for its own request)."""
     from nuevonorte import create_app
-    from tests.curate_fixtures import sign_in
+    from tests.curate_fixtures import csrf, sign_in
 
     uncached = create_app({**app_config, "PUBLIC_PAGE_CACHE_SECONDS": 0})
     with uncached.app_context():
@@ -96,7 +96,9 @@ def test_public_pages_are_the_same_with_any_session(
             )
         ]
     anonymous, chose_language, curating = (uncached.test_client() for _ in range(3))
-    chose_language.post("/language", data={"lang": "en", "next": "/"})
+    token = csrf(chose_language)
+    chosen = chose_language.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+    assert chosen.status_code == 303 and chose_language.get_cookie("session") is not None
     assert sign_in(curating, curator.email).status_code == 302
     for url in urls:
         pages = [c.get(url) for c in (anonymous, chose_language, curating)]
@@ -122,7 +124,9 @@ def _status(client: FlaskClient, url: str) -> int:
     return response.status_code
 
 
-def test_a01_a02_t19_media_decisions_follow_every_change_in_every_worker(app, app_config, media_story) -> None:
+def test_a01_a02_t19_media_decisions_follow_every_change_in_every_worker(
+    app, app_config, media_story
+) -> None:
     """Each worker remembers which stored file a media address serves (``page_cache.Decisions``);
     a narrowed consent, a withdrawn recording and a withdrawn story made through one worker are
     obeyed by the next request to any worker, and a renewed consent too."""
@@ -168,3 +172,60 @@ def test_media_decisions_are_kept_only_while_caching_is_on(app, app_config) -> N
     off = create_app({**app_config, "PUBLIC_PAGE_CACHE_SECONDS": 0})
     with off.app_context():
         assert page_cache.media_decisions() is None
+
+
+def test_theme_counts_kept_by_a_worker_never_outlive_a_withdrawal(
+    app, client: FlaskClient, make_story
+) -> None:
+    """A withdrawal committed by another process while a page is being rendered — after its
+    stories were read, before its theme counts — does not leave the withdrawn story's only theme
+    listed afterwards (the counts are kept under the generation of the snapshot they were
+    counted in, not a newer one)."""
+    from nuevonorte.models import Theme
+    from nuevonorte.public import page_cache
+
+    secret = Theme(slug="tema-unico", slug_en="only-theme", name_es="Tema único", name_en="Only theme")
+    db.session.add(secret)
+    story = make_story(title="Con su tema", themes=[secret])
+    make_story(title="Otro relato")
+    story_id = story.id
+    real = page_cache.kept
+    withdrawn: list[bool] = []
+
+    def withdrawn_meanwhile(name, compute):
+        if not withdrawn:
+            with app.app_context():  # another session: another connection, as another process
+                stories.withdraw(db.session.get(Story, story_id))
+                db.session.commit()
+            withdrawn.append(True)
+        return real(name, compute)
+
+    page_cache.kept = withdrawn_meanwhile
+    try:
+        client.get("/es/")  # its stories read before the withdrawal, its theme counts after
+    finally:
+        page_cache.kept = real
+    assert withdrawn
+    for url in ("/es/themes/", "/en/themes/", "/es/"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Tema único" not in page and "Only theme" not in page, url
+
+
+def test_a_public_recordings_part_edited_takes_a_change_number_T19(client: FlaskClient, media_story) -> None:
+    """A part's title and synopsis are on the public story page: editing them is a public change,
+    numbered under the counter's lock like any other (on PostgreSQL the audit id alone may commit
+    below one already seen, and a cached page would outlive the edit)."""
+    from nuevonorte import changes, transcripts
+    from nuevonorte.models import MediaKind
+
+    voice = next(m for m in media_story.media if m.kind == MediaKind.AUDIO)
+    part = transcripts.add_segment(voice, 0, transcripts.SegmentText(title_es="Llegada de noche"), None)
+    db.session.commit()
+    page = f"/es/stories/{media_story.public_id}"
+    assert "Llegada de noche" in client.get(page).get_data(as_text=True)
+    before = changes.last_seq()
+    transcripts.update_segment(part, 0, transcripts.SegmentText(title_es="Sin nombres"), None)
+    db.session.commit()
+    assert changes.last_seq() > before
+    shown = client.get(page).get_data(as_text=True)
+    assert "Sin nombres" in shown and "Llegada de noche" not in shown

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
+from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.reading import TermNotFound
@@ -470,7 +471,7 @@ class Search:
         """Whether a phrase is one ``phrase_mask`` matches: its words next to each other, in
         a field that keeps positions."""
         field = self.s.schema[query.fieldname] if query.fieldname in self.s.schema else None
-        positional = field is not None and field.format.supports("positions")
+        positional = field is not None and type(field.format) is Positions  # the layout positions_of reads
         return query.slop == 1 and bool(query.words) and positional
 
     def phrase_mask(self, fieldname: str, words: list[Any]) -> Array:

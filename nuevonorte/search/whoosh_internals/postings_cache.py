@@ -72,7 +72,7 @@ def keep_only(segments: dict[str, set[str]]) -> None:
     every entry of a folder that is gone (a build replaced by a rebuild)."""
     global _bytes
     with _lock:
-        gone = {k[0][0] for k in _entries if k[0][0] not in segments and not os.path.isdir(k[0][0])}
+        gone = {folder for folder in {k[0][0] for k in _entries} - set(segments) if not os.path.isdir(folder)}
         for key in [
             k
             for k in _entries
@@ -104,4 +104,4 @@ def terms_under(root: str) -> list[tuple[str, Any]]:
 
 
 def _size(entry: Entry) -> int:
-    return int(entry[0].nbytes + entry[1].nbytes)
+    return int(sum(array.nbytes for array in entry))
