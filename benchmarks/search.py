@@ -351,6 +351,19 @@ def whoosh_latency(qs: list[tuple[str, dict[str, str]]], cold: bool = False) -> 
     return ms, totals
 
 
+def timed_passes(
+    qs: list[tuple[str, dict[str, str]]], database: bool
+) -> tuple[list[float], list[float], list[int], str]:
+    """One kind's cold and warm milliseconds, its totals, and the re-check's p50/p95 column
+    (dashes without the database)."""
+    cold, totals = whoosh_latency(qs, cold=True)
+    warm, _ = whoosh_latency(qs)
+    if not database:
+        return cold, warm, totals, f"{'-':>14} {'-':>8}"
+    checked = recheck_latency(qs)
+    return cold, warm, totals, f"{percentile(checked, 50):>14.1f} {percentile(checked, 95):>8.1f}"
+
+
 def recheck_latency(qs: list[tuple[str, dict[str, str]]]) -> list[float]:
     """Milliseconds of each query through ``search.search_public``: ``search_index`` and the
     check of the page's hits against the database."""
@@ -406,12 +419,7 @@ def reuse(args: argparse.Namespace) -> None:
             f"{'+ recheck p50':>14} {'p95':>8} {'hits~':>7}"
         )
         for kind, qs in queries.items():
-            cold, totals = whoosh_latency(qs, cold=True)
-            warm, _ = whoosh_latency(qs)
-            rechecked = f"{'-':>14} {'-':>8}"
-            if database:
-                checked = recheck_latency(qs)
-                rechecked = f"{percentile(checked, 50):>14.1f} {percentile(checked, 95):>8.1f}"
+            cold, warm, totals, rechecked = timed_passes(qs, database)
             print(
                 f"{kind:<10} {percentile(cold, 50):>9.1f} {percentile(cold, 95):>8.1f} "
                 f"{percentile(warm, 50):>9.1f} {percentile(warm, 95):>8.1f} {rechecked} "
@@ -622,12 +630,7 @@ def main() -> None:
             f"{'p95':>8} {'hits~':>7}   {'fts5 p50':>9} {'p95':>8}"
         )
         for kind, qs in queries.items():
-            cold_ms, _ = whoosh_latency(qs, cold=True)
-            whoosh_ms, totals = whoosh_latency(qs)
-            rechecked = f"{'-':>14} {'-':>8}"
-            if database:
-                checked = recheck_latency(qs)
-                rechecked = f"{percentile(checked, 50):>14.1f} {percentile(checked, 95):>8.1f}"
+            cold_ms, whoosh_ms, totals, rechecked = timed_passes(qs, database)
             if peers is not None:
                 for q, f in qs[:5]:  # the same warm-up as the others (only when comparing)
                     fts_query(conn, q, f)

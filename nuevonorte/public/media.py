@@ -51,14 +51,7 @@ def transcript_vtt(media_id: str) -> Response:
     """A recording's public transcript as WebVTT (captions for a player, or a file to keep):
     only while the consent rule makes the recording public, withheld passages left out (their
     seconds are silent in the public recording). The same 404 as for anything not public."""
-    found = db.session.scalar(
-        select(MediaFile)
-        .where(MediaFile.public_id == media_id)
-        .options(
-            joinedload(MediaFile.story).selectinload(Story.consents),
-            selectinload(MediaFile.transcript).selectinload(Transcript.cues),
-        )
-    )
+    found = _media_with_consent(media_id)
     # Only while the recording itself is public: a private voice's media id is never shown (A02).
     # A machine draft nobody reviewed is not public either (consent.transcript_is_public).
     if found is None or found.transcript is None or not consent.media_is_public(found):
@@ -90,7 +83,16 @@ def _decided_key(media_id: str, variant: str) -> str | None:
         known, key = decisions.get(media_id, variant, now)
         if known:
             return key
-    found = db.session.scalar(
+    found = _media_with_consent(media_id)
+    key = public_key(found, variant) if found is not None else None
+    if decisions is not None and len(media_id) <= MAX_ID_CHARS:
+        decisions.put(media_id, variant, now, key)
+    return key
+
+
+def _media_with_consent(media_id: str) -> MediaFile | None:
+    """A media file with what the consent rule reads about it (its story's consents, its cues)."""
+    return db.session.scalar(
         select(MediaFile)
         .where(MediaFile.public_id == media_id)
         .options(
@@ -98,10 +100,6 @@ def _decided_key(media_id: str, variant: str) -> str | None:
             selectinload(MediaFile.transcript).selectinload(Transcript.cues),
         )
     )
-    key = public_key(found, variant) if found is not None else None
-    if decisions is not None and len(media_id) <= MAX_ID_CHARS:
-        decisions.put(media_id, variant, now, key)
-    return key
 
 
 def public_key(media: MediaFile, variant: str) -> str | None:
