@@ -26,6 +26,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for_port(port: int, server: subprocess.Popen[bytes], name: str, seconds: float) -> None:
+    """Wait until something listens on ``port``; fail if ``server`` exits or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert server.poll() is None, f"{name} exited"
+            assert time.monotonic() < deadline, f"{name} did not start"
+            time.sleep(0.2)
+
+
 def archive_env(tmp_path: Path) -> dict[str, str]:
     """Environment for an archive whose database, media and index live under ``tmp_path``."""
     config = tmp_path / "config.toml"
@@ -72,15 +85,7 @@ def gunicorn(
         cwd=ROOT,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None, "gunicorn exited"
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+        wait_for_port(port, server, "gunicorn", 60)
         yield port
     finally:
         server.terminate()

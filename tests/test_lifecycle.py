@@ -16,7 +16,8 @@ credit is not anonymous — and after every step compares it with (a speaker lab
 title are shown on the story page only, never found by search: C22):
 
 - public search (page and JSON API) in both languages: a hidden marker finds nothing; a public
-  one finds its story, so the walk is not vacuous;
+  one finds its story, so the walk is not vacuous; a quoted phrase of a paragraph's two marker
+  words finds it only while both are shown;
 - the public story page and the collection page in Spanish and English (through the page
   cache: no cookies), and search suggestions for a misspelt hidden word;
 - the photo's three variants (GET and HEAD): served exactly while the story is public;
@@ -671,6 +672,12 @@ class Lifecycle(RuleBasedStateMachine):
                 typo = search.search_public(word[:-1] + "q", "es").suggestion or ""
                 db.session.rollback()  # end the re-check's read before the next request
                 assert word not in typo, f"hidden {word} suggested for a typo"
+            # Quoted phrases go through their own matcher (positions read as arrays, decision
+            # 0024): "<paragraph word> y <span word>" is found only while both words are shown
+            # ("y" is a stop word, which positions skip).
+            for word, span in zip(m.paragraphs, m.spans, strict=True):
+                phrase = f'"{word} y {span}"'
+                assert (m.public_id in self._found(phrase)) == ({word, span} <= shown), phrase
             if m.status == StoryStatus.WITHDRAWN:  # a curator's kept flags go with the story (T16)
                 kept = select(SensitiveDismissal.id).where(SensitiveDismissal.story_id == m.story_id)
                 assert db.session.scalars(kept).all() == []
@@ -848,7 +855,7 @@ class Lifecycle(RuleBasedStateMachine):
     def _found(self, word: str) -> set[str]:
         hits = {h.public_id for h in search.search_public(word, "es").hits}
         db.session.rollback()
-        api = self.client.get(f"/api/v1/search?q={word}&lang=en").get_json()
+        api = self.client.get("/api/v1/search", query_string={"q": word, "lang": "en"}).get_json()
         return hits | {h["id"] for h in api.get("results", api.get("hits", []))}
 
     # --- plumbing ------------------------------------------------------------------------

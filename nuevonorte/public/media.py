@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -120,37 +122,39 @@ def sent_by_nginx(key: str) -> Response:
     it from ``NGINX_LOCATION``, an ``internal`` location over the media folder that only such
     an answer can reach, and answers Range requests itself (docs/parts/media.md has the
     configuration; it adds the security headers there, as nginx keeps only a few of ours)."""
-    served_as = content_type(key)
-    storage = get_storage()
-    try:
-        path = storage.path(key)
-    except StorageError:
-        abort(404)
-    if served_as is None or not path.is_file():
-        abort(404)
+    path, served_as = _stored(key)
     response = Response(mimetype=served_as)
-    response.headers["X-Accel-Redirect"] = NGINX_LOCATION + path.relative_to(storage.root).as_posix()
-    response.headers["Content-Security-Policy"] = MEDIA_CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    response.headers["X-Accel-Redirect"] = NGINX_LOCATION + path.relative_to(get_storage().root).as_posix()
+    return _sandboxed(response)
 
 
 def send_stored(key: str | None, *, etag: str | bool, max_age: int) -> Response:
     """The stored file ``key`` as a response (Range answered), or the same 404 as for anything
     missing; sandboxed, never sniffed, without a file name or the zeroed storage times (M16)."""
+    # A path (not an open file) so that werkzeug knows the size and can answer Range requests.
+    path, served_as = _stored(key)
+    response = send_file(path, mimetype=served_as, conditional=True, etag=etag, max_age=max_age)
+    for name in ("Last-Modified", "Content-Disposition"):
+        response.headers.pop(name, None)
+    return _sandboxed(response)
+
+
+def _stored(key: str | None) -> tuple[Path, str]:
+    """The path of the stored file ``key`` and the type it is served as; the same 404 as for
+    anything missing when it is not a servable key or its file is not there."""
     served_as = content_type(key or "")
     if not key or served_as is None:
         abort(404)
     try:
-        # A path (not an open file) so that werkzeug knows the size and can answer Range requests.
         path = get_storage().path(key)
     except StorageError:
         abort(404)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=served_as, conditional=True, etag=etag, max_age=max_age)
-    for name in ("Last-Modified", "Content-Disposition"):
-        response.headers.pop(name, None)
+    return path, served_as
+
+
+def _sandboxed(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = MEDIA_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

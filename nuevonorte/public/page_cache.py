@@ -86,10 +86,6 @@ _GENERATION_SQL = text(_GENERATION)
 def generation() -> tuple[Any, ...]:
     """What the archive's public face depends on, as of now: the newest audit event, the
     collections' revisions, the change feed's number, and the day."""
-    return _generation()
-
-
-def _generation() -> tuple[Any, ...]:
     # Through the request's own session, so that what is then read and kept under it is never
     # older than it: on SQLite a read transaction keeps the snapshot of its first statement, and
     # on another connection the generation could be newer than a view's earlier reads (a theme
@@ -111,7 +107,7 @@ def serve_cached() -> Response | None:
     cache: PageCache | None = current_app.extensions.get(_EXTENSION)
     if cache is None or cache.seconds <= 0 or request.method != "GET":
         return None
-    key = (base_url(), request.full_path, *_generation())
+    key = (base_url(), request.full_path, *generation())
     if not request.cookies:
         g.page_cache_key = key
     found = cache.get(key)
@@ -175,7 +171,7 @@ class Kept:
         """The value kept under ``name`` if the archive has not changed since, else ``compute()``."""
         if self.seconds <= 0:
             return compute()
-        now = _generation()
+        now = generation()
         with self._lock:
             found = self._values.get(name)
         if found is not None and found[1] == now and time.monotonic() - found[0] <= self.seconds:

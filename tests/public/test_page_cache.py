@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
@@ -14,24 +12,6 @@ from nuevonorte import stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Collection, Credit, Story, Visibility
-
-
-@pytest.fixture
-def other_worker(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
-    """Another worker of the same archive (its own memory and connection pool, the same
-    database and files), its connections closed at the end of the test."""
-    from nuevonorte import create_app
-
-    made: list[Flask] = []
-
-    def make(**overrides: Any) -> Flask:
-        made.append(create_app({**app_config, **overrides}))
-        return made[-1]
-
-    yield make
-    for worker in made:
-        with worker.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture
@@ -90,14 +70,14 @@ def test_with_cookies_only_everyones_pages_come_from_the_cache(app, client: Flas
 
 
 def test_public_pages_are_the_same_with_any_session(
-    app, other_worker, curator, demo_archive, media_story, index
+    app, make_app, curator, demo_archive, media_story, index
 ) -> None:
     """Why a cached page may go to a visitor with cookies: every public page renders the same for
     a visitor without cookies, one who chose a language, and a signed-in curator (rendered with
     the cache off, so each answer is made for its own request)."""
     from tests.curate_fixtures import csrf, sign_in
 
-    uncached = other_worker(PUBLIC_PAGE_CACHE_SECONDS=0)
+    uncached = make_app(PUBLIC_PAGE_CACHE_SECONDS=0)
     with uncached.app_context():
         collection = db.session.scalar(select(Collection))
         assert collection is not None
@@ -143,13 +123,11 @@ def _status(client: FlaskClient, url: str) -> int:
     return response.status_code
 
 
-def test_a01_a02_t19_media_decisions_follow_every_change_in_every_worker(
-    app, other_worker, media_story
-) -> None:
+def test_a01_a02_t19_media_decisions_follow_every_change_in_every_worker(app, make_app, media_story) -> None:
     """Each worker remembers which stored file a media address serves (``page_cache.Decisions``);
     a narrowed consent, a withdrawn recording and a withdrawn story made through one worker are
     obeyed by the next request to any worker, and a renewed consent too."""
-    other = other_worker()
+    other = make_app()
     workers = [app.test_client(), other.test_client()]
     photo = next(m for m in media_story.media if m.kind == "image")
     voice = next(m for m in media_story.media if m.kind == "audio")
@@ -180,12 +158,12 @@ def test_a01_a02_t19_media_decisions_follow_every_change_in_every_worker(
     assert served() == set()
 
 
-def test_media_decisions_are_kept_only_while_caching_is_on(app, other_worker) -> None:
+def test_media_decisions_are_kept_only_while_caching_is_on(app, make_app) -> None:
     from nuevonorte.public import page_cache
 
     with app.app_context():
         assert page_cache.media_decisions() is not None
-    off = other_worker(PUBLIC_PAGE_CACHE_SECONDS=0)
+    off = make_app(PUBLIC_PAGE_CACHE_SECONDS=0)
     with off.app_context():
         assert page_cache.media_decisions() is None
 
