@@ -72,6 +72,10 @@ KEYS: dict[str, Key] = {
     "transcribe_model_sha256": Key(str, ""),
     "transcribe_threads": Key(int, 0),
     "media_sendfile": Key(str, ""),
+    "archive_name": Key(str, "Nuevo Norte — Archivo del Taller Nuevo Norte"),
+    "partner_harvest_seconds": Key(int, 300),
+    "partner_confirm_seconds": Key(int, 7 * 24 * 3600),
+    "partner_timeout_seconds": Key(int, 10),
 }
 
 #: Who sends public media files once the archive has decided: itself, or nginx.
@@ -89,6 +93,7 @@ ENV_OVERRIDES = {
     "NUEVONORTE_LEDGER_PATH": "ledger_path",
     "NUEVONORTE_QUEUE_URL": "queue_url",
     "NUEVONORTE_QUEUE_PATH": "queue_path",
+    "NUEVONORTE_ARCHIVE_NAME": "archive_name",
 }
 
 
@@ -196,6 +201,13 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # "nginx": public media are sent by nginx (X-Accel-Redirect) once the archive has said
         # which stored file may be served; "" (default): the archive sends them itself.
         "MEDIA_SENDFILE": values["media_sendfile"],
+        # The name partner archives and harvesters see (OAI-PMH Identify, /api/v1/archive).
+        "ARCHIVE_NAME": values["archive_name"],
+        # Partner archives (nuevonorte.partners): how often each is harvested, how long a story it
+        # has not confirmed stays shown (fail closed), and how long one request to it may take.
+        "PARTNER_HARVEST_SECONDS": values["partner_harvest_seconds"],
+        "PARTNER_CONFIRM_SECONDS": values["partner_confirm_seconds"],
+        "PARTNER_TIMEOUT_SECONDS": values["partner_timeout_seconds"],
     }
     config.update(flask_extra)
     return config
@@ -260,6 +272,12 @@ def _check(values: dict[str, Any], testing: bool) -> None:
         raise ConfigError("queue_url must be empty (a SQLite queue) or a redis:// URL")
     if values["job_lease_seconds"] < 2 or values["transcribe_threads"] < 0:
         raise ConfigError("job_lease_seconds must be at least 2 and transcribe_threads not negative")
+    if values["partner_harvest_seconds"] < 1 or values["partner_timeout_seconds"] < 1:
+        raise ConfigError("partner_harvest_seconds and partner_timeout_seconds must be at least 1")
+    if values["partner_confirm_seconds"] < values["partner_harvest_seconds"]:
+        raise ConfigError("partner_confirm_seconds must be at least partner_harvest_seconds")
+    if not 1 <= len(values["archive_name"]) <= 200:
+        raise ConfigError("archive_name must be between 1 and 200 characters")
     if bool(values["transcribe_model_dir"]) != bool(values["transcribe_model_sha256"]):
         raise ConfigError("transcribe_model_dir and transcribe_model_sha256 go together: set both or neither")
     # A temporary file is in use for at most one file's processing time; never sweep sooner.

@@ -219,7 +219,7 @@ def _identify() -> ET.Element:
     nameable = or_(PublicRecord.was_public, PublicRecord.visible_from <= today())
     earliest = db.session.scalar(select(func.min(PublicRecord.datestamp)).where(nameable))
     for name, text in (
-        ("repositoryName", "Nuevo Norte — Archivo del Taller Nuevo Norte"),
+        ("repositoryName", current_app.config["ARCHIVE_NAME"]),
         ("baseURL", base_url() + "/oai"),
         ("protocolVersion", "2.0"),
         ("adminEmail", current_app.config["CONTACT_EMAIL"]),

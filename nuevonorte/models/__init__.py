@@ -22,6 +22,7 @@ from nuevonorte.models.ledger import LedgerEntry
 from nuevonorte.models.media import MediaFile, MediaKind
 from nuevonorte.models.note import StoryNote
 from nuevonorte.models.paper_form import WithdrawnPaperForm
+from nuevonorte.models.partner import Partner, PartnerStory
 from nuevonorte.models.publication import ChangeCounter, CollectionRecord, PublicRecord
 from nuevonorte.models.rate_window import RateWindow
 from nuevonorte.models.search import SearchOutbox
@@ -62,6 +63,8 @@ __all__ = [
     "MediaFixity",
     "MediaKind",
     "ParagraphTranslation",
+    "Partner",
+    "PartnerStory",
     "Place",
     "PlaceLevel",
     "Provenance",

@@ -13,6 +13,7 @@ from nuevonorte.models.base import Base, PublicIdMixin, enum_type, localized
 
 if TYPE_CHECKING:
     from nuevonorte.models.media import MediaFile
+    from nuevonorte.models.partner import Partner, PartnerStory
     from nuevonorte.models.story import Story
 
 
@@ -28,6 +29,8 @@ class EntryKind(enum.StrEnum):
 
     STORY = "story"
     TEXT = "text"
+    #: A partner archive's story, re-exhibited (decision 0025).
+    PARTNER_STORY = "partner_story"
 
 
 class Collection(PublicIdMixin, Base):
@@ -78,9 +81,17 @@ class CollectionEntry(Base):
     # Stories are never deleted outright (a withdrawal leaves a tombstone row), so an entry
     # keeps pointing at its story and can say it was withdrawn.
     story_id: Mapped[int | None] = mapped_column(ForeignKey("story.id", ondelete="SET NULL"))
+    # A partner story is deleted when its origin withdraws it: the entry then says so, naming the
+    # partner it came from.
+    partner_story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner_story.id", ondelete="SET NULL"), index=True
+    )
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="SET NULL"))
     # A curatorial note beside a story, or the Markdown text of a text entry.
     text_es: Mapped[str] = mapped_column(Text, default="")
     text_en: Mapped[str] = mapped_column(Text, default="")
 
     collection: Mapped[Collection] = relationship(back_populates="entries")
     story: Mapped[Story | None] = relationship()
+    partner_story: Mapped[PartnerStory | None] = relationship()
+    partner: Mapped[Partner | None] = relationship()

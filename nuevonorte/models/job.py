@@ -22,6 +22,10 @@ class JobKind(enum.StrEnum):
     DRAFT_TRANSCRIPT = "draft_transcript"
     #: The public copy of a recording with its withheld seconds silent (decision 0005).
     SILENCED_COPY = "silenced_copy"
+    #: Read a partner archive's changes (decision 0025).
+    PARTNER_HARVEST = "partner_harvest"
+    #: Tell a subscribed partner which of our stories left public view.
+    PARTNER_NOTICE = "partner_notice"
 
 
 class JobState(enum.StrEnum):
@@ -38,7 +42,7 @@ ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
 
 
 class Job(Base):
-    """One piece of background work on one recording."""
+    """One piece of background work on one recording, or with one partner archive."""
 
     __tablename__ = "job"
 
@@ -47,6 +51,8 @@ class Job(Base):
     state: Mapped[JobState] = mapped_column(enum_type(JobState), default=JobState.QUEUED, index=True)
     #: The recording; NULL once it is withdrawn or deleted (the job then says so, nothing more).
     media_id: Mapped[int | None] = mapped_column(ForeignKey("media_file.id", ondelete="SET NULL"), index=True)
+    #: The partner archive of a partner job; NULL for media work.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
     #: The language asked for ("es", "en"), or "" to detect it.
     language: Mapped[str] = mapped_column(String(8), default="")
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("curator_account.id", ondelete="SET NULL"))
