@@ -11,7 +11,7 @@ import secrets
 import stat
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from flask import Flask, current_app
@@ -69,7 +69,7 @@ def main() -> None:
         _fail(f"cannot use the database (check database_url): {_first_line(e.orig)}")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"nuevonorte: {message}", err=True)
     sys.exit(2)
 
@@ -461,6 +461,115 @@ def worker_command(drain: bool) -> None:
     worker.run(app)
 
 
+@click.group("partners")
+def partners_group() -> None:
+    """Partner archives whose stories this one shows, and that follow its withdrawals
+    (docs/partners.md)."""
+
+
+def _partner_or_fail(url: str) -> Any:
+    from sqlalchemy import select
+
+    from nuevonorte.models import Partner
+    from nuevonorte.partners import address, registry
+
+    try:
+        base = registry.normalised(url)
+    except address.BadAddress as bad:
+        _fail(f"not a partner's address ({bad.code}): use https://host[/path]")
+    found = db.session.scalar(select(Partner).where(Partner.url == base))
+    if found is None:
+        _fail(f"{base} is not a partner of this archive (see `nuevonorte partners list`)")
+    return found
+
+
+@partners_group.command("add")
+@click.argument("url")
+@click.option("--yes", is_flag=True, help="Add it without asking to confirm what it says of itself.")
+@with_appcontext
+def partners_add_command(url: str, yes: bool) -> None:
+    """Show the stories of the archive at URL here (after confirming what it says of itself)."""
+    from nuevonorte.partners import address, client, registry
+
+    try:
+        identity = registry.identify(url)
+    except address.BadAddress as bad:
+        _fail(f"not a partner's address ({bad.code}): use https://host[/path]")
+    except client.Unreachable as unreachable:
+        _fail(f"could not read {url} ({unreachable.code}); nothing was added")
+    stories = "" if identity.stories is None else f", {identity.stories} public stories"
+    kind = "a Nuevo Norte archive" if identity.protocol == "nuevonorte" else "an OAI-PMH repository"
+    click.echo(f"{identity.name} — {identity.url} ({kind}{stories})")
+    if not yes and not click.confirm("Show its public stories in this archive?"):
+        click.echo("Nothing was added.")
+        return
+    partner = registry.add(identity)
+    db.session.commit()
+    click.echo(f"Added. Its first harvest is queued (partner {partner.id}); `nuevonorte worker` runs it.")
+
+
+@partners_group.command("allow")
+@click.argument("url")
+@with_appcontext
+def partners_allow_command(url: str) -> None:
+    """Let the archive at URL subscribe to this one's withdrawal notices (it harvests us)."""
+    from nuevonorte.partners import address, registry
+
+    try:
+        partner = registry.allow(url)
+    except address.BadAddress as bad:
+        _fail(f"not a partner's address ({bad.code}): use https://host[/path]")
+    db.session.commit()
+    click.echo(f"{partner.url} may now subscribe to this archive's withdrawal notices.")
+
+
+@partners_group.command("list")
+@with_appcontext
+def partners_list_command() -> None:
+    """Every partner: what we show of it, when it was last read, and what went wrong."""
+    from nuevonorte.partners import registry, shown
+
+    counts = registry.story_counts()
+    for p in registry.all_partners():
+        state = "shown" if shown.partner_is_fresh(p) else ("hidden" if p.harvested else "follows us")
+        when = p.confirmed_at.isoformat(timespec="seconds") if p.confirmed_at else "never"
+        push = "notices on" if p.subscribed else "no notices"
+        follows = ", follows our notices" if p.key_out else ""
+        error = f", last problem: {p.last_error}" if p.last_error else ""
+        stories = f"{counts.get(p.id, 0)} stories"
+        click.echo(f"{p.url}  {p.name} — {state}, {stories}, confirmed {when}, {push}{follows}{error}")
+
+
+@partners_group.command("remove")
+@click.argument("url")
+@with_appcontext
+def partners_remove_command(url: str) -> None:
+    """Forget a partner and every story of it."""
+    from nuevonorte.partners import holdings, registry
+
+    gone = registry.remove(_partner_or_fail(url))
+    db.session.commit()
+    holdings.index(gone)
+    click.echo(f"Removed, with its {len(gone)} stories.")
+
+
+@partners_group.command("harvest")
+@click.argument("url")
+@with_appcontext
+def partners_harvest_command(url: str) -> None:
+    """Read a partner's changes now, in this process."""
+    from nuevonorte.partners import client, harvest
+
+    partner_id = _partner_or_fail(url).id
+    db.session.rollback()
+    try:
+        outcome = harvest.harvest(partner_id)
+    except client.Unreachable as unreachable:
+        _fail(f"the partner could not be read ({unreachable.code}); what was read is kept")
+    done = "to the end" if outcome.complete else "in part (run it again)"
+    click.echo(f"Read {done}: {outcome.kept} stories kept, {outcome.removed} removed.")
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands that need a configured app."""
     for command in (
@@ -475,5 +584,6 @@ def register_commands(app: Flask) -> None:
         export_command,
         import_command,
         worker_command,
+        partners_group,
     ):
         app.cli.add_command(command)

@@ -42,6 +42,8 @@ from nuevonorte.search.sync import PENDING
 
 #: ``session.info`` key: the ids of the collections a transaction touched.
 COLLECTIONS = "publication_collection_ids"
+#: Set when a transaction took change numbers: subscribed partners are then sent a notice.
+NUMBERED = "publication_numbered"
 
 
 def install() -> None:
@@ -206,6 +208,7 @@ class _Numbers:
     def save(self) -> None:
         if self.last != self.first:
             self.session.execute(update(ChangeCounter).where(ChangeCounter.id == 1).values(value=self.last))
+            self.session.info[NUMBERED] = True
 
 
 def _first_record(session: Session, story: Story, values: dict[str, Any]) -> None:
@@ -243,6 +246,7 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 def _forget(session: Session) -> None:
     session.info.pop(COLLECTIONS, None)
+    session.info.pop(NUMBERED, None)
 
 
 def _before_commit(session: Session) -> None:
@@ -261,5 +265,10 @@ def _before_commit(session: Session) -> None:
             collection_ids = set(collection_ids or ()) | set(session.scalars(showing))
         if collection_ids:
             note_collections(session, set(collection_ids))
+    if session.info.pop(NUMBERED, False):
+        # Subscribed partner archives are told of what left public view (decision 0025).
+        from nuevonorte.partners import notices
+
+        notices.request_pushes(session)
     session.flush()
     faults.point("publication.noted")  # tests: killed here, the change and its record are both lost

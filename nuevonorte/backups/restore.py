@@ -63,6 +63,22 @@ def replay_ledger() -> int:
         db.session.remove()
 
 
+def unconfirm_partners() -> None:
+    """A restored backup holds partner stories as they were then, some since withdrawn at their
+    origin: hide them all until each partner's feed has been read again from the start (a harvest
+    with an empty cursor), and forget what partners were told (the next notice starts over)."""
+    from sqlalchemy import update
+
+    from nuevonorte.database import write_intent
+    from nuevonorte.models import Partner
+
+    with write_intent():
+        db.session.execute(
+            update(Partner).values(confirmed_at=None, cursor="", expired=True, last_attempt_at=None)
+        )
+        db.session.commit()
+
+
 def ledger_file() -> Path:
     """The configured withdrawal ledger file."""
     return ledger.path()
@@ -98,6 +114,7 @@ def restore(
             storage.sync_folders([e.key for e in manifest.objects])
             _migrate()
             replayed = replay_ledger()
+            unconfirm_partners()
             public, staff = _rebuild_search()
         except (BackupError, CommandError, OSError, search.RebuildFailed, ledger.LedgerError) as e:
             raise RestoreFailed(f"{e}; the deployment is incomplete: empty it and restore again") from e

@@ -45,6 +45,8 @@ REASONS = {
 KINDS = {
     JobKind.DRAFT_TRANSCRIPT: _l("Draft transcript"),
     JobKind.SILENCED_COPY: _l("Public copy with withheld seconds silent"),
+    JobKind.PARTNER_HARVEST: _l("Harvest of a partner archive"),
+    JobKind.PARTNER_NOTICE: _l("Withdrawal notice to a partner archive"),
 }
 
 
@@ -80,4 +82,6 @@ def reason_text(reason: str) -> str:
     """The sentence for a reason code; "" for none (an unknown code reads as a plain error)."""
     if not reason:
         return ""
-    return str(REASONS.get(reason, REASONS["error"]))
+    from nuevonorte.partners.messages import PROBLEMS
+
+    return str(REASONS.get(reason) or PROBLEMS.get(reason) or REASONS["error"])

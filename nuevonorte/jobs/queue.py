@@ -60,13 +60,17 @@ def engine(app: Flask | None = None) -> Huey:
 
 #: Jobs taken before others: a silenced copy (seconds of encoding that give a recording back to
 #: the public) does not wait behind hours of drafts.
-PRIORITY = {JobKind.SILENCED_COPY: 10}
+#: A withdrawal notice to a partner archive goes first of all: a narrator's "no" reaches the
+#: partner before anything else is done.
+PRIORITY = {JobKind.PARTNER_NOTICE: 20, JobKind.SILENCED_COPY: 10, JobKind.PARTNER_HARVEST: 5}
 
 
-def enqueue(job_id: int, kind: JobKind | None = None) -> None:
-    """Hand a job's id to the queue, with its kind's priority."""
+def enqueue(job_id: int, kind: JobKind | None = None, delay: float | None = None) -> None:
+    """Hand a job's id to the queue, with its kind's priority (after ``delay`` seconds)."""
     huey = engine()
-    huey.enqueue(huey.nuevonorte_run_job.s(job_id, priority=PRIORITY.get(kind) if kind else None))
+    huey.enqueue(
+        huey.nuevonorte_run_job.s(job_id, priority=PRIORITY.get(kind) if kind else None, delay=delay)
+    )
 
 
 def queued_ids() -> set[int]:

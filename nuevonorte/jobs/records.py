@@ -128,8 +128,35 @@ def _new(kind: JobKind, media: MediaFile, curator: CuratorAccount | None, **valu
     return job
 
 
+def request_partner_job(session: Session, kind: JobKind, partner_id: int) -> Job:
+    """Ask for a harvest of, or a notice to, a partner archive (in ``session``'s transaction);
+    the waiting one when there is one: a job reads the partner's state when it runs."""
+    waiting = session.scalar(
+        select(Job).where(Job.partner_id == partner_id, Job.kind == kind, Job.state == JobState.QUEUED)
+    )
+    if waiting is not None:
+        return waiting
+    job = Job(
+        kind=kind,
+        partner_id=partner_id,
+        state=JobState.QUEUED,
+        attempts=0,
+        progress=0,
+        reason="",
+        language="",
+        automatic=True,
+        created_at=utcnow(),
+    )
+    session.add(job)
+    session.flush()
+    session.info.setdefault(_NEW, {})[job.id] = kind
+    return job
+
+
 def retry(job: Job, curator: CuratorAccount) -> Job:
     """Ask again for a failed or cancelled job's work (a new job; the old one stays as it was)."""
+    if job.partner_id is not None:
+        return request_partner_job(db.session(), job.kind, job.partner_id)
     media = db.session.get(MediaFile, job.media_id) if job.media_id is not None else None
     if media is None:
         raise Refused("recording_gone")

@@ -45,9 +45,21 @@ class Interrupted(Exception):
 
 
 def _works() -> dict[JobKind, Work]:
-    from nuevonorte.jobs import drafts, silencing
+    from nuevonorte.jobs import drafts, partner_work, silencing
 
-    return {JobKind.DRAFT_TRANSCRIPT: drafts.work, JobKind.SILENCED_COPY: silencing.work}
+    return {
+        JobKind.DRAFT_TRANSCRIPT: drafts.work,
+        JobKind.SILENCED_COPY: silencing.work,
+        JobKind.PARTNER_HARVEST: partner_work.harvest,
+        JobKind.PARTNER_NOTICE: partner_work.notice,
+    }
+
+
+#: One draft at a time per worker process (speech recognition uses every core); the consumer's
+#: other thread is for partner archives' harvests and notices, which wait on the network.
+_drafting = threading.Semaphore(1)
+#: A draft that finds another running is handed back to the queue for this long.
+BUSY_DELAY = 5
 
 
 def run(job_id: int, retries_left: int) -> None:
@@ -55,6 +67,21 @@ def run(job_id: int, retries_left: int) -> None:
     job = db.session.get(Job, job_id)
     kind = job.kind if job is not None else None
     db.session.rollback()
+    if kind == JobKind.DRAFT_TRANSCRIPT:
+        if not _drafting.acquire(blocking=False):
+            from nuevonorte.jobs import queue
+
+            queue.enqueue(job_id, kind, delay=BUSY_DELAY)
+            return
+        try:
+            _run(job_id, kind, retries_left)
+        finally:
+            _drafting.release()
+        return
+    _run(job_id, kind, retries_left)
+
+
+def _run(job_id: int, kind: JobKind | None, retries_left: int) -> None:
     token = records.claim(job_id)
     if token is None or kind is None:
         return

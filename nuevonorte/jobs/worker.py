@@ -42,6 +42,26 @@ def _recovering(app: Flask, stop: threading.Event) -> None:
             log.warning("job recovery skipped a turn: %s", type(error).__name__)
 
 
+def partner_tick(app: Flask) -> int:
+    """Partner harvests that are due, and partners to hide for want of confirmation."""
+    from nuevonorte.partners import schedule
+
+    with app.app_context():
+        return schedule.tick()
+
+
+def _partners(app: Flask, stop: threading.Event) -> None:
+    with app.app_context():
+        from nuevonorte.partners import schedule
+
+        every = schedule.interval()
+    while not stop.wait(every):
+        try:
+            partner_tick(app)
+        except Exception as error:  # a busy database: try again at the next turn
+            log.warning("partner schedule skipped a turn: %s", type(error).__name__)
+
+
 def run(app: Flask, workers: int = 1) -> None:
     """Consume until SIGINT or SIGTERM (a running job is then left to recovery)."""
     huey = queue.engine(app)
@@ -52,7 +72,11 @@ def run(app: Flask, workers: int = 1) -> None:
     stop = threading.Event()
     thread = threading.Thread(target=_recovering, args=(app, stop), name="job-recovery", daemon=True)
     thread.start()
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False, **POLLING)
+    partner_tick(app)
+    threading.Thread(target=_partners, args=(app, stop), name="partner-schedule", daemon=True).start()
+    # One thread more than asked for: a partner's harvest (network waits) never holds back a
+    # recording's silenced copy or a withdrawal notice.
+    consumer = huey.create_consumer(workers=workers + 1, worker_type="thread", periodic=False, **POLLING)
     try:
         consumer.run()
     finally:
@@ -66,6 +90,7 @@ def drain(app: Flask) -> int:
     with app.app_context():
         queue.move_due_retries()
     recover_once(app)
+    partner_tick(app)
     huey = queue.engine(app)
     count = 0
     while (task := huey.dequeue()) is not None:

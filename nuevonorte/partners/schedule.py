@@ -1,0 +1,71 @@
+"""Periodic partner work, driven by ``nuevonorte worker`` (and ``worker --drain`` from cron):
+a harvest of each partner whose last one is older than ``PARTNER_HARVEST_SECONDS``, and the
+fail-closed expiry of partners whose stories have gone unconfirmed too long."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from nuevonorte.database import write_intent
+from nuevonorte.extensions import db
+from nuevonorte.models import Job, JobKind, Partner
+from nuevonorte.models.base import utcnow
+from nuevonorte.models.job import ACTIVE_STATES
+from nuevonorte.partners import holdings
+
+
+def tick() -> int:
+    """Expire what must be hidden, then ask for the harvests that are due; returns how many."""
+    expire_stale()
+    return request_due_harvests()
+
+
+def interval() -> float:
+    """How often ``tick`` runs in a listening worker."""
+    return max(1.0, min(float(current_app.config["PARTNER_HARVEST_SECONDS"]) / 2, 30.0))
+
+
+def request_due_harvests() -> int:
+    from nuevonorte.jobs import records
+
+    due_before = utcnow() - timedelta(seconds=int(current_app.config["PARTNER_HARVEST_SECONDS"]))
+    busy = select(Job.partner_id).where(Job.kind == JobKind.PARTNER_HARVEST, Job.state.in_(ACTIVE_STATES))
+    query = select(Partner.id).where(
+        Partner.harvested.is_(True),
+        or_(Partner.last_attempt_at.is_(None), Partner.last_attempt_at <= due_before),
+        Partner.id.not_in(busy.where(Job.partner_id.is_not(None))),
+    )
+    due = db.session.scalars(query).all()
+    db.session.rollback()
+    if not due:
+        return 0
+    with write_intent():
+        for partner_id in due:
+            records.request_partner_job(db.session(), JobKind.PARTNER_HARVEST, partner_id)
+        db.session.commit()
+    return len(due)
+
+
+def expire_stale() -> int:
+    """Hide the stories of every partner not confirmed in time (fail closed); returns how many
+    partners were expired now."""
+    candidates = db.session.scalars(
+        select(Partner.id).where(Partner.harvested.is_(True), Partner.expired.is_(False))
+    ).all()
+    db.session.rollback()
+    expired = []
+    for partner_id in candidates:
+        with write_intent():
+            partner = db.session.get(Partner, partner_id)
+            if partner is not None and holdings.expire(partner):
+                expired.append(partner_id)
+            db.session.commit()
+    for partner_id in expired:
+        partner = db.session.get(Partner, partner_id)
+        if partner is not None:
+            holdings.index_partner(partner)
+    db.session.rollback()
+    return len(expired)
