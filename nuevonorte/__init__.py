@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 #: What any website may read (CORS): the read API and search, OAI-PMH, oEmbed, IIIF, public
 #: media files (a partner's viewer fetches them) and the feeds. Never a write:
 #: ``POST /api/v1/contributions`` answers no cross-origin request.
-READABLE_ACROSS_ORIGINS = r"^/(api/v1/(?!contributions)|oai$|oembed$|iiif/|media/|[a-z]{2}/feed\.atom$)"
+READABLE_ACROSS_ORIGINS = (
+    r"^/(api/v1/(?!contributions|partners/)|oai$|oembed$|iiif/|media/|[a-z]{2}/feed\.atom$)"
+)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -53,9 +55,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.extensions import csrf, db, migrate
     from nuevonorte.jobs import records as jobs_records
     from nuevonorte.models import PERMISSIONS
+    from nuevonorte.partners import shown as partners_shown
+    from nuevonorte.partners.api import bp as partner_api_bp
     from nuevonorte.public import crawlers, embed, feeds, presentation, search_views
     from nuevonorte.public.language import bp as language_bp
     from nuevonorte.public.media import bp as media_bp
+    from nuevonorte.public.partner_views import bp as partner_public_bp
     from nuevonorte.public.persistent import bp as persistent_bp
     from nuevonorte.public.views import bp as public_bp
     from nuevonorte.public.views import root as root_bp
@@ -95,6 +100,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(embed.oembed_bp)
+    app.register_blueprint(partner_api_bp)
+    app.register_blueprint(partner_public_bp)
     # Anything public may be read from any website; nothing is written across origins, and no
     # cookie or credential is ever sent along (the contributions API stays same-origin).
     readable = {"origins": "*", "methods": ["GET", "HEAD"]}
@@ -112,6 +119,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         cues_once_reviewed=consent.cues_once_reviewed,
         transcript_is_public=consent.transcript_is_public,
         entry_story_is_public=consent.entry_story_is_public,
+        partner_story_is_shown=partners_shown.story_is_shown,
         media_is_public=consent.media_is_public,
         public_audio_key=consent.public_audio_key,
         credit_line=consent.credit_line,

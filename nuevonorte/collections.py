@@ -20,6 +20,7 @@ from nuevonorte.models import (
     EntryKind,
     MediaFile,
     MediaKind,
+    PartnerStory,
     Story,
     StoryStatus,
 )
@@ -125,6 +126,36 @@ def add_story(
     entry = CollectionEntry(
         kind=EntryKind.STORY,
         story=story,
+        text_es=note_es.strip(),
+        text_en=note_en.strip(),
+        position=len(collection.entries),
+    )
+    collection.entries.append(entry)
+    _changed(collection)
+    _audit("collection.entry_added", collection, curator)
+    return entry
+
+
+def add_partner_story(
+    collection: Collection, story: PartnerStory, curator: CuratorAccount, note_es: str = "", note_en: str = ""
+) -> CollectionEntry:
+    """Append a partner archive's story (re-exhibited with its credit), if it is shown now and
+    its narrator allows collections (its origin's read API says so)."""
+    from nuevonorte.partners import shown
+
+    title = story.title(current_locale()) or _("Untitled story")
+    if not shown.story_is_shown(story):
+        raise CollectionRefused(STORY_UNAVAILABLE)
+    if not story.in_collections:
+        raise CollectionRefused(
+            _("The narrator of “%(title)s” did not allow it in collections.", title=title)
+        )
+    if any(entry.partner_story is story for entry in collection.entries):
+        raise CollectionRefused(_("“%(title)s” is already in this collection.", title=title))
+    entry = CollectionEntry(
+        kind=EntryKind.PARTNER_STORY,
+        partner_story=story,
+        partner_id=story.partner_id,
         text_es=note_es.strip(),
         text_en=note_en.strip(),
         position=len(collection.entries),

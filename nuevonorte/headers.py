@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from flask import Flask, Response
 
 # No inline script or style and nothing from another origin (M20): every asset is ours.
@@ -32,11 +35,56 @@ HEADERS = {
 }
 
 
+#: How long a worker keeps the list of partner origins its pages may load media from.
+PARTNER_ORIGINS_SECONDS = 10.0
+_origins: dict[str, tuple[float, tuple[str, ...]]] = {}
+_origins_lock = threading.Lock()
+
+
+def partner_origins(app: Flask) -> tuple[str, ...]:
+    """The origins of the partner archives whose stories we show (their pictures and recordings
+    load from there, never copied), kept a few seconds per worker; none when they cannot be read."""
+    key = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    now = time.monotonic()
+    with _origins_lock:
+        kept = _origins.get(key)
+        if kept is not None and now - kept[0] < PARTNER_ORIGINS_SECONDS:
+            return kept[1]
+    from sqlalchemy import select
+
+    from nuevonorte.extensions import db
+    from nuevonorte.models import Partner
+    from nuevonorte.partners.address import origin
+
+    try:
+        with db.engine.connect() as conn:
+            urls = conn.scalars(select(Partner.url).where(Partner.harvested.is_(True))).all()
+    except Exception:  # no table yet (setup), a busy database: no partner's media this time
+        urls = []
+    found = tuple(sorted({origin(u) for u in urls}))
+    with _origins_lock:
+        _origins[key] = (now, found)
+    return found
+
+
+def policy(origins: tuple[str, ...]) -> str:
+    """The Content-Security-Policy, with partners' origins allowed for pictures and recordings
+    only (and nothing else of theirs: no script, style, frame or form)."""
+    if not origins:
+        return CONTENT_SECURITY_POLICY
+    extra = " ".join(origins)
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {extra}").replace(
+        "media-src 'self' blob:", f"media-src 'self' blob: {extra}"
+    )
+
+
 def init_app(app: Flask) -> None:
     """Add the headers to every response; HSTS when cookies are Secure (production)."""
 
     @app.after_request
     def _add_headers(response: Response) -> Response:
+        if "Content-Security-Policy" not in response.headers and response.mimetype == "text/html":
+            response.headers["Content-Security-Policy"] = policy(partner_origins(app))
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         if "frame-ancestors *" in response.headers["Content-Security-Policy"]:

@@ -70,7 +70,20 @@ def facet_label(name: str, value: str, lang: str) -> str:
         return str(labels.get(value, value))
     if name == "country":
         return country_name(value, lang)
+    if name == "source":
+        return source_label(value)
     return value
+
+
+def source_label(value: str) -> str:
+    """ "This archive", or a partner archive's name, for the ``source`` facet ("p<id>")."""
+    from nuevonorte.extensions import db
+    from nuevonorte.models import Partner
+
+    if value == "here":
+        return str(_("This archive"))
+    partner = db.session.get(Partner, int(value[1:])) if value[1:].isdigit() else None
+    return partner.name if partner is not None else str(_("A partner archive"))
 
 
 def country_name(code: str, lang: str) -> str:

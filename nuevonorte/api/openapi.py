@@ -96,6 +96,10 @@ SCHEMAS: dict[str, Any] = {
                     ),
                     "images": {"type": "array", "items": _ref("Image")},
                     "recordings": {"type": "array", "items": _ref("Recording")},
+                    "in_collections": {
+                        "type": "boolean",
+                        "description": "Whether its narrator allows it in collections, a partner's too.",
+                    },
                     "collections": {
                         "type": "array",
                         "items": _object(
@@ -107,6 +111,18 @@ SCHEMAS: dict[str, Any] = {
             ),
         ]
     },
+    "Archive": _object(
+        {
+            "name": {"type": "string"},
+            "software": {"type": "string", "const": "nuevonorte"},
+            "api": {"type": "string"},
+            "url": URL,
+            "stories": {"type": "integer"},
+        }
+    ),
+    "Subscribed": _object({"subscribed": {"type": "boolean"}}),
+    "Confirmed": _object({"confirmed": {"type": "boolean"}}),
+    "NoticeApplied": _object({"removed": {"type": "integer"}}),
     "Image": _object(
         {
             "id": {"type": "string"},
@@ -251,6 +267,19 @@ def _get(summary: str, schema: str, *parameters: dict[str, Any], missing: bool =
     return {"get": {"summary": summary, "parameters": [LANG, *parameters], "responses": responses}}
 
 
+def _post(summary: str, schema: str, errors: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "responses": {"200": _json(schema, summary), **{code: ERROR for code in errors}},
+        }
+    }
+
+
 def _path_id(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -302,6 +331,25 @@ def document() -> dict[str, Any]:
                     "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
                 }
             },
+            "/archive": _get("Who this archive is, for a partner archive that adds it", "Archive"),
+            "/partners/subscribe": _post(
+                "A partner archive asks for this one's signed withdrawal notices (docs/partners.md)",
+                "Subscribed",
+                ("400", "403"),
+            ),
+            "/partners/confirm": {
+                **_get(
+                    "Whether this archive asked the archive `from` for notices with a key of `digest`",
+                    "Confirmed",
+                    {"name": "from", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "digest", "in": "query", "required": True, "schema": {"type": "string"}},
+                ),
+            },
+            "/partners/notices": _post(
+                "A partner archive's signed notice of its stories that left public view",
+                "NoticeApplied",
+                ("400", "403", "413"),
+            ),
             "/contributions": {
                 "post": {
                     "summary": "Send one contribution (a workshop's tablet)",

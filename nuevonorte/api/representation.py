@@ -81,6 +81,8 @@ def story(found: Story, collections: list[Collection]) -> dict[str, Any]:
             for m in found.media
             if m.kind == MediaKind.AUDIO and (consent.media_is_public(m) or consent.transcript_is_public(m))
         ],
+        # Whether a partner archive may place it in its own collections (the narrator's choice).
+        "in_collections": bool(found.current_consent and found.current_consent.choices.in_collections),
         "collections": [
             {"id": c.public_id, "url": collection_url(c.public_id), "title": both(c.title_es, c.title_en)}
             for c in collections

@@ -79,7 +79,8 @@ def _hit_json(hit: search.SearchHit, lang: str, story: Story | None) -> dict[str
     return {
         "id": hit.public_id,
         "title": hit.title(lang),
-        "url": story_url(hit.public_id, lang),
+        "url": story_url(hit.public_id, lang, source=hit.source),
+        "source": hit.source,
         "language": hit.language,
         "snippet": str(hit.snippet),
         "snippet_lang": hit.snippet_lang,

@@ -23,6 +23,7 @@ def blueprint() -> Blueprint:
         event_import,
         jobs,
         notes,
+        partners,
         password,
         preview,
         queue,

@@ -18,7 +18,7 @@ from nuevonorte.curate.views import bp
 from nuevonorte.curate.wording import gap_label
 from nuevonorte.extensions import db
 from nuevonorte.i18n import current_locale, is_locale
-from nuevonorte.models import Collection, CollectionEntry, MediaFile, Story, StoryStatus
+from nuevonorte.models import Collection, CollectionEntry, MediaFile, PartnerStory, Story, StoryStatus
 from nuevonorte.safe_input import page_number
 
 
@@ -157,6 +157,11 @@ def _stories(ids: list[str]) -> list[Story]:
     return [found[i] for i in ids]
 
 
+def _partner_story(public_id: str) -> PartnerStory | None:
+    """A partner archive's story by its id here (the end of its page's address, /from/<id>)."""
+    return db.session.scalar(select(PartnerStory).where(PartnerStory.public_id == public_id[:40]))
+
+
 @bp.post("/collections/<collection_id>/entries")
 @curator_required
 def add_entry(collection_id: str) -> Response | tuple[str, int]:
@@ -166,8 +171,12 @@ def add_entry(collection_id: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _render(collection, error=_("Please check the form."), status=400)
     try:
-        story_id = (form.story_id.data or "").strip().rsplit("/", 1)[-1]
-        if story_id:
+        story_id = (form.story_id.data or "").strip().rstrip("/").rsplit("/", 1)[-1]
+        partner_story = _partner_story(story_id) if story_id else None
+        if partner_story is not None:
+            note = (form.text_es.data or "", form.text_en.data or "")
+            domain.add_partner_story(collection, partner_story, actor(), *note)
+        elif story_id:
             (story,) = _stories([story_id])
             domain.add_story(collection, story, actor(), form.text_es.data or "", form.text_en.data or "")
         elif form.text_es.data or form.text_en.data:

@@ -139,7 +139,7 @@ class CollectionForm(FlaskForm):
 class EntryForm(FlaskForm):
     """A new entry: a story (by its id) with an optional note, or a block of Markdown text."""
 
-    story_id = StringField(_l("Story id"), validators=[Length(max=32)])
+    story_id = StringField(_l("Story id, or the address of its page"), validators=[Length(max=300)])
     text_es = TextAreaField(_l("Text or note in Spanish (Markdown)"), validators=[Length(max=20000)])
     text_en = TextAreaField(_l("Text or note in English (Markdown)"), validators=[Length(max=20000)])
 

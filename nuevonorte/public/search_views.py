@@ -30,7 +30,7 @@ from nuevonorte.search_presentation import (
 
 bp = Blueprint("search", __name__, url_prefix="/<lang>")
 
-FACET_FILTERS = ("theme", "place", "country", "language", "media", "decade")
+FACET_FILTERS = ("theme", "place", "country", "language", "media", "decade", "source")
 
 
 prefix_language(bp)
@@ -43,8 +43,11 @@ def run_search(lang: str, pagelen: int) -> SearchResults:
     return search.search_public(request.args.get("q", ""), lang, filters, page_number(), pagelen)
 
 
-def story_url(public_id: str, lang: str, seconds: int | None = None) -> str:
-    """The public story page, at a moment of its recording when ``seconds`` is given (``?t=``)."""
+def story_url(public_id: str, lang: str, seconds: int | None = None, source: str = "here") -> str:
+    """The public story page, at a moment of its recording when ``seconds`` is given (``?t=``);
+    a partner archive's story (``source`` "p<id>") has its page under ``/from/``."""
+    if source != "here":
+        return url_for("partner_public.story", story_id=public_id, lang=lang)
     if seconds is None:
         return url_for("public.story", story_id=public_id, lang=lang)
     return url_for("public.story", story_id=public_id, lang=lang, t=seconds)

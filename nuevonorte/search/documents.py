@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from nuevonorte import consent, translations
-from nuevonorte.models import Cue, MediaFile, MediaKind, Story
+from nuevonorte.models import Cue, MediaFile, MediaKind, PartnerStory, Story
 
 #: At most this many decades are listed for a story's period (a 1900–2020 span is not a facet).
 MAX_DECADES = 12
@@ -45,7 +45,78 @@ def public_document(story: Story, on: date | None = None) -> PublicDocument | No
     translated = translations.public_texts(story)
     fields = _common_fields(story, paragraphs, cues, consent.credit_line(story) or "", translated)
     fields["media"] = ",".join(sorted(kinds))
+    fields["source"] = HERE
     return PublicDocument(fields)
+
+
+#: The ``source`` of this archive's own stories.
+HERE = "here"
+
+
+def partner_document(story: PartnerStory) -> PublicDocument:
+    """The public index document of a partner archive's story: only what its origin's read API
+    gave as public (``partners.holdings``); the caller checks ``partners.shown`` first."""
+    paragraphs = [p for p in story.paragraphs if p]
+    lang = "en" if story.language == "en" else "es"
+    other = "en" if lang == "es" else "es"
+    cue_texts = [str(c["text"]) for r in story.recordings for c in r["cues"]]
+    cue_translations = [
+        str(c["translation"]) for r in story.recordings for c in r["cues"] if c["translation"]
+    ]
+    names = {
+        code: [str(t["name"][code]) for t in (*story.themes, *story.places) if t["name"][code]]
+        for code in ("es", "en")
+    }
+    titles = {"es": story.title_es, "en": story.title_en}
+    summaries = {"es": story.summary_es, "en": story.summary_en}
+    head = {
+        code: "\n".join(t for t in (titles[code], summaries[code], *names[code]) if t)
+        for code in ("es", "en")
+    }
+    text = {
+        lang: "\n\n".join(t for t in ("\n\n".join(paragraphs), "\n".join(cue_texts), story.credit) if t),
+        other: "\n\n".join(t for t in (*story.translation, *cue_translations) if t),
+    }
+    local_themes = sorted({str(t["local"]) for t in story.themes if t.get("local")})
+    local_places = sorted({str(p["local"]) for p in story.places if p.get("local")})
+    kinds = {"text"} | ({"image"} if story.images else set())
+    kinds |= {"audio"} if any(r.get("audio") for r in story.recordings) else set()
+    kinds |= {"transcript"} if cue_texts else set()
+    spell = [
+        story.title_es,
+        story.title_en,
+        story.summary_es,
+        story.summary_en,
+        story.credit,
+        *names["es"],
+        *names["en"],
+    ]
+    return PublicDocument(
+        {
+            "sid": f"p{story.id}",
+            "pid": story.public_id,
+            "head_es": head["es"],
+            "head_en": head["en"],
+            "text_es": text["es"],
+            "text_en": text["en"],
+            "title_es": story.title_es,
+            "title_en": story.title_en,
+            "summary_es": story.summary_es,
+            "summary_en": story.summary_en,
+            "body": "\n\n".join(paragraphs),
+            "cues": "[]",
+            "themes_es": " · ".join(str(t["name"]["es"] or t["name"]["en"]) for t in story.themes),
+            "themes_en": " · ".join(str(t["name"]["en"] or t["name"]["es"]) for t in story.themes),
+            "spell": "\n".join(t for t in spell if t),
+            "theme": ",".join(local_themes),
+            "place": ",".join(local_places),
+            "country": "",
+            "language": lang,
+            "media": ",".join(sorted(kinds)),
+            "decade": "",
+            "source": f"p{story.partner_id}",
+        }
+    )
 
 
 def staff_document(story: Story) -> dict[str, Any] | None:

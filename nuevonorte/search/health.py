@@ -52,6 +52,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
             faults.point("rebuild.filled")
             store.check_counts(build, counts)
             _apply_changes_since(started, build)
+            _add_partner_stories(build)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)  # never swapped in: nothing reads it
             raise
@@ -62,7 +63,48 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
         session.commit()
     while sync.apply_outbox():  # apply until nothing is left waiting
         continue
+    _partner_findings(repair=True)  # one removed at its origin while the build was filled
     return counts
+
+
+def _shown_partner_sids() -> dict[str, int]:
+    from nuevonorte.models import PartnerStory
+    from nuevonorte.partners import shown
+
+    with sync.own_session(write=False) as session:
+        ids = session.scalars(shown.shown_stories().with_only_columns(PartnerStory.id))
+        return {f"p{i}": i for i in ids}
+
+
+def _add_partner_stories(build: Path) -> None:
+    """The partner stories shown now, into a new build (they have no outbox: their harvest
+    writes the live index after each page, and ``_partner_findings`` settles the difference)."""
+    from nuevonorte.models import PartnerStory
+    from nuevonorte.search.documents import partner_document
+
+    ids = list(_shown_partner_sids().values())
+    with sync.own_session(write=False) as session:
+        for i in range(0, len(ids), 200):
+            batch = session.scalars(select(PartnerStory).where(PartnerStory.id.in_(ids[i : i + 200])))
+            store.write_public([partner_document(s) for s in batch], [], root=build)
+
+
+def _partner_findings(repair: bool) -> list[IndexFinding]:
+    """Partner stories in the public index that are not shown (removed at their origin, or not
+    confirmed in time): urgent, removed at once; shown ones missing from it: added."""
+    from nuevonorte.partners import holdings
+
+    held = {sid for sid in store.indexed_sids(store.PUBLIC) if sid.startswith("p")}
+    wanted = _shown_partner_sids()
+    leaked = sorted(held - set(wanted))
+    missing = sorted(set(wanted) - held)
+    out = [
+        IndexFinding("public-index-partner-not-shown", f"partner story {sid}", urgent=True) for sid in leaked
+    ]
+    out += [IndexFinding("public-index-partner-missing", f"partner story {sid}") for sid in missing]
+    if repair and (leaked or missing):
+        holdings.index([int(sid[1:]) for sid in (*leaked, *missing)])
+    return out
 
 
 def _apply_changes_since(started: datetime, build: Path) -> None:
@@ -107,7 +149,7 @@ def findings(repair: bool = True) -> list[IndexFinding]:
         if repair and stray:
             rebuild_lock.clean_after_dead_rebuild()
     try:
-        public_held = store.indexed_sids(store.PUBLIC)
+        public_held = {sid for sid in store.indexed_sids(store.PUBLIC) if not sid.startswith("p")}
         staff_held = store.indexed_sids(store.STAFF)
     except store.IndexUnavailable as e:
         store.collect_abandoned_files()
@@ -127,6 +169,7 @@ def findings(repair: bool = True) -> list[IndexFinding]:
     if waiting:
         out.append(IndexFinding("index-outbox-waiting", f"{waiting} update(s)"))
     out += purge_findings(repair)  # before the repairs below, whose commits may drop segments
+    out += _partner_findings(repair)
     if repair and (leaked or missing or staff_drift):
         with sync.own_session(write=False) as session:
             sync.index_stories({int(s) for s in (*leaked, *missing, *staff_drift)}, session)

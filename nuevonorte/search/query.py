@@ -47,6 +47,7 @@ class SearchHit:
     themes: list[str]
     status: str | None = None  # staff index only
     snippet_lang: str = "es"  # the language of the text the snippet was taken from
+    source: str = "here"  # "here", or "p<partner id>" for a partner archive's story
 
     def title(self, locale: str) -> str:
         """The title in ``locale``, or the other language's."""
@@ -168,4 +169,5 @@ def _hit(hit: Mapping[str, Any], lang: str, markers: dict[str, Marker], kind: st
         themes=themes,
         status=hit.get("status") if kind == store.STAFF else None,
         snippet_lang=shown_lang,
+        source=hit.get("source") or "here",
     )

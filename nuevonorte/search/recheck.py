@@ -14,29 +14,35 @@ from sqlalchemy import Select, select
 
 from nuevonorte import consent
 from nuevonorte.extensions import db
-from nuevonorte.models import Story
+from nuevonorte.models import PartnerStory, Story
+from nuevonorte.partners import shown
 from nuevonorte.search.query import SearchResults
 
 
 def public(results: SearchResults) -> SearchResults:
-    """Drop the hits that are not public today."""
-    return _keep(results, consent.public_stories().with_only_columns(Story.public_id))
+    """Drop the hits that are not public today: our stories by the consent rule, a partner
+    archive's by ``partners.shown`` (removed at its origin, or not confirmed in time)."""
+    ours = _keep(results, consent.public_stories().with_only_columns(Story.public_id), "here")
+    return _keep(ours, shown.shown_stories().with_only_columns(PartnerStory.public_id), "partner")
 
 
 def staff(results: SearchResults) -> SearchResults:
     """Drop the hits of stories curators may no longer read (withdrawn, or kept private)."""
-    return _keep(results, consent.curator_readable_stories().with_only_columns(Story.public_id))
+    return _keep(results, consent.curator_readable_stories().with_only_columns(Story.public_id), "here")
 
 
-def _keep(results: SearchResults, allowed: Select[Any]) -> SearchResults:
-    if not results.hits:
+def _keep(results: SearchResults, allowed: Select[Any], source: str) -> SearchResults:
+    """Keep the hits of ``source`` ("here" or "partner") that ``allowed`` still lists; others
+    pass untouched."""
+    mine = [hit.public_id for hit in results.hits if (hit.source == "here") == (source == "here")]
+    if not mine:
         return results
-    ids = [hit.public_id for hit in results.hits]
+    model = Story if source == "here" else PartnerStory
     # The stories by primary key: given "public_id IN (...)" beside the status test, SQLite
     # walked every published story's newest consent instead (10 ms at 2,000 stories, linear).
-    page = select(Story.id).where(Story.public_id.in_(ids))
-    still: set[str] = set(db.session.scalars(allowed.where(Story.id.in_(page))))
-    kept = [hit for hit in results.hits if hit.public_id in still]
+    page = select(model.id).where(model.public_id.in_(mine))
+    still: set[str] = set(db.session.scalars(allowed.where(model.id.in_(page))))
+    kept = [hit for hit in results.hits if hit.public_id in still or hit.public_id not in mine]
     results.total -= len(results.hits) - len(kept)
     results.hits = kept
     return results

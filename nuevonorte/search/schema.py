@@ -230,7 +230,7 @@ def stem(word: str, lang: str) -> str | None:
 
 #: Bumped whenever the fields change: an index built with another version is not opened
 #: (search says "temporarily unavailable" and ``nuevonorte check`` says to reindex).
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 # 1: 12 query fields, Whoosh filter chains; 2: positional twins of the text fields; 3: one
 # positional field per language; 4: words stemmed with their accents, then folded (0011).
 
@@ -246,7 +246,7 @@ QUERY_FIELDS = {
 }
 
 #: Fields that can be faceted and filtered on (all keyword fields of codes or slugs).
-FACETS = ("theme", "place", "country", "language", "media", "decade")
+FACETS = ("theme", "place", "country", "language", "media", "decade", "source")
 
 
 def _schema(staff: bool) -> Schema:
@@ -275,6 +275,8 @@ def _schema(staff: bool) -> Schema:
         "language": ID(stored=True),
         "media": KEYWORD(commas=True, stored=True),
         "decade": KEYWORD(commas=True, stored=True),
+        # Where the story was told: "here", or "p<partner id>" for a partner archive's story.
+        "source": ID(stored=True),
     }
     if staff:
         fields["status"] = ID(stored=True)
