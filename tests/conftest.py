@@ -51,6 +51,7 @@ pytest_plugins = [
     "tests.search_fixtures",
     "tests.media_fixtures",
     "tests.backup_fixtures",
+    "tests.partner_fixtures",
 ]
 
 
