@@ -70,12 +70,17 @@ def app_settings(env: dict[str, str]) -> dict[str, object]:
 
 @contextmanager
 def gunicorn(
-    env: dict[str, str], workers: int, stdout: IO[bytes] | int, stderr: IO[bytes] | int
+    env: dict[str, str],
+    workers: int,
+    stdout: IO[bytes] | int,
+    stderr: IO[bytes] | int,
+    port: int | None = None,
 ) -> Iterator[int]:
-    """Serve the archive with our gunicorn config; yields the port; SIGTERM and wait at the end."""
+    """Serve the archive with our gunicorn config (on ``port``, or a free one); yields the port;
+    SIGTERM and wait at the end."""
     binary = Path(sys.executable).parent / "gunicorn"
     require(binary.exists() or shutil.which("gunicorn") is not None, "gunicorn is not installed")
-    port = free_port()
+    port = port or free_port()
     env = {**env, "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers {workers}"}
     server = subprocess.Popen(
         [str(binary), "-c", "python:nuevonorte.gunicorn_config", "nuevonorte:create_app()"],

@@ -48,6 +48,7 @@ def harvest(partner_id: int) -> Outcome:
         db.session.rollback()
         return Outcome()
     protocol = partner.protocol
+    holdings.reconcile(partner_id)  # what a harvest or a notice killed mid-way left
     db.session.rollback()
     outcome = _oai(partner_id) if protocol == "oai" else _changes(partner_id)
     _confirmed(partner_id, outcome)
@@ -154,6 +155,7 @@ def _write(
 
             audit.record("partner.harvested", "partner", str(partner_id))
         db.session.commit()
+    faults.point("partner.page_committed")  # tests: killed here, the next harvest reconciles
     outcome.touched += touched
     holdings.index(touched)
 

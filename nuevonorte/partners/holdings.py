@@ -237,6 +237,26 @@ def index(ids: Iterable[int]) -> None:
         store.write_public(docs, gone)
 
 
+def reconcile(partner_id: int) -> int:
+    """Bring the public index in step with everything of one partner: what a process killed
+    between a commit and its index write left (a removed story's words still in the index
+    files, a new one missing from search). Run before each harvest; returns how many it fixed."""
+    if not store.has_files(store.PUBLIC):
+        return 0
+    term = ("source", f"p{partner_id}")
+    with store.open_reader(store.PUBLIC) as reader:
+        docnums = reader.postings(*term).all_ids() if term in reader else []
+        indexed = {int(reader.stored_fields(n)["sid"][1:]) for n in docnums if not reader.is_deleted(n)}
+    now = utcnow()
+    held = {
+        s.id: s for s in db.session.scalars(select(PartnerStory).where(PartnerStory.partner_id == partner_id))
+    }
+    wanted = {i for i, story in held.items() if shown.story_is_shown(story, now)}
+    wrong = (indexed - wanted) | (wanted - indexed)
+    index(wrong)
+    return len(wrong)
+
+
 def index_partner(partner: Partner) -> None:
     """Every story of ``partner`` written to (or, hidden, deleted from) the public index."""
     index(db.session.scalars(select(PartnerStory.id).where(PartnerStory.partner_id == partner.id)))

@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nuevonorte import changes
+from nuevonorte import changes, faults
 from nuevonorte.database import write_intent
 from nuevonorte.extensions import db
 from nuevonorte.models import Job, JobKind, JobState, Partner
@@ -197,6 +197,7 @@ def push(partner_id: int) -> int:
         stamp = str(int(time.time()))
         headers = {HEADER_FROM: our_url(), HEADER_TIME: stamp, HEADER_SIGNATURE: signature(key, stamp, body)}
         client.post_json(address.endpoint(base, "/api/v1/partners/notices"), body, headers)
+        faults.point("partner.notice_sent")  # killed here: sent again next time (it only removes)
     with write_intent():
         partner = db.session.get(Partner, partner_id)
         if partner is not None and partner.pushed_seq < cursor:
@@ -235,5 +236,6 @@ def receive(headers: Any, body: bytes) -> int:
 
         records.request_partner_job(db.session(), JobKind.PARTNER_HARVEST, partner_id)
         db.session.commit()
+    faults.point("partner.notice_committed")  # killed here: the harvest it asked for reconciles
     holdings.index(gone)
     return len(gone)
