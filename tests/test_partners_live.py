@@ -262,7 +262,7 @@ def test_a_process_killed_at_any_step_of_a_harvest_or_notice_converges(
 ) -> None:
     a, b, b_app = pair
     word = word_of(7)
-    story = make_story(StoryStatus.PUBLISHED, title=f"Relato {w}" if (w := word) else "", body=f"Con {word}.")
+    story = make_story(StoryStatus.PUBLISHED, title=f"Relato {word}", body=f"Con {word}.")
     index_b = Path(b.settings["index_dir"])
     with a.server(), b.server():
         a.command("partners", "allow", b.url)
@@ -319,7 +319,8 @@ body = json.dumps({"removed": [os.environ["NN_ID"]]}).encode()
 stamp = str(int(time.time()))
 headers = {notices.HEADER_FROM: os.environ["NN_NOTICE_FROM"], notices.HEADER_TIME: stamp,
            notices.HEADER_SIGNATURE: notices.signature(key, stamp, body)}
-app.test_client().post("/api/v1/partners/notices", data=body, headers=headers, content_type="application/json")
+app.test_client().post("/api/v1/partners/notices", data=body, headers=headers,
+                       content_type="application/json")
 """
 
 
@@ -337,5 +338,3 @@ def _due(b_app: Flask) -> None:
         db.session.commit()
         db.session.remove()
 
-
-__all__ = ["notices"]
