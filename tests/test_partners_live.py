@@ -32,7 +32,6 @@ from nuevonorte.extensions import db
 from nuevonorte.jobs import worker
 from nuevonorte.models import Partner, PartnerStory, Story, StoryStatus
 from nuevonorte.models.base import utcnow
-from nuevonorte.partners import notices
 from nuevonorte.search import store
 from tests.conftest import POSTGRES_URL, TEST_SECRET
 from tests.gunicorn_fixtures import free_port, gunicorn
@@ -337,4 +336,3 @@ def _due(b_app: Flask) -> None:
             partner.last_attempt_at = utcnow().replace(year=2000)
         db.session.commit()
         db.session.remove()
-
