@@ -400,3 +400,71 @@ def test_only_the_partner_s_own_addresses_are_kept_for_media(archives: Archives)
         ]
         assert kept.recordings == []
         db.session.rollback()
+
+
+# --- archives that are not Nuevo Norte: OAI-PMH ----------------------------------------------------
+
+
+def test_a_repository_that_is_not_nuevo_norte_is_harvested_through_oai_pmh(
+    archives: Archives, make_story: MakeStory
+) -> None:
+    """A's OAI-PMH endpoint read as any repository's would be (Dublin Core only): its records are
+    shown at B, and one that leaves A's list (a deleted header) leaves B at the next harvest."""
+    kept, gone = marker(), marker()
+    story = publish_at_a(make_story, kept)
+    withdrawn = publish_at_a(make_story, gone)
+    withdrawn_id = withdrawn.public_id
+    with archives.at_b():
+        registry.add(registry.Identity(A_URL, "Un repositorio", "oai", None))
+        db.session.commit()
+    worker.drain(archives.b)
+    pid = held_at_b(archives, story.public_id)
+    assert pid is not None and held_at_b(archives, withdrawn_id) is not None
+    assert all(surfaces_at_b(archives, pid, kept).values())
+    assert "Ana" in archives.b.test_client().get(f"/es/from/{pid}").get_data(as_text=True)
+    stories.withdraw(withdrawn)
+    db.session.commit()
+    _harvest_due(archives)
+    assert held_at_b(archives, withdrawn_id) is None and not any(surfaces_at_b(archives, None, gone).values())
+    assert held_at_b(archives, story.public_id) == pid
+
+
+def test_adding_an_oai_pmh_repository_identifies_it_by_its_repository_name(archives: Archives) -> None:
+    import httpx
+
+    url = "http://127.0.0.1:18010"
+    repository = Flask("repository")
+
+    @repository.get("/oai")
+    def identify() -> tuple[str, int, dict[str, str]]:
+        xml = (
+            '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><Identify>'
+            "<repositoryName>Biblioteca de la Frontera</repositoryName></Identify></OAI-PMH>"
+        )
+        return xml, 200, {"Content-Type": "text/xml"}
+
+    archives.net.apps[url] = httpx.WSGITransport(app=repository)
+    with archives.at_b():
+        identity = registry.identify(url)
+    assert identity == registry.Identity(url, "Biblioteca de la Frontera", "oai", None)
+
+
+def test_check_finds_and_removes_a_partner_story_the_index_should_not_hold(
+    archives: Archives, make_story: MakeStory
+) -> None:
+    """What ``nuevonorte check`` reports when a partner story's entry outlived its row (a process
+    killed in between): urgent, and repaired at once, words and all."""
+    from nuevonorte.partners import holdings
+    from nuevonorte.search import index_findings
+
+    word = marker()
+    remote_id = publish_at_a(make_story, word).public_id
+    join(archives)
+    with archives.at_b():
+        partner = partner_at_b(archives)
+        holdings.remove(partner, [remote_id])  # committed without its index write
+        db.session.commit()
+        findings = index_findings()
+        assert [f.kind for f in findings if f.urgent] == ["public-index-partner-not-shown"]
+        assert not [f for f in index_findings() if f.kind.startswith("public-index-partner")]
+    assert not files_holding(archives.roots["b"], word)
