@@ -1,5 +1,5 @@
 """Random sequences of what happens between two partner archives, with every surface of B checked
-after every step (issue 19; docs/security.md P01–P03).
+after every step (issue 19; docs/security.md T13).
 
 A publishes, withdraws and narrows stories; A's worker pushes notices (or cannot: the push is
 blocked, or A is down); B harvests (or cannot reach A); time passes beyond the confirmation limit;
@@ -217,7 +217,7 @@ def _curator() -> CuratorAccount | None:
     return db.session.scalar(select(CuratorAccount))
 
 
-def test_b_follows_a_through_random_sequences_on_every_surface(
+def test_b_follows_a_through_random_sequences_on_every_surface_T13(
     _sqlite_template: Path, _postgres_schema: None, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     class Walk(PartnerWalk):

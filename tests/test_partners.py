@@ -140,7 +140,7 @@ def test_b_subscribed_to_a_and_a_keeps_the_key_b_proved_at_its_own_address(archi
         assert at_b.subscribed and at_b.key_in == at_a.key_out and at_b.confirmed_at is not None
 
 
-def test_withdrawn_at_a_it_leaves_every_surface_of_b_and_its_bytes_with_the_push(
+def test_withdrawn_at_a_it_leaves_every_surface_of_b_and_its_bytes_with_the_push_T13(
     archives: Archives, make_story: MakeStory
 ) -> None:
     word = marker()
@@ -205,7 +205,7 @@ def test_a_story_narrowed_at_a_to_private_leaves_b_and_a_new_one_arrives(
     assert held_at_b(archives, later.public_id) is not None
 
 
-def test_a_silent_partner_s_stories_are_hidden_after_the_limit_and_back_once_it_answers(
+def test_a_silent_partner_s_stories_are_hidden_after_the_limit_and_back_once_it_answers_T13(
     archives: Archives, make_story: MakeStory
 ) -> None:
     word = marker()
@@ -255,7 +255,7 @@ def test_a_restore_of_an_older_backup_at_a_makes_b_read_its_feed_again(
 # --- what comes in is checked ------------------------------------------------------------------
 
 
-def test_a_notice_with_a_wrong_signature_or_an_old_time_removes_nothing(
+def test_a_notice_with_a_wrong_signature_or_an_old_time_removes_nothing_A28(
     archives: Archives, make_story: MakeStory
 ) -> None:
     story = publish_at_a(make_story, marker())
@@ -294,7 +294,7 @@ def test_a_notice_with_a_wrong_signature_or_an_old_time_removes_nothing(
     assert answer.get_json() == {"removed": 1} and held_at_b(archives, story.public_id) is None
 
 
-def test_a_subscription_is_refused_from_an_archive_not_added_or_not_confirming(archives: Archives) -> None:
+def test_a_subscription_is_refused_from_an_archive_not_added_or_not_confirming_A28(archives: Archives) -> None:
     a = archives.a.test_client()
     stranger = a.post("/api/v1/partners/subscribe", json={"url": "http://127.0.0.1:9", "key": "a" * 64})
     assert stranger.status_code == 403 and stranger.get_json()["error"] == "not_a_partner"
@@ -339,7 +339,7 @@ def crafted(status: int, body: bytes, headers: dict[str, str] | None = None) -> 
         ),
     ],
 )
-def test_a_partner_that_answers_badly_changes_nothing_here(
+def test_a_partner_that_answers_badly_changes_nothing_here_A28(
     archives: Archives, status: int, body: bytes, headers: dict[str, str] | None, code: str
 ) -> None:
     import httpx
@@ -357,7 +357,7 @@ def test_a_partner_that_answers_badly_changes_nothing_here(
         assert db.session.scalar(select(PartnerStory.id)) is None
 
 
-def test_partner_text_is_plain_text_on_b_s_pages(archives: Archives, make_story: MakeStory) -> None:
+def test_partner_text_is_plain_text_on_b_s_pages_A28(archives: Archives, make_story: MakeStory) -> None:
     story = publish_at_a(make_story, marker())
     story.title_es = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     db.session.commit()

@@ -187,7 +187,7 @@ def word_of(n: int) -> str:
     )
 
 
-def test_two_archives_b_shows_a_follows_every_withdrawal_and_fails_closed(
+def test_two_archives_b_shows_a_follows_every_withdrawal_and_fails_closed_T13(
     pair: tuple[Side, Side, Flask], make_story: MakeStory
 ) -> None:
     a, b, b_app = pair
@@ -256,7 +256,7 @@ def test_two_archives_b_shows_a_follows_every_withdrawal_and_fails_closed(
 @pytest.mark.parametrize(
     "point", ["partner.page_committed", "partner.notice_committed", "partner.notice_sent"]
 )
-def test_a_process_killed_at_any_step_of_a_harvest_or_notice_converges(
+def test_a_process_killed_at_any_step_of_a_harvest_or_notice_converges_T20(
     pair: tuple[Side, Side, Flask], make_story: MakeStory, point: str
 ) -> None:
     a, b, b_app = pair
