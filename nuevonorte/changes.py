@@ -12,6 +12,7 @@ what is shown, and a story that was never public is never named.
 from __future__ import annotations
 
 import enum
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -21,7 +22,14 @@ from sqlalchemy.orm import selectinload
 
 from nuevonorte import consent, database, publication
 from nuevonorte.extensions import db
-from nuevonorte.models import ChangeCounter, Collection, CollectionRecord, PublicRecord, Story
+from nuevonorte.models import (
+    ArchiveSetting,
+    ChangeCounter,
+    Collection,
+    CollectionRecord,
+    PublicRecord,
+    Story,
+)
 
 _Item = TypeVar("_Item", Story, Collection)
 
@@ -145,6 +153,38 @@ def _by_id(model: type[_Item], ids: list[int]) -> dict[int, _Item]:
     if model is Story:  # the consent rule reads each story's newest consent: one query, not one each
         query = query.options(selectinload(Story.consents))
     return {item.id: item for item in db.session.scalars(query)}
+
+
+#: ``archive_setting`` name of the change feed's epoch.
+EPOCH = "feed_epoch"
+
+
+def epoch() -> str:
+    """The change feed's epoch: the same as long as its numbers only grow. A restored older copy
+    of the database (a restore, or a ledger replay that found changes it lacked) starts a new
+    one (``new_epoch``), so that a partner whose cursor is past numbers given again reads the
+    feed from the start instead of skipping them. Made on first use."""
+    found = db.session.get(ArchiveSetting, EPOCH)
+    if found is not None and found.value:
+        return found.value
+    db.session.rollback()
+    with database.write_intent():
+        found = db.session.get(ArchiveSetting, EPOCH)
+        if found is None:
+            found = ArchiveSetting(name=EPOCH, value=secrets.token_hex(8))
+            db.session.add(found)
+        value = found.value
+        db.session.commit()
+    return value
+
+
+def new_epoch() -> None:
+    """Start a new epoch (in the caller's transaction): the feed's numbers may have gone back."""
+    found = db.session.get(ArchiveSetting, EPOCH)
+    if found is None:
+        db.session.add(ArchiveSetting(name=EPOCH, value=secrets.token_hex(8)))
+    else:
+        found.value = secrets.token_hex(8)
 
 
 def last_seq() -> int:

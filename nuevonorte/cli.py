@@ -503,8 +503,9 @@ def partners_add_command(url: str, yes: bool) -> None:
     if not yes and not click.confirm("Show its public stories in this archive?"):
         click.echo("Nothing was added.")
         return
-    partner = registry.add(identity)
-    db.session.commit()
+    with database.write_intent():
+        partner = registry.add(identity)
+        db.session.commit()
     click.echo(f"Added. Its first harvest is queued (partner {partner.id}); `nuevonorte worker` runs it.")
 
 
@@ -516,10 +517,11 @@ def partners_allow_command(url: str) -> None:
     from nuevonorte.partners import address, registry
 
     try:
-        partner = registry.allow(url)
+        with database.write_intent():
+            partner = registry.allow(url)
+            db.session.commit()
     except address.BadAddress as bad:
         _fail(f"not a partner's address ({bad.code}): use https://host[/path]")
-    db.session.commit()
     click.echo(f"{partner.url} may now subscribe to this archive's withdrawal notices.")
 
 
@@ -547,8 +549,9 @@ def partners_remove_command(url: str) -> None:
     """Forget a partner and every story of it."""
     from nuevonorte.partners import holdings, registry
 
-    gone = registry.remove(_partner_or_fail(url))
-    db.session.commit()
+    with database.write_intent():
+        gone = registry.remove(_partner_or_fail(url))
+        db.session.commit()
     holdings.index(gone)
     click.echo(f"Removed, with its {len(gone)} stories.")
 

@@ -240,7 +240,7 @@ def replay() -> int:
     """Make again, through the domain layer, every change of the ledger this database does not
     hold; each in its own transaction, committed. Returns how many were made. Raises
     LedgerError (LedgerMissing) when the ledger cannot be read."""
-    from nuevonorte import stories  # the domain layer calls back into this module
+    from nuevonorte import changes, stories  # the domain layer calls back into this module
 
     made = 0
     with database.write_intent():
@@ -255,6 +255,8 @@ def replay() -> int:
                 db.session.add(LedgerEntry(entry_id=entry.entry_id, applied_on=today()))
                 db.session.flush()
                 stories.replay_ledger_entry(entry.kind, entry.story_id, entry.media_id)
+                # An older copy of the database: the change feed's numbers went back too.
+                changes.new_epoch()
                 db.session.commit()
                 made += 1
             except IntegrityError:

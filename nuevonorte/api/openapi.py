@@ -230,6 +230,11 @@ SCHEMAS["StoryPage"] = _page_of("stories", "StorySummary")
 SCHEMAS["CollectionPage"] = _page_of("collections", "CollectionSummary")
 SCHEMAS["ChangePage"] = _object(
     {
+        "epoch": {
+            "type": "string",
+            "description": "Changes when the feed's numbers went back (a restored older copy): "
+            "read it again from 0.",
+        },
         "changes": {"type": "array", "items": _ref("Change")},
         "next": {"type": "string", "description": "The cursor to send as since next time."},
         "more": {"type": "boolean"},

@@ -129,6 +129,7 @@ def change_feed() -> Response | tuple[Response, int]:
     since = request.args.get("since", "0")
     if not CURSOR.fullmatch(since):
         return _error("bad_cursor", _("The cursor is not one this archive gave."), 400)
+    epoch = changes.epoch()
     changes.announce_due()
     cursor = int(since)
     if cursor > changes.last_seq():  # never given (or given before a restored, older backup)
@@ -137,6 +138,7 @@ def change_feed() -> Response | tuple[Response, int]:
     entries, more = changes.read(cursor, CHANGES_PAGE)
     following = entries[-1].seq if entries else cursor
     return jsonify(
+        epoch=epoch,
         changes=[_change(e) for e in entries],
         next=str(following),
         more=more,

@@ -136,7 +136,10 @@ def _render_confirm(identity: registry.Identity, notice: str | None = None) -> s
 
 
 def _identify(url: str) -> registry.Identity | str:
-    """What the archive at ``url`` says of itself, or the sentence saying why it cannot be read."""
+    """What the archive at ``url`` says of itself, or the sentence saying why it cannot be read.
+    No transaction is held while the other archive is asked (on SQLite a POST's transaction holds
+    the write lock: a narrator's withdrawal must not wait on another city's server)."""
+    db.session.rollback()
     try:
         return registry.identify(url)
     except address.BadAddress as bad:

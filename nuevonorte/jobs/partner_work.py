@@ -44,7 +44,7 @@ def _note(partner_id: int, error: str, attempted: bool = False) -> None:
 def harvest(job_id: int, token: str, alive: threading.Event) -> None:
     partner_id = _partner_id(job_id, token)
     partner = db.session.get(Partner, partner_id)
-    wants_subscription = partner is not None and partner.harvested and not partner.subscribed
+    wants_subscription = partner is not None and partner.harvested and notices.subscription_due(partner)
     db.session.rollback()
     _note_attempt(partner_id)
     subscription_error = ""

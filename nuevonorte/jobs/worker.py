@@ -74,9 +74,9 @@ def run(app: Flask, workers: int = 1) -> None:
     thread.start()
     partner_tick(app)
     threading.Thread(target=_partners, args=(app, stop), name="partner-schedule", daemon=True).start()
-    # One thread more than asked for: a partner's harvest (network waits) never holds back a
-    # recording's silenced copy or a withdrawal notice.
-    consumer = huey.create_consumer(workers=workers + 1, worker_type="thread", periodic=False, **POLLING)
+    # Two threads more than asked for (drafts take turns: ``runner._drafting``): a partner's
+    # harvest (network waits) and a draft never hold back a withdrawal notice or a silenced copy.
+    consumer = huey.create_consumer(workers=workers + 2, worker_type="thread", periodic=False, **POLLING)
     try:
         consumer.run()
     finally:

@@ -37,8 +37,16 @@ class Partner(Base):
     harvested: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Where the next harvest starts: a change-feed cursor, or an OAI-PMH ``from`` day.
     cursor: Mapped[str] = mapped_column(String(40), default="")
+    #: The partner's change-feed epoch the cursor belongs to: a new one (the partner restored an
+    #: older copy of its database) means the feed is read again from the start.
+    epoch: Mapped[str] = mapped_column(String(40), default="")
+    #: How many notices it sent that we applied: a harvest page fetched before a notice arrived is
+    #: fetched again, so that it never brings back what the notice removed.
+    notice_seq: Mapped[int] = mapped_column(Integer, default=0)
     key_in: Mapped[str] = mapped_column(String(64), default="")
     subscribed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When it last accepted our subscription (asked again every day: it may have forgotten it).
+    subscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     key_out: Mapped[str] = mapped_column(String(64), default="")
     #: The newest change of ours it was told of (withdrawal notices are sent from here on).
     pushed_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -89,6 +97,9 @@ class PartnerStory(PublicIdMixin, Base):
     content_warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Whether its narrator allows it in collections (the origin's read API says; no: not said).
     in_collections: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The origin said it changed (a narrower consent, a withheld passage): hidden until it is
+    #: read again, so that nothing wider than the narrator now allows is shown meanwhile.
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     partner: Mapped[Partner] = relationship(back_populates="stories")

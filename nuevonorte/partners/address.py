@@ -17,6 +17,13 @@ from nuevonorte.config import LOOPBACK_HOSTS
 REMOTE_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
+#: A host name or IP address, with an optional port; a path of plain segments.
+HOST = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?"
+)
+PATH = re.compile(r"(?:/[A-Za-z0-9._~-]+)*/?")
+
+
 class BadAddress(ValueError):
     """Not an address a partner may have (``code`` says why)."""
 
@@ -39,6 +46,8 @@ def normalised(value: str, allow_http: bool = False) -> str:
         raise BadAddress("bad_url")
     if "@" in parts.netloc or parts.query or parts.fragment or len(value) > 250:
         raise BadAddress("bad_url")
+    if not HOST.fullmatch(parts.netloc.lower()) or not PATH.fullmatch(parts.path):
+        raise BadAddress("bad_url")  # the address goes into the Content-Security-Policy
     if parts.scheme == "http" and not (allow_http or parts.hostname in LOOPBACK_HOSTS):
         raise BadAddress("not_https")
     path = parts.path.rstrip("/")

@@ -10,9 +10,13 @@ two real archives in one process talk HTTP to each other.
 from __future__ import annotations
 
 import json
+import time
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import httpx
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as defused
 from flask import current_app
 
 #: The most a partner's answer may weigh: a page of 100 changes, or one story's public text.
@@ -54,12 +58,17 @@ def post_json(url: str, body: bytes, headers: dict[str, str], ok: tuple[int, ...
     return _request("POST", url, body, {"Content-Type": "application/json", **headers}, ok)
 
 
-def get_bytes(url: str) -> bytes:
-    """A GET whose answer is not JSON (OAI-PMH's XML)."""
+def get_xml(url: str) -> ET.Element:
+    """A GET whose answer is XML (OAI-PMH), parsed with no DTD, entity or external reference
+    allowed, whatever its encoding (defusedxml)."""
     status, data = _raw("GET", url, None, {"Accept": "text/xml"})
     if status != 200:
         raise Unreachable("bad_status", status)
-    return data
+    try:
+        root: ET.Element = defused.fromstring(data, forbid_dtd=True)
+        return root
+    except (ET.ParseError, DefusedXmlException):
+        raise Unreachable("not_oai") from None
 
 
 def _request(
@@ -74,7 +83,13 @@ def _request(
         raise Unreachable("not_json", status) from None
 
 
+#: A whole request (connecting, sending, every byte of the answer) may take this many times the
+#: per-step time limit: a partner sending a byte every few seconds is cut off.
+WHOLE_REQUEST = 3
+
+
 def _raw(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+    deadline = time.monotonic() + WHOLE_REQUEST * float(current_app.config["PARTNER_TIMEOUT_SECONDS"])
     try:
         with _client() as client, client.stream(method, url, content=body, headers=headers) as response:
             if response.is_redirect:
@@ -87,6 +102,8 @@ def _raw(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> 
                 data += chunk
                 if len(data) > MAX_BYTES:
                     raise Unreachable("too_large", response.status_code)
+                if time.monotonic() > deadline:
+                    raise Unreachable("timeout", response.status_code)
             return response.status_code, bytes(data)
     except httpx.TimeoutException:
         raise Unreachable("timeout") from None

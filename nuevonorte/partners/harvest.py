@@ -65,12 +65,13 @@ def _partner(partner_id: int) -> Partner:
 def _changes(partner_id: int) -> Outcome:
     outcome = Outcome()
     partner = _partner(partner_id)
-    base, cursor = partner.url, partner.cursor or "0"
+    base, cursor, epoch = partner.url, partner.cursor or "0", partner.epoch
     # The ids seen, while the feed is read from the start: the first harvest, one after a
     # restore of our backup (``restore.unconfirm_partners``), or after the partner's own.
     resync: set[str] | None = set() if not partner.cursor else None
     db.session.rollback()
     for _page in range(MAX_PAGES):
+        notices_before = _notice_seq(partner_id)
         url = address.endpoint(base, "/api/v1/changes", since=cursor)
         answer = client.get_json(url, ok=(200, 400))
         if answer.status == 400:
@@ -79,7 +80,13 @@ def _changes(partner_id: int) -> Outcome:
             log.info("partner %d: our cursor is unknown there; reading its feed again", partner_id)
             cursor, resync = "0", set()
             continue
-        changes, following, more = _page_of(answer.body)
+        changes, following, more, their_epoch = _page_of(answer.body)
+        if their_epoch != epoch and resync is None and epoch:
+            # Its numbers went back (it restored an older copy): ours may skip some. Start over.
+            log.info("partner %d: its change feed started a new epoch; reading it again", partner_id)
+            cursor, resync = "0", set()
+            continue
+        epoch = their_epoch
         stories: dict[str, object] = {}
         gone: list[str] = []
         for change in changes:
@@ -91,9 +98,11 @@ def _changes(partner_id: int) -> Outcome:
                 gone.append(change["id"])
             else:
                 stories[change["id"]] = found.body
+        after = (following, epoch) if resync is None else None
+        if not _write(partner_id, stories, gone, after, outcome, notices_before):
+            continue  # a notice came while the page was read: read it again
         if resync is not None:
             resync.update(stories)
-        _write(partner_id, stories, gone, following if resync is None else None, outcome)
         faults.point("partner.page_written")
         cursor = following
         if not more:
@@ -104,16 +113,53 @@ def _changes(partner_id: int) -> Outcome:
         with write_intent():
             partner = _partner(partner_id)
             outcome.touched += holdings.remove_all_but(partner, resync)
-            partner.cursor = cursor
+            partner.cursor, partner.epoch = cursor, epoch
             db.session.commit()
         holdings.index(outcome.touched)
+    _read_again(partner_id, base, outcome)
     outcome.complete = True
     return outcome
 
 
-def _page_of(body: object) -> tuple[list[dict[str, str]], str, bool]:
-    """The story changes of a page of the feed, the next cursor, whether more follow."""
+def _read_again(partner_id: int, base: str, outcome: Outcome) -> None:
+    """Each story a notice said changed (hidden meanwhile), read again by its id: the feed may
+    have given its newest state before the notice came, and would not give it again."""
+    for _turn in range(MAX_PAGES):
+        waiting = list(
+            db.session.scalars(
+                select(PartnerStory.remote_id)
+                .where(PartnerStory.partner_id == partner_id, PartnerStory.stale.is_(True))
+                .limit(100)
+            )
+        )
+        db.session.rollback()
+        if not waiting:
+            return
+        notices_before = _notice_seq(partner_id)
+        stories: dict[str, object] = {}
+        gone: list[str] = []
+        for remote_id in waiting:
+            found = client.get_json(address.story_api(base, remote_id), ok=(200, 404))
+            if found.status == 404:
+                gone.append(remote_id)
+            else:
+                stories[remote_id] = found.body
+        _write(partner_id, stories, gone, None, outcome, notices_before)
+
+
+def _notice_seq(partner_id: int) -> int:
+    seq = _partner(partner_id).notice_seq
+    db.session.rollback()
+    return seq
+
+
+def _page_of(body: object) -> tuple[list[dict[str, str]], str, bool, str]:
+    """The story changes of a page of the feed, the next cursor, whether more follow, and the
+    feed's epoch ("" from an archive older than epochs)."""
     if not isinstance(body, dict) or not isinstance(body.get("changes"), list):
+        raise client.Unreachable("not_a_feed")
+    epoch = body.get("epoch", "")
+    if not isinstance(epoch, str) or len(epoch) > 40:
         raise client.Unreachable("not_a_feed")
     following = body.get("next")
     if not isinstance(following, str) or not following.isdigit() or len(following) > 18:
@@ -128,16 +174,26 @@ def _page_of(body: object) -> tuple[list[dict[str, str]], str, bool]:
         if kind not in ("added", "updated", "removed"):
             raise client.Unreachable("not_a_feed")
         changes.append({"id": remote_id, "change": kind})
-    return changes, following, bool(body.get("more"))
+    return changes, following, bool(body.get("more")), epoch
 
 
 def _write(
-    partner_id: int, stories: dict[str, object], gone: list[str], cursor: str | None, outcome: Outcome
-) -> None:
-    """One page in one transaction: the stories kept, those removed, and the cursor after it."""
+    partner_id: int,
+    stories: dict[str, object],
+    gone: list[str],
+    after: tuple[str, str] | None,
+    outcome: Outcome,
+    notices_before: int | None = None,
+) -> bool:
+    """One page in one transaction: the stories kept, those removed, and the cursor (and epoch)
+    after it. False, with only the removals written, when a notice was applied since the page
+    was read (``notices_before``): what the page fetched may be what the notice took away."""
     touched: list[int] = []
+    dropped = False
     with write_intent():
         partner = _partner(partner_id)
+        if notices_before is not None and partner.notice_seq != notices_before:
+            stories, after, dropped = {}, None, True
         for remote_id, data in stories.items():
             try:
                 touched.append(holdings.keep(partner, data).id)
@@ -148,8 +204,8 @@ def _write(
         removed = holdings.remove(partner, gone)
         touched += removed
         outcome.removed += len(removed)
-        if cursor is not None:
-            partner.cursor = cursor
+        if after is not None:
+            partner.cursor, partner.epoch = after
         if stories or removed:
             from nuevonorte import audit
 
@@ -158,6 +214,7 @@ def _write(
     faults.point("partner.page_committed")  # tests: killed here, the next harvest reconciles
     outcome.touched += touched
     holdings.index(touched)
+    return not dropped
 
 
 def _confirmed(partner_id: int, outcome: Outcome) -> None:
@@ -189,7 +246,7 @@ def _oai(partner_id: int) -> Outcome:
     seen: set[str] = set()
     args: dict[str, str] = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
     for _page in range(MAX_PAGES):
-        root = _xml(client.get_bytes(address.endpoint(base, "/oai", **args)))
+        root = client.get_xml(address.endpoint(base, "/oai", **args))
         error = root.find("oai:error", OAI_NS)
         if error is not None:
             if error.get("code") == "noRecordsMatch":
@@ -219,15 +276,6 @@ def _oai(partner_id: int) -> Outcome:
     holdings.index(outcome.touched)
     outcome.complete = True
     return outcome
-
-
-def _xml(data: bytes) -> ET.Element:
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:  # never expand what a partner declares
-        raise client.Unreachable("not_oai")
-    try:
-        return ET.fromstring(data)  # noqa: S314 (no DTD, bounded size: client.MAX_BYTES)
-    except ET.ParseError:
-        raise client.Unreachable("not_oai") from None
 
 
 def _dublin_core(record: ET.Element, base: str) -> tuple[str | None, dict[str, object] | None]:

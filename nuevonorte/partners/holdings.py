@@ -167,9 +167,12 @@ def keep(partner: Partner, data: object) -> PartnerStory:
         text(w, "label") for w in items(data.get("content_warnings")) if isinstance(w, str)
     ]
     story.in_collections = data.get("in_collections") is True
+    story.stale = False
     story.fetched_at = utcnow()
     if found is None:
         db.session.add(story)
+    else:  # the words it replaces leave the SQLite WAL too (a narrowing: a name, a passage)
+        database.checkpoint_after_commit(db.session())
     db.session.flush()
     return story
 
@@ -189,6 +192,25 @@ def remove(partner: Partner, remote_ids: Iterable[str]) -> list[int]:
         )
     )
     return _delete(partner, ids)
+
+
+def hide(partner: Partner, remote_ids: Iterable[str]) -> list[int]:
+    """Hide the partner's stories with these origin ids until they are read again (the origin
+    said they changed: what it shows now may be narrower). Returns their ids, for ``index``."""
+    wanted = [r for r in remote_ids if isinstance(r, str)]
+    if not wanted:
+        return []
+    ids = list(
+        db.session.scalars(
+            select(PartnerStory.id).where(
+                PartnerStory.partner_id == partner.id, PartnerStory.remote_id.in_(wanted)
+            )
+        )
+    )
+    if ids:
+        db.session.execute(update(PartnerStory).where(PartnerStory.id.in_(ids)).values(stale=True))
+        audit.record("partner.stories_changed", "partner", str(partner.id))
+    return ids
 
 
 def remove_all_but(partner: Partner, remote_ids: set[str]) -> list[int]:

@@ -6,15 +6,16 @@ its own admin added as a partner, and only after asking that address itself (``G
 /api/v1/partners/confirm``) whether it holds a key with that digest: nobody can set the key of an
 archive they do not run. A keeps it (``key_out``) and signs with it every notice it sends us.
 
-**Notices** (we, A, to every partner that subscribed): when our stories leave public view, a
-``partner_notice`` job (one waiting per partner at most) sends the ids of every story removed from
-our change feed since the last notice that partner accepted. Signed: HMAC-SHA256 of
-``<unix time>.<body>`` with that partner's key. Retried by the queue with a growing delay; a
-partner that cannot be told still learns at its next harvest.
+**Notices** (we, A, to every partner that subscribed): when our stories change, a
+``partner_notice`` job (one waiting per partner at most) sends the ids of every story removed
+from our change feed since the last notice that partner accepted, and of those changed while
+public. Signed: HMAC-SHA256 of ``<unix time>.<body>`` with that partner's key. Retried by the
+queue with a growing delay; a partner that cannot be told still learns at its next harvest.
 
 **Receiving** one (B): checked (a partner we harvest, a key we gave it, a signature that
-matches, a time within five minutes), then those stories are removed at once and a harvest is
-asked for. A notice can only ever remove: replayed or late, it shows nothing.
+matches, a time within five minutes), then the removed stories are deleted and the changed ones
+hidden until read again, at once, and a harvest is asked for. A notice can only ever remove or
+hide: replayed or late, it shows nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import hmac
 import json
 import secrets
 import time
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -34,6 +36,7 @@ from nuevonorte import changes, faults
 from nuevonorte.database import write_intent
 from nuevonorte.extensions import db
 from nuevonorte.models import Job, JobKind, JobState, Partner
+from nuevonorte.models.base import utcnow
 from nuevonorte.partners import address, client, holdings
 
 #: How far a notice's time may be from ours.
@@ -78,6 +81,19 @@ def find(url: str) -> Partner | None:
 # --- we subscribe to a partner we harvest --------------------------------------------------------
 
 
+#: How often a subscription is asked for again: the partner may have forgotten it (its admin
+#: removed and added us again, or it restored an older backup), and would then tell us nothing.
+RESUBSCRIBE = timedelta(days=1)
+
+
+def subscription_due(partner: Partner) -> bool:
+    return (
+        not partner.subscribed
+        or partner.subscribed_at is None
+        or partner.subscribed_at < utcnow() - RESUBSCRIBE
+    )
+
+
 def subscribe(partner_id: int) -> bool:
     """Ask the partner to send us its withdrawal notices; True when it accepted. Raises
     ``client.Unreachable`` when it could not be asked or refused (its code says why)."""
@@ -91,11 +107,20 @@ def subscribe(partner_id: int) -> bool:
         key, base = partner.key_in, partner.url
         db.session.commit()
     body = json.dumps({"url": our_url(), "key": key}).encode()
-    client.post_json(address.endpoint(base, "/api/v1/partners/subscribe"), body, {})
+    try:
+        client.post_json(address.endpoint(base, "/api/v1/partners/subscribe"), body, {})
+    except client.Unreachable as refused:
+        if refused.status == 403:  # it does not (or no longer) accept us: say so on our side
+            with write_intent():
+                partner = db.session.get(Partner, partner_id)
+                if partner is not None:
+                    partner.subscribed = False
+                db.session.commit()
+        raise
     with write_intent():
         partner = db.session.get(Partner, partner_id)
         if partner is not None and partner.key_in == key:
-            partner.subscribed = True
+            partner.subscribed, partner.subscribed_at = True, utcnow()
         db.session.commit()
     return True
 
@@ -171,39 +196,47 @@ def request_pushes(session: Session) -> None:
 
 
 def push(partner_id: int) -> int:
-    """Send the partner the ids of our stories removed from the change feed since the last
-    notice it accepted; returns how many. Raises ``client.Unreachable`` (retried)."""
+    """Tell the partner which of our stories changed since the last notice it accepted: those
+    that left public view (it deletes them) and those that changed while public (it hides them
+    until it has read them again: a narrower consent, a withheld passage). Returns how many were
+    named. Raises ``client.Unreachable`` (the queue retries)."""
     partner = db.session.get(Partner, partner_id)
     if partner is None or not partner.key_out:
         db.session.rollback()
         return 0
-    base, key, since = partner.url, partner.key_out, partner.pushed_seq
+    base, key, cursor = partner.url, partner.key_out, partner.pushed_seq
     ceiling = changes.last_seq()
     removed: list[str] = []
-    cursor = since
-    while cursor < ceiling and len(removed) < MAX_IDS:
-        entries, more = changes.read(cursor, 500)
-        removed += [
-            e.public_id
-            for e in entries
-            if e.kind is changes.Kind.STORY and e.change is changes.Change.REMOVED
-        ]
+    changed: list[str] = []
+    while cursor < ceiling and len(removed) + len(changed) < MAX_IDS:
+        entries, more = changes.read(cursor, MAX_IDS - len(removed) - len(changed))
+        for entry in entries:
+            if entry.kind is changes.Kind.STORY and entry.change is changes.Change.REMOVED:
+                removed.append(entry.public_id)
+            elif entry.kind is changes.Kind.STORY and entry.change is changes.Change.UPDATED:
+                changed.append(entry.public_id)
+        # Only as far as what this notice names: the rest goes in the next one.
         cursor = entries[-1].seq if entries else ceiling
         if not more:
             break
     db.session.rollback()
-    if removed:
-        body = json.dumps({"removed": removed[:MAX_IDS], "through": str(cursor)}).encode()
+    if removed or changed:
+        body = json.dumps({"removed": removed, "changed": changed, "through": str(cursor)}).encode()
         stamp = str(int(time.time()))
         headers = {HEADER_FROM: our_url(), HEADER_TIME: stamp, HEADER_SIGNATURE: signature(key, stamp, body)}
         client.post_json(address.endpoint(base, "/api/v1/partners/notices"), body, headers)
-        faults.point("partner.notice_sent")  # killed here: sent again next time (it only removes)
+        faults.point("partner.notice_sent")  # killed here: sent again next time (it only hides)
     with write_intent():
         partner = db.session.get(Partner, partner_id)
         if partner is not None and partner.pushed_seq < cursor:
             partner.pushed_seq = cursor
+        more_waiting = cursor < changes.last_seq()
+        if partner is not None and more_waiting:
+            from nuevonorte.jobs import records
+
+            records.request_partner_job(db.session(), JobKind.PARTNER_NOTICE, partner_id)
         db.session.commit()
-    return len(removed)
+    return len(removed) + len(changed)
 
 
 # --- a partner tells us --------------------------------------------------------------------------
@@ -215,7 +248,7 @@ def receive(headers: Any, body: bytes) -> int:
     if partner is None or not partner.harvested or not partner.key_in:
         raise Refused("not_a_partner")
     stamp = headers.get(HEADER_TIME, "")
-    if not stamp.isdigit() or abs(int(stamp) - time.time()) > SKEW_SECONDS:
+    if not (stamp.isdigit() and len(stamp) <= 12) or abs(int(stamp) - time.time()) > SKEW_SECONDS:
         raise Refused("bad_signature")
     if not hmac.compare_digest(signature(partner.key_in, stamp, body), headers.get(HEADER_SIGNATURE, "")):
         raise Refused("bad_signature")
@@ -224,14 +257,18 @@ def receive(headers: Any, body: bytes) -> int:
     except ValueError:
         raise Refused("bad_request", 400) from None
     ids = data.get("removed") if isinstance(data, dict) else None
-    if not isinstance(ids, list) or len(ids) > MAX_IDS:
+    changed = data.get("changed", []) if isinstance(data, dict) else None
+    if not isinstance(ids, list) or not isinstance(changed, list) or len(ids) + len(changed) > MAX_IDS:
         raise Refused("bad_request", 400)
     partner_id = partner.id
     db.session.rollback()
     with write_intent():
         partner = db.session.get(Partner, partner_id)
         assert partner is not None
+        # A harvest that fetched a story before this notice will fetch its page again.
+        partner.notice_seq += 1
         gone = holdings.remove(partner, [i for i in ids if isinstance(i, str)])
+        gone += holdings.hide(partner, [i for i in changed if isinstance(i, str)])
         from nuevonorte.jobs import records
 
         records.request_partner_job(db.session(), JobKind.PARTNER_HARVEST, partner_id)

@@ -8,7 +8,6 @@ only wants our notices (it harvests us; we do not show its stories).
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from flask import current_app
@@ -53,13 +52,7 @@ def identify(url: str) -> Identity:
     except client.Unreachable as unreachable:
         if unreachable.code not in ("bad_status", "not_json"):
             raise
-    data = client.get_bytes(address.endpoint(base, "/oai", verb="Identify"))
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise client.Unreachable("not_oai")
-    try:
-        root = ET.fromstring(data)  # noqa: S314 (no DTD, bounded size)
-    except ET.ParseError:
-        raise client.Unreachable("not_oai") from None
+    root = client.get_xml(address.endpoint(base, "/oai", verb="Identify"))
     repository = root.findtext(f"{OAI}Identify/{OAI}repositoryName")
     if repository is None:
         raise client.Unreachable("not_oai")

@@ -14,7 +14,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Job, JobKind, Partner
 from nuevonorte.models.base import utcnow
 from nuevonorte.models.job import ACTIVE_STATES
-from nuevonorte.partners import holdings
+from nuevonorte.partners import holdings, shown
 
 
 def tick() -> int:
@@ -58,10 +58,14 @@ def request_due_harvests() -> int:
 def expire_stale() -> int:
     """Hide the stories of every partner not confirmed in time (fail closed); returns how many
     partners were expired now."""
-    candidates = db.session.scalars(
-        select(Partner.id).where(Partner.harvested.is_(True), Partner.expired.is_(False))
-    ).all()
-    db.session.rollback()
+    candidates = [
+        p.id
+        for p in db.session.scalars(
+            select(Partner).where(Partner.harvested.is_(True), Partner.expired.is_(False))
+        )
+        if not shown.partner_is_fresh(p)
+    ]
+    db.session.rollback()  # a write only for a partner that is due to expire
     expired = []
     for partner_id in candidates:
         with write_intent():

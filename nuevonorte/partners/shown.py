@@ -1,10 +1,11 @@
 """The one rule for which partner stories may be shown here.
 
-A partner story is shown while its partner is one this archive harvests and the origin has
-confirmed it recently: the last harvest that read the origin's changes to their end was less
-than ``PARTNER_CONFIRM_SECONDS`` ago. Withdrawn at the origin, a story is not hidden but deleted
-(``holdings.remove``); this rule is what fails closed when a partner goes silent, so that a story
-never outlives a withdrawal this archive could not hear of.
+A partner story is shown while its origin has not said it changed since it was read (``stale``),
+its partner is one this archive harvests, and the origin has confirmed it recently: the last
+harvest that read the origin's changes to their end was less than ``PARTNER_CONFIRM_SECONDS``
+ago. Withdrawn at the origin, a story is not hidden but deleted (``holdings.remove``); this rule
+is what fails closed when a partner goes silent, so that a story never outlives a withdrawal
+this archive could not hear of.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def partner_is_fresh(partner: Partner, now: datetime | None = None) -> bool:
 
 
 def story_is_shown(story: PartnerStory, now: datetime | None = None) -> bool:
-    return partner_is_fresh(story.partner, now)
+    return not story.stale and partner_is_fresh(story.partner, now)
 
 
 def shown_stories(now: datetime | None = None) -> Select[Any]:
@@ -41,5 +42,9 @@ def shown_stories(now: datetime | None = None) -> Select[Any]:
     return (
         select(PartnerStory)
         .join(Partner, Partner.id == PartnerStory.partner_id)
-        .where(Partner.harvested.is_(True), Partner.confirmed_at >= confirmed_since(now))
+        .where(
+            Partner.harvested.is_(True),
+            Partner.confirmed_at >= confirmed_since(now),
+            PartnerStory.stale.is_(False),
+        )
     )
