@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,13 +40,20 @@ class Loopback(httpx.BaseTransport):
         self.apps: dict[str, httpx.WSGITransport] = {}
         self.down: set[str] = set()
         self.blocked_paths: set[str] = set()  # e.g. the notices endpoint: a push that never arrives
+        # Called with each request's path after its answer is made and before it is returned
+        # (what happens at the other end while an answer is on its way).
+        self.meanwhile: Callable[[str], None] | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         origin = f"{request.url.scheme}://{request.url.host}:{request.url.port}"
         if origin in self.down or origin not in self.apps or request.url.path in self.blocked_paths:
             raise httpx.ConnectError("connection refused", request=request)
         request.read()
-        return contextvars.Context().run(self.apps[origin].handle_request, request)
+        answer = contextvars.Context().run(self.apps[origin].handle_request, request)
+        answer.read()
+        if self.meanwhile is not None:
+            self.meanwhile(request.url.path)
+        return answer
 
 
 @dataclass

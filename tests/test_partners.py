@@ -7,9 +7,10 @@ worker processes: ``tests/test_partners_live.py``."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -294,7 +295,9 @@ def test_a_notice_with_a_wrong_signature_or_an_old_time_removes_nothing_A28(
     assert answer.get_json() == {"removed": 1} and held_at_b(archives, story.public_id) is None
 
 
-def test_a_subscription_is_refused_from_an_archive_not_added_or_not_confirming_A28(archives: Archives) -> None:
+def test_a_subscription_is_refused_from_an_archive_not_added_or_not_confirming_A28(
+    archives: Archives,
+) -> None:
     a = archives.a.test_client()
     stranger = a.post("/api/v1/partners/subscribe", json={"url": "http://127.0.0.1:9", "key": "a" * 64})
     assert stranger.status_code == 403 and stranger.get_json()["error"] == "not_a_partner"
@@ -468,3 +471,183 @@ def test_check_finds_and_removes_a_partner_story_the_index_should_not_hold(
         assert [f.kind for f in findings if f.urgent] == ["public-index-partner-not-shown"]
         assert not [f for f in index_findings() if f.kind.startswith("public-index-partner")]
     assert not files_holding(archives.roots["b"], word)
+
+
+# --- changes after the fact (found in review) ---------------------------------------------------
+
+
+def test_a_notice_that_arrives_while_b_reads_the_story_is_not_undone_by_that_read_T13(
+    archives: Archives, make_story: MakeStory
+) -> None:
+    """B's harvest has fetched a story (public then); before it writes it, A withdraws the story
+    and its notice reaches B. The harvest must not bring it back — even with A unreachable after."""
+    word = marker()
+    join(archives)
+    story = publish_at_a(make_story, word)
+    remote_id = story.public_id
+
+    def withdraw_meanwhile(path: str) -> None:
+        if path == f"/api/v1/stories/{remote_id}" and archives.net.meanwhile is not None:
+            archives.net.meanwhile = None
+            with archives.a.app_context():
+                found = db.session.scalar(select(Story).where(Story.public_id == remote_id))
+                assert found is not None
+                stories.withdraw(found)
+                db.session.commit()
+            worker.drain(archives.a)  # the notice reaches B now, mid-harvest
+            archives.net.down.add(A_URL)  # and then A cannot be reached: no later harvest helps
+
+    archives.net.meanwhile = withdraw_meanwhile
+    _harvest_due(archives)
+    assert archives.net.meanwhile is None  # it happened
+    assert held_at_b(archives, remote_id) is None
+    _harvest_due(archives)
+    assert held_at_b(archives, remote_id) is None
+    assert not any(surfaces_at_b(archives, None, word).values())
+
+
+def test_a_restored_older_copy_at_a_whose_numbers_pass_b_s_cursor_is_read_again_T13(
+    archives: Archives, make_story: MakeStory
+) -> None:
+    """A restores an older copy of its database: its change feed's numbers go back, and grow
+    past B's cursor again before B harvests. The feed's epoch tells B to read it from the start."""
+    from nuevonorte import changes
+    from nuevonorte.models import ChangeCounter, PublicRecord
+
+    lost = publish_at_a(make_story, marker())
+    lost_id = lost.public_id
+    join(archives)
+    with archives.at_b():
+        cursor_at_b = int(partner_at_b(archives).cursor)
+    archives.net.blocked_paths.add("/api/v1/partners/notices")
+    # What the restore leaves: the story gone from public view with no record of it, the counter
+    # back to 0 and then past B's cursor with new work, and a new epoch (``restore``, ``ledger``).
+    stories.keep_private(lost, None)
+    db.session.commit()
+    db.session.execute(PublicRecord.__table__.delete().where(PublicRecord.story_id == lost.id))
+    db.session.execute(ChangeCounter.__table__.update().values(value=0))
+    changes.new_epoch()
+    db.session.commit()
+    newer = [publish_at_a(make_story, marker()).public_id for _ in range(cursor_at_b + 1)]
+    assert changes.last_seq() > cursor_at_b
+    _harvest_due(archives)
+    assert held_at_b(archives, lost_id) is None
+    assert all(held_at_b(archives, i) is not None for i in newer)
+
+
+def test_a_narrowing_at_a_hides_b_s_copy_at_once_and_b_shows_the_narrower_story_after_reading_it_T13(
+    archives: Archives, make_story: MakeStory
+) -> None:
+    from dataclasses import replace
+
+    from nuevonorte.models import Credit
+
+    word = marker()
+    story = publish_at_a(make_story, word)
+    join(archives)
+    pid = held_at_b(archives, story.public_id)
+    assert "Ana" in archives.b.test_client().get(f"/es/from/{pid}").get_data(as_text=True)
+    current = story.current_consent
+    assert current is not None
+    stories.change_consent(story, replace(current.choices, credit=Credit.ANONYMOUS), language="es")
+    db.session.commit()
+    archives.net.blocked_paths.add("/api/v1/stories/" + story.public_id)  # B cannot fetch it yet
+    worker.drain(archives.a)
+    assert not any(surfaces_at_b(archives, pid, word).values())  # hidden at once, not deleted
+    assert held_at_b(archives, story.public_id) == pid
+    archives.net.blocked_paths.clear()
+    _harvest_due(archives)
+    page = archives.b.test_client().get(f"/es/from/{pid}").get_data(as_text=True)
+    assert "Ana" not in page and word in page
+    if not POSTGRES_URL:
+        with archives.at_b():
+            main = Path(str(db.engine.url.database))
+        for path in (main, Path(f"{main}-wal")):
+            if path.exists():
+                assert b'"Ana"' not in path.read_bytes() and b"Ana" not in path.read_bytes(), path.name
+
+
+def test_more_withdrawals_than_one_notice_holds_all_reach_b(
+    archives: Archives, make_story: MakeStory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told = [publish_at_a(make_story, marker()) for _ in range(5)]
+    ids = [s.public_id for s in told]
+    join(archives)
+    monkeypatch.setattr(notices, "MAX_IDS", 2)
+    for story in told:
+        stories.withdraw(story)
+    db.session.commit()
+    worker.drain(archives.a)  # notices of 2, 2 and 1: each asks for the next
+    assert all(held_at_b(archives, i) is None for i in ids)
+
+
+def streaming(size: int) -> Flask:
+    """A partner that streams an answer without saying its length."""
+    app = Flask("streaming")
+
+    @app.route("/<path:path>")
+    def answer(path: str) -> Any:
+        def chunks() -> Iterator[bytes]:
+            yield b'{"changes": ['
+            for _ in range(size // 65536 + 1):
+                yield b" " * 65536
+            yield b"]}"
+
+        return app.response_class(chunks(), mimetype="application/json")
+
+    return app
+
+
+def oai_answer(body: bytes) -> Flask:
+    app = Flask("oai")
+
+    @app.route("/<path:path>")
+    def answer(path: str) -> tuple[bytes, int, dict[str, str]]:
+        return body, 200, {"Content-Type": "text/xml"}
+
+    return app
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><Identify><repositoryName>&b;</repositoryName>'
+    "</Identify></OAI-PMH>"
+).encode("utf-16")
+
+
+@pytest.mark.parametrize(
+    ("partner", "protocol", "code"),
+    [
+        (lambda: streaming(client.MAX_BYTES), "nuevonorte", "too_large"),
+        (lambda: oai_answer(BILLION_LAUGHS), "oai", "not_oai"),
+        (lambda: oai_answer(b'<!DOCTYPE x SYSTEM "file:///etc/passwd"><x/>'), "oai", "not_oai"),
+    ],
+)
+def test_a_partner_that_streams_too_much_or_declares_entities_changes_nothing_A28(
+    archives: Archives, partner: Callable[[], Flask], protocol: str, code: str
+) -> None:
+    import httpx
+
+    url = "http://127.0.0.1:18011"
+    archives.net.apps[url] = httpx.WSGITransport(app=partner())
+    with archives.at_b():
+        found = registry.add(registry.Identity(url, "Crafted", protocol, None))
+        db.session.commit()
+        partner_id = found.id
+    worker.drain(archives.b)
+    with archives.at_b():
+        kept = db.session.get(Partner, partner_id)
+        assert kept is not None and kept.last_error == code and kept.confirmed_at is None
+        assert db.session.scalar(select(PartnerStory.id)) is None
+
+
+def test_partner_text_is_plain_text_in_b_s_search_A28(archives: Archives, make_story: MakeStory) -> None:
+    word = marker()
+    story = publish_at_a(make_story, word)
+    story.title_es = f'<script>alert("{word}")</script>'
+    story.summary_es = f"<img src=x onerror=alert(1)> {word}"
+    db.session.commit()
+    join(archives)
+    html = archives.b.test_client().get(f"/es/search?q={word}").get_data(as_text=True)
+    assert word in html and "<script>alert" not in html and "<img src=x" not in html

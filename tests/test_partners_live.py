@@ -205,7 +205,7 @@ def test_two_archives_b_shows_a_follows_every_withdrawal_and_fails_closed_T13(
         assert "Archivo a" in b.command("partners", "add", a.url, "--yes")
         for w in words:
             wait_until(lambda w=w: in_search(b, w), f"{w} in B's search")
-        with b_app.app_context():
+        with b_app.app_context(), write_intent():  # B's worker writes too: begin as a writer
             pids = {s.remote_id: s.public_id for s in db.session.scalars(select(PartnerStory))}
             partner = db.session.scalar(select(Partner))
             assert partner is not None and partner.subscribed
@@ -331,7 +331,7 @@ def _killed(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _due(b_app: Flask) -> None:
-    with b_app.app_context():
+    with b_app.app_context(), write_intent():
         for partner in db.session.scalars(select(Partner)):
             partner.last_attempt_at = utcnow().replace(year=2000)
         db.session.commit()
