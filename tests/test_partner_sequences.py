@@ -203,6 +203,8 @@ class PartnerWalk(RuleBasedStateMachine):
         api = b.get("/api/v1/search?q=frontera&source=").get_json()
         found = {by_pid.get(h["id"], h["id"]) for h in api["hits"] if h["source"] != "here"}
         assert found == must and api["total"] == len(must)
+        from_partner = sum(f["count"] for f in api["facets"].get("source", []) if f["value"] != "here")
+        assert from_partner == len(must)  # the facet counts what the index holds: nothing hidden
         page = b.get("/en/search?q=frontera").get_data(as_text=True)
         collection = b.get(f"/en/collections/{self.collection_id}").get_data(as_text=True)
         for public_id, word in self.words.items():
