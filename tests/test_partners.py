@@ -345,18 +345,23 @@ def crafted(status: int, body: bytes, headers: dict[str, str] | None = None) -> 
 def test_a_partner_that_answers_badly_changes_nothing_here_A28(
     archives: Archives, status: int, body: bytes, headers: dict[str, str] | None, code: str
 ) -> None:
+
+    harvested_badly(archives, crafted(status, body, headers), "nuevonorte", code)
+
+
+def harvested_badly(archives: Archives, partner: Flask, protocol: str, code: str) -> None:
+    """B adds ``partner`` and harvests it: the harvest ends with ``code`` and keeps nothing."""
     import httpx
 
     url = "http://127.0.0.1:18009"
-    archives.net.apps[url] = httpx.WSGITransport(app=crafted(status, body, headers))
+    archives.net.apps[url] = httpx.WSGITransport(app=partner)
     with archives.at_b():
-        partner = registry.add(registry.Identity(url, "Crafted", "nuevonorte", None))
+        partner_id = registry.add(registry.Identity(url, "Crafted", protocol, None)).id
         db.session.commit()
-        partner_id = partner.id
     worker.drain(archives.b)
     with archives.at_b():
-        partner = db.session.get(Partner, partner_id)
-        assert partner is not None and partner.last_error == code and partner.confirmed_at is None
+        kept = db.session.get(Partner, partner_id)
+        assert kept is not None and kept.last_error == code and kept.confirmed_at is None
         assert db.session.scalar(select(PartnerStory.id)) is None
 
 
@@ -627,19 +632,7 @@ BILLION_LAUGHS = (
 def test_a_partner_that_streams_too_much_or_declares_entities_changes_nothing_A28(
     archives: Archives, partner: Callable[[], Flask], protocol: str, code: str
 ) -> None:
-    import httpx
-
-    url = "http://127.0.0.1:18011"
-    archives.net.apps[url] = httpx.WSGITransport(app=partner())
-    with archives.at_b():
-        found = registry.add(registry.Identity(url, "Crafted", protocol, None))
-        db.session.commit()
-        partner_id = found.id
-    worker.drain(archives.b)
-    with archives.at_b():
-        kept = db.session.get(Partner, partner_id)
-        assert kept is not None and kept.last_error == code and kept.confirmed_at is None
-        assert db.session.scalar(select(PartnerStory.id)) is None
+    harvested_badly(archives, partner(), protocol, code)
 
 
 def test_partner_text_is_plain_text_in_b_s_search_A28(archives: Archives, make_story: MakeStory) -> None:

@@ -181,32 +181,27 @@ def remove(partner: Partner, remote_ids: Iterable[str]) -> list[int]:
     """Delete the partner's stories with these origin ids (in the caller's transaction); the
     collection entries that showed them keep the partner's name and say they were withdrawn at
     their origin. Returns the ids removed, for ``index``."""
+    return _delete(partner, _held(partner, remote_ids))
+
+
+def _held(partner: Partner, remote_ids: Iterable[str]) -> list[int]:
+    """Our ids of the partner's stories with these origin ids."""
     wanted = [r for r in remote_ids if isinstance(r, str)]
     if not wanted:
         return []
-    ids = list(
+    return list(
         db.session.scalars(
             select(PartnerStory.id).where(
                 PartnerStory.partner_id == partner.id, PartnerStory.remote_id.in_(wanted)
             )
         )
     )
-    return _delete(partner, ids)
 
 
 def hide(partner: Partner, remote_ids: Iterable[str]) -> list[int]:
     """Hide the partner's stories with these origin ids until they are read again (the origin
     said they changed: what it shows now may be narrower). Returns their ids, for ``index``."""
-    wanted = [r for r in remote_ids if isinstance(r, str)]
-    if not wanted:
-        return []
-    ids = list(
-        db.session.scalars(
-            select(PartnerStory.id).where(
-                PartnerStory.partner_id == partner.id, PartnerStory.remote_id.in_(wanted)
-            )
-        )
-    )
+    ids = _held(partner, remote_ids)
     if ids:
         db.session.execute(update(PartnerStory).where(PartnerStory.id.in_(ids)).values(stale=True))
         audit.record("partner.stories_changed", "partner", str(partner.id))
