@@ -644,3 +644,20 @@ def test_partner_text_is_plain_text_in_b_s_search_A28(archives: Archives, make_s
     join(archives)
     html = archives.b.test_client().get(f"/es/search?q={word}").get_data(as_text=True)
     assert word in html and "<script>alert" not in html and "<img src=x" not in html
+
+
+def test_a_partner_story_with_a_content_warning_is_held_back_at_b_as_at_a(
+    archives: Archives, make_story: MakeStory
+) -> None:
+    from nuevonorte.content_warnings import WARNINGS
+
+    code = next(iter(WARNINGS))
+    word = marker()
+    story = publish_at_a(make_story, word, content_warnings=code)
+    join(archives)
+    pid = held_at_b(archives, story.public_id)
+    b = archives.b.test_client()
+    held = b.get(f"/en/from/{pid}").get_data(as_text=True)
+    assert "Continue to the story" in held and f"Llegué a Tijuana con {word}" not in held
+    shown = b.get(f"/en/from/{pid}?show=1").get_data(as_text=True)
+    assert f"Llegué a Tijuana con {word}" in shown
