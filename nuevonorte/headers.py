@@ -52,12 +52,14 @@ def partner_origins(app: Flask) -> tuple[str, ...]:
             return kept[1]
     from sqlalchemy import select
 
+    from nuevonorte.database import reading
     from nuevonorte.extensions import db
     from nuevonorte.models import Partner
     from nuevonorte.partners.address import origin
 
     try:
-        with db.engine.connect() as conn:
+        # A reader of its own, even after a POST: it must never wait for (or hold) the write lock.
+        with reading(), db.engine.connect() as conn:
             urls = conn.scalars(select(Partner.url).where(Partner.harvested.is_(True))).all()
     except Exception:  # no table yet (setup), a busy database: no partner's media this time
         urls = []

@@ -39,6 +39,7 @@ from nuevonorte.models import (
     CuratorAccount,
     JobState,
     MediaFile,
+    Partner,
     Place,
     Role,
     Story,
@@ -117,6 +118,9 @@ FORMS_BY_ROLE = {
         "curate.import_event",
         "curate.jobs_settings",
         "curate.retry_job",
+        "curate.partner_identify",
+        "curate.partner_allow",
+        "curate.partner_harvest",
     },
 }
 
@@ -176,6 +180,8 @@ def world(app: Flask, make_story: Callable[..., Story], make_curator: Callable[.
     undrafted = add_audio(review)  # the review page offers to draft it
     failed = records.request_draft(undrafted)  # and the jobs page to try it again
     failed.state, failed.reason = JobState.FAILED, "audio_unreadable"
+    # A partner archive, so the admin's partner page has its "harvest now" form.
+    db.session.add(Partner(url="https://archivo.tijuana.example", name="Archivo de Tijuana", harvested=True))
     db.session.commit()
     note = curation.add_note(review, make_curator(Role.CURATOR, PASSWORD), "Revisar con el taller.")
 
@@ -435,10 +441,20 @@ def _assert_text_kept(response: Any, sent: dict[str, str], nul_field: str) -> No
 def test_a23_every_post_route_is_walked(app: Flask) -> None:
     """The walk above reaches every POST route of the app (the API and the receipt's "I wrote
     it down", only shown right after a story is sent, have their own tests below; OAI-PMH's POST,
-    which changes nothing, has its own in tests/test_oai.py)."""
+    which changes nothing, has its own in tests/test_oai.py; a partner archive's subscription and
+    notices, and the partner forms shown only after a first step — the confirmation of a new
+    partner, of a removal — theirs in tests/test_partners.py and tests/test_curate_partners.py)."""
     posts = {rule.endpoint for method, rule in routes(app) if method == "POST"}
     walked = set().union(*FORMS_BY_ROLE.values())
-    assert posts - walked == {"api.contributions", "contribute.receipt_done", "oai.endpoint"}
+    assert posts - walked == {
+        "api.contributions",
+        "contribute.receipt_done",
+        "oai.endpoint",
+        "partner_api.subscribe",
+        "partner_api.receive_notice",
+        "curate.partner_add",
+        "curate.partner_remove",
+    }
 
 
 def test_a23_nul_in_the_written_down_form_changes_nothing(app: Flask, client: FlaskClient) -> None:
