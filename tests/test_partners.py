@@ -304,15 +304,19 @@ def test_a_subscription_is_refused_from_an_archive_not_added_or_not_confirming_A
     registry.allow(B_URL)
     db.session.commit()
     # B is a partner of A, but B never asked: it does not confirm the key, which A keeps not.
-    forged = a.post("/api/v1/partners/subscribe", json={"url": B_URL, "key": "b" * 64})
+    forged = a.post(
+        "/api/v1/partners/subscribe", json={"url": B_URL, "key": "b" * 64}, headers={"Accept-Language": "en"}
+    )
     assert forged.status_code == 403 and forged.get_json()["error"] == "not_confirmed"
+    assert (
+        forged.get_json()["message"] == "Your archive did not confirm this subscription at its own address."
+    )
     at_a = db.session.scalar(select(Partner).where(Partner.url == B_URL))
     assert at_a is not None and at_a.key_out == ""
-    english = a.post(
-        "/api/v1/partners/subscribe", json={"url": B_URL, "key": "b" * 64}, headers={"Accept-Language": "en"}
-    ).get_json()["message"]
-    assert english == "Your archive did not confirm this subscription at its own address."
-    assert forged.get_json()["message"] != english  # Spanish by default
+    # Asking again at once makes A check nothing (each check is a request of A's to B).
+    again = a.post("/api/v1/partners/subscribe", json={"url": B_URL, "key": "c" * 64})
+    assert again.status_code == 429 and again.get_json()["error"] == "too_soon"
+    assert "minuto" in again.get_json()["message"]  # Spanish by default
 
 
 def crafted(status: int, body: bytes, headers: dict[str, str] | None = None) -> Flask:

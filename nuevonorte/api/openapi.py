@@ -340,7 +340,7 @@ def document() -> dict[str, Any]:
             "/partners/subscribe": _post(
                 "A partner archive asks for this one's signed withdrawal notices (docs/partners.md)",
                 "Subscribed",
-                ("400", "403"),
+                ("400", "403", "429"),
             ),
             "/partners/confirm": {
                 **_get(

@@ -31,6 +31,9 @@ _MESSAGES = {
     "not_a_partner": lambda: _("This archive has not added yours as a partner."),
     "not_confirmed": lambda: _("Your archive did not confirm this subscription at its own address."),
     "bad_signature": lambda: _("The notice's signature or time is not valid."),
+    "too_soon": lambda: _(
+        "This archive checked a subscription of yours a moment ago. Try again in a minute."
+    ),
 }
 
 

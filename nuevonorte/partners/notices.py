@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -139,6 +140,24 @@ def confirms(origin: str, wanted_digest: str) -> bool:
 # --- a partner subscribes to us ------------------------------------------------------------------
 
 
+#: A subscription is checked at the subscriber's address at most this often per partner: anyone
+#: may ask, and each check is a request of ours to that partner.
+CHECK_EVERY_SECONDS = 10.0
+_checked_lock = threading.Lock()
+
+
+def _may_check(url: str) -> bool:
+    """Whether this worker may check a subscription at ``url`` now (failed or not, at most once
+    every ``CHECK_EVERY_SECONDS``)."""
+    now = time.monotonic()
+    checked: dict[str, float] = current_app.extensions.setdefault("nuevonorte.partner_checks", {})
+    with _checked_lock:
+        if now - checked.get(url, -CHECK_EVERY_SECONDS) < CHECK_EVERY_SECONDS:
+            return False
+        checked[url] = now
+        return True
+
+
 def accept(data: Any) -> None:
     """A partner asks for our notices. ``Refused`` unless our admin added it and it proves, at
     its own address, that the key is its own."""
@@ -156,6 +175,8 @@ def accept(data: Any) -> None:
         raise Refused("not_a_partner")
     base = partner.url
     db.session.rollback()
+    if not _may_check(base):
+        raise Refused("too_soon", 429)
     confirm = address.endpoint(base, "/api/v1/partners/confirm", **{"from": our_url(), "digest": digest(key)})
     try:
         answer = client.get_json(confirm)
