@@ -665,3 +665,29 @@ def test_a_partner_story_with_a_content_warning_is_held_back_at_b_as_at_a(
     assert "Continue to the story" in held and f"Llegué a Tijuana con {word}" not in held
     shown = b.get(f"/en/from/{pid}?show=1").get_data(as_text=True)
     assert f"Llegué a Tijuana con {word}" in shown
+
+
+def test_a_partner_story_s_themes_link_to_ours_when_their_names_match(
+    archives: Archives, make_story: MakeStory
+) -> None:
+    from nuevonorte.models import Theme
+
+    def theme(slug: str, es: str, en: str) -> Theme:
+        return Theme(slug=slug, slug_en=slug + "-en", name_es=es, name_en=en)
+
+    shared, theirs = theme("retorno", "Retorno", "Return"), theme("cosecha", "Cosecha", "Harvest")
+    db.session.add_all([shared, theirs])
+    db.session.commit()
+    story = publish_at_a(make_story, marker())
+    story.themes = [shared, theirs]
+    db.session.commit()
+    with archives.at_b():
+        db.session.add(theme("regreso", "Retorno", "Coming back"))  # the same name in Spanish
+        db.session.commit()
+    join(archives)
+    pid = held_at_b(archives, story.public_id)
+    html = archives.b.test_client().get(f"/es/from/{pid}").get_data(as_text=True)
+    assert 'href="/es/themes/regreso">Retorno</a>' in html
+    assert "Cosecha" in html and "/themes/cosecha" not in html
+    hits = archives.b.test_client().get("/api/v1/search?q=Tijuana&theme=regreso").get_json()["hits"]
+    assert [h["id"] for h in hits] == [pid]
