@@ -39,6 +39,20 @@ def write_intent() -> Iterator[None]:
 
 
 @contextmanager
+def write_transaction() -> Iterator[None]:
+    """A writer's transaction of its own, for background work between network waits: whatever
+    transaction the session still holds (a read after the last commit) is ended first, and the
+    next begins as a writer. A read begun before ``write_intent`` would otherwise be upgraded
+    at its first write, and on SQLite fail at once with "database is locked" when another
+    process wrote since it began."""
+    from nuevonorte.extensions import db
+
+    db.session.rollback()
+    with write_intent():
+        yield
+
+
+@contextmanager
 def reading() -> Iterator[None]:
     """Start transactions opened inside this block as readers (plain ``BEGIN``), even inside a
     writing request: for a read that must not hold the write lock during long work after it."""

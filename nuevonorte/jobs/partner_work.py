@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from nuevonorte.database import write_intent
+from nuevonorte.database import write_transaction
 from nuevonorte.extensions import db
 from nuevonorte.jobs import records
 from nuevonorte.jobs.runner import Failed, Stopped
@@ -32,7 +32,7 @@ def _partner_id(job_id: int, token: str) -> int:
 
 
 def _note(partner_id: int, error: str, attempted: bool = False) -> None:
-    with write_intent():
+    with write_transaction():
         partner = db.session.get(Partner, partner_id)
         if partner is not None:
             partner.last_error = error
@@ -67,7 +67,7 @@ def harvest(job_id: int, token: str, alive: threading.Event) -> None:
 
 
 def _note_attempt(partner_id: int) -> None:
-    with write_intent():
+    with write_transaction():
         partner = db.session.get(Partner, partner_id)
         if partner is not None:
             partner.last_attempt_at = utcnow()

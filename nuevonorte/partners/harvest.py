@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from nuevonorte import faults
-from nuevonorte.database import write_intent
+from nuevonorte.database import write_transaction
 from nuevonorte.extensions import db
 from nuevonorte.models import Partner, PartnerStory
 from nuevonorte.models.base import utcnow
@@ -110,7 +110,7 @@ def _changes(partner_id: int) -> Outcome:
     else:
         return outcome  # more pages than one harvest reads: the next harvest goes on
     if resync is not None:
-        with write_intent():
+        with write_transaction():
             partner = _partner(partner_id)
             outcome.touched += holdings.remove_all_but(partner, resync)
             partner.cursor, partner.epoch = cursor, epoch
@@ -190,7 +190,7 @@ def _write(
     was read (``notices_before``): what the page fetched may be what the notice took away."""
     touched: list[int] = []
     dropped = False
-    with write_intent():
+    with write_transaction():
         partner = _partner(partner_id)
         if notices_before is not None and partner.notice_seq != notices_before:
             stories, after, dropped = {}, None, True
@@ -221,7 +221,7 @@ def _confirmed(partner_id: int, outcome: Outcome) -> None:
     """After a harvest that read to the end: every story still held is confirmed now."""
     if not outcome.complete:
         return
-    with write_intent():
+    with write_transaction():
         partner = _partner(partner_id)
         was_expired = partner.expired
         partner.confirmed_at, partner.last_error, partner.expired = utcnow(), "", False
@@ -270,7 +270,7 @@ def _oai(partner_id: int) -> Outcome:
         args = {"verb": "ListRecords", "resumptionToken": token[:500]}
     else:
         return outcome
-    with write_intent():
+    with write_transaction():
         outcome.touched += holdings.remove_all_but(_partner(partner_id), seen)
         db.session.commit()
     holdings.index(outcome.touched)

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nuevonorte import changes, faults
-from nuevonorte.database import write_intent
+from nuevonorte.database import write_transaction
 from nuevonorte.extensions import db
 from nuevonorte.models import Job, JobKind, JobState, Partner
 from nuevonorte.models.base import utcnow
@@ -98,7 +98,7 @@ def subscription_due(partner: Partner) -> bool:
 def subscribe(partner_id: int) -> bool:
     """Ask the partner to send us its withdrawal notices; True when it accepted. Raises
     ``client.Unreachable`` when it could not be asked or refused (its code says why)."""
-    with write_intent():
+    with write_transaction():
         partner = db.session.get(Partner, partner_id)
         if partner is None or not partner.harvested:
             db.session.rollback()
@@ -112,13 +112,13 @@ def subscribe(partner_id: int) -> bool:
         client.post_json(address.endpoint(base, "/api/v1/partners/subscribe"), body, {})
     except client.Unreachable as refused:
         if refused.status == 403:  # it does not (or no longer) accept us: say so on our side
-            with write_intent():
+            with write_transaction():
                 partner = db.session.get(Partner, partner_id)
                 if partner is not None:
                     partner.subscribed = False
                 db.session.commit()
         raise
-    with write_intent():
+    with write_transaction():
         partner = db.session.get(Partner, partner_id)
         if partner is not None and partner.key_in == key:
             partner.subscribed, partner.subscribed_at = True, utcnow()
@@ -184,7 +184,7 @@ def accept(data: Any) -> None:
         raise Refused("not_confirmed") from None
     if not isinstance(answer.body, dict) or answer.body.get("confirmed") is not True:
         raise Refused("not_confirmed")
-    with write_intent():
+    with write_transaction():
         partner = db.session.scalar(select(Partner).where(Partner.url == base))
         if partner is None:
             raise Refused("not_a_partner")
@@ -247,7 +247,7 @@ def push(partner_id: int) -> int:
         headers = {HEADER_FROM: our_url(), HEADER_TIME: stamp, HEADER_SIGNATURE: signature(key, stamp, body)}
         client.post_json(address.endpoint(base, "/api/v1/partners/notices"), body, headers)
         faults.point("partner.notice_sent")  # killed here: sent again next time (it only hides)
-    with write_intent():
+    with write_transaction():
         partner = db.session.get(Partner, partner_id)
         if partner is not None and partner.pushed_seq < cursor:
             partner.pushed_seq = cursor
@@ -283,7 +283,7 @@ def receive(headers: Any, body: bytes) -> int:
         raise Refused("bad_request", 400)
     partner_id = partner.id
     db.session.rollback()
-    with write_intent():
+    with write_transaction():
         partner = db.session.get(Partner, partner_id)
         assert partner is not None
         # A harvest that fetched a story before this notice will fetch its page again.

@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select
 
-from nuevonorte.database import write_intent
+from nuevonorte.database import write_transaction
 from nuevonorte.extensions import db
 from nuevonorte.models import Job, JobKind, Partner
 from nuevonorte.models.base import utcnow
@@ -48,7 +48,7 @@ def request_due_harvests() -> int:
     db.session.rollback()
     if not due:
         return 0
-    with write_intent():
+    with write_transaction():
         for partner_id in due:
             records.request_partner_job(db.session(), JobKind.PARTNER_HARVEST, partner_id)
         db.session.commit()
@@ -68,7 +68,7 @@ def expire_stale() -> int:
     db.session.rollback()  # a write only for a partner that is due to expire
     expired = []
     for partner_id in candidates:
-        with write_intent():
+        with write_transaction():
             partner = db.session.get(Partner, partner_id)
             if partner is not None and holdings.expire(partner):
                 expired.append(partner_id)
