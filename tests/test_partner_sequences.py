@@ -219,6 +219,8 @@ def _curator() -> CuratorAccount | None:
     return db.session.scalar(select(CuratorAccount))
 
 
+# Each example makes two archives (on PostgreSQL, two databases): ~4 s each, more under load.
+@pytest.mark.timeout(900)
 def test_b_follows_a_through_random_sequences_on_every_surface_T13(
     _sqlite_template: Path, _postgres_schema: None, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

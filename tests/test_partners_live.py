@@ -187,6 +187,7 @@ def word_of(n: int) -> str:
     )
 
 
+@pytest.mark.timeout(300)
 def test_two_archives_b_shows_a_follows_every_withdrawal_and_fails_closed_T13(
     pair: tuple[Side, Side, Flask], make_story: MakeStory
 ) -> None:
@@ -285,7 +286,10 @@ def test_a_process_killed_at_any_step_of_a_harvest_or_notice_converges_T20(
             change_at_a(stories.withdraw, story)
             if point == "partner.notice_sent":
                 _killed(stopped_at(WORKER, a.settings, point))  # B was told; A never wrote it down
-                worker.drain(create_app(a.settings))  # A tells B again: B removes nothing more
+                a_worker = create_app(a.settings)
+                worker.drain(a_worker)  # A tells B again: B removes nothing more
+                with a_worker.app_context():
+                    db.engine.dispose()
                 at_a = db.session.scalar(select(Partner).where(Partner.url == b.url))
                 assert at_a is not None and at_a.pushed_seq > 0
             else:

@@ -130,11 +130,15 @@ def _new(kind: JobKind, media: MediaFile, curator: CuratorAccount | None, **valu
 
 def request_partner_job(session: Session, kind: JobKind, partner_id: int) -> Job:
     """Ask for a harvest of, or a notice to, a partner archive (in ``session``'s transaction);
-    the waiting one when there is one: a job reads the partner's state when it runs."""
+    the waiting one when there is one: a job reads the partner's state when it runs. Either way
+    it is handed to the queue after the commit, to run now: a waiting one may be a failed notice
+    whose retry is minutes away, and a withdrawal made since must not wait for it (the later
+    delivery finds the job done and does nothing)."""
     waiting = session.scalar(
         select(Job).where(Job.partner_id == partner_id, Job.kind == kind, Job.state == JobState.QUEUED)
     )
     if waiting is not None:
+        session.info.setdefault(_NEW, {})[waiting.id] = kind
         return waiting
     job = Job(
         kind=kind,
