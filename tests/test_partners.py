@@ -691,3 +691,26 @@ def test_a_partner_story_s_themes_link_to_ours_when_their_names_match(
     assert "Cosecha" in html and "/themes/cosecha" not in html
     hits = archives.b.test_client().get("/api/v1/search?q=Tijuana&theme=regreso").get_json()["hits"]
     assert [h["id"] for h in hits] == [pid]
+
+
+def test_a_restore_starts_a_new_feed_epoch_and_hides_every_partner_story_until_read_again(
+    archives: Archives, make_story: MakeStory
+) -> None:
+    """What ``nuevonorte restore`` does after loading an older database, on both sides of a
+    partnership: A's feed gets a new epoch (B then reads it from 0); B forgets its confirmations."""
+    from nuevonorte import changes
+    from nuevonorte.backups import restore
+
+    story = publish_at_a(make_story, marker())
+    join(archives)
+    before = changes.epoch()
+    restore.restored_older_copy()
+    assert changes.epoch() != before
+    with archives.at_b():
+        restore.restored_older_copy()
+        partner = partner_at_b(archives)
+        assert partner.cursor == "" and partner.confirmed_at is None and partner.subscribed_at is None
+    pid = held_at_b(archives, story.public_id)
+    assert archives.b.test_client().get(f"/es/from/{pid}").status_code == 404
+    _harvest_due(archives)
+    assert archives.b.test_client().get(f"/es/from/{pid}").status_code == 200

@@ -63,19 +63,18 @@ def replay_ledger() -> int:
         db.session.remove()
 
 
-def unconfirm_partners() -> None:
-    """A restored backup holds partner stories as they were then, some since withdrawn at their
-    origin: hide them all until each partner's feed has been read again from the start (a harvest
-    with an empty cursor), and forget what partners were told (the next notice starts over)."""
-    from sqlalchemy import update
+def restored_older_copy() -> None:
+    """What a restored (older) database must not believe: that partners confirmed their stories
+    since (each is hidden until its feed is read again from the start, ``partners.holdings``),
+    and that the change feed's numbers only grew (a new epoch tells partners to read it again
+    from 0, ``changes.new_epoch``)."""
+    from nuevonorte import changes
+    from nuevonorte.database import write_transaction
+    from nuevonorte.partners import holdings
 
-    from nuevonorte.database import write_intent
-    from nuevonorte.models import Partner
-
-    with write_intent():
-        db.session.execute(
-            update(Partner).values(confirmed_at=None, cursor="", expired=True, last_attempt_at=None)
-        )
+    with write_transaction():
+        holdings.forget_confirmations()
+        changes.new_epoch()
         db.session.commit()
 
 
@@ -114,7 +113,7 @@ def restore(
             storage.sync_folders([e.key for e in manifest.objects])
             _migrate()
             replayed = replay_ledger()
-            unconfirm_partners()
+            restored_older_copy()
             public, staff = _rebuild_search()
         except (BackupError, CommandError, OSError, search.RebuildFailed, ledger.LedgerError) as e:
             raise RestoreFailed(f"{e}; the deployment is incomplete: empty it and restore again") from e

@@ -67,7 +67,7 @@ def _changes(partner_id: int) -> Outcome:
     partner = _partner(partner_id)
     base, cursor, epoch = partner.url, partner.cursor or "0", partner.epoch
     # The ids seen, while the feed is read from the start: the first harvest, one after a
-    # restore of our backup (``restore.unconfirm_partners``), or after the partner's own.
+    # restore of our backup (``restore.restored_older_copy``), or after the partner's own.
     resync: set[str] | None = set() if not partner.cursor else None
     db.session.rollback()
     for _page in range(MAX_PAGES):

@@ -279,6 +279,17 @@ def index_partner(partner: Partner) -> None:
     index(db.session.scalars(select(PartnerStory.id).where(PartnerStory.partner_id == partner.id)))
 
 
+def forget_confirmations() -> None:
+    """After a restore of our own older backup (in the caller's transaction): every partner's
+    stories are hidden until its feed has been read again from the start (an empty cursor), and
+    its subscription is asked for again."""
+    db.session.execute(
+        update(Partner).values(
+            confirmed_at=None, cursor="", expired=True, last_attempt_at=None, subscribed_at=None
+        )
+    )
+
+
 def expire(partner: Partner) -> bool:
     """Hide the stories of a partner that has not confirmed them in time: their index entries
     are deleted now (pages and search already check the rule as they read). True when it did."""
