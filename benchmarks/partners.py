@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from nuevonorte import create_app, search, stories  # noqa: E402
-from nuevonorte.consent import ConsentChoices  # noqa: E402
 from nuevonorte.database import write_intent  # noqa: E402
 from nuevonorte.extensions import db  # noqa: E402
 from nuevonorte.models import Story  # noqa: E402
 from tests.gunicorn_fixtures import free_port  # noqa: E402
+from tests.partner_fixtures import published  # noqa: E402
 from tests.test_partners_live import Side, in_search  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
@@ -47,21 +47,8 @@ def word(n: int) -> str:
 
 
 def publish(app_a: object, words: list[str]) -> list[str]:
-    ids = []
     with app_a.app_context():  # type: ignore[attr-defined]
-        for w in words:
-            with write_intent():
-                story = stories.submit(
-                    None,
-                    body=f"Crucé la frontera con {w}.",
-                    title=f"Relato {w}",
-                    language="es",
-                    choices=ConsentChoices(credit_name="Ana"),
-                    consent_language="es",
-                )
-                stories.publish(story, None)
-                db.session.commit()
-                ids.append(story.public_id)
+        ids = [published(w).public_id for w in words]
         db.session.remove()
     return ids
 

@@ -21,8 +21,11 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from nuevonorte import create_app, search
+from nuevonorte import create_app, search, stories
+from nuevonorte.consent import ConsentChoices
+from nuevonorte.database import write_intent
 from nuevonorte.extensions import db
+from nuevonorte.models import Story
 from nuevonorte.partners.client import TRANSPORT
 from nuevonorte.search import store
 from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient
@@ -54,6 +57,24 @@ class Loopback(httpx.BaseTransport):
         if self.meanwhile is not None:
             self.meanwhile(request.url.path)
         return answer
+
+
+def published(word: str) -> Story:
+    """A story told and published in the current archive, begun as a writer (other processes
+    write too), whose title and text carry ``word``."""
+    db.session.rollback()
+    with write_intent():
+        story = stories.submit(
+            None,
+            body=f"Crucé la frontera con {word}.",
+            title=f"Relato {word}",
+            language="es",
+            choices=ConsentChoices(credit_name="Ana"),
+            consent_language="es",
+        )
+        stories.publish(story, None)
+        db.session.commit()
+    return story
 
 
 @dataclass

@@ -26,7 +26,6 @@ from sqlalchemy import select
 from nuevonorte import collections as domain
 from nuevonorte import stories
 from nuevonorte.accounts import create_curator
-from nuevonorte.consent import ConsentChoices
 from nuevonorte.database import write_intent
 from nuevonorte.extensions import db
 from nuevonorte.jobs import worker
@@ -34,7 +33,7 @@ from nuevonorte.models import Collection, CuratorAccount, Partner, PartnerStory,
 from nuevonorte.models.base import utcnow
 from nuevonorte.partners import registry
 from tests.index_bytes import words_in
-from tests.partner_fixtures import A_URL, B_URL, fresh_archives
+from tests.partner_fixtures import A_URL, B_URL, fresh_archives, published
 
 EXAMPLES = int(os.environ.get("NUEVONORTE_PARTNER_EXAMPLES", "12"))
 NOTICES = "/api/v1/partners/notices"
@@ -84,18 +83,7 @@ class PartnerWalk(RuleBasedStateMachine):
     @rule()
     def publish_at_a(self) -> None:
         word = _word()
-        db.session.rollback()
-        with write_intent():
-            story = stories.submit(
-                None,
-                body=f"Crucé la frontera con {word}.",
-                title=f"Relato {word}",
-                language="es",
-                choices=ConsentChoices(credit_name="Ana"),
-                consent_language="es",
-            )
-            stories.publish(story, None)
-            db.session.commit()
+        story = published(word)
         self.public_at_a.add(story.public_id)
         self.words[story.public_id] = word
 
@@ -213,6 +201,18 @@ class PartnerWalk(RuleBasedStateMachine):
         # Stories B removed (not merely hidden) leave nothing in its index files.
         gone = sorted(word for public_id, word in self.words.items() if public_id not in held)
         assert not words_in(self.archives.roots["b"], gone)
+        # ... nor in its database files (SQLite: the main file, its WAL and journal), and B never
+        # holds a file of A's: its media folder stays empty, temporary files included.
+        with self.archives.at_b():
+            url = db.engine.url
+        if url.get_backend_name() == "sqlite":
+            main = Path(str(url.database))
+            raw = b"".join(
+                p.read_bytes() for p in (main, Path(f"{main}-wal"), Path(f"{main}-journal")) if p.exists()
+            )
+            assert not [w for w in gone if w.encode() in raw]
+        media = self.archives.b.config["MEDIA_DIR"]
+        assert not [p for p in Path(media).rglob("*") if p.is_file()]
 
 
 def _curator() -> CuratorAccount | None:

@@ -31,13 +31,13 @@ def _partner_id(job_id: int, token: str) -> int:
     return partner_id
 
 
-def _note(partner_id: int, error: str, attempted: bool = False) -> None:
+def _note(partner_id: int, **values: object) -> None:
+    """Write down on the partner what this job met (``last_error``, ``last_attempt_at``)."""
     with write_transaction():
         partner = db.session.get(Partner, partner_id)
         if partner is not None:
-            partner.last_error = error
-            if attempted:
-                partner.last_attempt_at = utcnow()
+            for name, value in values.items():
+                setattr(partner, name, value)
         db.session.commit()
 
 
@@ -46,32 +46,24 @@ def harvest(job_id: int, token: str, alive: threading.Event) -> None:
     partner = db.session.get(Partner, partner_id)
     wants_subscription = partner is not None and partner.harvested and notices.subscription_due(partner)
     db.session.rollback()
-    _note_attempt(partner_id)
-    subscription_error = ""
+    _note(partner_id, last_attempt_at=utcnow())
+    refused = False
     if wants_subscription:
         try:
             notices.subscribe(partner_id)
-        except client.Unreachable as refused:
-            subscription_error = f"not_subscribed_{refused.code}"[:40]
+        except client.Unreachable:
+            refused = True
     try:
         harvesting.harvest(partner_id)
     except client.Unreachable as unreachable:
         log.warning("partner %d: harvest stopped (%s)", partner_id, unreachable.code)
-        _note(partner_id, unreachable.code)
+        _note(partner_id, last_error=unreachable.code)
         raise Failed(unreachable.code) from None
     if not alive.is_set():
         raise Stopped
-    if subscription_error:
-        _note(partner_id, "not_subscribed")
+    if refused:
+        _note(partner_id, last_error="not_subscribed")
     records.end(job_id, token, JobState.DONE)
-
-
-def _note_attempt(partner_id: int) -> None:
-    with write_transaction():
-        partner = db.session.get(Partner, partner_id)
-        if partner is not None:
-            partner.last_attempt_at = utcnow()
-        db.session.commit()
 
 
 def notice(job_id: int, token: str, alive: threading.Event) -> None:
@@ -80,6 +72,6 @@ def notice(job_id: int, token: str, alive: threading.Event) -> None:
         notices.push(partner_id)
     except client.Unreachable as unreachable:
         log.warning("partner %d: notice not delivered (%s)", partner_id, unreachable.code)
-        _note(partner_id, "push_failed")
+        _note(partner_id, last_error="push_failed")
         raise  # retried by the queue with a growing delay
     records.end(job_id, token, JobState.DONE)

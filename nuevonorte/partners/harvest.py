@@ -315,9 +315,3 @@ def _dublin_core(record: ET.Element, base: str) -> tuple[str | None, dict[str, o
         else "es",
         "themes": [{"id": s[:80], "slug": {"es": s[:80]}, "name": {"es": s, "en": s}} for s in subjects if s],
     }
-
-
-def held_ids(partner_id: int) -> set[str]:
-    return set(
-        db.session.scalars(select(PartnerStory.remote_id).where(PartnerStory.partner_id == partner_id))
-    )

@@ -254,24 +254,34 @@ def index(ids: Iterable[int]) -> None:
         store.write_public(docs, gone)
 
 
+def out_of_step(partner_id: int | None = None) -> tuple[set[int], set[int]]:
+    """Partner stories the public index holds but may not show (removed at their origin, hidden),
+    and those it may show but lacks: of one partner, or of all (``nuevonorte check``, which also
+    finds the entries of a partner since removed)."""
+    with store.open_reader(store.PUBLIC) as reader:
+        if partner_id is None:
+            sids = {sid for sid in store.indexed_sids(store.PUBLIC) if sid.startswith("p")}
+        else:
+            term = ("source", f"p{partner_id}")
+            docnums = reader.postings(*term).all_ids() if term in reader else []
+            sids = {reader.stored_fields(n)["sid"] for n in docnums if not reader.is_deleted(n)}
+    indexed = {int(sid[1:]) for sid in sids}
+    query = shown.shown_stories().with_only_columns(PartnerStory.id)
+    if partner_id is not None:
+        query = query.where(PartnerStory.partner_id == partner_id)
+    wanted = set(db.session.scalars(query))
+    return indexed - wanted, wanted - indexed
+
+
 def reconcile(partner_id: int) -> int:
     """Bring the public index in step with everything of one partner: what a process killed
     between a commit and its index write left (a removed story's words still in the index
     files, a new one missing from search). Run before each harvest; returns how many it fixed."""
     if not store.has_files(store.PUBLIC):
         return 0
-    term = ("source", f"p{partner_id}")
-    with store.open_reader(store.PUBLIC) as reader:
-        docnums = reader.postings(*term).all_ids() if term in reader else []
-        indexed = {int(reader.stored_fields(n)["sid"][1:]) for n in docnums if not reader.is_deleted(n)}
-    now = utcnow()
-    held = {
-        s.id: s for s in db.session.scalars(select(PartnerStory).where(PartnerStory.partner_id == partner_id))
-    }
-    wanted = {i for i, story in held.items() if shown.story_is_shown(story, now)}
-    wrong = (indexed - wanted) | (wanted - indexed)
-    index(wrong)
-    return len(wrong)
+    leaked, missing = out_of_step(partner_id)
+    index(leaked | missing)
+    return len(leaked | missing)
 
 
 def index_partner(partner: Partner) -> None:

@@ -67,23 +67,15 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     return counts
 
 
-def _shown_partner_sids() -> dict[str, int]:
-    from nuevonorte.models import PartnerStory
-    from nuevonorte.partners import shown
-
-    with sync.own_session(write=False) as session:
-        ids = session.scalars(shown.shown_stories().with_only_columns(PartnerStory.id))
-        return {f"p{i}": i for i in ids}
-
-
 def _add_partner_stories(build: Path) -> None:
     """The partner stories shown now, into a new build (they have no outbox: their harvest
     writes the live index after each page, and ``_partner_findings`` settles the difference)."""
     from nuevonorte.models import PartnerStory
+    from nuevonorte.partners import shown
     from nuevonorte.search.documents import partner_document
 
-    ids = list(_shown_partner_sids().values())
     with sync.own_session(write=False) as session:
+        ids = list(session.scalars(shown.shown_stories().with_only_columns(PartnerStory.id)))
         for i in range(0, len(ids), 200):
             batch = session.scalars(select(PartnerStory).where(PartnerStory.id.in_(ids[i : i + 200])))
             store.write_public([partner_document(s) for s in batch], [], root=build)
@@ -94,16 +86,14 @@ def _partner_findings(repair: bool) -> list[IndexFinding]:
     confirmed in time): urgent, removed at once; shown ones missing from it: added."""
     from nuevonorte.partners import holdings
 
-    held = {sid for sid in store.indexed_sids(store.PUBLIC) if sid.startswith("p")}
-    wanted = _shown_partner_sids()
-    leaked = sorted(held - set(wanted))
-    missing = sorted(set(wanted) - held)
+    leaked, missing = holdings.out_of_step()
     out = [
-        IndexFinding("public-index-partner-not-shown", f"partner story {sid}", urgent=True) for sid in leaked
+        IndexFinding("public-index-partner-not-shown", f"partner story p{i}", urgent=True)
+        for i in sorted(leaked)
     ]
-    out += [IndexFinding("public-index-partner-missing", f"partner story {sid}") for sid in missing]
+    out += [IndexFinding("public-index-partner-missing", f"partner story p{i}") for i in sorted(missing)]
     if repair and (leaked or missing):
-        holdings.index([int(sid[1:]) for sid in (*leaked, *missing)])
+        holdings.index(leaked | missing)
     return out
 
 
