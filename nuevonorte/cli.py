@@ -290,7 +290,7 @@ def reindex_command(due: bool) -> None:
     # No write_intent here: the search module opens its own read and write transactions.
     if due:
         n = search.index_due_embargoes(force=True)
-        applied = search.apply_outbox()
+        applied = search.apply_log()
         click.echo(f"Indexed {n} stories whose embargo lifted; applied {applied} waiting update(s).")
         return
     total = db.session.scalar(db.select(db.func.count()).select_from(Story)) or 0

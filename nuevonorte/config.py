@@ -75,6 +75,7 @@ KEYS: dict[str, Key] = {
     "archive_name": Key(str, "Nuevo Norte — Archivo del Taller Nuevo Norte"),
     "partner_harvest_seconds": Key(int, 300),
     "partner_confirm_seconds": Key(int, 7 * 24 * 3600),
+    "search_log_days": Key(int, 14),
     "partner_timeout_seconds": Key(int, 10),
 }
 
@@ -207,6 +208,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # has not confirmed stays shown (fail closed), and how long one request to it may take.
         "PARTNER_HARVEST_SECONDS": values["partner_harvest_seconds"],
         "PARTNER_CONFIRM_SECONDS": values["partner_confirm_seconds"],
+        "SEARCH_LOG_DAYS": values["search_log_days"],
         "PARTNER_TIMEOUT_SECONDS": values["partner_timeout_seconds"],
     }
     config.update(flask_extra)
@@ -274,6 +276,8 @@ def _check(values: dict[str, Any], testing: bool) -> None:
         raise ConfigError("job_lease_seconds must be at least 2 and transcribe_threads not negative")
     if values["partner_harvest_seconds"] < 1 or values["partner_timeout_seconds"] < 1:
         raise ConfigError("partner_harvest_seconds and partner_timeout_seconds must be at least 1")
+    if values["search_log_days"] < 1:
+        raise ConfigError("search_log_days must be at least 1")
     if values["partner_confirm_seconds"] < values["partner_harvest_seconds"]:
         raise ConfigError("partner_confirm_seconds must be at least partner_harvest_seconds")
     if not 1 <= len(values["archive_name"]) <= 200:

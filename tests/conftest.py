@@ -52,6 +52,7 @@ pytest_plugins = [
     "tests.media_fixtures",
     "tests.backup_fixtures",
     "tests.partner_fixtures",
+    "tests.redis_server",
 ]
 
 

@@ -127,7 +127,7 @@ def state(app: Flask) -> tuple[dict[str, list[str]], list[tuple[str, int]]]:
 def content(app: Flask) -> tuple[dict[str, list[str]], list[tuple[str, int]]]:
     """``state`` without the tables that signing in and browsing change (sessions, sign-ins)."""
     tables, files = state(app)
-    kept = ("story", "consent_record", "media_file", "contributor", "search_outbox")
+    kept = ("story", "consent_record", "media_file", "contributor", "search_log")
     return {name: rows for name, rows in tables.items() if name in kept}, files
 
 

@@ -285,7 +285,7 @@ def _stopped(app_config: dict[str, Any], point: str, action: str, ids: list[int]
     ("point", "finisher"),
     [
         *((p, f) for p in ("index.purge.written", "index.swap.moved") for f in FINISHERS),
-        # killed between the database commit and the index write: the outbox row is the work
+        # killed between the database commit and the index write: the search-log entry is the work
         ("commit.before_index", "a worker's first request"),
         ("commit.before_index", "check"),
     ],
@@ -327,7 +327,7 @@ def test_a_purge_killed_at_each_step_is_finished_by_the_next_writer_or_check_F18
         listed = {s.segment_id() for s in live_segments(kind)}
         assert {p.name[: -len(".seg")] for p in folder(kind).glob("*.seg")} == listed
     result = runner.invoke(args=["check"])
-    assert "P0" not in result.output  # at most the killed request's outbox row, applied now
+    assert "P0" not in result.output  # at most the killed request's search-log entry, applied now
     assert runner.invoke(args=["check"]).exit_code == 0
     assert found(PLACES[13]) == {archive[13].public_id}
 

@@ -4,10 +4,8 @@ engine, the worker command, configuration, and the grouping of words into passag
 from __future__ import annotations
 
 import itertools
-import shutil
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,9 +24,7 @@ from nuevonorte.models.base import utcnow
 from nuevonorte.transcribe import cues as grouping
 from nuevonorte.transcribe.model import BUNDLED_LIST, ModelUnavailable, parse_hash_list
 from tests.curate_fixtures import add_audio, add_image
-from tests.gunicorn_fixtures import free_port
 from tests.job_support import job_row
-from tests.support import require
 
 MakeStory = Callable[..., Story]
 
@@ -110,36 +106,6 @@ def test_the_worker_command_drains_the_queue(
     result = runner.invoke(args=["worker", "--drain"])
     assert result.exit_code == 0 and "1 job(s) run." in result.output
     assert (job_row(job_id).state, job_row(job_id).reason) == (JobState.FAILED, "model_missing")
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A real redis-server (Debian's package) on loopback, for this test only."""
-    binary = shutil.which("redis-server")
-    require(binary is not None, "redis-server is not installed")
-    port = free_port()
-    server = subprocess.Popen(
-        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        import redis
-
-        client = redis.Redis(port=port)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-        client.close()
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def test_jobs_run_through_redis_when_it_is_configured(

@@ -197,7 +197,7 @@ def test_check_removes_what_is_not_public_p0(make_story: Callable[..., Story]) -
     missing = make_story(body="Historia de Sonora.")
     # Simulate drift: the DB says private (committed without the hooks), the index still has it.
     db.session.execute(db.update(Story).where(Story.id == story.id).values(status=StoryStatus.PRIVATE))
-    db.session.execute(db.text("DELETE FROM search_outbox"))
+    db.session.execute(db.text("DELETE FROM search_log"))
     db.session.commit()
     store.write_public([], [str(missing.id)])
     store.write_public([doc], [])

@@ -1,5 +1,5 @@
 """Index faults (docs/security.md F05–F09): deleted, truncated, garbage, killed writer, two writers;
-and the outbox that keeps every index update until it is applied."""
+and the search log that keeps every index update until this index has applied it."""
 
 from __future__ import annotations
 
@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import func, select
 
 from nuevonorte import search, stories
 from nuevonorte.extensions import db
-from nuevonorte.models import SearchOutbox, Story, StoryStatus
-from nuevonorte.search import store
+from nuevonorte.models import Story, StoryStatus
+from nuevonorte.search import follow, store
 from nuevonorte.search.whoosh_internals import bulk, segments
 from tests.search_fixtures import public_sids
 
@@ -29,9 +28,10 @@ pytestmark = pytest.mark.usefixtures("index")
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def outbox_count() -> int:
+def waiting() -> int:
+    """Search-log entries this index has not applied yet."""
     db.session.commit()  # end the read snapshot: other sessions and processes wrote since
-    return db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+    return follow.behind()
 
 
 def found(q: str) -> set[str]:
@@ -44,7 +44,7 @@ def run_helper(app_config: dict[str, Any], body: str) -> subprocess.Popen[str]:
         """
         import json, os, sys, time
         from nuevonorte import create_app
-        from nuevonorte.search import store
+        from nuevonorte.search import follow, store
         from nuevonorte.search.whoosh_internals import bulk
         app = create_app(json.loads(os.environ["HELPER_CONFIG"]))
         with app.app_context():
@@ -99,23 +99,23 @@ def test_f07_damaged_index_gives_503_and_reindex_repairs(
     assert client.get("/api/v1/search?q=nogales").status_code == 503
     assert client.get("/es/").status_code == 200
     assert client.get(f"/es/stories/{story.public_id}").status_code == 200
-    # A change committed while the index is broken is kept in the outbox, not lost.
+    # A change committed while the index is broken is kept in the search log, not lost.
     story.title_en = "Nogales crossing"
     db.session.commit()
-    assert outbox_count() >= 1
+    assert waiting() >= 1
     result = runner.invoke(args=["reindex"])
     assert result.exit_code == 0, result.output
     assert "Rebuilt the search indexes: 1 public" in result.output
     assert public_sids() == {str(story.id)}
     assert story.public_id in found("crossing")
-    assert outbox_count() == 0
+    assert waiting() == 0
 
 
 def test_f06_writer_killed_during_commit_is_repaired(
     app: Flask, app_config: dict[str, Any], make_story: Callable[..., Story]
 ) -> None:
     """F06: a worker SIGKILLed while writing the index (segment written, TOC not) leaves the
-    index readable and the change in the outbox; the next write applies it."""
+    index readable and the change in the search log; the next write applies it."""
     make_story(title="Antes", body="Un relato anterior de Mexicali.")
     helper = run_helper(
         app_config,
@@ -136,10 +136,10 @@ def test_f06_writer_killed_during_commit_is_repaired(
     helper.communicate(timeout=60)
     assert helper.returncode == -signal.SIGKILL
     db.session.expire_all()
-    assert outbox_count() == 1
+    assert waiting() == 1
     assert found("killed") == set()  # index still opens; the change is not there yet
     other = make_story(title="Después", body="Otro relato de Ensenada.")  # the next write repairs
-    assert outbox_count() == 0
+    assert waiting() == 0
     assert len(found("killed")) == 1 and other.public_id in found("ensenada")
 
 
@@ -161,14 +161,14 @@ def test_f05_two_writers_no_lock_error(
     helper.communicate(timeout=60)
     assert helper.returncode == 0
     assert story.public_id in found("reynosa")
-    assert outbox_count() == 0
+    assert waiting() == 0
 
 
-def test_f05_lock_held_too_long_goes_to_outbox(
+def test_f05_lock_held_too_long_waits_in_the_search_log(
     app: Flask, app_config: dict[str, Any], make_story: Callable[..., Story], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """F05/F06: when the lock stays held beyond the retries, the commit still succeeds, the
-    update waits in the outbox, and the next write (after the lock is free) applies it."""
+    update waits in the search log, and the next write (after the lock is free) applies it."""
     monkeypatch.setattr(store, "WRITER_TIMEOUT_S", 0.2)
     helper = run_helper(
         app_config,
@@ -180,11 +180,11 @@ def test_f05_lock_held_too_long_goes_to_outbox(
     )
     assert helper.stdout is not None and helper.stdout.readline().strip() == "locked"
     first = make_story(title="Primero", body="Relato de Matamoros.")
-    assert outbox_count() >= 1
+    assert waiting() >= 1
     helper.communicate(timeout=60)
     second = make_story(title="Segundo", body="Relato de Matamoros también.")
     assert found("matamoros") == {first.public_id, second.public_id}
-    assert outbox_count() == 0
+    assert waiting() == 0
 
 
 def test_f09_check_command_reports_p0_and_repairs(

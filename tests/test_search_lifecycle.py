@@ -150,7 +150,7 @@ def test_withdrawn_during_a_rebuild_is_gone_at_once_and_stays_gone_T03(
 def test_a_page_of_hits_is_rechecked_against_the_database_F09(
     app: Flask, make_story: Callable[..., Story], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When the index lags (its commit failed; the change waits in the outbox), search shows
+    """When the index lags (its commit failed; the change waits in the search log), search shows
     less, never more."""
     story = make_story(body="Relato de sahuayo.")
     monkeypatch.setattr(sync, "index_stories", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
@@ -160,7 +160,7 @@ def test_a_page_of_hits_is_rechecked_against_the_database_F09(
     results = search.search_public("sahuayo", "es")
     assert results.hits == [] and results.total == 0  # ...and nobody sees it
     monkeypatch.undo()
-    assert sync.apply_outbox() >= 1  # the next write heals the files
+    assert sync.apply_log() >= 1  # the next write heals the files
     assert public_files_holding(app, "sahuayo") == []
 
 

@@ -19,12 +19,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import func, select
 
 from nuevonorte import create_app, search, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
-from nuevonorte.models import SearchOutbox, Visibility
+from nuevonorte.models import Visibility
+from nuevonorte.search import follow
 from tests.gunicorn_fixtures import ROOT, app_settings, archive_env, gunicorn
 
 WORKERS = 3
@@ -141,7 +141,7 @@ def test_l03_f05_searches_while_several_processes_publish(tmp_path: Path) -> Non
     print(f"{len(statuses)} searches, {total} publishes in {elapsed:.1f} s")
     with app.app_context():
         # Nothing was left for later: every publish reached the index in its own request.
-        assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+        assert follow.behind() == 0
         for n, public_id in enumerate(ids):
             assert public_id in {hit.public_id for hit in search.search_public(_word(n), "es").hits}
         db.engine.dispose()

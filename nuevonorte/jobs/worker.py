@@ -1,11 +1,13 @@
 """``nuevonorte worker``: the consumer. It runs jobs one at a time (speech recognition already
 uses every core) and, every half lease, puts back in the queue what a dead worker left behind
-(``records.recover``)."""
+(``records.recover``). Every second it also brings this machine's search index up to the search
+log (``search.follow``): run one worker on every machine that serves search."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask
 
@@ -62,6 +64,49 @@ def _partners(app: Flask, stop: threading.Event) -> None:
             log.warning("partner schedule skipped a turn: %s", type(error).__name__)
 
 
+#: How often a worker's machine follows the search log: a change made through another machine
+#: is in this machine's index within about this long (decision 0026).
+FOLLOW_SECONDS = 1.0
+#: How often the search log is pruned of entries older than ``search_log_days``.
+PRUNE_SECONDS = 3600.0
+
+
+def follow_tick(app: Flask) -> int:
+    """Apply the search log to this machine's index; an index left further behind than the log
+    keeps is rebuilt here (search is served from the old one meanwhile). Returns how many."""
+    from nuevonorte.search import follow, health, rebuild_lock, store
+
+    with app.app_context():
+        if not (store.has_files(store.PUBLIC) and store.has_files(store.STAFF)) or rebuild_lock.rebuilding():
+            return 0
+        try:
+            with store.abandoned_files_ignored():
+                return follow.follow()
+        except follow.Behind as behind:
+            log.warning("search index %s: rebuilding it", behind)
+            health.rebuild()
+            return 0
+
+
+def prune_log(app: Flask) -> int:
+    from nuevonorte.search import follow
+
+    with app.app_context():
+        return follow.prune(int(app.config["SEARCH_LOG_DAYS"]))
+
+
+def _following(app: Flask, stop: threading.Event) -> None:
+    pruned_at = 0.0
+    while not stop.wait(FOLLOW_SECONDS):
+        try:
+            follow_tick(app)
+            if time.monotonic() - pruned_at > PRUNE_SECONDS:
+                prune_log(app)
+                pruned_at = time.monotonic()
+        except Exception as error:  # a busy database or index: try again at the next turn
+            log.warning("search log follower skipped a turn: %s", type(error).__name__)
+
+
 def run(app: Flask, workers: int = 1) -> None:
     """Consume until SIGINT or SIGTERM (a running job is then left to recovery)."""
     huey = queue.engine(app)
@@ -74,6 +119,8 @@ def run(app: Flask, workers: int = 1) -> None:
     thread.start()
     partner_tick(app)
     threading.Thread(target=_partners, args=(app, stop), name="partner-schedule", daemon=True).start()
+    follow_tick(app)
+    threading.Thread(target=_following, args=(app, stop), name="search-follower", daemon=True).start()
     # Two threads more than asked for (drafts take turns: ``runner._drafting``): a partner's
     # harvest (network waits) and a draft never hold back a withdrawal notice or a silenced copy.
     consumer = huey.create_consumer(workers=workers + 2, worker_type="thread", periodic=False, **POLLING)
@@ -91,6 +138,7 @@ def drain(app: Flask) -> int:
         queue.move_due_retries()
     recover_once(app)
     partner_tick(app)
+    follow_tick(app)
     huey = queue.engine(app)
     count = 0
     while (task := huey.dequeue()) is not None:

@@ -25,7 +25,7 @@ from nuevonorte.models.paper_form import WithdrawnPaperForm
 from nuevonorte.models.partner import Partner, PartnerStory
 from nuevonorte.models.publication import ChangeCounter, CollectionRecord, PublicRecord
 from nuevonorte.models.rate_window import RateWindow
-from nuevonorte.models.search import SearchOutbox
+from nuevonorte.models.search import SearchLogEntry, SearchLogState
 from nuevonorte.models.sensitive import SensitiveDismissal
 from nuevonorte.models.staff import SignInFailure, StaffSession
 from nuevonorte.models.story import Story, StoryStatus
@@ -71,7 +71,8 @@ __all__ = [
     "PublicRecord",
     "RateWindow",
     "Role",
-    "SearchOutbox",
+    "SearchLogEntry",
+    "SearchLogState",
     "SensitiveDismissal",
     "SignInFailure",
     "SpentChallenge",

@@ -13,9 +13,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from nuevonorte import audit, database
 from nuevonorte.extensions import db
@@ -238,20 +240,37 @@ def sid(story_id: int) -> str:
 
 
 def index(ids: Iterable[int]) -> None:
-    """Bring the public index in step with these partner stories, after their commit: a shown
+    """Bring every machine's public index in step with these partner stories, after their
+    commit: an entry for each in the search log, then this machine follows it at once (the
+    others within their follower's second)."""
+    from nuevonorte.search import follow, sync
+
+    wanted = sorted(set(ids))
+    if not wanted:
+        return
+    # In the caller's session, ending any read it still holds (whose snapshot the next write
+    # would otherwise upgrade, on SQLite "database is locked" once another process wrote).
+    with database.write_transaction():
+        follow.log_partner_stories(db.session(), wanted)
+        db.session.commit()
+    sync.apply_log()
+
+
+def write_index(ids: Iterable[int], session: Session, root: Path | None = None) -> None:
+    """Write these partner stories to the public index under ``root`` as they are now: a shown
     story's entry written, any other's deleted (and purged from the segments)."""
     wanted = sorted(set(ids))
-    if not wanted or not store.has_files(store.PUBLIC):
+    if not wanted or not store.has_files(store.PUBLIC, root):
         return
     now = utcnow()
-    found = {s.id: s for s in db.session.scalars(select(PartnerStory).where(PartnerStory.id.in_(wanted)))}
+    found = {s.id: s for s in session.scalars(select(PartnerStory).where(PartnerStory.id.in_(wanted)))}
     docs = [partner_document(found[i]) for i in wanted if i in found and shown.story_is_shown(found[i], now)]
     written = {d.fields["sid"] for d in docs}
     gone = [sid(i) for i in wanted if sid(i) not in written]
-    with store.open_reader(store.PUBLIC) as reader:
+    with store.open_reader(store.PUBLIC, root) as reader:
         gone = [s for s in gone if ("sid", s) in reader]
     if docs or gone:
-        store.write_public(docs, gone)
+        store.write_public(docs, gone, root)
 
 
 def out_of_step(partner_id: int | None = None) -> tuple[set[int], set[int]]:

@@ -22,7 +22,7 @@ from nuevonorte.search.health import findings as index_findings
 from nuevonorte.search.query import CueHit, SearchHit, SearchResults, search_index
 from nuevonorte.search.store import IndexUnavailable as SearchUnavailable
 from nuevonorte.search.store import RebuildFailed
-from nuevonorte.search.sync import apply_outbox, index_due_embargoes
+from nuevonorte.search.sync import apply_log, index_due_embargoes
 
 __all__ = [
     "CueHit",
@@ -31,7 +31,7 @@ __all__ = [
     "SearchHit",
     "SearchResults",
     "SearchUnavailable",
-    "apply_outbox",
+    "apply_log",
     "index_due_embargoes",
     "index_exists",
     "index_findings",

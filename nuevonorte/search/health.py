@@ -10,14 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from nuevonorte import consent, faults
 from nuevonorte.extensions import db
 from nuevonorte.models import Story
-from nuevonorte.models.base import utcnow
-from nuevonorte.models.search import SearchOutbox
-from nuevonorte.search import rebuild_lock, store, sync
+from nuevonorte.search import follow, rebuild_lock, store, sync
 from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 from nuevonorte.search.whoosh_internals import bulk
 
@@ -34,42 +32,39 @@ class IndexFinding:
 def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     """Rebuild both indexes from the database into a new build and swap it in atomically.
 
-    While it runs, changes from requests reach the live index at once and also wait in the
-    outbox; before the swap they are applied to the new build (a story withdrawn meanwhile is
-    not brought back), after it to the live index again. Holds the rebuild lock for its whole
-    life (``rebuild_lock``). ``progress`` is called with the number of stories done. Returns
+    The new build starts at the search log's number read before it is filled. While it is
+    filled, changes reach the live index at once; the entries past the build's number are
+    applied to the new build before the swap (a story withdrawn meanwhile is not brought back)
+    and, from its own position, after it. Holds the rebuild lock for its whole life
+    (``rebuild_lock``). ``progress`` is called with the number of stories done. Returns
     the number of documents written to the public and staff indexes.
     """
     root = store.index_root()
     root.mkdir(parents=True, exist_ok=True)
-    started = utcnow()
     with rebuild_lock.held(root):
         faults.point("rebuild.locked")
         store.delete_other_builds(root)  # what a killed rebuild left behind (T09)
         build = store.new_build(root)
         try:
+            follow.set_position(build, follow.number())  # before a story is read
             counts = _fill(build, progress)
             faults.point("rebuild.filled")
             store.check_counts(build, counts)
-            _apply_changes_since(started, build)
+            follow.follow(build)  # what changed while it was filled (T03)
             _add_partner_stories(build)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)  # never swapped in: nothing reads it
             raise
         store.swap_in(build, root)
     store.forget_searchers()
-    with sync.own_session(write=True) as session:  # the rebuild read all queued before it began
-        session.execute(delete(SearchOutbox).where(SearchOutbox.queued_at < started))
-        session.commit()
-    while sync.apply_outbox():  # apply until nothing is left waiting
-        continue
+    sync.apply_log()  # what changed between the build's last follow and the swap
     _partner_findings(repair=True)  # one removed at its origin while the build was filled
     return counts
 
 
 def _add_partner_stories(build: Path) -> None:
-    """The partner stories shown now, into a new build (they have no outbox: their harvest
-    writes the live index after each page, and ``_partner_findings`` settles the difference)."""
+    """The partner stories shown now, into a new build (their log entries of the time the build
+    was filled were applied before; ``_partner_findings`` settles any difference)."""
     from nuevonorte.models import PartnerStory
     from nuevonorte.partners import shown
     from nuevonorte.search.documents import partner_document
@@ -97,14 +92,6 @@ def _partner_findings(repair: bool) -> list[IndexFinding]:
     return out
 
 
-def _apply_changes_since(started: datetime, build: Path) -> None:
-    """Re-index in ``build`` the stories that changed while it was filled (T03)."""
-    with sync.own_session(write=False) as session:
-        ids = set(session.scalars(select(SearchOutbox.story_id).where(SearchOutbox.queued_at >= started)))
-        if ids:
-            sync.index_stories(ids, session, root=build)
-
-
 def _fill(build: Path, progress: Callable[[int], None] | None) -> tuple[int, int]:
     with sync.own_session(write=False) as session:
         ids = sync.all_story_ids(session)
@@ -130,7 +117,8 @@ def findings(repair: bool = True) -> list[IndexFinding]:
     Urgent (P0): a story in the public index that is not public now — it is removed at once
     (and its terms purged from the lexicon); deleted documents still in the public index files;
     a build no link points at (an earlier build, or a killed rebuild's). Also reported: public
-    stories missing from the public index, staff index drift, and outbox rows still waiting.
+    stories missing from the public index, staff index drift, and search-log entries this
+    machine has not applied yet.
     """
     out: list[IndexFinding] = []
     if not sync.rebuilding():
@@ -152,19 +140,19 @@ def findings(repair: bool = True) -> list[IndexFinding]:
     leaked = sorted(public_held - public_ids, key=int)
     missing = sorted(public_ids - public_held, key=int)
     staff_drift = sorted(staff_held ^ staff_ids, key=int)
-    waiting = db.session.scalar(select(db.func.count()).select_from(SearchOutbox)) or 0
+    waiting = follow.behind()
     out += [IndexFinding("public-index-not-public", f"story id {sid}", urgent=True) for sid in leaked]
     out += [IndexFinding("public-index-missing", f"story id {sid}") for sid in missing]
     out += [IndexFinding("staff-index-drift", f"story id {sid}") for sid in staff_drift]
     if waiting:
-        out.append(IndexFinding("index-outbox-waiting", f"{waiting} update(s)"))
+        out.append(IndexFinding("index-log-behind", f"{waiting} update(s) not applied here yet"))
     out += purge_findings(repair)  # before the repairs below, whose commits may drop segments
     out += _partner_findings(repair)
     if repair and (leaked or missing or staff_drift):
         with sync.own_session(write=False) as session:
             sync.index_stories({int(s) for s in (*leaked, *missing, *staff_drift)}, session)
     if repair and waiting:
-        sync.apply_outbox()
+        sync.apply_log()
     return out
 
 

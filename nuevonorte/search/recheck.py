@@ -1,7 +1,7 @@
 """Every page of hits is checked against the database before anyone sees it.
 
 The index can lag the database: during a rebuild, when an index commit failed and its change
-waits in the outbox, or (later) on another machine. So a hit is shown only when the database,
+waits in the search log, or on another machine that has not followed it yet. So a hit is shown only when the database,
 asked through the consent rule's SQL form, still agrees — one query per page. The index can then
 only ever show less than the rules allow, never more.
 """

@@ -5,7 +5,7 @@ A rebuild writes a new ``builds/<stamp>/`` and then replaces each symlink with `
 which is atomic, so searches keep working on the old build until the swap.
 
 Writers take Whoosh's file lock with a timeout and retry; when the lock still cannot be had,
-the caller leaves the change in the database outbox (``sync``) and it is applied later, so a
+the caller leaves the change in the search log (``sync``, ``follow``) and it is applied later, so a
 visitor or curator never sees ``LockError`` (docs/security.md F05).
 """
 

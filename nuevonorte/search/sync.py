@@ -4,14 +4,16 @@
 
 - ``after_flush`` collects the stories touched by the flush (a Story, or its consent records,
   media, transcripts, cues; a renamed Theme or Place touches every story that uses it) and
-  inserts one ``search_outbox`` row per story **in the same transaction** as the change;
-- ``after_commit`` then re-indexes every story in the outbox (its own and any left by an
-  earlier failure) and deletes the rows it applied;
-- a rollback forgets the collected ids (the outbox rows roll back with the change).
+  writes one ``search_log`` entry per story **in the same transaction** as the change;
+- ``after_commit`` then numbers the entries and applies every entry past this machine's
+  position to its index (``follow``: its own, any left by an earlier failure, and those of
+  other machines);
+- a rollback forgets the collected ids (the entries roll back with the change).
 
 So curation and contribution code is indexed without calling this module, and a failed or
-interrupted index update (lock held too long, index missing, worker killed) leaves its rows
-behind to be applied by the next write, by ``nuevonorte check`` or by ``nuevonorte reindex``.
+interrupted index update (lock held too long, index missing, worker killed) leaves its entries
+past the position, to be applied by the next write, by the worker's follower (every second), by
+``nuevonorte check`` or by ``nuevonorte reindex``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
@@ -43,15 +45,13 @@ from nuevonorte.models import (
     TranscriptSegment,
 )
 from nuevonorte.models.base import today
-from nuevonorte.models.search import SearchOutbox
 from nuevonorte.models.vocabulary import story_place, story_theme
-from nuevonorte.search import rebuild_lock, store
+from nuevonorte.search import follow, rebuild_lock, store
 from nuevonorte.search.documents import public_document, staff_document
 
 log = logging.getLogger(__name__)
 
 PENDING = "search_pending_story_ids"
-OUTBOX_BATCH = 500
 
 
 def install() -> None:
@@ -75,7 +75,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     if not new:
         return
     pending.update(new)
-    session.connection().execute(insert(SearchOutbox), [{"story_id": sid} for sid in new])
+    follow.log_stories(session, new)
 
 
 def _after_commit(session: Session) -> None:
@@ -83,7 +83,7 @@ def _after_commit(session: Session) -> None:
     if not pending or not has_app_context():
         return
     faults.point("commit.before_index")
-    apply_outbox()
+    apply_log()
 
 
 def _after_rollback(session: Session) -> None:
@@ -142,57 +142,44 @@ def own_session(write: bool) -> Iterator[Session]:
 # --- applying changes ---------------------------------------------------------------------
 
 
-def apply_outbox(limit: int = OUTBOX_BATCH) -> int:
-    """Re-index the stories waiting in the outbox and delete their rows; returns how many.
+def apply_log() -> int:
+    """Apply the search log past this machine's position to its index (``follow``); returns how
+    many entries were applied.
 
-    Never raises: a failure is logged and the rows stay for the next attempt. While a rebuild
-    runs, the changes are applied to the live index at once — a withdrawal must not wait for
-    the rebuild (T03) — and the rows stay: the rebuild may have read those stories before they
-    changed, so it applies them to its new build before and after the swap.
+    Never raises: a failure is logged and the entries wait for the next attempt. While a rebuild
+    runs, the live index follows as always — a withdrawal must not wait for the rebuild (T03) —
+    and the rebuild applies what came after its own start to its new build, before and after
+    the swap.
     """
-    during_rebuild = rebuilding()
-    if not during_rebuild:
+    if not rebuilding():
         rebuild_lock.clean_after_dead_rebuild()  # what a killed rebuild left (T09)
     if not (store.has_files(store.PUBLIC) and store.has_files(store.STAFF)):
         # No index yet (before `setup` or the first rebuild): nothing to load or write.
-        log.warning("search index update deferred to the outbox: no index yet")
+        log.warning("search index update deferred to the search log: no index yet")
         return 0
     error = ""
     with store.abandoned_files_ignored():
         try:
-            with own_session(write=True) as session:
-                rows = session.execute(
-                    select(SearchOutbox.id, SearchOutbox.story_id).order_by(SearchOutbox.id).limit(limit)
-                ).all()
-                if not rows:
-                    return 0
-                index_stories({story_id for _, story_id in rows}, session)
-                if during_rebuild:
-                    return 0
-                done = [row_id for row_id, _ in rows]
-                session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(done)))
-                session.commit()
-                return len(rows)
-        except Exception as e:  # the outbox keeps the work; never break the request that committed
+            return follow.follow()
+        except Exception as e:  # the log keeps the work; never break the request that committed
             error = f"{type(e).__name__}: {e}"
     store.collect_abandoned_files()
-    log.warning("search index update deferred to the outbox: %s", error)
+    log.warning("search index update deferred to the search log: %s", error)
     return 0
 
 
 def resume_after_dead_process() -> None:
-    """Once per process and index folder (a worker's first request): apply the index updates a
-    process killed between its commit and its index write left in the outbox — a withdrawal's
-    deletion from the staff index, say — then finish any purge or merge it left half done."""
+    """Once per process and index folder (a worker's first request): apply what this index has
+    not followed yet — what a process killed between its commit and its index write left, or
+    what other machines wrote meanwhile — then finish any purge or merge left half done."""
     if store.resumed():
         return
     try:
-        with own_session(write=False) as session:
-            waiting = session.scalar(select(SearchOutbox.id).limit(1)) is not None
+        waiting = follow.behind() > 0
     except SQLAlchemyError:
         waiting = False  # no database yet (setup): nothing was written to index
     if waiting:
-        apply_outbox()
+        apply_log()
     store.resume_maintenance()
 
 

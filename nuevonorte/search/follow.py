@@ -1,0 +1,242 @@
+"""Each machine's indexes follow the search log from their own position (decision 0026).
+
+A change touching a story writes an unnumbered ``search_log`` entry in its own transaction
+(``sync``). After the commit, ``number`` gives the committed entries the next numbers, in a short
+transaction of its own that holds the log's one state row: so numbers are given in order and only
+to entries that committed, and a reader that sees the state row's value N can read every entry up
+to N. ``follow`` then applies, to this machine's index folder, every entry past the position
+written in the index build (``position``) and moves the position on.
+
+Whoever commits follows at once (a withdrawal is gone from the committing machine's index before
+its answer), and ``nuevonorte worker`` follows every second on every machine (a change made on
+another machine reaches this one within about a second). Results are re-checked against the
+database as they are read, so a machine that lags can only show less, never more.
+
+A killed process leaves its entries unnumbered or past the position: the next ``follow`` on any
+machine numbers them, and each machine applies them. A build records the position it was filled
+from; entries after it are applied to it before and after the swap.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from nuevonorte import faults
+from nuevonorte.models.base import utcnow
+from nuevonorte.models.search import SearchLogEntry, SearchLogState
+from nuevonorte.search import store
+
+log = logging.getLogger(__name__)
+
+POSITION = "position"
+LOCK = ".follow.lock"
+#: Entries applied in one index write.
+BATCH = 500
+#: How long a follower waits for another process of this machine that is following already.
+LOCK_WAIT_S = 10.0
+
+
+class Behind(Exception):
+    """This index's position is below entries pruned from the log: only a rebuild can catch up."""
+
+
+def log_stories(session: Session, story_ids: Iterable[int]) -> None:
+    """Entries for these stories, in the caller's transaction (unnumbered until it commits)."""
+    rows = [{"story_id": i} for i in sorted(set(story_ids))]
+    if rows:
+        session.connection().execute(insert(SearchLogEntry), rows)
+
+
+def log_partner_stories(session: Session, partner_story_ids: Iterable[int]) -> None:
+    rows = [{"partner_story_id": i} for i in sorted(set(partner_story_ids))]
+    if rows:
+        session.connection().execute(insert(SearchLogEntry), rows)
+
+
+# --- numbering ------------------------------------------------------------------------------
+
+
+def _locked_state(session: Session) -> SearchLogState:
+    """The state row, locked until the session's transaction ends (made if missing)."""
+    dialect = session.get_bind().dialect.name
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SearchLogState)
+    session.execute(
+        upsert.values(id=1, numbered=0, pruned_below=0).on_conflict_do_update(
+            index_elements=["id"], set_={"numbered": SearchLogState.numbered}
+        )
+    )
+    state = session.get(SearchLogState, 1, populate_existing=True)
+    assert state is not None
+    return state
+
+
+def number() -> int:
+    """Number the committed entries that have no number yet; returns the last number given."""
+    from nuevonorte.search.sync import own_session
+
+    with own_session(write=True) as session:
+        waiting = session.scalar(select(SearchLogEntry.id).where(SearchLogEntry.seq.is_(None)).limit(1))
+        if waiting is None:
+            return state_of(session)[0]
+        state = _locked_state(session)
+        ids = session.scalars(
+            select(SearchLogEntry.id).where(SearchLogEntry.seq.is_(None)).order_by(SearchLogEntry.id)
+        ).all()
+        last = state.numbered
+        if ids:
+            values = [{"id": row_id, "seq": last + n} for n, row_id in enumerate(ids, start=1)]
+            session.execute(update(SearchLogEntry), values)
+            last += len(ids)
+            state.numbered = last
+        session.commit()
+        return last
+
+
+def state_of(session: Session) -> tuple[int, int]:
+    """The last number given, and the highest number pruned."""
+    row = session.execute(select(SearchLogState.numbered, SearchLogState.pruned_below)).first()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+# --- positions ------------------------------------------------------------------------------
+
+
+def position_file(root: Path) -> Path:
+    """Where an index folder's position is kept: in the build its ``public`` link points into,
+    so a swapped-in build brings its own."""
+    public = store.index_path(store.PUBLIC, root)
+    return Path(os.path.realpath(public)).parent / POSITION
+
+
+def position(root: Path | None = None) -> int | None:
+    """The number of the last entry applied to this index (None: never recorded)."""
+    path = position_file(root or store.index_root())
+    try:
+        return int(path.read_text().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def set_position(root: Path, value: int) -> None:
+    """Write the position atomically (fsync'ed, then renamed into place)."""
+    path = position_file(root)
+    tmp = path.with_name(f".{POSITION}.{os.getpid()}.tmp")
+    with open(tmp, "w") as out:
+        out.write(str(value))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+@contextmanager
+def _following(root: Path) -> Iterator[bool]:
+    """This machine's one follower of ``root`` at a time (processes and threads alike: each
+    holder opens the file anew); yields False if another kept it longer than ``LOCK_WAIT_S``."""
+    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    yield False
+                    return
+                time.sleep(0.01)
+        yield True
+    finally:
+        os.close(fd)
+
+
+# --- following ------------------------------------------------------------------------------
+
+
+def follow(root: Path | None = None) -> int:
+    """Number what waits, then apply to ``root``'s index every entry past its position; returns
+    how many entries were applied. Raises ``Behind`` when entries this index needs were pruned.
+
+    An index with no position yet (built before the log existed) starts at the log's current
+    number, read before anything is numbered: the entries carried over from the outbox follow."""
+    from nuevonorte.search.sync import index_stories, own_session
+
+    root = root or store.index_root()
+    applied = 0
+    with _following(root) as mine:
+        if not mine:
+            log.warning("search log: another process of this machine is still following")
+            return 0
+        if position(root) is None:
+            with own_session(write=False) as session:
+                set_position(root, state_of(session)[0])
+        number()
+        while True:
+            here = position(root) or 0
+            with own_session(write=False) as session:
+                numbered, pruned = state_of(session)
+                if here < pruned:
+                    raise Behind(f"index at {here}, log pruned up to {pruned}")
+                rows = session.execute(
+                    select(SearchLogEntry.seq, SearchLogEntry.story_id, SearchLogEntry.partner_story_id)
+                    .where(SearchLogEntry.seq > here, SearchLogEntry.seq <= numbered)
+                    .order_by(SearchLogEntry.seq)
+                    .limit(BATCH)
+                ).all()
+                if not rows:
+                    return applied
+                index_stories({r.story_id for r in rows if r.story_id is not None}, session, root)
+                partners = {r.partner_story_id for r in rows if r.partner_story_id is not None}
+                if partners:
+                    from nuevonorte.partners import holdings
+
+                    holdings.write_index(partners, session, root)
+            faults.point("follow.before_position")
+            set_position(root, rows[-1].seq)
+            applied += len(rows)
+
+
+def behind(root: Path | None = None) -> int:
+    """How many entries this index has still to apply (unnumbered ones included)."""
+    from nuevonorte.search.sync import own_session
+
+    here = position(root)
+    with own_session(write=False) as session:
+        numbered, _ = state_of(session)
+        unnumbered = session.scalar(
+            select(func.count()).select_from(SearchLogEntry).where(SearchLogEntry.seq.is_(None))
+        )
+    return max(0, numbered - (here if here is not None else numbered)) + (unnumbered or 0)
+
+
+def prune(keep_days: int) -> int:
+    """Delete numbered entries older than ``keep_days``; a machine whose index is below what was
+    pruned rebuilds (``Behind``). Returns how many were deleted."""
+    from nuevonorte.search.sync import own_session
+
+    cutoff = utcnow() - timedelta(days=keep_days)
+    with own_session(write=True) as session:
+        old = select(func.max(SearchLogEntry.seq)).where(
+            SearchLogEntry.seq.is_not(None), SearchLogEntry.queued_at < cutoff
+        )
+        top = session.scalar(old)
+        if top is None:
+            return 0
+        state = _locked_state(session)
+        gone = session.scalar(
+            select(func.count()).select_from(SearchLogEntry).where(SearchLogEntry.seq <= top)
+        )
+        session.execute(delete(SearchLogEntry).where(SearchLogEntry.seq <= top))
+        state.pruned_below = max(state.pruned_below, top)
+        session.commit()
+        return gone or 0
