@@ -8,6 +8,7 @@ Every key is documented in ``config.example.toml``; a test keeps the two in step
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,13 @@ KEYS: dict[str, Key] = {
     "transcribe_model_sha256": Key(str, ""),
     "transcribe_threads": Key(int, 0),
     "media_sendfile": Key(str, ""),
+    "media_storage": Key(str, "local"),
+    "s3_endpoint": Key(str, ""),
+    "s3_bucket": Key(str, ""),
+    "s3_prefix": Key(str, ""),
+    "s3_region": Key(str, ""),
+    "s3_access_key": Key(str, ""),
+    "s3_secret_key": Key(str, ""),
     "archive_name": Key(str, "Nuevo Norte — Archivo del Taller Nuevo Norte"),
     "partner_harvest_seconds": Key(int, 300),
     "partner_confirm_seconds": Key(int, 7 * 24 * 3600),
@@ -95,6 +103,11 @@ ENV_OVERRIDES = {
     "NUEVONORTE_QUEUE_URL": "queue_url",
     "NUEVONORTE_QUEUE_PATH": "queue_path",
     "NUEVONORTE_ARCHIVE_NAME": "archive_name",
+    "NUEVONORTE_MEDIA_STORAGE": "media_storage",
+    "NUEVONORTE_S3_ENDPOINT": "s3_endpoint",
+    "NUEVONORTE_S3_BUCKET": "s3_bucket",
+    "NUEVONORTE_S3_ACCESS_KEY": "s3_access_key",
+    "NUEVONORTE_S3_SECRET_KEY": "s3_secret_key",
 }
 
 
@@ -194,6 +207,15 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # Background jobs (nuevonorte.jobs): Huey on this SQLite file, or on Redis when a URL is set.
         "QUEUE_URL": values["queue_url"],
         "QUEUE_PATH": values["queue_path"],
+        # Media files on this machine's disk (media_dir), or in an S3-compatible bucket
+        # (nuevonorte.object_storage); media_dir then keeps only temporary files and intents.
+        "MEDIA_STORAGE": values["media_storage"],
+        "S3_ENDPOINT": values["s3_endpoint"],
+        "S3_BUCKET": values["s3_bucket"],
+        "S3_PREFIX": values["s3_prefix"],
+        "S3_REGION": values["s3_region"],
+        "S3_ACCESS_KEY": values["s3_access_key"],
+        "S3_SECRET_KEY": values["s3_secret_key"],
         "JOB_LEASE_SECONDS": values["job_lease_seconds"],
         # Draft transcripts: the bundled Whisper base model unless a folder and its hash list are set.
         "TRANSCRIBE_MODEL_DIR": values["transcribe_model_dir"],
@@ -255,6 +277,14 @@ def _check(values: dict[str, Any], testing: bool) -> None:
     """Refuse configurations that would be unsafe or cannot work."""
     if values["media_sendfile"] not in MEDIA_SENDFILE:
         raise ConfigError('media_sendfile must be "" (the archive sends media) or "nginx"')
+    if values["media_storage"] not in ("local", "s3"):
+        raise ConfigError('media_storage must be "local" (media_dir) or "s3" (an S3-compatible bucket)')
+    if values["media_storage"] == "s3" and not values["s3_bucket"]:
+        raise ConfigError('media_storage = "s3" needs s3_bucket')
+    if values["media_storage"] == "s3" and values["media_sendfile"]:
+        raise ConfigError('media_sendfile = "nginx" reads media_dir: it cannot send media kept in a bucket')
+    if values["s3_prefix"] and not re.fullmatch(r"[A-Za-z0-9._/-]{1,100}/", values["s3_prefix"]):
+        raise ConfigError("s3_prefix must be letters, digits, . _ - / and end with /")
     try:
         url = make_url(values["database_url"])
     except ArgumentError:

@@ -213,7 +213,7 @@ def verify(
 
 def _size(storage: Storage, key: str) -> int | None:
     try:
-        return storage.path(key).stat().st_size
+        return storage.size(key)
     except FileNotFoundError:
         return None
     except (OSError, StorageError):

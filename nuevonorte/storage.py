@@ -63,6 +63,9 @@ class StorageError(Exception):
 class Storage:
     """A folder of content-addressed media files."""
 
+    #: Whether the files live elsewhere than this machine's disk (no path to hand to a sender).
+    remote = False
+
     def __init__(self, root: str | Path, static_folder: str | None = None) -> None:
         root = Path(root)
         # Fail closed (docs/security.md F17, A03): never relative, never under the web root.
@@ -115,6 +118,27 @@ class Storage:
     def exists(self, key: str) -> bool:
         """Whether a file is stored under ``key``."""
         return self.path(key).is_file()
+
+    def size(self, key: str) -> int:
+        """The size of the file stored under ``key`` (FileNotFoundError if there is none)."""
+        return self.path(key).stat().st_size
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[str]:
+        """A path on this machine holding the stored file, for as long as the block runs (for
+        the media sandbox, which reads a path): on disk, the stored file itself."""
+        yield str(self.path(key))
+
+    def holds_files(self) -> bool:
+        """Whether any media file is stored (a restore goes only into an empty storage)."""
+        if not self.root.is_dir():
+            return False
+        for path in self.root.iterdir():
+            if path.name in (TEMP_DIR, INTENT_DIR):
+                continue
+            if path.is_file() or any(p.is_file() for p in path.rglob("*")):
+                return True
+        return False
 
     def temp_file(self) -> IO[bytes]:
         """A named temporary file inside storage (same filesystem, so renames are atomic), locked
@@ -268,6 +292,10 @@ class Storage:
         path = self.path(key)
         return path.is_file() and sha256_file(path) == key.split(".", 1)[0]
 
+    def describe(self) -> str:
+        """Where the files are, for messages (never a credential)."""
+        return str(self.root)
+
 
 def content_type(key: str) -> str | None:
     """The Content-Type to serve a stored file with, from its key; None for a non-key."""
@@ -280,6 +308,12 @@ def sha256_file(path: str | Path) -> str:
     """The SHA-256 hex digest of a file (read into one reused buffer, memory stays flat)."""
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _checked(key: str) -> str:
+    if not KEY_PATTERN.fullmatch(key):
+        raise StorageError("not a storage key")
+    return key
 
 
 def _is_within(path: Path, folder: Path) -> bool:
@@ -339,7 +373,7 @@ class Intent:
 
     def add(self, keys: Iterable[str]) -> None:
         """Write these keys down, durably, before their files are stored or their rows deleted."""
-        lines = "".join(f"{self.storage.path(k).name}\n" for k in keys)
+        lines = "".join(f"{_checked(k)}\n" for k in keys)
         if lines and self.fd is not None:
             os.write(self.fd, lines.encode("ascii"))
             os.fsync(self.fd)
@@ -376,7 +410,7 @@ def delete_after_commit(session: Session, storage: Storage, keys: Iterable[str])
     """Delete these files once the current transaction commits (kept if it rolls back)."""
     keys = list(keys)
     transaction_intent(session, storage).add(keys)  # before the commit: a crash after it recovers
-    session.info.setdefault(_AFTER_COMMIT, set()).update(storage.path(k) for k in keys)
+    session.info.setdefault(_AFTER_COMMIT, set()).update((storage, _checked(k)) for k in keys)
 
 
 def discard_after_rollback(session: Session, storage: Storage, keys: Iterable[str]) -> None:
@@ -385,7 +419,7 @@ def discard_after_rollback(session: Session, storage: Storage, keys: Iterable[st
     # before any query still has a transaction to roll back, and so still cleans up.
     keys = list(keys)
     transaction_intent(session, storage).add(keys)
-    session.info.setdefault(_AFTER_ROLLBACK, set()).update(storage.path(k) for k in keys)
+    session.info.setdefault(_AFTER_ROLLBACK, set()).update((storage, _checked(k)) for k in keys)
 
 
 @event.listens_for(Session, "after_commit")
@@ -394,8 +428,8 @@ def _after_commit(session: Session) -> None:
 
     if session.info.get(_AFTER_COMMIT):
         faults.point("commit.files_to_delete")
-    for path in session.info.pop(_AFTER_COMMIT, ()):
-        _unlink(path)
+    for storage, key in session.info.pop(_AFTER_COMMIT, ()):
+        storage.delete(key)
     session.info.pop(_AFTER_ROLLBACK, None)
 
 
@@ -405,8 +439,8 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     # closed: files of an uncommitted transaction go, then the intent does.
     if transaction.nested or transaction.parent is not None:
         return
-    for path in session.info.pop(_AFTER_ROLLBACK, ()):
-        _unlink(path)
+    for storage, key in session.info.pop(_AFTER_ROLLBACK, ()):
+        storage.delete(key)
     session.info.pop(_AFTER_COMMIT, None)
     intent = session.info.pop(_INTENT, None)
     if intent is not None:
@@ -477,8 +511,17 @@ def _claims(storage: Storage, mode: int) -> Iterator[None]:
 
 
 def init_app(app: Flask) -> None:
-    """Create the app's storage (refusing an unsafe media folder)."""
-    app.extensions["nuevonorte.storage"] = Storage(app.config["MEDIA_DIR"], app.static_folder)
+    """Create the app's storage (refusing an unsafe media folder): files in ``media_dir``, or in
+    an S3-compatible bucket with ``media_dir`` keeping only temporary files and intents."""
+    storage: Storage
+    if app.config["MEDIA_STORAGE"] == "s3":
+        from nuevonorte.object_storage import ObjectStorage
+
+        storage = ObjectStorage.from_config(app.config, app.static_folder)
+        storage.check_bucket()  # refuse to start on a bucket that keeps deleted bytes
+    else:
+        storage = Storage(app.config["MEDIA_DIR"], app.static_folder)
+    app.extensions["nuevonorte.storage"] = storage
 
 
 def get_storage() -> Storage:

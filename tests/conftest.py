@@ -53,6 +53,7 @@ pytest_plugins = [
     "tests.backup_fixtures",
     "tests.partner_fixtures",
     "tests.redis_server",
+    "tests.s3_server",
 ]
 
 

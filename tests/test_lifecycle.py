@@ -41,6 +41,7 @@ import itertools
 import os
 import shutil
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -97,10 +98,10 @@ from nuevonorte.models import (
     Visibility,
 )
 from nuevonorte.models.base import today
-from nuevonorte.storage import get_storage
 from tests import index_bytes, media_samples, oai_schemas
 from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient, _empty_tables
 from tests.media_samples import LOUD, SILENT, fetched, loudness
+from tests.s3_server import S3Server
 from tests.search_fixtures import PausedRebuild
 
 EXAMPLES = int(os.environ.get("NUEVONORTE_LIFECYCLE_EXAMPLES", "30"))
@@ -258,6 +259,9 @@ class Lifecycle(RuleBasedStateMachine):
     """One archive, driven through the domain layer, checked through every surface."""
 
     make_app: Any = None  # set by the test function: builds a fresh archive for each example
+    #: The names of the stored media files, read where they are kept (the media folder on disk,
+    #: or the S3 server's own folder for the archive's bucket); set by the test function.
+    stored_names: Any = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -819,16 +823,9 @@ class Lifecycle(RuleBasedStateMachine):
         db.session.rollback()
 
     def _media_folder_holds_what_rows_reference(self) -> None:
-        media_dir = Path(self.app.config["MEDIA_DIR"])
-        files = {
-            p.name for p in media_dir.rglob("*") if p.is_file() and p.parent.name not in (".tmp", ".intents")
-        }
-        rows = {
-            get_storage().path(k).name
-            for media in db.session.scalars(select(MediaFile))
-            for k in media.storage_keys()
-        }
-        assert files == rows, f"media folder differs from the rows: {files ^ rows}"
+        files = self.stored_names(self.app)
+        rows = {k for media in db.session.scalars(select(MediaFile)) for k in media.storage_keys()}
+        assert files == rows, f"media storage differs from the rows: {files ^ rows}"
 
     def _withdrawn_leave_nothing(self, index_root: Path) -> None:
         # The job queue's own files carry ids only: no word of any story, withdrawn or not.
@@ -918,15 +915,23 @@ class Lifecycle(RuleBasedStateMachine):
 ORDER = [Visibility.CONTRIBUTOR, Visibility.CURATORS, Visibility.PUBLIC]
 
 
-@pytest.mark.timeout(1800)
-def test_consent_holds_through_every_sequence(
-    _sqlite_template: Path, _postgres_schema: None, tmp_path_factory: pytest.TempPathFactory
+def _on_disk(app: Flask) -> set[str]:
+    media_dir = Path(app.config["MEDIA_DIR"])
+    return {p.name for p in media_dir.rglob("*") if p.is_file() and p.parent.name not in (".tmp", ".intents")}
+
+
+def _walk(
+    template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    examples: int,
+    media: Callable[[], dict[str, Any]],
+    stored_names: Callable[[Flask], set[str]],
 ) -> None:
     def make_app() -> Flask:
         folder = tmp_path_factory.mktemp("lifecycle")
         url = POSTGRES_URL
         if not url:
-            shutil.copyfile(_sqlite_template, folder / "archive.sqlite3")
+            shutil.copyfile(template, folder / "archive.sqlite3")
             url = f"sqlite:///{folder / 'archive.sqlite3'}"
         return create_app(
             {
@@ -942,17 +947,49 @@ def test_consent_holds_through_every_sequence(
                 # Small segments: a rebuild writes several, purges rewrite one of them, and
                 # publishes are merged in the background (decision 0007).
                 "search_segment_docs": 10,
+                **media(),
             }
         )
 
     Lifecycle.make_app = staticmethod(make_app)
+    Lifecycle.stored_names = staticmethod(stored_names)
     run_state_machine_as_test(
         Lifecycle,
         settings=settings(
-            max_examples=EXAMPLES,
+            max_examples=examples,
             stateful_step_count=15,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
+
+
+@pytest.mark.timeout(1800)
+def test_consent_holds_through_every_sequence(
+    _sqlite_template: Path, _postgres_schema: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _walk(_sqlite_template, tmp_path_factory, EXAMPLES, dict, _on_disk)
+
+
+@pytest.mark.timeout(1800)
+def test_consent_holds_through_every_sequence_with_media_in_a_bucket(
+    _sqlite_template: Path,
+    _postgres_schema: None,
+    tmp_path_factory: pytest.TempPathFactory,
+    s3_server: S3Server,
+) -> None:
+    """The same walk with media in an S3-compatible bucket (issue 21): after every step the
+    bucket, read as the S3 server keeps it on its disk, holds exactly what the rows name, and
+    every photo variant and the recording answer as the rules say through ``/media/``."""
+    buckets: list[str] = []
+
+    def media() -> dict[str, Any]:
+        buckets.append(s3_server.bucket())
+        return s3_server.settings(buckets[-1])
+
+    def in_bucket(app: Flask) -> set[str]:
+        assert _on_disk(app) == set()  # nothing stored on the web machine itself
+        return set(s3_server.files(app.config["S3_BUCKET"]))
+
+    _walk(_sqlite_template, tmp_path_factory, max(3, EXAMPLES // 6), media, in_bucket)

@@ -27,7 +27,7 @@ from nuevonorte import config, faults, ledger
 from nuevonorte.backups import BackupError, age, dump, layout
 from nuevonorte.backups.layout import Dest, FileEntry, Manifest, ObjectEntry
 from nuevonorte.extensions import db
-from nuevonorte.storage import Storage, StorageError, fsync_dir, get_storage
+from nuevonorte.storage import Storage, fsync_dir, get_storage
 
 ATTEMPTS = 3
 
@@ -148,14 +148,9 @@ def _copy_media(
             cipher_sha256, cipher_size = existing
             entries.append(ObjectEntry(key, name, key[:64], sizes[key], cipher_sha256, cipher_size))
             continue
-        try:
-            source_path = storage.path(key)
-        except StorageError:
-            missing.add(key)
-            continue
         temp = folder.objects / layout.TEMP / f"{name}.tmp"
         try:
-            with open(source_path, "rb") as source, open(temp, "wb") as target:
+            with storage.open(key) as source, open(temp, "wb") as target:
                 sums = age.encrypt(source, target, to)
                 target.flush()
                 os.fsync(target.fileno())

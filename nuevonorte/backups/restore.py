@@ -31,7 +31,7 @@ from nuevonorte.backups import BackupError, RestoreRefused, age, dump, layout
 from nuevonorte.backups.layout import Dest, FileEntry, Manifest
 from nuevonorte.config import PROJECT_DIR
 from nuevonorte.extensions import db
-from nuevonorte.storage import INTENT_DIR, KEY_PATTERN, TEMP_DIR, get_storage
+from nuevonorte.storage import KEY_PATTERN, TEMP_DIR, get_storage
 
 STAGING_PREFIX = "restore-"
 
@@ -210,15 +210,11 @@ def _refuse_unless_empty() -> None:
         raise RestoreRefused(
             "this deployment's database already holds stories: restore only into an empty one"
         )
-    root = get_storage().root
-    if root.is_dir():
-        for path in root.iterdir():
-            if path.name in (TEMP_DIR, INTENT_DIR):
-                continue
-            if path.is_file() or any(p.is_file() for p in path.rglob("*")):
-                raise RestoreRefused(
-                    f"the media folder {root} already holds files: restore only into an empty one"
-                )
+    storage = get_storage()
+    if storage.holds_files():
+        raise RestoreRefused(
+            f"the media storage ({storage.describe()}) already holds files: restore only into an empty one"
+        )
 
 
 def _stage(

@@ -80,7 +80,7 @@ def keep(storage: Storage, token: str, files: list[IO[bytes]]) -> list[tuple[int
             name = f"{number:02d}-{kind}"
             partial = folder / f".{name}.part"
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as out, open(storage.path(cleaned.keys["original"]), "rb") as source:
+            with os.fdopen(fd, "wb") as out, storage.open(cleaned.keys["original"]) as source:
                 shutil.copyfileobj(source, out, _CHUNK)
                 out.flush()
                 os.fsync(out.fileno())

@@ -118,7 +118,7 @@ def clean_upload(stream: IO[bytes]) -> Cleaned:
             keys[name] = _store(storage, outputs[name], extension, new_keys)
         storage.sync_folders(new_keys)
         discard_after_rollback(db.session(), storage, new_keys)
-        return Cleaned(kind, keys, facts, storage.path(keys["original"]).stat().st_size)
+        return Cleaned(kind, keys, facts, storage.size(keys["original"]))
 
 
 def silenced_copy(original: str, ranges_ms: Sequence[tuple[int, int]]) -> str:
@@ -131,7 +131,8 @@ def silenced_copy(original: str, ranges_ms: Sequence[tuple[int, int]]) -> str:
     with _storing(storage) as (temps, new_keys):
         output = _new_temp(storage, temps)
         task = {"silence": [list(r) for r in ranges_ms]}
-        facts = sandbox.run(str(storage.path(original)), {"public": output}, _limits(), _timeout(), task)
+        with storage.local_copy(original) as source:
+            facts = sandbox.run(source, {"public": output}, _limits(), _timeout(), task)
         extension = str(facts["ext"])
         if KINDS.get(extension) != MediaKind.AUDIO:
             raise MediaRejected("corrupt")

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort, current_app, request, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
+from werkzeug.wsgi import wrap_file
 
 from nuevonorte import consent, transcripts
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, MediaKind, Story, Transcript
 from nuevonorte.public import page_cache
-from nuevonorte.storage import StorageError, content_type, get_storage
+from nuevonorte.storage import Storage, StorageError, content_type, get_storage
+
+#: How much of a bucket's object is sent at a time.
+CHUNK = 256 * 1024
 
 bp = Blueprint("media", __name__)
 
@@ -131,12 +136,41 @@ def sent_by_nginx(key: str) -> Response:
 def send_stored(key: str | None, *, etag: str | bool, max_age: int) -> Response:
     """The stored file ``key`` as a response (Range answered), or the same 404 as for anything
     missing; sandboxed, never sniffed, without a file name or the zeroed storage times (M16)."""
+    storage = get_storage()
+    if storage.remote:
+        return _sandboxed(_send_object(storage, key, etag=etag, max_age=max_age))
     # A path (not an open file) so that werkzeug knows the size and can answer Range requests.
     path, served_as = _stored(key)
     response = send_file(path, mimetype=served_as, conditional=True, etag=etag, max_age=max_age)
     for name in ("Last-Modified", "Content-Disposition"):
         response.headers.pop(name, None)
     return _sandboxed(response)
+
+
+def _send_object(storage: Storage, key: str | None, *, etag: str | bool, max_age: int) -> Response:
+    """An object of the bucket streamed through the app (never a presigned address), with what
+    ``send_file`` gives a file: its length, Range and If-None-Match answered, the cache headers."""
+    served_as = content_type(key or "")
+    if not key or served_as is None:
+        abort(404)
+    try:
+        reader = storage.open(key)
+    except (FileNotFoundError, StorageError):
+        abort(404)
+    size = reader.seek(0, os.SEEK_END)  # known from the object's head: no request
+    reader.seek(0)
+    response = Response(
+        wrap_file(request.environ, reader, CHUNK), mimetype=served_as, direct_passthrough=True
+    )
+    response.content_length = size
+    if max_age:
+        response.cache_control.public = True
+        response.cache_control.max_age = max_age
+    else:
+        response.cache_control.no_cache = True
+    if isinstance(etag, str):
+        response.set_etag(etag)
+    return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
 
 
 def _stored(key: str | None) -> tuple[Path, str]:

@@ -1,9 +1,9 @@
 """Every page of hits is checked against the database before anyone sees it.
 
 The index can lag the database: during a rebuild, when an index commit failed and its change
-waits in the search log, or on another machine that has not followed it yet. So a hit is shown only when the database,
-asked through the consent rule's SQL form, still agrees — one query per page. The index can then
-only ever show less than the rules allow, never more.
+waits in the search log, or on another machine that has not followed it yet. So a hit is shown
+only when the database, asked through the consent rule's SQL form, still agrees — one query per
+page. The index can then only ever show less than the rules allow, never more.
 """
 
 from __future__ import annotations
