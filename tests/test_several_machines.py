@@ -1,8 +1,9 @@
-"""One archive served by two machines (issue 21, decision 0026): two gunicorn servers on loopback,
-each with its own index folder and its own ``nuevonorte worker``, over one database (PostgreSQL
-when the run has it), one media folder and one Redis queue. Published through A, a story is found
-through B's search within two seconds; withdrawn through B, it is gone from A's search and media at
-once and from A's index files when A's worker follows; a process of B killed (SIGKILL) between
+"""One archive served by two machines (issue 21, decisions 0026 and 0027): two gunicorn servers on
+loopback, each with its own index folder and its own ``nuevonorte worker``, over one database
+(PostgreSQL when the run has it), one S3-compatible bucket (``rclone serve s3``) and one Redis
+queue. Published through A, a story is found through B's search within two seconds; withdrawn
+through B, it is gone from A's search and media at once, its objects' bytes gone from the storage
+service, and from A's index files when A's worker follows; a process of B killed (SIGKILL) between
 its commit and its index write leaves A right, and B catches up when it starts again."""
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.gunicorn_fixtures import free_port
 from tests.index_bytes import files_holding
 from tests.live_archive import Side, get, wait_until
 from tests.public.media_factory import add_image
+from tests.s3_server import S3Server
 from tests.stopped_process import stopped_at
 
 MakeStory = Callable[..., Story]
@@ -44,16 +46,20 @@ def found_at(side: Side, word: str) -> set[str]:
 
 @pytest.fixture
 def machines(
-    app: Flask, app_config: dict[str, Any], tmp_path: Path, redis_url: str
-) -> Iterator[tuple[Side, Side, Flask]]:
-    """Machines A (this test's ``app`` writes as A) and B (``b_app`` writes as B), both indexed."""
-    # What the machines share: the database, the media folder (as an object store would be),
-    # the withdrawal ledger and the queue; each has its own index folder.
-    shared = {
-        "media_dir": app.config["MEDIA_DIR"],
-        "ledger_path": app.config["LEDGER_PATH"],
-        "queue_url": redis_url,
-    }
+    app_config: dict[str, Any],
+    tmp_path: Path,
+    redis_url: str,
+    s3_server: S3Server,
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[Side, Side, Flask, str]]:
+    """Machines A (this test's ``app`` writes as A) and B (``b_app`` writes as B), both indexed;
+    and the media bucket they share."""
+    bucket = s3_server.bucket()
+    app_config.update(s3_server.settings(bucket))
+    app: Flask = request.getfixturevalue("app")
+    # What the machines share: the database, the media bucket, the withdrawal ledger and the
+    # queue (Redis). Each has its own index folder and its own media_dir for temporary files.
+    shared = {**s3_server.settings(bucket), "ledger_path": app.config["LEDGER_PATH"], "queue_url": redis_url}
     a = Side(tmp_path / "a", app_config["database_url"], free_port(), **shared)
     b = Side(tmp_path / "b", app_config["database_url"], free_port(), **shared)
     for key in ("index_dir", "queue_url"):
@@ -64,7 +70,7 @@ def machines(
         search.rebuild()
         db.session.remove()
     store.forget_searchers()
-    yield a, b, b_app
+    yield a, b, b_app, bucket
     with b_app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -83,9 +89,9 @@ def thumbnail_status(side: Side, media: MediaFile) -> int:
 
 @pytest.mark.timeout(300)
 def test_two_machines_stay_right_through_publish_withdraw_and_a_kill(
-    machines: tuple[Side, Side, Flask], app_config: dict[str, Any], make_story: MakeStory
+    machines: tuple[Side, Side, Flask, str], s3_server: S3Server, make_story: MakeStory
 ) -> None:
-    a, b, b_app = machines
+    a, b, b_app, bucket = machines
     with ExitStack() as running:
         running.enter_context(a.server())
         running.enter_context(b.server())
@@ -97,6 +103,11 @@ def test_two_machines_stay_right_through_publish_withdraw_and_a_kill(
         # the story to B is B's worker following the log.
         for _ in range(20):
             assert found_at(b, "zqmachinea") == set()
+        # Untimed: the workers have started (a story published and seen through B).
+        db.session.rollback()
+        with write_intent():
+            first = make_story(body="Llegamos de noche zqwarmup.")
+        wait_until(lambda: first.public_id in found_at(b, "zqwarmup"), "B's worker started", 60)
         db.session.rollback()
         with write_intent():
             choices = ConsentChoices(credit_name="Rosa", photos_public=True)
@@ -108,6 +119,7 @@ def test_two_machines_stay_right_through_publish_withdraw_and_a_kill(
         reached = time.monotonic() - committed
         assert reached < REACH_SECONDS, f"B found it after {reached:.2f} s"
         assert thumbnail_status(b, media) == 200
+        assert set(s3_server.files(bucket)) == set(media.storage_keys())
 
         # 2. Withdrawn through B: gone from A's search and media at once (both re-check the
         # database as they answer), and from A's index files once A's worker follows.
@@ -119,6 +131,7 @@ def test_two_machines_stay_right_through_publish_withdraw_and_a_kill(
             db.session.remove()
         assert found_at(a, "zqmachinea") == set()
         assert thumbnail_status(a, media) == 404
+        assert s3_server.files(bucket) == {}  # the bytes are gone from the storage service
         assert found_at(b, "zqmachinea") == set()
         wait_until(lambda: not files_holding(Path(a.settings["index_dir"]), "zqmachinea"), "A's files", 10)
         assert files_holding(Path(b.settings["index_dir"]), "zqmachinea") == []
