@@ -65,8 +65,9 @@ def _partners(app: Flask, stop: threading.Event) -> None:
 
 
 #: How often a worker's machine follows the search log: a change made through another machine
-#: is in this machine's index within about this long (decision 0026).
-FOLLOW_SECONDS = 1.0
+#: is in this machine's index within about this long (decision 0026). A look is one read of the
+#: log's state row and of the position file.
+FOLLOW_SECONDS = 0.5
 #: How often the search log is pruned of entries older than ``search_log_days``.
 PRUNE_SECONDS = 3600.0
 

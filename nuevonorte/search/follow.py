@@ -8,7 +8,7 @@ to N. ``follow`` then applies, to this machine's index folder, every entry past 
 written in the index build (``position``) and moves the position on.
 
 Whoever commits follows at once (a withdrawal is gone from the committing machine's index before
-its answer), and ``nuevonorte worker`` follows every second on every machine (a change made on
+its answer), and ``nuevonorte worker`` follows twice a second on every machine (a change made on
 another machine reaches this one within about a second). Results are re-checked against the
 database as they are read, so a machine that lags can only show less, never more.
 
