@@ -88,6 +88,14 @@ def test_environment_overrides_the_file(config_file, tmp_path: Path, monkeypatch
         ('public_url = "https://archivo.example.org:port"\n', "public_url"),
         ('public_url = "https://[::1"\n', "public_url"),
         ("allow_ai_crawlers = 1\n", "wrong type"),
+        ('media_storage = "nfs"\n', "media_storage must be"),
+        ('media_storage = "s3"\n', "needs s3_bucket"),
+        (
+            'media_storage = "s3"\ns3_bucket = "b"\nmedia_sendfile = "nginx"\n',
+            "cannot send media kept in a bucket",
+        ),
+        ('media_storage = "s3"\ns3_bucket = "b"\ns3_prefix = "../x"\n', "s3_prefix"),
+        ("search_log_days = 0\n", "search_log_days"),
     ],
 )
 def test_broken_configuration_is_one_clear_error(

@@ -78,7 +78,7 @@ def public_photo_story(make_story: MakeStory) -> tuple[Story, MediaFile]:
     return story, media
 
 
-def test_a_photo_lives_in_the_bucket_is_served_through_the_app_and_leaves_with_a_withdrawal_M16(
+def test_a_photo_lives_in_the_bucket_is_served_through_the_app_and_leaves_with_a_withdrawal_M16_T22(
     s3_app: Flask, s3_server: S3Server, bucket: str, make_story: MakeStory
 ) -> None:
     story, media = public_photo_story(make_story)
@@ -189,7 +189,7 @@ def test_check_repair_removes_objects_no_row_names(
 
 
 @pytest.mark.parametrize("status", ["Enabled", "Suspended"])
-def test_a_bucket_that_keeps_deleted_bytes_is_refused(s3_app: Flask, status: str) -> None:
+def test_a_bucket_that_keeps_deleted_bytes_is_refused_T22(s3_app: Flask, status: str) -> None:
     """rclone's server has no versioning, so the bucket's answer is given by botocore's Stubber:
     the one answer the real server cannot give."""
     storage = get_storage()

@@ -83,7 +83,7 @@ def test_a_change_through_one_machine_reaches_the_other_when_it_follows(
     assert worker.follow_tick(other) == 0  # nothing twice
 
 
-def test_a_withdrawal_through_one_machine_is_gone_from_every_machine_T03(
+def test_a_withdrawal_through_one_machine_is_gone_from_every_machine_T03_T21(
     app: Flask, other: Flask, make_story: MakeStory
 ) -> None:
     story = make_story(body="Mi mamá se quedó en Tapachula zqfollowb.")

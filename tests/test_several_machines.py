@@ -88,7 +88,7 @@ def thumbnail_status(side: Side, media: MediaFile) -> int:
 
 
 @pytest.mark.timeout(300)
-def test_two_machines_stay_right_through_publish_withdraw_and_a_kill(
+def test_two_machines_stay_right_through_publish_withdraw_and_a_kill_T21(
     machines: tuple[Side, Side, Flask, str], s3_server: S3Server, make_story: MakeStory
 ) -> None:
     a, b, b_app, bucket = machines
