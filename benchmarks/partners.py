@@ -34,8 +34,9 @@ from nuevonorte.database import write_intent  # noqa: E402
 from nuevonorte.extensions import db  # noqa: E402
 from nuevonorte.models import Story  # noqa: E402
 from tests.gunicorn_fixtures import free_port  # noqa: E402
+from tests.live_archive import Side  # noqa: E402
 from tests.partner_fixtures import published  # noqa: E402
-from tests.test_partners_live import Side, in_search  # noqa: E402
+from tests.test_partners_live import in_search  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
 HARVEST = int(os.environ.get("BENCH_HARVEST_SECONDS", "10"))

