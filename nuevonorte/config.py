@@ -106,6 +106,8 @@ ENV_OVERRIDES = {
     "NUEVONORTE_MEDIA_STORAGE": "media_storage",
     "NUEVONORTE_S3_ENDPOINT": "s3_endpoint",
     "NUEVONORTE_S3_BUCKET": "s3_bucket",
+    "NUEVONORTE_S3_PREFIX": "s3_prefix",
+    "NUEVONORTE_S3_REGION": "s3_region",
     "NUEVONORTE_S3_ACCESS_KEY": "s3_access_key",
     "NUEVONORTE_S3_SECRET_KEY": "s3_secret_key",
 }

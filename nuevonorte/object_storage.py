@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,10 @@ from nuevonorte.storage import KEY_PATTERN, Storage, StorageError, content_type,
 
 #: Read this much of an object per request of the stream (a recording is read in pieces).
 CHUNK = 1024 * 1024
+#: An object no row names is deleted by ``recover`` only once it is this old: another machine's
+#: writer (whose intents are on its own disk) may have stored it, or stored the same content
+#: again, for a transaction that has not committed yet. An upload's transaction is far shorter.
+RECOVER_GRACE_S = 3600
 
 
 class ObjectStorage(Storage):
@@ -146,7 +151,17 @@ class ObjectStorage(Storage):
         with _io():
             self.client.delete_object(Bucket=self.bucket, Key=self.name(key))
 
-    def _listing(self) -> Iterator[tuple[str, int]]:
+    def settled(self, keys: list[str]) -> list[str]:
+        """The keys whose objects were last written more than ``RECOVER_GRACE_S`` ago."""
+        wanted = set(keys)
+        now = time.time()
+        return sorted(
+            key
+            for key, _size, written in self._listing(times=True)
+            if key in wanted and now - written > RECOVER_GRACE_S
+        )
+
+    def _listing(self, times: bool = False) -> Iterator[Any]:
         with _io():
             pages = list(
                 self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
@@ -156,7 +171,10 @@ class ObjectStorage(Storage):
                 rest = item["Key"][len(self.prefix) :]
                 shard, _, key = rest.partition("/")
                 if KEY_PATTERN.fullmatch(key) and key[:2] == shard:
-                    yield key, int(item["Size"])
+                    if times:
+                        yield key, int(item["Size"]), item["LastModified"].timestamp()
+                    else:
+                        yield key, int(item["Size"])
 
     def keys(self) -> Iterator[str]:
         for key, _size in sorted(self._listing()):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -259,7 +260,8 @@ class Storage:
         """
         folder = self.root / INTENT_DIR
         if not folder.is_dir():  # nothing was ever stored through an intent here
-            gone = sorted(set(self.keys()) - referenced(set(self.keys()))) if orphans else []
+            stored = set(self.keys()) if orphans else set()
+            gone = self.settled(sorted(stored - referenced(stored))) if orphans else []
             for key in gone:
                 self.delete(key)
             return gone
@@ -277,11 +279,14 @@ class Storage:
                 if orphans:
                     candidates.update(self.keys())
                 candidates -= claimed
-                gone = sorted(candidates - referenced(set(candidates))) if candidates else []
+                unnamed = sorted(candidates - referenced(set(candidates))) if candidates else []
+                gone = self.settled(unnamed)
                 for key in gone:
                     self.delete(key)
+                waiting = set(unnamed) - set(gone)  # too recent to delete yet (``settled``)
                 for entry, _fd in dead:
-                    entry.unlink(missing_ok=True)
+                    if not _read_keys(entry) & waiting:  # else kept for the next ``recover``
+                        entry.unlink(missing_ok=True)
             finally:
                 for _entry, fd in dead:
                     os.close(fd)
@@ -295,6 +300,12 @@ class Storage:
     def describe(self) -> str:
         """Where the files are, for messages (never a credential)."""
         return str(self.root)
+
+    def settled(self, keys: list[str]) -> list[str]:
+        """Those of ``keys`` that no living writer of another machine can be about to name
+        (``recover`` deletes only these). On this machine's disk, every one: its intents are
+        the only writers' intents."""
+        return keys
 
 
 def content_type(key: str) -> str | None:
@@ -349,6 +360,8 @@ def fsync_dir(folder: Path) -> None:
 _AFTER_COMMIT = "nuevonorte.delete_after_commit"
 _AFTER_ROLLBACK = "nuevonorte.discard_after_rollback"
 _INTENT = "nuevonorte.intent"
+#: Set when a file of the transaction could not be deleted: its intent is left for ``recover``.
+_UNDELETED = "nuevonorte.undeleted"
 
 
 class Intent:
@@ -378,11 +391,13 @@ class Intent:
             os.write(self.fd, lines.encode("ascii"))
             os.fsync(self.fd)
 
-    def close(self) -> None:
-        """The transaction ended and its files were dealt with: forget the intent."""
+    def close(self, keep: bool = False) -> None:
+        """The transaction ended and its files were dealt with: forget the intent. With ``keep``
+        (a file could not be deleted), leave it, unlocked, for ``recover``."""
         if self.fd is None:
             return
-        _unlink(self.path)
+        if not keep:
+            _unlink(self.path)
         os.close(self.fd)
         self.fd = None
 
@@ -428,8 +443,7 @@ def _after_commit(session: Session) -> None:
 
     if session.info.get(_AFTER_COMMIT):
         faults.point("commit.files_to_delete")
-    for storage, key in session.info.pop(_AFTER_COMMIT, ()):
-        storage.delete(key)
+    _delete_all(session, session.info.pop(_AFTER_COMMIT, ()))
     session.info.pop(_AFTER_ROLLBACK, None)
 
 
@@ -439,12 +453,23 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     # closed: files of an uncommitted transaction go, then the intent does.
     if transaction.nested or transaction.parent is not None:
         return
-    for storage, key in session.info.pop(_AFTER_ROLLBACK, ()):
-        storage.delete(key)
+    _delete_all(session, session.info.pop(_AFTER_ROLLBACK, ()))
     session.info.pop(_AFTER_COMMIT, None)
     intent = session.info.pop(_INTENT, None)
     if intent is not None:
-        intent.close()
+        intent.close(keep=session.info.pop(_UNDELETED, False))
+
+
+def _delete_all(session: Session, doomed: Iterable[tuple[Storage, str]]) -> None:
+    """Delete each of these files; one that cannot be deleted now (a bucket out of reach) does
+    not stop the others, and its transaction's intent is kept for ``recover``, which deletes
+    every key in it that no row names."""
+    for storage, key in doomed:
+        try:
+            storage.delete(key)
+        except OSError:
+            logging.getLogger(__name__).warning("a stored file could not be deleted now; recover will")
+            session.info[_UNDELETED] = True
 
 
 def _still_there(fd: int, path: Path | str) -> bool:

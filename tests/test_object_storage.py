@@ -14,13 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.stub import Stubber
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from nuevonorte import create_app, stories
+from nuevonorte import create_app, object_storage, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.media import ingest_upload
@@ -146,7 +148,11 @@ def test_a_rolled_back_upload_leaves_nothing_in_the_bucket_F01(
 
 
 def test_killed_between_storing_and_committing_the_bucket_converges_F01(
-    s3_app: Flask, s3_config: dict[str, Any], s3_server: S3Server, bucket: str, runner: FlaskCliRunner
+    s3_app: Flask,
+    s3_config: dict[str, Any],
+    s3_server: S3Server,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """SIGKILL after the first of two photos of a contribution was stored, before any row:
     recovery (a worker's start, or ``check --repair``) deletes exactly what no row names."""
@@ -172,20 +178,62 @@ with app.app_context():
     proc.wait()
     from nuevonorte.recovery import recover
 
-    recovered = recover(get_storage())
-    assert len(recovered.files) == 3
+    # Just written: another machine's writer may be about to name the same content, so the
+    # objects are kept until they are older than the grace period.
+    assert recover(get_storage()).files == []
+    assert len(s3_server.files(bucket)) == 3
+    monkeypatch.setattr(object_storage, "RECOVER_GRACE_S", 0)
+    assert len(recover(get_storage()).files) == 3
     assert s3_server.files(bucket) == {} and referenced() == set()
 
 
 def test_check_repair_removes_objects_no_row_names(
-    s3_app: Flask, s3_server: S3Server, bucket: str, make_story: MakeStory, runner: FlaskCliRunner
+    s3_app: Flask,
+    s3_server: S3Server,
+    bucket: str,
+    make_story: MakeStory,
+    runner: FlaskCliRunner,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _story, media = public_photo_story(make_story)
     orphan = get_storage().put_bytes(photo(quality=60), "jpg")
     assert orphan in s3_server.files(bucket)
+    runner.invoke(args=["check", "--repair"])
+    assert orphan in s3_server.files(bucket)  # too young: maybe another machine's upload
+    monkeypatch.setattr(object_storage, "RECOVER_GRACE_S", 0)
     result = runner.invoke(args=["check", "--repair"])
     assert "Traceback" not in result.output, result.output
     assert set(s3_server.files(bucket)) == set(media.storage_keys()) == referenced()
+
+
+def test_a_file_the_bucket_cannot_delete_after_the_commit_is_deleted_by_recover_F01(
+    s3_app: Flask, s3_server: S3Server, bucket: str, make_story: MakeStory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The withdrawal commits while the bucket is out of reach: the answer is not an error, and
+    the transaction's intent is kept, so ``recover`` deletes the files once the bucket answers."""
+    story, media = public_photo_story(make_story)
+    storage = get_storage()
+    assert isinstance(storage, ObjectStorage)
+    reachable = storage.client
+    storage.client = boto3.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:9",  # nothing listens: connection refused
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    try:
+        stories.withdraw(story)
+        db.session.commit()  # no exception: the rows are gone, the files wait
+    finally:
+        storage.client = reachable
+    assert set(s3_server.files(bucket)) == set(media.storage_keys())
+    monkeypatch.setattr(object_storage, "RECOVER_GRACE_S", 0)
+    from nuevonorte.recovery import recover
+
+    assert sorted(recover(storage).files) == sorted(media.storage_keys())
+    assert s3_server.files(bucket) == {}
 
 
 @pytest.mark.parametrize("status", ["Enabled", "Suspended"])

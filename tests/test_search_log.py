@@ -211,3 +211,23 @@ def test_a_machine_behind_what_the_log_keeps_rebuilds(
     worker.follow_tick(other)  # rebuilt, from the database
     assert story.public_id in found(other, "zqfollowf")
     assert position_of(other) == numbered()
+
+
+def test_an_index_whose_position_is_lost_is_rebuilt_not_trusted(
+    app: Flask, other: Flask, make_story: MakeStory
+) -> None:
+    """Without its position nobody knows which entries the index holds: it is behind, and its
+    worker rebuilds it from the database (a withdrawal made meanwhile included)."""
+    story = make_story(body="Me regresé a Puebla zqfollowg.")
+    worker.follow_tick(other)
+    follow.position_file(index_dir(other)).unlink()
+    with app.app_context():
+        s = db.session.get(Story, story.id)
+        assert s is not None
+        stories.withdraw(s)
+        db.session.commit()
+    with other.app_context(), pytest.raises(follow.Behind):
+        follow.follow()
+    worker.follow_tick(other)
+    assert files_holding(index_dir(other), "zqfollowg") == []
+    assert position_of(other) == numbered()

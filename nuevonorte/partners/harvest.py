@@ -229,6 +229,7 @@ def _confirmed(partner_id: int, outcome: Outcome) -> None:
             from nuevonorte import audit
 
             audit.record("partner.confirmed", "partner", str(partner_id))
+            holdings.log_partner(partner_id)
         db.session.commit()
     if was_expired:
         holdings.index_partner(_partner(partner_id))

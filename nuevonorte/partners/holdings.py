@@ -176,6 +176,7 @@ def keep(partner: Partner, data: object) -> PartnerStory:
     else:  # the words it replaces leave the SQLite WAL too (a narrowing: a name, a passage)
         database.checkpoint_after_commit(db.session())
     db.session.flush()
+    logged([story.id])
     return story
 
 
@@ -207,7 +208,7 @@ def hide(partner: Partner, remote_ids: Iterable[str]) -> list[int]:
     if ids:
         db.session.execute(update(PartnerStory).where(PartnerStory.id.in_(ids)).values(stale=True))
         audit.record("partner.stories_changed", "partner", str(partner.id))
-    return ids
+    return logged(ids)
 
 
 def remove_all_but(partner: Partner, remote_ids: set[str]) -> list[int]:
@@ -231,7 +232,7 @@ def _delete(partner: Partner, ids: list[int]) -> list[int]:
     db.session.execute(delete(PartnerStory).where(PartnerStory.id.in_(ids)))
     audit.record("partner.stories_removed", "partner", str(partner.id))
     database.checkpoint_after_commit(db.session())  # the old text leaves the SQLite WAL too
-    return ids
+    return logged(ids)
 
 
 def sid(story_id: int) -> str:
@@ -239,21 +240,29 @@ def sid(story_id: int) -> str:
     return f"p{story_id}"
 
 
-def index(ids: Iterable[int]) -> None:
-    """Bring every machine's public index in step with these partner stories, after their
-    commit: an entry for each in the search log, then this machine follows it at once (the
-    others within their follower's second)."""
-    from nuevonorte.search import follow, sync
+def logged(ids: list[int]) -> list[int]:
+    """Write a search-log entry for each of these partner stories in the caller's transaction
+    (as a story's change does), so that every machine's index follows them whatever happens
+    after the commit; returns ``ids``."""
+    from nuevonorte.search import follow
 
-    wanted = sorted(set(ids))
-    if not wanted:
-        return
-    # In the caller's session, ending any read it still holds (whose snapshot the next write
-    # would otherwise upgrade, on SQLite "database is locked" once another process wrote).
-    with database.write_transaction():
-        follow.log_partner_stories(db.session(), wanted)
-        db.session.commit()
-    sync.apply_log()
+    follow.log_partner_stories(db.session(), ids)
+    return ids
+
+
+def log_partner(partner_id: int) -> None:
+    """Entries for every story of a partner (its stories were hidden or shown again as a whole)."""
+    logged(list(db.session.scalars(select(PartnerStory.id).where(PartnerStory.partner_id == partner_id))))
+
+
+def index(ids: Iterable[int]) -> None:
+    """After the commit that logged these partner stories: this machine's index follows the log
+    at once (the others within their follower's half second)."""
+    from nuevonorte.search import sync
+
+    if list(ids):
+        db.session.rollback()  # end any read the caller holds before the follower writes
+        sync.apply_log()
 
 
 def write_index(ids: Iterable[int], session: Session, root: Path | None = None) -> None:
@@ -299,13 +308,23 @@ def reconcile(partner_id: int) -> int:
     if not store.has_files(store.PUBLIC):
         return 0
     leaked, missing = out_of_step(partner_id)
-    index(leaked | missing)
+    repair(leaked | missing)
     return len(leaked | missing)
 
 
+def repair(ids: set[int]) -> None:
+    """Write these partner stories to this machine's index as they are now (what ``out_of_step``
+    found: the log was followed, but this index differs)."""
+    from nuevonorte.search import sync
+
+    if ids:
+        with sync.own_session(write=False) as session:
+            write_index(ids, session)
+
+
 def index_partner(partner: Partner) -> None:
-    """Every story of ``partner`` written to (or, hidden, deleted from) the public index."""
-    index(db.session.scalars(select(PartnerStory.id).where(PartnerStory.partner_id == partner.id)))
+    """After the commit that logged every story of ``partner``: this machine follows at once."""
+    index([partner.id])
 
 
 def forget_confirmations() -> None:
@@ -317,6 +336,7 @@ def forget_confirmations() -> None:
             confirmed_at=None, cursor="", expired=True, last_attempt_at=None, subscribed_at=None
         )
     )
+    logged(list(db.session.scalars(select(PartnerStory.id))))
 
 
 def expire(partner: Partner) -> bool:
@@ -326,4 +346,5 @@ def expire(partner: Partner) -> bool:
         return False
     db.session.execute(update(Partner).where(Partner.id == partner.id).values(expired=True))
     audit.record("partner.expired", "partner", str(partner.id))
+    log_partner(partner.id)
     return True

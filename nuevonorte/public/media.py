@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, request, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
-from werkzeug.wsgi import wrap_file
+from werkzeug.wsgi import FileWrapper
 
 from nuevonorte import consent, transcripts
 from nuevonorte.extensions import db
@@ -149,7 +149,9 @@ def send_stored(key: str | None, *, etag: str | bool, max_age: int) -> Response:
 
 def _send_object(storage: Storage, key: str | None, *, etag: str | bool, max_age: int) -> Response:
     """An object of the bucket streamed through the app (never a presigned address), with what
-    ``send_file`` gives a file: its length, Range and If-None-Match answered, the cache headers."""
+    ``send_file`` gives a file: its length, Range and If-None-Match answered, the cache headers.
+    Werkzeug's own file wrapper (not the server's) so that a Range answer seeks the reader: one
+    ranged GET from the asked offset, not the object read from its start."""
     served_as = content_type(key or "")
     if not key or served_as is None:
         abort(404)
@@ -157,20 +159,22 @@ def _send_object(storage: Storage, key: str | None, *, etag: str | bool, max_age
         reader = storage.open(key)
     except (FileNotFoundError, StorageError):
         abort(404)
-    size = reader.seek(0, os.SEEK_END)  # known from the object's head: no request
-    reader.seek(0)
-    response = Response(
-        wrap_file(request.environ, reader, CHUNK), mimetype=served_as, direct_passthrough=True
-    )
-    response.content_length = size
-    if max_age:
-        response.cache_control.public = True
-        response.cache_control.max_age = max_age
-    else:
-        response.cache_control.no_cache = True
-    if isinstance(etag, str):
-        response.set_etag(etag)
-    return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    try:
+        size = reader.seek(0, os.SEEK_END)  # known from the object's head: no request
+        reader.seek(0)
+        response = Response(FileWrapper(reader, CHUNK), mimetype=served_as, direct_passthrough=True)
+        response.content_length = size
+        if max_age:
+            response.cache_control.public = True
+            response.cache_control.max_age = max_age
+        else:
+            response.cache_control.no_cache = True
+        if etag:
+            response.set_etag(etag if isinstance(etag, str) else key.split(".")[0])
+        return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    except BaseException:
+        reader.close()  # a Range that cannot be satisfied (416), or anything else
+        raise
 
 
 def _stored(key: str | None) -> tuple[Path, str]:

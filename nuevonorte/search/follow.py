@@ -45,6 +45,8 @@ LOCK = ".follow.lock"
 BATCH = 500
 #: How long a follower waits for another process of this machine that is following already.
 LOCK_WAIT_S = 10.0
+#: How long a rebuild waits for this machine's follower before its swap.
+REBUILD_WAIT_S = 120.0
 
 
 class Behind(Exception):
@@ -85,10 +87,11 @@ def number() -> int:
     """Number the committed entries that have no number yet; returns the last number given."""
     from nuevonorte.search.sync import own_session
 
-    with own_session(write=True) as session:
+    with own_session(write=False) as session:  # most looks find nothing: no write lock for them
         waiting = session.scalar(select(SearchLogEntry.id).where(SearchLogEntry.seq.is_(None)).limit(1))
         if waiting is None:
             return state_of(session)[0]
+    with own_session(write=True) as session:
         state = _locked_state(session)
         ids = session.scalars(
             select(SearchLogEntry.id).where(SearchLogEntry.seq.is_(None)).order_by(SearchLogEntry.id)
@@ -140,12 +143,12 @@ def set_position(root: Path, value: int) -> None:
 
 
 @contextmanager
-def _following(root: Path) -> Iterator[bool]:
+def _following(root: Path, wait: float = LOCK_WAIT_S) -> Iterator[bool]:
     """This machine's one follower of ``root`` at a time (processes and threads alike: each
-    holder opens the file anew); yields False if another kept it longer than ``LOCK_WAIT_S``."""
+    holder opens the file anew); yields False if another kept it longer than ``wait`` seconds."""
     fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        deadline = time.monotonic() + LOCK_WAIT_S
+        deadline = time.monotonic() + wait
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -160,29 +163,47 @@ def _following(root: Path) -> Iterator[bool]:
         os.close(fd)
 
 
+@contextmanager
+def swapping(root: Path) -> Iterator[None]:
+    """Held by a rebuild around its last follow of the new build and its swap: no follower of
+    ``root`` writes into the old build and then moves the new one's position meanwhile."""
+    with _following(root, wait=REBUILD_WAIT_S) as mine:
+        if not mine:
+            raise store.RebuildFailed("the index's follower held its lock too long; try again")
+        yield
+
+
 # --- following ------------------------------------------------------------------------------
 
 
 def follow(root: Path | None = None) -> int:
     """Number what waits, then apply to ``root``'s index every entry past its position; returns
-    how many entries were applied. Raises ``Behind`` when entries this index needs were pruned.
+    how many entries were applied. Raises ``Behind`` when entries this index needs were pruned,
+    or when it has no position and the log has numbers (an index made before the log, or whose
+    position file was lost: only a rebuild knows what it holds).
 
-    An index with no position yet (built before the log existed) starts at the log's current
-    number, read before anything is numbered: the entries carried over from the outbox follow."""
+    The build the ``public`` link points to is resolved once, under the lock: the index writes
+    and the position go to that build even if a rebuild swaps another in meanwhile (the rebuild
+    takes this lock for its last follow and its swap)."""
     from nuevonorte.search.sync import index_stories, own_session
 
     root = root or store.index_root()
+    if position(root) is not None:
+        number()  # this process's own entries, even if another process of the machine follows
     applied = 0
     with _following(root) as mine:
         if not mine:
             log.warning("search log: another process of this machine is still following")
             return 0
-        if position(root) is None:
+        build = build_of(root)
+        if position(build) is None:
             with own_session(write=False) as session:
-                set_position(root, state_of(session)[0])
+                if state_of(session)[0]:
+                    raise Behind("this index has no position in the search log")
+            set_position(build, 0)
         number()
         while True:
-            here = position(root) or 0
+            here = position(build) or 0
             with own_session(write=False) as session:
                 numbered, pruned = state_of(session)
                 if here < pruned:
@@ -195,15 +216,45 @@ def follow(root: Path | None = None) -> int:
                 ).all()
                 if not rows:
                     return applied
-                index_stories({r.story_id for r in rows if r.story_id is not None}, session, root)
+                if rows[0].seq != here + 1:  # numbers are dense: a gap is a prune read meanwhile
+                    raise Behind(f"index at {here}, the log goes on at {rows[0].seq}")
+                index_stories({r.story_id for r in rows if r.story_id is not None}, session, build)
                 partners = {r.partner_story_id for r in rows if r.partner_story_id is not None}
                 if partners:
                     from nuevonorte.partners import holdings
 
-                    holdings.write_index(partners, session, root)
+                    holdings.write_index(partners, session, build)
+            _sync_index(build)  # the index durable before the position that says it holds them
             faults.point("follow.before_position")
-            set_position(root, rows[-1].seq)
+            set_position(build, rows[-1].seq)
             applied += len(rows)
+
+
+def build_of(root: Path) -> Path:
+    """The build folder the ``public`` index of ``root`` is in (``root`` itself for a build)."""
+    return Path(os.path.realpath(store.index_path(store.PUBLIC, root))).parent
+
+
+def _sync_index(build: Path) -> None:
+    """fsync every file of both indexes of ``build``, and their folders (Whoosh does not)."""
+    for kind in store.KINDS:
+        folder = build / kind
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):
+                    try:
+                        fd = os.open(entry.path, os.O_RDONLY)
+                    except FileNotFoundError:
+                        continue  # replaced by a maintainer meanwhile: its successor is synced below
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def behind(root: Path | None = None) -> int:

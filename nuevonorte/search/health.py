@@ -50,12 +50,18 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
             counts = _fill(build, progress)
             faults.point("rebuild.filled")
             store.check_counts(build, counts)
-            follow.follow(build)  # what changed while it was filled (T03)
-            _add_partner_stories(build)
+            follow.follow(build)  # what changed while it was filled (T03), outside the lock
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)  # never swapped in: nothing reads it
             raise
-        store.swap_in(build, root)
+        with follow.swapping(root):  # no follower writes the old build and moves the new one on
+            try:
+                follow.follow(build)  # what changed since
+                _add_partner_stories(build)
+            except BaseException:
+                shutil.rmtree(build, ignore_errors=True)
+                raise
+            store.swap_in(build, root)
     store.forget_searchers()
     sync.apply_log()  # what changed between the build's last follow and the swap
     _partner_findings(repair=True)  # one removed at its origin while the build was filled
@@ -88,7 +94,7 @@ def _partner_findings(repair: bool) -> list[IndexFinding]:
     ]
     out += [IndexFinding("public-index-partner-missing", f"partner story p{i}") for i in sorted(missing)]
     if repair and (leaked or missing):
-        holdings.index(leaked | missing)
+        holdings.repair(leaked | missing)
     return out
 
 

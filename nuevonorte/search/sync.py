@@ -12,7 +12,7 @@
 
 So curation and contribution code is indexed without calling this module, and a failed or
 interrupted index update (lock held too long, index missing, worker killed) leaves its entries
-past the position, to be applied by the next write, by the worker's follower (every second), by
+past the position, to be applied by the next write, by the worker's follower (twice a second), by
 ``nuevonorte check`` or by ``nuevonorte reindex``.
 """
 
