@@ -92,7 +92,7 @@ class ObjectStorage(Storage):
         )
 
     def describe(self) -> str:
-        return f"s3 bucket {self.bucket} at {self.endpoint or 'AWS'}"
+        return f"the media bucket {self.bucket} at {self.endpoint or 'AWS'}"
 
     def check_bucket(self) -> None:
         """Refuse a bucket that cannot be reached or that keeps deleted objects' bytes."""

@@ -299,7 +299,7 @@ class Storage:
 
     def describe(self) -> str:
         """Where the files are, for messages (never a credential)."""
-        return str(self.root)
+        return f"the media folder {self.root}"
 
     def settled(self, keys: list[str]) -> list[str]:
         """Those of ``keys`` that no living writer of another machine can be about to name

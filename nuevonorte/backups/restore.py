@@ -213,7 +213,7 @@ def _refuse_unless_empty() -> None:
     storage = get_storage()
     if storage.holds_files():
         raise RestoreRefused(
-            f"the media storage ({storage.describe()}) already holds files: restore only into an empty one"
+            f"{storage.describe()} already holds files: restore only into an empty one"
         )
 
 
