@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from pages import CONNECTIONS, DURATION, _to_ms, measure  # noqa: E402
 
-from nuevonorte import create_app, search, stories  # noqa: E402
+from nuevonorte import stories  # noqa: E402
 from nuevonorte.consent import ConsentChoices  # noqa: E402
 from nuevonorte.database import write_intent  # noqa: E402
 from nuevonorte.extensions import db  # noqa: E402
@@ -47,7 +47,7 @@ from nuevonorte.media import ingest_upload  # noqa: E402
 from nuevonorte.models import Visibility  # noqa: E402
 from tests import media_samples  # noqa: E402
 from tests.gunicorn_fixtures import free_port  # noqa: E402
-from tests.live_archive import Side  # noqa: E402
+from tests.live_archive import Side, prepared  # noqa: E402
 from tests.s3_server import running  # noqa: E402
 
 STORIES = int(os.environ.get("BENCH_STORIES", "100"))
@@ -71,16 +71,6 @@ def publish(body: str, photo: bool = False) -> tuple[str, str | None]:
         db.session.commit()
     db.session.remove()  # no transaction left open: the next read would begin as a writer
     return story_id, media_id
-
-
-def prepared(side: Side, schema: bool) -> Any:
-    app = create_app(side.settings)
-    with app.app_context():
-        if schema:
-            db.create_all()
-        search.rebuild()
-        db.session.remove()
-    return app
 
 
 def media(folder: Path, s3: Any) -> dict[str, tuple[float, float, float]]:

@@ -16,6 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
+
+from nuevonorte import create_app, search
+from nuevonorte.extensions import db
+from nuevonorte.search import store
 from tests.conftest import TEST_SECRET
 from tests.gunicorn_fixtures import gunicorn
 
@@ -111,3 +116,16 @@ def wait_until(condition: Callable[[], bool], what: str, seconds: float = PATIEN
         assert time.monotonic() - start < seconds, f"not within {seconds} s: {what}"
         time.sleep(0.1)
     return time.monotonic() - start
+
+
+def prepared(side: Side, schema: bool) -> Flask:
+    """The archive's indexes (and, with ``schema``, its tables), made in this process (its
+    servers run elsewhere)."""
+    app = create_app(side.settings)
+    with app.app_context():
+        if schema:
+            db.create_all()
+        search.rebuild()
+        db.session.remove()
+        store.forget_searchers()
+    return app

@@ -32,7 +32,7 @@ from nuevonorte.search import store
 from tests.conftest import POSTGRES_URL
 from tests.gunicorn_fixtures import free_port
 from tests.index_bytes import files_holding
-from tests.live_archive import CONFIRM_SECONDS, HARVEST_SECONDS, Side, get, wait_until
+from tests.live_archive import CONFIRM_SECONDS, HARVEST_SECONDS, Side, get, prepared, wait_until
 from tests.stopped_process import WORKER, stopped_at
 
 MakeStory = Callable[..., Story]
@@ -41,18 +41,6 @@ MakeStory = Callable[..., Story]
 def in_search(side: Side, word: str) -> bool:
     status, body = get(f"{side.url}/api/v1/search?q={word}")
     return status == 200 and any(h["source"] != "here" for h in json.loads(body)["hits"])
-
-
-def prepared(side: Side) -> Flask:
-    """The archive's schema and indexes, made in this process (its servers run elsewhere)."""
-    app = create_app(side.settings)
-    with app.app_context():
-        if POSTGRES_URL:
-            db.create_all()
-        search.rebuild()
-        db.session.remove()
-        store.forget_searchers()
-    return app
 
 
 @pytest.fixture
@@ -66,7 +54,7 @@ def pair(
         app.config[key.upper()] = a.settings[key]
     app.config["PUBLIC_URL"] = a.url
     search.rebuild()
-    b_app = prepared(b)
+    b_app = prepared(b, schema=bool(POSTGRES_URL))
     yield a, b, b_app
     with b_app.app_context():
         db.session.remove()
