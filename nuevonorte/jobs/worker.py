@@ -75,10 +75,12 @@ PRUNE_SECONDS = 3600.0
 def follow_tick(app: Flask) -> int:
     """Apply the search log to this machine's index; an index left further behind than the log
     keeps is rebuilt here (search is served from the old one meanwhile). Returns how many."""
-    from nuevonorte.search import follow, health, rebuild_lock, store
+    from nuevonorte.search import follow, health, store
 
     with app.app_context():
-        if not (store.has_files(store.PUBLIC) and store.has_files(store.STAFF)) or rebuild_lock.rebuilding():
+        # During a rebuild too: the live index keeps following (a withdrawal made through another
+        # machine must leave this one's files without waiting for the rebuild, T03).
+        if not (store.has_files(store.PUBLIC) and store.has_files(store.STAFF)):
             return 0
         try:
             with store.abandoned_files_ignored():
