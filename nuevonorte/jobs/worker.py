@@ -122,7 +122,8 @@ def run(app: Flask, workers: int = 1) -> None:
     thread.start()
     partner_tick(app)
     threading.Thread(target=_partners, args=(app, stop), name="partner-schedule", daemon=True).start()
-    follow_tick(app)
+    # In a thread from its first look: an index that must be rebuilt (Behind) does not hold back
+    # the jobs, a withdrawal notice to a partner first of all.
     threading.Thread(target=_following, args=(app, stop), name="search-follower", daemon=True).start()
     # Two threads more than asked for (drafts take turns: ``runner._drafting``): a partner's
     # harvest (network waits) and a draft never hold back a withdrawal notice or a silenced copy.
