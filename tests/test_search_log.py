@@ -228,6 +228,10 @@ def test_an_index_whose_position_is_lost_is_rebuilt_not_trusted(
         db.session.commit()
     with other.app_context(), pytest.raises(follow.Behind):
         follow.follow()
+    with other.app_context():
+        found_by_check = {(f.kind, f.urgent) for f in search.index_findings(repair=False)}
+        db.session.remove()
+    assert ("index-log-no-position", True) in found_by_check
     worker.follow_tick(other)
     assert files_holding(index_dir(other), "zqfollowg") == []
     assert position_of(other) == numbered()

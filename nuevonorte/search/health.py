@@ -152,6 +152,9 @@ def findings(repair: bool = True) -> list[IndexFinding]:
     out += [IndexFinding("staff-index-drift", f"story id {sid}") for sid in staff_drift]
     if waiting:
         out.append(IndexFinding("index-log-behind", f"{waiting} update(s) not applied here yet"))
+    if follow.position() is None and follow.state_of(db.session())[0]:
+        # Which entries it holds is unknown: only a rebuild knows (the worker makes one).
+        out.append(IndexFinding("index-log-no-position", "run `nuevonorte reindex`", urgent=True))
     out += purge_findings(repair)  # before the repairs below, whose commits may drop segments
     out += _partner_findings(repair)
     if repair and (leaked or missing or staff_drift):
