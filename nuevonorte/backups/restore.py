@@ -212,9 +212,7 @@ def _refuse_unless_empty() -> None:
         )
     storage = get_storage()
     if storage.holds_files():
-        raise RestoreRefused(
-            f"{storage.describe()} already holds files: restore only into an empty one"
-        )
+        raise RestoreRefused(f"{storage.describe()} already holds files: restore only into an empty one")
 
 
 def _stage(
