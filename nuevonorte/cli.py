@@ -547,12 +547,13 @@ def partners_list_command() -> None:
 @with_appcontext
 def partners_remove_command(url: str) -> None:
     """Forget a partner and every story of it."""
-    from nuevonorte.partners import holdings, registry
+    from nuevonorte.partners import registry
+    from nuevonorte.search import sync
 
     with database.write_intent():
         gone = registry.remove(_partner_or_fail(url))
         db.session.commit()
-    holdings.index(gone)
+    sync.follow_now()
     click.echo(f"Removed, with its {len(gone)} stories.")
 
 

@@ -157,11 +157,12 @@ class ObjectStorage(Storage):
         now = time.time()
         return sorted(
             key
-            for key, _size, written in self._listing(times=True)
+            for key, _size, written in self._listing()
             if key in wanted and now - written > RECOVER_GRACE_S
         )
 
-    def _listing(self, times: bool = False) -> Iterator[Any]:
+    def _listing(self) -> Iterator[tuple[str, int, float]]:
+        """Each stored key with its size and when it was last written (Unix time)."""
         with _io():
             pages = list(
                 self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
@@ -171,18 +172,15 @@ class ObjectStorage(Storage):
                 rest = item["Key"][len(self.prefix) :]
                 shard, _, key = rest.partition("/")
                 if KEY_PATTERN.fullmatch(key) and key[:2] == shard:
-                    if times:
-                        yield key, int(item["Size"]), item["LastModified"].timestamp()
-                    else:
-                        yield key, int(item["Size"])
+                    yield key, int(item["Size"]), item["LastModified"].timestamp()
 
     def keys(self) -> Iterator[str]:
-        for key, _size in sorted(self._listing()):
+        for key, _size, _written in sorted(self._listing()):
             yield key
 
     def sizes(self, keys: Iterable[str]) -> dict[str, int]:
         wanted = {k for k in keys if KEY_PATTERN.fullmatch(k)}
-        return {key: size for key, size in self._listing() if key in wanted}
+        return {key: size for key, size, _written in self._listing() if key in wanted}
 
     def holds_files(self) -> bool:
         return next(iter(self._listing()), None) is not None

@@ -32,6 +32,19 @@ CONFIRM_SECONDS = 8
 PATIENCE = 30
 
 
+def archive_settings(folder: Path, database_url: str) -> dict[str, Any]:
+    """``create_app`` settings for an archive whose files live under ``folder``."""
+    return {
+        "TESTING": True,
+        "secret_key": TEST_SECRET,
+        "database_url": database_url,
+        "media_dir": str(folder / "media"),
+        "index_dir": str(folder / "index"),
+        "ledger_path": str(folder / "ledger" / "withdrawals.ledger"),
+        "queue_path": str(folder / "jobs.sqlite3"),
+    }
+
+
 class Side:
     """One archive: its settings, its environment for processes, its address."""
 
@@ -48,16 +61,7 @@ class Side:
             **config,
         }
         (folder / "config.toml").write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items()))
-        self.settings: dict[str, Any] = {
-            "TESTING": True,
-            "secret_key": TEST_SECRET,
-            "database_url": database_url,
-            "media_dir": str(folder / "media"),
-            "index_dir": str(folder / "index"),
-            "ledger_path": str(folder / "ledger" / "withdrawals.ledger"),
-            "queue_path": str(folder / "jobs.sqlite3"),
-            **settings,
-        }
+        self.settings: dict[str, Any] = {**archive_settings(folder, database_url), **settings}
         self.env = {
             **os.environ,
             "NUEVONORTE_CONFIG": str(folder / "config.toml"),

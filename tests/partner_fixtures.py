@@ -28,7 +28,8 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Story
 from nuevonorte.partners.client import TRANSPORT
 from nuevonorte.search import store
-from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient
+from tests.conftest import POSTGRES_URL, IsolatedClient
+from tests.live_archive import archive_settings
 
 A_URL = "http://127.0.0.1:18001"
 B_URL = "http://127.0.0.1:18002"
@@ -138,18 +139,7 @@ def scratch_database(folder: Path, template: Path, name: str) -> Iterator[str]:
 
 def archive(folder: Path, database_url: str, public_url: str) -> Flask:
     """One archive whose files live under ``folder``, with its schema and built indexes."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "secret_key": TEST_SECRET,
-            "database_url": database_url,
-            "media_dir": str(folder / "media"),
-            "index_dir": str(folder / "index"),
-            "ledger_path": str(folder / "ledger" / "withdrawals.ledger"),
-            "queue_path": str(folder / "jobs.sqlite3"),
-            **partner_settings(folder, public_url),
-        }
-    )
+    app = create_app({**archive_settings(folder, database_url), **partner_settings(folder, public_url)})
     with app.app_context():
         if POSTGRES_URL:
             db.create_all()

@@ -25,6 +25,9 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_log")),
     )
     op.create_index(op.f("ix_search_log_seq"), "search_log", ["seq"], unique=True)
+    # Search asks which of a page's stories changed past its index's position (``follow.stale``).
+    op.create_index(op.f("ix_search_log_story_id"), "search_log", ["story_id"], unique=False)
+    op.create_index(op.f("ix_search_log_partner_story_id"), "search_log", ["partner_story_id"], unique=False)
     op.create_table(
         "search_log_state",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,5 +57,7 @@ def downgrade():
         "WHERE story_id IS NOT NULL AND seq IS NULL ORDER BY id"
     )
     op.drop_table("search_log_state")
+    op.drop_index(op.f("ix_search_log_partner_story_id"), table_name="search_log")
+    op.drop_index(op.f("ix_search_log_story_id"), table_name="search_log")
     op.drop_index(op.f("ix_search_log_seq"), table_name="search_log")
     op.drop_table("search_log")

@@ -25,9 +25,10 @@ from nuevonorte.curate.views import bp
 from nuevonorte.extensions import db
 from nuevonorte.jobs import records
 from nuevonorte.models import JobKind, Partner
-from nuevonorte.partners import address, client, holdings, registry, shown
+from nuevonorte.partners import address, client, registry, shown
 from nuevonorte.partners.messages import problem_text
 from nuevonorte.safe_input import NumberTooLarge, number
+from nuevonorte.search import sync
 
 
 class PartnerAddressForm(FlaskForm):
@@ -272,7 +273,7 @@ def partner_remove() -> Response:
     name = partner.name
     gone = registry.remove(partner, actor())
     db.session.commit()
-    holdings.index(gone)
+    sync.follow_now()
     flash(
         ngettext(
             "%(name)s was removed, with its %(num)d story.",

@@ -27,8 +27,8 @@ class SearchLogEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int | None] = mapped_column(Integer, unique=True, index=True)
     # No foreign keys: the story may be deleted, and its index entries must still go.
-    story_id: Mapped[int | None] = mapped_column(Integer)
-    partner_story_id: Mapped[int | None] = mapped_column(Integer)
+    story_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    partner_story_id: Mapped[int | None] = mapped_column(Integer, index=True)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -23,6 +23,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Partner, PartnerStory
 from nuevonorte.models.base import utcnow
 from nuevonorte.partners import address, client, holdings
+from nuevonorte.search import sync
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ class Outcome:
     kept: int = 0
     removed: int = 0
     complete: bool = False
-    touched: list[int] = field(default_factory=list)
 
 
 def harvest(partner_id: int) -> Outcome:
@@ -112,10 +112,10 @@ def _changes(partner_id: int) -> Outcome:
     if resync is not None:
         with write_transaction():
             partner = _partner(partner_id)
-            outcome.touched += holdings.remove_all_but(partner, resync)
+            holdings.remove_all_but(partner, resync)
             partner.cursor, partner.epoch = cursor, epoch
             db.session.commit()
-        holdings.index(outcome.touched)
+        sync.follow_now()
     _read_again(partner_id, base, outcome)
     outcome.complete = True
     return outcome
@@ -188,7 +188,6 @@ def _write(
     """One page in one transaction: the stories kept, those removed, and the cursor (and epoch)
     after it. False, with only the removals written, when a notice was applied since the page
     was read (``notices_before``): what the page fetched may be what the notice took away."""
-    touched: list[int] = []
     dropped = False
     with write_transaction():
         partner = _partner(partner_id)
@@ -196,13 +195,12 @@ def _write(
             stories, after, dropped = {}, None, True
         for remote_id, data in stories.items():
             try:
-                touched.append(holdings.keep(partner, data).id)
+                holdings.keep(partner, data)
                 outcome.kept += 1
             except holdings.BadStory:
                 log.warning("partner %d: a story was not in the read API's shape; not kept", partner_id)
                 gone.append(remote_id)  # an older copy is not kept either: fail closed
         removed = holdings.remove(partner, gone)
-        touched += removed
         outcome.removed += len(removed)
         if after is not None:
             partner.cursor, partner.epoch = after
@@ -212,8 +210,7 @@ def _write(
             audit.record("partner.harvested", "partner", str(partner_id))
         db.session.commit()
     faults.point("partner.page_committed")  # tests: killed here, the next harvest reconciles
-    outcome.touched += touched
-    holdings.index(touched)
+    sync.follow_now()
     return not dropped
 
 
@@ -232,7 +229,7 @@ def _confirmed(partner_id: int, outcome: Outcome) -> None:
             holdings.log_partner(partner_id)
         db.session.commit()
     if was_expired:
-        holdings.index_partner(_partner(partner_id))
+        sync.follow_now()
 
 
 # --- OAI-PMH, for archives that are not Nuevo Norte --------------------------------------------
@@ -272,9 +269,9 @@ def _oai(partner_id: int) -> Outcome:
     else:
         return outcome
     with write_transaction():
-        outcome.touched += holdings.remove_all_but(_partner(partner_id), seen)
+        holdings.remove_all_but(_partner(partner_id), seen)
         db.session.commit()
-    holdings.index(outcome.touched)
+    sync.follow_now()
     outcome.complete = True
     return outcome
 

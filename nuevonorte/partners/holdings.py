@@ -246,23 +246,13 @@ def logged(ids: list[int]) -> list[int]:
     after the commit; returns ``ids``."""
     from nuevonorte.search import follow
 
-    follow.log_partner_stories(db.session(), ids)
+    follow.write(db.session(), partner_stories=ids)
     return ids
 
 
 def log_partner(partner_id: int) -> None:
     """Entries for every story of a partner (its stories were hidden or shown again as a whole)."""
     logged(list(db.session.scalars(select(PartnerStory.id).where(PartnerStory.partner_id == partner_id))))
-
-
-def index(ids: Iterable[int]) -> None:
-    """After the commit that logged these partner stories: this machine's index follows the log
-    at once (the others within their follower's half second)."""
-    from nuevonorte.search import sync
-
-    if list(ids):
-        db.session.rollback()  # end any read the caller holds before the follower writes
-        sync.apply_log()
 
 
 def write_index(ids: Iterable[int], session: Session, root: Path | None = None) -> None:
@@ -320,11 +310,6 @@ def repair(ids: set[int]) -> None:
     if ids:
         with sync.own_session(write=False) as session:
             write_index(ids, session)
-
-
-def index_partner(partner: Partner) -> None:
-    """After the commit that logged every story of ``partner``: this machine follows at once."""
-    index([partner.id])
 
 
 def forget_confirmations() -> None:

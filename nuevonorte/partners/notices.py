@@ -39,6 +39,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Job, JobKind, JobState, Partner
 from nuevonorte.models.base import utcnow
 from nuevonorte.partners import address, client, holdings
+from nuevonorte.search import sync
 
 #: How far a notice's time may be from ours.
 SKEW_SECONDS = 300
@@ -295,5 +296,5 @@ def receive(headers: Any, body: bytes) -> int:
         records.request_partner_job(db.session(), JobKind.PARTNER_HARVEST, partner_id)
         db.session.commit()
     faults.point("partner.notice_committed")  # killed here: the harvest it asked for reconciles
-    holdings.index(gone)
+    sync.follow_now()
     return len(gone)

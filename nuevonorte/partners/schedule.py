@@ -15,6 +15,7 @@ from nuevonorte.models import Job, JobKind, Partner
 from nuevonorte.models.base import utcnow
 from nuevonorte.models.job import ACTIVE_STATES
 from nuevonorte.partners import holdings, shown
+from nuevonorte.search import sync
 
 
 def tick() -> int:
@@ -73,9 +74,7 @@ def expire_stale() -> int:
             if partner is not None and holdings.expire(partner):
                 expired.append(partner_id)
             db.session.commit()
-    for partner_id in expired:
-        partner = db.session.get(Partner, partner_id)
-        if partner is not None:
-            holdings.index_partner(partner)
+    if expired:
+        sync.follow_now()  # their stories' entries were logged with the expiry
     db.session.rollback()
     return len(expired)

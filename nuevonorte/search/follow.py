@@ -19,10 +19,8 @@ from; entries after it are applied to it before and after the swap.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -35,7 +33,7 @@ from sqlalchemy.orm import Session
 from nuevonorte import faults
 from nuevonorte.models.base import utcnow
 from nuevonorte.models.search import SearchLogEntry, SearchLogState
-from nuevonorte.search import store
+from nuevonorte.search import rebuild_lock, store
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +51,11 @@ class Behind(Exception):
     """This index's position is below entries pruned from the log: only a rebuild can catch up."""
 
 
-def log_stories(session: Session, story_ids: Iterable[int]) -> None:
-    """Entries for these stories, in the caller's transaction (unnumbered until it commits)."""
-    rows = [{"story_id": i} for i in sorted(set(story_ids))]
-    if rows:
-        session.connection().execute(insert(SearchLogEntry), rows)
-
-
-def log_partner_stories(session: Session, partner_story_ids: Iterable[int]) -> None:
-    rows = [{"partner_story_id": i} for i in sorted(set(partner_story_ids))]
+def write(session: Session, stories: Iterable[int] = (), partner_stories: Iterable[int] = ()) -> None:
+    """Entries for these stories and partner stories, in the caller's transaction (unnumbered
+    until it commits)."""
+    rows = [{"story_id": i} for i in sorted(set(stories))]
+    rows += [{"partner_story_id": i} for i in sorted(set(partner_stories))]
     if rows:
         session.connection().execute(insert(SearchLogEntry), rows)
 
@@ -148,17 +142,7 @@ def _following(root: Path, wait: float = LOCK_WAIT_S) -> Iterator[bool]:
     holder opens the file anew); yields False if another kept it longer than ``wait`` seconds."""
     fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    yield False
-                    return
-                time.sleep(0.01)
-        yield True
+        yield rebuild_lock.lock_within(fd, wait, pause=0.01)
     finally:
         os.close(fd)
 
@@ -255,6 +239,33 @@ def _sync_index(build: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def stale(story_ids: Iterable[int], partner_story_ids: Iterable[int] = ()) -> tuple[set[int], set[int]]:
+    """Of these stories and partner stories, those with a change this index has not applied yet
+    (an entry past its position, or not numbered yet): what the index holds of them may be wider
+    than what they show now (a paragraph withheld since), so search does not show them."""
+    from sqlalchemy import or_
+
+    from nuevonorte.search.sync import own_session
+
+    ids, partner_ids = set(story_ids), set(partner_story_ids)
+    if not ids and not partner_ids:
+        return set(), set()
+    here = position()
+    with own_session(write=False) as session:
+        if here is None:  # nothing is known of what this index holds
+            return (ids, partner_ids) if state_of(session)[0] else (set(), set())
+        past = or_(SearchLogEntry.seq.is_(None), SearchLogEntry.seq > here)
+        found = session.execute(
+            select(SearchLogEntry.story_id, SearchLogEntry.partner_story_id).where(
+                past,
+                or_(SearchLogEntry.story_id.in_(ids), SearchLogEntry.partner_story_id.in_(partner_ids)),
+            )
+        ).all()
+    return {r.story_id for r in found if r.story_id in ids}, {
+        r.partner_story_id for r in found if r.partner_story_id in partner_ids
+    }
 
 
 def behind(root: Path | None = None) -> int:

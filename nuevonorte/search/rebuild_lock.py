@@ -49,20 +49,27 @@ def rebuilding(root: Path | None = None) -> bool:
     return False
 
 
+def lock_within(fd: int, seconds: float, pause: float) -> bool:
+    """Take an exclusive ``flock`` on ``fd``, trying again every ``pause`` seconds; False when it
+    could not be had within ``seconds`` (also the search log's follower lock, ``follow``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(pause)
+
+
 @contextmanager
 def held(root: Path | None = None) -> Iterator[None]:
     """Hold the lock for a rebuild; ``store.RebuildFailed`` if another rebuild holds it."""
     fd = _open(root)
-    deadline = time.monotonic() + ACQUIRE_TIMEOUT_S
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise store.RebuildFailed("another rebuild is running") from None
-                time.sleep(0.05)
+        if not lock_within(fd, ACQUIRE_TIMEOUT_S, pause=0.05):
+            raise store.RebuildFailed("another rebuild is running")
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         yield

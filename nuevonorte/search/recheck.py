@@ -21,9 +21,35 @@ from nuevonorte.search.query import SearchResults
 
 def public(results: SearchResults) -> SearchResults:
     """Drop the hits that are not public today: our stories by the consent rule, a partner
-    archive's by ``partners.shown`` (removed at its origin, or not confirmed in time)."""
+    archive's by ``partners.shown`` (removed at its origin, or not confirmed in time); and the
+    hits of stories changed since this index last applied them (``follow.stale``): their words
+    and snippets may be wider than what they show now (a paragraph withheld since)."""
     ours = _keep(results, consent.public_stories().with_only_columns(Story.public_id), "here")
-    return _keep(ours, shown.shown_stories().with_only_columns(PartnerStory.public_id), "partner")
+    both = _keep(ours, shown.shown_stories().with_only_columns(PartnerStory.public_id), "partner")
+    return _not_stale(both)
+
+
+def _not_stale(results: SearchResults) -> SearchResults:
+    from nuevonorte.search import follow
+
+    if not results.hits:
+        return results
+    wanted = [hit.public_id for hit in results.hits]
+    ours = dict(
+        db.session.execute(select(Story.id, Story.public_id).where(Story.public_id.in_(wanted))).all()
+    )
+    theirs: dict[int, str] = dict(
+        db.session.execute(
+            select(PartnerStory.id, PartnerStory.public_id).where(PartnerStory.public_id.in_(wanted))
+        ).all()
+    )
+    stale_ours, stale_theirs = follow.stale(ours, theirs)
+    dropped = {ours[i] for i in stale_ours} | {theirs[i] for i in stale_theirs}
+    if dropped:
+        kept = [hit for hit in results.hits if hit.public_id not in dropped]
+        results.total -= len(results.hits) - len(kept)
+        results.hits = kept
+    return results
 
 
 def staff(results: SearchResults) -> SearchResults:

@@ -75,7 +75,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     if not new:
         return
     pending.update(new)
-    follow.log_stories(session, new)
+    follow.write(session, stories=new)
 
 
 def _after_commit(session: Session) -> None:
@@ -166,6 +166,14 @@ def apply_log() -> int:
     store.collect_abandoned_files()
     log.warning("search index update deferred to the search log: %s", error)
     return 0
+
+
+def follow_now() -> None:
+    """After a commit that wrote search-log entries outside the session hooks (partner stories,
+    ``partners.holdings``): end any read the caller's session still holds, then follow at once
+    on this machine (the others within their follower's half second)."""
+    db.session.rollback()
+    apply_log()
 
 
 def resume_after_dead_process() -> None:
