@@ -28,7 +28,7 @@ from nuevonorte.models import SearchLogEntry, Story, Visibility
 from nuevonorte.models.base import utcnow
 from nuevonorte.search import follow, store
 from tests.conftest import POSTGRES_URL, TEST_SECRET, _empty_tables
-from tests.index_bytes import words_in
+from tests.index_bytes import forms, words_in
 
 MACHINES = ("a", "b")
 
@@ -66,9 +66,13 @@ class TwoMachines(RuleBasedStateMachine):
     stories_ = Bundle("stories")
 
     def _words(self) -> tuple[str, str]:
+        """Two words of this story alone. Consonants only: a vowel ending such as "-aad" is
+        stemmed away ("zqmkept"), and that form would be found inside every other story's word."""
         self.n += 1
-        letters = "".join("abcdefghij"[int(d)] for d in f"{self.n:03d}")
-        return f"zqmkept{letters}", f"zqmpriv{letters}"
+        letters = "".join("qwxzkvbfjp"[int(d)] for d in f"{self.n:03d}")
+        words = f"zqmkept{letters}", f"zqmpriv{letters}"
+        assert all(letters in form for w in words for form in forms(w)), words
+        return words
 
     @rule(target=stories_, machine=st.sampled_from(MACHINES))
     def publish(self, machine: str) -> int:

@@ -235,3 +235,53 @@ def test_an_index_whose_position_is_lost_is_rebuilt_not_trusted(
     worker.follow_tick(other)
     assert files_holding(index_dir(other), "zqfollowg") == []
     assert position_of(other) == numbered()
+
+
+def _withhold_second_paragraph(machine: Flask, story_id: int) -> None:
+    with machine.app_context():
+        s = db.session.get(Story, story_id)
+        assert s is not None
+        s.restricted_paragraphs = "1"
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_lagging_machine_never_matches_a_paragraph_withheld_since_T21(
+    app: Flask, other: Flask, make_story: MakeStory
+) -> None:
+    """The story stays public, so the per-story re-check alone would let B match the withheld
+    paragraph from its index (and show a snippet of it): B leaves the story out of its results
+    until it has applied the change, then shows it for what is still public."""
+    story = make_story(body="Crucé con mi primo zqstalqk.\n\nMi tío se llama zqstalqw.")
+    worker.follow_tick(other)
+    assert story.public_id in found(other, "zqstalqw")
+    _withhold_second_paragraph(app, story.id)
+    assert files_holding(index_dir(other), "zqstalqw", purged=False)  # B has not followed
+    assert found(other, "zqstalqw") == set()
+    assert found(other, "zqstalqk") == set()  # out of B's results until B follows
+    assert found(app, "zqstalqw") == set()
+    assert story.public_id in found(app, "zqstalqk")
+    worker.follow_tick(other)
+    assert found(other, "zqstalqw") == set()
+    assert story.public_id in found(other, "zqstalqk")
+
+
+def test_a_machine_below_the_pruned_log_shows_nothing_it_may_have_missed_T21(
+    app: Flask, other: Flask, make_story: MakeStory
+) -> None:
+    """The entries that said what changed since B's index was written are pruned: any of its
+    stories may have narrowed since, so B shows none of them until its rebuild."""
+    story = make_story(body="Llegué a Tijuana zqstalqx.\n\nMi hermana se llama zqstalqz.")
+    worker.follow_tick(other)
+    _withhold_second_paragraph(app, story.id)
+    db.session.rollback()
+    db.session.execute(update(SearchLogEntry).values(queued_at=utcnow() - timedelta(days=30)))
+    db.session.commit()
+    with app.app_context():
+        assert follow.prune(keep_days=14) >= 1
+    assert found(other, "zqstalqz") == set()
+    assert found(other, "zqstalqx") == set()
+    worker.follow_tick(other)  # rebuilt from the database
+    assert found(other, "zqstalqz") == set()
+    assert story.public_id in found(other, "zqstalqx")
+    assert [f for f in files_holding(index_dir(other), "zqstalqz") if "/public/" in f] == []

@@ -244,7 +244,9 @@ def _sync_index(build: Path) -> None:
 def stale(story_ids: Iterable[int], partner_story_ids: Iterable[int] = ()) -> tuple[set[int], set[int]]:
     """Of these stories and partner stories, those with a change this index has not applied yet
     (an entry past its position, or not numbered yet): what the index holds of them may be wider
-    than what they show now (a paragraph withheld since), so search does not show them."""
+    than what they show now (a paragraph withheld since), so search does not show them. An index
+    with no position, or one below what was pruned, may hold anything: all of them, until its
+    rebuild."""
     from sqlalchemy import or_
 
     from nuevonorte.search.sync import own_session
@@ -254,8 +256,13 @@ def stale(story_ids: Iterable[int], partner_story_ids: Iterable[int] = ()) -> tu
         return set(), set()
     here = position()
     with own_session(write=False) as session:
-        if here is None:  # nothing is known of what this index holds
-            return (ids, partner_ids) if state_of(session)[0] else (set(), set())
+        numbered, pruned = state_of(session)
+        if here is None and not numbered:
+            return set(), set()  # no log yet: nothing has changed since the index was made
+        if here is None or here < pruned:
+            # Nothing is known of what this index holds, or the entries saying what changed
+            # since it was written were pruned: any of its stories may have narrowed since.
+            return ids, partner_ids
         past = or_(SearchLogEntry.seq.is_(None), SearchLogEntry.seq > here)
         found = session.execute(
             select(SearchLogEntry.story_id, SearchLogEntry.partner_story_id).where(
@@ -263,6 +270,8 @@ def stale(story_ids: Iterable[int], partner_story_ids: Iterable[int] = ()) -> tu
                 or_(SearchLogEntry.story_id.in_(ids), SearchLogEntry.partner_story_id.in_(partner_ids)),
             )
         ).all()
+        if here < state_of(session)[1]:  # pruned while it was read (each read sees new commits)
+            return ids, partner_ids
     return {r.story_id for r in found if r.story_id in ids}, {
         r.partner_story_id for r in found if r.partner_story_id in partner_ids
     }
