@@ -10,7 +10,8 @@ written in the index build (``position``) and moves the position on.
 Whoever commits follows at once (a withdrawal is gone from the committing machine's index before
 its answer), and ``nuevonorte worker`` follows twice a second on every machine (a change made on
 another machine reaches this one within about a second). Results are re-checked against the
-database as they are read, so a machine that lags can only show less, never more.
+database as they are read, and the hits of stories this index has not caught up with are left
+out (``stale``), so a machine that lags can only show less, never more.
 
 A killed process leaves its entries unnumbered or past the position: the next ``follow`` on any
 machine numbers them, and each machine applies them. A build records the position it was filled

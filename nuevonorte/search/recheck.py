@@ -2,8 +2,10 @@
 
 The index can lag the database: during a rebuild, when an index commit failed and its change
 waits in the search log, or on another machine that has not followed it yet. So a hit is shown
-only when the database, asked through the consent rule's SQL form, still agrees — one query per
-page. The index can then only ever show less than the rules allow, never more.
+only when the database, asked through the consent rule's SQL form, still agrees, and when this
+index has applied every change to its story (a story still public may have narrowed: its
+withheld paragraph is still in a lagging index's words and snippets) — two queries per page. The
+index can then only ever show less than the rules allow, never more.
 """
 
 from __future__ import annotations
