@@ -138,18 +138,23 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
         server.dispose()
 
 
-@pytest.fixture
-def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
-    """Overrides for ``create_app``; tests may change them before using ``app``."""
+def archive_settings(folder: Path, database_url: str) -> dict[str, Any]:
+    """``create_app`` settings for an archive whose files live under ``folder``."""
     return {
         "TESTING": True,
         "secret_key": TEST_SECRET,
         "database_url": database_url,
-        "media_dir": str(tmp_path / "media"),
-        "index_dir": str(tmp_path / "index"),
-        "ledger_path": str(tmp_path / "ledger" / "withdrawals.ledger"),
-        "queue_path": str(tmp_path / "jobs.sqlite3"),
+        "media_dir": str(folder / "media"),
+        "index_dir": str(folder / "index"),
+        "ledger_path": str(folder / "ledger" / "withdrawals.ledger"),
+        "queue_path": str(folder / "jobs.sqlite3"),
     }
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
+    """Overrides for ``create_app``; tests may change them before using ``app``."""
+    return archive_settings(tmp_path, database_url)
 
 
 @pytest.fixture

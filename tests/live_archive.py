@@ -21,7 +21,7 @@ from flask import Flask
 from nuevonorte import create_app, search
 from nuevonorte.extensions import db
 from nuevonorte.search import store
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, archive_settings
 from tests.gunicorn_fixtures import gunicorn
 
 BIN = Path(sys.executable).parent
@@ -30,19 +30,6 @@ CONFIRM_SECONDS = 8
 #: How long a change may take to reach B in these tests (the targets are 5 s with the push and
 #: one harvest interval without; the margin is for a loaded test machine).
 PATIENCE = 30
-
-
-def archive_settings(folder: Path, database_url: str) -> dict[str, Any]:
-    """``create_app`` settings for an archive whose files live under ``folder``."""
-    return {
-        "TESTING": True,
-        "secret_key": TEST_SECRET,
-        "database_url": database_url,
-        "media_dir": str(folder / "media"),
-        "index_dir": str(folder / "index"),
-        "ledger_path": str(folder / "ledger" / "withdrawals.ledger"),
-        "queue_path": str(folder / "jobs.sqlite3"),
-    }
 
 
 class Side:

@@ -28,8 +28,7 @@ from nuevonorte.extensions import db
 from nuevonorte.models import Story
 from nuevonorte.partners.client import TRANSPORT
 from nuevonorte.search import store
-from tests.conftest import POSTGRES_URL, IsolatedClient
-from tests.live_archive import archive_settings
+from tests.conftest import POSTGRES_URL, IsolatedClient, archive_settings
 
 A_URL = "http://127.0.0.1:18001"
 B_URL = "http://127.0.0.1:18002"

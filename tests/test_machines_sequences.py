@@ -27,7 +27,7 @@ from nuevonorte.jobs import worker
 from nuevonorte.models import SearchLogEntry, Story, Visibility
 from nuevonorte.models.base import utcnow
 from nuevonorte.search import follow, store
-from tests.conftest import POSTGRES_URL, TEST_SECRET, _empty_tables
+from tests.conftest import POSTGRES_URL, _empty_tables, archive_settings
 from tests.index_bytes import forms, words_in
 
 MACHINES = ("a", "b")
@@ -47,14 +47,7 @@ class TwoMachines(RuleBasedStateMachine):
             assert self.template is not None
             shutil.copyfile(self.template, folder / "archive.sqlite3")
             url = f"sqlite:///{folder / 'archive.sqlite3'}"
-        common = {
-            "TESTING": True,
-            "secret_key": TEST_SECRET,
-            "database_url": url,
-            "media_dir": str(folder / "media"),
-            "ledger_path": str(folder / "withdrawals.ledger"),
-            "queue_path": str(folder / "jobs.sqlite3"),
-        }
+        common = archive_settings(folder, url)
         self.apps = {m: create_app({**common, "index_dir": str(folder / m / "index")}) for m in MACHINES}
         for m in MACHINES:
             with self.apps[m].app_context():
