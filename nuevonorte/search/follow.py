@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -240,6 +240,22 @@ def _sync_index(build: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def lagging() -> bool:
+    """Whether this index may lack an entry of the log (one statement and a file read): False when
+    its position is the last number given and nothing waits for a number, as on a machine that
+    has caught up — then no story of it can be ``stale``."""
+    from nuevonorte.search.sync import own_session
+
+    here = position()
+    with own_session(write=False) as session:
+        waiting = exists().where(SearchLogEntry.seq.is_(None))
+        row = session.execute(select(SearchLogState.numbered, waiting)).first()
+        numbered, unnumbered = (row[0], row[1]) if row else (0, session.scalar(select(waiting)))
+    if unnumbered:
+        return True
+    return here != numbered if here is not None else bool(numbered)
 
 
 def stale(story_ids: Iterable[int], partner_story_ids: Iterable[int] = ()) -> tuple[set[int], set[int]]:
