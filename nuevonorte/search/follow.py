@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -264,8 +264,6 @@ def stale(story_ids: Iterable[int], partner_story_ids: Iterable[int] = ()) -> tu
     than what they show now (a paragraph withheld since), so search does not show them. An index
     with no position, or one below what was pruned, may hold anything: all of them, until its
     rebuild."""
-    from sqlalchemy import or_
-
     from nuevonorte.search.sync import own_session
 
     ids, partner_ids = set(story_ids), set(partner_story_ids)
