@@ -87,8 +87,10 @@ def init_app(app: Flask) -> None:
     def _add_headers(response: Response) -> Response:
         if "Content-Security-Policy" not in response.headers and response.mimetype == "text/html":
             response.headers["Content-Security-Policy"] = policy(partner_origins(app))
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
+        present = {name.lower() for name in response.headers.keys()}
+        response.headers.extend(
+            [(name, value) for name, value in HEADERS.items() if name.lower() not in present]
+        )
         if "frame-ancestors *" in response.headers["Content-Security-Policy"]:
             # The one page other websites may frame (``public.embed``): X-Frame-Options has no
             # "any site", and browsers that read it would refuse the frame.

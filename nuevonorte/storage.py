@@ -19,6 +19,7 @@ once (``sweep_temp_files``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import logging
@@ -75,6 +76,7 @@ class Storage:
         if static_folder and _is_within(root.resolve(), Path(static_folder).resolve()):
             raise StorageError("media_dir must not be inside the static folder")
         self.root = root
+        self._real_root: Path | None = None  # resolved once, when a file is first asked for
 
     def ensure(self) -> None:
         """Create the storage folders, readable by this user only."""
@@ -89,7 +91,9 @@ class Storage:
             raise StorageError("not a storage key")
         path = self.root / key[:2] / key
         real = Path(os.path.realpath(path))
-        if not _is_within(real, Path(os.path.realpath(self.root))) or path.is_symlink():
+        if self._real_root is None:
+            self._real_root = Path(os.path.realpath(self.root))
+        if not _is_within(real, self._real_root) or path.is_symlink():
             raise StorageError("storage key resolves outside the media folder")
         return path
 
@@ -194,8 +198,29 @@ class Storage:
             _clear_folder_times(self.root / TEMP_DIR)
 
     def open(self, key: str) -> IO[bytes]:
-        """Open the stored file for reading."""
-        return self.path(key).open("rb")
+        """Open the stored file for reading: what ``path`` accepts, checked as it is opened
+        (a file per public media request, so without resolving the whole path each time). The
+        root was resolved once; below it only the shard folder and the file could be links, and
+        neither may be (the folder checked, the file opened without following one); anything but
+        a regular file is refused. FileNotFoundError when there is none."""
+        if not KEY_PATTERN.fullmatch(key):
+            raise StorageError("not a storage key")
+        if self._real_root is None:
+            self._real_root = Path(os.path.realpath(self.root))
+        shard = self._real_root / key[:2]
+        if not stat.S_ISDIR(os.lstat(shard).st_mode):
+            raise StorageError("storage key resolves outside the media folder")
+        try:
+            fd = os.open(shard / key, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as error:
+            if error.errno == errno.ELOOP:  # the file is a link
+                raise StorageError("storage key resolves outside the media folder") from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise StorageError("not a stored file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
 
     def delete(self, key: str) -> None:
         """Delete the file stored under ``key``, if any."""

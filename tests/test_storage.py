@@ -67,6 +67,34 @@ def test_a_symlink_in_storage_is_refused(app: Flask, tmp_path: Path) -> None:
         storage.path(key)
 
 
+def test_open_refuses_what_path_refuses_and_never_waits_on_a_pipe(app: Flask, tmp_path: Path) -> None:
+    """U04: ``open`` (each public media request) checks as it opens instead of resolving the
+    path: a planted symlink (the file, or its whole shard folder) and anything but a regular
+    file are refused; a FIFO is refused at once rather than waited on."""
+    storage = get_storage()
+    kept = storage.put_bytes(b"kept bytes", "jpg")
+    with storage.open(kept) as f:
+        assert f.read() == b"kept bytes"
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret")
+    linked = storage.put_bytes(b"linked", "png")
+    storage.path(linked).unlink()
+    os.symlink(outside, storage.root / linked[:2] / linked)
+    piped = storage.put_bytes(b"piped", "webp")
+    storage.path(piped).unlink()
+    os.mkfifo(storage.root / piped[:2] / piped)
+    shard_key = "ee" * 32 + ".jpg"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / shard_key).write_bytes(b"outside the media folder")
+    if not (storage.root / "ee").exists():
+        os.symlink(tmp_path / "elsewhere", storage.root / "ee")
+    for refused in (linked, piped, shard_key, "../../etc/passwd"):
+        with pytest.raises(StorageError):
+            storage.open(refused)
+    with pytest.raises(FileNotFoundError):
+        storage.open("ab" * 32 + ".mp3")
+
+
 def test_sizes_counts_what_path_would_accept_and_nothing_else(app: Flask, tmp_path: Path) -> None:
     """U04: the backup's listing of many keys at once sees a planted symlink (a file, or a whole
     shard folder) as missing, as ``path`` refuses it; a well-formed key with no file is absent."""

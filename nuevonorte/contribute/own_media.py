@@ -36,7 +36,7 @@ def own_media(media_id: str, variant: str) -> Response:
     if found is None or VARIANTS.get(found.kind) != variant:
         abort(404)
     # Nothing here may be revalidated from a cache: no validators (blueprint: no-store).
-    response = send_stored(_stored_key(found), etag=False, max_age=0)
+    response = send_stored(_stored_key(found), etag=None, max_age=0)
     response.headers.pop("Expires", None)
     return response
 

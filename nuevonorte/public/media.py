@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import IO
 
-from flask import Blueprint, abort, current_app, request, send_file
+from flask import Blueprint, abort, current_app, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
-from werkzeug.wsgi import FileWrapper
+from werkzeug.wsgi import FileWrapper, wrap_file
 
 from nuevonorte import consent, transcripts
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, MediaKind, Story, Transcript
 from nuevonorte.public import page_cache
-from nuevonorte.storage import Storage, StorageError, content_type, get_storage
+from nuevonorte.storage import StorageError, content_type, get_storage
 
 #: How much of a bucket's object is sent at a time.
 CHUNK = 256 * 1024
@@ -133,36 +134,33 @@ def sent_by_nginx(key: str) -> Response:
     return _sandboxed(response)
 
 
-def send_stored(key: str | None, *, etag: str | bool, max_age: int) -> Response:
-    """The stored file ``key`` as a response (Range answered), or the same 404 as for anything
-    missing; sandboxed, never sniffed, without a file name or the zeroed storage times (M16)."""
+def send_stored(key: str | None, *, etag: str | None, max_age: int) -> Response:
+    """The stored file ``key`` as a response: its length, Range and If-None-Match answered, the
+    cache headers; or the same 404 as for anything missing. Sandboxed, never sniffed, without a
+    file name or the zeroed storage times (M16). A file of the media folder goes out through
+    the server's file wrapper (sendfile); an object of a bucket is streamed through the app
+    (never a presigned address), with werkzeug's own wrapper so that a Range answer seeks the
+    reader: one ranged GET from the asked offset, not the object read from its start."""
     storage = get_storage()
-    if storage.remote:
-        return _sandboxed(_send_object(storage, key, etag=etag, max_age=max_age))
-    # A path (not an open file) so that werkzeug knows the size and can answer Range requests.
-    path, served_as = _stored(key)
-    response = send_file(path, mimetype=served_as, conditional=True, etag=etag, max_age=max_age)
-    for name in ("Last-Modified", "Content-Disposition"):
-        response.headers.pop(name, None)
-    return _sandboxed(response)
-
-
-def _send_object(storage: Storage, key: str | None, *, etag: str | bool, max_age: int) -> Response:
-    """An object of the bucket streamed through the app (never a presigned address), with what
-    ``send_file`` gives a file: its length, Range and If-None-Match answered, the cache headers.
-    Werkzeug's own file wrapper (not the server's) so that a Range answer seeks the reader: one
-    ranged GET from the asked offset, not the object read from its start."""
     served_as = content_type(key or "")
     if not key or served_as is None:
         abort(404)
     try:
         reader = storage.open(key)
-    except (FileNotFoundError, StorageError):
+    except (OSError, StorageError):  # missing, or not a stored file
         abort(404)
+    return _sandboxed(_send_reader(reader, served_as, etag=etag, max_age=max_age, local=not storage.remote))
+
+
+def _send_reader(
+    reader: IO[bytes], served_as: str, *, etag: str | None, max_age: int, local: bool
+) -> Response:
+    """An open stored file as a response (see ``send_stored``); closed if anything fails."""
     try:
-        size = reader.seek(0, os.SEEK_END)  # known from the object's head: no request
+        size = reader.seek(0, os.SEEK_END)  # a bucket's object knows it from its head: no request
         reader.seek(0)
-        response = Response(FileWrapper(reader, CHUNK), mimetype=served_as, direct_passthrough=True)
+        body = wrap_file(request.environ, reader, CHUNK) if local else FileWrapper(reader, CHUNK)
+        response = Response(body, mimetype=served_as, direct_passthrough=True)
         response.content_length = size
         if max_age:
             response.cache_control.public = True
@@ -170,7 +168,7 @@ def _send_object(storage: Storage, key: str | None, *, etag: str | bool, max_age
         else:
             response.cache_control.no_cache = True
         if etag:
-            response.set_etag(etag if isinstance(etag, str) else key.split(".")[0])
+            response.set_etag(etag)
         return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
     except BaseException:
         reader.close()  # a Range that cannot be satisfied (416), or anything else

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import text
 
 from nuevonorte.extensions import db
 from nuevonorte.models import AuditEvent, ChangeCounter, Collection
@@ -80,7 +79,6 @@ _GENERATION = (
 )
 assert AuditEvent.__tablename__ == "audit_event" and Collection.__tablename__ == "collection"
 assert ChangeCounter.__tablename__ == "change_counter"
-_GENERATION_SQL = text(_GENERATION)
 
 
 def generation() -> tuple[Any, ...]:
@@ -91,7 +89,9 @@ def generation() -> tuple[Any, ...]:
     # on another connection the generation could be newer than a view's earlier reads (a theme
     # list counted before a withdrawal, kept under the generation after it). On PostgreSQL each
     # statement sees every commit before it, so reading the generation first is enough.
-    newest_event, collections, changes = db.session.execute(_GENERATION_SQL).one()
+    # On the session's connection without the ORM's statement handling: this runs on every
+    # public request and media file.
+    newest_event, collections, changes = db.session.connection().exec_driver_sql(_GENERATION).one()
     return newest_event, collections, changes, today()
 
 
