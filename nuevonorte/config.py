@@ -59,6 +59,8 @@ KEYS: dict[str, Key] = {
     "daily_upload_megabytes": Key(int, 20_000),
     "temp_file_max_age_minutes": Key(int, 60),
     "search_segment_docs": Key(int, 5_000),
+    "search_cache_mb": Key(int, 96),
+    "search_warm_mb": Key(int, 48),
     "fixity_period_days": Key(int, 90),
     "public_url": Key(str, ""),
     "contact_email": Key(str, "archivo@nuevonorte.example"),
@@ -194,6 +196,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "DAILY_UPLOAD_BYTES": values["daily_upload_megabytes"] * 1024 * 1024,
         "TEMP_FILE_MAX_AGE_SECONDS": values["temp_file_max_age_minutes"] * 60,
         "SEARCH_SEGMENT_DOCS": values["search_segment_docs"],
+        "SEARCH_CACHE_BYTES": values["search_cache_mb"] * 1024 * 1024,
+        "SEARCH_WARM_BYTES": values["search_warm_mb"] * 1024 * 1024,
         "FIXITY_PERIOD_DAYS": values["fixity_period_days"],
         # Every absolute URL (og:url, og:image, canonical, hreflang, sitemap) starts with this;
         # empty: the request's own host, which outside debug can then only be a loopback name.
@@ -322,6 +326,11 @@ def _check(values: dict[str, Any], testing: bool) -> None:
     # A segment of fewer documents than this would make a rebuild write thousands of files.
     if values["search_segment_docs"] < 10:
         raise ConfigError("search_segment_docs must be at least 10")
+    if not 8 <= values["search_cache_mb"] <= 4096:
+        raise ConfigError("search_cache_mb must be between 8 and 4096")
+    # The warm-up fills at most half the postings cache, leaving room for the words visitors ask for.
+    if not 0 <= values["search_warm_mb"] <= values["search_cache_mb"] // 2:
+        raise ConfigError("search_warm_mb must be between 0 and half of search_cache_mb")
     if not 1 <= values["fixity_period_days"] <= 3650:
         raise ConfigError("fixity_period_days must be between 1 and 3650")
     if not all(isinstance(r, str) and r.startswith("age1") for r in values["backup_recipients"]):

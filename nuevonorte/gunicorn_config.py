@@ -84,10 +84,14 @@ def on_starting(server: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """A new worker, for example one replacing a killed worker: remove what dead ones left."""
+    """A new worker, for example one replacing a killed worker: remove what dead ones left,
+    then decode the search index's heaviest words in the background (``search.warmup``)."""
+    from nuevonorte.search import warmup
+
     app = worker.wsgi
     with app.app_context():
         _recover(worker.log)
+    warmup.start(app, worker.log)
 
 
 def _recover(log: Any) -> None:

@@ -96,6 +96,9 @@ def test_environment_overrides_the_file(config_file, tmp_path: Path, monkeypatch
         ),
         ('media_storage = "s3"\ns3_bucket = "b"\ns3_prefix = "../x"\n', "s3_prefix"),
         ("search_log_days = 0\n", "search_log_days"),
+        ("search_warm_mb = -1\n", "search_warm_mb"),
+        ("search_warm_mb = 64\n", "search_warm_mb"),
+        ("search_cache_mb = 4\n", "search_cache_mb"),
     ],
 )
 def test_broken_configuration_is_one_clear_error(

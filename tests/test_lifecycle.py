@@ -98,6 +98,8 @@ from nuevonorte.models import (
     Visibility,
 )
 from nuevonorte.models.base import today
+from nuevonorte.search import warmup
+from nuevonorte.search.whoosh_internals import postings_cache
 from tests import index_bytes, media_samples, oai_schemas
 from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient, _empty_tables
 from tests.media_samples import LOUD, SILENT, fetched, loudness
@@ -640,6 +642,11 @@ class Lifecycle(RuleBasedStateMachine):
     def finish_rebuild(self) -> None:
         self._join_rebuild()
 
+    @rule()
+    def warm_up(self) -> None:
+        """A web worker's warm-up pass (``search.warmup``: at its start, or for a new segment)."""
+        warmup.Warmer(Path(self.app.config["INDEX_DIR"]), 4 * 1024 * 1024).warm_now()
+
     @precondition(lambda self: self.rebuild_thread is None)
     @rule()
     def check(self) -> None:
@@ -840,6 +847,11 @@ class Lifecycle(RuleBasedStateMachine):
             return
         left = index_bytes.words_in(index_root, gone)
         assert not left, f"withdrawn words in index files: {left}"
+        # Nor in this worker's decoded postings (T19), once a search has opened the purged index.
+        search.search_public("zqxcachevwk", "es")
+        db.session.rollback()
+        kept = {text for _, text in postings_cache.terms_under(str(index_root.resolve()))}
+        assert not [w for w in gone if index_bytes.forms(w) & kept], "withdrawn words in decoded postings"
         left = index_bytes.words_in(Path(self.app.config["MEDIA_DIR"]), gone)
         assert not left, f"withdrawn words in media files: {left}"
         if not POSTGRES_URL and self.rebuild_thread is None:

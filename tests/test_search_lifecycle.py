@@ -226,6 +226,21 @@ def test_a_killed_reindex_parks_nothing_and_leaves_nothing_T09(
     assert rebuild_lock.marker().exists()  # the lock file stays; only its lock says "running"
 
 
+def test_the_last_storys_words_leave_the_postings_cache_with_it_T01_T19(
+    app: Flask, make_story: Callable[..., Story]
+) -> None:
+    """An index left with no segment at all (its only story withdrawn) keeps nothing either
+    (found by the lifecycle walk: entries were dropped only for folders that still had segments)."""
+    story = make_story(body="Relato de tlacotalpan.")
+    assert found("tlacotalpan") == {story.public_id}
+    folder = str(Path(app.config["INDEX_DIR"]).resolve())
+    assert [key for key in postings_cache.terms_under(folder) if key[1] == "tlacotalp"]
+    stories.withdraw(story)
+    db.session.commit()
+    assert found("tlacotalpan") == set()
+    assert [key for key in postings_cache.terms_under(folder) if key[1] == "tlacotalp"] == []
+
+
 def test_a_withdrawn_storys_words_leave_the_workers_postings_cache_T01_T19(
     app: Flask, make_story: Callable[..., Story]
 ) -> None:

@@ -91,8 +91,11 @@ def index_exists() -> bool:
 
 def init_app(app: Flask) -> None:
     """Keep the indexes in step with every commit (SQLAlchemy session events), and let each
-    worker's first request finish the index work a dead process left (decision 0007)."""
+    worker's first request finish the index work a dead process left (decision 0007); size
+    this process's decoded postings (``search_cache_mb``)."""
     from nuevonorte.search import sync
+    from nuevonorte.search.whoosh_internals import postings_cache
 
     sync.install()
     app.before_request(sync.resume_after_dead_process)
+    postings_cache.MAX_BYTES = int(app.config.get("SEARCH_CACHE_BYTES", postings_cache.MAX_BYTES))

@@ -16,7 +16,7 @@ import numpy as np
 from markupsafe import Markup, escape
 from whoosh.query import Every, Query
 
-from nuevonorte.search import store
+from nuevonorte.search import store, warmup
 from nuevonorte.search.highlight import CueHit, Marker, cue_hits, snippet
 from nuevonorte.search.parse import MAX_QUERY_CHARS, parse
 from nuevonorte.search.schema import FACETS
@@ -106,6 +106,8 @@ def search_index(
     pagelen = max(1, min(pagelen, MAX_PAGE_SIZE))
     page = max(1, min(page, MAX_PAGE))
     facet_names = (*FACETS, *extra)
+    if kind == store.PUBLIC:
+        warmup.poke(store.index_root())
     with store.searcher(kind) as s:
         query: Query
         if parsed.match is not None:

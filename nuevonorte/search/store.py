@@ -385,8 +385,7 @@ def searcher(kind: str) -> Iterator[Searcher]:
     """
     key = f"{index_root()}::{kind}"
     try:
-        real = index_path(kind).resolve(strict=True)
-        version = f"{real}::{_toc_signature(real)}"
+        current = version(kind)
     except OSError:
         raise IndexUnavailable(f"{kind} index is missing") from None
     with _searchers_lock:
@@ -396,15 +395,15 @@ def searcher(kind: str) -> Iterator[Searcher]:
             try:
                 # Reused only while the same build and the same TOC file (name, inode, size,
                 # mtime) are current: any commit, swap or outside damage to it reopens.
-                s = cached[1] if cached and cached[0] == version else open_searcher(kind)
+                s = cached[1] if cached and cached[0] == current else open_searcher(kind)
             except Exception as e:  # whatever a damaged index raises means "unavailable"
                 error = f"{kind} index cannot be read: {type(e).__name__}"
         if error:
             _forget(key)
             raise IndexUnavailable(error)
         if cached and cached[1] is not s:
-            _close_quietly(cached[1])
-        _searchers[key] = (version, s)
+            close_quietly(cached[1])
+        _searchers[key] = (current, s)
         with abandoned_files_ignored():
             try:
                 yield s
@@ -413,6 +412,12 @@ def searcher(kind: str) -> Iterator[Searcher]:
         if error:
             _forget(key)
             raise IndexUnavailable(error)
+
+
+def version(kind: str, root: Path | None = None) -> str:
+    """Which build and table of contents of the index are current (OSError: none)."""
+    real = index_path(kind, root).resolve(strict=True)
+    return f"{real}::{_toc_signature(real)}"
 
 
 @contextmanager
@@ -451,11 +456,11 @@ def forget_searchers() -> None:
 def _forget(key: str) -> None:
     cached = _searchers.pop(key, None)
     if cached:
-        _close_quietly(cached[1])
+        close_quietly(cached[1])
     collect_abandoned_files()
 
 
-def _close_quietly(s: Searcher) -> None:
+def close_quietly(s: Searcher) -> None:
     try:
         s.close()
     except Exception:  # a corrupt or deleted index may fail to close; it is dropped anyway

@@ -45,6 +45,8 @@ MAX_SEGMENT_TABLES = 400
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) or 1 for i in range(256)], dtype=np.float64)
 
 Array = np.ndarray
+#: At most this many (segment, field, term) absences are remembered per searcher.
+MAX_LACKING = 200_000
 
 
 class Matcher:
@@ -60,10 +62,19 @@ class Matcher:
         #: Each segment's key in the per-process postings cache (None: not cached).
         self.keys: list[postings_cache.SegmentKey | None] = [_segment_key(sub) for sub, _ in self.segments]
         folders: dict[str, set[str]] = {}
+        own = _index_folder(s)
+        if own is not None:  # an index left with no segment at all keeps nothing either
+            folders[own] = set()
         for key in self.keys:
             if key is not None:
                 folders.setdefault(key[0], set()).add(key[1])
         postings_cache.keep_only(folders)  # merged and purged segments leave the cache
+        #: (segment number, field, term) of the terms a segment was found to lack. Looking a
+        #: term up costs a few file reads per segment even when it is absent (a word of the
+        #: other language's fields, or met in a few segments only), again for every query; this
+        #: lives only as long as this searcher, which any commit replaces (a purge too), so no
+        #: word is remembered past the index version it was looked up in.
+        self.lacking: set[tuple[int, str, Any]] = set()
 
     @classmethod
     def of(cls, s: Searcher) -> Matcher:
@@ -143,6 +154,13 @@ def _segment_table(sub: Searcher, name: str, what: str, build: Any) -> Any:
                 _segment_tables.clear()
             _segment_tables[key] = table
     return table
+
+
+def _index_folder(s: Searcher) -> str | None:
+    """The folder of the index a searcher was opened on (None in memory), segments or not."""
+    storage = getattr(getattr(s, "_ix", None), "storage", None)
+    folder = getattr(storage, "folder", None)
+    return str(folder) if folder is not None else None
 
 
 def _folder(reader: Any) -> str | None:
@@ -376,6 +394,41 @@ def _bytes_at(buf: Array, where: Array, expected: bytes) -> Array:
     return ok
 
 
+def segment_entry(
+    sub: Searcher, key: postings_cache.SegmentKey | None, fieldname: str, text: Any, positions: bool
+) -> postings_cache.Entry | None:
+    """A term's arrays in one segment (``key``: its name in the postings cache, None: not
+    cached): (document numbers, frequencies), and with ``positions`` (starts, positions) too;
+    from the cache, or decoded and kept there. None when the segment lacks the term (nothing
+    is kept then, so no word lingers)."""
+    cached = (key, fieldname, text) if key is not None else None
+    entry = postings_cache.get(cached) if cached is not None else None
+    if entry is not None and (not positions or len(entry) == 4):
+        return entry
+    try:  # one look-up of the term (a test of ``in`` first would be a second)
+        postings = sub.reader().postings(fieldname, text)
+    except TermNotFound:
+        return None
+    seg_ids, seg_weights, seg_values = block_postings(postings, positions)
+    entry = (np.array(seg_ids, dtype=np.int32), _narrow_weights(np.array(seg_weights, dtype=np.float64)))
+    if positions:
+        decode = sub.schema[fieldname].format.decode_positions
+        starts, found = positions_of(seg_values, decode)
+        narrow = np.uint16 if not len(found) or int(found.max()) <= np.iinfo(np.uint16).max else np.int32
+        entry = (*entry, starts.astype(np.int32), found.astype(narrow))
+    if cached is not None:
+        postings_cache.put(cached, entry)
+    return entry
+
+
+def _narrow_weights(weights: Array) -> Array:
+    """Term frequencies as float32 when that keeps every one exactly (they are whole numbers in
+    the archive's fields): a kept entry takes half the memory, and ranking reads the same
+    values once ``Search._read`` widens them again."""
+    narrow = weights.astype(np.float32)
+    return narrow if np.array_equal(narrow, weights) else weights
+
+
 class Search:
     """One query over a searcher: each term's postings read once, for matching and ranking."""
 
@@ -407,38 +460,33 @@ class Search:
         starts: list[Array] = []
         found: list[Array] = []
         at = 0
-        for (sub, offset), key in zip(self.m.segments, self.m.keys, strict=True):
-            cached = (key, fieldname, text) if key is not None else None
-            entry = postings_cache.get(cached) if cached is not None else None
-            if entry is None or (positions and len(entry) < 4):
-                reader = sub.reader()
-                try:  # one look-up of the term (a test of ``in`` first would be a second)
-                    postings = reader.postings(fieldname, text)
-                except TermNotFound:  # a term a segment lacks is not kept: no word lingers
-                    continue
-                seg_ids, seg_weights, seg_values = block_postings(postings, positions)
-                entry = (np.array(seg_ids, dtype=np.int64), np.array(seg_weights, dtype=np.float64))
-                if positions:
-                    decode = self.s.schema[fieldname].format.decode_positions
-                    entry = (*entry, *positions_of(seg_values, decode))
-                if cached is not None:
-                    postings_cache.put(cached, entry)
-            ids.append(entry[0] + offset if offset else entry[0])
+        lacking = self.m.lacking
+        for n, ((sub, offset), key) in enumerate(zip(self.m.segments, self.m.keys, strict=True)):
+            if (n, fieldname, text) in lacking:
+                continue
+            entry = segment_entry(sub, key, fieldname, text, positions)
+            if entry is None:
+                if len(lacking) >= MAX_LACKING:
+                    lacking.clear()
+                lacking.add((n, fieldname, text))
+                continue
+            # Kept narrow (``segment_entry``), widened here for matching and ranking.
+            ids.append(np.add(entry[0], offset, dtype=np.int64))
             weights.append(entry[1])
             if positions:
-                starts.append(entry[2][:-1] + at)
+                starts.append(np.add(entry[2][:-1], at, dtype=np.int64))
                 found.append(entry[3])
                 at += len(entry[3])
         none = postings_cache.EMPTY
         self._terms[(fieldname, text)] = (
             np.concatenate(ids) if ids else none[0],
-            np.concatenate(weights) if weights else none[1],
+            np.concatenate(weights, dtype=np.float64) if weights else none[1],
         )
         if positions:
             starts.append(np.array([at], dtype=np.int64))
             self._positions[(fieldname, text)] = (
                 np.concatenate(starts),
-                np.concatenate(found) if found else np.zeros(0, dtype=np.int32),
+                np.concatenate(found, dtype=np.int32) if found else np.zeros(0, dtype=np.int32),
             )
 
     def term_mask(self, fieldname: str, text: Any) -> Array:

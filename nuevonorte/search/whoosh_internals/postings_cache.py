@@ -25,14 +25,15 @@ from typing import Any
 import numpy as np
 
 #: At most this many bytes of arrays per process (a term met in 18,000 of 100,000 stories
-#: takes 288 kB).
-MAX_BYTES = 64 * 1024 * 1024
+#: takes 144 kB, and with its positions about twice that): ``search_cache_mb``, set by
+#: ``search.init_app``.
+MAX_BYTES = 96 * 1024 * 1024
 
 #: (folder, segment id), then (field name, term text).
 SegmentKey = tuple[str, str]
 Key = tuple[SegmentKey, str, Any]
-#: (document numbers, frequencies), and for a phrase's words also (starts, positions):
-#: see ``Search._read``.
+#: (document numbers, frequencies), and for a phrase's words also (starts, positions), kept
+#: narrow (int32, float32, int32, uint16 when they fit): see ``matching.segment_entry``.
 Entry = tuple[np.ndarray, ...]
 
 _entries: OrderedDict[Key, Entry] = OrderedDict()
@@ -93,6 +94,21 @@ def stats() -> tuple[int, int]:
     """How many terms and bytes are kept."""
     with _lock:
         return len(_entries), _bytes
+
+
+def snapshot() -> list[tuple[Key, Entry]]:
+    """What is kept, least recently used first (benchmarks: a worker's state to come back to)."""
+    with _lock:
+        return list(_entries.items())
+
+
+def restore(kept: list[tuple[Key, Entry]]) -> None:
+    """Keep exactly ``kept`` (from ``snapshot``) and nothing else."""
+    global _bytes
+    with _lock:
+        _entries.clear()
+        _entries.update(kept)
+        _bytes = sum(_size(entry) for _, entry in kept)
 
 
 def terms_under(root: str) -> list[tuple[str, Any]]:
