@@ -44,6 +44,7 @@ import time
 from collections.abc import Iterable, Iterator
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from flask import Flask
 
 from nuevonorte import search
+from nuevonorte.config import KEYS
 from nuevonorte.models import (
     ConsentRecord,
     Credit,
@@ -69,8 +71,8 @@ from nuevonorte.models import (
 from nuevonorte.search import store
 from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 from nuevonorte.search.query import search_index
-from nuevonorte.search.schema import FACETS
-from nuevonorte.search.whoosh_internals import bulk, postings_cache, segments
+from nuevonorte.search.schema import FACETS, QUERY_FIELDS
+from nuevonorte.search.whoosh_internals import bulk, postings_cache, segments, warm
 from tests import relevance
 
 ES_WORDS = (
@@ -364,6 +366,50 @@ def timed_passes(
     return cold, warm, totals, f"{percentile(checked, 50):>14.1f} {percentile(checked, 95):>8.1f}"
 
 
+WARMED = (
+    "(after the warm-up: the postings cache as a web worker has it once its warm-up pass is done, "
+    "search_warm_mb = {mb}, restored before each query)"
+)
+
+
+def warm_up() -> tuple[float, list[Any]]:
+    """An empty postings cache, then the warm-up pass a web worker makes at start
+    (``search.warmup``); its seconds and the cache it leaves."""
+    postings_cache.clear()
+    warm.forget()
+    start = time.perf_counter()
+    with store.searcher(store.PUBLIC) as s:
+        warm.warm(s, QUERY_FIELDS, KEYS["search_warm_mb"].default * 1024 * 1024)
+    return time.perf_counter() - start, postings_cache.snapshot()
+
+
+def warmed_latency(qs: list[tuple[str, dict[str, str]]], kept: list[Any]) -> tuple[list[float], int]:
+    """Milliseconds of each query on a worker that has made its warm-up pass and answered
+    nothing else (the cache restored to ``kept`` before each), and how many decoded nothing."""
+    ms, untouched = [], 0
+    for q, f in qs:
+        postings_cache.restore(kept)
+        start = time.perf_counter()
+        search_index(store.PUBLIC, q, "es", f, 1, 20)
+        ms.append((time.perf_counter() - start) * 1000)
+        untouched += postings_cache.stats()[0] == len(kept)
+    return ms, untouched
+
+
+def print_warmed(queries: dict[str, list[tuple[str, dict[str, str]]]]) -> None:
+    seconds, kept = warm_up()
+    terms, size = postings_cache.stats()
+    print(
+        f"\nWarm-up pass: {seconds:.1f} s, {terms} (segment, term) entries, {size / 1e6:.1f} MB "
+        f"of the {postings_cache.MAX_BYTES / 2**20:.0f} MB cache"
+    )
+    print(WARMED.format(mb=KEYS["search_warm_mb"].default))
+    print(f"{'query':<10} {'p50':>8} {'p95':>8}   queries that decoded nothing")
+    for kind, qs in queries.items():
+        ms, untouched = warmed_latency(qs, kept)
+        print(f"{kind:<10} {percentile(ms, 50):>8.1f} {percentile(ms, 95):>8.1f}   {untouched}/{len(qs)}")
+
+
 def recheck_latency(qs: list[tuple[str, dict[str, str]]]) -> list[float]:
     """Milliseconds of each query through ``search.search_public``: ``search_index`` and the
     check of the page's hits against the database."""
@@ -427,6 +473,7 @@ def reuse(args: argparse.Namespace) -> None:
             )
         terms, size = postings_cache.stats()
         print(f"postings cache after the runs: {terms} terms, {size / 1e6:.1f} MB")
+        print_warmed(queries)
         store.forget_searchers()
 
 
@@ -648,6 +695,7 @@ def main() -> None:
             if peers is not None:
                 peer_ms, peer_totals = peers.latency(peer, qs)
                 compared[kind] = (cold_ms, peer_ms, fts_ms, totals, peer_totals, fts_totals)
+        print_warmed(queries)
         if compared:
             print_peers(compared, args.queries)
         share, missed = relevance_score(args.n + 100)
