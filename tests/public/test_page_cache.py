@@ -223,3 +223,47 @@ def test_a_public_recordings_part_edited_takes_a_change_number_T19(client: Flask
     assert changes.last_seq() > before
     shown = client.get(page).get_data(as_text=True)
     assert "Sin nombres" in shown and "Llegada de noche" not in shown
+
+
+def test_the_generation_is_read_again_after_any_commit_T19(app, make_story) -> None:
+    """On SQLite a worker asks ``PRAGMA data_version`` instead of reading the generation when its
+    session has not read yet: the same generation while nothing at all was committed, a new one
+    after any commit on another connection (another worker, another process), and never one
+    remembered from a snapshot older than the moment it was asked."""
+    from nuevonorte.public import page_cache
+
+    story = make_story(title="Con su foto")
+    story_id = story.id
+    db.session.commit()
+    db.session.remove()
+
+    def asked() -> tuple[Any, ...]:
+        with app.test_request_context("/es/"):
+            try:
+                return page_cache.generation()
+            finally:
+                db.session.remove()
+
+    before = asked()
+    assert asked() == before
+    with app.app_context():  # another session: another connection, as another worker
+        stories.withdraw(db.session.get(Story, story_id))
+        db.session.commit()
+    after = asked()
+    assert after != before
+    assert asked() == after
+    # Asked inside a read that began before a commit: that read's (older) generation, and
+    # nothing remembered from it.
+    with app.test_request_context("/es/"):
+        db.session.execute(select(Story.id)).all()  # the snapshot begins here
+        with app.app_context():
+            collection = db.session.scalar(select(Collection))
+            if collection is not None:
+                collection.revision += 1
+            else:
+                make_story(title="Otra")
+            db.session.commit()
+        if db.engine.dialect.name == "sqlite":  # PostgreSQL reads each statement afresh
+            assert page_cache.generation() == after
+        db.session.remove()
+    assert asked() != after
