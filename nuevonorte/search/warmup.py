@@ -42,7 +42,6 @@ class Warmer:
         self.log = logger  # gunicorn's error log in a web worker
         self.wake = threading.Event()
         self.warmed: str | None = None  # the index version last warmed whole
-        self.passes = 0
         self.thread = threading.Thread(target=self._run, name="nn-search-warmup", daemon=True)
 
     def _version(self) -> str | None:
@@ -58,7 +57,10 @@ class Warmer:
         while True:
             self.wake.wait(IDLE_SECONDS)
             self.wake.clear()
-            self.warm_now()
+            try:
+                self.warm_now()
+            except Exception as error:  # never let the thread end: the next change tries again
+                self.log.warning("Search warm-up failed: %s", type(error).__name__)
 
     def warm_now(self) -> bool:
         """Warm the index's current version unless already done; whether it ends warmed."""
@@ -79,7 +81,6 @@ class Warmer:
                 return False
             finally:
                 store.close_quietly(s)
-            self.passes += 1
             if decoded:
                 self.log.info(
                     "Search warm-up: %d words of the public index decoded in %.1f s",
