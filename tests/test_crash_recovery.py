@@ -167,11 +167,14 @@ class Browser:
 
 
 def wait_dead(pid: int) -> None:
-    """Until the killed process has exited (a zombie or gone): then its locks are free."""
+    """Until the killed process has exited (a zombie or gone) with every thread of it: then its
+    locks are free. A worker has threads (the search warm-up): its first thread shows as a
+    zombie while the others are still ending, and they hold its open files until the last one."""
     deadline = time.monotonic() + 30
     while True:
         try:
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX":
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state in "ZX" and len(os.listdir(f"/proc/{pid}/task")) <= 1:
                 return
         except OSError:
             return
