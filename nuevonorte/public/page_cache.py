@@ -137,11 +137,11 @@ def _data_version() -> int | None:
 
 def _unchanged_since() -> tuple[Any, ...] | None:
     """The generation this thread last read, if nothing was committed since; else None."""
+    version = _data_version()  # first: opening another database's connection forgets what was seen
     seen = getattr(_local, "seen", None)
-    if seen is None:
+    if seen is None or version is None:
         return None
-    version = _data_version()
-    return seen[1] if version is not None and version == seen[0] else None
+    return seen[1] if version == seen[0] else None
 
 
 def serve_cached() -> Response | None:

@@ -267,3 +267,41 @@ def test_the_generation_is_read_again_after_any_commit_T19(app, make_story) -> N
             assert page_cache.generation() == after
         db.session.remove()
     assert asked() != after
+
+
+def test_another_databases_generation_is_never_taken_for_this_ones_T19(
+    app, make_story, tmp_path, _sqlite_template
+) -> None:
+    """A thread's connection to ask ``data_version`` is opened again for another database file
+    (another path, or the same path replaced by a restore), and starts counting again from the
+    same small number: what was seen on the old one must not pass for the new one's (found by
+    the full run, where a test's first page was cached under the previous test's generation)."""
+    import shutil
+
+    from nuevonorte import create_app
+    from nuevonorte.public import page_cache
+    from tests.conftest import archive_settings
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PRAGMA data_version is SQLite's")
+    make_story(title="Una historia")  # audit events: this archive's generation is not empty
+    db.session.commit()
+    with app.test_request_context("/es/"):
+        here = page_cache.generation()
+        db.session.remove()
+    shutil.copyfile(_sqlite_template, tmp_path / "other.sqlite3")
+    other = create_app(
+        {
+            **archive_settings(tmp_path / "other", f"sqlite:///{tmp_path / 'other.sqlite3'}"),
+            "PUBLIC_PAGE_CACHE_SECONDS": 30,
+        }
+    )
+    try:
+        with other.test_request_context("/es/"):
+            there = page_cache.generation()
+            truth = db.session.connection().exec_driver_sql(page_cache._GENERATION).one()
+            db.session.remove()
+        assert there[:3] == tuple(truth) != here[:3]
+    finally:
+        with other.app_context():
+            db.engine.dispose()
