@@ -87,13 +87,9 @@ class Storage:
 
     def path(self, key: str) -> Path:
         """The path of the file stored under ``key``; refuses anything that is not a key."""
-        if not KEY_PATTERN.fullmatch(key):
-            raise StorageError("not a storage key")
-        path = self.root / key[:2] / key
+        path = self.root / key[:2] / _checked(key)
         real = Path(os.path.realpath(path))
-        if self._real_root is None:
-            self._real_root = Path(os.path.realpath(self.root))
-        if not _is_within(real, self._real_root) or path.is_symlink():
+        if not _is_within(real, self.real_root()) or path.is_symlink():
             raise StorageError("storage key resolves outside the media folder")
         return path
 
@@ -197,17 +193,19 @@ class Storage:
             Path(name).unlink(missing_ok=True)
             _clear_folder_times(self.root / TEMP_DIR)
 
+    def real_root(self) -> Path:
+        """The media folder with every link resolved, once (when a file is first asked for)."""
+        if self._real_root is None:
+            self._real_root = Path(os.path.realpath(self.root))
+        return self._real_root
+
     def open(self, key: str) -> IO[bytes]:
         """Open the stored file for reading: what ``path`` accepts, checked as it is opened
         (a file per public media request, so without resolving the whole path each time). The
         root was resolved once; below it only the shard folder and the file could be links, and
         neither may be (the folder checked, the file opened without following one); anything but
         a regular file is refused. FileNotFoundError when there is none."""
-        if not KEY_PATTERN.fullmatch(key):
-            raise StorageError("not a storage key")
-        if self._real_root is None:
-            self._real_root = Path(os.path.realpath(self.root))
-        shard = self._real_root / key[:2]
+        shard = self.real_root() / _checked(key)[:2]
         if not stat.S_ISDIR(os.lstat(shard).st_mode):
             raise StorageError("storage key resolves outside the media folder")
         try:

@@ -30,9 +30,9 @@ from nuevonorte.search.whoosh_internals.matching import Matcher, segment_entry
 POSTING_BYTES = 12
 POSITION_BYTES = 2
 
-#: Segments already warmed in this process, with the bytes they were given: a segment is
-#: warmed once (its entries may later give way to the words visitors ask for).
-_warmed: dict[postings_cache.SegmentKey, int] = {}
+#: Segments already warmed in this process: a segment is warmed once (its entries may later
+#: give way to the words visitors ask for).
+_warmed: set[postings_cache.SegmentKey] = set()
 _warmed_lock = threading.Lock()
 MAX_WARMED = 4096
 
@@ -95,7 +95,7 @@ def warm(s: Searcher, fields: Iterable[str], budget: int, stop: Callable[[], boo
         with _warmed_lock:
             if len(_warmed) >= MAX_WARMED:
                 _warmed.clear()
-            _warmed[key] = share
+            _warmed.add(key)
     return decoded
 
 
