@@ -11,23 +11,21 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, Schema
-from whoosh.formats import Positions
+from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import And, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
 from nuevonorte.search.schema import ANALYZERS, SharedText
-from nuevonorte.search.whoosh_internals import matching
-from nuevonorte.search.whoosh_internals.codec import ArchiveCodec
-from nuevonorte.search.whoosh_internals.matching import Search, positions_of
+from nuevonorte.search.whoosh_internals.codec import ArchiveCodec, PackedPositions
+from nuevonorte.search.whoosh_internals.matching import Search, packed_positions
 
 #: Content words (their forms differ from the words: "fronteras" -> "fronter"), a rare word,
 #: and stop words, which take no position (a phrase skips them as its text does).
@@ -54,17 +52,26 @@ def phrase_query(words: list[str]) -> Query | None:
     return Term("text", forms[0]) if len(forms) == 1 else Phrase("text", forms)
 
 
-def write(folder: Path, texts: list[str], segments: int, deleted: set[int]) -> whoosh_index.FileIndex:
-    schema = Schema(sid=ID(unique=True, stored=True), text=SharedText(analyzer=ANALYZERS["es"]))
-    ix = whoosh_index.create_in(str(folder), schema)
+def write(
+    folder: Path, texts: list[str], segments: int, deleted: set[int], whooshs_own: bool = False
+) -> whoosh_index.FileIndex:
+    """An index of ``texts`` with the archive's field and codec; with ``whooshs_own``, the same
+    documents in the same segments as Whoosh writes them itself (its ``Positions``, its W3
+    codec): the reference that ours must match."""
+    field = TEXT(analyzer=ANALYZERS["es"]) if whooshs_own else SharedText(analyzer=ANALYZERS["es"])
+    ix = whoosh_index.create_in(str(folder), Schema(sid=ID(unique=True, stored=True), text=field))
+
+    def writer() -> Any:
+        return ix.writer() if whooshs_own else ix.writer(codec=ArchiveCodec())
+
     per = max(1, -(-len(texts) // segments))
     for first in range(0, len(texts), per):
-        w = ix.writer(codec=ArchiveCodec())
+        w = writer()
         for n in range(first, min(first + per, len(texts))):
             w.add_document(sid=str(n), text=texts[n])
         w.commit(merge=False)
     if deleted:
-        w = ix.writer(codec=ArchiveCodec())
+        w = writer()
         for n in deleted:
             w.delete_by_term("sid", str(n))
         w.commit(merge=False)
@@ -92,15 +99,18 @@ def test_phrases_words_ands_and_ors_match_what_whoosh_matches(
     rare_at: set[int],
 ) -> None:
     texts = [f"{text} {RARE} madre" if n in rare_at else text for n, text in enumerate(texts)]
-    ix = write(tmp_path_factory.mktemp("ix"), texts, segments, {n for n in deleted if n < len(texts)})
+    gone = {n for n in deleted if n < len(texts)}
+    ix = write(tmp_path_factory.mktemp("ix"), texts, segments, gone)
+    reference = write(tmp_path_factory.mktemp("whoosh"), texts, segments, gone, whooshs_own=True)
     queries = [q for q in (phrase_query(words) for words in asked) if q is not None]
     if len(queries) > 1:
         queries += [And(queries[:2]), Or(queries[:3])]
-    with ix.searcher() as s:
+    with ix.searcher() as s, reference.searcher() as whoosh:
         search = Search(s)
         for query in queries:
             found = set(np.flatnonzero(search.mask(query)).tolist())
             assert found == whoosh_docs(s, query), query
+            assert found == whoosh_docs(whoosh, query), query  # Whoosh's own files and matchers
 
 
 def test_a_phrase_needs_its_words_in_order_and_next_to_each_other(tmp_path: Path) -> None:
@@ -137,7 +147,7 @@ def test_every_two_word_phrase_over_terms_of_many_blocks(tmp_path: Path) -> None
 positions_lists = st.lists(
     st.one_of(
         st.lists(st.integers(min_value=0, max_value=600), min_size=1, max_size=30, unique=True),
-        st.lists(st.integers(min_value=0, max_value=70_000), min_size=1, max_size=30, unique=True),
+        st.lists(st.integers(min_value=0, max_value=200_000), min_size=1, max_size=30, unique=True),
         st.lists(st.integers(min_value=0, max_value=5_000), min_size=990, max_size=1_100, unique=True),
     ).map(sorted),
     min_size=1,
@@ -147,39 +157,21 @@ positions_lists = st.lists(
 
 @settings(max_examples=200, deadline=None)
 @given(lists=positions_lists)
-def test_positions_read_as_arrays_are_the_ones_whoosh_decodes(lists: list[list[int]]) -> None:
-    """Small gaps (read from the bytes), gaps of 256 or more and lists past pickle's batch of
-    1,000 (unpickled one by one), mixed in one term."""
-    fmt = Positions()
+def test_packed_positions_read_as_arrays_are_the_ones_written(lists: list[list[int]]) -> None:
+    """Gaps small and large (past 65,535 too), long lists: each value's positions come back
+    from the joined values, and as Whoosh's own matchers decode them."""
+    fmt = PackedPositions()
     values = [fmt.encode(positions) for positions in lists]
-    one_by_one: list[bytes] = []
-    real = matching._deltas
-
-    def spied(value: bytes, decode: Callable[[bytes], list[int]]) -> list[int]:
-        one_by_one.append(value)
-        return real(value, decode)
-
-    matching._deltas = spied  # type: ignore[assignment]
-    try:
-        starts, flat = positions_of(values, fmt.decode_positions)
-    finally:
-        matching._deltas = real  # type: ignore[assignment]
+    lengths = np.array([len(v) for v in values], dtype=np.int64)
+    starts, flat = packed_positions(lengths, b"".join(values))
     assert [flat[starts[i] : starts[i + 1]].tolist() for i in range(len(values))] == lists
-    # Only values with a later gap of 256 or more, or past pickle's batch of 1,000, are not
-    # read straight from the bytes.
-    unusual = [
-        v
-        for v, positions in zip(values, lists, strict=True)
-        if len(positions) > 1_000 or any(b - a >= 256 for a, b in itertools.pairwise(positions))
-    ]
-    assert one_by_one == unusual
+    assert [fmt.decode_positions(v) for v in values] == lists
+    assert [fmt.decode_frequency(v) for v in values] == [len(p) for p in lists]
 
 
-def test_positions_not_written_as_whoosh_writes_them_are_decoded_by_whoosh() -> None:
-    fmt = Positions()
-    odd = fmt.encode([5, 9])[:-1]  # no STOP: Whoosh's decoder adds it
-    starts, flat = positions_of([fmt.encode([1, 2]), odd], fmt.decode_positions)
-    assert flat.tolist() == [1, 2, 5, 9] and starts.tolist() == [0, 2, 4]
+def test_positions_that_do_not_add_up_are_refused() -> None:
+    with pytest.raises(ValueError):
+        packed_positions(np.array([8], dtype=np.int64), PackedPositions().encode([1]))
 
 
 def test_a_phrase_far_into_a_long_text(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 from whoosh.support.charset import accent_map
 
+from nuevonorte.search.whoosh_internals.codec import PackedPositions
+
 #: Languages with their own analyser; text in any other language is analysed as English.
 LANGUAGES = ("es", "en")
 
@@ -193,13 +195,18 @@ MAX_ANALYSED = 16
 
 
 class SharedText(TEXT):
-    """A text field that reuses the postings of a value analysed moments ago.
+    """A positional text field whose positions are packed as arrays (``codec.PackedPositions``:
+    a phrase reads them with numpy), and that reuses the postings of a value analysed moments ago.
 
     A rebuild writes each story's public document and then its staff document; their titles,
     summaries and texts are usually the same strings, and analysis is most of the cost of
     writing them. The postings depend only on the analyser, the format and the value, which
     are the key (compared by equality), so a value is never given another value's postings.
     """
+
+    def __init__(self, analyzer: Analyzer, field_boost: float = 1.0) -> None:
+        super().__init__(analyzer=analyzer, phrase=True, field_boost=field_boost)
+        self.format = PackedPositions(field_boost=field_boost)
 
     def index(self, value: Any, **kwargs: Any) -> list[Any]:
         options = tuple(sorted(kwargs.items()))
@@ -230,9 +237,10 @@ def stem(word: str, lang: str) -> str | None:
 
 #: Bumped whenever the fields change: an index built with another version is not opened
 #: (search says "temporarily unavailable" and ``nuevonorte check`` says to reindex).
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 # 1: 12 query fields, Whoosh filter chains; 2: positional twins of the text fields; 3: one
-# positional field per language; 4: words stemmed with their accents, then folded (0011).
+# positional field per language; 4: words stemmed with their accents, then folded (0011);
+# 5: the partner source facet; 6: posting blocks and positions packed as arrays (0029).
 
 #: Fields a free-text query searches, with their weight. Per language, a short "head" (title,
 #: summary, theme and place names) weighted above the long "text" (story text, transcript

@@ -20,12 +20,10 @@ import io
 import os
 import pickle
 import zlib
-from itertools import accumulate, chain
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
-from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.reading import TermNotFound
@@ -34,7 +32,7 @@ from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
 from nuevonorte.search.whoosh_internals import postings_cache
-from nuevonorte.search.whoosh_internals.codec import length_bytes
+from nuevonorte.search.whoosh_internals.codec import SIZED_VALUES, PackedPositions, length_bytes, packed_parts
 
 #: Per-segment tables (facet values, field lengths), keyed by (folder, segment id, what). A segment
 #: never changes once written (a deletion only hides documents, and hidden documents never
@@ -187,90 +185,85 @@ def _read_lengths(sub: Searcher, fieldname: str) -> Array:
 def _read_facet(sub: Searcher, name: str) -> tuple[list[str], Array, Array]:
     reader = sub.reader()
     values: list[str] = []
-    docs: list[int] = []
-    codes: list[int] = []
+    docs: list[Array] = []
+    codes: list[Array] = []
     if name in sub.schema:
         for term in reader.lexicon(name):
-            ids, _, _ = block_postings(reader.postings(name, term))
-            codes += [len(values)] * len(ids)
-            docs += ids
+            ids = term_postings(reader.postings(name, term)).ids
+            codes.append(np.full(len(ids), len(values), dtype=np.int64))
+            docs.append(ids)
             values.append(term.decode("utf-8") if isinstance(term, bytes) else str(term))
-    return values, np.array(docs, dtype=np.int64), np.array(codes, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    return values, np.concatenate(docs) if docs else empty, np.concatenate(codes) if codes else empty
 
 
-Postings = tuple[list[int], list[float], list[Any]]
+class Postings(NamedTuple):
+    """A term's postings in one segment, deleted documents included."""
+
+    #: Document numbers (int64), in order.
+    ids: Array
+    #: Each one's weight (the term's frequency in the field), float32 as W3 keeps them.
+    weights: Array
+    #: With values asked for: each posting's value length in bytes (int64), and the values
+    #: joined (in a positional field, ``PackedPositions``); else None and b"".
+    lengths: Array | None
+    values: bytes
 
 
-def block_postings(m: Any, values: bool = False) -> Postings:
-    """Every id and term frequency of a fresh leaf matcher, a decoded block at a time
-    (deleted documents included), and with ``values`` each posting's value (in a positional
-    field, its encoded positions; otherwise the list is empty)."""
-    ids: list[int] = []
-    weights: list[float] = []
-    found: list[Any] = []
+def term_postings(m: Any, values: bool = False) -> Postings:
+    """Every posting of a fresh leaf matcher, read a term's packed blocks at a time (deleted
+    documents included), with each posting's value if ``values``."""
     if isinstance(m, FilterMatcher):  # a segment with deletions: the live mask handles them
         m = m.child
-    if not isinstance(m, W3LeafMatcher):  # not expected with this codec: the slow way
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            if values:
-                found.append(m.value())
-            m.next()
-        return ids, weights, found
-    whole = _whole_postings(m, values)
-    if whole is not None:
-        return whole
+    if isinstance(m, W3LeafMatcher):
+        whole = _whole_postings(m, values)
+        if whole is not None:
+            return whole
+    # Inlined postings (a term of one document), or blocks not packed: Whoosh's own reading.
+    ids: list[int] = []
+    weights: list[float] = []
+    found: list[bytes] = []
     while m.is_active():
-        if m._data is None:
-            m._read_data()
-        deltas, block_weights = m._data[0], m._data[1]
-        n = len(deltas)
-        ids += accumulate(deltas) if not m._byteids else deltas
-        _add_weights(weights, block_weights, n)
+        ids.append(m.id())
+        weights.append(m.weight())
         if values:
-            m._read_values()
-            found += m._values
-        m._next_block()
-    return ids, weights, found
-
-
-def _add_weights(weights: list[float], block_weights: Any, count: int) -> None:
-    """A block's weights, as W3 minifies them (None: all 1.0; a float: all the same)."""
-    if block_weights is None:
-        weights += [1.0] * count
-    elif isinstance(block_weights, float):
-        weights += [block_weights] * count
-    else:
-        weights += block_weights
+            found.append(m.value())
+        m.next()
+    return Postings(
+        np.array(ids, dtype=np.int64),
+        _narrow_weights(np.array(weights, dtype=np.float64)),
+        np.fromiter(map(len, found), dtype=np.int64, count=len(found)) if values else None,
+        b"".join(found),
+    )
 
 
 def _whole_postings(m: W3LeafMatcher, values: bool) -> Postings | None:
-    """All of a term's postings from one read of its byte range, blocks parsed in memory.
+    """All of a term's postings from one read of its byte range, its packed blocks parsed in
+    memory and their arrays joined (``codec``: ids, weights and values as little-endian arrays).
 
     Without mmap, stepping through blocks costs about twenty small file reads per block (its
     length, its pickled header, its data); one read of the term's whole extent is far cheaper.
     The layout is the W3 codec's: a 4-byte magic, then per block a signed length (negative
     for the last block), a pickled header (count, max id, max weight, compression, lengths)
-    and the (optionally zlib-compressed) pickled data (id deltas, weights, values). None when
-    the bytes are not laid out so (the caller then reads block by block), or when values are
-    asked of a field whose values have a fixed size (W3 joins those into one string).
+    and the (optionally zlib-compressed) data. None when the bytes are not laid out so, or a
+    block is not packed (the caller then reads through Whoosh), or when values are asked of a
+    field whose values have a fixed size.
     """
     length = getattr(m, "_length", None)
     if isinstance(length, tuple):  # the codec stores the extent's length as a 1-tuple
         length = length[0] if len(length) == 1 else None
     if not isinstance(length, int) or length <= 4 or m._byteids:
         return None
-    if values and not (m._fixedsize is None or m._fixedsize < 0):
-        return None
     buf = m._postfile.get(m._startoffset, length)
     if buf[:4] != WHOOSH3_HEADER_MAGIC:
         return None
     view = memoryview(buf)
     stream = io.BytesIO(buf)
-    ids: list[int] = []
-    weights: list[float] = []
-    found: list[Any] = []
+    id_parts: list[bytes] = []
+    weight_parts: list[bytes] = []
+    length_parts: list[bytes] = []
+    value_parts: list[bytes] = []
+    counts: list[int] = []
     pos = 4
     while pos + _INT_SIZE <= len(buf):
         size = unpack_int(buf[pos : pos + _INT_SIZE])[0]
@@ -278,104 +271,50 @@ def _whole_postings(m: W3LeafMatcher, values: bool) -> Postings | None:
         stream.seek(pos + _INT_SIZE)
         count, _maxid, _maxweight, compression, _minlen, _maxlen = pickle.load(stream)  # noqa: S301 (our own index files, as Whoosh reads them)
         blob = view[stream.tell() : end]
-        data = zlib.decompress(blob) if compression else blob
-        block = pickle.loads(data)  # noqa: S301 (as above)
-        deltas = block[0]
-        if len(deltas) != count:
+        parts = packed_parts(zlib.decompress(blob) if compression else bytes(blob), count)
+        if parts is None or (values and parts[2] != SIZED_VALUES):
             return None
-        ids += accumulate(deltas)
-        _add_weights(weights, block[1], count)
-        if values:
-            found += block[2]
+        id_parts.append(parts[0])
+        weight_parts.append(parts[1])
+        length_parts.append(parts[3])
+        value_parts.append(parts[4])
+        counts.append(count)
         if size < 0:  # the last block
-            return ids, weights, found
+            sizes = np.array(counts, dtype=np.int64)
+            deltas = np.frombuffer(b"".join(id_parts), dtype="<u4").astype(np.int64)
+            return Postings(
+                running_sums(deltas, sizes),  # W3's deltas start again from 0 in each block
+                np.frombuffer(b"".join(weight_parts), dtype="<f4").astype(np.float32),
+                np.frombuffer(b"".join(length_parts), dtype="<u4").astype(np.int64) if values else None,
+                b"".join(value_parts) if values else b"",
+            )
         pos = end
     return None
+
+
+def running_sums(deltas: Array, sizes: Array) -> Array:
+    """Running sums of ``deltas`` that start again at every run (``sizes``: each run's length)."""
+    running = np.cumsum(deltas)
+    begins = np.cumsum(sizes) - sizes
+    restarted: Array = running - np.repeat(np.concatenate(([0], running))[begins], sizes)
+    return restarted
+
+
+def packed_positions(lengths: Array, values: bytes) -> tuple[Array, Array]:
+    """Where each posting's positions start (and, last, where they end), and all of them
+    (int32, in order), from ``PackedPositions`` values: each the u32 deltas of its positions."""
+    counts = lengths // 4
+    deltas = np.frombuffer(values, dtype="<u4").astype(np.int64)
+    if len(deltas) != int(counts.sum()):
+        raise ValueError("packed positions do not add up to their lengths")
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    return starts, running_sums(deltas, counts).astype(np.int32)
 
 
 #: Positions are below this in any field (Whoosh packs them in 4 bytes); a phrase has at
 #: most this many words (``parse.MAX_WORDS`` is far below): (document, position) pairs as one number.
 _POSITION_STRIDE = 1 << 33
 MAX_PHRASE_WORDS = 1 << 16
-#: The pickle protocol-2 opening of a list (PROTO 2, EMPTY_LIST, BINPUT 0), and BININT1.
-_FIXED_HEAD = b"\x80\x02]q\x00"
-_BININT1 = ord("K")
-#: Bytes after each integer opcode (BININT1, BININT2, BININT); 0 for any other byte.
-_WIDTHS = np.zeros(256, dtype=np.int64)
-_WIDTHS[[ord("K"), ord("M"), ord("J")]] = [1, 2, 4]
-
-
-def positions_of(values: list[bytes], decode: Any) -> tuple[Array, Array]:
-    """The positions of a term's postings, from their encoded values: where each posting's
-    positions start (and, last, where they end), and all of them (int32), in order.
-
-    Whoosh's ``Positions`` format writes a value as the count (4 bytes, big-endian), then the
-    deltas between positions (the first from 0) as a protocol-2 pickle of a list: PROTO 2,
-    EMPTY_LIST, BINPUT 0, a MARK when there are several, one opcode per delta, APPENDS
-    (APPEND for one), STOP. A delta under 256 is BININT1 and one byte; a larger one BININT2
-    (two bytes) or BININT (four). When every delta but the first is under 256 (nearly always:
-    the first is where the word first appears, the others the gaps to its next uses) the
-    layout is fixed, and the deltas are read straight from the bytes with numpy; any other
-    value is decoded by ``decode``, Whoosh's own.
-    """
-    if not values:
-        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
-    buf = np.frombuffer(b"".join(values) + bytes(_INT_SIZE + 8), dtype=np.uint8)  # padded: reads stay inside
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    begins = np.cumsum(lengths) - lengths
-    counts = np.zeros(len(values), dtype=np.int64)
-    for i in range(_INT_SIZE):  # the big-endian count
-        counts = counts * 256 + buf[begins + i]
-    several = counts > 1
-    opcode = begins + _INT_SIZE + 5 + several  # the first delta's opcode
-    width = _WIDTHS[buf[opcode]]  # 0: not an integer opcode
-    first = buf[opcode + 1].astype(np.int64)
-    first += np.where(width >= 2, buf[opcode + 2].astype(np.int64) << 8, 0)
-    first += np.where(
-        width == 4, (buf[opcode + 3].astype(np.int64) << 16) + (buf[opcode + 4].astype(np.int64) << 24), 0
-    )
-    simple = (
-        (counts > 0)
-        & (width > 0)
-        & (lengths == _INT_SIZE + 6 + several + 2 * counts + width)
-        & _bytes_at(buf, begins + _INT_SIZE, _FIXED_HEAD)
-    )
-    # The other deltas of a simple value: each a BININT1 opcode and its byte, after the first.
-    rest = np.where(simple, counts - 1, 0)
-    at = np.repeat(opcode + 2 + width, rest) + 2 * _ranks(rest)
-    opcodes_ok = buf[at - 1] == _BININT1
-    if not opcodes_ok.all():  # a later delta of 256 or more: that value is decoded by Whoosh
-        simple[np.repeat(np.arange(len(values)), rest)[~opcodes_ok]] = False
-        rest = np.where(simple, counts - 1, 0)
-        at = np.repeat(opcode + 2 + width, rest) + 2 * _ranks(rest)
-    # The others (a few in a hundred): their deltas unpickled one by one, placed all at once.
-    others = np.flatnonzero(~simple)
-    unpickled = [_deltas(values[i], decode) for i in others.tolist()]
-    sizes = np.where(simple, counts, 0)
-    sizes[others] = np.fromiter(map(len, unpickled), dtype=np.int64, count=len(unpickled))
-    offsets = np.cumsum(sizes) - sizes
-    deltas = np.zeros(int(sizes.sum()), dtype=np.int64)
-    deltas[offsets[simple]] = first[simple]
-    deltas[np.repeat(offsets + 1, rest) + _ranks(rest)] = buf[at]
-    other_sizes = sizes[others]
-    deltas[np.repeat(offsets[others], other_sizes) + _ranks(other_sizes)] = np.fromiter(
-        chain.from_iterable(unpickled), dtype=np.int64, count=int(other_sizes.sum())
-    )
-    # A running sum that starts again at every posting.
-    running = np.cumsum(deltas)
-    positions = running - np.repeat(np.concatenate(([0], running))[offsets], sizes)
-    return np.concatenate(([0], np.cumsum(sizes))), positions.astype(np.int32)
-
-
-def _deltas(value: bytes, decode: Any) -> list[int]:
-    """The position deltas of one encoded value: its pickled list, or, for a value not laid out
-    as ``Positions.encode`` writes it, Whoosh's own decoding turned back into deltas."""
-    if value[_INT_SIZE : _INT_SIZE + 2] == _FIXED_HEAD[:2] and value.endswith(b"."):
-        found = pickle.loads(value[_INT_SIZE:])  # noqa: S301 (our own index files, as Whoosh reads them)
-        if isinstance(found, list):
-            return found
-    positions = decode(value)
-    return [b - a for a, b in zip([0, *positions], positions, strict=False)]
 
 
 def _ranks(counts: Array) -> Array:
@@ -384,14 +323,6 @@ def _ranks(counts: Array) -> Array:
         np.cumsum(counts) - counts, counts
     )
     return ranks
-
-
-def _bytes_at(buf: Array, where: Array, expected: bytes) -> Array:
-    """Whether ``expected`` is found at each offset ``where`` of ``buf``."""
-    ok = np.ones(len(where), dtype=bool)
-    for i, byte in enumerate(expected):
-        ok &= buf[where + i] == byte
-    return ok
 
 
 def segment_entry(
@@ -409,11 +340,12 @@ def segment_entry(
         postings = sub.reader().postings(fieldname, text)
     except TermNotFound:
         return None
-    seg_ids, seg_weights, seg_values = block_postings(postings, positions)
-    entry = (np.array(seg_ids, dtype=np.int32), _narrow_weights(np.array(seg_weights, dtype=np.float64)))
+    read = term_postings(postings, positions)
+    entry = (read.ids.astype(np.int32), _narrow_weights(read.weights))
     if positions:
-        decode = sub.schema[fieldname].format.decode_positions
-        starts, found = positions_of(seg_values, decode)
+        if read.lengths is None or type(sub.schema[fieldname].format) is not PackedPositions:
+            raise ValueError(f"{fieldname} does not keep packed positions")
+        starts, found = packed_positions(read.lengths, read.values)
         narrow = np.uint16 if not len(found) or int(found.max()) <= np.iinfo(np.uint16).max else np.int32
         entry = (*entry, starts.astype(np.int32), found.astype(narrow))
     if cached is not None:
@@ -519,7 +451,8 @@ class Search:
         """Whether a phrase is one ``phrase_mask`` matches: its words next to each other, in
         a field that keeps positions."""
         field = self.s.schema[query.fieldname] if query.fieldname in self.s.schema else None
-        positional = field is not None and type(field.format) is Positions  # the layout positions_of reads
+        # The values packed_positions reads:
+        positional = field is not None and type(field.format) is PackedPositions
         return query.slop == 1 and bool(query.words) and positional
 
     def phrase_mask(self, fieldname: str, words: list[Any]) -> Array:
@@ -527,7 +460,7 @@ class Search:
         ``fieldname``, as Whoosh's ``Phrase`` with its default slop matches them.
 
         The documents holding every word are found on the arrays, then their positions (read
-        as arrays too, ``positions_of``): a document matches when some position p of the
+        as arrays too, ``packed_positions``): a document matches when some position p of the
         first word has each following word k at p + k. Each word's (document, position - k)
         pairs are single numbers, in order; the phrase's are in every word's.
         """

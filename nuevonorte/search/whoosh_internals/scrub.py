@@ -22,7 +22,8 @@ folder without the index lock; ``segments`` swaps the copy in.
 Relies on the layout of whoosh-reloaded 2.7.5's W3 codec (pinned, as ``codec`` and
 ``matching`` do): the term table is an ``OrderedHashWriter`` keyed by field number and term
 bytes; a posting list is a 4-byte tag then blocks, each an int length (negative for the
-last), a pickled info tuple and the pickled, compressed (delta ids, weights, values).
+last), a pickled info tuple and the compressed (delta ids, weights, values), packed as arrays
+(``codec.block_data``).
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ from __future__ import annotations
 import io
 import pickle
 import struct
-import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import closing
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import GrowableArray
 
-from nuevonorte.search.whoosh_internals.codec import MIN_COMPRESSED, ArchiveCodec
+from nuevonorte.search.whoosh_internals.codec import ArchiveCodec, block_data, block_tuple
 
 #: The attribute of a segment (pickled in the table of contents with it) naming the deleted
 #: documents it holds only as empty holes.
@@ -275,27 +276,22 @@ def _holds(postings: bytearray, records: bytes, datapos: int, datalen: int, orde
     offset, length = _EXTENT.unpack_from(records, datapos + _IDS_AT + _IDS.size)
     previous_last = -1
     k = 0
-    for (_count, last, _w, comp, _mn, _mx), data_start, block_end in _blocks(postings, offset, length):
+    for (count, last, _w, comp, _mn, _mx), data_start, block_end in _blocks(postings, offset, length):
         while k < len(ordered) and ordered[k] <= previous_last:
             k += 1
         if k == len(ordered):
             return False
         if ordered[k] <= last:
-            ids = set(_ids(bytes(postings[data_start:block_end]), comp))
+            ids = set(_ids(bytes(postings[data_start:block_end]), comp, count))
             if any(d in ids for d in ordered[k:] if d <= last):
                 return True
         previous_last = last
     return False
 
 
-def _ids(data: bytes, comp: int) -> list[int]:
+def _ids(data: bytes, comp: int, count: int) -> list[int]:
     """A block's document numbers."""
-    raw = zlib.decompress(data) if comp else data
-    ids, total = [], 0
-    for delta in pickle.loads(raw)[0]:  # noqa: S301 (our own index)
-        total += delta
-        ids.append(total)
-    return ids
+    return list(accumulate(block_tuple(data, comp, count)[0]))
 
 
 def _extent_length(info: W3TermInfo) -> int:
@@ -396,50 +392,31 @@ def _first_id(block: tuple[tuple[Any, ...], bytes]) -> int:
 def _decode(data: bytes, comp: int, count: int) -> tuple[list[int], list[float], list[Any] | None, str]:
     """A block's document numbers, weights, values (None for a format without values) and
     how the values were kept: "none", "joined" (fixed-size values as one string), "tuple"."""
-    raw = zlib.decompress(data) if comp else data
-    mini_ids, mini_weights, mini_values = pickle.loads(raw)  # noqa: S301 (our own index)
-    ids, total = [], 0
-    for delta in mini_ids:
-        total += delta
-        ids.append(total)
-    if mini_weights is None:
+    deltas, weights, values = block_tuple(data, comp, count)
+    ids = list(accumulate(deltas))
+    if weights is None:  # a block of W3's own: all 1.0, or all the same
         weights = [1.0] * count
-    elif isinstance(mini_weights, float):
-        weights = [mini_weights] * count
-    else:
-        weights = list(mini_weights)
-    if mini_values is None:
-        return ids, weights, None, "none"
-    if isinstance(mini_values, bytes):
-        size = len(mini_values) // count
-        return ids, weights, [mini_values[i : i + size] for i in range(0, len(mini_values), size)], "joined"
-    return ids, weights, list(mini_values), "tuple"
+    elif isinstance(weights, float):
+        weights = [weights] * count
+    if values is None:
+        return ids, list(weights), None, "none"
+    if isinstance(values, bytes):
+        size = len(values) // count
+        return ids, list(weights), [values[i : i + size] for i in range(0, len(values), size)], "joined"
+    return ids, list(weights), list(values), "tuple"
 
 
 def _encode(
     ids: list[int], weights: list[float], values: list[Any] | None, form: str, lengths: bytes | None
 ) -> tuple[tuple[Any, ...], bytes]:
     """A block as ``ArchivePostingsWriter._write_block`` writes it: (info, data)."""
-    deltas, last = [], 0
-    for d in ids:
-        deltas.append(d - last)
-        last = d
     packed = array("f", weights)
-    if all(w == 1.0 for w in packed):
-        mini_weights: Any = None
-    elif all(w == packed[0] for w in packed):
-        mini_weights = packed[0]
-    else:
-        mini_weights = tuple(packed)
     mini_values: Any = None
     if form == "joined":
         mini_values = b"".join(values or ())
     elif form == "tuple":
         mini_values = tuple(values or ())
-    databytes = pickle.dumps((tuple(deltas), mini_weights, mini_values), pickle.HIGHEST_PROTOCOL)
-    comp = COMPRESSION if len(databytes) >= MIN_COMPRESSED else 0
-    if comp:
-        databytes = zlib.compress(databytes, comp)
+    databytes, comp = block_data(ids, packed, mini_values, COMPRESSION)
     if lengths is not None:
         present = [lengths[d] for d in ids if lengths[d]]
         min_byte = min(present) if present else length_to_byte(None)
