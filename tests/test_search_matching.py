@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.query import And, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
@@ -106,11 +107,13 @@ def test_phrases_words_ands_and_ors_match_what_whoosh_matches(
     if len(queries) > 1:
         queries += [And(queries[:2]), Or(queries[:3])]
     with ix.searcher() as s, reference.searcher() as whoosh:
-        search = Search(s)
+        search, over_whooshs_files = Search(s), Search(whoosh)
         for query in queries:
             found = set(np.flatnonzero(search.mask(query)).tolist())
             assert found == whoosh_docs(s, query), query
             assert found == whoosh_docs(whoosh, query), query  # Whoosh's own files and matchers
+            # Blocks Whoosh pickled are read too (through its matchers: the slow path).
+            assert set(np.flatnonzero(over_whooshs_files.mask(query)).tolist()) == found, query
 
 
 def test_a_phrase_needs_its_words_in_order_and_next_to_each_other(tmp_path: Path) -> None:
@@ -185,3 +188,32 @@ def test_a_phrase_far_into_a_long_text(tmp_path: Path) -> None:
             query = phrase_query(words)
             assert query is not None
             assert set(np.flatnonzero(search.mask(query)).tolist()) == whoosh_docs(s, query), words
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    themes=st.lists(
+        st.lists(st.sampled_from(["trabajo", "familia", "viaje", "casa"]), max_size=3), max_size=200
+    ),
+    segments=st.integers(min_value=1, max_value=3),
+    picked=st.lists(st.integers(min_value=0, max_value=199), max_size=200),
+)
+def test_facet_counts_are_the_documents_values_whether_few_or_many_match(
+    tmp_path_factory: pytest.TempPathFactory, themes: list[list[str]], segments: int, picked: list[int]
+) -> None:
+    """Few matches read only their own pairs, many test every pair: both are exact."""
+    schema = Schema(sid=ID(unique=True, stored=True), theme=KEYWORD(commas=True, stored=True))
+    ix = whoosh_index.create_in(str(tmp_path_factory.mktemp("ix")), schema)
+    per = max(1, -(-len(themes) // segments))
+    for first in range(0, len(themes), per):
+        w = ix.writer(codec=ArchiveCodec())
+        for n in range(first, min(first + per, len(themes))):
+            w.add_document(sid=str(n), theme=",".join(themes[n]))
+        w.commit(merge=False)
+    with ix.searcher() as s:
+        search = Search(s)
+        for chosen in ({n for n in picked if n < len(themes)}, set(range(len(themes)))):
+            mask = np.zeros(search.m.size, dtype=bool)
+            mask[sorted(chosen)] = True
+            expected = Counter(t for n in chosen for t in set(s.stored_fields(n)["theme"].split(",")) if t)
+            assert dict(search.facet_counts("theme", mask)) == dict(expected)

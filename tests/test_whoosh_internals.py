@@ -93,5 +93,8 @@ def test_the_private_methods_the_rebuild_calls_exist() -> None:
     ):
         missing = [name for name in names if not callable(getattr(cls, name, None))]
         assert not missing, f"{cls.__name__} lacks {missing}"
-    # codec.py replaces this method to pickle posting blocks with a faster protocol.
+    # codec.py replaces these to write and read posting blocks packed as arrays.
     assert callable(getattr(whoosh3.W3PostingsWriter, "_write_block", None))
+    assert callable(getattr(whoosh3.W3PostingsWriter, "_mini_values", None))
+    assert callable(getattr(whoosh3.W3LeafMatcher, "_read_data", None))
+    assert callable(getattr(whoosh3.W3Codec, "postings_reader", None))

@@ -128,8 +128,9 @@ def search_index(
             results.problem = results.problem or "page-out-of-range"
             page = results.pages
         results.page = page
+        matched = np.flatnonzero(mask)
         for name in facet_names:
-            counts = search.facet_counts(name, mask)
+            counts = search.facet_counts(name, mask, matched)
             results.facets[name] = sorted(counts, key=lambda kv: (-kv[1], kv[0]))[:FACET_VALUES]
         if results.total:
             terms = parsed.highlight_terms()

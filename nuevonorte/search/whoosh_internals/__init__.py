@@ -5,7 +5,7 @@ the index, its readers, searchers and writers); ``tests/test_whoosh_internals.py
 no module outside this package imports anything else from Whoosh. The modules here go further,
 for speed and for what the archive promises about deleted words:
 
-- ``codec``: the posting codec, Whoosh 3's with a faster pickle for posting blocks;
+- ``codec``: the posting codec, Whoosh 3's with posting blocks and positions packed as arrays;
 - ``bulk``: the rebuild, driving the segment writer and its posting pool directly;
 - ``matching``: matching, facets and ranking on numpy arrays read from the posting blocks;
 - ``scrub``: a segment copied without its deleted documents' words (the purge);

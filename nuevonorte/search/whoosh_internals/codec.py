@@ -54,6 +54,8 @@ NO_VALUES, JOINED_VALUES, SIZED_VALUES = 0, 1, 2
 _HEAD = struct.Struct("<BI")
 HEAD_SIZE = len(BLOCK_MAGIC) + _HEAD.size
 _BIG_ENDIAN = sys.byteorder == "big"
+if array("I").itemsize != 4 or array("f").itemsize != 4:  # the layout is u32 and float32
+    raise ImportError("the search codec needs 4-byte unsigned ints and floats in array")
 
 
 def little_endian(numbers: array[Any]) -> bytes:
@@ -235,6 +237,15 @@ def block_tuple(raw: bytes, compression: int, count: int) -> tuple[Any, Any, Any
         return unpack_block(data, count)
     found: tuple[Any, Any, Any] = pickle.loads(data)  # noqa: S301 (our own index files, as Whoosh reads them)
     return found
+
+
+def block_deltas(raw: bytes, compression: int, count: int) -> Sequence[int]:
+    """A block's id deltas only (its values are not split up)."""
+    data = zlib.decompress(raw) if compression else raw
+    parts = packed_parts(data, count)
+    if parts is not None:
+        return _from_little_endian("I", parts[0])
+    return tuple(pickle.loads(data)[0])  # noqa: S301 (a block of W3's own, as Whoosh reads it)
 
 
 def length_bytes(perdoc: Any, fieldname: str) -> bytes | None:

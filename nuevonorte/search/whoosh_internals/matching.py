@@ -43,6 +43,9 @@ MAX_SEGMENT_TABLES = 400
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) or 1 for i in range(256)], dtype=np.float64)
 
 Array = np.ndarray
+#: Facet counts read only the matched documents' pairs when they are fewer than the facet's
+#: pairs divided by this (a gather of a few pairs each, against a test of every pair).
+SPARSE_FACTOR = 4
 #: At most this many (segment, field, term) absences are remembered per searcher.
 MAX_LACKING = 200_000
 
@@ -55,7 +58,7 @@ class Matcher:
         self.segments: list[tuple[Searcher, int]] = s.subsearchers or [(s, 0)]
         self.size = s.doc_count_all()
         self._live: Array | None = None
-        self._facets: dict[str, tuple[list[str], Array, Array]] = {}
+        self._facets: dict[str, Facet] = {}
         self._lengths: dict[str, Array] = {}
         #: Each segment's key in the per-process postings cache (None: not cached).
         self.keys: list[postings_cache.SegmentKey | None] = [_segment_key(sub) for sub, _ in self.segments]
@@ -101,25 +104,38 @@ class Matcher:
             self._lengths[fieldname] = np.concatenate(parts) if parts else np.ones(0)
         return self._lengths[fieldname]
 
-    def facet(self, name: str) -> tuple[list[str], Array, Array]:
-        """A facet's values and its (document, value index) pairs for the whole index."""
+    def facet(self, name: str) -> Facet:
+        """A facet's values and its (document, value index) pairs for the whole index, in
+        document order, with where each document's pairs start."""
         if name not in self._facets:
-            values: list[str] = []
             index: dict[str, int] = {}
-            docs, codes = [], []
+            docs, codes, starts = [], [], []
+            pairs = 0
             for sub, offset in self.segments:
-                seg_values, seg_docs, seg_codes = _segment_table(sub, name, "facet", _read_facet)
-                remap = np.array([index.setdefault(v, len(index)) for v in seg_values], dtype=np.int64)
-                docs.append(seg_docs + offset)
-                codes.append(remap[seg_codes] if len(seg_codes) else seg_codes)
-            values = list(index)
+                seg = _segment_table(sub, name, "facet", _read_facet)
+                remap = np.array([index.setdefault(v, len(index)) for v in seg.values], dtype=np.int64)
+                docs.append(seg.docs + offset)
+                codes.append(remap[seg.codes] if len(seg.codes) else seg.codes)
+                starts.append(seg.starts[:-1] + pairs)
+                pairs += len(seg.docs)
             empty = np.zeros(0, dtype=np.int64)
-            self._facets[name] = (
-                values,
+            self._facets[name] = Facet(
+                list(index),
                 np.concatenate(docs) if docs else empty,
                 np.concatenate(codes) if codes else empty,
+                np.concatenate([*starts, [pairs]]).astype(np.int64),
             )
         return self._facets[name]
+
+
+class Facet(NamedTuple):
+    """A facet's values and (document, value index) pairs, in document order."""
+
+    values: list[str]
+    docs: Array
+    codes: Array
+    #: Where each document's pairs start (one more than documents: the last is the end).
+    starts: Array
 
 
 def _segment_key(sub: Searcher) -> postings_cache.SegmentKey | None:
@@ -182,7 +198,7 @@ def _read_lengths(sub: Searcher, fieldname: str) -> Array:
     return lengths
 
 
-def _read_facet(sub: Searcher, name: str) -> tuple[list[str], Array, Array]:
+def _read_facet(sub: Searcher, name: str) -> Facet:
     reader = sub.reader()
     values: list[str] = []
     docs: list[Array] = []
@@ -194,7 +210,12 @@ def _read_facet(sub: Searcher, name: str) -> tuple[list[str], Array, Array]:
             docs.append(ids)
             values.append(term.decode("utf-8") if isinstance(term, bytes) else str(term))
     empty = np.zeros(0, dtype=np.int64)
-    return values, np.concatenate(docs) if docs else empty, np.concatenate(codes) if codes else empty
+    all_docs = np.concatenate(docs) if docs else empty
+    all_codes = np.concatenate(codes) if codes else empty
+    order = np.argsort(all_docs, kind="stable")
+    in_order = all_docs[order]
+    starts = np.searchsorted(in_order, np.arange(reader.doc_count_all() + 1)).astype(np.int64)
+    return Facet(values, in_order, all_codes[order], starts)
 
 
 class Postings(NamedTuple):
@@ -238,6 +259,39 @@ def term_postings(m: Any, values: bool = False) -> Postings:
 
 
 def _whole_postings(m: W3LeafMatcher, values: bool) -> Postings | None:
+    """``extent_postings`` of a leaf matcher's posting list."""
+    length = getattr(m, "_length", None)
+    if isinstance(length, tuple):  # the codec stores the extent's length as a 1-tuple
+        length = length[0] if len(length) == 1 else None
+    if not isinstance(length, int) or m._byteids:
+        return None
+    return extent_postings(m._postfile, m._startoffset, length, values)
+
+
+def read_term(reader: Any, fieldname: str, text: Any, values: bool) -> Postings | None:
+    """A term's postings in one segment, deleted documents included; None when the segment
+    lacks it. The term's entry is looked up and its byte range read at once: a leaf matcher
+    would first read its first block's header (about twenty small reads of the segment file)."""
+    terms = getattr(reader, "_terms", None)
+    postfile = getattr(terms, "_postfile", None)
+    try:
+        info = reader.term_info(fieldname, text) if postfile is not None else None
+    except TermNotFound:
+        return None
+    if info is not None and not info.is_inlined():
+        offset, length = info.extent()
+        if isinstance(length, tuple):  # as W3's term info leaves it
+            length = length[0] if len(length) == 1 else None
+        found = extent_postings(postfile, offset, length, values) if isinstance(length, int) else None
+        if found is not None:
+            return found
+    try:  # inlined postings (a term of one document), or not laid out as ours: Whoosh reads it
+        return term_postings(reader.postings(fieldname, text), values)
+    except TermNotFound:
+        return None
+
+
+def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Postings | None:
     """All of a term's postings from one read of its byte range, its packed blocks parsed in
     memory and their arrays joined (``codec``: ids, weights and values as little-endian arrays).
 
@@ -247,14 +301,11 @@ def _whole_postings(m: W3LeafMatcher, values: bool) -> Postings | None:
     for the last block), a pickled header (count, max id, max weight, compression, lengths)
     and the (optionally zlib-compressed) data. None when the bytes are not laid out so, or a
     block is not packed (the caller then reads through Whoosh), or when values are asked of a
-    field whose values have a fixed size.
+    field whose values are not each sized (``SIZED_VALUES``).
     """
-    length = getattr(m, "_length", None)
-    if isinstance(length, tuple):  # the codec stores the extent's length as a 1-tuple
-        length = length[0] if len(length) == 1 else None
-    if not isinstance(length, int) or length <= 4 or m._byteids:
+    if length <= 4:
         return None
-    buf = m._postfile.get(m._startoffset, length)
+    buf = postfile.get(offset, length)
     if buf[:4] != WHOOSH3_HEADER_MAGIC:
         return None
     view = memoryview(buf)
@@ -336,11 +387,9 @@ def segment_entry(
     entry = postings_cache.get(cached) if cached is not None else None
     if entry is not None and (not positions or len(entry) == 4):
         return entry
-    try:  # one look-up of the term (a test of ``in`` first would be a second)
-        postings = sub.reader().postings(fieldname, text)
-    except TermNotFound:
+    read = read_term(sub.reader(), fieldname, text, positions)  # one look-up of the term
+    if read is None:
         return None
-    read = term_postings(postings, positions)
     entry = (read.ids.astype(np.int32), _narrow_weights(read.weights))
     if positions:
         if read.lengths is None or type(sub.schema[fieldname].format) is not PackedPositions:
@@ -491,11 +540,22 @@ class Search:
         mask[candidates[met // _POSITION_STRIDE]] = True
         return mask
 
-    def facet_counts(self, name: str, mask: Array) -> list[tuple[str, int]]:
-        """How many matched documents have each value of facet ``name``."""
-        values, docs, codes = self.m.facet(name)
-        counts = np.bincount(codes[mask[docs]], minlength=len(values))
-        return [(values[i], int(c)) for i, c in enumerate(counts) if c]
+    def facet_counts(self, name: str, mask: Array, matched: Array | None = None) -> list[tuple[str, int]]:
+        """How many matched documents have each value of facet ``name`` (``matched``: the
+        numbers of the documents ``mask`` holds, when the caller has them already).
+
+        When few documents match, only their pairs are read (each document's are together);
+        otherwise every pair of the facet is tested against the mask. Both count the same."""
+        facet = self.m.facet(name)
+        hits = np.flatnonzero(mask) if matched is None else matched
+        if len(hits) * SPARSE_FACTOR < len(facet.docs):
+            first = facet.starts[hits]
+            sizes = facet.starts[hits + 1] - first
+            picked = facet.codes[np.repeat(first, sizes) + _ranks(sizes)]
+        else:
+            picked = facet.codes[mask[facet.docs]]
+        counts = np.bincount(picked, minlength=len(facet.values))
+        return [(facet.values[i], int(c)) for i, c in enumerate(counts) if c]
 
     def ranked(self, query: Query, mask: Array, limit: int) -> list[int]:
         """The ``limit`` best matched documents, best first (ties: lower number first).

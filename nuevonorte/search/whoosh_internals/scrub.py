@@ -55,7 +55,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import GrowableArray
 
-from nuevonorte.search.whoosh_internals.codec import ArchiveCodec, block_data, block_tuple
+from nuevonorte.search.whoosh_internals.codec import ArchiveCodec, block_data, block_deltas, block_tuple
 
 #: The attribute of a segment (pickled in the table of contents with it) naming the deleted
 #: documents it holds only as empty holes.
@@ -291,7 +291,7 @@ def _holds(postings: bytearray, records: bytes, datapos: int, datalen: int, orde
 
 def _ids(data: bytes, comp: int, count: int) -> list[int]:
     """A block's document numbers."""
-    return list(accumulate(block_tuple(data, comp, count)[0]))
+    return list(accumulate(block_deltas(data, comp, count)))
 
 
 def _extent_length(info: W3TermInfo) -> int:

@@ -1,7 +1,7 @@
 """Each segment's heaviest postings decoded ahead of visitors, into the postings cache.
 
 A word this worker was never asked for costs the decoding of its postings in every segment
-(``postings_cache``: decompressing and unpickling its blocks, positions included), and that
+(``postings_cache``: decompressing its blocks and joining their arrays, positions included), and that
 cost grows with how many postings the word has. Segments never change once written, so a
 worker decodes, in the background, each new segment's terms with the largest postings first,
 up to the segment's share of a budget of bytes (its share of the index's documents): the
