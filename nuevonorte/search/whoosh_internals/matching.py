@@ -315,12 +315,13 @@ def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Po
     length_parts: list[bytes] = []
     value_parts: list[bytes] = []
     counts: list[int] = []
+    last_ids: list[int] = []
     pos = 4
     while pos + _INT_SIZE <= len(buf):
         size = unpack_int(buf[pos : pos + _INT_SIZE])[0]
         end = pos + _INT_SIZE + abs(size)
         stream.seek(pos + _INT_SIZE)
-        count, _maxid, _maxweight, compression, _minlen, _maxlen = pickle.load(stream)  # noqa: S301 (our own index files, as Whoosh reads them)
+        count, maxid, _maxweight, compression, _minlen, _maxlen = pickle.load(stream)  # noqa: S301 (our own index files, as Whoosh reads them)
         blob = view[stream.tell() : end]
         parts = packed_parts(zlib.decompress(blob) if compression else bytes(blob), count)
         if parts is None or (values and parts[2] != SIZED_VALUES):
@@ -330,11 +331,13 @@ def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Po
         length_parts.append(parts[3])
         value_parts.append(parts[4])
         counts.append(count)
+        last_ids.append(maxid)
         if size < 0:  # the last block
-            sizes = np.array(counts, dtype=np.int64)
             deltas = np.frombuffer(b"".join(id_parts), dtype="<u4").astype(np.int64)
+            if len(counts) > 1:  # W3's deltas start again from 0 in each block: from the last id before
+                deltas[np.cumsum(counts[:-1])] -= np.array(last_ids[:-1], dtype=np.int64)
             return Postings(
-                running_sums(deltas, sizes),  # W3's deltas start again from 0 in each block
+                np.cumsum(deltas),
                 np.frombuffer(b"".join(weight_parts), dtype="<f4").astype(np.float32),
                 np.frombuffer(b"".join(length_parts), dtype="<u4").astype(np.int64) if values else None,
                 b"".join(value_parts) if values else b"",
