@@ -26,7 +26,7 @@ from whoosh.searching import Searcher
 
 from nuevonorte.search.schema import ANALYZERS, SharedText
 from nuevonorte.search.whoosh_internals.codec import ArchiveCodec, PackedPositions
-from nuevonorte.search.whoosh_internals.matching import Search, packed_positions
+from nuevonorte.search.whoosh_internals.matching import Search, packed_positions, read_term
 
 #: Content words (their forms differ from the words: "fronteras" -> "fronter"), a rare word,
 #: and stop words, which take no position (a phrase skips them as its text does).
@@ -217,3 +217,41 @@ def test_facet_counts_are_the_documents_values_whether_few_or_many_match(
             mask[sorted(chosen)] = True
             expected = Counter(t for n in chosen for t in set(s.stored_fields(n)["theme"].split(",")) if t)
             assert dict(search.facet_counts("theme", mask)) == dict(expected)
+
+
+@pytest.mark.parametrize(("seed", "segments"), [(1, 1), (2, 2), (3, 3)])
+def test_a_terms_arrays_are_the_postings_whoosh_writes_and_reads(
+    tmp_path: Path, seed: int, segments: int
+) -> None:
+    """Document numbers, frequencies and positions read from our packed blocks at once are the
+    ones Whoosh's matcher hands out one by one over the same files, and the ones Whoosh writes
+    and reads in its own format for the same documents: terms of one document (kept inline),
+    and of hundreds (several blocks of 128 in each segment)."""
+    rng = random.Random(seed)
+    texts = [" ".join(rng.choices([*WORDS, *STOPS, RARE], k=rng.randint(1, 40))) for _ in range(700)]
+    texts[0] += " quetzal"  # one document only
+    (tmp_path / "ix").mkdir()
+    (tmp_path / "whoosh").mkdir()
+    ix = write(tmp_path / "ix", texts, segments, set())
+    reference = write(tmp_path / "whoosh", texts, segments, set(), whooshs_own=True)
+    with ix.searcher() as s, reference.searcher() as whoosh:
+        for (sub, offset), (theirs, _) in zip(
+            s.subsearchers or [(s, 0)], whoosh.subsearchers or [(whoosh, 0)], strict=True
+        ):
+            reader, their_reader = sub.reader(), theirs.reader()
+            for term in reader.lexicon("text"):
+                read = read_term(reader, "text", term, values=True)
+                assert read is not None and read.lengths is not None
+                starts, positions = packed_positions(read.lengths, read.values)
+                ours = [
+                    (int(d), float(w), positions[starts[i] : starts[i + 1]].tolist())
+                    for i, (d, w) in enumerate(zip(read.ids, read.weights, strict=True))
+                ]
+                expected = []
+                for m in (reader.postings("text", term), their_reader.postings("text", term)):
+                    one_by_one = []
+                    while m.is_active():
+                        one_by_one.append((m.id(), m.weight(), m.value_as("positions")))
+                        m.next()
+                    expected.append(one_by_one)
+                assert ours == expected[0] == expected[1], term

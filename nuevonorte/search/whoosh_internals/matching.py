@@ -205,7 +205,8 @@ def _read_facet(sub: Searcher, name: str) -> Facet:
     codes: list[Array] = []
     if name in sub.schema:
         for term in reader.lexicon(name):
-            ids = term_postings(reader.postings(name, term)).ids
+            read = read_term(reader, name, term, values=False)
+            ids = read.ids if read is not None else np.zeros(0, dtype=np.int64)
             codes.append(np.full(len(ids), len(values), dtype=np.int64))
             docs.append(ids)
             values.append(term.decode("utf-8") if isinstance(term, bytes) else str(term))
