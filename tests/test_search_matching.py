@@ -4,7 +4,7 @@ Each example writes a real Whoosh index with the archive's codec and Spanish ana
 several segments (each a commit without merging), deletes some documents, and compares the
 documents ``Search.mask`` gives for phrases, words, ANDs and ORs with those of Whoosh's
 ``Searcher.docs_for_query``. A small vocabulary makes terms with hundreds of postings, read
-in blocks of 128, beside rare ones that W3 keeps inline.
+in blocks of 128, beside rare ones of a single short block.
 """
 
 from __future__ import annotations
@@ -225,8 +225,8 @@ def test_a_terms_arrays_are_the_postings_whoosh_writes_and_reads(
 ) -> None:
     """Document numbers, frequencies and positions read from our packed blocks at once are the
     ones Whoosh's matcher hands out one by one over the same files, and the ones Whoosh writes
-    and reads in its own format for the same documents: terms of one document (kept inline),
-    and of hundreds (several blocks of 128 in each segment)."""
+    and reads in its own format for the same documents: terms of one document (a block of one
+    posting), and of hundreds (several blocks of 128 in each segment)."""
     rng = random.Random(seed)
     texts = [" ".join(rng.choices([*WORDS, *STOPS, RARE], k=rng.randint(1, 40))) for _ in range(700)]
     texts[0] += " quetzal"  # one document only

@@ -166,6 +166,8 @@ def test_results_show_thumbnail_warning_and_the_moment_in_the_recording(
     page.goto(f"{live_server}/en/search?q=frontera")
     photo = page.locator("ol.results > li").filter(has_text="The border at night")
     expect(photo.locator("img.thumb")).to_be_visible()
+    # The thumbnail loads lazily: visible (its size is set) before its bytes arrive.
+    page.wait_for_function("(img) => img.complete", arg=photo.locator("img.thumb").element_handle())
     assert photo.locator("img.thumb").evaluate("img => img.naturalWidth") > 0  # really served
     warned = page.locator("ol.results > li").filter(has_text="Detenidos en la frontera")
     expect(warned.get_by_text("Detention")).to_be_visible()

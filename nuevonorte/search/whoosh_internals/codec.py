@@ -4,7 +4,8 @@ W3 pickles each block of postings (ids, weights, and in positional fields each p
 positions as a small pickle of its own) and compresses the pickle. Reading a term a visitor
 had not asked for yet was mostly that unpickling: about 0.5 µs per posting, positions
 included, at 100,000 stories tens of milliseconds for one common word (decision 0029). Here a
-block is packed arrays instead, compressed as W3 compresses it:
+block is packed arrays instead, compressed with zlib at W3's level (a block under 20 bytes is
+stored as it is, and its header says so):
 
     BLOCK_MAGIC, the kind of values (1 byte), the count (u32),
     the id deltas (u32 each, the first from 0: W3's own), the weights (float32: W3 keeps them

@@ -241,7 +241,7 @@ def term_postings(m: Any, values: bool = False) -> Postings:
         whole = _whole_postings(m, values)
         if whole is not None:
             return whole
-    # Inlined postings (a term of one document), or blocks not packed: Whoosh's own reading.
+    # Blocks not packed (a segment Whoosh wrote with its own codec): Whoosh's own reading.
     ids: list[int] = []
     weights: list[float] = []
     found: list[bytes] = []
@@ -286,7 +286,7 @@ def read_term(reader: Any, fieldname: str, text: Any, values: bool) -> Postings 
         found = extent_postings(postfile, offset, length, values) if isinstance(length, int) else None
         if found is not None:
             return found
-    try:  # inlined postings (a term of one document), or not laid out as ours: Whoosh reads it
+    try:  # not laid out as ours (postings in the term table, W3's own blocks): Whoosh reads it
         return term_postings(reader.postings(fieldname, text), values)
     except TermNotFound:
         return None
@@ -391,13 +391,14 @@ def segment_entry(
     entry = postings_cache.get(cached) if cached is not None else None
     if entry is not None and (not positions or len(entry) == 4):
         return entry
+    if positions and type(sub.schema[fieldname].format) is not PackedPositions:
+        raise ValueError(f"{fieldname} does not keep packed positions")
     read = read_term(sub.reader(), fieldname, text, positions)  # one look-up of the term
     if read is None:
         return None
     entry = (read.ids.astype(np.int32), _narrow_weights(read.weights))
     if positions:
-        if read.lengths is None or type(sub.schema[fieldname].format) is not PackedPositions:
-            raise ValueError(f"{fieldname} does not keep packed positions")
+        assert read.lengths is not None  # asked for with the values
         starts, found = packed_positions(read.lengths, read.values)
         narrow = np.uint16 if not len(found) or int(found.max()) <= np.iinfo(np.uint16).max else np.int32
         entry = (*entry, starts.astype(np.int32), found.astype(narrow))
