@@ -26,12 +26,13 @@ Relies on whoosh-reloaded 2.7.5 (pinned): ``_write_block`` below is its
 
 from __future__ import annotations
 
+import io
 import pickle
 import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -44,6 +45,7 @@ from whoosh.codec.whoosh3 import (
 )
 from whoosh.formats import Positions
 from whoosh.matching import ListMatcher
+from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import length_to_byte
 
 #: Blocks shorter than this are not worth compressing.
@@ -247,6 +249,32 @@ def block_deltas(raw: bytes, compression: int, count: int) -> Sequence[int]:
     if parts is not None:
         return _from_little_endian("I", parts[0])
     return tuple(pickle.loads(data)[0])  # noqa: S301 (a block of W3's own, as Whoosh reads it)
+
+
+def extent_length(length: Any) -> int | None:
+    """A posting list's byte length as W3's term info holds it (``from_bytes`` leaves it in a
+    1-tuple); None when it is neither."""
+    if isinstance(length, tuple):
+        length = length[0] if len(length) == 1 else None
+    return length if isinstance(length, int) else None
+
+
+def posting_blocks(
+    postings: bytes | bytearray, offset: int, length: int
+) -> Iterator[tuple[tuple[Any, ...], int, int]]:
+    """(info, start of the block's data, end of the block) for each block of the posting list
+    at ``offset``: after W3's 4-byte magic, each block is a signed big-endian length (negative
+    for the last), a pickled info tuple (count, last id, maximum weight, compression level,
+    minimum and maximum length bytes) and the data."""
+    pos = offset + len(WHOOSH3_HEADER_MAGIC)
+    end = offset + length
+    while pos + _INT_SIZE <= end:
+        size = abs(int.from_bytes(postings[pos : pos + _INT_SIZE], "big", signed=True))
+        block_end = pos + _INT_SIZE + size
+        head = io.BytesIO(bytes(postings[pos + _INT_SIZE : min(block_end, pos + _INT_SIZE + 256)]))
+        info = pickle.load(head)  # noqa: S301 (our own index's block header)
+        yield info, pos + _INT_SIZE + head.tell(), block_end
+        pos = block_end
 
 
 def length_bytes(perdoc: Any, fieldname: str) -> bytes | None:

@@ -16,9 +16,7 @@ block (``_data``: id deltas, term frequencies, values) and a segment's length co
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
 import zlib
 from typing import Any, NamedTuple
 
@@ -28,11 +26,17 @@ from whoosh.matching import FilterMatcher
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
-from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
 from nuevonorte.search.whoosh_internals import postings_cache
-from nuevonorte.search.whoosh_internals.codec import SIZED_VALUES, PackedPositions, length_bytes, packed_parts
+from nuevonorte.search.whoosh_internals.codec import (
+    SIZED_VALUES,
+    PackedPositions,
+    extent_length,
+    length_bytes,
+    packed_parts,
+    posting_blocks,
+)
 
 #: Per-segment tables (facet values, field lengths), keyed by (folder, segment id, what). A segment
 #: never changes once written (a deletion only hides documents, and hidden documents never
@@ -261,10 +265,8 @@ def term_postings(m: Any, values: bool = False) -> Postings:
 
 def _whole_postings(m: W3LeafMatcher, values: bool) -> Postings | None:
     """``extent_postings`` of a leaf matcher's posting list."""
-    length = getattr(m, "_length", None)
-    if isinstance(length, tuple):  # the codec stores the extent's length as a 1-tuple
-        length = length[0] if len(length) == 1 else None
-    if not isinstance(length, int) or m._byteids:
+    length = extent_length(getattr(m, "_length", None))
+    if length is None or m._byteids:
         return None
     return extent_postings(m._postfile, m._startoffset, length, values)
 
@@ -281,9 +283,8 @@ def read_term(reader: Any, fieldname: str, text: Any, values: bool) -> Postings 
         return None
     if info is not None and not info.is_inlined():
         offset, length = info.extent()
-        if isinstance(length, tuple):  # as W3's term info leaves it
-            length = length[0] if len(length) == 1 else None
-        found = extent_postings(postfile, offset, length, values) if isinstance(length, int) else None
+        length = extent_length(length)
+        found = extent_postings(postfile, offset, length, values) if length is not None else None
         if found is not None:
             return found
     try:  # not laid out as ours (postings in the term table, W3's own blocks): Whoosh reads it
@@ -297,10 +298,8 @@ def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Po
     memory and their arrays joined (``codec``: ids, weights and values as little-endian arrays).
 
     Without mmap, stepping through blocks costs about twenty small file reads per block (its
-    length, its pickled header, its data); one read of the term's whole extent is far cheaper.
-    The layout is the W3 codec's: a 4-byte magic, then per block a signed length (negative
-    for the last block), a pickled header (count, max id, max weight, compression, lengths)
-    and the (optionally zlib-compressed) data. None when the bytes are not laid out so, or a
+    length, its pickled header, its data); one read of the term's whole extent, walked with
+    ``codec.posting_blocks``, is far cheaper. None when the bytes are not laid out so, or a
     block is not packed (the caller then reads through Whoosh), or when values are asked of a
     field whose values are not each sized (``SIZED_VALUES``).
     """
@@ -310,20 +309,16 @@ def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Po
     if buf[:4] != WHOOSH3_HEADER_MAGIC:
         return None
     view = memoryview(buf)
-    stream = io.BytesIO(buf)
     id_parts: list[bytes] = []
     weight_parts: list[bytes] = []
     length_parts: list[bytes] = []
     value_parts: list[bytes] = []
     counts: list[int] = []
     last_ids: list[int] = []
-    pos = 4
-    while pos + _INT_SIZE <= len(buf):
-        size = unpack_int(buf[pos : pos + _INT_SIZE])[0]
-        end = pos + _INT_SIZE + abs(size)
-        stream.seek(pos + _INT_SIZE)
-        count, maxid, _maxweight, compression, _minlen, _maxlen = pickle.load(stream)  # noqa: S301 (our own index files, as Whoosh reads them)
-        blob = view[stream.tell() : end]
+    for (count, last, _maxweight, compression, _minlen, _maxlen), data_start, block_end in posting_blocks(
+        buf, 0, len(buf)
+    ):
+        blob = view[data_start:block_end]
         parts = packed_parts(zlib.decompress(blob) if compression else bytes(blob), count)
         if parts is None or (values and parts[2] != SIZED_VALUES):
             return None
@@ -332,19 +327,18 @@ def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Po
         length_parts.append(parts[3])
         value_parts.append(parts[4])
         counts.append(count)
-        last_ids.append(maxid)
-        if size < 0:  # the last block
-            deltas = np.frombuffer(b"".join(id_parts), dtype="<u4").astype(np.int64)
-            if len(counts) > 1:  # W3's deltas start again from 0 in each block: from the last id before
-                deltas[np.cumsum(counts[:-1])] -= np.array(last_ids[:-1], dtype=np.int64)
-            return Postings(
-                np.cumsum(deltas),
-                np.frombuffer(b"".join(weight_parts), dtype="<f4").astype(np.float32),
-                np.frombuffer(b"".join(length_parts), dtype="<u4").astype(np.int64) if values else None,
-                b"".join(value_parts) if values else b"",
-            )
-        pos = end
-    return None
+        last_ids.append(last)
+    if not counts:
+        return None
+    deltas = np.frombuffer(b"".join(id_parts), dtype="<u4").astype(np.int64)
+    if len(counts) > 1:  # W3's deltas start again from 0 in each block: from the last id before
+        deltas[np.cumsum(counts[:-1])] -= np.array(last_ids[:-1], dtype=np.int64)
+    return Postings(
+        np.cumsum(deltas),
+        np.frombuffer(b"".join(weight_parts), dtype="<f4").astype(np.float32),
+        np.frombuffer(b"".join(length_parts), dtype="<u4").astype(np.int64) if values else None,
+        b"".join(value_parts) if values else b"",
+    )
 
 
 def running_sums(deltas: Array, sizes: Array) -> Array:

@@ -28,12 +28,10 @@ last), a pickled info tuple and the compressed (delta ids, weights, values), pac
 
 from __future__ import annotations
 
-import io
 import pickle
 import struct
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
 from contextlib import closing
 from itertools import accumulate
 from pathlib import Path
@@ -55,7 +53,14 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import GrowableArray
 
-from nuevonorte.search.whoosh_internals.codec import ArchiveCodec, block_data, block_deltas, block_tuple
+from nuevonorte.search.whoosh_internals.codec import (
+    ArchiveCodec,
+    block_data,
+    block_deltas,
+    block_tuple,
+    extent_length,
+    posting_blocks,
+)
 
 #: The attribute of a segment (pickled in the table of contents with it) naming the deleted
 #: documents it holds only as empty holes.
@@ -276,7 +281,7 @@ def _holds(postings: bytearray, records: bytes, datapos: int, datalen: int, orde
     offset, length = _EXTENT.unpack_from(records, datapos + _IDS_AT + _IDS.size)
     previous_last = -1
     k = 0
-    for (count, last, _w, comp, _mn, _mx), data_start, block_end in _blocks(postings, offset, length):
+    for (count, last, _w, comp, _mn, _mx), data_start, block_end in posting_blocks(postings, offset, length):
         while k < len(ordered) and ordered[k] <= previous_last:
             k += 1
         if k == len(ordered):
@@ -295,9 +300,11 @@ def _ids(data: bytes, comp: int, count: int) -> list[int]:
 
 
 def _extent_length(info: W3TermInfo) -> int:
-    """The byte length of a posting list (W3's ``from_bytes`` leaves it in a 1-tuple)."""
-    length = info._length
-    return int(length[0] if isinstance(length, tuple) else length)
+    """The byte length of a posting list."""
+    length = extent_length(info._length)
+    if length is None:
+        raise ValueError("a posting list without a byte length")
+    return length
 
 
 def _whole(structfile: Any) -> bytes:
@@ -307,25 +314,6 @@ def _whole(structfile: Any) -> bytes:
     return bytes(structfile.get(0, size))
 
 
-def _blocks(postings: bytearray, offset: int, length: int) -> Iterator[tuple[tuple[Any, ...], int, int]]:
-    """(info, start of the block's data, end of the block) for each block of a posting list."""
-    pos = offset + len(WHOOSH3_HEADER_MAGIC)
-    end = offset + length
-    while pos < end:
-        size = abs(int.from_bytes(postings[pos : pos + _INT_SIZE], "big", signed=True))
-        block_end = pos + _INT_SIZE + size
-        info, data_start = _info(bytes(postings[pos + _INT_SIZE : min(block_end, pos + _INT_SIZE + 256)]))
-        yield info, pos + _INT_SIZE + data_start, block_end
-        pos = block_end
-
-
-def _info(raw: bytes) -> tuple[tuple[Any, ...], int]:
-    """The block's pickled info tuple and where the block's data begins."""
-    f = io.BytesIO(raw)
-    info = pickle.load(f)  # noqa: S301 (our own index's block header)
-    return info, f.tell()
-
-
 def _without(
     postings: bytearray, info: W3TermInfo, gone: frozenset[int], lengths: bytes | None
 ) -> tuple[W3TermInfo, bytes] | Any | None:
@@ -333,7 +321,7 @@ def _without(
     of them, ``_EMPTY`` if it held nothing else, else its new term info and bytes."""
     if info.is_inlined():
         raise ValueError("inlined postings: the codec's inline limit changed")
-    blocks = list(_blocks(postings, info._offset, _extent_length(info)))
+    blocks = list(posting_blocks(postings, info._offset, _extent_length(info)))
     kept: list[tuple[tuple[Any, ...], bytes]] = []  # (info, data) of each block kept
     removed = 0
     removed_weight = 0.0
