@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,12 @@ log = logging.getLogger(__name__)
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def upsert(model: Any, dialect: str) -> Any:
+    """An INSERT into ``model``'s table that can say ON CONFLICT, in ``dialect`` (the engine's
+    ``dialect.name``): both databases the archive runs on have it, in the same words."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 @contextmanager

@@ -23,10 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from nuevonorte.database import reading, write_intent
+from nuevonorte.database import reading, upsert, write_intent
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile, MediaFixity, Story
 from nuevonorte.models.base import today as utc_today
@@ -246,9 +244,8 @@ def _record(f: StoredFile, today: date) -> bool:
         if current is None or f.key not in current.storage_keys():
             db.session.rollback()
             return False
-        insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
         db.session.execute(
-            insert(MediaFixity)
+            upsert(MediaFixity, db.engine.dialect.name)
             .values(media_id=f.media_id, storage_key=f.key, verified_on=today)
             .on_conflict_do_update(
                 index_elements=[MediaFixity.media_id, MediaFixity.storage_key],

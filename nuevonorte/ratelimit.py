@@ -29,10 +29,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import case, delete, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from nuevonorte.database import reading
+from nuevonorte.database import reading, upsert
 from nuevonorte.extensions import db
 from nuevonorte.models import RateWindow
 
@@ -103,10 +101,9 @@ def reserve(name: str, amount: int, cap: int, seconds: int, now: float | None = 
     if amount > cap:
         raise RateLimited(retry_after)
     name = f"{name}/{seconds}"
-    dialect = db.engine.dialect.name
-    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(RateWindow)
+    insert = upsert(RateWindow, db.engine.dialect.name)
     statement = (
-        upsert.values(name=name, window=window, count=amount)
+        insert.values(name=name, window=window, count=amount)
         .on_conflict_do_update(
             index_elements=[RateWindow.name, RateWindow.window],
             set_={"count": RateWindow.count + amount},
@@ -143,10 +140,9 @@ def _retry_after(window: int, seconds: int, now: float) -> int:
 
 def _increment(name: str, window: int) -> int:
     """Add one to a window's counter atomically (an upsert both databases support)."""
-    dialect = db.engine.dialect.name
-    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(RateWindow)
+    insert = upsert(RateWindow, db.engine.dialect.name)
     statement = (
-        upsert.values(name=name, window=window, count=1)
+        insert.values(name=name, window=window, count=1)
         .on_conflict_do_update(
             index_elements=[RateWindow.name, RateWindow.window],
             set_={"count": RateWindow.count + 1},

@@ -28,10 +28,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from nuevonorte import faults
+from nuevonorte import database, faults
 from nuevonorte.models.base import utcnow
 from nuevonorte.models.search import SearchLogEntry, SearchLogState
 from nuevonorte.search import rebuild_lock, store
@@ -66,8 +65,7 @@ def write(session: Session, stories: Iterable[int] = (), partner_stories: Iterab
 
 def _locked_state(session: Session) -> SearchLogState:
     """The state row, locked until the session's transaction ends (made if missing)."""
-    dialect = session.get_bind().dialect.name
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SearchLogState)
+    upsert = database.upsert(SearchLogState, session.get_bind().dialect.name)
     session.execute(
         upsert.values(id=1, numbered=0, pruned_below=0).on_conflict_do_update(
             index_elements=["id"], set_={"numbered": SearchLogState.numbered}
