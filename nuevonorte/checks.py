@@ -80,3 +80,16 @@ def ledger_findings(repair: bool = False) -> list[Finding]:
         with contextlib.suppress(ledger.LedgerError):
             ledger.replay()
     return [Finding("withdrawal-ledger", line) for line in ledger.findings()]
+
+
+def count_findings(repair: bool = False) -> list[Finding]:
+    """The kept counts of themes and places that disagree with the stories (``term_counts``).
+    ``repair`` makes them again from the stories; the public lists are then right at once."""
+    from nuevonorte import term_counts
+
+    found = term_counts.findings(db.session())
+    if found and repair:
+        term_counts.rebuild(db.session())
+        db.session.commit()
+        found = term_counts.findings(db.session())
+    return [Finding("term-count", line) for line in found]

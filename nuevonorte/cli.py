@@ -187,8 +187,9 @@ def demo_command(if_empty: bool) -> None:
     "--repair",
     is_flag=True,
     help=(
-        "Also delete stored files that no row references, make missing silenced recordings, and "
-        "make again the withdrawals the withdrawal ledger holds and the database does not."
+        "Also delete stored files that no row references, make missing silenced recordings, "
+        "make again the withdrawals the withdrawal ledger holds and the database does not, and "
+        "count again the themes and places of public stories if their kept counts disagree."
     ),
 )
 @with_appcontext
@@ -198,13 +199,19 @@ def check_command(verify_content: bool, repair: bool) -> None:
     What dead processes left is removed first (as ``sweep`` does); with ``--repair``, so is
     every other stored file no row references.
     """
-    from nuevonorte.checks import audio_findings, index_findings, ledger_findings, media_findings
+    from nuevonorte.checks import (
+        audio_findings,
+        count_findings,
+        index_findings,
+        ledger_findings,
+        media_findings,
+    )
     from nuevonorte.recovery import recover
     from nuevonorte.storage import get_storage
 
     storage = get_storage()
     _report_recovery(recover(storage, orphans=repair))
-    findings = ledger_findings(repair) + audio_findings(repair)
+    findings = ledger_findings(repair) + audio_findings(repair) + count_findings(repair)
     findings += media_findings(storage, verify_content) + index_findings()
     db.session.commit()  # end this command's own read, which would hold the WAL
     database.checkpoint_now(db.engine)  # finish a WAL truncation a busy withdrawal left (T04)

@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from nuevonorte import consent, publication, vocabulary
+from nuevonorte import consent, publication, term_counts
 from nuevonorte.extensions import csrf, db
 from nuevonorte.models import (
     Collection,
@@ -250,7 +250,7 @@ def _sets(harvest: Harvest) -> ET.Element:
     """Themes and published collections; few enough for one page, so no token is ever made."""
     answer = ET.Element(f"{{{OAI}}}ListSets")
     # Only themes of public stories: a term of hidden stories alone can say too much.
-    themes = [term for term, _count in vocabulary.in_public_use(Theme)]
+    themes = [term for term, _count in term_counts.in_public_use(Theme)]
     found = [(f"theme:{t.slug}", f"{t.name_es} / {t.name_en}") for t in themes]
     collections = db.session.scalars(consent.public_collections().order_by(Collection.id))
     found += [(f"collection:{c.public_id}", f"{c.title('es')} / {c.title('en')}") for c in collections]

@@ -21,14 +21,14 @@ ever a list of candidates and their dates.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, event, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from nuevonorte import consent, faults
+from nuevonorte import consent, database, faults, term_counts
 from nuevonorte.models import (
     ChangeCounter,
     Collection,
@@ -65,15 +65,19 @@ def is_public(record: PublicRecord, on: date | None = None) -> bool:
     return record.visible_from is not None and record.visible_from <= (on or today())
 
 
-def note(session: Session, stories: list[Story], day: date | None = None) -> None:
-    """Bring the rows of ``stories`` up to date, in the session's transaction."""
+def note(session: Session, stories: list[Story], day: date | None = None, gone: Iterable[int] = ()) -> None:
+    """Bring the rows of ``stories`` up to date, in the session's transaction, and what they add
+    to the counts of themes and places (``term_counts``; ``gone``: ids of stories deleted since)."""
     day = day or today()
     starts = {story.id: consent.public_from(story) for story in stories}
     ids = [s.id for s in stories]
-    has_row = select(PublicRecord.story_id).where(PublicRecord.story_id.in_(ids))
+    has_row = select(PublicRecord.story_id).where(PublicRecord.story_id.in_([*ids, *gone]))
     if all(start is None for start in starts.values()) and not session.scalars(has_row).first():
-        return  # never public and not heading there: nobody outside may learn of it
+        # Never public and not heading there: nobody outside may learn of it, and no term
+        # counts it (a story is counted only once it has a row).
+        return
     numbers = _Numbers(session)  # from here on, the feed's lock is held until commit
+    term_counts.recount(session, [*ids, *gone], stories, day)
     known = {
         row.story_id: row
         for row in session.scalars(select(PublicRecord).where(PublicRecord.story_id.in_(ids)))
@@ -193,7 +197,7 @@ class _Numbers:
     def __init__(self, session: Session) -> None:
         self.session = session
         locked = (
-            _upsert(session, ChangeCounter)
+            database.upsert(ChangeCounter, session.get_bind().dialect.name)
             .values(id=1, value=0)
             .on_conflict_do_update(index_elements=["id"], set_={"value": ChangeCounter.value})
         )
@@ -216,17 +220,13 @@ def _first_record(session: Session, story: Story, values: dict[str, Any]) -> Non
     locking its row (a consent record added beside a curator's edit, on PostgreSQL): the second
     to commit then updates the row the first made instead of failing, and never forgets that
     the story was shown."""
-    insert = _upsert(session, PublicRecord).values(story_id=story.id, public_id=story.public_id, **values)
+    insert = database.upsert(PublicRecord, session.get_bind().dialect.name).values(
+        story_id=story.id, public_id=story.public_id, **values
+    )
     ever = or_(PublicRecord.was_public, insert.excluded.was_public)
     session.execute(
         insert.on_conflict_do_update(index_elements=["story_id"], set_={**values, "was_public": ever})
     )
-
-
-def _upsert(session: Session, model: type[Any]) -> Any:
-    """An INSERT that can say ON CONFLICT, in the session's dialect (SQLite or PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 def _changed(row: PublicRecord, start: date | None, day: date) -> bool:
@@ -258,7 +258,7 @@ def _before_commit(session: Session) -> None:
     with session.no_autoflush:
         if ids:
             stories = list(session.scalars(select(Story).where(Story.id.in_(sorted(ids)))))
-            note(session, stories)
+            note(session, stories, gone=set(ids) - {story.id for story in stories})
             # A collection shows its stories' titles, summaries and pictures: when one of them
             # changes (narrowed, no longer in collections, withdrawn), the collection changed.
             showing = select(CollectionEntry.collection_id).where(CollectionEntry.story_id.in_(sorted(ids)))

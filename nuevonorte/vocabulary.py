@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from nuevonorte import consent
 from nuevonorte.extensions import db
-from nuevonorte.models import Place, Story, Theme
-from nuevonorte.models.vocabulary import SLUG_LENGTH, slugify, story_place, story_theme
+from nuevonorte.models import Place, Theme
+from nuevonorte.models.vocabulary import SLUG_LENGTH, slugify
 
-__all__ = ["SLUG_LENGTH", "find_term", "in_public_use", "slugify", "taken_by", "url_filters", "url_value"]
+__all__ = ["SLUG_LENGTH", "find_term", "slugify", "taken_by", "url_filters", "url_value"]
 
 Vocabulary = type[Theme] | type[Place]
 
@@ -72,20 +71,3 @@ def taken_by(model: Vocabulary, slug: str, term: Theme | Place | None) -> Theme 
     if term is not None:
         query = query.where(model.id != term.id)
     return cast("Theme | Place | None", db.session.scalar(query.limit(1)))
-
-
-def in_public_use(model: Vocabulary) -> list[tuple[Theme | Place, int]]:
-    """The terms that name at least one public story, with how many, by short id: what the
-    public lists of themes and places and the sitemap show (a term of only hidden stories is
-    not shown: its name alone can say too much)."""
-    link = story_theme if model is Theme else story_place
-    fk = link.c.theme_id if model is Theme else link.c.place_id
-    public_ids = consent.public_stories().with_only_columns(Story.id).scalar_subquery()
-    rows = db.session.execute(
-        select(model, func.count(link.c.story_id))
-        .join(link, fk == model.id)
-        .where(link.c.story_id.in_(public_ids))
-        .group_by(model.id)
-        .order_by(model.slug)
-    ).all()
-    return [(cast("Theme | Place", term), count) for term, count in rows]

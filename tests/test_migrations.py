@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -140,3 +141,61 @@ def test_0021_gives_public_stories_a_public_record_and_names_no_other(migration_
     }
     day, ends = today().isoformat(), (today() + timedelta(days=9)).isoformat()
     assert found == {ids["public"][0]: (day, True, day), ids["embargoed"][0]: (ends, False, day)}
+
+
+def test_0028_counts_existing_stories_as_each_change_would_have(migration_app: Flask) -> None:
+    """Stories with themes and places made through the domain (the kept counts written by each
+    change), the counts dropped (back to 0027) and made again by the migration: the rows are the
+    same, so an archive upgraded lists the same themes and places as one that always counted.
+    A story narrowed, sent back or kept private is in none; an embargoed one from its last day."""
+    from datetime import timedelta
+
+    from nuevonorte import stories, term_counts
+    from nuevonorte.consent import ConsentChoices
+    from nuevonorte.models import Place, PlaceLevel, Theme, Visibility
+    from nuevonorte.models.base import today
+
+    upgrade()
+    border = Theme(slug="frontera", slug_en="border", name_es="Frontera", name_en="Border")
+    work = Theme(slug="trabajo", slug_en="work", name_es="Trabajo", name_en="Work")
+    city = Place(slug="tijuana", slug_en="tijuana", name_es="Tijuana", name_en="Tijuana")
+    city.country_code, city.level = "MX", PlaceLevel.CITY
+    made = {}
+    for name in ("public", "embargoed", "narrowed", "sent back", "never published"):
+        story = stories.submit(
+            None,
+            body=name,
+            choices=ConsentChoices(),
+            consent_language="es",
+            themes=[border, work],
+            places=[city],
+        )
+        if name != "never published":
+            stories.publish(story, None)
+        made[name] = story
+    stories.change_consent(
+        made["embargoed"], ConsentChoices(embargo_until=today() + timedelta(days=9)), language="es"
+    )
+    stories.change_consent(made["narrowed"], ConsentChoices(visibility=Visibility.CURATORS), language="es")
+    stories.unpublish(made["sent back"], None)
+    db.session.commit()
+    assert [(t.slug, n) for t, n in term_counts.in_public_use(Theme)] == [("frontera", 1), ("trabajo", 1)]
+    ahead = today() + timedelta(days=9)
+    assert [(t.slug, n) for t, n in term_counts.in_public_use(Place, on=ahead)] == [("tijuana", 2)]
+
+    def tables() -> tuple[list[Any], list[Any]]:
+        with db.engine.connect() as conn:
+            counted = conn.execute(
+                text("SELECT story_id, kind, term_id, day FROM counted_term ORDER BY 1, 2, 3")
+            )
+            counts = conn.execute(text("SELECT kind, term_id, day, stories FROM term_count ORDER BY 1, 2, 3"))
+            return [tuple(map(str, r)) for r in counted], [tuple(map(str, r)) for r in counts]
+
+    kept = tables()
+    assert len(kept[0]) == 6  # the public story's and the embargoed one's three terms each
+    db.session.remove()
+    downgrade(revision="0027")
+    upgrade(revision="0028")
+    assert tables() == kept
+    assert term_counts.findings(db.session()) == []
+    db.session.remove()  # its connection goes back before the fixture disposes of the engine

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from nuevonorte import changes, consent, vocabulary
+from nuevonorte import changes, consent, term_counts, vocabulary
 from nuevonorte.api import openapi, representation
 from nuevonorte.collections import collections_showing
 from nuevonorte.extensions import db
@@ -110,14 +110,14 @@ def collection(collection_id: str) -> Response:
 def themes() -> Response:
     """Every theme that names a public story, with how many (a term of only hidden stories is
     not listed: its name alone can say too much)."""
-    terms = vocabulary.in_public_use(Theme)
+    terms = term_counts.in_public_use(Theme)
     return jsonify(themes=[representation.term(t, n) for t, n in terms])
 
 
 @bp.get("/places")
 def places() -> Response:
     """Every place that names a public story, with how many."""
-    terms = vocabulary.in_public_use(Place)
+    terms = term_counts.in_public_use(Place)
     return jsonify(places=[representation.term(p, n) for p, n in terms])
 
 

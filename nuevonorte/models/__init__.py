@@ -29,6 +29,7 @@ from nuevonorte.models.search import SearchLogEntry, SearchLogState
 from nuevonorte.models.sensitive import SensitiveDismissal
 from nuevonorte.models.staff import SignInFailure, StaffSession
 from nuevonorte.models.story import Story, StoryStatus
+from nuevonorte.models.term_count import CountedTerm, TermCount
 from nuevonorte.models.transcript import Cue, Transcript, TranscriptSegment
 from nuevonorte.models.translation import ParagraphTranslation, Provenance
 from nuevonorte.models.vocabulary import Place, PlaceLevel, Theme
@@ -49,6 +50,7 @@ __all__ = [
     "ConsentRecord",
     "Contributor",
     "ContributorSession",
+    "CountedTerm",
     "Credit",
     "Cue",
     "CuratorAccount",
@@ -81,6 +83,7 @@ __all__ = [
     "StoryNote",
     "StoryStatus",
     "Submission",
+    "TermCount",
     "Theme",
     "Transcript",
     "TranscriptSegment",

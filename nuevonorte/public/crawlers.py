@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, render_template, send_from_dire
 from sqlalchemy import Select, func
 from werkzeug.wrappers import Response
 
-from nuevonorte import consent, vocabulary
+from nuevonorte import consent, term_counts
 from nuevonorte.extensions import db
 from nuevonorte.i18n import locales
 from nuevonorte.models import Collection, Place, Story, Theme
@@ -98,7 +98,7 @@ def _few_pages() -> list[dict[str, str]]:
     public collections. There are few of them; stories come after, read a file's worth at once."""
     pages = [_in_every_language(endpoint) for endpoint in STATIC_PAGES]
     for model in (Theme, Place):
-        for term, _count in vocabulary.in_public_use(model):
+        for term, _count in term_counts.in_public_use(model):
             urls = {code: base_url() + term_url(term, lang=code) for code in locales()}
             pages.append(urls | {X_DEFAULT: urls[current_app.config["BABEL_DEFAULT_LOCALE"]]})
     collections = consent.public_collections().with_only_columns(Collection.public_id).order_by(Collection.id)

@@ -25,8 +25,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
@@ -39,8 +38,6 @@ DEFAULT_SECONDS = 30
 MAX_PAGES = 2000
 _EXTENSION = "nuevonorte.page_cache"
 _DECISIONS = "nuevonorte.media_decisions"
-_KEPT = "nuevonorte.kept_values"
-T = TypeVar("T")
 MAX_DECISIONS = 20_000
 
 
@@ -207,37 +204,6 @@ class Decisions:
                 self._found.popitem(last=False)
 
 
-class Kept:
-    """Values computed from the archive's public state (the themes in public use and their
-    counts), kept by one worker under the generation they were computed in."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._values: dict[str, tuple[float, tuple[Any, ...], Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, name: str, compute: Callable[[], T]) -> T:
-        """The value kept under ``name`` if the archive has not changed since, else ``compute()``."""
-        if self.seconds <= 0:
-            return compute()
-        now = generation()
-        with self._lock:
-            found = self._values.get(name)
-        if found is not None and found[1] == now and time.monotonic() - found[0] <= self.seconds:
-            return cast("T", found[2])
-        value = compute()
-        with self._lock:
-            self._values[name] = (time.monotonic(), now, value)
-        return value
-
-
-def kept(name: str, compute: Callable[[], T]) -> T:
-    """``compute()``, or what it gave this worker since the archive last changed: for the parts of
-    public pages whose cost grows with the archive (counting public stories per theme)."""
-    found: Kept | None = current_app.extensions.get(_KEPT)
-    return found.get(name, compute) if found is not None else compute()
-
-
 def media_decisions() -> Decisions | None:
     """This worker's media decisions, or None when caching is off (``PUBLIC_PAGE_CACHE_SECONDS`` 0)."""
     found: Decisions | None = current_app.extensions.get(_DECISIONS)
@@ -249,4 +215,3 @@ def init_app(app: Flask) -> None:
     seconds = app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 0 if app.testing else DEFAULT_SECONDS)
     app.extensions[_EXTENSION] = PageCache(seconds)
     app.extensions[_DECISIONS] = Decisions(seconds)
-    app.extensions[_KEPT] = Kept(seconds)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import func
 from werkzeug.wrappers import Response
 
-from nuevonorte import consent, translations, vocabulary
+from nuevonorte import consent, term_counts, translations, vocabulary
 from nuevonorte.collections import collections_showing
 from nuevonorte.content_warnings import labels
 from nuevonorte.extensions import db
@@ -60,9 +59,9 @@ def home() -> str:
 
 
 def themes_in_use() -> list[tuple[Theme | Place, int]]:
-    """The themes of public stories with their counts: counted over the whole archive, so each
-    worker keeps them until the archive changes (``page_cache.kept``)."""
-    return page_cache.kept("themes", lambda: vocabulary.in_public_use(Theme))
+    """The themes of public stories with their counts: a few rows whatever the archive's size
+    (``term_counts``)."""
+    return term_counts.in_public_use(Theme)
 
 
 @bp.get("/stories/<story_id>")
@@ -128,7 +127,7 @@ def places() -> str:
     return render_template(
         "public/terms.html",
         kind="places",
-        terms=page_cache.kept("places", lambda: vocabulary.in_public_use(Place)),
+        terms=term_counts.in_public_use(Place),
     )
 
 
@@ -169,7 +168,7 @@ def how_it_works() -> str:
 def _term_page(kind: str, term: Theme | Place, condition: Any) -> str:
     page = page_number()
     query = consent.public_stories().where(condition)
-    total = db.session.scalar(query.with_only_columns(func.count(Story.id)).order_by(None)) or 0
+    total = term_counts.stories_naming(term)
     stories = db.session.scalars(
         query.order_by(Story.published_on.desc(), Story.id.desc())
         .limit(PAGE_SIZE)

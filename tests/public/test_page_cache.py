@@ -168,37 +168,35 @@ def test_media_decisions_are_kept_only_while_caching_is_on(app, make_app) -> Non
         assert page_cache.media_decisions() is None
 
 
-def test_theme_counts_kept_by_a_worker_never_outlive_a_withdrawal(
-    app, client: FlaskClient, make_story
-) -> None:
+def test_theme_counts_read_by_a_page_never_outlive_a_withdrawal(app, client: FlaskClient, make_story) -> None:
     """A withdrawal committed by another process while a page is being rendered — after its
     stories were read, before its theme counts — does not leave the withdrawn story's only theme
-    listed afterwards (the counts are kept under the generation of the snapshot they were
-    counted in, not a newer one)."""
+    listed afterwards (the page is kept under the generation of the snapshot it was read in,
+    not a newer one)."""
+    from nuevonorte import term_counts
     from nuevonorte.models import Theme
-    from nuevonorte.public import page_cache
 
     secret = Theme(slug="tema-unico", slug_en="only-theme", name_es="Tema único", name_en="Only theme")
     db.session.add(secret)
     story = make_story(title="Con su tema", themes=[secret])
     make_story(title="Otro relato")
     story_id = story.id
-    real = page_cache.kept
+    real = term_counts.in_public_use
     withdrawn: list[bool] = []
 
-    def withdrawn_meanwhile(name, compute):
+    def withdrawn_meanwhile(model, on=None):
         if not withdrawn:
             with app.app_context():  # another session: another connection, as another process
                 stories.withdraw(db.session.get(Story, story_id))
                 db.session.commit()
             withdrawn.append(True)
-        return real(name, compute)
+        return real(model, on)
 
-    page_cache.kept = withdrawn_meanwhile
+    term_counts.in_public_use = withdrawn_meanwhile
     try:
         client.get("/es/")  # its stories read before the withdrawal, its theme counts after
     finally:
-        page_cache.kept = real
+        term_counts.in_public_use = real
     assert withdrawn
     for url in ("/es/themes/", "/en/themes/", "/es/"):
         page = client.get(url).get_data(as_text=True)

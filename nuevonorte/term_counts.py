@@ -1,0 +1,214 @@
+"""How many public stories each theme and place names, kept in the database as stories change, so
+that the lists of themes and places (the home page, ``/themes/``, ``/places/``, the sitemap) and a
+term page's total read a few rows whatever the size of the archive (issue 20, decision 0030).
+
+``recount`` runs in the transaction of every change to a story (``publication.note``, under the
+change feed's lock, so two transactions never count one story at once): it takes away what the
+story added last time (its ``CountedTerm`` rows) and adds what its current state shows. Who is
+shown is ``consent.shown_from``, the consent rule as a day: a story whose embargo ends later is
+counted from that day on, so its terms' counts move on that day with no write.
+
+``expected`` reads the same from the stories themselves, through the rule's SQL twin
+(``consent.public_stories``); ``nuevonorte check`` compares the two and ``rebuild`` makes the kept
+counts again from it. A term whose count is 0 is not listed: its name alone can say too much.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import cast
+
+from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from nuevonorte import consent, database
+from nuevonorte.extensions import db
+from nuevonorte.models import ConsentRecord, CountedTerm, Place, Story, TermCount, Theme
+from nuevonorte.models.base import today
+from nuevonorte.models.term_count import PLACE, THEME
+from nuevonorte.models.vocabulary import story_place, story_theme
+
+Vocabulary = type[Theme] | type[Place]
+#: Each kind of term, the table that links it to stories, and its column there.
+_LINKS = ((THEME, story_theme, story_theme.c.theme_id), (PLACE, story_place, story_place.c.place_id))
+#: (story id, kind, term id): the day the story is counted from.
+Rows = dict[tuple[int, str, int], date]
+
+
+def recount(session: Session, story_ids: Iterable[int], stories: Iterable[Story], day: date) -> None:
+    """Count the terms of ``stories`` (loaded, in their new state) as that state shows them, in
+    place of what they added before; ``story_ids`` also names stories that no longer exist."""
+    ids = sorted(set(story_ids))
+    if not ids:
+        return
+    held = session.execute(select(CountedTerm).where(CountedTerm.story_id.in_(ids))).scalars()
+    # As stored: a count is taken back from the row it was added to.
+    old: Rows = {(row.story_id, row.kind, row.term_id): row.day for row in held}
+    new: Rows = dict(_shown_rows(stories, day))
+    if old == new:
+        return
+    moves: Counter[tuple[str, int, date]] = Counter()
+    for (_, kind, term_id), start in old.items():
+        moves[(kind, term_id, start)] -= 1
+    for (_, kind, term_id), start in new.items():
+        moves[(kind, term_id, start)] += 1
+    changed = sorted(_changed(old, new))
+    session.execute(delete(CountedTerm).where(CountedTerm.story_id.in_(changed)))
+    rows = [
+        {"story_id": sid, "kind": kind, "term_id": tid, "day": start}
+        for (sid, kind, tid), start in sorted(new.items())
+        if sid in changed
+    ]
+    if rows:
+        session.execute(insert(CountedTerm), rows)
+    _move(session, moves)
+
+
+def _changed(old: Rows, new: Rows) -> set[int]:
+    """The stories whose rows differ."""
+    return {key[0] for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+
+
+def _move(session: Session, moves: Counter[tuple[str, int, date]]) -> None:
+    """Add ``moves`` to the counts (in key order, so two writers on PostgreSQL lock rows in the
+    same order), then drop the rows that reached 0."""
+    upsert = database.upsert(TermCount, session.get_bind().dialect.name)
+    emptied = False
+    for (kind, term_id, start), by in sorted(moves.items()):
+        if by == 0:
+            continue
+        emptied |= by < 0
+        values = {"kind": kind, "term_id": term_id, "day": start, "stories": by}
+        session.execute(
+            upsert.values(**values).on_conflict_do_update(
+                index_elements=["kind", "term_id", "day"],
+                set_={"stories": TermCount.stories + upsert.excluded.stories},
+            )
+        )
+    if emptied:
+        session.execute(delete(TermCount).where(TermCount.stories <= 0))
+
+
+def _from(start: date, day: date) -> date:
+    """The day a row counts from, as seen on ``day``: one already past is ``date.min``, so every
+    story shown today is in a term's one row of the past."""
+    return date.min if start <= day else start
+
+
+def _shown_rows(stories: Iterable[Story], day: date) -> Iterator[tuple[tuple[int, str, int], date]]:
+    for story in stories:
+        start = consent.shown_from(story)
+        if start is None:
+            continue
+        for kind, terms in ((THEME, story.themes), (PLACE, story.places)):
+            for term in terms:
+                yield (story.id, kind, term.id), _from(start, day)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def in_public_use(model: Vocabulary, on: date | None = None) -> list[tuple[Theme | Place, int]]:
+    """The terms that name at least one story shown on day ``on`` (today), with how many, by
+    short id."""
+    total = func.sum(TermCount.stories)
+    rows = db.session.execute(
+        select(model, total)
+        .join(TermCount, and_(TermCount.kind == _kind(model), TermCount.term_id == model.id))
+        .where(TermCount.day <= (on or today()))
+        .group_by(model.id)
+        .having(total > 0)
+        .order_by(model.slug)
+    ).all()
+    return [(cast("Theme | Place", term), int(count)) for term, count in rows]
+
+
+def stories_naming(term: Theme | Place, on: date | None = None) -> int:
+    """How many stories shown on day ``on`` (today) name ``term``."""
+    total = db.session.scalar(
+        select(func.sum(TermCount.stories)).where(
+            TermCount.kind == _kind(type(term)),
+            TermCount.term_id == term.id,
+            TermCount.day <= (on or today()),
+        )
+    )
+    return int(total or 0)
+
+
+def _kind(model: Vocabulary) -> str:
+    return THEME if model is Theme else PLACE
+
+
+# --- the same, from the stories themselves --------------------------------------------------
+
+
+def expected(session: Session, day: date | None = None) -> Rows:
+    """The rows the stories' current state gives, read through the consent rule's SQL twin (every
+    story that some day shows, with its embargo's end)."""
+    day = day or today()
+    rows: Rows = {}
+    for kind, link, term in (
+        (THEME, story_theme, story_theme.c.theme_id),
+        (PLACE, story_place, story_place.c.place_id),
+    ):
+        shown = (
+            consent.public_stories(date.max)
+            .join(link, link.c.story_id == Story.id)
+            .with_only_columns(Story.id, term, ConsentRecord.embargo_until)
+        )
+        for story_id, term_id, until in session.execute(shown):
+            rows[(story_id, kind, term_id)] = _from(until or date.min, day)
+    return rows
+
+
+def findings(session: Session, day: date | None = None) -> list[str]:
+    """Where the kept counts disagree with the stories (ids only: a term's name can say too
+    much), as ``nuevonorte check`` reports them."""
+    day = day or today()
+    want = expected(session, day)
+    held = {
+        (row.story_id, row.kind, row.term_id): _from(row.day, day)
+        for row in session.scalars(select(CountedTerm))
+    }
+    found = [
+        f"story {sid}, {kind} {tid}: counted from {held.get(key)}, shown from {want.get(key)}"
+        for key in sorted(want.keys() | held.keys())
+        if want.get(key) != held.get(key)
+        for sid, kind, tid in [key]
+    ]
+    shown = _totals(want)
+    kept: Counter[tuple[str, int, date]] = Counter()
+    for row in session.scalars(select(TermCount)):
+        kept[(row.kind, row.term_id, _from(row.day, day))] += row.stories
+    found += [
+        f"{kind} {tid} from {start}: {kept[key]} kept, {shown[key]} shown"
+        for key in sorted(shown.keys() | kept.keys())
+        if shown[key] != kept[key]
+        for kind, tid, start in [key]
+    ]
+    return found
+
+
+def _totals(rows: Rows) -> Counter[tuple[str, int, date]]:
+    return Counter((kind, tid, start) for (_, kind, tid), start in rows.items())
+
+
+def rebuild(session: Session, day: date | None = None) -> None:
+    """Make the kept counts again from the stories (``nuevonorte check`` after a disagreement)."""
+    day = day or today()
+    want = expected(session, day)
+    session.execute(delete(CountedTerm))
+    session.execute(delete(TermCount))
+    if want:
+        session.execute(
+            insert(CountedTerm),
+            [{"story_id": s, "kind": k, "term_id": t, "day": d} for (s, k, t), d in sorted(want.items())],
+        )
+    counts = _totals(want)
+    if counts:
+        session.execute(
+            insert(TermCount),
+            [{"kind": k, "term_id": t, "day": d, "stories": n} for (k, t, d), n in sorted(counts.items())],
+        )

@@ -1,0 +1,368 @@
+"""The counts of themes and places as sequences (issue 20, decision 0030): random walks of what
+narrators, curators and the calendar do, with every list of terms checked after every step
+against the stories themselves (docs/security.md C28).
+
+What happens in a walk: stories are sent with some themes and places and published (some with an
+embargo of a day or two), left in review, kept private or kept for curators; a curator publishes,
+unpublishes, or describes a story again with other themes and places; a narrator narrows consent,
+makes it public again (back to review), asks it to wait a day or two, or withdraws it; a day
+passes (embargoes end with no write).
+
+What must hold after every step, today and on each of the next three days:
+
+- the kept counts (``term_counts.in_public_use``) are the stories' own: each theme and place that
+  names at least one story the consent rule shows that day, with how many, counted by the rule's
+  SQL twin over every story (``consent.public_stories``); a term of hidden stories only is absent;
+- ``nuevonorte check`` finds nothing to say about them;
+- today, the public lists say so too: the themes and places pages in both languages name exactly
+  those terms, the API gives the same counts, and each term page its total.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from freezegun import freeze_time
+from freezegun.api import TickingDateTimeFactory, _freeze_time
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from sqlalchemy import delete, func, select
+
+from nuevonorte import consent, create_app, stories, term_counts
+from nuevonorte.consent import ConsentChoices
+from nuevonorte.description import Description, describe
+from nuevonorte.extensions import db
+from nuevonorte.models import CuratorAccount, Place, PlaceLevel, Role, Story, StoryStatus, Theme, Visibility
+from nuevonorte.models.base import today, utcnow
+from nuevonorte.models.vocabulary import story_place, story_theme
+from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient, _empty_tables
+
+EXAMPLES = int(os.environ.get("NUEVONORTE_TERM_COUNT_EXAMPLES", "25"))
+FIRST = ConsentChoices(credit_name="Ana")
+THEMES = (("frontera", "border", "Frontera", "Border"), ("trabajo", "work", "Trabajo", "Work"))
+THEMES += (("familia", "family", "Familia", "Family"),)
+PLACES = (("tijuana", "tijuana", "Tijuana", "Tijuana"), ("oaxaca", "oaxaca", "Oaxaca", "Oaxaca"))
+FATES = ["published", "wait a day", "wait two days", "submitted", "private", "curators"]
+subsets = st.lists(st.integers(0, 2), max_size=3, unique=True)
+
+
+def shown_terms(model: type[Theme] | type[Place], on: date) -> list[tuple[str, int]]:
+    """What the stories themselves say: the terms naming stories the rule shows on day ``on``."""
+    link = story_theme if model is Theme else story_place
+    term = link.c.theme_id if model is Theme else link.c.place_id
+    shown = consent.public_stories(on).with_only_columns(Story.id).scalar_subquery()
+    rows = db.session.execute(
+        select(model.slug, func.count(link.c.story_id))
+        .join(link, term == model.id)
+        .where(link.c.story_id.in_(shown))
+        .group_by(model.slug)
+        .order_by(model.slug)
+    ).all()
+    return [(slug, int(n)) for slug, n in rows]
+
+
+class TermCountWalk(RuleBasedStateMachine):
+    """One archive driven through the domain layer; its lists of terms read after every step."""
+
+    make_app: Any = None  # set by the test function: a fresh archive for each example
+
+    stories_ = Bundle("stories")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.app: Flask = self.make_app()
+        self.ctx = self.app.app_context()
+        self.ctx.push()
+        self.app.test_client_class = IsolatedClient
+        self.client = self.app.test_client()
+        self.curator = CuratorAccount(email="counts@example.org", password_hash="-", role=Role.CURATOR)
+        db.session.add(self.curator)
+        for slug, slug_en, name_es, name_en in THEMES:
+            db.session.add(Theme(slug=slug, slug_en=slug_en, name_es=name_es, name_en=name_en))
+        for slug, slug_en, name_es, name_en in PLACES:
+            place = Place(
+                slug=slug,
+                slug_en=slug_en,
+                name_es=name_es,
+                name_en=name_en,
+                country_code="MX",
+                level=PlaceLevel.CITY,
+            )
+            db.session.add(place)
+        db.session.commit()
+        self.names = itertools.count(1)
+        self.freezer: _freeze_time | None = None
+        self.clock: TickingDateTimeFactory | None = None
+
+    # --- what people (and the calendar) do -----------------------------------------------
+
+    @rule(
+        target=stories_,
+        themes=subsets,
+        places=subsets,
+        fate=st.sampled_from(
+            ["published", "wait a day", "wait two days", "submitted", "private", "curators"]
+        ),
+    )
+    def a_story_is_sent(self, themes: list[int], places: list[int], fate: str) -> int:
+        """Sent with themes and places (as a workshop's import sends them), then published
+        (perhaps under an embargo) or not."""
+        wait = {"wait a day": 1, "wait two days": 2}.get(fate)
+        choices = replace(FIRST, embargo_until=today() + timedelta(days=wait) if wait else None)
+        if fate == "curators":
+            choices = replace(choices, visibility=Visibility.CURATORS)
+        story = stories.submit(
+            None,
+            body=f"Historia {next(self.names)}",
+            choices=choices,
+            consent_language="es",
+            themes=self._terms(Theme, themes),
+            places=self._terms(Place, places),
+        )
+        if fate in ("published", "wait a day", "wait two days"):
+            stories.publish(story, None)
+        elif fate == "private":
+            stories.keep_private(story, None)
+        db.session.commit()
+        return story.id
+
+    @rule(sid=stories_, themes=subsets, places=subsets)
+    def a_curator_describes_it_again(self, sid: int, themes: list[int], places: list[int]) -> None:
+        """Other themes and places, whatever its state (a withdrawn story is refused)."""
+        story = self._story(sid)
+        if story.status == StoryStatus.WITHDRAWN:
+            return
+        found = Description(
+            title_es=story.title_es, themes=self._terms(Theme, themes), places=self._terms(Place, places)
+        )
+        describe(story, found, self.curator)
+        db.session.commit()
+
+    @rule(sid=stories_, action=st.sampled_from(["publish", "unpublish"]))
+    def a_curator_acts(self, sid: int, action: str) -> None:
+        story = self._story(sid)
+        if story.status == StoryStatus.WITHDRAWN:
+            return
+        try:
+            if action == "publish":
+                stories.publish(story, self.curator)
+            elif story.status == StoryStatus.PUBLISHED:
+                stories.unpublish(story, self.curator)
+        except stories.StoryRefused:
+            db.session.rollback()  # consent narrower than public: nothing changes
+            return
+        db.session.commit()
+
+    @rule(
+        sid=stories_,
+        action=st.sampled_from(
+            ["curators only", "nobody but me", "public again", "wait a day", "wait two days", "withdraw"]
+        ),
+    )
+    def the_narrator_acts(self, sid: int, action: str) -> None:
+        story = self._story(sid)
+        current = story.current_consent
+        if story.status == StoryStatus.WITHDRAWN or current is None:
+            return
+        if action == "withdraw":
+            stories.withdraw(story)
+        else:
+            choices = ConsentChoices.of(current)
+            choices = {
+                "curators only": replace(choices, visibility=Visibility.CURATORS),
+                "nobody but me": replace(choices, visibility=Visibility.CONTRIBUTOR),
+                "public again": replace(choices, visibility=Visibility.PUBLIC, embargo_until=None),
+                "wait a day": replace(choices, embargo_until=today() + timedelta(days=1)),
+                "wait two days": replace(choices, embargo_until=today() + timedelta(days=2)),
+            }[action]
+            stories.change_consent(story, choices, language="es")
+        db.session.commit()
+
+    @rule()
+    def a_day_passes(self) -> None:
+        """The clock moves a day on: embargoes that end show stories with no write."""
+        db.session.rollback()
+        if self.clock is None:
+            self.freezer = freeze_time(utcnow() + timedelta(days=1), tick=True, ignore=["hypothesis"])
+            clock = self.freezer.start()
+            assert isinstance(clock, TickingDateTimeFactory)
+            self.clock = clock
+        else:
+            self.clock.move_to(self.clock() + timedelta(days=1))
+
+    # --- what must hold after every step -------------------------------------------------
+
+    @invariant()
+    def the_kept_counts_are_the_stories_own(self) -> None:
+        db.session.rollback()
+        for ahead in range(4):
+            day = today() + timedelta(days=ahead)
+            for model in (Theme, Place):
+                kept = [(t.slug, n) for t, n in term_counts.in_public_use(model, on=day)]
+                assert kept == shown_terms(model, day), (model.__name__, f"{ahead} day(s) ahead")
+        assert term_counts.findings(db.session()) == []
+        db.session.rollback()
+
+    @invariant()
+    def the_public_lists_name_exactly_those_terms(self) -> None:
+        db.session.rollback()
+        themes, places = shown_terms(Theme, today()), shown_terms(Place, today())
+        for lang, name in (("es", 2), ("en", 3)):
+            for kind, rows, expected in (("themes", THEMES, themes), ("places", PLACES, places)):
+                page = self.client.get(f"/{lang}/{kind}/").get_data(as_text=True)
+                named = {row[0] for row in rows if f">{row[name]}</a>" in page}
+                assert named == {slug for slug, _ in expected}, (lang, kind)
+        api = self.client.get("/api/v1/themes").get_json()
+        assert sorted((t["id"], t["stories"]) for t in api["themes"]) == themes
+        for slug, count in themes:
+            page = self.client.get(f"/es/themes/{slug}").get_data(as_text=True)
+            assert self._shown_total(page) == count, slug
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _shown_total(page: str) -> int:
+        found = re.search(r'<p class="lead">(\d+) ', page)
+        assert found is not None
+        return int(found.group(1))
+
+    def _terms(self, model: type[Theme] | type[Place], picks: list[int]) -> list[Any]:
+        rows = THEMES if model is Theme else PLACES
+        slugs = [rows[i][0] for i in picks if i < len(rows)]
+        return list(db.session.scalars(select(model).where(model.slug.in_(slugs)).order_by(model.slug)))
+
+    def _story(self, sid: int) -> Story:
+        db.session.rollback()
+        story = db.session.get(Story, sid)
+        assert story is not None
+        return story
+
+    def teardown(self) -> None:
+        db.session.remove()
+        if POSTGRES_URL:
+            _empty_tables()
+        db.engine.dispose()
+        self.ctx.pop()
+        if self.freezer is not None:
+            self.freezer.stop()
+
+
+@pytest.mark.timeout(900)
+def test_the_counts_of_themes_and_places_follow_every_sequence_C28(
+    _sqlite_template: Path, _postgres_schema: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    def make_app() -> Flask:
+        folder = tmp_path_factory.mktemp("counts")
+        url = POSTGRES_URL
+        if not url:
+            shutil.copyfile(_sqlite_template, folder / "archive.sqlite3")
+            url = f"sqlite:///{folder / 'archive.sqlite3'}"
+        return create_app(
+            {
+                "TESTING": True,
+                "secret_key": TEST_SECRET,
+                "database_url": url,
+                "media_dir": str(folder / "media"),
+                "index_dir": str(folder / "index"),
+                "ledger_path": str(folder / "withdrawals.ledger"),
+            }
+        )
+
+    TermCountWalk.make_app = staticmethod(make_app)
+    run_state_machine_as_test(
+        TermCountWalk,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=20,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
+
+
+def test_check_finds_counts_that_disagree_and_repair_counts_again(
+    app: Flask, runner: Any, make_story
+) -> None:
+    """Counts that disagree with the stories (a row lost, one naming a term of hidden stories
+    only, as a hand edit of the database could leave) are reported by ``nuevonorte check`` by
+    ids only, and ``check --repair`` makes them again: the themes page then lists what it must."""
+    from nuevonorte.models import TermCount
+
+    shown = Theme(slug="frontera", slug_en="border", name_es="Frontera", name_en="Border")
+    hidden = Theme(slug="deportacion", slug_en="deportation", name_es="Deportación", name_en="Deportation")
+    db.session.add_all([shown, hidden])
+    make_story(themes=[shown])
+    make_story(themes=[hidden], status=StoryStatus.PRIVATE)
+    assert runner.invoke(args=["reindex"]).exit_code == 0  # as `nuevonorte init` does
+    assert runner.invoke(args=["check"]).exit_code == 0
+    db.session.execute(delete(TermCount).where(TermCount.term_id == shown.id))
+    db.session.add(TermCount(kind="theme", term_id=hidden.id, day=date.min, stories=1))
+    db.session.commit()
+    assert [t.slug for t, _ in term_counts.in_public_use(Theme)] == ["deportacion"]
+
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("term-count:")]
+    assert len(lines) == 2 and not any("frontera" in line or "deportacion" in line for line in lines)
+    repaired = runner.invoke(args=["check", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert [(t.slug, n) for t, n in term_counts.in_public_use(Theme)] == [("frontera", 1)]
+    page = app.test_client().get("/en/themes/").get_data(as_text=True)
+    assert ">Border</a>" in page and "Deportation" not in page
+
+
+#: One change to two stories in a process of its own: the first described again with another
+#: theme, the second withdrawn, in one transaction.
+CHANGE = """
+import json, os
+from nuevonorte import create_app, stories
+from nuevonorte.description import Description, describe
+from nuevonorte.extensions import db
+from nuevonorte.models import CuratorAccount, Story, Theme
+from sqlalchemy import select
+app = create_app(json.loads(os.environ["NN_TEST_CONFIG"]))
+with app.app_context():
+    first, second = (db.session.get(Story, int(i)) for i in os.environ["NN_STORIES"].split(","))
+    work = db.session.scalar(select(Theme).where(Theme.slug == "trabajo"))
+    curator = db.session.scalar(select(CuratorAccount))
+    describe(first, Description(title_es=first.title_es, themes=[work]), curator)
+    stories.withdraw(second)
+    db.session.commit()
+"""
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("point", ["publication.noted", "commit.before_index"])
+def test_killed_before_or_after_the_commit_the_counts_are_the_stories_own_T08(
+    point: str, app: Flask, app_config: dict[str, Any], make_story: Any, make_curator: Any
+) -> None:
+    """A process SIGKILLed with the change and its counts written but not committed leaves both
+    as they were; killed right after the commit, both as they became (they are one transaction):
+    ``check`` finds nothing to say either way, and the lists show the stories' own counts."""
+    from tests.stopped_process import stopped_at
+
+    border = Theme(slug="frontera", slug_en="border", name_es="Frontera", name_en="Border")
+    work = Theme(slug="trabajo", slug_en="work", name_es="Trabajo", name_en="Work")
+    db.session.add_all([border, work])
+    make_curator()
+    ids = [make_story(title=f"Historia {n}", themes=[border]).id for n in (1, 2)]
+    db.session.remove()
+    proc = stopped_at(CHANGE, app_config, point, env={"NN_STORIES": ",".join(map(str, ids))})
+    proc.kill()
+    proc.wait()
+    db.session.remove()
+    kept = [(t.slug, n) for t, n in term_counts.in_public_use(Theme)]
+    after = [("trabajo", 1)] if point == "commit.before_index" else [("frontera", 2)]
+    assert kept == shown_terms(Theme, today()) == after
+    assert term_counts.findings(db.session()) == []
