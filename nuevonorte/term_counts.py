@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -33,8 +33,18 @@ from nuevonorte.models.vocabulary import story_place, story_theme
 Vocabulary = type[Theme] | type[Place]
 #: Each kind of term, the table that links it to stories, and its column there.
 _LINKS = ((THEME, story_theme, story_theme.c.theme_id), (PLACE, story_place, story_place.c.place_id))
-#: (story id, kind, term id): the day the story is counted from.
-Rows = dict[tuple[int, str, int], date]
+
+
+class Counted(NamedTuple):
+    """What a story's row says besides its key: the day it is counted from, and the day it was
+    published (the order of a term's page)."""
+
+    day: date
+    published_on: date
+
+
+#: (story id, kind, term id): the story's row.
+Rows = dict[tuple[int, str, int], Counted]
 
 
 def recount(session: Session, story_ids: Iterable[int], stories: Iterable[Story], day: date) -> None:
@@ -45,25 +55,28 @@ def recount(session: Session, story_ids: Iterable[int], stories: Iterable[Story]
         return
     held = session.execute(select(CountedTerm).where(CountedTerm.story_id.in_(ids))).scalars()
     # As stored: a count is taken back from the row it was added to.
-    old: Rows = {(row.story_id, row.kind, row.term_id): row.day for row in held}
+    old: Rows = {(row.story_id, row.kind, row.term_id): Counted(row.day, row.published_on) for row in held}
     new: Rows = dict(_shown_rows(stories, day))
     if old == new:
         return
     moves: Counter[tuple[str, int, date]] = Counter()
-    for (_, kind, term_id), start in old.items():
-        moves[(kind, term_id, start)] -= 1
-    for (_, kind, term_id), start in new.items():
-        moves[(kind, term_id, start)] += 1
+    for (_, kind, term_id), row in old.items():
+        moves[(kind, term_id, row.day)] -= 1
+    for (_, kind, term_id), row in new.items():
+        moves[(kind, term_id, row.day)] += 1
     changed = sorted(_changed(old, new))
     session.execute(delete(CountedTerm).where(CountedTerm.story_id.in_(changed)))
-    rows = [
-        {"story_id": sid, "kind": kind, "term_id": tid, "day": start}
-        for (sid, kind, tid), start in sorted(new.items())
-        if sid in changed
-    ]
+    rows = _values({key: row for key, row in new.items() if key[0] in changed})
     if rows:
         session.execute(insert(CountedTerm), rows)
     _move(session, moves)
+
+
+def _values(rows: Rows) -> list[dict[str, Any]]:
+    return [
+        {"story_id": sid, "kind": kind, "term_id": tid, "day": row.day, "published_on": row.published_on}
+        for (sid, kind, tid), row in sorted(rows.items())
+    ]
 
 
 def _changed(old: Rows, new: Rows) -> set[int]:
@@ -97,14 +110,15 @@ def _from(start: date, day: date) -> date:
     return date.min if start <= day else start
 
 
-def _shown_rows(stories: Iterable[Story], day: date) -> Iterator[tuple[tuple[int, str, int], date]]:
+def _shown_rows(stories: Iterable[Story], day: date) -> Iterator[tuple[tuple[int, str, int], Counted]]:
     for story in stories:
         start = consent.shown_from(story)
         if start is None:
             continue
+        row = Counted(_from(start, day), story.published_on or date.min)
         for kind, terms in ((THEME, story.themes), (PLACE, story.places)):
             for term in terms:
-                yield (story.id, kind, term.id), _from(start, day)
+                yield (story.id, kind, term.id), row
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -137,6 +151,26 @@ def stories_naming(term: Theme | Place, on: date | None = None) -> int:
     return int(total or 0)
 
 
+def page_of_stories(term: Theme | Place, limit: int, offset: int, on: date | None = None) -> list[int]:
+    """The ids of one page of the stories shown on day ``on`` (today) that name ``term``, newest
+    first (published, then id, as every public list): read from the term's rows in that order,
+    so a page costs its own length whatever the archive's size. Callers read the stories through
+    the consent rule (``consent.public_stories``) before showing anything."""
+    return list(
+        db.session.scalars(
+            select(CountedTerm.story_id)
+            .where(
+                CountedTerm.kind == _kind(type(term)),
+                CountedTerm.term_id == term.id,
+                CountedTerm.day <= (on or today()),
+            )
+            .order_by(CountedTerm.published_on.desc(), CountedTerm.story_id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
 def _kind(model: Vocabulary) -> str:
     return THEME if model is Theme else PLACE
 
@@ -156,10 +190,10 @@ def expected(session: Session, day: date | None = None) -> Rows:
         shown = (
             consent.public_stories(date.max)
             .join(link, link.c.story_id == Story.id)
-            .with_only_columns(Story.id, term, ConsentRecord.embargo_until)
+            .with_only_columns(Story.id, term, ConsentRecord.embargo_until, Story.published_on)
         )
-        for story_id, term_id, until in session.execute(shown):
-            rows[(story_id, kind, term_id)] = _from(until or date.min, day)
+        for story_id, term_id, until, published_on in session.execute(shown):
+            rows[(story_id, kind, term_id)] = Counted(_from(until or date.min, day), published_on or date.min)
     return rows
 
 
@@ -169,11 +203,11 @@ def findings(session: Session, day: date | None = None) -> list[str]:
     day = day or today()
     want = expected(session, day)
     held = {
-        (row.story_id, row.kind, row.term_id): _from(row.day, day)
+        (row.story_id, row.kind, row.term_id): Counted(_from(row.day, day), row.published_on)
         for row in session.scalars(select(CountedTerm))
     }
     found = [
-        f"story {sid}, {kind} {tid}: counted from {held.get(key)}, shown from {want.get(key)}"
+        f"story {sid}, {kind} {tid}: counted as {held.get(key)}, shown as {want.get(key)}"
         for key in sorted(want.keys() | held.keys())
         if want.get(key) != held.get(key)
         for sid, kind, tid in [key]
@@ -192,7 +226,7 @@ def findings(session: Session, day: date | None = None) -> list[str]:
 
 
 def _totals(rows: Rows) -> Counter[tuple[str, int, date]]:
-    return Counter((kind, tid, start) for (_, kind, tid), start in rows.items())
+    return Counter((kind, tid, row.day) for (_, kind, tid), row in rows.items())
 
 
 def rebuild(session: Session, day: date | None = None) -> None:
@@ -202,10 +236,7 @@ def rebuild(session: Session, day: date | None = None) -> None:
     session.execute(delete(CountedTerm))
     session.execute(delete(TermCount))
     if want:
-        session.execute(
-            insert(CountedTerm),
-            [{"story_id": s, "kind": k, "term_id": t, "day": d} for (s, k, t), d in sorted(want.items())],
-        )
+        session.execute(insert(CountedTerm), _values(want))
     counts = _totals(want)
     if counts:
         session.execute(

@@ -121,9 +121,11 @@ class TermCountWalk(RuleBasedStateMachine):
         choices = replace(FIRST, embargo_until=today() + timedelta(days=wait) if wait else None)
         if fate == "curators":
             choices = replace(choices, visibility=Visibility.CURATORS)
+        n = next(self.names)
         story = stories.submit(
             None,
-            body=f"Historia {next(self.names)}",
+            body=f"Texto {n}",
+            title=f"Historia {n}",
             choices=choices,
             consent_language="es",
             themes=self._terms(Theme, themes),
@@ -227,6 +229,11 @@ class TermCountWalk(RuleBasedStateMachine):
         for slug, count in themes:
             page = self.client.get(f"/es/themes/{slug}").get_data(as_text=True)
             assert self._shown_total(page) == count, slug
+            # Its page lists exactly those stories (a walk makes fewer than a page's 20).
+            shown = consent.public_stories(today()).where(Story.themes.any(Theme.slug == slug))
+            titles = set(db.session.scalars(shown.with_only_columns(Story.title_es)))
+            assert set(re.findall(r"Historia \d+", page)) == titles, slug
+            db.session.rollback()
 
     # --- helpers -------------------------------------------------------------------------
 

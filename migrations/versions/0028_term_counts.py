@@ -29,8 +29,11 @@ def upgrade():
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("term_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("published_on", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("story_id", "kind", "term_id", name=op.f("pk_counted_term")),
     )
+    # A term's page: its rows in page order, read a page at a time.
+    op.create_index("ix_counted_term_page", "counted_term", ["kind", "term_id", "published_on", "story_id"])
     op.create_table(
         "term_count",
         sa.Column("kind", sa.String(length=8), nullable=False),
@@ -45,20 +48,23 @@ def upgrade():
     for kind, link, column in LINKS:
         rows = conn.execute(
             sa.text(
-                f"SELECT l.story_id, l.{column}, c.embargo_until FROM {link} l "  # noqa: S608 (constants)
+                f"SELECT l.story_id, l.{column}, c.embargo_until, s.published_on FROM {link} l "  # noqa: S608 (constants)
                 "JOIN story s ON s.id = l.story_id "
                 "JOIN consent_record c ON c.id = ("
                 "SELECT c2.id FROM consent_record c2 WHERE c2.story_id = s.id ORDER BY c2.seq DESC LIMIT 1) "
                 "WHERE s.status = 'published' AND c.visibility = 'public' ORDER BY l.story_id"
             )
         ).all()
-        for story_id, term_id, embargo in rows:
+        for story_id, term_id, embargo, published_on in rows:
             embargo = _day(embargo)
             day = embargo if embargo is not None and embargo > today else date.min
-            counted.append({"story_id": story_id, "kind": kind, "term_id": term_id, "day": day})
+            published_on = _day(published_on) or date.min
+            counted.append(
+                {"story_id": story_id, "kind": kind, "term_id": term_id, "day": day, "published_on": published_on}
+            )
             counts[(kind, term_id, day)] += 1
     if counted:
-        op.bulk_insert(_table("counted_term", "story_id", "kind", "term_id", "day"), counted)
+        op.bulk_insert(_table("counted_term", "story_id", "kind", "term_id", "day", "published_on"), counted)
     if counts:
         op.bulk_insert(
             _table("term_count", "kind", "term_id", "day", "stories"),
@@ -67,7 +73,7 @@ def upgrade():
 
 
 def _table(name, *columns):
-    return sa.table(name, *(sa.column(c, sa.Date() if c == "day" else None) for c in columns))
+    return sa.table(name, *(sa.column(c, sa.Date() if c in ("day", "published_on") else None) for c in columns))
 
 
 def _day(value):
@@ -78,4 +84,5 @@ def _day(value):
 
 def downgrade():
     op.drop_table("term_count")
+    op.drop_index("ix_counted_term_page", table_name="counted_term")
     op.drop_table("counted_term")

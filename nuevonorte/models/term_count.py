@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nuevonorte.models.base import Base
@@ -22,7 +22,7 @@ PLACE = "place"
 class CountedTerm(Base):
     """One term of one story whose current state shows it (now, or once its embargo ends), and
     the day it is counted from: what the story added to ``TermCount``, so that its next change
-    takes away exactly that."""
+    takes away exactly that; and, in the order of its day of publication, the term's page."""
 
     __tablename__ = "counted_term"
 
@@ -31,6 +31,13 @@ class CountedTerm(Base):
     term_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: ``date.min`` for a story shown already when it was counted; its embargo's end otherwise.
     day: Mapped[date] = mapped_column(Date)
+    #: The story's day of publication: a term's page lists its stories newest first from here.
+    published_on: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (
+        # A term's page: its rows in page order, read a page at a time (``page_of_stories``).
+        Index("ix_counted_term_page", "kind", "term_id", "published_on", "story_id"),
+    )
 
 
 class TermCount(Base):

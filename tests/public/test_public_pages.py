@@ -225,6 +225,9 @@ def test_theme_pages_paginate(client: FlaskClient, make_story) -> None:
     assert first.count('class="card"') == 20 and 'rel="next"' in first
     second = _html(client, "/es/themes/t?page=2")
     assert second.count('class="card"') == 5 and 'rel="prev"' in second
+    # Newest first (published the same day: the later story first), each story once.
+    shown = re.findall(r"Relato (\d\d)", first) + re.findall(r"Relato (\d\d)", second)
+    assert list(dict.fromkeys(shown)) == [f"{n:02d}" for n in range(24, -1, -1)]
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
