@@ -25,7 +25,7 @@ from whoosh.query import And, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
 from nuevonorte.search.schema import ANALYZERS, SharedText
-from nuevonorte.search.whoosh_internals.codec import ArchiveCodec, PackedPositions
+from nuevonorte.search.whoosh_internals.codec import BLOCK_POSTINGS, ArchiveCodec, PackedPositions
 from nuevonorte.search.whoosh_internals.matching import Search, packed_positions, read_term
 
 #: Content words (their forms differ from the words: "fronteras" -> "fronter"), a rare word,
@@ -42,6 +42,11 @@ documents = st.lists(
 phrases = st.lists(st.sampled_from([*WORDS, RARE, *STOPS]), min_size=1, max_size=4)
 
 
+#: W3's own block size: a few hundred documents give terms of several blocks, as the archive's
+#: ``BLOCK_POSTINGS`` needs thousands for (one test reads that size too).
+SMALL_BLOCKS = 128
+
+
 def form(word: str) -> str | None:
     return ANALYZERS["es"].term(word)
 
@@ -54,16 +59,21 @@ def phrase_query(words: list[str]) -> Query | None:
 
 
 def write(
-    folder: Path, texts: list[str], segments: int, deleted: set[int], whooshs_own: bool = False
+    folder: Path,
+    texts: list[str],
+    segments: int,
+    deleted: set[int],
+    whooshs_own: bool = False,
+    blocks: int = SMALL_BLOCKS,
 ) -> whoosh_index.FileIndex:
-    """An index of ``texts`` with the archive's field and codec; with ``whooshs_own``, the same
-    documents in the same segments as Whoosh writes them itself (its ``Positions``, its W3
-    codec): the reference that ours must match."""
+    """An index of ``texts`` with the archive's field and codec (``blocks`` postings per block);
+    with ``whooshs_own``, the same documents in the same segments as Whoosh writes them itself
+    (its ``Positions``, its W3 codec): the reference that ours must match."""
     field = TEXT(analyzer=ANALYZERS["es"]) if whooshs_own else SharedText(analyzer=ANALYZERS["es"])
     ix = whoosh_index.create_in(str(folder), Schema(sid=ID(unique=True, stored=True), text=field))
 
     def writer() -> Any:
-        return ix.writer() if whooshs_own else ix.writer(codec=ArchiveCodec())
+        return ix.writer() if whooshs_own else ix.writer(codec=ArchiveCodec(blocks))
 
     per = max(1, -(-len(texts) // segments))
     for first in range(0, len(texts), per):
@@ -219,21 +229,31 @@ def test_facet_counts_are_the_documents_values_whether_few_or_many_match(
             assert dict(search.facet_counts("theme", mask)) == dict(expected)
 
 
-@pytest.mark.parametrize(("seed", "segments"), [(1, 1), (2, 2), (3, 3)])
+@pytest.mark.parametrize(
+    ("seed", "segments", "blocks", "documents"),
+    [
+        (1, 1, SMALL_BLOCKS, 700),
+        (2, 2, SMALL_BLOCKS, 700),
+        (3, 3, SMALL_BLOCKS, 700),
+        (4, 1, BLOCK_POSTINGS, 3000),
+    ],
+)
 def test_a_terms_arrays_are_the_postings_whoosh_writes_and_reads(
-    tmp_path: Path, seed: int, segments: int
+    tmp_path: Path, seed: int, segments: int, blocks: int, documents: int
 ) -> None:
     """Document numbers, frequencies and positions read from our packed blocks at once are the
     ones Whoosh's matcher hands out one by one over the same files, and the ones Whoosh writes
     and reads in its own format for the same documents: terms of one document (a block of one
-    posting), and of hundreds (several blocks of 128 in each segment)."""
+    posting), and of hundreds or thousands (several blocks of 128, or of the archive's own
+    ``BLOCK_POSTINGS``)."""
     rng = random.Random(seed)
-    texts = [" ".join(rng.choices([*WORDS, *STOPS, RARE], k=rng.randint(1, 40))) for _ in range(700)]
+    texts = [" ".join(rng.choices([*WORDS, *STOPS, RARE], k=rng.randint(1, 40))) for _ in range(documents)]
     texts[0] += " quetzal"  # one document only
     (tmp_path / "ix").mkdir()
     (tmp_path / "whoosh").mkdir()
-    ix = write(tmp_path / "ix", texts, segments, set())
+    ix = write(tmp_path / "ix", texts, segments, set(), blocks=blocks)
     reference = write(tmp_path / "whoosh", texts, segments, set(), whooshs_own=True)
+    heaviest = 0
     with ix.searcher() as s, reference.searcher() as whoosh:
         for (sub, offset), (theirs, _) in zip(
             s.subsearchers or [(s, 0)], whoosh.subsearchers or [(whoosh, 0)], strict=True
@@ -242,6 +262,7 @@ def test_a_terms_arrays_are_the_postings_whoosh_writes_and_reads(
             for term in reader.lexicon("text"):
                 read = read_term(reader, "text", term, values=True)
                 assert read is not None and read.lengths is not None
+                heaviest = max(heaviest, len(read.ids))
                 starts, positions = packed_positions(read.lengths, read.values)
                 ours = [
                     (int(d), float(w), positions[starts[i] : starts[i + 1]].tolist())
@@ -255,3 +276,4 @@ def test_a_terms_arrays_are_the_postings_whoosh_writes_and_reads(
                         m.next()
                     expected.append(one_by_one)
                 assert ours == expected[0] == expected[1], term
+    assert heaviest > blocks  # some term spans more than one block in a segment
