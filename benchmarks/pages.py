@@ -5,7 +5,9 @@ the archive with gunicorn (2 workers) on loopback, and runs a bounded ``wrk`` ag
 page, a collection, a story and a media file (a thumbnail), the three pages again with a cookie
 (a visitor who chose a language; the page asked once without cookies first, as pages are stored
 only from such requests), all four again with the page cache off (every page rendered for its
-request), then against a minimal Flask page served the same way.
+request), then against a minimal Flask page served the same way. Last, the public pages and
+listings (themes, places, a big theme's first and hundredth page, a small place) rendered in
+this process with the page cache off, without a server.
 Needs ``wrk`` (Debian: ``apt-get install wrk``). Run: ``.venv/bin/python benchmarks/pages.py``.
 """
 
@@ -173,6 +175,41 @@ def measure(url: str, cookie: bool = False) -> tuple[float, float, float]:
     return rps, p50, p99
 
 
+def renders(env: dict[str, str], paths: dict[str, str]) -> dict[str, float]:
+    """Milliseconds to render each public page and listing in this process with the page cache
+    off (Flask's test client; no server): what a page itself costs, before any server."""
+    os.environ.update(env)
+    from nuevonorte import create_app, term_counts
+    from nuevonorte.models import Place, Theme
+
+    app = create_app({"PUBLIC_PAGE_CACHE_SECONDS": 0})
+    with app.app_context():
+        themes, places = term_counts.in_public_use(Theme), term_counts.in_public_use(Place)
+    big, stories = max(themes, key=lambda pair: pair[1])
+    small, few = min(places, key=lambda pair: pair[1])
+    timed = {
+        "home": paths["home"],
+        "themes": "/es/themes/",
+        "places": "/es/places/",
+        "read API: themes": "/api/v1/themes",
+        f"a theme of {stories:,}, page 1": f"/es/themes/{big.slug}",
+        f"a theme of {stories:,}, page 100": f"/es/themes/{big.slug}?page=100",
+        f"a place of {few}": f"/es/places/{small.slug}",
+        "collection": paths["collection"],
+        "story": paths["story"],
+    }
+    client = app.test_client()
+    results = {}
+    for name, path in timed.items():
+        for _ in range(3):
+            client.get(path)
+        began = time.perf_counter()
+        for _ in range(40):
+            assert client.get(path).status_code == 200, path
+        results[name] = (time.perf_counter() - began) / 40 * 1000
+    return results
+
+
 def main() -> None:
     """Load, serve, measure, print."""
     with tempfile.TemporaryDirectory(prefix="nn-bench-") as tmp:
@@ -212,11 +249,15 @@ def main() -> None:
         finally:
             minimal.terminate()
             minimal.wait(timeout=10)
+        rendered = renders(env, paths)
     baseline = results["minimal Flask page"][0]
     print(f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, gunicorn 2 sync workers, SQLite")
     print(f"{'page':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs minimal':>12}")
     for name, (rps, p50, p99) in results.items():
         print(f"{name:<30}{rps:>10.0f}{p50:>10.1f}{p99:>10.1f}{rps / baseline:>11.0%}")
+    print("rendered in this process, page cache off (ms per page)")
+    for name, ms in rendered.items():
+        print(f"{name:<36}{ms:>8.1f}")
 
 
 if __name__ == "__main__":
