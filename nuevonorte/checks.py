@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from nuevonorte.database import write_transaction
 from nuevonorte.extensions import db
 from nuevonorte.models import MediaFile
 from nuevonorte.storage import Storage
@@ -85,11 +86,17 @@ def ledger_findings(repair: bool = False) -> list[Finding]:
 def count_findings(repair: bool = False) -> list[Finding]:
     """The kept counts of themes and places that disagree with the stories (``term_counts``).
     ``repair`` makes them again from the stories; the public lists are then right at once."""
-    from nuevonorte import term_counts
+    from nuevonorte import publication, term_counts
 
-    found = term_counts.findings(db.session())
-    if found and repair:
-        term_counts.rebuild(db.session())
-        db.session.commit()
+    if not term_counts.findings(db.session()):
+        return []
+    # Read again with every recount held off: a change committed during the first reading is
+    # not a disagreement. A transaction of its own, begun as a writer (SQLite).
+    with write_transaction():
+        publication.hold(db.session())
         found = term_counts.findings(db.session())
+        if found and repair:
+            term_counts.rebuild(db.session())
+            found = term_counts.findings(db.session())
+        db.session.commit()
     return [Finding("term-count", line) for line in found]

@@ -111,24 +111,16 @@ def standing(story: Story, on: date | None = None) -> Standing:
     return Standing.PUBLIC
 
 
-def shown_from(story: Story) -> date | None:
-    """The first day on which ``standing`` shows ``story`` in its current state (its embargo's
-    end, or ``date.min`` when none holds it back), or None when that state keeps it out of view
-    whatever the day: the rule as a day, for what is counted ahead of time
-    (``nuevonorte.term_counts``)."""
-    if standing(story, date.max) is not Standing.PUBLIC:
-        return None
-    current = story.current_consent
-    assert current is not None  # a public standing has a consent
-    return current.embargo_until or date.min
-
-
 def public_from(story: Story) -> date | None:
     """The day ``story``'s current state makes it public (its embargo's end, or the day it was
     published), or None when the current state keeps it out of view whatever the day: what
     harvesters are told of it (``nuevonorte.publication``)."""
-    start = shown_from(story)
-    return None if start is None else max(story.published_on or today(), start)
+    if standing(story, date.max) is not Standing.PUBLIC:
+        return None
+    current = story.current_consent
+    assert current is not None  # a public standing has a consent
+    published = story.published_on or today()
+    return max(published, current.embargo_until) if current.embargo_until else published
 
 
 def story_is_public(story: Story, on: date | None = None) -> bool:

@@ -69,15 +69,21 @@ def note(session: Session, stories: list[Story], day: date | None = None, gone: 
     """Bring the rows of ``stories`` up to date, in the session's transaction, and what they add
     to the counts of themes and places (``term_counts``; ``gone``: ids of stories deleted since)."""
     day = day or today()
-    starts = {story.id: consent.public_from(story) for story in stories}
     ids = [s.id for s in stories]
-    has_row = select(PublicRecord.story_id).where(PublicRecord.story_id.in_([*ids, *gone]))
-    if all(start is None for start in starts.values()) and not session.scalars(has_row).first():
-        # Never public and not heading there: nobody outside may learn of it, and no term
-        # counts it (a story is counted only once it has a row).
-        return
+    touched = sorted({*ids, *gone})
+    # The stories' rows locked (PostgreSQL), in id order: two transactions that touch one story
+    # note it one after the other, and what is read from here on is what the first committed.
+    session.execute(select(Story.id).where(Story.id.in_(touched)).order_by(Story.id).with_for_update())
+    starts = {story.id: consent.public_from(story) for story in stories}
+    has_row = select(PublicRecord.story_id).where(PublicRecord.story_id.in_(touched))
+    if (
+        all(start is None for start in starts.values())
+        and not session.scalars(has_row).first()
+        and not term_counts.involved(session, touched)
+    ):
+        return  # never public and not heading there: nobody outside may learn of it
     numbers = _Numbers(session)  # from here on, the feed's lock is held until commit
-    term_counts.recount(session, [*ids, *gone], stories, day)
+    term_counts.recount(session, touched, day)
     known = {
         row.story_id: row
         for row in session.scalars(select(PublicRecord).where(PublicRecord.story_id.in_(ids)))
@@ -188,20 +194,25 @@ def announce_due(session: Session, day: date | None = None) -> int:
     return len(rows)
 
 
+def hold(session: Session) -> None:
+    """Lock the change feed's counter row until the session's transaction ends (made if a
+    database was made without migrations): every transaction that numbers changes or counts
+    themes and places (``term_counts``) waits for the one before it to commit."""
+    locked = (
+        database.upsert(ChangeCounter, session.get_bind().dialect.name)
+        .values(id=1, value=0)
+        .on_conflict_do_update(index_elements=["id"], set_={"value": ChangeCounter.value})
+    )
+    session.execute(locked)
+
+
 class _Numbers:
-    """The change feed's next numbers. Made before any row is read or written: its first
-    statement locks the counter's row until commit (the upsert makes the row when a database
-    was made without migrations), so every transaction that numbers changes waits for the one
-    before it to commit, and numbers follow commit order."""
+    """The change feed's next numbers. Made before any row is read or written: it holds the
+    counter's row (``hold``), so numbers follow commit order."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        locked = (
-            database.upsert(ChangeCounter, session.get_bind().dialect.name)
-            .values(id=1, value=0)
-            .on_conflict_do_update(index_elements=["id"], set_={"value": ChangeCounter.value})
-        )
-        session.execute(locked)
+        hold(session)
         self.last = session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0
         self.first = self.last
 

@@ -2,21 +2,23 @@
 that the lists of themes and places (the home page, ``/themes/``, ``/places/``, the sitemap) and a
 term page's total read a few rows whatever the size of the archive (issue 20, decision 0030).
 
-``recount`` runs in the transaction of every change to a story (``publication.note``, under the
-change feed's lock, so two transactions never count one story at once): it takes away what the
-story added last time (its ``CountedTerm`` rows) and adds what its current state shows. Who is
-shown is ``consent.shown_from``, the consent rule as a day: a story whose embargo ends later is
-counted from that day on, so its terms' counts move on that day with no write.
+``recount`` runs in the transaction of every change to a story (``publication.note``), once the
+story's row and the change feed's counter are locked: it takes away what the story added last
+time (its ``CountedTerm`` rows) and adds what the database now says it shows, read through the
+consent rule's SQL twin (``consent.public_stories``), never from objects a request loaded before
+the locks (another transaction may have hidden the story since; PostgreSQL). A story whose
+embargo ends later is counted from that day on, so its terms' counts move on that day with no
+write.
 
-``expected`` reads the same from the stories themselves, through the rule's SQL twin
-(``consent.public_stories``); ``nuevonorte check`` compares the two and ``rebuild`` makes the kept
-counts again from it. A term whose count is 0 is not listed: its name alone can say too much.
+``expected`` is the same reading over every story; ``nuevonorte check`` compares it with the kept
+counts and ``rebuild`` makes them again from it. A term whose count is 0 is not listed: its name
+alone can say too much.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, NamedTuple, cast
 
@@ -29,8 +31,8 @@ from nuevonorte.models import ConsentRecord, CountedTerm, Place, Story, TermCoun
 from nuevonorte.models.base import today
 from nuevonorte.models.term_count import PLACE, THEME
 from nuevonorte.models.vocabulary import story_place, story_theme
+from nuevonorte.vocabulary import Vocabulary
 
-Vocabulary = type[Theme] | type[Place]
 #: Each kind of term, the table that links it to stories, and its column there.
 _LINKS = ((THEME, story_theme, story_theme.c.theme_id), (PLACE, story_place, story_place.c.place_id))
 
@@ -47,16 +49,17 @@ class Counted(NamedTuple):
 Rows = dict[tuple[int, str, int], Counted]
 
 
-def recount(session: Session, story_ids: Iterable[int], stories: Iterable[Story], day: date) -> None:
-    """Count the terms of ``stories`` (loaded, in their new state) as that state shows them, in
-    place of what they added before; ``story_ids`` also names stories that no longer exist."""
+def recount(session: Session, story_ids: Iterable[int], day: date) -> None:
+    """Count the terms of the stories ``story_ids`` as the database says they are now, in place of
+    what they added before (a story deleted since adds nothing). The caller holds the stories'
+    rows and the change feed's counter (``publication.note``)."""
     ids = sorted(set(story_ids))
     if not ids:
         return
     held = session.execute(select(CountedTerm).where(CountedTerm.story_id.in_(ids))).scalars()
     # As stored: a count is taken back from the row it was added to.
     old: Rows = {(row.story_id, row.kind, row.term_id): Counted(row.day, row.published_on) for row in held}
-    new: Rows = dict(_shown_rows(stories, day))
+    new = expected(session, day, ids)
     if old == new:
         return
     moves: Counter[tuple[str, int, date]] = Counter()
@@ -110,15 +113,12 @@ def _from(start: date, day: date) -> date:
     return date.min if start <= day else start
 
 
-def _shown_rows(stories: Iterable[Story], day: date) -> Iterator[tuple[tuple[int, str, int], Counted]]:
-    for story in stories:
-        start = consent.shown_from(story)
-        if start is None:
-            continue
-        row = Counted(_from(start, day), story.published_on or date.min)
-        for kind, terms in ((THEME, story.themes), (PLACE, story.places)):
-            for term in terms:
-                yield (story.id, kind, term.id), row
+def involved(session: Session, story_ids: list[int]) -> bool:
+    """Whether any of these stories is counted, or is to be: a story that is neither writes
+    nothing here."""
+    counted = select(CountedTerm.story_id).where(CountedTerm.story_id.in_(story_ids)).limit(1)
+    heading = consent.public_stories(date.max).where(Story.id.in_(story_ids)).with_only_columns(Story.id)
+    return session.scalar(counted) is not None or session.scalar(heading.limit(1)) is not None
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -178,28 +178,30 @@ def _kind(model: Vocabulary) -> str:
 # --- the same, from the stories themselves --------------------------------------------------
 
 
-def expected(session: Session, day: date | None = None) -> Rows:
-    """The rows the stories' current state gives, read through the consent rule's SQL twin (every
-    story that some day shows, with its embargo's end)."""
+def expected(session: Session, day: date | None = None, story_ids: list[int] | None = None) -> Rows:
+    """The rows the stories' current state gives (of ``story_ids``, or of every story), read
+    through the consent rule's SQL twin: every story that some day shows, with its embargo's
+    end and its day of publication."""
     day = day or today()
     rows: Rows = {}
-    for kind, link, term in (
-        (THEME, story_theme, story_theme.c.theme_id),
-        (PLACE, story_place, story_place.c.place_id),
-    ):
+    for kind, link, term in _LINKS:
         shown = (
             consent.public_stories(date.max)
             .join(link, link.c.story_id == Story.id)
             .with_only_columns(Story.id, term, ConsentRecord.embargo_until, Story.published_on)
         )
+        if story_ids is not None:
+            shown = shown.where(Story.id.in_(story_ids))
         for story_id, term_id, until, published_on in session.execute(shown):
             rows[(story_id, kind, term_id)] = Counted(_from(until or date.min, day), published_on or date.min)
     return rows
 
 
 def findings(session: Session, day: date | None = None) -> list[str]:
-    """Where the kept counts disagree with the stories (ids only: a term's name can say too
-    much), as ``nuevonorte check`` reports them."""
+    """Where the kept counts disagree with the stories, by ids and days (never a term's name: it
+    can say too much), as ``nuevonorte check`` reports them. Read without a lock: a change
+    committed while it reads can show as a disagreement (``checks.count_findings`` reads again
+    under the lock)."""
     day = day or today()
     want = expected(session, day)
     held = {
@@ -230,7 +232,11 @@ def _totals(rows: Rows) -> Counter[tuple[str, int, date]]:
 
 
 def rebuild(session: Session, day: date | None = None) -> None:
-    """Make the kept counts again from the stories (``nuevonorte check`` after a disagreement)."""
+    """Make the kept counts again from the stories (``nuevonorte check`` after a disagreement),
+    holding the change feed's counter, as every recount does, until the caller commits."""
+    from nuevonorte import publication  # it counts through this module
+
+    publication.hold(session)
     day = day or today()
     want = expected(session, day)
     session.execute(delete(CountedTerm))

@@ -15,7 +15,11 @@ What must hold after every step, today and on each of the next three days:
   SQL twin over every story (``consent.public_stories``); a term of hidden stories only is absent;
 - ``nuevonorte check`` finds nothing to say about them;
 - today, the public lists say so too: the themes and places pages in both languages name exactly
-  those terms, the API gives the same counts, and each term page its total.
+  those terms, the API gives the same counts, and each theme's page its total and its stories.
+
+Then two writers at once (a story hidden while a curator describes it, a narrowing while a
+publication commits, a withdrawal while ``check --repair`` counts again), a process SIGKILLed
+before and after its commit, and ``check`` finding and repairing counts that disagree.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import itertools
 import os
 import re
 import shutil
+import threading
+import time
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,12 +43,24 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 
-from nuevonorte import consent, create_app, stories, term_counts
+from nuevonorte import checks, consent, create_app, faults, stories, term_counts
 from nuevonorte.consent import ConsentChoices
+from nuevonorte.database import write_intent
 from nuevonorte.description import Description, describe
 from nuevonorte.extensions import db
-from nuevonorte.models import CuratorAccount, Place, PlaceLevel, Role, Story, StoryStatus, Theme, Visibility
+from nuevonorte.models import (
+    CuratorAccount,
+    Place,
+    PlaceLevel,
+    Role,
+    Story,
+    StoryStatus,
+    TermCount,
+    Theme,
+    Visibility,
+)
 from nuevonorte.models.base import today, utcnow
 from nuevonorte.models.vocabulary import story_place, story_theme
 from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient, _empty_tables
@@ -304,7 +322,6 @@ def test_check_finds_counts_that_disagree_and_repair_counts_again(
     """Counts that disagree with the stories (a row lost, one naming a term of hidden stories
     only, as a hand edit of the database could leave) are reported by ``nuevonorte check`` by
     ids only, and ``check --repair`` makes them again: the themes page then lists what it must."""
-    from nuevonorte.models import TermCount
 
     shown = Theme(slug="frontera", slug_en="border", name_es="Frontera", name_en="Border")
     hidden = Theme(slug="deportacion", slug_en="deportation", name_es="Deportación", name_en="Deportation")
@@ -373,3 +390,133 @@ def test_killed_before_or_after_the_commit_the_counts_are_the_stories_own_T08(
     after = [("trabajo", 1)] if point == "commit.before_index" else [("frontera", 2)]
     assert kept == shown_terms(Theme, today()) == after
     assert term_counts.findings(db.session()) == []
+
+
+# --- two writers at once ------------------------------------------------------------------
+
+
+def _theme(slug: str) -> Theme:
+    theme = Theme(slug=slug, slug_en=f"{slug}-en", name_es=slug.capitalize(), name_en=f"{slug} (en)")
+    db.session.add(theme)
+    return theme
+
+
+def _in_another_request(app: Flask, change: Any) -> threading.Thread:
+    """``change`` in a request of its own, on another thread and connection, begun as a writer
+    (as a POST is): started now, joined by the caller."""
+
+    def run() -> None:
+        with app.app_context(), write_intent():
+            change()
+            db.session.commit()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _agrees() -> None:
+    db.session.remove()
+    for model in (Theme, Place):
+        kept = [(t.slug, n) for t, n in term_counts.in_public_use(model)]
+        assert kept == shown_terms(model, today()), model.__name__
+    assert term_counts.findings(db.session()) == []
+
+
+@pytest.mark.parametrize("hide", ["withdraw", "unpublish"])
+def test_a_story_hidden_while_a_curator_describes_it_is_not_counted_C28(
+    app: Flask, make_story: Any, make_curator: Any, hide: str
+) -> None:
+    """A curator's request has read a story; meanwhile its narrator withdraws it (or another
+    curator unpublishes it) and commits; then the first request gives it another theme and
+    commits. The counts are read from the database once the story is locked, never from what
+    the first request read before: its only theme is not listed. (On SQLite the first request's
+    commit fails instead, its snapshot being older than the other's commit.)"""
+    secret, other = _theme("secreto"), _theme("otro")
+    curator = make_curator()
+    story = make_story(themes=[secret])
+    sid = story.id
+    assert story.status == StoryStatus.PUBLISHED  # read by this request
+
+    def hidden() -> None:
+        found = db.session.get(Story, sid)
+        stories.withdraw(found) if hide == "withdraw" else stories.unpublish(found, None)
+
+    _in_another_request(app, hidden).join()
+    try:
+        describe(story, Description(title_es=story.title_es, themes=[secret, other]), curator)
+        db.session.commit()
+    except OperationalError:  # SQLite: "database is locked" (a stale snapshot cannot write)
+        db.session.rollback()
+    _agrees()
+    assert term_counts.in_public_use(Theme) == []
+
+
+def test_a_narrowing_sent_while_a_publication_commits_is_counted_after_it_C28(
+    app: Flask, make_story: Any
+) -> None:
+    """A curator publishes a story; while that transaction has counted it and not yet committed,
+    its narrator narrows consent to curators in another request. The narrowing waits for the
+    story (its row is locked until the publication commits) and counts it again from what was
+    committed: its only theme is not listed."""
+    secret = _theme("secreto")
+    story = make_story(themes=[secret], status=StoryStatus.SUBMITTED)
+    sid = story.id
+    real, waiting = faults.point, []
+
+    def narrowed() -> None:
+        found = db.session.get(Story, sid)
+        choices = replace(ConsentChoices.of(found.current_consent), visibility=Visibility.CURATORS)
+        stories.change_consent(found, choices, language="es")
+
+    def point(name: str) -> None:
+        if name == "publication.noted" and not waiting:
+            waiting.append(_in_another_request(app, narrowed))
+            time.sleep(1.0)  # the narrowing reaches the story's lock (PostgreSQL) or the write lock
+        real(name)
+
+    faults.point = point
+    try:
+        stories.publish(story, None)
+        db.session.commit()
+    finally:
+        faults.point = real
+    waiting[0].join()
+    _agrees()
+    assert term_counts.in_public_use(Theme) == []
+
+
+def test_a_withdrawal_during_a_repair_of_the_counts_is_counted_after_it_C28(
+    app: Flask, make_story: Any
+) -> None:
+    """``check --repair`` makes the counts again while a narrator withdraws the only story of a
+    theme: the repair holds every recount off until it commits, and the withdrawal then counts
+    the story out. The theme is not listed."""
+    secret, other = _theme("secreto"), _theme("otro")
+    story = make_story(themes=[secret])
+    sid = story.id
+    db.session.add(TermCount(kind="theme", term_id=other.id, day=date.min, stories=1))  # to repair
+    db.session.commit()
+    real, waiting, reads = term_counts.expected, [], []
+
+    def expected(session: Any, day: Any = None, story_ids: Any = None) -> Any:
+        rows = real(session, day, story_ids)
+        if story_ids is None:
+            reads.append(True)
+            # The first reading is check's own, the second its reading again under the lock,
+            # the third the repair's: the withdrawal is sent right after the repair has read.
+            if len(reads) == 3:
+                waiting.append(_in_another_request(app, lambda: stories.withdraw(db.session.get(Story, sid))))
+                time.sleep(1.0)  # the withdrawal reaches the counter's lock
+        return rows
+
+    term_counts.expected = expected
+    try:
+        assert [f.kind for f in checks.count_findings(repair=True)] == []
+    finally:
+        term_counts.expected = real
+    assert waiting, "the repair never read the stories"
+    waiting[0].join()
+    assert db.session.get(Story, sid).status == StoryStatus.WITHDRAWN
+    _agrees()
+    assert term_counts.in_public_use(Theme) == []
