@@ -244,14 +244,23 @@ class TermCountWalk(RuleBasedStateMachine):
                 assert named == {slug for slug, _ in expected}, (lang, kind)
         api = self.client.get("/api/v1/themes").get_json()
         assert sorted((t["id"], t["stories"]) for t in api["themes"]) == themes
-        for slug, count in themes:
-            page = self.client.get(f"/es/themes/{slug}").get_data(as_text=True)
-            assert self._shown_total(page) == count, slug
-            # Its page lists exactly those stories (a walk makes fewer than a page's 20).
-            shown = consent.public_stories(today()).where(Story.themes.any(Theme.slug == slug))
-            titles = set(db.session.scalars(shown.with_only_columns(Story.title_es)))
-            assert set(re.findall(r"Historia \d+", page)) == titles, slug
-            db.session.rollback()
+        api = self.client.get("/api/v1/places").get_json()
+        assert sorted((p["id"], p["stories"]) for p in api["places"]) == places
+        sitemap = self.client.get("/sitemap.xml").get_data(as_text=True)
+        listed = set(re.findall(r"/es/(themes|places)/([a-z-]+)</loc>", sitemap))
+        assert listed == {("themes", slug) for slug, _ in themes} | {("places", slug) for slug, _ in places}
+        sets = self.client.get("/oai?verb=ListSets").get_data(as_text=True)
+        assert set(re.findall(r"setSpec>theme:([a-z-]+)</", sets)) == {slug for slug, _ in themes}
+        for kind, model, rows in (("themes", Theme, themes), ("places", Place, places)):
+            for slug, count in rows:
+                page = self.client.get(f"/es/{kind}/{slug}").get_data(as_text=True)
+                assert self._shown_total(page) == count, slug
+                # Its page lists exactly those stories (a walk makes fewer than a page's 20).
+                link = Story.themes if model is Theme else Story.places
+                shown = consent.public_stories(today()).where(link.any(model.slug == slug))
+                titles = set(db.session.scalars(shown.with_only_columns(Story.title_es)))
+                assert set(re.findall(r"Historia \d+", page)) == titles, slug
+                db.session.rollback()
 
     # --- helpers -------------------------------------------------------------------------
 
