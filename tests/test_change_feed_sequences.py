@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 from contextlib import nullcontext
 from dataclasses import replace
 from datetime import timedelta
@@ -47,23 +46,17 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from flask import Flask
-from freezegun import freeze_time
-from freezegun.api import TickingDateTimeFactory, _freeze_time
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     initialize,
     invariant,
     rule,
-    run_state_machine_as_test,
 )
 from lxml import etree  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 
-from nuevonorte import collections, consent, create_app, stories
+from nuevonorte import collections, consent, stories
 from nuevonorte.api import read as read_api
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
@@ -77,8 +70,8 @@ from nuevonorte.models import (
     StoryStatus,
     Visibility,
 )
-from nuevonorte.models.base import today, utcnow
-from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient, _empty_tables
+from nuevonorte.models.base import today
+from tests.calendar_walk import CalendarWalk, run_walk
 
 EXAMPLES = int(os.environ.get("NUEVONORTE_CHANGE_FEED_EXAMPLES", "25"))
 ATOM = "http://www.w3.org/2005/Atom"
@@ -91,22 +84,14 @@ FIRST = ConsentChoices(credit_name="Ana")
 Key = tuple[str, str]  # ("story" | "collection", public id)
 
 
-class ChangeFeedWalk(RuleBasedStateMachine):
+class ChangeFeedWalk(CalendarWalk):
     """One archive driven through the domain layer, one partner following its change feed."""
 
-    make_app: Any = None  # set by the test function: builds a fresh archive for each example
-
-    stories_ = Bundle("stories")
+    stories_ = CalendarWalk.stories_
     collections_ = Bundle("collections")
 
     def __init__(self) -> None:
         super().__init__()
-        self.app: Flask = self.make_app()
-        self.ctx = self.app.app_context()
-        self.ctx.push()
-        # Each request in a context (and database session) of its own, as on a real server.
-        self.app.test_client_class = IsolatedClient
-        self.client = self.app.test_client()
         self.curator = CuratorAccount(email="feed@example.org", password_hash="-", role=Role.CURATOR)
         db.session.add(self.curator)
         db.session.commit()
@@ -122,8 +107,6 @@ class ChangeFeedWalk(RuleBasedStateMachine):
         self.cursor = 0
         self.mirror: dict[Key, int] = {}
         self.received: list[int] = []
-        self.freezer: _freeze_time | None = None
-        self.clock: TickingDateTimeFactory | None = None
 
     # --- what every walk starts from: stories public, due tomorrow and in review; a collection
 
@@ -189,47 +172,6 @@ class ChangeFeedWalk(RuleBasedStateMachine):
         elif action == "unpublish" and story.status == StoryStatus.PUBLISHED:
             stories.unpublish(story, None)
         db.session.commit()
-
-    @rule(
-        sid=stories_,
-        action=st.sampled_from(
-            ["curators only", "nobody but me", "public again", "wait a day", "wait two days", "withdraw"]
-        ),
-    )
-    def the_narrator_acts(self, sid: int, action: str) -> None:
-        """The narrator narrows who may see it (it leaves public view at once), makes it public
-        again with no embargo (a published story goes back to review), asks that it wait a day
-        or two (a narrowing, unless a later embargo held), or withdraws it."""
-        story = self._story(sid)
-        current = story.current_consent
-        if story.status == StoryStatus.WITHDRAWN or current is None:
-            return
-        choices = ConsentChoices.of(current)
-        if action == "withdraw":
-            stories.withdraw(story)
-        else:
-            choices = {
-                "curators only": replace(choices, visibility=Visibility.CURATORS),
-                "nobody but me": replace(choices, visibility=Visibility.CONTRIBUTOR),
-                "public again": replace(choices, visibility=Visibility.PUBLIC, embargo_until=None),
-                "wait a day": replace(choices, embargo_until=today() + timedelta(days=1)),
-                "wait two days": replace(choices, embargo_until=today() + timedelta(days=2)),
-            }[action]
-            stories.change_consent(story, choices, language="es")
-        db.session.commit()
-
-    @rule()
-    def a_day_passes(self) -> None:
-        """The clock moves a day on: embargoes that end make stories public with no write."""
-        db.session.rollback()
-        if self.clock is None:
-            # Hypothesis times itself (and how long it may shrink) with the real clock.
-            self.freezer = freeze_time(utcnow() + timedelta(days=1), tick=True, ignore=["hypothesis"])
-            clock = self.freezer.start()
-            assert isinstance(clock, TickingDateTimeFactory)
-            self.clock = clock
-        else:
-            self.clock.move_to(self.clock() + timedelta(days=1))
 
     @rule(target=collections_, published=st.booleans())
     def a_collection(self, published: bool) -> int:
@@ -431,57 +373,15 @@ class ChangeFeedWalk(RuleBasedStateMachine):
         self.story_ids[story.id] = story.public_id
         return story
 
-    def _story(self, sid: int) -> Story:
-        db.session.rollback()  # a fresh read, after whatever requests committed
-        story = db.session.get(Story, sid)
-        assert story is not None
-        return story
-
     def _collection(self, cid: int) -> Collection:
         db.session.rollback()
         collection = db.session.get(Collection, cid)
         assert collection is not None
         return collection
 
-    def teardown(self) -> None:
-        db.session.remove()
-        if POSTGRES_URL:
-            _empty_tables()
-        db.engine.dispose()
-        self.ctx.pop()
-        if self.freezer is not None:
-            self.freezer.stop()
-
 
 @pytest.mark.timeout(900)
 def test_a_partner_following_the_change_feed_ends_with_exactly_what_is_public(
     _sqlite_template: Path, _postgres_schema: None, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    def make_app() -> Flask:
-        folder = tmp_path_factory.mktemp("feed")
-        url = POSTGRES_URL
-        if not url:
-            shutil.copyfile(_sqlite_template, folder / "archive.sqlite3")
-            url = f"sqlite:///{folder / 'archive.sqlite3'}"
-        return create_app(
-            {
-                "TESTING": True,
-                "secret_key": TEST_SECRET,
-                "database_url": url,
-                "media_dir": str(folder / "media"),
-                "index_dir": str(folder / "index"),
-                "ledger_path": str(folder / "withdrawals.ledger"),
-            }
-        )
-
-    ChangeFeedWalk.make_app = staticmethod(make_app)
-    run_state_machine_as_test(
-        ChangeFeedWalk,
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=20,
-            deadline=None,
-            database=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    run_walk(ChangeFeedWalk, EXAMPLES, _sqlite_template, tmp_path_factory, "feed")

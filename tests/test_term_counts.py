@@ -27,7 +27,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import shutil
 import threading
 import time
 from dataclasses import replace
@@ -37,15 +36,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from freezegun import freeze_time
-from freezegun.api import TickingDateTimeFactory, _freeze_time
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import invariant, rule
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
 
-from nuevonorte import checks, consent, create_app, faults, stories, term_counts
+from nuevonorte import checks, consent, faults, stories, term_counts
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.database import write_intent
 from nuevonorte.description import Description, describe
@@ -61,9 +57,9 @@ from nuevonorte.models import (
     Theme,
     Visibility,
 )
-from nuevonorte.models.base import today, utcnow
+from nuevonorte.models.base import today
 from nuevonorte.models.vocabulary import story_place, story_theme
-from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient, _empty_tables
+from tests.calendar_walk import CalendarWalk, run_walk
 
 EXAMPLES = int(os.environ.get("NUEVONORTE_TERM_COUNT_EXAMPLES", "25"))
 FIRST = ConsentChoices(credit_name="Ana")
@@ -89,20 +85,13 @@ def shown_terms(model: type[Theme] | type[Place], on: date) -> list[tuple[str, i
     return [(slug, int(n)) for slug, n in rows]
 
 
-class TermCountWalk(RuleBasedStateMachine):
+class TermCountWalk(CalendarWalk):
     """One archive driven through the domain layer; its lists of terms read after every step."""
 
-    make_app: Any = None  # set by the test function: a fresh archive for each example
-
-    stories_ = Bundle("stories")
+    stories_ = CalendarWalk.stories_
 
     def __init__(self) -> None:
         super().__init__()
-        self.app: Flask = self.make_app()
-        self.ctx = self.app.app_context()
-        self.ctx.push()
-        self.app.test_client_class = IsolatedClient
-        self.client = self.app.test_client()
         self.curator = CuratorAccount(email="counts@example.org", password_hash="-", role=Role.CURATOR)
         db.session.add(self.curator)
         for slug, slug_en, name_es, name_en in THEMES:
@@ -119,8 +108,6 @@ class TermCountWalk(RuleBasedStateMachine):
             db.session.add(place)
         db.session.commit()
         self.names = itertools.count(1)
-        self.freezer: _freeze_time | None = None
-        self.clock: TickingDateTimeFactory | None = None
 
     # --- what people (and the calendar) do -----------------------------------------------
 
@@ -183,43 +170,6 @@ class TermCountWalk(RuleBasedStateMachine):
             return
         db.session.commit()
 
-    @rule(
-        sid=stories_,
-        action=st.sampled_from(
-            ["curators only", "nobody but me", "public again", "wait a day", "wait two days", "withdraw"]
-        ),
-    )
-    def the_narrator_acts(self, sid: int, action: str) -> None:
-        story = self._story(sid)
-        current = story.current_consent
-        if story.status == StoryStatus.WITHDRAWN or current is None:
-            return
-        if action == "withdraw":
-            stories.withdraw(story)
-        else:
-            choices = ConsentChoices.of(current)
-            choices = {
-                "curators only": replace(choices, visibility=Visibility.CURATORS),
-                "nobody but me": replace(choices, visibility=Visibility.CONTRIBUTOR),
-                "public again": replace(choices, visibility=Visibility.PUBLIC, embargo_until=None),
-                "wait a day": replace(choices, embargo_until=today() + timedelta(days=1)),
-                "wait two days": replace(choices, embargo_until=today() + timedelta(days=2)),
-            }[action]
-            stories.change_consent(story, choices, language="es")
-        db.session.commit()
-
-    @rule()
-    def a_day_passes(self) -> None:
-        """The clock moves a day on: embargoes that end show stories with no write."""
-        db.session.rollback()
-        if self.clock is None:
-            self.freezer = freeze_time(utcnow() + timedelta(days=1), tick=True, ignore=["hypothesis"])
-            clock = self.freezer.start()
-            assert isinstance(clock, TickingDateTimeFactory)
-            self.clock = clock
-        else:
-            self.clock.move_to(self.clock() + timedelta(days=1))
-
     # --- what must hold after every step -------------------------------------------------
 
     @invariant()
@@ -275,54 +225,12 @@ class TermCountWalk(RuleBasedStateMachine):
         slugs = [rows[i][0] for i in picks if i < len(rows)]
         return list(db.session.scalars(select(model).where(model.slug.in_(slugs)).order_by(model.slug)))
 
-    def _story(self, sid: int) -> Story:
-        db.session.rollback()
-        story = db.session.get(Story, sid)
-        assert story is not None
-        return story
-
-    def teardown(self) -> None:
-        db.session.remove()
-        if POSTGRES_URL:
-            _empty_tables()
-        db.engine.dispose()
-        self.ctx.pop()
-        if self.freezer is not None:
-            self.freezer.stop()
-
 
 @pytest.mark.timeout(900)
 def test_the_counts_of_themes_and_places_follow_every_sequence_C28(
     _sqlite_template: Path, _postgres_schema: None, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    def make_app() -> Flask:
-        folder = tmp_path_factory.mktemp("counts")
-        url = POSTGRES_URL
-        if not url:
-            shutil.copyfile(_sqlite_template, folder / "archive.sqlite3")
-            url = f"sqlite:///{folder / 'archive.sqlite3'}"
-        return create_app(
-            {
-                "TESTING": True,
-                "secret_key": TEST_SECRET,
-                "database_url": url,
-                "media_dir": str(folder / "media"),
-                "index_dir": str(folder / "index"),
-                "ledger_path": str(folder / "withdrawals.ledger"),
-            }
-        )
-
-    TermCountWalk.make_app = staticmethod(make_app)
-    run_state_machine_as_test(
-        TermCountWalk,
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=20,
-            deadline=None,
-            database=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    run_walk(TermCountWalk, EXAMPLES, _sqlite_template, tmp_path_factory, "counts")
 
 
 def test_check_finds_counts_that_disagree_and_repair_counts_again(
