@@ -47,6 +47,10 @@ class Counted(NamedTuple):
 
 #: (story id, kind, term id): the story's row.
 Rows = dict[tuple[int, str, int], Counted]
+#: The kept rows, read as plain values (nothing of them is kept in the session).
+_COUNTED = select(
+    CountedTerm.story_id, CountedTerm.kind, CountedTerm.term_id, CountedTerm.day, CountedTerm.published_on
+)
 
 
 def recount(session: Session, story_ids: Iterable[int], day: date) -> None:
@@ -56,9 +60,11 @@ def recount(session: Session, story_ids: Iterable[int], day: date) -> None:
     ids = sorted(set(story_ids))
     if not ids:
         return
-    held = session.execute(select(CountedTerm).where(CountedTerm.story_id.in_(ids))).scalars()
     # As stored: a count is taken back from the row it was added to.
-    old: Rows = {(row.story_id, row.kind, row.term_id): Counted(row.day, row.published_on) for row in held}
+    old: Rows = {
+        (sid, kind, tid): Counted(start, published)
+        for sid, kind, tid, start, published in session.execute(_COUNTED.where(CountedTerm.story_id.in_(ids)))
+    }
     new = expected(session, day, ids)
     if old == new:
         return
@@ -205,8 +211,8 @@ def findings(session: Session, day: date | None = None) -> list[str]:
     day = day or today()
     want = expected(session, day)
     held = {
-        (row.story_id, row.kind, row.term_id): Counted(_from(row.day, day), row.published_on)
-        for row in session.scalars(select(CountedTerm))
+        (sid, kind, tid): Counted(_from(start, day), published)
+        for sid, kind, tid, start, published in session.execute(_COUNTED)
     }
     found = [
         f"story {sid}, {kind} {tid}: counted as {held.get(key)}, shown as {want.get(key)}"
@@ -216,8 +222,10 @@ def findings(session: Session, day: date | None = None) -> list[str]:
     ]
     shown = _totals(want)
     kept: Counter[tuple[str, int, date]] = Counter()
-    for row in session.scalars(select(TermCount)):
-        kept[(row.kind, row.term_id, _from(row.day, day))] += row.stories
+    for kind, tid, start, stories in session.execute(
+        select(TermCount.kind, TermCount.term_id, TermCount.day, TermCount.stories)
+    ):
+        kept[(kind, tid, _from(start, day))] += stories
     found += [
         f"{kind} {tid} from {start}: {kept[key]} kept, {shown[key]} shown"
         for key in sorted(shown.keys() | kept.keys())

@@ -38,7 +38,7 @@ import pytest
 from flask import Flask
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from nuevonorte import checks, consent, faults, stories, term_counts
@@ -47,6 +47,7 @@ from nuevonorte.database import write_intent
 from nuevonorte.description import Description, describe
 from nuevonorte.extensions import db
 from nuevonorte.models import (
+    CountedTerm,
     CuratorAccount,
     Place,
     PlaceLevel,
@@ -261,6 +262,14 @@ def test_check_finds_counts_that_disagree_and_repair_counts_again(
     assert [(t.slug, n) for t, n in term_counts.in_public_use(Theme)] == [("frontera", 1)]
     page = app.test_client().get("/en/themes/").get_data(as_text=True)
     assert ">Border</a>" in page and "Deportation" not in page
+
+    # A row whose day alone is wrong (a story counted from a day still to come): the repair
+    # replaces it in the same transaction it read it in, and reads the new one back.
+    db.session.execute(update(CountedTerm).values(day=date(2999, 1, 1)))
+    db.session.commit()
+    assert [f.kind for f in checks.count_findings()] == ["term-count"]
+    assert checks.count_findings(repair=True) == []
+    assert term_counts.findings(db.session()) == []
 
 
 #: One change to two stories in a process of its own: the first described again with another
