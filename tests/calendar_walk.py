@@ -23,7 +23,7 @@ from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus, Visibility
 from nuevonorte.models.base import today, utcnow
-from tests.conftest import POSTGRES_URL, TEST_SECRET, IsolatedClient, _empty_tables
+from tests.conftest import POSTGRES_URL, IsolatedClient, _empty_tables, archive_settings
 
 
 class CalendarWalk(RuleBasedStateMachine):
@@ -118,16 +118,7 @@ def run_walk(
         if not url:
             shutil.copyfile(template, folder / "archive.sqlite3")
             url = f"sqlite:///{folder / 'archive.sqlite3'}"
-        return create_app(
-            {
-                "TESTING": True,
-                "secret_key": TEST_SECRET,
-                "database_url": url,
-                "media_dir": str(folder / "media"),
-                "index_dir": str(folder / "index"),
-                "ledger_path": str(folder / "withdrawals.ledger"),
-            }
-        )
+        return create_app(archive_settings(folder, url))
 
     machine.make_app = staticmethod(make_app)
     run_state_machine_as_test(
