@@ -57,7 +57,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from nuevonorte.models import PERMISSIONS
     from nuevonorte.partners import shown as partners_shown
     from nuevonorte.partners.api import bp as partner_api_bp
-    from nuevonorte.public import crawlers, embed, feeds, presentation, search_views
+    from nuevonorte.public import crawlers, embed, feeds, front, presentation, search_views
     from nuevonorte.public.language import bp as language_bp
     from nuevonorte.public.media import bp as media_bp
     from nuevonorte.public.partner_views import bp as partner_public_bp
@@ -133,4 +133,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     admission.init_app(app)  # proof-of-work challenges in forms under pressure
 
     register_commands(app)
+    # Last, around everything: a kept public answer is given again before Flask (decision 0031).
+    front.init_app(app)
     return app

@@ -290,12 +290,9 @@ def guard() -> None:
     owed. Raises LedgerError when the ledger is missing or cannot be trusted (the error handler
     answers 503 and logs why)."""
     file = path()
-    key = (str(file), str(current_app.config["SQLALCHEMY_DATABASE_URI"]))
+    key = guard_key()
     seen = _seen.setdefault(key, _Seen())
-    try:
-        size = file.stat().st_size
-    except FileNotFoundError:
-        size = -2
+    size = _size(file)
     if size == seen.size:
         return
     if size == -2:
@@ -316,6 +313,25 @@ def guard() -> None:
             if pending(session):
                 raise LedgerError("the withdrawal ledger could not be replayed")
     seen.size, seen.first_seen = size, {}
+
+
+def guard_key() -> tuple[str, str]:
+    """What ``guard`` remembers its ledger by: the file and the database it is for."""
+    return str(path()), str(current_app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def settled(key: tuple[str, str]) -> bool:
+    """Whether ``guard`` would let a request through at once, with no app context: this process
+    has seen the ledger ``key`` (``guard_key``) whole, and it has not grown since."""
+    seen = _seen.get(key)
+    return seen is not None and seen.size >= 0 and _size(Path(key[0])) == seen.size
+
+
+def _size(file: Path) -> int:
+    try:
+        return file.stat().st_size
+    except FileNotFoundError:
+        return -2
 
 
 @contextlib.contextmanager

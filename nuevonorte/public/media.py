@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from flask import Blueprint, abort, current_app, request
 from sqlalchemy import select
@@ -39,13 +39,19 @@ def media(media_id: str, variant: str) -> Response:
     """A public media file; one identical 404 for missing, non-public and unknown variants."""
     if variant not in VARIANTS:  # before anything is looked up or remembered
         abort(404)
-    key = _decided_key(media_id, variant)
+    key, now = _decided_key(media_id, variant)
     if key is None:
         abort(404)
+    asked = page_cache.request_key(request.environ) if now and page_cache.plain(request.environ) else None
     if current_app.config.get("MEDIA_SENDFILE") == "nginx":
         response = sent_by_nginx(key)
+        if asked is not None:  # the empty answer that names the file, given again as it is
+            page_cache.keep(request.environ, (*asked, *now))
     else:
         response = send_stored(key, etag=key.split(".")[0], max_age=MAX_AGE)
+        storage = get_storage()
+        if asked is not None and not storage.remote:  # the file opened again for each answer
+            page_cache.keep(request.environ, (*asked, *now), storage, key)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     # Partners show public files from here (the read API, IIIF, embeds hand out these
@@ -82,20 +88,21 @@ def transcript_vtt(media_id: str) -> Response:
     return response
 
 
-def _decided_key(media_id: str, variant: str) -> str | None:
+def _decided_key(media_id: str, variant: str) -> tuple[str | None, tuple[Any, ...]]:
     """What ``public_key`` says for this media and variant: asked again whenever the archive
-    changed since this worker last asked (``page_cache.Decisions``), else remembered."""
+    changed since this worker last asked (``page_cache.Decisions``), else remembered; with the
+    generation it holds for (empty when nothing is remembered)."""
     decisions = page_cache.media_decisions()
     now = page_cache.generation() if decisions is not None else ()
     if decisions is not None:
         known, key = decisions.get(media_id, variant, now)
         if known:
-            return key
+            return key, now
     found = _media_with_consent(media_id)
     key = public_key(found, variant) if found is not None else None
     if decisions is not None and len(media_id) <= MAX_ID_CHARS:
         decisions.put(media_id, variant, now, key)
-    return key
+    return key, now
 
 
 def _media_with_consent(media_id: str) -> MediaFile | None:

@@ -1,21 +1,24 @@
 """Small per-worker caches of rendered public pages and of public-media decisions, invalidated
 by any change to the archive.
 
-A cached page is reused only while nothing happened since it was rendered: the newest audit
-event (every state or consent change in ``nuevonorte.stories`` records one), the collections'
+A kept answer is reused only while nothing happened since it was made: the newest audit event
+(every state or consent change in ``nuevonorte.stories`` records one), the collections'
 revisions, the change feed's number and the day (embargoes end at midnight) are part of the
-key. A page is stored only from a request without cookies whose response sets none, so nothing
-personal is ever shared; it is served to every visitor, cookies or not (``serve_cached``). The
-address its absolute URLs start with is part of the key too: the configured ``public_url``, the
-same for every request, or without one the request's own host, so a page built for one host is
-never served to another (A24; outside debug mode any other host is refused before this runs). Edits
-that leave no audit event (a curator fixing a title) show up within ``PUBLIC_PAGE_CACHE_SECONDS``.
+key (``generation``), with the request as the app read it (``request_key``: its scheme, host,
+path, query and raw address, so a page built for one host is never given to another; A24,
+and outside debug mode any other host is refused before this runs). A page is kept only from
+a request that asks nothing but its address (no cookie, Range, Origin or conditional header:
+``plain``) whose answer sets no cookie, so nothing personal is ever shared. The front
+(``nuevonorte.public.front``) gives it again to such requests before Flask; the public
+blueprint gives it to visitors with cookies too (``serve_cached``). Edits that leave no audit
+event (a curator fixing a title) show up within ``PUBLIC_PAGE_CACHE_SECONDS``.
 
 The media handler's answer to "which stored file, if any, may the public get as this variant of
 this media" (``public/media.py``) is kept the same way, under the same generation: asking the
 consent rule cost more than sending the file. It depends on nothing personal, so it is kept
 for every request, cookies or not; a withdrawal, a narrowed consent or a withheld passage
-records an audit event, and the next request in every worker asks the rule again.
+records an audit event, and the next request in every worker asks the rule again. A whole
+media answer to a plain request is kept for the front as a page is, with its stored file's key.
 """
 
 from __future__ import annotations
@@ -25,43 +28,116 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from sqlalchemy.engine import Engine
 
 from nuevonorte.extensions import db
 from nuevonorte.models import AuditEvent, ChangeCounter, Collection
 from nuevonorte.models.base import today
-from nuevonorte.public.address import base_url
+from nuevonorte.request_line import TOO_LONG
+from nuevonorte.storage import Storage
 
 DEFAULT_SECONDS = 30
 MAX_PAGES = 2000
-_EXTENSION = "nuevonorte.page_cache"
+EXTENSION = "nuevonorte.page_cache"
 _DECISIONS = "nuevonorte.media_decisions"
 MAX_DECISIONS = 20_000
 
 
+#: Set in the environ by the app when its answer may be kept: ``Keep``.
+KEEP = "nuevonorte.front.keep"
+#: Request headers that make an answer differ from the plain one.
+_DIFFERENT = ("HTTP_COOKIE", "HTTP_RANGE", "HTTP_ORIGIN", "HTTP_IF_")
+#: What identifies a request, for the app, among the environ's keys.
+_IDENTITY = (
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "RAW_URI",
+    "REQUEST_URI",
+    "SERVER_PROTOCOL",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer the app gave, to give again: the page's body, or the stored file's key and
+    length (opened again for each answer)."""
+
+    status: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes | None = None
+    storage: Storage | None = None
+    stored_key: str | None = None
+    length: int = 0
+
+    @property
+    def content_type(self) -> str:
+        """The answer's Content-Type header."""
+        return next((value for name, value in self.headers if name.lower() == "content-type"), "")
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """The app's word that its answer to this request may be kept, under ``key`` (the request's
+    and the generation the answer was made in); for a stored file, which one."""
+
+    key: tuple[Any, ...]
+    storage: Storage | None = None
+    stored_key: str | None = None
+
+
+def request_key(environ: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What the app reads of a GET to choose its answer, or None for anything else."""
+    if environ.get("REQUEST_METHOD") != "GET" or environ.get(TOO_LONG):
+        return None
+    return tuple(environ.get(name) for name in _IDENTITY)
+
+
+def plain(environ: dict[str, Any]) -> bool:
+    """Whether a request asks nothing but its address: no cookie, Range, Origin or conditional."""
+    return not any(name.startswith(_DIFFERENT) and value for name, value in environ.items())
+
+
+def keep(
+    environ: dict[str, Any],
+    key: tuple[Any, ...],
+    storage: Storage | None = None,
+    stored_key: str | None = None,
+) -> None:
+    """Say that the answer to this request may be kept (by the view, before it returns)."""
+    environ[KEEP] = Keep(key, storage, stored_key)
+
+
 class PageCache:
-    """Rendered pages by key, oldest dropped first, each kept at most ``seconds``."""
+    """Answers by key (a rendered page, or a media file's answer: ``nuevonorte.public.front``),
+    oldest dropped first, each kept at most ``seconds``."""
 
     def __init__(self, seconds: float, size: int = MAX_PAGES) -> None:
         self.seconds = seconds
         self.size = size
-        self._pages: OrderedDict[tuple[Any, ...], tuple[float, bytes, str]] = OrderedDict()
+        self._pages: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...]) -> tuple[bytes, str] | None:
-        """The body and content type stored under ``key``, if still fresh."""
+    def get(self, key: tuple[Any, ...]) -> Any:
+        """What is stored under ``key``, if still fresh; else None."""
         with self._lock:
             found = self._pages.get(key)
-            if found is None or time.monotonic() - found[0] > self.seconds:
-                return None
-            return found[1], found[2]
+        if found is None or time.monotonic() - found[0] > self.seconds:
+            return None
+        return found[1]
 
-    def put(self, key: tuple[Any, ...], body: bytes, content_type: str) -> None:
-        """Store a rendered page."""
+    def put(self, key: tuple[Any, ...], answer: Any) -> None:
+        """Store an answer."""
         with self._lock:
-            self._pages[key] = (time.monotonic(), body, content_type)
+            self._pages[key] = (time.monotonic(), answer)
             self._pages.move_to_end(key)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
@@ -83,23 +159,28 @@ assert ChangeCounter.__tablename__ == "change_counter"
 def generation() -> tuple[Any, ...]:
     """What the archive's public face depends on, as of now: the newest audit event, the
     collections' revisions, the change feed's number, and the day."""
-    # Through the request's own session, so that what is then read and kept under it is never
-    # older than it: on SQLite a read transaction keeps the snapshot of its first statement, and
-    # on another connection the generation could be newer than a view's earlier reads (a theme
-    # list counted before a withdrawal, kept under the generation after it). On PostgreSQL each
-    # statement sees every commit before it, so reading the generation first is enough.
-    # On the session's connection without the ORM's statement handling: this runs on every
-    # public request and media file.
-    if not db.session().in_transaction():  # the read below starts the session's snapshot
-        seen = _unchanged_since()
-        if seen is not None:
-            return (*seen, today())
-        version = _data_version()  # before the read: a commit in between is seen next time
-    else:  # a snapshot taken earlier may be older than this moment: nothing to remember
-        version = None
+    # Never older than what the request then reads and keeps under it: on SQLite a read
+    # transaction keeps the snapshot of its first statement, so a generation read after it
+    # began could be newer than a view's earlier reads (a theme list counted before a
+    # withdrawal, kept under the generation after it). Before the session has read anything,
+    # ``settled`` answers from this thread's own connection, and the session's snapshot,
+    # taken later, is no older. Inside a read, the session's own snapshot is asked. On
+    # PostgreSQL each statement sees every commit before it: the session is asked each time.
+    if not db.session().in_transaction():
+        found = settled(db.engine)
+        if found is not None:
+            return found
     newest_event, collections, changes = db.session.connection().exec_driver_sql(_GENERATION).one()
-    if version is not None:
-        _local.seen = (version, (newest_event, collections, changes))
+    return newest_event, collections, changes, today()
+
+
+def current(engine: Engine) -> tuple[Any, ...]:
+    """The generation as of now, outside any request's session (``nuevonorte.public.front``)."""
+    found = settled(engine)
+    if found is not None:
+        return found
+    with engine.connect() as conn:
+        newest_event, collections, changes = conn.exec_driver_sql(_GENERATION).one()
     return newest_event, collections, changes, today()
 
 
@@ -107,15 +188,29 @@ def generation() -> tuple[Any, ...]:
 # last asked (``PRAGMA data_version``): a few microseconds, where reading the generation through
 # the session (a pooled connection, BEGIN, three subqueries, ROLLBACK) costs a quarter of a
 # public media request. Each thread keeps a connection of its own that never writes, with the
-# generation it saw then; it is reused only when nothing at all was committed since, and only
-# before the request's session has read anything (its snapshot, taken later, can then be no
-# older than the generation). PostgreSQL has no such question: the generation is read each time.
+# generation it read on it and the data_version asked just before; that generation is reused
+# while nothing at all was committed since. PostgreSQL has no such question.
 _local = threading.local()
 
 
-def _data_version() -> int | None:
-    """This thread's answer to ``PRAGMA data_version`` (None: not SQLite, or no file)."""
-    engine = db.engine
+def settled(engine: Engine) -> tuple[Any, ...] | None:
+    """On SQLite, the generation as of now, read on this thread's own connection only when
+    anything was committed since it last read it; None on any other database."""
+    conn = _connection(engine)
+    if conn is None:
+        return None
+    # First the version, then the read: a commit in between is seen next time.
+    version = int(conn.execute("PRAGMA data_version").fetchall()[0][0])
+    seen = getattr(_local, "seen", None)
+    if seen is None or seen[0] != version:
+        # fetchall: the statement runs to its end, so no read stays open to hold back a checkpoint.
+        seen = (version, tuple(conn.execute(_GENERATION).fetchall()[0]))
+        _local.seen = seen
+    return (*seen[1], today())
+
+
+def _connection(engine: Engine) -> sqlite3.Connection | None:
+    """This thread's own connection to the SQLite file (None: not SQLite, or no file)."""
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         return None
     try:  # the file's inode too: a database file replaced (a restore) is a new one to ask
@@ -128,43 +223,35 @@ def _data_version() -> int | None:
             conn.close()
         conn = sqlite3.connect(engine.url.database, isolation_level=None, check_same_thread=True)
         _local.conn, _local.key, _local.seen = conn, key, None
-    # fetchall: the statement runs to its end, so no read stays open to hold back a checkpoint.
-    return int(conn.execute("PRAGMA data_version").fetchall()[0][0])
-
-
-def _unchanged_since() -> tuple[Any, ...] | None:
-    """The generation this thread last read, if nothing was committed since; else None."""
-    version = _data_version()  # first: opening another database's connection forgets what was seen
-    seen = getattr(_local, "seen", None)
-    if seen is None or version is None:
-        return None
-    return seen[1] if version == seen[0] else None
+    return conn
 
 
 def serve_cached() -> Response | None:
     """Before a public page: answer from the cache when the archive has not changed since.
 
-    Visitors with cookies (who chose a language, contributed, or curate) get cached pages too:
-    the public pages under /es/ and /en/ take their language from the address and show nothing
-    of a session, so they are everyone's pages (tests/public/test_page_cache.py renders each
-    with and without sessions and compares). What a request with cookies renders is never
-    stored.
+    A request with no cookie is answered before Flask when its page is kept
+    (``nuevonorte.public.front``); this answers the others. Visitors with cookies (who chose a
+    language, contributed, or curate) get cached pages too: the public pages under /es/ and
+    /en/ take their language from the address and show nothing of a session, so they are
+    everyone's pages (tests/public/test_page_cache.py renders each with and without sessions
+    and compares). What a request with cookies renders is never stored.
     """
-    cache: PageCache | None = current_app.extensions.get(_EXTENSION)
-    if cache is None or cache.seconds <= 0 or request.method != "GET":
+    cache: PageCache | None = current_app.extensions.get(EXTENSION)
+    asked = request_key(request.environ)
+    if cache is None or cache.seconds <= 0 or asked is None:
         return None
-    key = (base_url(), request.full_path, *generation())
-    if not request.cookies:
+    key = (*asked, *generation())
+    if plain(request.environ):
         g.page_cache_key = key
     found = cache.get(key)
-    if found is None:
+    if not isinstance(found, Answer) or found.body is None:
         return None
-    return Response(found[0], content_type=found[1])
+    return Response(found.body, content_type=found.content_type)
 
 
 def store(response: Response) -> Response:
-    """After a public page: remember it when it may be shared with every visitor (rendered for
-    a request without cookies, setting none)."""
+    """After a public page: have it kept (by ``front``, once every header is on it) when it may
+    be shared with every visitor (rendered for a request without cookies, setting none)."""
     key = g.pop("page_cache_key", None)
     if (
         key is not None
@@ -172,7 +259,7 @@ def store(response: Response) -> Response:
         and not response.direct_passthrough
         and "Set-Cookie" not in response.headers
     ):
-        current_app.extensions[_EXTENSION].put(key, response.get_data(), response.content_type or "")
+        keep(request.environ, key)
     return response
 
 
@@ -213,5 +300,5 @@ def media_decisions() -> Decisions | None:
 def init_app(app: Flask) -> None:
     """Create the caches (``PUBLIC_PAGE_CACHE_SECONDS``; 0 turns them off, the default under tests)."""
     seconds = app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 0 if app.testing else DEFAULT_SECONDS)
-    app.extensions[_EXTENSION] = PageCache(seconds)
+    app.extensions[EXTENSION] = PageCache(seconds)
     app.extensions[_DECISIONS] = Decisions(seconds)
