@@ -68,7 +68,7 @@ def _answer(response: TestResponse) -> tuple[str, list[tuple[str, str]], bytes]:
         response.close()
 
 
-def test_a_kept_answer_is_the_apps_own_byte_for_byte(
+def test_t19_a_kept_answer_is_the_apps_own_byte_for_byte(
     client: FlaskClient, media_story: Story, entered: list[str]
 ) -> None:
     """Every public page and media file: the first request is the app's, the second is given by
@@ -83,7 +83,7 @@ def test_a_kept_answer_is_the_apps_own_byte_for_byte(
         assert again == first, url
 
 
-def test_what_asks_more_than_its_address_goes_to_the_app(
+def test_t19_a24_what_asks_more_than_its_address_goes_to_the_app(
     app: Flask, client: FlaskClient, media_story: Story, entered: list[str]
 ) -> None:
     """A cookie, a Range, a conditional header, an Origin, a HEAD, a foreign host or a request
@@ -117,7 +117,7 @@ def test_what_asks_more_than_its_address_goes_to_the_app(
     assert with_cookie.get(page).get_data() == client.get(page).get_data()
 
 
-def test_a01_every_worker_obeys_a_change_on_its_next_request(
+def test_a01_t19_every_worker_obeys_a_change_on_its_next_request(
     app: Flask, make_app: Any, media_story: Story, entered: list[str]
 ) -> None:
     """Two workers keep every answer; a narrowed consent, a story taken out of public view and
@@ -153,7 +153,7 @@ def test_a01_every_worker_obeys_a_change_on_its_next_request(
                 assert status == "404 NOT FOUND", url
 
 
-def test_a_kept_file_gone_since_is_the_apps_to_answer(
+def test_t19_a_kept_file_gone_since_is_the_apps_to_answer(
     client: FlaskClient, media_story: Story, entered: list[str]
 ) -> None:
     """A stored file removed behind the archive's back (no change recorded): the front does not
@@ -168,7 +168,7 @@ def test_a_kept_file_gone_since_is_the_apps_to_answer(
     assert entered == [url]
 
 
-def test_a_ledger_that_grew_sends_the_next_request_to_the_guard(
+def test_t19_a_ledger_that_grew_sends_the_next_request_to_the_guard(
     client: FlaskClient, media_story: Story, entered: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A withdrawal written down in the ledger whose transaction never committed (or an older
