@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from nuevonorte import audit, ledger, withheld_words
+from nuevonorte import audit, ledger, stories, withheld_words
 from nuevonorte.content_warnings import WARNINGS
 from nuevonorte.extensions import db
 from nuevonorte.models import CuratorAccount, MediaKind, Place, Story, StoryStatus, Theme
-from nuevonorte.stories import Refusal, StoryRefused
 
 
 @dataclass
@@ -34,8 +33,7 @@ class Description:
 
 def describe(story: Story, d: Description, curator: CuratorAccount) -> None:
     """Apply a description to ``story`` (refused for a withdrawn story); the caller commits."""
-    if story.status == StoryStatus.WITHDRAWN:
-        raise StoryRefused(Refusal.WITHDRAWN)
+    stories.refuse_if_withdrawn(story)
     story.title_es, story.title_en = d.title_es.strip(), d.title_en.strip()
     story.summary_es, story.summary_en = d.summary_es.strip(), d.summary_en.strip()
     story.themes = list(d.themes)
@@ -58,8 +56,7 @@ def describe(story: Story, d: Description, curator: CuratorAccount) -> None:
 
 def withhold_paragraph(story: Story, index: int, curator: CuratorAccount | None) -> None:
     """Withhold one paragraph of the body from the public; the caller commits."""
-    if story.status == StoryStatus.WITHDRAWN:
-        raise StoryRefused(Refusal.WITHDRAWN)
+    stories.refuse_if_withdrawn(story)
     _set_withheld(story, story.restricted_indexes() | {index})
     db.session.flush()
     audit.record("story.passage_withheld", "story", story.public_id, actor=curator)

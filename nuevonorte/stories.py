@@ -320,8 +320,17 @@ def _mark_reviewed(story: Story) -> None:
 
 
 def refuse_if_withdrawn(story: Story) -> None:
-    """Refuse any change to a withdrawn story (``Refusal.WITHDRAWN``)."""
-    if story.status == StoryStatus.WITHDRAWN:
+    """Refuse any change to a withdrawn story (``Refusal.WITHDRAWN``), as the database has it:
+    the story's row is locked and its columns read again first (PostgreSQL), so a withdrawal
+    committed since this request loaded the story is seen, and one committing meanwhile waits
+    for this transaction to end. (On SQLite a writer holds the database's write lock from its first
+    statement, ``database.write_intent``.) Without the lock, a curator's description read
+    before the narrator withdrew could still give the tombstone new themes."""
+    status = story.status
+    if story.id is not None:  # (autoflushed first: what this transaction wrote counts too)
+        query = select(Story.status).where(Story.id == story.id).with_for_update()
+        status = db.session.execute(query).scalar_one()
+    if status == StoryStatus.WITHDRAWN:
         raise StoryRefused(Refusal.WITHDRAWN)
 
 

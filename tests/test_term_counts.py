@@ -356,8 +356,10 @@ def test_a_story_hidden_while_a_curator_describes_it_is_not_counted_C28(
     """A curator's request has read a story; meanwhile its narrator withdraws it (or another
     curator unpublishes it) and commits; then the first request gives it another theme and
     commits. The counts are read from the database once the story is locked, never from what
-    the first request read before: its only theme is not listed. (On SQLite the first request's
-    commit fails instead, its snapshot being older than the other's commit.)"""
+    the first request read before: its only theme is not listed. A withdrawn story's tombstone
+    gets no theme: the description is refused as the database has the story (its row locked
+    first), not as the request read it. (On SQLite the first request's commit fails instead, its
+    snapshot being older than the other's commit.)"""
     secret, other = _theme("secreto"), _theme("otro")
     curator = make_curator()
     story = make_story(themes=[secret])
@@ -369,13 +371,22 @@ def test_a_story_hidden_while_a_curator_describes_it_is_not_counted_C28(
         stories.withdraw(found) if hide == "withdraw" else stories.unpublish(found, None)
 
     _in_another_request(app, hidden).join()
+    refused = None
     try:
         describe(story, Description(title_es=story.title_es, themes=[secret, other]), curator)
         db.session.commit()
     except OperationalError:  # SQLite: "database is locked" (a stale snapshot cannot write)
         db.session.rollback()
+    except stories.StoryRefused as refusal:
+        refused = refusal.reason
+        db.session.rollback()
     _agrees()
     assert term_counts.in_public_use(Theme) == []
+    linked = db.session.scalars(select(story_theme.c.theme_id).where(story_theme.c.story_id == sid)).all()
+    if hide == "withdraw":
+        assert linked == []
+        if db.engine.dialect.name == "postgresql":
+            assert refused == stories.Refusal.WITHDRAWN
 
 
 def test_a_narrowing_sent_while_a_publication_commits_is_counted_after_it_C28(
