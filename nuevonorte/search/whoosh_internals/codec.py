@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
+from isal import isal_zlib
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
@@ -48,6 +49,12 @@ from whoosh.matching import ListMatcher
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import length_to_byte
 
+from nuevonorte.search.whoosh_internals.pread import direct_gets
+
+#: zlib's inflate, done by ISA-L: the same bytes, in half the time of zlib's own (the largest
+#: part of reading a word no visitor asked this worker before: benchmarks/README.md). Blocks are
+#: still written by zlib itself.
+inflate = isal_zlib.decompress
 #: Blocks shorter than this are not worth compressing.
 MIN_COMPRESSED = 20
 #: Postings per block (W3 writes 128). A term is read whole (``matching.extent_postings``), so
@@ -179,6 +186,13 @@ class ArchiveCodec(W3Codec):
             inlinelimit=self._inlinelimit,
         )
 
+    def terms_reader(self, storage: Any, segment: Any) -> Any:
+        """W3's term table and postings reader, their ``get`` one ``os.pread`` each (``pread``)."""
+        reader = super().terms_reader(storage, segment)
+        direct_gets(reader._tindex.dbfile)
+        direct_gets(reader._postfile)
+        return reader
+
     def postings_reader(
         self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None
     ) -> ListMatcher | W3LeafMatcher:
@@ -243,7 +257,7 @@ class ArchiveLeafMatcher(W3LeafMatcher):
 
 def block_tuple(raw: bytes, compression: int, count: int) -> tuple[Any, Any, Any]:
     """A block's data as W3's readers hold it: (id deltas, weights, values)."""
-    data = zlib.decompress(raw) if compression else raw
+    data = inflate(raw) if compression else raw
     if is_packed(data):
         return unpack_block(data, count)
     found: tuple[Any, Any, Any] = pickle.loads(data)  # noqa: S301 (our own index files, as Whoosh reads them)
@@ -252,7 +266,7 @@ def block_tuple(raw: bytes, compression: int, count: int) -> tuple[Any, Any, Any
 
 def block_deltas(raw: bytes, compression: int, count: int) -> Sequence[int]:
     """A block's id deltas only (its values are not split up)."""
-    data = zlib.decompress(raw) if compression else raw
+    data = inflate(raw) if compression else raw
     parts = packed_parts(data, count)
     if parts is not None:
         return _from_little_endian("I", parts[0])

@@ -17,7 +17,6 @@ block (``_data``: id deltas, term frequencies, values) and a segment's length co
 from __future__ import annotations
 
 import os
-import zlib
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -33,6 +32,7 @@ from nuevonorte.search.whoosh_internals.codec import (
     SIZED_VALUES,
     PackedPositions,
     extent_length,
+    inflate,
     length_bytes,
     packed_parts,
     posting_blocks,
@@ -319,7 +319,7 @@ def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Po
         buf, 0, len(buf)
     ):
         blob = view[data_start:block_end]
-        parts = packed_parts(zlib.decompress(blob) if compression else bytes(blob), count)
+        parts = packed_parts(inflate(blob) if compression else bytes(blob), count)
         if parts is None or (values and parts[2] != SIZED_VALUES):
             return None
         id_parts.append(parts[0])
