@@ -55,6 +55,9 @@ class Front:
     def __init__(self, app: Flask, inner: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
         self.inner = inner
         self.cache: page_cache.PageCache = app.extensions[page_cache.EXTENSION]
+        #: The requests an answer was ever kept for: any other goes to the app without asking
+        #: the database anything (static files, the API, a search).
+        self.kept: set[tuple[Any, ...]] = set()
         with app.app_context():
             self.engine = db.engine
             self.ledger = ledger.guard_key()
@@ -63,9 +66,10 @@ class Front:
         asked = page_cache.request_key(environ) if self.cache.seconds > 0 else None
         if asked is None or not page_cache.plain(environ):
             return self.inner(environ, start_response)
-        given = self._again(asked, environ, start_response)
-        if given is not None:
-            return given
+        if asked in self.kept:
+            given = self._again(asked, environ, start_response)
+            if given is not None:
+                return given
         sent: list[Any] = []
 
         def noting(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -79,39 +83,51 @@ class Front:
         headers = tuple((str(name), str(value)) for name, value in sent[1])
         if any(name.lower() == "set-cookie" for name, _ in headers):
             return body
-        if mark.stored_key is None:  # a page: its body, read whole (it is one piece already)
-            try:
-                whole = b"".join(body)
-            finally:
-                if hasattr(body, "close"):
-                    body.close()
-            self.cache.put(mark.key, page_cache.Answer(sent[0], headers, body=whole))
-            return [whole]
-        length = next((int(v) for n, v in headers if n.lower() == "content-length"), -1)
-        if length >= 0:
-            self.cache.put(
-                mark.key, page_cache.Answer(sent[0], headers, None, mark.storage, mark.stored_key, length)
-            )
-        return body
+        if mark.stored_key is not None and not mark.named:  # the file is sent: opened again each time
+            length = next((int(v) for n, v in headers if n.lower() == "content-length"), -1)
+            if length >= 0:
+                answer = page_cache.Answer(sent[0], headers, None, mark.storage, mark.stored_key, length)
+                self._keep(asked, mark.key, answer)
+            return body
+        try:  # a page, or an answer that names its file: its body, read whole (one piece already)
+            whole = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        self._keep(asked, mark.key, page_cache.Answer(sent[0], headers, whole, mark.storage, mark.stored_key))
+        return [whole]
+
+    def _keep(self, asked: tuple[Any, ...], key: tuple[Any, ...], answer: page_cache.Answer) -> None:
+        if len(self.kept) >= 2 * self.cache.size:  # requests asked once, long ago
+            self.kept.clear()
+        self.kept.add(asked)
+        self.cache.put(key, answer)
 
     def _again(
         self, asked: tuple[Any, ...], environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes] | None:
-        """The kept answer to this request, given; None when there is none to give."""
-        if not ledger.settled(self.ledger):
+        """The kept answer to this request, given; None when there is none to give, or when
+        the ledger or the database cannot be asked (the app then answers, and says why)."""
+        try:
+            if not ledger.settled(self.ledger):
+                return None
+            found = self.cache.get((*asked, *page_cache.current(self.engine)))
+        except Exception:  # a database that refuses connections, a ledger that cannot be read
             return None
-        found = self.cache.get((*asked, *page_cache.current(self.engine)))
         if not isinstance(found, page_cache.Answer):
             return None
-        if found.body is not None:
+        if found.storage is None or found.stored_key is None:
             start_response(found.status, list(found.headers))
-            return [found.body]
-        assert found.storage is not None and found.stored_key is not None
+            return [found.body or b""]
         try:
             reader = found.storage.open(found.stored_key)
         except (OSError, StorageError):
             return None  # gone since: the app says what is there now
         try:
+            if found.body is not None:  # the answer names the file (nginx sends it): it is there
+                reader.close()
+                start_response(found.status, list(found.headers))
+                return [found.body]
             if os.fstat(reader.fileno()).st_size != found.length:
                 reader.close()
                 return None

@@ -43,13 +43,13 @@ def media(media_id: str, variant: str) -> Response:
     if key is None:
         abort(404)
     asked = page_cache.request_key(request.environ) if now and page_cache.plain(request.environ) else None
+    storage = get_storage()
     if current_app.config.get("MEDIA_SENDFILE") == "nginx":
         response = sent_by_nginx(key)
-        if asked is not None:  # the empty answer that names the file, given again as it is
-            page_cache.keep(request.environ, (*asked, *now))
+        if asked is not None:  # the empty answer that names the file, given while the file is there
+            page_cache.keep(request.environ, (*asked, *now), storage, key, named=True)
     else:
         response = send_stored(key, etag=key.split(".")[0], max_age=MAX_AGE)
-        storage = get_storage()
         if asked is not None and not storage.remote:  # the file opened again for each answer
             page_cache.keep(request.environ, (*asked, *now), storage, key)
     response.cache_control.public = True

@@ -92,6 +92,8 @@ class Keep:
     key: tuple[Any, ...]
     storage: Storage | None = None
     stored_key: str | None = None
+    #: The answer names the stored file for the server to send (``media_sendfile = "nginx"``).
+    named: bool = False
 
 
 def request_key(environ: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -111,9 +113,11 @@ def keep(
     key: tuple[Any, ...],
     storage: Storage | None = None,
     stored_key: str | None = None,
+    named: bool = False,
 ) -> None:
-    """Say that the answer to this request may be kept (by the view, before it returns)."""
-    environ[KEEP] = Keep(key, storage, stored_key)
+    """Say that the answer to this request may be kept (by the view, before it returns); for
+    a stored file, which one, and whether the answer only names it (``Keep.named``)."""
+    environ[KEEP] = Keep(key, storage, stored_key, named)
 
 
 class PageCache:

@@ -9,11 +9,14 @@ change fails it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask, request_started
 from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from werkzeug.test import TestResponse
 
 from nuevonorte import ledger, stories
@@ -182,3 +185,64 @@ def test_t19_a_ledger_that_grew_sends_the_next_request_to_the_guard(
     monkeypatch.setattr(ledger, "GRACE_SECONDS", 0.0)  # not a process still committing it
     assert client.get(page).status_code == 404
     assert entered == [page]
+
+
+def test_t19_an_answer_naming_its_file_for_nginx_is_given_only_while_the_file_is_there(
+    make_app: Any, media_story: Story
+) -> None:
+    """With ``media_sendfile = "nginx"`` the kept answer only names the file; once the file is
+    gone behind the archive's back, the app answers (its 404), not nginx's own page."""
+    nginx = make_app(MEDIA_SENDFILE="nginx")
+    photo = next(m for m in media_story.media if m.kind == MediaKind.IMAGE)
+    url = f"/media/{photo.public_id}/thumbnail"
+    answers = [_answer(IsolatedClient(nginx).get(url)) for _ in range(4)]
+    assert answers[0][0] == "200 OK" and answers[0][2] == b""
+    assert ("X-Accel-Redirect", f"/_nuevonorte_media/{photo.thumbnail_key[:2]}/{photo.thumbnail_key}") in (
+        answers[0][1]
+    )
+    assert all(a == answers[0] for a in answers)
+    with nginx.app_context():
+        get_storage().path(photo.thumbnail_key).unlink()
+    assert _answer(IsolatedClient(nginx).get(url))[0] == "404 NOT FOUND"
+
+
+@pytest.mark.parametrize("fault", ["the ledger cannot be read", "the database refuses connections"])
+def test_t19_what_the_front_cannot_ask_the_app_answers(
+    app: Flask, media_story: Story, entered: list[str], fault: str
+) -> None:
+    """When the ledger or the database cannot be asked, the front gives nothing kept and raises
+    nothing of its own: the app answers, as it answers a visitor with a cookie (its own error
+    page, in the visitor's language, with its headers)."""
+    if fault == "the database refuses connections" and db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite is a file: the front asks it on a connection of its own, always open")
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # the app's own error pages, as in production
+    page = f"/es/stories/{media_story.public_id}"
+    for _ in range(2):
+        assert _answer(IsolatedClient(app).get(page))[0] == "200 OK"
+    ledger_file = Path(app.config["LEDGER_PATH"])
+    kept = ledger_file.read_bytes()
+    engine = db.engine
+
+    def refuse(*_: Any, **__: Any) -> None:
+        raise OperationalError("connect", {}, Exception("the database refuses connections"))
+
+    if fault == "the ledger cannot be read":
+        ledger_file.unlink()
+        ledger_file.symlink_to(ledger_file)  # stat: too many levels of symbolic links
+    else:
+        db.session.remove()
+        engine.dispose()
+        event.listen(engine, "do_connect", refuse)
+    try:
+        entered.clear()
+        plain = _answer(IsolatedClient(app).get(page))
+        assert entered == [page]
+        with_cookie = IsolatedClient(app)
+        with_cookie.set_cookie("session", "x")
+        assert plain[0] == _answer(with_cookie.get(page))[0] != "200 OK"
+    finally:
+        if fault == "the ledger cannot be read":
+            ledger_file.unlink()
+            ledger_file.write_bytes(kept)
+        else:
+            event.remove(engine, "do_connect", refuse)
