@@ -168,6 +168,7 @@ def change_consent(
     looks at what is newly exposed (a voice, photos) before it goes out. Narrowing takes
     effect at once, because the consent rule reads the newest record.
     """
+    _as_committed(story)
     refuse_if_withdrawn(story)
     current = story.current_consent
     old = ConsentChoices.of(current) if current else ConsentChoices(visibility=Visibility.CONTRIBUTOR)
@@ -195,6 +196,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     What remains is a tombstone row (so collections can say the story was withdrawn) and
     the audit event. Withdrawing twice is harmless. Files are deleted after the commit.
     """
+    _as_committed(story)
     if story.status == StoryStatus.WITHDRAWN:
         return
     ledger.record(ledger.WITHDRAWN, story)
@@ -234,6 +236,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
 
 def withdraw_media(story: Story, media: MediaFile) -> None:
     """Withdraw one media file of a story (the contributor's partial withdrawal)."""
+    _as_committed(story)
     refuse_if_withdrawn(story)
     if media.story_id != story.id:
         raise StoryRefused(Refusal.NOT_THIS_STORY)
@@ -282,6 +285,18 @@ def replay_ledger_entry(kind: str, story_id: str, media_id: str | None) -> None:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _as_committed(story: Story) -> None:
+    """Lock the story's row, then forget what this request read of it (PostgreSQL): a
+    withdrawal or a new consent is made on top of whatever committed before it — a curator's
+    publication committed meanwhile included — and never fails as stale (the story's version
+    read before would no longer match, and the narrator would get an error instead of their
+    withdrawal). A transaction holding the row is waited for. On SQLite a writer holds the
+    write lock from its first statement (``database.write_intent``)."""
+    if story.id is not None:  # (autoflushed first: what this transaction wrote stays)
+        db.session.execute(select(Story.id).where(Story.id == story.id).with_for_update()).all()
+        db.session.expire(story)
 
 
 def _lock_media(media: Iterable[MediaFile]) -> None:

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select, text
 
-from nuevonorte import stories
+from nuevonorte import database, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import AuditEvent, Credit, CuratorAccount, Story, StoryStatus, Visibility
@@ -323,7 +323,9 @@ def test_stale_page_is_told_the_story_changed(curator_client: FlaskClient, make_
 def test_c07_withdrawal_during_publish_wins(
     app: Flask, curator_client: FlaskClient, make_story: MakeStory
 ) -> None:
-    """C07: the narrator withdraws between the curator's read and write → StaleDataError → message, no publish."""  # noqa: E501
+    """C07: the narrator withdraws after the curator's page read the story, just before the
+    publication asks the database (its row lock): the publication sees the withdrawal,
+    refuses with the withdrawn message and changes nothing."""
     if db.engine.dialect.name == "sqlite":
         pytest.skip(
             "SQLite takes the write lock (BEGIN IMMEDIATE) before the read: this interleaving cannot happen"
@@ -333,9 +335,9 @@ def test_c07_withdrawal_during_publish_wins(
     story_id = story.id
     fired = []
 
-    def narrator_withdraws(session, _context, _instances):  # type: ignore[no-untyped-def]
-        # Another worker commits the withdrawal on its own connection, just before our flush.
-        if fired:
+    def narrator_withdraws(conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        # Another worker commits the withdrawal on its own connection, just before the lock.
+        if fired or "FOR UPDATE" not in statement:
             return
         fired.append(1)
         with db.engine.connect() as other:
@@ -345,7 +347,7 @@ def test_c07_withdrawal_during_publish_wins(
             )
             other.commit()
 
-    event.listen(db.session, "before_flush", narrator_withdraws)
+    event.listen(db.engine, "before_cursor_execute", narrator_withdraws)
     try:
         response = post(
             curator_client,
@@ -354,10 +356,45 @@ def test_c07_withdrawal_during_publish_wins(
             headers={"Accept-Language": "en"},
         )
     finally:
-        event.remove(db.session, "before_flush", narrator_withdraws)
+        event.remove(db.engine, "before_cursor_execute", narrator_withdraws)
     assert fired
     assert response.status_code == 409
-    assert "changed since you opened it" in response.get_data(as_text=True)
+    assert "withdrawn by its narrator" in response.get_data(as_text=True)
+    assert state(story)[0] == "withdrawn"
+
+
+def test_c07_withdrawal_sent_while_a_publication_commits_wins_after_it(
+    app: Flask, curator_client: FlaskClient, make_story: MakeStory
+) -> None:
+    """C07: the narrator withdraws while the curator's publication is writing: the withdrawal
+    waits for the story's row (PostgreSQL) or the write lock (SQLite), then is made: the story
+    ends withdrawn, whichever committed first."""
+    import threading
+
+    story = make_story(StoryStatus.SUBMITTED)
+    revision = state(story)[1]
+    story_id = story.id
+    waiting: list[threading.Thread] = []
+
+    def withdraw_elsewhere() -> None:
+        with app.app_context(), database.write_intent():
+            stories.withdraw(db.session.get(Story, story_id))
+            db.session.commit()
+
+    def narrator_withdraws(session, _context, _instances):  # type: ignore[no-untyped-def]
+        if not waiting:
+            waiting.append(threading.Thread(target=withdraw_elsewhere))
+            waiting[0].start()
+            waiting[0].join(timeout=0.5)  # it waits for this transaction
+
+    event.listen(db.session, "before_flush", narrator_withdraws)
+    try:
+        response = post(curator_client, f"/curate/stories/{story.public_id}/publish", {"revision": revision})
+    finally:
+        event.remove(db.session, "before_flush", narrator_withdraws)
+    waiting[0].join(timeout=30)
+    assert not waiting[0].is_alive()
+    assert response.status_code in (302, 303, 409)
     assert state(story)[0] == "withdrawn"
 
 
