@@ -22,7 +22,10 @@ next request that is the same in everything the app read of it, while nothing ch
   a media file the media handler sent whole from the media folder (``public.media``), and
   only if the answer sets no cookie;
 - a stored file is opened again for each answer, with the storage's own checks, and must
-  still have the length it was sent with; if it is gone, the app answers.
+  still have the length it was sent with (nginx's answer naming it: must still open); if it
+  is gone, the app answers;
+- a request no answer was ever kept for goes to the app without the front asking anything;
+  and when the ledger or the database cannot be asked, the app answers (and says why).
 
 What the front skips of the app for such a request is what the app's answer cannot depend on
 (see each point above), and the answer is the app's own, byte for byte
