@@ -25,8 +25,9 @@ from whoosh.query import And, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
 from nuevonorte.search.schema import ANALYZERS, SharedText
+from nuevonorte.search.whoosh_internals import matching
 from nuevonorte.search.whoosh_internals.codec import BLOCK_POSTINGS, ArchiveCodec, PackedPositions
-from nuevonorte.search.whoosh_internals.matching import Search, packed_positions, read_term
+from nuevonorte.search.whoosh_internals.matching import Search, packed_positions, posting_positions, read_term
 
 #: Content words (their forms differ from the words: "fronteras" -> "fronter"), a rare word,
 #: and stop words, which take no position (a phrase skips them as its text does).
@@ -157,6 +158,47 @@ def test_every_two_word_phrase_over_terms_of_many_blocks(tmp_path: Path) -> None
             assert found  # with so many documents every pair occurs somewhere
 
 
+WIDE, NARROW = np.dtype(np.int64), np.dtype(np.uint32)
+
+
+@pytest.mark.parametrize(
+    ("narrow_up_to", "segment_widths", "joined_widths"),
+    [
+        (0, {WIDE}, {WIDE}),
+        (700, {WIDE, NARROW}, {WIDE}),  # a word's keys narrow in one segment, wide in the next
+        (3_000, {NARROW}, {WIDE, NARROW}),  # some words' joined keys pass the bound, some not
+        (matching._NARROW_KEYS, {NARROW}, {NARROW}),
+    ],
+)
+def test_phrases_with_position_keys_past_32_bits(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    narrow_up_to: int,
+    segment_widths: set[np.dtype],
+    joined_widths: set[np.dtype],
+) -> None:
+    """Position keys that do not fit in 32 bits are kept as int64 (``packed_positions``), in a
+    segment or in the list joined over segments: the bound is lowered here so that some keys
+    are wide and some narrow, and every two-word phrase still matches what Whoosh matches."""
+    monkeypatch.setattr(matching, "_NARROW_KEYS", narrow_up_to)
+    rng = random.Random(11)
+    texts = [" ".join(rng.choices([*WORDS, *STOPS], k=rng.randint(3, 30))) for _ in range(400)]
+    ix = write(tmp_path, texts, segments=4, deleted=set(range(0, 400, 13)))
+    with ix.searcher() as s:
+        search = Search(s)
+        kept = [
+            matching.segment_entry(sub, None, "text", form(w), True)
+            for sub, _ in s.subsearchers
+            for w in WORDS
+        ]
+        assert {entry[3].dtype for entry in kept if entry is not None} == segment_widths
+        assert {search.positions("text", form(w))[2].dtype for w in WORDS} == joined_widths
+        for a, b in itertools.product(sorted(set(WORDS)), repeat=2):
+            query = phrase_query([a, b])
+            assert query is not None
+            assert set(np.flatnonzero(search.mask(query)).tolist()) == whoosh_docs(s, query), query
+
+
 positions_lists = st.lists(
     st.one_of(
         st.lists(st.integers(min_value=0, max_value=600), min_size=1, max_size=30, unique=True),
@@ -172,12 +214,14 @@ positions_lists = st.lists(
 @given(lists=positions_lists)
 def test_packed_positions_read_as_arrays_are_the_ones_written(lists: list[list[int]]) -> None:
     """Gaps small and large (past 65,535 too), long lists: each value's positions come back
-    from the joined values, and as Whoosh's own matchers decode them."""
+    from the joined values, and as Whoosh's own matchers decode them. The keys a phrase
+    searches rise strictly over the whole list, each posting's above the key before it."""
     fmt = PackedPositions()
     values = [fmt.encode(positions) for positions in lists]
     lengths = np.array([len(v) for v in values], dtype=np.int64)
-    starts, flat = packed_positions(lengths, b"".join(values))
-    assert [flat[starts[i] : starts[i + 1]].tolist() for i in range(len(values))] == lists
+    starts, keys = packed_positions(lengths, b"".join(values))
+    assert [posting_positions(starts, keys, i).tolist() for i in range(len(values))] == lists
+    assert bool(np.all(np.diff(keys) > 0)) and int(keys[0]) > 0
     assert [fmt.decode_positions(v) for v in values] == lists
     assert [fmt.decode_frequency(v) for v in values] == [len(p) for p in lists]
 
@@ -263,9 +307,9 @@ def test_a_terms_arrays_are_the_postings_whoosh_writes_and_reads(
                 read = read_term(reader, "text", term, values=True)
                 assert read is not None and read.lengths is not None
                 heaviest = max(heaviest, len(read.ids))
-                starts, positions = packed_positions(read.lengths, read.values)
+                starts, keys = packed_positions(read.lengths, read.values)
                 ours = [
-                    (int(d), float(w), positions[starts[i] : starts[i + 1]].tolist())
+                    (int(d), float(w), posting_positions(starts, keys, i).tolist())
                     for i, (d, w) in enumerate(zip(read.ids, read.weights, strict=True))
                 ]
                 expected = []

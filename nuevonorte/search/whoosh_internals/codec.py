@@ -55,6 +55,8 @@ from nuevonorte.search.whoosh_internals.pread import direct_gets
 #: part of reading a word no visitor asked this worker before: benchmarks/README.md). Blocks are
 #: still written by zlib itself.
 inflate = isal_zlib.decompress
+#: A block's bytes, or a view of them.
+Buffer = bytes | memoryview
 #: Blocks shorter than this are not worth compressing.
 MIN_COMPRESSED = 20
 #: Postings per block (W3 writes 128). A term is read whole (``matching.extent_postings``), so
@@ -81,7 +83,7 @@ def little_endian(numbers: array[Any]) -> bytes:
     return numbers.tobytes()
 
 
-def _from_little_endian(typecode: str, raw: bytes) -> array[Any]:
+def _from_little_endian(typecode: str, raw: Buffer) -> array[Any]:
     numbers = array(typecode)
     numbers.frombytes(raw)
     if _BIG_ENDIAN:
@@ -107,15 +109,15 @@ def pack_block(deltas: Iterable[int], weights: Sequence[float], values: Any) -> 
     return b"".join(parts)
 
 
-def is_packed(raw: bytes | memoryview) -> bool:
+def is_packed(raw: Buffer) -> bool:
     """Whether a block's (uncompressed) data is packed by ``pack_block``."""
     return bytes(raw[: len(BLOCK_MAGIC)]) == BLOCK_MAGIC
 
 
-def packed_parts(data: bytes, count: int) -> tuple[bytes, bytes, int, bytes, bytes] | None:
+def packed_parts(data: Buffer, count: int) -> tuple[Buffer, Buffer, int, Buffer, Buffer] | None:
     """A packed block's parts as little-endian bytes: (id deltas, weights, kind of values,
     each value's length (SIZED_VALUES only), the values); None when ``data`` is not a packed
-    block of ``count`` postings."""
+    block of ``count`` postings. Parts of a ``memoryview`` are views of it, not copies."""
     if not is_packed(data) or len(data) < HEAD_SIZE:
         return None
     kind, found = _HEAD.unpack_from(data, len(BLOCK_MAGIC))

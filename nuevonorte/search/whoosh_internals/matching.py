@@ -17,6 +17,7 @@ block (``_data``: id deltas, term frequencies, values) and a segment's length co
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,6 +31,7 @@ from whoosh.util.numeric import byte_to_length
 from nuevonorte.search.whoosh_internals import postings_cache
 from nuevonorte.search.whoosh_internals.codec import (
     SIZED_VALUES,
+    Buffer,
     PackedPositions,
     extent_length,
     inflate,
@@ -47,6 +49,8 @@ MAX_SEGMENT_TABLES = 400
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) or 1 for i in range(256)], dtype=np.float64)
 
 Array = np.ndarray
+#: Position keys (``packed_positions``) are uint32 while the last one fits.
+_NARROW_KEYS = int(np.iinfo(np.uint32).max)
 #: Facet counts read only the matched documents' pairs when they are fewer than the facet's
 #: pairs divided by this (a gather of a few pairs each, against a test of every pair).
 SPARSE_FACTOR = 4
@@ -231,9 +235,10 @@ class Postings(NamedTuple):
     #: Each one's weight (the term's frequency in the field), float32 as W3 keeps them.
     weights: Array
     #: With values asked for: each posting's value length in bytes (int64), and the values
-    #: joined (in a positional field, ``PackedPositions``); else None and b"".
+    #: joined, in one or more parts (in a positional field, ``PackedPositions``); else None
+    #: and no part.
     lengths: Array | None
-    values: bytes
+    values: Sequence[Buffer]
 
 
 def term_postings(m: Any, values: bool = False) -> Postings:
@@ -259,7 +264,7 @@ def term_postings(m: Any, values: bool = False) -> Postings:
         np.array(ids, dtype=np.int64),
         _narrow_weights(np.array(weights, dtype=np.float64)),
         np.fromiter(map(len, found), dtype=np.int64, count=len(found)) if values else None,
-        b"".join(found),
+        [b"".join(found)],
     )
 
 
@@ -309,61 +314,70 @@ def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Po
     if buf[:4] != WHOOSH3_HEADER_MAGIC:
         return None
     view = memoryview(buf)
-    id_parts: list[bytes] = []
-    weight_parts: list[bytes] = []
-    length_parts: list[bytes] = []
-    value_parts: list[bytes] = []
+    id_parts: list[Array] = []
+    weight_parts: list[Array] = []
+    length_parts: list[Array] = []
+    value_parts: list[Buffer] = []
     counts: list[int] = []
     last_ids: list[int] = []
     for (count, last, _maxweight, compression, _minlen, _maxlen), data_start, block_end in posting_blocks(
         buf, 0, len(buf)
     ):
         blob = view[data_start:block_end]
-        parts = packed_parts(inflate(blob) if compression else bytes(blob), count)
+        # Views of the block's data: each array below is copied once, when joined.
+        parts = packed_parts(memoryview(inflate(blob)) if compression else blob, count)
         if parts is None or (values and parts[2] != SIZED_VALUES):
             return None
-        id_parts.append(parts[0])
-        weight_parts.append(parts[1])
-        length_parts.append(parts[3])
+        id_parts.append(np.frombuffer(parts[0], dtype="<u4"))
+        weight_parts.append(np.frombuffer(parts[1], dtype="<f4"))
+        length_parts.append(np.frombuffer(parts[3], dtype="<u4"))
         value_parts.append(parts[4])
         counts.append(count)
         last_ids.append(last)
     if not counts:
         return None
-    deltas = np.frombuffer(b"".join(id_parts), dtype="<u4").astype(np.int64)
+    deltas = np.concatenate(id_parts, dtype=np.int64)
     if len(counts) > 1:  # W3's deltas start again from 0 in each block: from the last id before
         deltas[np.cumsum(counts[:-1])] -= np.array(last_ids[:-1], dtype=np.int64)
     return Postings(
-        np.cumsum(deltas),
-        np.frombuffer(b"".join(weight_parts), dtype="<f4").astype(np.float32),
-        np.frombuffer(b"".join(length_parts), dtype="<u4").astype(np.int64) if values else None,
-        b"".join(value_parts) if values else b"",
+        np.cumsum(deltas, out=deltas),
+        np.concatenate(weight_parts, dtype=np.float32),
+        np.concatenate(length_parts, dtype=np.int64) if values else None,
+        value_parts if values else [],
     )
 
 
-def running_sums(deltas: Array, sizes: Array) -> Array:
-    """Running sums of ``deltas`` that start again at every run (``sizes``: each run's length)."""
-    running = np.cumsum(deltas)
-    begins = np.cumsum(sizes) - sizes
-    restarted: Array = running - np.repeat(np.concatenate(([0], running))[begins], sizes)
-    return restarted
+def packed_positions(lengths: Array, values: bytes | Sequence[Buffer]) -> tuple[Array, Array]:
+    """Where each posting's positions start (and, last, where they end), and a key for each
+    position (strictly increasing over the whole list: uint32 when the last fits, else int64),
+    from ``PackedPositions`` values (joined, in one or more parts): each the u32 deltas of its
+    positions.
 
-
-def packed_positions(lengths: Array, values: bytes) -> tuple[Array, Array]:
-    """Where each posting's positions start (and, last, where they end), and all of them
-    (int32, in order), from ``PackedPositions`` values: each the u32 deltas of its positions."""
+    The keys are the running sum of every delta, with one more at each posting's first: the
+    keys of posting r are ``before + position + 1``, all above ``before`` (the last key of the
+    postings before it, 0 for the first) and at most the first key of the next. So whether
+    posting r holds position q is one ``searchsorted`` of ``before + q + 1`` in the keys of the
+    whole list, with no pass over the postings nobody asked about, and no running sum that
+    starts again at each posting (``phrase_mask``, ``posting_positions``).
+    """
     counts = lengths // 4
-    deltas = np.frombuffer(values, dtype="<u4").astype(np.int64)
-    if len(deltas) != int(counts.sum()):
+    parts = [np.frombuffer(part, dtype="<u4") for part in ([values] if isinstance(values, bytes) else values)]
+    if sum(map(len, parts)) != int(counts.sum()):
         raise ValueError("packed positions do not add up to their lengths")
     starts = np.concatenate(([0], np.cumsum(counts)))
-    return starts, running_sums(deltas, counts).astype(np.int32)
+    firsts = starts[:-1][counts > 0]
+    last = sum(int(part.sum(dtype=np.int64)) for part in parts) + len(firsts)
+    keys: Array = np.concatenate(parts, dtype=np.uint32 if last <= _NARROW_KEYS else np.int64)
+    keys[firsts] += 1
+    np.cumsum(keys, dtype=keys.dtype, out=keys)
+    return starts, keys
 
 
-#: Positions are below this in any field (Whoosh packs them in 4 bytes); a phrase has at
-#: most this many words (``parse.MAX_WORDS`` is far below): (document, position) pairs as one number.
-_POSITION_STRIDE = 1 << 33
-MAX_PHRASE_WORDS = 1 << 16
+def posting_positions(starts: Array, keys: Array, row: int) -> Array:
+    """The positions of posting ``row`` (``packed_positions``' starts and keys)."""
+    before = keys[starts[row] - 1] if starts[row] else 0
+    found: Array = keys[starts[row] : starts[row + 1]] - before - 1
+    return found
 
 
 def _ranks(counts: Array) -> Array:
@@ -378,9 +392,9 @@ def segment_entry(
     sub: Searcher, key: postings_cache.SegmentKey | None, fieldname: str, text: Any, positions: bool
 ) -> postings_cache.Entry | None:
     """A term's arrays in one segment (``key``: its name in the postings cache, None: not
-    cached): (document numbers, frequencies), and with ``positions`` (starts, positions) too;
-    from the cache, or decoded and kept there. None when the segment lacks the term (nothing
-    is kept then, so no word lingers)."""
+    cached): (document numbers, frequencies), and with ``positions`` (starts, position keys:
+    ``packed_positions``) too; from the cache, or decoded and kept there. None when the
+    segment lacks the term (nothing is kept then, so no word lingers)."""
     cached = (key, fieldname, text) if key is not None else None
     entry = postings_cache.get(cached) if cached is not None else None
     if entry is not None and (not positions or len(entry) == 4):
@@ -393,9 +407,8 @@ def segment_entry(
     entry = (read.ids.astype(np.int32), _narrow_weights(read.weights))
     if positions:
         assert read.lengths is not None  # asked for with the values
-        starts, found = packed_positions(read.lengths, read.values)
-        narrow = np.uint16 if not len(found) or int(found.max()) <= np.iinfo(np.uint16).max else np.int32
-        entry = (*entry, starts.astype(np.int32), found.astype(narrow))
+        starts, keys = packed_positions(read.lengths, read.values)
+        entry = (*entry, starts.astype(np.int32), keys)
     if cached is not None:
         postings_cache.put(cached, entry)
     return entry
@@ -407,6 +420,62 @@ def _narrow_weights(weights: Array) -> Array:
     values once ``Search._read`` widens them again."""
     narrow = weights.astype(np.float32)
     return narrow if np.array_equal(narrow, weights) else weights
+
+
+def _joined_keys(parts: list[Array], total: int) -> Array:
+    """Segments' position keys as one list's: each segment's raised above the last key of the
+    segments before it (in document order), so they stay strictly increasing, and so posting
+    r's keys stay above the key before them (uint32 while the last fits, as in a segment)."""
+    lasts = [int(part[-1]) if len(part) else 0 for part in parts]
+    keys: Array = np.empty(total, dtype=np.uint32 if sum(lasts) <= _NARROW_KEYS else np.int64)
+    at, below = 0, 0
+    for part, last in zip(parts, lasts, strict=True):
+        np.add(part, below, out=keys[at : at + len(part)], dtype=keys.dtype)
+        at += len(part)
+        below += last
+    return keys
+
+
+class Spans(NamedTuple):
+    """One word's position keys in each of a phrase's candidate documents: position q of the
+    word in candidate c has the key ``base[c] + q``, for q below ``width[c]``
+    (``packed_positions``)."""
+
+    first: Array  # where its keys start in the word's keys
+    counts: Array
+    base: Array
+    width: Array
+    last: Array  # its last key (increasing with c)
+
+
+def _spans(rows: Array, starts: Array, keys: Array) -> Spans:
+    """``Spans`` of a word in the candidates that are its postings ``rows`` (increasing)."""
+    first, end = starts[rows], starts[rows + 1]
+    # The key before a posting's first is its keys' floor; none before the list's first (0).
+    before = keys.take(first - 1, mode="wrap").astype(np.int64)
+    last = keys.take(end - 1, mode="wrap").astype(np.int64)  # ``before`` again if it has none
+    if len(rows) and rows[0] == 0:
+        before[0] = 0
+        last[0] = last[0] if end[0] > 0 else 0
+    return Spans(first, end - first, before + 1, last - before, last)
+
+
+#: Which of a phrase's sought keys a word holds is found by joining both lists and sorting
+#: them (two sorted runs: a merge, about 5 ns per key of either) when the sought keys are at
+#: least the word's keys divided by this, else by a binary search of each (about 30 ns).
+MERGE_FROM = 5
+
+
+def _held(sought: Array, keys: Array) -> Array:
+    """The keys of ``sought`` that ``keys`` holds too (both strictly increasing)."""
+    if len(sought) * MERGE_FROM < len(keys):
+        found = np.searchsorted(keys, sought)
+        held: Array = sought[keys[np.minimum(found, len(keys) - 1)] == sought]
+        return held
+    joined = np.concatenate((sought, keys))
+    joined.sort(kind="stable")
+    twice: Array = joined[:-1][joined[1:] == joined[:-1]]  # each list holds a key once
+    return twice
 
 
 class Search:
@@ -426,8 +495,9 @@ class Search:
         return self._terms[key]
 
     def positions(self, fieldname: str, text: Any) -> tuple[Array, Array, Array]:
-        """A term's global document numbers, where each one's positions start in the third
-        array (one more entry than documents: the last is the end), and the positions."""
+        """A term's global document numbers, where each one's position keys start in the third
+        array (one more entry than documents: the last is the end), and the keys
+        (``packed_positions``: strictly increasing over every segment, in document order)."""
         key = (fieldname, text)
         if key not in self._positions:
             self._read(fieldname, text, positions=True)
@@ -464,10 +534,7 @@ class Search:
         )
         if positions:
             starts.append(np.array([at], dtype=np.int64))
-            self._positions[(fieldname, text)] = (
-                np.concatenate(starts),
-                np.concatenate(found, dtype=np.int32) if found else np.zeros(0, dtype=np.int32),
-            )
+            self._positions[(fieldname, text)] = (np.concatenate(starts), _joined_keys(found, at))
 
     def term_mask(self, fieldname: str, text: Any) -> Array:
         """A mask of the live documents holding a term."""
@@ -507,36 +574,48 @@ class Search:
         """A mask of the live documents holding ``words`` at consecutive positions of
         ``fieldname``, as Whoosh's ``Phrase`` with its default slop matches them.
 
-        The documents holding every word are found on the arrays, then their positions (read
-        as arrays too, ``packed_positions``): a document matches when some position p of the
-        first word has each following word k at p + k. Each word's (document, position - k)
-        pairs are single numbers, in order; the phrase's are in every word's.
+        The documents holding every word are found on the arrays first. Then the word with the
+        fewest positions in them leads: each of its positions p (in candidate c) stays only
+        while every other word k holds p + k - lead in c, asked of all of them at once in that
+        word's position keys (``packed_positions``, ``_held``). A common word of the phrase is
+        never walked position by position: only the lead's positions are.
         """
         mask: Array = np.zeros(self.m.size, dtype=bool)
         postings = [self.positions(fieldname, word) for word in words]
-        candidates = postings[0][0]
-        for ids, _, _ in postings[1:]:
-            candidates = np.intersect1d(candidates, ids, assume_unique=True)
-        candidates = candidates[self.m.live()[candidates]]
-        met: Array | None = None
-        for k, (ids, starts, positions) in enumerate(postings):
-            if not len(candidates):
+        # Each word's posting of each document (-1: none), and the live documents with all.
+        rows: dict[Any, Array] = {}
+        holding = self.m.live().copy()
+        for word, (ids, _, _) in zip(words, postings, strict=True):
+            if word not in rows:
+                rows[word] = np.full(self.m.size, -1, dtype=np.int64)
+                rows[word][ids] = np.arange(len(ids))
+                holding &= rows[word] >= 0
+        candidates = np.flatnonzero(holding)
+        if not len(candidates):
+            return mask
+        spans = [
+            _spans(rows[word][candidates], starts, keys)
+            for word, (_, starts, keys) in zip(words, postings, strict=True)
+        ]
+        lead = min(range(len(words)), key=lambda k: int(spans[k].counts.sum()))
+        counts = spans[lead].counts
+        # The lead's keys in the candidates, one run after another: a single gather.
+        runs = np.repeat(spans[lead].first - (np.cumsum(counts) - counts), counts)
+        owner = np.repeat(np.arange(len(candidates), dtype=np.int64), counts)
+        at = postings[lead][2][runs + np.arange(len(runs))] - spans[lead].base[owner]
+        for k, (_, _, keys) in enumerate(postings):
+            if k == lead:
+                continue
+            wanted = at + (k - lead)  # where word k must be, in each candidate
+            inside = (wanted >= 0) & (wanted < spans[k].width[owner])
+            owner, wanted = owner[inside], wanted[inside]
+            # Its keys there: increasing, as candidates and positions are.
+            held = _held((wanted + spans[k].base[owner]).astype(keys.dtype), keys)
+            if not len(held):
                 return mask
-            rows = np.searchsorted(ids, candidates)
-            first, counts = starts[rows], starts[rows + 1] - starts[rows]
-            # Every position of every candidate: its slice of ``positions``, one after another.
-            at = positions[np.repeat(first, counts) + _ranks(counts)]
-            owner = np.repeat(np.arange(len(candidates), dtype=np.int64), counts)
-            pairs = owner * _POSITION_STRIDE + (at.astype(np.int64) - k + MAX_PHRASE_WORDS)
-            if met is None:
-                met = pairs
-            else:
-                found = np.searchsorted(pairs, met)
-                met = met[(found < len(pairs)) & (pairs[np.minimum(found, len(pairs) - 1)] == met)]
-            if not len(met):
-                return mask
-        assert met is not None
-        mask[candidates[met // _POSITION_STRIDE]] = True
+            owner = np.searchsorted(spans[k].last, held)  # the candidate of each
+            at = held - spans[k].base[owner] - (k - lead)
+        mask[candidates[owner]] = True
         return mask
 
     def facet_counts(self, name: str, mask: Array, matched: Array | None = None) -> list[tuple[str, int]]:

@@ -33,8 +33,8 @@ MAX_BYTES = 96 * 1024 * 1024
 #: (folder, segment id), then (field name, term text).
 SegmentKey = tuple[str, str]
 Key = tuple[SegmentKey, str, Any]
-#: (document numbers, frequencies), and for a phrase's words also (starts, positions), kept
-#: narrow (int32, float32, int32, uint16 when they fit): see ``matching.segment_entry``.
+#: (document numbers, frequencies), and for a phrase's words also (starts, position keys), kept
+#: narrow (int32, float32, int32, uint32 when they fit): see ``matching.segment_entry``.
 Entry = tuple[np.ndarray, ...]
 
 _entries: OrderedDict[Key, Entry] = OrderedDict()

@@ -26,9 +26,10 @@ from nuevonorte.search.whoosh_internals import postings_cache
 from nuevonorte.search.whoosh_internals.matching import Matcher, segment_entry
 
 #: Bytes of arrays per posting (document number, frequency, where its positions start) and
-#: per position, as ``matching.segment_entry`` keeps them (positions past 65,535 take 4).
+#: per position, as ``matching.segment_entry`` keeps them (a position's key: uint32 while the
+#: segment's keys fit).
 POSTING_BYTES = 12
-POSITION_BYTES = 2
+POSITION_BYTES = 4
 
 #: Segments already warmed in this process: a segment is warmed once (its entries may later
 #: give way to the words visitors ask for).
