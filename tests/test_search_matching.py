@@ -140,6 +140,8 @@ def test_a_phrase_needs_its_words_in_order_and_next_to_each_other(tmp_path: Path
         assert query is not None
         found = np.flatnonzero(Search(s).mask(query)).tolist()
         assert [s.stored_fields(n)["sid"] for n in found] == ["0", "3"]
+        alone = Phrase("text", [form("madre")])  # a phrase of one word: wherever the word is
+        assert set(np.flatnonzero(Search(s).mask(alone)).tolist()) == whoosh_docs(s, alone) == {0, 1, 2, 3}
 
 
 def test_every_two_word_phrase_over_terms_of_many_blocks(tmp_path: Path) -> None:

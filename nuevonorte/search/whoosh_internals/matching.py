@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import partial
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -230,7 +232,7 @@ def _read_facet(sub: Searcher, name: str) -> Facet:
 class Postings(NamedTuple):
     """A term's postings in one segment, deleted documents included."""
 
-    #: Document numbers (int64), in order.
+    #: Document numbers, in order (int32 from packed blocks).
     ids: Array
     #: Each one's weight (the term's frequency in the field), float32 as W3 keeps them.
     weights: Array
@@ -336,11 +338,12 @@ def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Po
         last_ids.append(last)
     if not counts:
         return None
-    deltas = np.concatenate(id_parts, dtype=np.int64)
+    # Document numbers are below 2**31 (Whoosh's own bound), as are their running sums.
+    deltas = np.concatenate(id_parts, dtype=np.int32)
     if len(counts) > 1:  # W3's deltas start again from 0 in each block: from the last id before
-        deltas[np.cumsum(counts[:-1])] -= np.array(last_ids[:-1], dtype=np.int64)
+        deltas[np.cumsum(counts[:-1])] -= np.array(last_ids[:-1], dtype=np.int32)
     return Postings(
-        np.cumsum(deltas, out=deltas),
+        np.cumsum(deltas, dtype=np.int32, out=deltas),
         np.concatenate(weight_parts, dtype=np.float32),
         np.concatenate(length_parts, dtype=np.int64) if values else None,
         value_parts if values else [],
@@ -404,7 +407,7 @@ def segment_entry(
     read = read_term(sub.reader(), fieldname, text, positions)  # one look-up of the term
     if read is None:
         return None
-    entry = (read.ids.astype(np.int32), _narrow_weights(read.weights))
+    entry = (read.ids.astype(np.int32, copy=False), _narrow_weights(read.weights))
     if positions:
         assert read.lengths is not None  # asked for with the values
         starts, keys = packed_positions(read.lengths, read.values)
@@ -418,6 +421,8 @@ def _narrow_weights(weights: Array) -> Array:
     """Term frequencies as float32 when that keeps every one exactly (they are whole numbers in
     the archive's fields): a kept entry takes half the memory, and ranking reads the same
     values once ``Search._read`` widens them again."""
+    if weights.dtype == np.float32:  # as packed blocks keep them
+        return weights
     narrow = weights.astype(np.float32)
     return narrow if np.array_equal(narrow, weights) else weights
 
@@ -601,21 +606,27 @@ class Search:
         counts = spans[lead].counts
         # The lead's keys in the candidates, one run after another: a single gather.
         runs = np.repeat(spans[lead].first - (np.cumsum(counts) - counts), counts)
-        owner = np.repeat(np.arange(len(candidates), dtype=np.int64), counts)
-        at = postings[lead][2][runs + np.arange(len(runs))] - spans[lead].base[owner]
+        leading = postings[lead][2].take(runs + np.arange(len(runs)))
+        owner: Array | None = None  # the candidate of each of ``leading`` (None: by ``counts``)
         for k, (_, _, keys) in enumerate(postings):
             if k == lead:
                 continue
-            wanted = at + (k - lead)  # where word k must be, in each candidate
-            inside = (wanted >= 0) & (wanted < spans[k].width[owner])
-            owner, wanted = owner[inside], wanted[inside]
-            # Its keys there: increasing, as candidates and positions are.
-            held = _held((wanted + spans[k].base[owner]).astype(keys.dtype), keys)
+            shift = k - lead
+            # Key x of the lead in candidate c is its position x - base(lead); word k's key
+            # there is x + (base(k) - base(lead)) + shift, when that position is one word k has.
+            offset = spans[k].base - spans[lead].base + shift
+            lowest = spans[lead].base - shift  # from here the lead's positions have room before them
+            each = partial(np.repeat, repeats=counts) if owner is None else itemgetter(owner)
+            inside = leading < each(lowest + spans[k].width)
+            if shift < 0:
+                inside &= leading >= each(lowest)
+            sought = (leading + each(offset))[inside]  # increasing, as candidates and positions are
+            held = _held(sought.astype(keys.dtype), keys)
             if not len(held):
                 return mask
             owner = np.searchsorted(spans[k].last, held)  # the candidate of each
-            at = held - spans[k].base[owner] - (k - lead)
-        mask[candidates[owner]] = True
+            leading = held - offset[owner]  # back into the lead's keys
+        mask[candidates if owner is None else candidates[owner]] = True  # None: a phrase of one word
         return mask
 
     def facet_counts(self, name: str, mask: Array, matched: Array | None = None) -> list[tuple[str, int]]:
