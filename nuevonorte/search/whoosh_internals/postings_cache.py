@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 #: At most this many bytes of arrays per process (a term met in 18,000 of 100,000 stories
-#: takes 144 kB, and with its positions about twice that): ``search_cache_mb``, set by
+#: takes 144 kB, and with its position keys, four bytes each, several times that):
+#: ``search_cache_mb``, set by
 #: ``search.init_app``.
 MAX_BYTES = 96 * 1024 * 1024
 
