@@ -586,18 +586,21 @@ class Search:
         never walked position by position: only the lead's positions are.
         """
         mask: Array = np.zeros(self.m.size, dtype=bool)
-        postings = [self.positions(fieldname, word) for word in words]
-        # Each word's posting of each document (-1: none), and the live documents with all.
+        # Each word's posting of each document (-1: none), and the live documents with all;
+        # a word's positions are not decoded once no document is left (a word absent here).
+        postings = []
         rows: dict[Any, Array] = {}
         holding = self.m.live().copy()
-        for word, (ids, _, _) in zip(words, postings, strict=True):
+        for word in words:
+            postings.append(self.positions(fieldname, word))
             if word not in rows:
+                ids = postings[-1][0]
                 rows[word] = np.full(self.m.size, -1, dtype=np.int64)
                 rows[word][ids] = np.arange(len(ids))
                 holding &= rows[word] >= 0
+                if not holding.any():
+                    return mask
         candidates = np.flatnonzero(holding)
-        if not len(candidates):
-            return mask
         spans = [
             _spans(rows[word][candidates], starts, keys)
             for word, (_, starts, keys) in zip(words, postings, strict=True)
