@@ -160,6 +160,28 @@ def test_every_two_word_phrase_over_terms_of_many_blocks(tmp_path: Path) -> None
             assert found  # with so many documents every pair occurs somewhere
 
 
+@pytest.mark.parametrize("merge_from", [0, 10**9])
+def test_phrases_asked_by_binary_search_and_by_merge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_from: int
+) -> None:
+    """A word's keys are asked by a binary search of each sought key, or by one merge of both
+    lists (``matching._held``, by their sizes): each way alone, forced here, gives what Whoosh
+    gives for phrases of two to four words, a word repeated, the lead first, last or between."""
+    monkeypatch.setattr(matching, "MERGE_FROM", merge_from)
+    rng = random.Random(5)
+    texts = [" ".join(rng.choices([*WORDS, *STOPS, RARE], k=rng.randint(3, 40))) for _ in range(300)]
+    ix = write(tmp_path, texts, segments=3, deleted=set(range(0, 300, 11)))
+    asked = [[a, b] for a, b in itertools.product(sorted(set(WORDS)), repeat=2)]
+    asked += [rng.choices([*WORDS, RARE], k=rng.randint(3, 4)) for _ in range(60)]
+    asked += [["casa", "casa", "casa"], ["madre", RARE, "madre"]]
+    with ix.searcher() as s:
+        search = Search(s)
+        for words in asked:
+            query = phrase_query(words)
+            assert query is not None
+            assert set(np.flatnonzero(search.mask(query)).tolist()) == whoosh_docs(s, query), words
+
+
 WIDE, NARROW = np.dtype(np.int64), np.dtype(np.uint32)
 
 
