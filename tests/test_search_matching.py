@@ -228,6 +228,8 @@ positions_lists = st.lists(
         st.lists(st.integers(min_value=0, max_value=600), min_size=1, max_size=30, unique=True),
         st.lists(st.integers(min_value=0, max_value=200_000), min_size=1, max_size=30, unique=True),
         st.lists(st.integers(min_value=0, max_value=5_000), min_size=990, max_size=1_100, unique=True),
+        # Past 2**32 once summed over a few postings: keys kept as int64.
+        st.lists(st.integers(min_value=0, max_value=2**32 - 2), min_size=1, max_size=3, unique=True),
     ).map(sorted),
     min_size=1,
     max_size=40,
@@ -246,6 +248,8 @@ def test_packed_positions_read_as_arrays_are_the_ones_written(lists: list[list[i
     starts, keys = packed_positions(lengths, b"".join(values))
     assert [posting_positions(starts, keys, i).tolist() for i in range(len(values))] == lists
     assert bool(np.all(np.diff(keys) > 0)) and int(keys[0]) > 0
+    last = sum(p[-1] + 1 for p in lists)  # the last key: every posting's last position, plus one
+    assert int(keys[-1]) == last and keys.dtype == (np.uint32 if last < 2**32 else np.int64)
     assert [fmt.decode_positions(v) for v in values] == lists
     assert [fmt.decode_frequency(v) for v in values] == [len(p) for p in lists]
 

@@ -5,10 +5,11 @@ stories that was most of a search's time (docs/parts/search.md). Here each query
 are read once, a block at a time, into arrays; matching is a boolean mask over document
 numbers (ORs and ANDs are ``|`` and ``&``), facet counts are a ``bincount`` over per-segment
 document -> value tables, and ranking is Whoosh's own BM25F computed with numpy for the
-matched documents only. Counts are exact. Phrases are matched on the same arrays: the
-documents holding every word of a phrase are intersected first, and only their positions
-(each posting's value in a positional field) are decoded and compared; they are ranked as
-their words.
+matched documents only. Counts are exact. Phrases are matched on the same arrays: each
+word's positions (its postings' values in a positional field) are decoded as keys that rise
+over its whole list, the documents holding every word are found, and only the positions of
+the word with the fewest there are walked, each asked of the other words' keys at once
+(``Search.phrase_mask``, decision 0032); phrases are ranked as their words.
 
 Relies on whoosh-reloaded 2.7.5's W3 codec internals (pinned): a leaf matcher's decoded
 block (``_data``: id deltas, term frequencies, values) and a segment's length column.
@@ -266,7 +267,7 @@ def term_postings(m: Any, values: bool = False) -> Postings:
         np.array(ids, dtype=np.int64),
         _narrow_weights(np.array(weights, dtype=np.float64)),
         np.fromiter(map(len, found), dtype=np.int64, count=len(found)) if values else None,
-        [b"".join(found)],
+        [b"".join(found)] if values else [],
     )
 
 
@@ -350,7 +351,7 @@ def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Po
     )
 
 
-def packed_positions(lengths: Array, values: bytes | Sequence[Buffer]) -> tuple[Array, Array]:
+def packed_positions(lengths: Array, values: Buffer | Sequence[Buffer]) -> tuple[Array, Array]:
     """Where each posting's positions start (and, last, where they end), and a key for each
     position (strictly increasing over the whole list: uint32 when the last fits, else int64),
     from ``PackedPositions`` values (joined, in one or more parts): each the u32 deltas of its
@@ -364,7 +365,8 @@ def packed_positions(lengths: Array, values: bytes | Sequence[Buffer]) -> tuple[
     starts again at each posting (``phrase_mask``, ``posting_positions``).
     """
     counts = lengths // 4
-    parts = [np.frombuffer(part, dtype="<u4") for part in ([values] if isinstance(values, bytes) else values)]
+    joined = [values] if isinstance(values, bytes | memoryview) else values
+    parts = [np.frombuffer(part, dtype="<u4") for part in joined]
     if sum(map(len, parts)) != int(counts.sum()):
         raise ValueError("packed positions do not add up to their lengths")
     starts = np.concatenate(([0], np.cumsum(counts)))
@@ -525,7 +527,8 @@ class Search:
                     lacking.clear()
                 lacking.add((n, fieldname, text))
                 continue
-            # Kept narrow (``segment_entry``), widened here for matching and ranking.
+            # Kept narrow (``segment_entry``); ids and weights widened here for matching and
+            # ranking (position keys are joined as they are, ``_joined_keys``).
             ids.append(np.add(entry[0], offset, dtype=np.int64))
             weights.append(entry[1])
             if positions:
