@@ -127,6 +127,46 @@ def test_phrases_words_ands_and_ors_match_what_whoosh_matches(
             assert set(np.flatnonzero(over_whooshs_files.mask(query)).tolist()) == found, query
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=documents,
+    segments=st.integers(min_value=1, max_value=4),
+    deleted=st.sets(st.integers(min_value=0, max_value=319), max_size=40),
+    picked=st.lists(
+        st.sets(st.sampled_from([*sorted(set(WORDS)), RARE]), min_size=1, max_size=3), max_size=4
+    ),
+    boost=st.sampled_from([1.0, 3.0]),
+)
+def test_scores_are_whooshs_bm25f(
+    tmp_path_factory: pytest.TempPathFactory,
+    texts: list[str],
+    segments: int,
+    deleted: set[int],
+    picked: list[set[str]],
+    boost: float,
+) -> None:
+    """Every matched document's score (``Search.scores``, its idf counted from the postings
+    read) is the one Whoosh's own BM25F gives it, for words, ORs and ANDs of distinct words,
+    boosted or not, over several segments with deleted documents."""
+    texts = [f"{text} {RARE}" if n % 37 == 5 else text for n, text in enumerate(texts)]
+    gone = {n for n in deleted if n < len(texts)}
+    ix = write(tmp_path_factory.mktemp("ix"), texts, segments, gone)
+    queries: list[Query] = [Term("text", form(w), boost=boost) for w in [*sorted(set(WORDS)), RARE]]
+    for words in picked:
+        terms: list[Query] = [Term("text", form(w), boost=boost) for w in sorted(words)]
+        queries += [Or(terms), And(terms)]
+    with ix.searcher() as s:
+        search = Search(s)
+        for query in queries:
+            leaves = matching._leaves(query)
+            assert leaves is not None
+            ours = search.scores(leaves)
+            theirs = {hit.docnum: hit.score for hit in s.search(query, limit=None)}
+            assert set(theirs) == set(np.flatnonzero(search.mask(query)).tolist()), query
+            for docnum, score in theirs.items():
+                assert ours[docnum] == pytest.approx(score, rel=1e-9), (query, docnum)
+
+
 def test_a_phrase_needs_its_words_in_order_and_next_to_each_other(tmp_path: Path) -> None:
     texts = [
         "la madre cruzó la frontera de noche",  # "madre cruzó": in order, next to each other

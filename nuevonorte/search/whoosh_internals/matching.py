@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from functools import partial
+from math import log
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -670,17 +671,7 @@ class Search:
             return [hit.docnum for hit in self.s.search(query, limit=limit, filter=set(np.flatnonzero(mask)))]
         if not leaves:  # everything (filters only): equal scores, index order
             return [int(d) for d in np.flatnonzero(mask)[:limit]]
-        s = self.s
-        k1, b = s.weighting.K1, s.weighting.B
-        scores = np.zeros(self.m.size, dtype=np.float64)
-        for fieldname, text, boost in leaves:
-            ids, tf = self.term(fieldname, text)
-            if not len(ids):
-                continue
-            norm = (
-                k1 * (1 - b) + k1 * b / (s.avg_field_length(fieldname) or 1) * self.m.lengths(fieldname)[ids]
-            )
-            scores[ids] += boost * s.idf(fieldname, text) * (k1 + 1) * tf / (tf + norm)
+        scores = self.scores(leaves)
         docs = np.flatnonzero(mask)
         found = scores[docs]
         if len(docs) > limit:
@@ -690,6 +681,30 @@ class Search:
             docs, found = docs[keep], found[keep]
         order = np.lexsort((docs, -found))[:limit]
         return [int(d) for d in docs[order]]
+
+    def scores(self, leaves: list[tuple[str, Any, float]]) -> Array:
+        """Every document's BM25F score for the weighted terms ``leaves`` (each counted once),
+        as Whoosh's ``BM25F`` scores them: a sum over the terms a document holds of boost ×
+        idf × (K1 + 1) × tf / (tf + K1 × (1 − B + B × length / average length)).
+
+        The idf is Whoosh's (``WeightingModel.idf``: log(documents / (documents holding the
+        term + 1)) + 1, deleted documents counted in both), with the documents holding the
+        term counted from the postings just read: Whoosh asks each segment's term table
+        again, a few file reads per segment and term.
+        """
+        s = self.s
+        k1, b = s.weighting.K1, s.weighting.B
+        scores: Array = np.zeros(self.m.size, dtype=np.float64)
+        for fieldname, text, boost in leaves:
+            ids, tf = self.term(fieldname, text)
+            if not len(ids):
+                continue
+            norm = (
+                k1 * (1 - b) + k1 * b / (s.avg_field_length(fieldname) or 1) * self.m.lengths(fieldname)[ids]
+            )
+            idf = log(self.m.size / (len(ids) + 1)) + 1
+            scores[ids] += boost * idf * (k1 + 1) * tf / (tf + norm)
+        return scores
 
 
 def _leaves(query: Query, boost: float = 1.0) -> list[tuple[str, Any, float]] | None:
