@@ -599,7 +599,7 @@ class Search:
             postings.append(self.positions(fieldname, word))
             if word not in rows:
                 ids = postings[-1][0]
-                rows[word] = np.full(self.m.size, -1, dtype=np.int64)
+                rows[word] = np.full(self.m.size, -1, dtype=np.int32)
                 rows[word][ids] = np.arange(len(ids))
                 holding &= rows[word] >= 0
                 if not holding.any():
@@ -671,7 +671,7 @@ class Search:
             return [hit.docnum for hit in self.s.search(query, limit=limit, filter=set(np.flatnonzero(mask)))]
         if not leaves:  # everything (filters only): equal scores, index order
             return [int(d) for d in np.flatnonzero(mask)[:limit]]
-        scores = self.scores(leaves)
+        scores = self.scores(leaves, mask)
         docs = np.flatnonzero(mask)
         found = scores[docs]
         if len(docs) > limit:
@@ -682,10 +682,12 @@ class Search:
         order = np.lexsort((docs, -found))[:limit]
         return [int(d) for d in docs[order]]
 
-    def scores(self, leaves: list[tuple[str, Any, float]]) -> Array:
-        """Every document's BM25F score for the weighted terms ``leaves`` (each counted once),
-        as Whoosh's ``BM25F`` scores them: a sum over the terms a document holds of boost ×
-        idf × (K1 + 1) × tf / (tf + K1 × (1 − B + B × length / average length)).
+    def scores(self, leaves: list[tuple[str, Any, float]], mask: Array) -> Array:
+        """The BM25F score of each document of ``mask`` for the weighted terms ``leaves`` (each
+        counted once; other documents' are 0), as Whoosh's ``BM25F`` scores them: a sum over
+        the terms a document holds of boost × idf × (K1 + 1) × tf / (tf + K1 × (1 − B + B ×
+        length / average length)). A term's postings outside ``mask`` are left out first when
+        they are most of them (a phrase of common words matches few of their documents).
 
         The idf is Whoosh's (``WeightingModel.idf``: log(documents / (documents holding the
         term + 1)) + 1, deleted documents counted in both), with the documents holding the
@@ -697,12 +699,15 @@ class Search:
         scores: Array = np.zeros(self.m.size, dtype=np.float64)
         for fieldname, text, boost in leaves:
             ids, tf = self.term(fieldname, text)
+            idf = log(self.m.size / (len(ids) + 1)) + 1  # from every posting, as Whoosh counts
+            inside = mask[ids]
+            if np.count_nonzero(inside) * 2 < len(ids):
+                ids, tf = ids[inside], tf[inside]
             if not len(ids):
                 continue
             norm = (
                 k1 * (1 - b) + k1 * b / (s.avg_field_length(fieldname) or 1) * self.m.lengths(fieldname)[ids]
             )
-            idf = log(self.m.size / (len(ids) + 1)) + 1
             scores[ids] += boost * idf * (k1 + 1) * tf / (tf + norm)
         return scores
 
