@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from nuevonorte.search.schema import ANALYZERS, STEM_REWRITE, TOKEN, fold
+from nuevonorte.search.schema import ANALYZERS, STEM_REWRITE, TOKEN, fold_lowered
 
 SNIPPET_WINDOW = 420
 SNIPPET_CHARS = 240
@@ -88,7 +88,7 @@ class Text:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lowered = text.lower()
-        folded = fold(text)
+        folded = fold_lowered(self.lowered)
         same = len(folded) == len(text) == len(self.lowered)
         self.folded: str | None = folded if same else None
 
