@@ -367,13 +367,13 @@ def packed_positions(lengths: Array, values: Buffer | Sequence[Buffer]) -> tuple
     """
     counts = lengths // 4
     joined = [values] if isinstance(values, bytes | memoryview) else values
-    parts = [np.frombuffer(part, dtype="<u4") for part in joined]
-    if sum(map(len, parts)) != int(counts.sum()):
+    keys: Array = np.concatenate([np.frombuffer(part, dtype="<u4") for part in joined], dtype=np.uint32)
+    if len(keys) != int(counts.sum()):
         raise ValueError("packed positions do not add up to their lengths")
     starts = np.concatenate(([0], np.cumsum(counts)))
     firsts = starts[:-1][counts > 0]
-    last = sum(int(part.sum(dtype=np.int64)) for part in parts) + len(firsts)
-    keys: Array = np.concatenate(parts, dtype=np.uint32 if last <= _NARROW_KEYS else np.int64)
+    if int(keys.sum(dtype=np.int64)) + len(firsts) > _NARROW_KEYS:
+        keys = keys.astype(np.int64)
     keys[firsts] += 1
     np.cumsum(keys, dtype=keys.dtype, out=keys)
     return starts, keys
@@ -460,8 +460,8 @@ def _spans(rows: Array, starts: Array, keys: Array) -> Spans:
     """``Spans`` of a word in the candidates that are its postings ``rows`` (increasing)."""
     first, end = starts[rows], starts[rows + 1]
     # The key before a posting's first is its keys' floor; none before the list's first (0).
-    before = keys.take(first - 1, mode="wrap").astype(np.int64)
-    last = keys.take(end - 1, mode="wrap").astype(np.int64)  # ``before`` again if it has none
+    before = keys[first - 1].astype(np.int64)  # -1: the list's last key, put right below
+    last = keys[end - 1].astype(np.int64)  # ``before`` again if it has none
     if len(rows) and rows[0] == 0:
         before[0] = 0
         last[0] = last[0] if end[0] > 0 else 0
