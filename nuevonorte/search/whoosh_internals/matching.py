@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from functools import partial
+from itertools import accumulate
 from math import log
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -430,18 +431,22 @@ def _narrow_weights(weights: Array) -> Array:
     return narrow if np.array_equal(narrow, weights) else weights
 
 
-def _joined_keys(parts: list[Array], total: int) -> Array:
+def _raised(parts: list[Array], by: list[int], dtype: Any) -> Array:
+    """``parts`` one after another, each raised by its number of ``by``, in one pass."""
+    out: Array = np.empty(sum(map(len, parts)), dtype=dtype)
+    at = 0
+    for part, raise_by in zip(parts, by, strict=True):
+        np.add(part, raise_by, out=out[at : at + len(part)], dtype=dtype)
+        at += len(part)
+    return out
+
+
+def _joined_keys(parts: list[Array]) -> Array:
     """Segments' position keys as one list's: each segment's raised above the last key of the
     segments before it (in document order), so they stay strictly increasing, and so posting
     r's keys stay above the key before them (uint32 while the last fits, as in a segment)."""
-    lasts = [int(part[-1]) if len(part) else 0 for part in parts]
-    keys: Array = np.empty(total, dtype=np.uint32 if sum(lasts) <= _NARROW_KEYS else np.int64)
-    at, below = 0, 0
-    for part, last in zip(parts, lasts, strict=True):
-        np.add(part, below, out=keys[at : at + len(part)], dtype=keys.dtype)
-        at += len(part)
-        below += last
-    return keys
+    below = list(accumulate((int(part[-1]) if len(part) else 0 for part in parts), initial=0))
+    return _raised(parts, below[:-1], np.uint32 if below[-1] <= _NARROW_KEYS else np.int64)
 
 
 class Spans(NamedTuple):
@@ -514,10 +519,10 @@ class Search:
     def _read(self, fieldname: str, text: Any, positions: bool) -> None:
         """A term's arrays in every segment, from the per-process cache or decoded (and kept)."""
         ids: list[Array] = []
+        offsets: list[int] = []
         weights: list[Array] = []
         starts: list[Array] = []
         found: list[Array] = []
-        at = 0
         lacking = self.m.lacking
         for n, ((sub, offset), key) in enumerate(zip(self.m.segments, self.m.keys, strict=True)):
             if (n, fieldname, text) in lacking:
@@ -530,20 +535,21 @@ class Search:
                 continue
             # Kept narrow (``segment_entry``); ids and weights widened here for matching and
             # ranking (position keys are joined as they are, ``_joined_keys``).
-            ids.append(np.add(entry[0], offset, dtype=np.int64))
+            ids.append(entry[0])
+            offsets.append(offset)
             weights.append(entry[1])
             if positions:
-                starts.append(np.add(entry[2][:-1], at, dtype=np.int64))
+                starts.append(entry[2][:-1])
                 found.append(entry[3])
-                at += len(entry[3])
         none = postings_cache.EMPTY
         self._terms[(fieldname, text)] = (
-            np.concatenate(ids) if ids else none[0],
+            _raised(ids, offsets, np.int64) if ids else none[0],
             np.concatenate(weights, dtype=np.float64) if weights else none[1],
         )
         if positions:
-            starts.append(np.array([at], dtype=np.int64))
-            self._positions[(fieldname, text)] = (np.concatenate(starts), _joined_keys(found, at))
+            at = list(accumulate((len(part) for part in found), initial=0))
+            joined_starts = _raised([*starts, np.zeros(1, dtype=np.int64)], at, np.int64)
+            self._positions[(fieldname, text)] = (joined_starts, _joined_keys(found))
 
     def term_mask(self, fieldname: str, text: Any) -> Array:
         """A mask of the live documents holding a term."""
