@@ -168,8 +168,7 @@ def change_consent(
     looks at what is newly exposed (a voice, photos) before it goes out. Narrowing takes
     effect at once, because the consent rule reads the newest record.
     """
-    _as_committed(story)
-    refuse_if_withdrawn(story)
+    refuse_if_withdrawn(story, as_committed=True)
     current = story.current_consent
     old = ConsentChoices.of(current) if current else ConsentChoices(visibility=Visibility.CONTRIBUTOR)
     wider = widenings(old, choices)
@@ -196,8 +195,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
     What remains is a tombstone row (so collections can say the story was withdrawn) and
     the audit event. Withdrawing twice is harmless. Files are deleted after the commit.
     """
-    _as_committed(story)
-    if story.status == StoryStatus.WITHDRAWN:
+    if _as_committed(story) == StoryStatus.WITHDRAWN:
         return
     ledger.record(ledger.WITHDRAWN, story)
     cancel_for_media([media.id for media in story.media])  # a running job stops, unsaved
@@ -236,8 +234,7 @@ def withdraw(story: Story, curator: CuratorAccount | None = None) -> None:
 
 def withdraw_media(story: Story, media: MediaFile) -> None:
     """Withdraw one media file of a story (the contributor's partial withdrawal)."""
-    _as_committed(story)
-    refuse_if_withdrawn(story)
+    refuse_if_withdrawn(story, as_committed=True)
     if media.story_id != story.id:
         raise StoryRefused(Refusal.NOT_THIS_STORY)
     ledger.record(ledger.MEDIA_WITHDRAWN, story, media)
@@ -287,16 +284,25 @@ def replay_ledger_entry(kind: str, story_id: str, media_id: str | None) -> None:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _as_committed(story: Story) -> None:
-    """Lock the story's row, then forget what this request read of it (PostgreSQL): a
-    withdrawal or a new consent is made on top of whatever committed before it — a curator's
-    publication committed meanwhile included — and never fails as stale (the story's version
-    read before would no longer match, and the narrator would get an error instead of their
-    withdrawal). A transaction holding the row is waited for. On SQLite a writer holds the
-    write lock from its first statement (``database.write_intent``)."""
-    if story.id is not None:  # (autoflushed first: what this transaction wrote stays)
-        db.session.execute(select(Story.id).where(Story.id == story.id).with_for_update()).all()
+def _locked_status(story: Story) -> StoryStatus:
+    """The story's status as committed, its row locked until this transaction ends
+    (PostgreSQL; a transaction holding the row is waited for). Autoflushed first: what this
+    transaction wrote counts too. On SQLite a writer holds the write lock from its first
+    statement (``database.write_intent``)."""
+    if story.id is None:
+        return story.status
+    return db.session.execute(select(Story.status).where(Story.id == story.id).with_for_update()).scalar_one()
+
+
+def _as_committed(story: Story) -> StoryStatus:
+    """``_locked_status``, then forget what this request read of the story: a withdrawal or a
+    new consent is made on top of whatever committed before it — a curator's publication
+    committed meanwhile included — and never fails as stale (the story's version read before
+    would no longer match, and the narrator would get an error instead of their withdrawal)."""
+    status = _locked_status(story)
+    if story.id is not None:
         db.session.expire(story)
+    return status
 
 
 def _lock_media(media: Iterable[MediaFile]) -> None:
@@ -334,17 +340,18 @@ def _mark_reviewed(story: Story) -> None:
     story.reviewed_consent_seq = current.seq if current is not None else None
 
 
-def refuse_if_withdrawn(story: Story) -> None:
+def refuse_if_withdrawn(story: Story, as_committed: bool = False) -> None:
     """Refuse any change to a withdrawn story (``Refusal.WITHDRAWN``), as the database has it:
-    the story's row is locked and its columns read again first (PostgreSQL), so a withdrawal
+    the story's row is locked and its status read again first (PostgreSQL), so a withdrawal
     committed since this request loaded the story is seen, and one committing meanwhile waits
     for this transaction to end. (On SQLite a writer holds the database's write lock from its first
     statement, ``database.write_intent``.) Without the lock, a curator's description read
-    before the narrator withdrew could still give the tombstone new themes."""
-    status = story.status
-    if story.id is not None:  # (autoflushed first: what this transaction wrote counts too)
-        query = select(Story.status).where(Story.id == story.id).with_for_update()
-        status = db.session.execute(query).scalar_one()
+    before the narrator withdrew could still give the tombstone new themes.
+
+    With ``as_committed`` (a narrator's own change), what the request read of the story is
+    forgotten too, under the same lock (``_as_committed``). A curator's form keeps it: its
+    stale-version check relies on the version it read."""
+    status = _as_committed(story) if as_committed else _locked_status(story)
     if status == StoryStatus.WITHDRAWN:
         raise StoryRefused(Refusal.WITHDRAWN)
 

@@ -286,7 +286,7 @@ def test_packed_positions_read_as_arrays_are_the_ones_written(lists: list[list[i
     fmt = PackedPositions()
     values = [fmt.encode(positions) for positions in lists]
     lengths = np.array([len(v) for v in values], dtype=np.int64)
-    starts, keys = packed_positions(lengths, b"".join(values))
+    starts, keys = packed_positions(lengths, [b"".join(values)])
     assert [posting_positions(starts, keys, i).tolist() for i in range(len(values))] == lists
     assert bool(np.all(np.diff(keys) > 0)) and int(keys[0]) > 0
     last = sum(p[-1] + 1 for p in lists)  # the last key: every posting's last position, plus one
@@ -297,7 +297,7 @@ def test_packed_positions_read_as_arrays_are_the_ones_written(lists: list[list[i
 
 def test_positions_that_do_not_add_up_are_refused() -> None:
     with pytest.raises(ValueError):
-        packed_positions(np.array([8], dtype=np.int64), PackedPositions().encode([1]))
+        packed_positions(np.array([8], dtype=np.int64), [PackedPositions().encode([1])])
 
 
 def test_a_phrase_far_into_a_long_text(tmp_path: Path) -> None:

@@ -353,7 +353,7 @@ def extent_postings(postfile: Any, offset: int, length: int, values: bool) -> Po
     )
 
 
-def packed_positions(lengths: Array, values: Buffer | Sequence[Buffer]) -> tuple[Array, Array]:
+def packed_positions(lengths: Array, values: Sequence[Buffer]) -> tuple[Array, Array]:
     """Where each posting's positions start (and, last, where they end), and a key for each
     position (strictly increasing over the whole list: uint32 when the last fits, else int64),
     from ``PackedPositions`` values (joined, in one or more parts): each the u32 deltas of its
@@ -367,8 +367,7 @@ def packed_positions(lengths: Array, values: Buffer | Sequence[Buffer]) -> tuple
     starts again at each posting (``phrase_mask``, ``posting_positions``).
     """
     counts = lengths // 4
-    joined = [values] if isinstance(values, bytes | memoryview) else values
-    keys: Array = np.concatenate([np.frombuffer(part, dtype="<u4") for part in joined], dtype=np.uint32)
+    keys: Array = np.concatenate([np.frombuffer(part, dtype="<u4") for part in values], dtype=np.uint32)
     if len(keys) != int(counts.sum()):
         raise ValueError("packed positions do not add up to their lengths")
     starts = np.concatenate(([0], np.cumsum(counts)))
@@ -382,17 +381,16 @@ def packed_positions(lengths: Array, values: Buffer | Sequence[Buffer]) -> tuple
 
 def posting_positions(starts: Array, keys: Array, row: int) -> Array:
     """The positions of posting ``row`` (``packed_positions``' starts and keys)."""
-    before = keys[starts[row] - 1] if starts[row] else 0
-    found: Array = keys[starts[row] : starts[row + 1]] - before - 1
+    span = _spans(np.array([row]), starts, keys)
+    found: Array = keys[span.first[0] : span.first[0] + span.counts[0]] - span.base[0]
     return found
 
 
-def _ranks(counts: Array) -> Array:
-    """0, 1, …, counts[0] - 1, then 0, 1, …, counts[1] - 1, and so on."""
-    ranks: Array = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
-        np.cumsum(counts) - counts, counts
-    )
-    return ranks
+def _runs(first: Array, counts: Array) -> Array:
+    """The indices of runs one after another: first[0], …, first[0] + counts[0] - 1, then
+    first[1], … (each document's pairs of a facet, each candidate's keys of a word)."""
+    found: Array = np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+    return found
 
 
 def segment_entry(
@@ -617,9 +615,7 @@ class Search:
         ]
         lead = min(range(len(words)), key=lambda k: int(spans[k].counts.sum()))
         counts = spans[lead].counts
-        # The lead's keys in the candidates, one run after another: a single gather.
-        runs = np.repeat(spans[lead].first - (np.cumsum(counts) - counts), counts)
-        leading = postings[lead][2].take(runs + np.arange(len(runs)))
+        leading = postings[lead][2][_runs(spans[lead].first, counts)]  # its keys in the candidates
         owner: Array | None = None  # the candidate of each of ``leading`` (None: by ``counts``)
         for k, (_, _, keys) in enumerate(postings):
             if k == lead:
@@ -653,7 +649,7 @@ class Search:
         if len(hits) * SPARSE_FACTOR < len(facet.docs):
             first = facet.starts[hits]
             sizes = facet.starts[hits + 1] - first
-            picked = facet.codes[np.repeat(first, sizes) + _ranks(sizes)]
+            picked = facet.codes[_runs(first, sizes)]
         else:
             picked = facet.codes[mask[facet.docs]]
         counts = np.bincount(picked, minlength=len(facet.values))
