@@ -181,6 +181,51 @@ def test_a_cue_found_through_its_translation_links_to_the_moment() -> None:
     assert "<mark>sister</mark>" in str(hit.cues[0].text_html)
 
 
+@pytest.mark.usefixtures("demo_archive")
+def test_only_texts_whose_field_holds_a_word_met_are_read_and_nothing_is_lost(
+    monkeypatch: pytest.MonkeyPatch, make_story: Callable[..., Story]
+) -> None:
+    """A hit's body, summaries and cues are scanned for highlights only when the postings say
+    their field holds a word met (``query._fields_met``). Every word of the archive's texts,
+    searched in both languages, is highlighted exactly as when every text is scanned: in the
+    demo (a recording with translated cues), a story told in a third language, and one whose
+    words are only in its title, its summaries or its cues."""
+    import re
+
+    from nuevonorte.search import query
+    from nuevonorte.search.schema import QUERY_FIELDS
+
+    make_story(title="Raíces", body="Mi abuela hablaba náhuatl en el mercado.", language="nah")
+    make_story(title="Ventanas abiertas", body="Nada aquí.", summary_es="Una casa amarilla.")
+    make_story(title="Only the title speaks", body="Otra cosa.", summary_en="A yellow house.", language="en")
+    recorded = make_story(title="Sin palabras", body="Silencio.")
+    add_transcribed_audio(recorded, [(0, "El río crecía cada invierno.", False), (4000, "Crecimos.", False)])
+    texts = [
+        text
+        for story in db.session.scalars(db.select(Story))
+        for text in (story.title_es, story.title_en, story.summary_es, story.summary_en, story.body)
+    ]
+    texts += [cue.text + " " + (cue.translation or "") for m in recorded.media for cue in m.transcript.cues]
+    words = sorted({w.lower() for text in texts for w in re.findall(r"\w{3,}", text or "")})
+    assert len(words) > 200
+
+    def every_field(search: object, terms: object, docnums: list[int]) -> list[set[str]]:
+        return [set(QUERY_FIELDS) for _ in docnums]
+
+    found = 0
+    for word in words:
+        for lang in ("es", "en"):
+            got = search.search_public(word, lang).hits
+            with monkeypatch.context() as scanning_all:
+                scanning_all.setattr(query, "_fields_met", every_field)
+                assert got == search.search_public(word, lang).hits, (word, lang)
+            found += len(got)
+    assert found > len(words)
+    raices = search.search_public("mercado", "es").hits
+    assert [h.title_es for h in raices] == ["Raíces"] and "<mark>mercado</mark>" in raices[0].snippet
+    assert "<mark>crecía</mark>" in search.search_public("crecer", "es").hits[0].cues[0].text_html
+
+
 # --- 5. "Did you mean" only when it finds something ---------------------------------------
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from nuevonorte import consent, translations
 from nuevonorte.models import Cue, MediaFile, MediaKind, PartnerStory, Story
+from nuevonorte.search.schema import text_language
 
 #: At most this many decades are listed for a story's period (a 1900–2020 span is not a facet).
 MAX_DECADES = 12
@@ -147,7 +148,7 @@ def _common_fields(
     credit: str,
     translated: list[str],
 ) -> dict[str, Any]:
-    lang = "es" if story.original_language == "es" else "en"
+    lang = text_language(story.original_language)
     other = "en" if lang == "es" else "es"
     body = "\n\n".join(paragraphs)
     transcript: dict[str, list[str]] = {"es": [], "en": []}

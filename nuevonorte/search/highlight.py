@@ -146,11 +146,16 @@ def snippet(text: str, marker: Marker) -> str:
 def cue_hits(stored: str, markers: dict[str, Marker]) -> list[CueHit]:
     """The first transcript cues holding a word met, each with its time: the cue's own text,
     or its translation when only the translation holds one (an English visitor finds a
-    Spanish recording through its translated cues, and is taken to the moment too)."""
+    Spanish recording through its translated cues, and is taken to the moment too).
+
+    ``markers`` holds a marker per language to look for: a language without one is skipped.
+    """
+    if not markers:
+        return []
     cues = json.loads(stored)
     own: dict[int, tuple[str, list[Span], str]] = {}
     translated: dict[int, tuple[str, list[Span], str]] = {}
-    for code in ("es", "en"):
+    for code in markers:
         other = "en" if code == "es" else "es"
         texts = {i: cue[1] for i, cue in enumerate(cues) if _lang(cue[2]) == code}
         own.update({i: (*found, code) for i, found in _spans_each(texts, markers[code]).items()})

@@ -18,8 +18,8 @@ from whoosh.query import Every, Query
 
 from nuevonorte.search import store, warmup
 from nuevonorte.search.highlight import CueHit, Marker, cue_hits, snippet
-from nuevonorte.search.parse import MAX_QUERY_CHARS, parse
-from nuevonorte.search.schema import FACETS
+from nuevonorte.search.parse import MAX_QUERY_CHARS, field_language, parse
+from nuevonorte.search.schema import FACETS, QUERY_FIELDS, text_language
 from nuevonorte.search.suggest import suggestion
 from nuevonorte.search.whoosh_internals.matching import Search
 
@@ -137,23 +137,39 @@ def search_index(
             markers = {code: Marker(wanted, code) for code, wanted in terms.items()}
             rank = parsed.rank if parsed.rank is not None else query
             # Only the page slice is touched: hits beyond it are never highlighted or loaded.
-            for docnum in search.ranked(rank, mask, page * pagelen)[(page - 1) * pagelen :]:
-                results.hits.append(_hit(s.stored_fields(docnum), lang, markers, kind))
+            docnums = search.ranked(rank, mask, page * pagelen)[(page - 1) * pagelen :]
+            for docnum, met in zip(docnums, _fields_met(search, terms, docnums), strict=True):
+                results.hits.append(_hit(s.stored_fields(docnum), lang, markers, kind, met))
         elif parsed.plain_words():
             results.suggestion = suggestion(s, parsed.plain_words(), allowed)
     return results
 
 
-def _hit(hit: Mapping[str, Any], lang: str, markers: dict[str, Marker], kind: str) -> SearchHit:
+def _fields_met(search: Search, terms: dict[str, frozenset[str]], docnums: list[int]) -> list[set[str]]:
+    """Per hit, the searched fields holding a word met, from the postings the search read.
+
+    A text can hold a word met only when its field does (``documents``: the body and cues are
+    in a ``text_`` field, the summaries in a ``head_``), so only those texts are scanned for
+    highlights: a story found by its title is not read word by word through its whole body.
+    """
+    ids = np.asarray(docnums, dtype=np.int64)
+    held = {name: search.holding(name, terms[field_language(name)], ids) for name in QUERY_FIELDS}
+    return [{name for name, found in held.items() if found[i]} for i in range(len(ids))]
+
+
+def _hit(
+    hit: Mapping[str, Any], lang: str, markers: dict[str, Marker], kind: str, met: set[str]
+) -> SearchHit:
     other = "es" if lang == "en" else "en"
     shown = ""
-    body_lang = "en" if hit.get("language") == "en" else "es"
-    for text, field_lang in (
-        (hit.get("body") or "", body_lang),
-        (hit.get(f"summary_{lang}") or "", lang),
-        (hit.get(f"summary_{other}") or "", other),
+    body_lang = text_language(hit.get("language") or "")
+    for text, fieldname in (
+        (hit.get("body") or "", f"text_{body_lang}"),
+        (hit.get(f"summary_{lang}") or "", f"head_{lang}"),
+        (hit.get(f"summary_{other}") or "", f"head_{other}"),
     ):
-        shown, shown_lang = snippet(text, markers[field_lang]), field_lang
+        shown_lang = field_language(fieldname)
+        shown = snippet(text, markers[shown_lang]) if fieldname in met else ""
         if shown:
             break
     if not shown:
@@ -168,7 +184,7 @@ def _hit(hit: Mapping[str, Any], lang: str, markers: dict[str, Marker], kind: st
         summary_en=hit.get("summary_en", ""),
         language=hit.get("language", ""),
         snippet=Markup(shown),  # noqa: S704 (highlight.marked escapes everything but <mark>)
-        cues=cue_hits(hit.get("cues") or "[]", markers),
+        cues=cue_hits(hit.get("cues") or "[]", {c: m for c, m in markers.items() if f"text_{c}" in met}),
         themes=themes,
         status=hit.get("status") if kind == store.STAFF else None,
         snippet_lang=shown_lang,

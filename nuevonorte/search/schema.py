@@ -253,6 +253,11 @@ QUERY_FIELDS = {
     "text_en": 1.0,
 }
 
+def text_language(language: str) -> str:
+    """The language whose ``text_`` field holds the body of a story told in ``language``."""
+    return "es" if language == "es" else "en"
+
+
 #: Fields that can be faceted and filtered on (all keyword fields of codes or slugs).
 FACETS = ("theme", "place", "country", "language", "media", "decade", "source")
 

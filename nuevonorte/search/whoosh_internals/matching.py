@@ -18,7 +18,7 @@ block (``_data``: id deltas, term frequencies, values) and a segment's length co
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 from itertools import accumulate
 from math import log
@@ -555,6 +555,16 @@ class Search:
         mask[self.term(fieldname, text)[0]] = True
         mask &= self.m.live()
         return mask
+
+    def holding(self, fieldname: str, texts: Iterable[Any], docnums: Array) -> Array:
+        """Which of ``docnums`` hold any of the terms ``texts`` in ``fieldname``."""
+        held: Array = np.zeros(len(docnums), dtype=bool)
+        for text in texts:
+            ids = self.term(fieldname, text)[0]  # sorted: segments in order, each in order
+            if len(ids):
+                at = np.minimum(np.searchsorted(ids, docnums), len(ids) - 1)
+                held |= ids[at] == docnums
+        return held
 
     def mask(self, query: Query) -> Array:
         """A mask of the live documents matching ``query``."""
