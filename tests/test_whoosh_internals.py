@@ -38,7 +38,7 @@ PUBLIC_API = {
         "Tokenizer",
     },
     "whoosh.fields": {"ID", "KEYWORD", "STORED", "TEXT", "Schema"},
-    "whoosh.lang": {"stemmer_for_language", "stopwords_for_language"},
+    "whoosh.lang": {"stopwords_for_language"},
     "whoosh.support.charset": {"accent_map"},
     "whoosh.query": {"And", "Every", "Or", "Phrase", "Query", "Term"},
     "whoosh.searching": {"Searcher"},

@@ -7,15 +7,18 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import Stemmer
 from whoosh.analysis import Analyzer, CharsetFilter, LowercaseFilter, RegexTokenizer, Token, Tokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.lang import stemmer_for_language, stopwords_for_language
+from whoosh.lang import stopwords_for_language
 from whoosh.support.charset import accent_map
 
 from nuevonorte.search.whoosh_internals.codec import PackedPositions
 
 #: Languages with their own analyser; text in any other language is analysed as English.
 LANGUAGES = ("es", "en")
+#: Each language's Snowball algorithm (PyStemmer: the Snowball project's own C library).
+SNOWBALL = {"es": "spanish", "en": "english"}
 
 
 #: Words as the analysers split them (the pattern of Whoosh's RegexTokenizer).
@@ -93,8 +96,16 @@ class LanguageAnalyzer(Tokenizer):
 
     def _setup(self) -> None:
         self._stops = STOPWORDS[self.lang]
-        self._stemfn = stemmer_for_language(self.lang)
         self._terms: dict[str, str | None] = {}
+        self._threads = threading.local()
+
+    def _stem(self, word: str) -> str:
+        """Snowball's stem of ``word``, by this thread's own stemmer (a PyStemmer stemmer keeps
+        state between calls and is not to be shared by threads); our table is the cache."""
+        stemmer = getattr(self._threads, "stemmer", None)
+        if stemmer is None:
+            stemmer = self._threads.stemmer = Stemmer.Stemmer(SNOWBALL[self.lang], 0)
+        return str(stemmer.stemWord(word))
 
     def __getstate__(self) -> dict[str, Any]:
         return {"lang": self.lang}
@@ -117,7 +128,7 @@ class LanguageAnalyzer(Tokenizer):
             if len(terms) >= MAX_STEMS:
                 terms.clear()
             folded = fold_lowered(word)
-            found = terms[word] = None if folded in self._stops else fold_lowered(self._stemfn(word))
+            found = terms[word] = None if folded in self._stops else fold_lowered(self._stem(word))
         return found
 
     def query_terms(self, word: str) -> tuple[str, ...]:
@@ -237,10 +248,11 @@ def stem(word: str, lang: str) -> str | None:
 
 #: Bumped whenever the fields change: an index built with another version is not opened
 #: (search says "temporarily unavailable" and ``nuevonorte check`` says to reindex).
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 # 1: 12 query fields, Whoosh filter chains; 2: positional twins of the text fields; 3: one
 # positional field per language; 4: words stemmed with their accents, then folded (0011);
-# 5: the partner source facet; 6: posting blocks and positions packed as arrays (0029).
+# 5: the partner source facet; 6: posting blocks and positions packed as arrays (0029); 7: Snowball
+# stems from PyStemmer, a later Snowball than Whoosh's port (0033).
 
 #: Fields a free-text query searches, with their weight. Per language, a short "head" (title,
 #: summary, theme and place names) weighted above the long "text" (story text, transcript
@@ -252,6 +264,7 @@ QUERY_FIELDS = {
     "text_es": 1.0,
     "text_en": 1.0,
 }
+
 
 def text_language(language: str) -> str:
     """The language whose ``text_`` field holds the body of a story told in ``language``."""
