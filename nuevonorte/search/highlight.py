@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from nuevonorte.search.schema import ANALYZERS, STEM_REWRITE, TOKEN, fold_lowered
+from nuevonorte.search.schema import ANALYZERS, STEM_REWRITE, TOKEN, fold_in_place
 
 SNIPPET_WINDOW = 420
 SNIPPET_CHARS = 240
@@ -49,8 +49,11 @@ class Marker:
         self.wanted = wanted
         self.analyzer = ANALYZERS[lang]
         starts = sorted({t[: max(1, len(t) - STEM_REWRITE)] for t in wanted}, key=len, reverse=True)
-        # A word begins after anything but a letter, or a dot that does not join it to one.
-        pattern = r"(?<!\w)(?<!\w\.)(?:" + "|".join(re.escape(s) for s in starts) + ")"
+        # A word begins after anything but a letter, or a dot that does not join it to one;
+        # that is asked after each beginning's first letter, so that the pattern starts with
+        # letters and the regular expression engine skips ahead to them (twice as fast).
+        after_first = r"(?<!\w.)(?<!\w\..)"
+        pattern = "|".join(re.escape(s[0]) + after_first + re.escape(s[1:]) for s in starts)
         self.starts = re.compile(pattern) if starts else None
 
     def _is_wanted(self, word: str) -> bool:
@@ -65,7 +68,7 @@ class Marker:
         if self.starts is None:
             return []
         out: list[Span] = []
-        if text.folded is None:  # a letter folds to several: every word is looked up
+        if text.folded is None:  # folded words are not where the text's are: every word is looked up
             for word in TOKEN.finditer(text.text, start, end):
                 if self._is_wanted(word.group()):
                     out.append(word.span())
@@ -82,15 +85,14 @@ class Marker:
 
 
 class Text:
-    """A text with its lower-case and folded forms, made once (None when either form is not
-    as long as the text, so that positions in them are not positions in it)."""
+    """A text with its lower-case and folded forms, made once (None when positions or words
+    in the folded form are not those of the text: ``schema.fold_in_place``)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.lowered = text.lower()
-        folded = fold_lowered(self.lowered)
-        same = len(folded) == len(text) == len(self.lowered)
-        self.folded: str | None = folded if same else None
+        same = len(self.lowered) == len(text)
+        self.folded: str | None = fold_in_place(self.lowered) if same else None
 
 
 def marked(text: str, spans: list[Span], start: int, end: int) -> str:

@@ -39,15 +39,74 @@ STEM_REWRITE = 2
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
+#: The code page that text written in Spanish or English nearly always fits (Latin-1's
+#: letters, typographic quotes and dashes): one byte a character, so such a text is folded
+#: by one byte table (``bytes.translate``), in C.
+CODE_PAGE = "cp1252"
+
+
+def _byte_folds() -> bytes:
+    """``accent_map`` as a table of ``CODE_PAGE``'s bytes (each of its characters folds to one
+    of its characters: tests/test_search_highlight.py)."""
+    table = bytearray(range(256))
+    for byte in range(0x80, 0x100):
+        try:
+            char = bytes([byte]).decode(CODE_PAGE)
+        except UnicodeDecodeError:  # a byte the code page leaves undefined: never encoded
+            continue
+        table[byte] = char.translate(accent_map).encode(CODE_PAGE)[0]
+    return bytes(table)
+
+
+_BYTE_FOLDS = _byte_folds()
+
+
 def _fold_run(run: re.Match[str]) -> str:
     return run.group().translate(accent_map)
 
 
+def _into_other_kind() -> re.Pattern[str]:
+    """The characters ``accent_map`` folds into a word character though they are none, or the
+    reverse (a few combining marks, none in ``CODE_PAGE``: tests/test_search_highlight.py)."""
+    word = re.compile(r"\w")
+    odd = [chr(c) for c, folded in accent_map.items() if bool(word.match(chr(c))) != bool(word.match(folded))]
+    return re.compile("[" + re.escape("".join(odd)) + "]" if odd else "(?!)")
+
+
+_INTO_OTHER_KIND = _into_other_kind()
+
+
+def _by_code_page(text: str) -> str | None:
+    """``text`` folded by the byte table; None when it does not fit ``CODE_PAGE``."""
+    try:
+        return text.encode(CODE_PAGE).translate(_BYTE_FOLDS).decode(CODE_PAGE)
+    except UnicodeEncodeError:
+        return None
+
+
 def fold_lowered(text: str) -> str:
-    """Accent-fold lower-case ``text``. Only its runs of non-ASCII letters go through
-    ``accent_map`` (which maps lower-case ASCII to itself): ``str.translate`` with a table that
-    lacks most characters was the cost of highlighting a page of results."""
-    return _NON_ASCII.sub(_fold_run, text)
+    """Accent-fold lower-case ``text``: through a byte table when it fits ``CODE_PAGE``, else
+    only its runs of non-ASCII letters go through ``accent_map`` (which maps lower-case ASCII
+    to itself). ``str.translate`` with a table that lacks most characters, then a callback
+    per accented letter, were the cost of highlighting a page of results."""
+    if text.isascii():
+        return text
+    folded = _by_code_page(text)
+    return _NON_ASCII.sub(_fold_run, text) if folded is None else folded
+
+
+def fold_in_place(text: str) -> str | None:
+    """``fold_lowered(text)`` when its words are where ``text``'s are: each character folded
+    to one, word characters to word characters (None otherwise)."""
+    if text.isascii():
+        return text
+    folded = _by_code_page(text)
+    if folded is not None:  # one byte a character, and the code page has no odd fold
+        return folded
+    if _INTO_OTHER_KIND.search(text):
+        return None
+    folded = _NON_ASCII.sub(_fold_run, text)
+    return folded if len(folded) == len(text) else None
 
 
 def fold(text: str) -> str:
