@@ -59,3 +59,41 @@ def test_isal_inflates_what_zlib_deflated(data: bytes, level: int) -> None:
     packed = zlib.compress(data, level)
     assert inflate(packed) == zlib.decompress(packed) == data
     assert inflate(memoryview(packed)) == data  # the matcher passes views of the term's bytes
+
+
+@pytest.mark.parametrize("compound", [True, False])
+def test_stored_fields_and_lengths_read_by_pread_and_isal_are_whooshs(tmp_path: Path, compound: bool) -> None:
+    """``ArchivePerDocReader``: its column files' ``get`` is one pread and stored fields are
+    inflated by ISA-L; every document's stored fields and field lengths are what Whoosh's own
+    per-document reader reads from the same segment, deleted documents and empty values too."""
+    from whoosh.codec.whoosh3 import W3PerDocReader
+    from whoosh.fields import STORED
+
+    from nuevonorte.search.whoosh_internals.codec import ArchivePerDocReader
+
+    rng = random.Random(7)
+    schema = Schema(
+        sid=ID(unique=True, stored=True),
+        text=SharedText(analyzer=ANALYZERS["es"]),
+        body=STORED(),
+    )
+    ix = FileStorage(str(tmp_path), supports_mmap=USE_MMAP).create_index(schema)
+    writer = ix.writer(codec=ArchiveCodec(), compound=compound)
+    for n in range(300):
+        body = " ".join(rng.choices(WORDS, k=rng.randint(0, 400))) + "ñ" * rng.randint(0, 3)
+        writer.add_document(sid=str(n), text=" ".join(rng.choices(WORDS, k=rng.randint(1, 30))), body=body)
+    writer.commit(merge=False)
+    with ix.writer(codec=ArchiveCodec()) as deleting:
+        for n in range(0, 300, 7):
+            deleting.delete_by_term("sid", str(n))
+    with ix.searcher() as s:
+        reader = s.reader()
+        ours = reader._perdoc
+        assert isinstance(ours, ArchivePerDocReader)
+        theirs = W3PerDocReader(reader._storage, reader.segment())
+        for docnum in range(reader.doc_count_all()):
+            assert ours.stored_fields(docnum) == theirs.stored_fields(docnum), docnum
+            assert ours.doc_field_length(docnum, "text") == theirs.doc_field_length(docnum, "text")
+        assert "get" in vars(ours._colfiles["_stored"][0])
+        assert "get" not in vars(theirs._colfiles["_stored"][0])  # Whoosh's seek and read
+        theirs.close()

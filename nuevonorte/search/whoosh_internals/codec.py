@@ -42,6 +42,7 @@ from whoosh.codec.whoosh3 import (
     WHOOSH3_HEADER_MAGIC,
     W3Codec,
     W3LeafMatcher,
+    W3PerDocReader,
     W3PostingsWriter,
 )
 from whoosh.formats import Positions
@@ -195,6 +196,9 @@ class ArchiveCodec(W3Codec):
         direct_gets(reader._postfile)
         return reader
 
+    def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
+        return ArchivePerDocReader(storage, segment)
+
     def postings_reader(
         self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None
     ) -> ListMatcher | W3LeafMatcher:
@@ -202,6 +206,23 @@ class ArchiveCodec(W3Codec):
             return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
         offset, length = terminfo.extent()
         return ArchiveLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+
+class ArchivePerDocReader(W3PerDocReader):
+    """W3's per-document reader (lengths, stored fields); its column files' ``get`` is one
+    ``os.pread`` (``pread``), and stored fields are inflated by ISA-L. A page of results reads
+    twenty documents' stored fields: each was a seek, a buffered read and zlib's inflate, about
+    34 µs, as much as finding the page's words at 10,000 stories."""
+
+    def _get_column_file(self, fieldname: str) -> tuple[Any, int, int]:
+        colfile, offset, length = super()._get_column_file(fieldname)
+        return direct_gets(colfile), offset, length
+
+    def column_reader(self, fieldname: str, column: Any) -> Any:
+        reader = super().column_reader(fieldname, column)
+        if fieldname == "_stored":  # W3's STORED_COLUMN: pickles in a zlib column
+            reader._child._decompress = inflate
+        return reader
 
 
 class ArchivePostingsWriter(W3PostingsWriter):
