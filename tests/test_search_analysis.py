@@ -5,6 +5,7 @@ Spanish stems see their accents, highlighting and transcript moments follow the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -212,17 +213,32 @@ def test_only_texts_whose_field_holds_a_word_met_are_read_and_nothing_is_lost(
     def every_field(search: object, terms: object, docnums: list[int]) -> list[set[str]]:
         return [set(QUERY_FIELDS) for _ in docnums]
 
+    scanned = {"some": 0, "all": 0}
+    real_snippet = query.snippet
+
+    def counted(counter: str) -> Callable[[str, Any], str]:
+        def snippet(text: str, marker: Any) -> str:
+            scanned[counter] += 1
+            return real_snippet(text, marker)
+
+        return snippet
+
     found = 0
     for word in words:
         for lang in ("es", "en"):
-            got = search.search_public(word, lang).hits
+            with monkeypatch.context() as scanning_some:
+                scanning_some.setattr(query, "snippet", counted("some"))
+                got = search.search_public(word, lang).hits
             with monkeypatch.context() as scanning_all:
                 scanning_all.setattr(query, "_fields_met", every_field)
+                scanning_all.setattr(query, "snippet", counted("all"))
                 assert got == search.search_public(word, lang).hits, (word, lang)
             found += len(got)
     assert found > len(words)
+    assert scanned["some"] < scanned["all"], scanned  # texts that cannot hold a word met are not read
     raices = search.search_public("mercado", "es").hits
     assert [h.title_es for h in raices] == ["Raíces"] and "<mark>mercado</mark>" in raices[0].snippet
+    assert raices[0].snippet_lang == "nah"  # the body's own language, for the page's lang attribute
     assert "<mark>crecía</mark>" in search.search_public("crecer", "es").hits[0].cues[0].text_html
 
 

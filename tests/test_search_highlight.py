@@ -8,6 +8,8 @@ slow one it stands for: every word of the text analysed, and kept when its form 
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.support.charset import accent_map
@@ -17,7 +19,7 @@ from nuevonorte.search.schema import ANALYZERS, CODE_PAGE, TOKEN, fold_in_place,
 
 # Letters as stories spell them, accented and not, some that lower-casing lengthens ("İ") or
 # that fold oddly (combining marks), digits, the underscore, and what separates words.
-LETTERS = "abcdeilmnorstuvyáéíóúñüàèçåæøÁÉÑÜİŁ0_\u0301\u0303"
+LETTERS = "abcdeilmnorstuvyáéíóúñüàèçåæøÁÉÑÜİŁΣσ0_\u0301\u0303"
 SEPARATORS = [" ", "  ", ". ", ".", ", ", "\n", "-", "'", "¿", "!", "“", "”", "—", "’"]
 SPANISH = ["deportación", "deportados", "vivía", "vivir", "niños", "experiencia", "migración", "río"]
 ENGLISH = ["family", "families", "dying", "cities", "possibility", "organization", "U.S.A", "evening"]
@@ -42,24 +44,39 @@ def texts_and_wanted(draw: st.DrawFn) -> tuple[str, str, frozenset[str]]:
     return text, lang, frozenset(wanted)
 
 
+def words_of(text: str, lang: str) -> list[tuple[int, int, str | None]]:
+    """Each word as the index reads a text (the whole text lower-cased: "Σ" ending a word is
+    "ς" there), with its form; positions in the text's own (a lower case can be longer: "İ")."""
+    lowered = text.lower()
+    back = [i for i, c in enumerate(text) for _ in c.lower()]
+    assert len(back) == len(lowered)
+    words = [(m, ANALYZERS[lang].term(m.group())) for m in TOKEN.finditer(lowered)]
+    assert [form for _, form in words if form] == [t.text for t in ANALYZERS[lang](text)]  # the index's
+    return [(back[m.start()], back[m.end() - 1] + 1, form) for m, form in words]
+
+
 def every_word(text: str, lang: str, wanted: frozenset[str]) -> list[tuple[int, int]]:
     """The slow path: every word of ``text`` analysed."""
-    return [m.span() for m in TOKEN.finditer(text) if ANALYZERS[lang].term(m.group().lower()) in wanted]
+    return [(a, b) for a, b, form in words_of(text, lang) if form in wanted]
 
 
 @settings(max_examples=600, deadline=None)
-@given(texts_and_wanted())
-def test_the_words_marked_are_every_word_whose_form_is_wanted(case: tuple[str, str, frozenset[str]]) -> None:
+@given(texts_and_wanted(), st.data())
+def test_the_words_marked_are_every_word_whose_form_is_wanted(
+    case: tuple[str, str, frozenset[str]], data: st.DataObject
+) -> None:
     text, lang, wanted = case
     marker = Marker(wanted, lang)
     expected = every_word(text, lang, wanted)
     assert marker.spans(text) == expected
     assert marker.spans(text, first=True) == expected[:1]
-    # From any word's start on, as the snippet's window is read.
+    # From any word's start on, as the snippet's window is read, up to any end: a word the end
+    # cuts is not marked.
     forms = Text(text)
-    for m in TOKEN.finditer(text):
-        inside = [(a, b) for a, b in expected if a >= m.start()]
-        assert marker.spans_in(forms, m.start(), len(text)) == inside
+    for start in [0, *(a for a, _, _ in words_of(text, lang))]:
+        end = data.draw(st.integers(min_value=start, max_value=len(text)))
+        inside = [(a, b) for a, b in expected if a >= start and b <= end]
+        assert marker.spans_in(forms, start, end) == inside, (start, end)
 
 
 def test_accented_words_are_found_in_their_folded_text() -> None:
@@ -78,7 +95,8 @@ def test_a_text_is_folded_alike_by_the_byte_table_and_by_whooshs_map() -> None:
     assert all(len(folded) == 1 for folded in accent_map.values())
     for text in (page, every, page + "ł", "niños “año” — más"):
         assert fold_lowered(text) == text.translate(accent_map)
-    assert fold_in_place(page) == fold_lowered(page)
+    word = re.compile(r"\w")
+    assert all(bool(word.match(c)) == bool(word.match(fold_lowered(c))) for c in page)  # fold_in_place's
     # Combining marks that Whoosh's map folds into letters (none in the code page): a text
     # holding one is not read folded, since its words would move.
     assert fold_in_place("an\u0303o") is None and fold_in_place("año ł") == "ano l"

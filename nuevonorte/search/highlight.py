@@ -12,6 +12,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 
 from markupsafe import Markup, escape
 
@@ -56,28 +57,30 @@ class Marker:
         pattern = "|".join(re.escape(s[0]) + after_first + re.escape(s[1:]) for s in starts)
         self.starts = re.compile(pattern) if starts else None
 
-    def _is_wanted(self, word: str) -> bool:
-        return self.analyzer.term(word.lower()) in self.wanted
-
     def spans(self, text: str, first: bool = False) -> list[Span]:
         """Where the wanted words of ``text`` are (only the first with ``first``)."""
         return self.spans_in(Text(text), 0, len(text), first)
 
     def spans_in(self, text: Text, start: int, end: int, first: bool = False) -> list[Span]:
-        """Where the wanted words of ``text`` between ``start`` and ``end`` are."""
+        """Where the wanted words of ``text`` that lie between ``start`` and ``end`` are (a word
+        cut by ``end`` is not looked at: its beginning may not be its word)."""
         if self.starts is None:
             return []
         out: list[Span] = []
+        lowered, term, wanted = text.lowered, self.analyzer.term, self.wanted
         if text.folded is None:  # folded words are not where the text's are: every word is looked up
-            for word in TOKEN.finditer(text.text, start, end):
-                if self._is_wanted(word.group()):
-                    out.append(word.span())
+            low, high = text.in_lowered(start), text.in_lowered(end)
+            for word in TOKEN.finditer(lowered, low, len(lowered)):
+                if word.end() > high:
+                    break
+                if term(word.group()) in wanted:
+                    out.append(text.in_text(word.span()))
                     if first:
                         break
             return out
         for candidate in self.starts.finditer(text.folded, start, end):
-            m = TOKEN.match(text.lowered, candidate.start(), end)
-            if m is not None and self.analyzer.term(m.group()) in self.wanted:
+            m = TOKEN.match(lowered, candidate.start())
+            if m is not None and m.end() <= end and term(m.group()) in wanted:
                 out.append(m.span())
                 if first:
                     break
@@ -85,14 +88,35 @@ class Marker:
 
 
 class Text:
-    """A text with its lower-case and folded forms, made once (None when positions or words
-    in the folded form are not those of the text: ``schema.fold_in_place``)."""
+    """A text with its lower-case and folded forms, made once.
+
+    ``lowered`` is the whole text lower-cased, as the analysers read it ("Σ" ending a word
+    becomes "ς"). Its positions are the text's, unless lower-casing lengthened a letter ("İ"
+    becomes two characters): ``in_lowered`` and ``in_text`` then map them. ``folded`` is None
+    when its positions or words are not those of ``lowered`` (``schema.fold_in_place``), or
+    ``lowered``'s are not the text's.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.lowered = text.lower()
-        same = len(self.lowered) == len(text)
-        self.folded: str | None = fold_in_place(self.lowered) if same else None
+        self._at: list[int] | None = None  # where each character of the text starts in ``lowered``
+        self._back: list[int] | None = None  # the character of the text each one of ``lowered`` comes from
+        self.folded: str | None = None
+        if len(self.lowered) == len(text):
+            self.folded = fold_in_place(self.lowered)
+        else:  # a letter's lower case has no context but its length ("İ"), so each is lowered alone
+            sizes = [len(c.lower()) for c in text]
+            self._at = list(accumulate(sizes, initial=0))
+            self._back = [i for i, size in enumerate(sizes) for _ in range(size)] + [len(text)]
+
+    def in_lowered(self, at: int) -> int:
+        return at if self._at is None else self._at[at]
+
+    def in_text(self, span: Span) -> Span:
+        if self._back is None:
+            return span
+        return self._back[span[0]], self._back[span[1] - 1] + 1
 
 
 def marked(text: str, spans: list[Span], start: int, end: int) -> str:

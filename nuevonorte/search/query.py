@@ -162,15 +162,15 @@ def _hit(
 ) -> SearchHit:
     other = "es" if lang == "en" else "en"
     shown = ""
-    body_lang = text_language(hit.get("language") or "")
-    for text, fieldname in (
-        (hit.get("body") or "", f"text_{body_lang}"),
-        (hit.get(f"summary_{lang}") or "", f"head_{lang}"),
-        (hit.get(f"summary_{other}") or "", f"head_{other}"),
+    told_in = hit.get("language") or "es"  # the body's own language, whatever its analyser's
+    for text, fieldname, text_lang in (
+        (hit.get("body") or "", f"text_{text_language(told_in)}", told_in),
+        (hit.get(f"summary_{lang}") or "", f"head_{lang}", lang),
+        (hit.get(f"summary_{other}") or "", f"head_{other}", other),
     ):
-        shown_lang = field_language(fieldname)
-        shown = snippet(text, markers[shown_lang]) if fieldname in met else ""
+        shown = snippet(text, markers[field_language(fieldname)]) if fieldname in met else ""
         if shown:
+            shown_lang = text_lang
             break
     if not shown:
         shown_lang = lang if hit.get(f"summary_{lang}") else other
