@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import os
 import shutil
 import string
@@ -862,10 +863,18 @@ class Lifecycle(RuleBasedStateMachine):
                     assert not [w for w in gone if w.encode() in data], f"withdrawn words in {path.name}"
 
     def _found(self, word: str) -> set[str]:
-        hits = {h.public_id for h in search.search_public(word, "es").hits}
+        """The stories a search for ``word`` finds, on the page and through the API; what they
+        show of themselves (snippets and transcript moments) holds no hidden word."""
+        found = search.search_public(word, "es").hits
         db.session.rollback()
         api = self.client.get("/api/v1/search", query_string={"q": word, "lang": "en"}).get_json()
-        return hits | {h["id"] for h in api.get("results", api.get("hits", []))}
+        api_hits = api.get("results", api.get("hits", []))
+        shown = [str(h.snippet) + " ".join(str(c.text_html) for c in h.cues) for h in found]
+        shown.append(json.dumps(api_hits, ensure_ascii=False))
+        hidden = [w for m in self.models.values() for w in m.markers() if w not in m.public_markers()]
+        leaked = [w for w in hidden if any(w in text for text in shown)]
+        assert not leaked, f"hidden {leaked} shown by a search for {word}"
+        return {h.public_id for h in found} | {h["id"] for h in api_hits}
 
     # --- plumbing ------------------------------------------------------------------------
 
