@@ -89,24 +89,17 @@ def fold_lowered(text: str) -> str:
     only its runs of non-ASCII letters go through ``accent_map`` (which maps lower-case ASCII
     to itself). ``str.translate`` with a table that lacks most characters, then a callback
     per accented letter, were the cost of highlighting a page of results."""
-    if text.isascii():
-        return text
-    folded = _by_code_page(text)
+    folded = text if text.isascii() else _by_code_page(text)
     return _NON_ASCII.sub(_fold_run, text) if folded is None else folded
 
 
 def fold_in_place(text: str) -> str | None:
     """``fold_lowered(text)`` when its words are where ``text``'s are: each character folded
-    to one, word characters to word characters (None otherwise)."""
-    if text.isascii():
-        return text
-    folded = _by_code_page(text)
-    if folded is not None:  # one byte a character, and the code page has no odd fold
-        return folded
-    if _INTO_OTHER_KIND.search(text):
-        return None
-    folded = _NON_ASCII.sub(_fold_run, text)
-    return folded if len(folded) == len(text) else None
+    to one (always, in Whoosh's map), word characters to word characters (None otherwise)."""
+    folded = text if text.isascii() else _by_code_page(text)  # the code page has no odd fold
+    if folded is None and _INTO_OTHER_KIND.search(text) is None:
+        folded = _NON_ASCII.sub(_fold_run, text)
+    return folded
 
 
 def fold(text: str) -> str:
