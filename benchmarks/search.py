@@ -68,7 +68,7 @@ from nuevonorte.models import (
     Transcript,
     Visibility,
 )
-from nuevonorte.search import store
+from nuevonorte.search import common_words, store
 from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 from nuevonorte.search.query import search_index
 from nuevonorte.search.schema import FACETS, QUERY_FIELDS
@@ -255,7 +255,10 @@ def build_whoosh(corpus: Corpus, root: Path, procs: int) -> tuple[float, int]:
         if done // 10_000 != (done - n) // 10_000:
             print(f"  {done} stories, {time.perf_counter() - start:.0f} s", flush=True)
 
-    build = store.new_build(root)
+    sampled = (doc.fields for doc, _ in documents(common_words.sample(list(range(1, corpus.n + 1)))) if doc)
+    common = common_words.choose(sampled)
+    print("  common words (decision 0034): " + ", ".join(f"{k} {len(v)}" for k, v in common.items()))
+    build = store.new_build(root, common)
     bulk.PARALLEL_FROM = 1 if procs > 1 else 10**12
     counts = bulk.fill(build, list(range(1, corpus.n + 1)), documents, store.segment_bound(), progress)
     elapsed = time.perf_counter() - start

@@ -23,6 +23,7 @@ from nuevonorte import create_app, stories
 from nuevonorte.consent import ConsentChoices
 from nuevonorte.extensions import db
 from nuevonorte.models import Base, CuratorAccount, Role, Story, StoryStatus, Visibility
+from nuevonorte.search import common_words
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -55,6 +56,17 @@ pytest_plugins = [
     "tests.redis_server",
     "tests.s3_server",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _every_word_common(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild takes every word of the public documents it samples as common (an archive
+    needs a hundred stories sharing a word before): pairs of common words (decision 0034) are
+    indexed, matched and purged in every test that rebuilds after writing stories, the
+    lifecycle walk's included. ``test_search_pairs`` asks for the real thresholds."""
+    monkeypatch.setattr(common_words, "MIN_SHARED", 1)
+    monkeypatch.setattr(common_words, "SHARE", 0.0)
+    monkeypatch.setattr(common_words, "MOST", 10**6)
 
 
 @pytest.fixture(autouse=True, scope="session")

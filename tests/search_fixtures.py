@@ -35,15 +35,17 @@ def public_stored_text() -> str:
 
 
 def public_lexicon() -> set[str]:
-    """Every term of every field in the public index files (deleted documents' terms too)."""
+    """Every term of every field in the public index files (deleted documents' terms too),
+    and each word of a pair of common words (``schema.SharedText``)."""
     ix = store.open_index(store.PUBLIC)
     with ix.reader() as r:
-        return {
+        terms = {
             (t.decode("utf-8") if isinstance(t, bytes) else str(t))
             for name in ix.schema.names()
             if ix.schema[name].indexed
             for t in r.lexicon(name)
         }
+    return terms | {word for term in terms for word in term.split(" ")}
 
 
 def add_transcribed_audio(story: Story, cues: list[tuple[int, str, bool]], language: str = "es") -> MediaFile:

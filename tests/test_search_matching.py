@@ -24,7 +24,7 @@ from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.query import And, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
-from nuevonorte.search.schema import ANALYZERS, SharedText
+from nuevonorte.search.schema import ANALYZERS, SharedText, pair_term, word_hash
 from nuevonorte.search.whoosh_internals import matching
 from nuevonorte.search.whoosh_internals.codec import BLOCK_POSTINGS, ArchiveCodec, PackedPositions
 from nuevonorte.search.whoosh_internals.matching import Search, packed_positions, posting_positions, read_term
@@ -66,11 +66,15 @@ def write(
     deleted: set[int],
     whooshs_own: bool = False,
     blocks: int = SMALL_BLOCKS,
+    common: frozenset[int] = frozenset(),
 ) -> whoosh_index.FileIndex:
-    """An index of ``texts`` with the archive's field and codec (``blocks`` postings per block);
-    with ``whooshs_own``, the same documents in the same segments as Whoosh writes them itself
-    (its ``Positions``, its W3 codec): the reference that ours must match."""
-    field = TEXT(analyzer=ANALYZERS["es"]) if whooshs_own else SharedText(analyzer=ANALYZERS["es"])
+    """An index of ``texts`` with the archive's field and codec (``blocks`` postings per block),
+    with the pairs of the ``common`` words (their hashes); with ``whooshs_own``, the same
+    documents in the same segments as Whoosh writes them itself (its ``Positions``, its W3
+    codec, no pairs): the reference that ours must match."""
+    field = (
+        TEXT(analyzer=ANALYZERS["es"]) if whooshs_own else SharedText(analyzer=ANALYZERS["es"], common=common)
+    )
     ix = whoosh_index.create_in(str(folder), Schema(sid=ID(unique=True, stored=True), text=field))
 
     def writer() -> Any:
@@ -94,6 +98,14 @@ def whoosh_docs(s: Searcher, query: Query) -> set[int]:
     return set(s.docs_for_query(query))
 
 
+#: The forms of the words, of which any may be one of the index's common words.
+FORMS = sorted({f for f in (form(w) for w in [*WORDS, RARE]) if f is not None})
+
+
+def hashes(forms: set[str]) -> frozenset[int]:
+    return frozenset(word_hash(f) for f in forms)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     texts=documents,
@@ -101,6 +113,7 @@ def whoosh_docs(s: Searcher, query: Query) -> set[int]:
     deleted=st.sets(st.integers(min_value=0, max_value=319), max_size=40),
     asked=st.lists(phrases, min_size=1, max_size=8),
     rare_at=st.sets(st.integers(min_value=0, max_value=319), max_size=3),
+    common=st.sets(st.sampled_from(FORMS)),
 )
 def test_phrases_words_ands_and_ors_match_what_whoosh_matches(
     tmp_path_factory: pytest.TempPathFactory,
@@ -109,10 +122,13 @@ def test_phrases_words_ands_and_ors_match_what_whoosh_matches(
     deleted: set[int],
     asked: list[list[str]],
     rare_at: set[int],
+    common: set[str],
 ) -> None:
+    """Also when some words are common (decision 0034): a phrase of two of them is matched by
+    its pair term, Whoosh's reference by positions (it has no pairs)."""
     texts = [f"{text} {RARE} madre" if n in rare_at else text for n, text in enumerate(texts)]
     gone = {n for n in deleted if n < len(texts)}
-    ix = write(tmp_path_factory.mktemp("ix"), texts, segments, gone)
+    ix = write(tmp_path_factory.mktemp("ix"), texts, segments, gone, common=hashes(common))
     reference = write(tmp_path_factory.mktemp("whoosh"), texts, segments, gone, whooshs_own=True)
     queries = [q for q in (phrase_query(words) for words in asked) if q is not None]
     if len(queries) > 1:
@@ -125,6 +141,12 @@ def test_phrases_words_ands_and_ors_match_what_whoosh_matches(
             assert found == whoosh_docs(whoosh, query), query  # Whoosh's own files and matchers
             # Blocks Whoosh pickled are read too (through its matchers: the slow path).
             assert set(np.flatnonzero(over_whooshs_files.mask(query)).tolist()) == found, query
+        for pair in itertools.product(sorted(common), repeat=2):  # each pair term against positions
+            query = Phrase("text", list(pair))
+            assert pair_term(s.schema["text"], query.words) is not None
+            found = set(np.flatnonzero(search.mask(query)).tolist())
+            assert found == set(np.flatnonzero(search.phrase_mask("text", query.words)).tolist()), pair
+            assert found == whoosh_docs(whoosh, query), pair
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -185,20 +207,44 @@ def test_a_phrase_needs_its_words_in_order_and_next_to_each_other(tmp_path: Path
         assert set(np.flatnonzero(Search(s).mask(alone)).tolist()) == whoosh_docs(s, alone) == {0, 1, 2, 3}
 
 
-def test_every_two_word_phrase_over_terms_of_many_blocks(tmp_path: Path) -> None:
-    """Hundreds of documents per word: postings span several blocks of 128 in each segment."""
+@pytest.mark.parametrize("common", [set(), set(FORMS)], ids=["positions", "pairs"])
+def test_every_two_word_phrase_over_terms_of_many_blocks(tmp_path: Path, common: set[str]) -> None:
+    """Hundreds of documents per word: postings span several blocks of 128 in each segment.
+    With every word common, every phrase is its pair term's documents (decision 0034)."""
     rng = random.Random(7)
     texts = [" ".join(rng.choices([*WORDS, *STOPS], k=rng.randint(3, 20))) for _ in range(900)]
-    ix = write(tmp_path, texts, segments=3, deleted=set(range(0, 900, 17)))
+    ix = write(tmp_path, texts, segments=3, deleted=set(range(0, 900, 17)), common=hashes(common))
     with ix.searcher() as s:
         search = Search(s)
         assert max(len(search.term("text", form(w))[0]) for w in WORDS) > 3 * 128
         for a, b in itertools.product(sorted(set(WORDS)), repeat=2):
             query = phrase_query([a, b])
-            assert query is not None
+            assert isinstance(query, Phrase)
+            assert (pair_term(s.schema["text"], query.words) is not None) == bool(common)
             found = set(np.flatnonzero(search.mask(query)).tolist())
             assert found == whoosh_docs(s, query), query
+            assert found == set(np.flatnonzero(search.phrase_mask("text", query.words)).tolist())
             assert found  # with so many documents every pair occurs somewhere
+
+
+def test_pairs_are_counted_in_no_field_length(tmp_path: Path) -> None:
+    """Ranking reads the same lengths, averages and scores with pairs as without them."""
+    rng = random.Random(3)
+    texts = [" ".join(rng.choices([*WORDS, *STOPS], k=rng.randint(3, 20))) for _ in range(300)]
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "paired").mkdir()
+    plain = write(tmp_path / "plain", texts, segments=2, deleted={5, 9})
+    paired = write(tmp_path / "paired", texts, segments=2, deleted={5, 9}, common=hashes(set(FORMS)))
+    with plain.searcher() as a, paired.searcher() as b:
+        assert any(" " in t.decode() for t in b.reader().lexicon("text"))
+        assert not any(" " in t.decode() for t in a.reader().lexicon("text"))
+        assert a.avg_field_length("text") == b.avg_field_length("text")
+        assert np.array_equal(Search(a).m.lengths("text"), Search(b).m.lengths("text"))
+        query = Or([Term("text", f) for f in FORMS])
+        leaves = matching._leaves(query)
+        assert leaves is not None
+        ours = Search(b).scores(leaves, Search(b).mask(query))
+        assert np.array_equal(ours, Search(a).scores(leaves, Search(a).mask(query)))
 
 
 @pytest.mark.parametrize("merge_from", [0, 10**9])

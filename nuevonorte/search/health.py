@@ -15,7 +15,7 @@ from sqlalchemy import select
 from nuevonorte import consent, faults
 from nuevonorte.extensions import db
 from nuevonorte.models import Story
-from nuevonorte.search import follow, rebuild_lock, store, sync
+from nuevonorte.search import common_words, follow, rebuild_lock, store, sync
 from nuevonorte.search.documents import PublicDocument, public_document, staff_document
 from nuevonorte.search.whoosh_internals import bulk
 
@@ -37,14 +37,17 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     applied to the new build before the swap (a story withdrawn meanwhile is not brought back)
     and, from its own position, after it. Holds the rebuild lock for its whole life
     (``rebuild_lock``). ``progress`` is called with the number of stories done. Returns
-    the number of documents written to the public and staff indexes.
+    the number of documents written to the public and staff indexes. The build's common words
+    (``common_words``) are chosen first, from a sample of the public documents.
     """
     root = store.index_root()
     root.mkdir(parents=True, exist_ok=True)
     with rebuild_lock.held(root):
         faults.point("rebuild.locked")
         store.delete_other_builds(root)  # what a killed rebuild left behind (T09)
-        build = store.new_build(root)
+        with sync.own_session(write=False) as session:
+            ids = sync.all_story_ids(session)
+        build = store.new_build(root, common_words.choose(_public_texts(common_words.sample(ids))))
         try:
             follow.set_position(build, follow.number())  # before a story is read
             counts = _fill(build, progress)
@@ -96,6 +99,17 @@ def _partner_findings(repair: bool) -> list[IndexFinding]:
     if repair and (leaked or missing):
         holdings.repair(leaked | missing)
     return out
+
+
+def _public_texts(ids: list[int]) -> Iterator[dict[str, Any]]:
+    """The fields of the public documents of the stories ``ids`` (none of a story that is not
+    public): what the common words are chosen from."""
+    with sync.own_session(write=False) as session:
+        for batch in sync.stories_in_batches(session, ids):
+            for story in batch:
+                public = public_document(story)
+                if public is not None:
+                    yield public.fields
 
 
 def _fill(build: Path, progress: Callable[[int], None] | None) -> tuple[int, int]:

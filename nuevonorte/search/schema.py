@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import Stemmer
@@ -183,6 +184,14 @@ class LanguageAnalyzer(Tokenizer):
             found = terms[word] = None if folded in self._stops else fold_lowered(self._stem(word))
         return found
 
+    def kept(self, value: str) -> tuple[int, list[str]]:
+        """The position of ``value``'s first word that is not a stop word, and the indexed
+        forms of those words in order: each one's position is the one before it plus one
+        (``__call__``)."""
+        found = list(map(self.term, TOKEN.findall(value.lower())))
+        first = next((n for n, term in enumerate(found) if term is not None), 0)
+        return first, [term for term in found if term is not None]
+
     def query_terms(self, word: str) -> tuple[str, ...]:
         """The indexed forms a typed word may meet, its own first; () for a stop word.
 
@@ -251,37 +260,91 @@ class LanguageAnalyzer(Tokenizer):
             yield t
 
 
-#: Recent analyses of text fields: (analyser, format, boost, value, options) -> postings.
+#: Recent analyses of text fields: (analyser, format, boost, common words, value, options) ->
+#: postings.
 _analysed: dict[tuple[Any, ...], list[Any]] = {}
 _analysed_lock = threading.Lock()
 MAX_ANALYSED = 16
 
+#: Common words are kept as this many hashes (``word_hash``; ``common_words``).
+WORD_HASHES = 4096
+_hashes: dict[str, int] = {}
+MAX_HASHES = 200_000
+
+
+def word_hash(term: str) -> int:
+    """The number an indexed form is kept as among an index's common words."""
+    found = _hashes.get(term)
+    if found is None:
+        if len(_hashes) >= MAX_HASHES:
+            _hashes.clear()
+        found = _hashes[term] = zlib.crc32(term.encode("utf-8")) % WORD_HASHES
+    return found
+
+
+def is_pair(term: str | bytes) -> bool:
+    """Whether an indexed term of a text field is a pair of words (``SharedText``)."""
+    return b" " in term if isinstance(term, bytes) else " " in term
+
+
+def pair_term(field: Any, words: Sequence[str]) -> str | None:
+    """The pair term that holds the phrase ``words`` in a text field: two words, both common
+    in its index (``SharedText.common``); None when the phrase is matched on positions."""
+    common = getattr(field, "common", None)
+    if not common or len(words) != 2 or not all(word_hash(w) in common for w in words):
+        return None
+    return f"{words[0]} {words[1]}"
+
 
 class SharedText(TEXT):
     """A positional text field whose positions are packed as arrays (``codec.PackedPositions``:
-    a phrase reads them with numpy), and that reuses the postings of a value analysed moments ago.
+    a phrase reads them with numpy), that also holds its pairs of consecutive common words,
+    and that reuses the postings of a value analysed moments ago.
+
+    A pair term ("a b": no word holds a space) has its first word's positions, and a
+    frequency of 0 for the writer, so no field length counts it and ranking reads the same
+    lengths as without pairs (``common_words``, decision 0034).
 
     A rebuild writes each story's public document and then its staff document; their titles,
     summaries and texts are usually the same strings, and analysis is most of the cost of
-    writing them. The postings depend only on the analyser, the format and the value, which
-    are the key (compared by equality), so a value is never given another value's postings.
+    writing them. The postings depend only on the analyser, the format, the common words and
+    the value, which are the key (compared by equality), so a value is never given another
+    value's postings.
     """
 
-    def __init__(self, analyzer: Analyzer, field_boost: float = 1.0) -> None:
+    def __init__(self, analyzer: Analyzer, field_boost: float = 1.0, common: frozenset[int] = frozenset()):
         super().__init__(analyzer=analyzer, phrase=True, field_boost=field_boost)
         self.format = PackedPositions(field_boost=field_boost)
+        #: The hashes of the index's common words (``word_hash``): which pairs are indexed.
+        self.common = common
 
     def index(self, value: Any, **kwargs: Any) -> list[Any]:
         options = tuple(sorted(kwargs.items()))
-        key = (self.analyzer, type(self.format), self.format.field_boost, value, options)
+        common = self.common
+        key = (self.analyzer, type(self.format), self.format.field_boost, common, value, options)
         found = _analysed.get(key)
         if found is None:
             found = list(super().index(value, **kwargs))
+            if common and isinstance(value, str):
+                found += self._pairs(value, common)
             with _analysed_lock:  # threads of one web worker may index at once
                 if len(_analysed) >= MAX_ANALYSED:
                     del _analysed[next(iter(_analysed))]  # the oldest
                 _analysed[key] = found
         return found
+
+    def _pairs(self, value: str, common: frozenset[int]) -> list[tuple[bytes, int, float, bytes]]:
+        """(term, frequency 0, weight, positions) of each pair of consecutive common words, at
+        the positions of its first word."""
+        first, terms = self.analyzer.kept(value)
+        held = [word_hash(t) in common for t in terms]
+        at: dict[str, list[int]] = {}
+        for n in range(len(terms) - 1):
+            if held[n] and held[n + 1]:
+                at.setdefault(f"{terms[n]} {terms[n + 1]}", []).append(first + n)
+        encode = self.format.encode
+        boost = self.format.field_boost
+        return [(pair.encode("utf-8"), 0, len(p) * boost, encode(p)) for pair, p in sorted(at.items())]
 
 
 def plain_analyzer() -> Analyzer:
@@ -300,11 +363,11 @@ def stem(word: str, lang: str) -> str | None:
 
 #: Bumped whenever the fields change: an index built with another version is not opened
 #: (search says "temporarily unavailable" and ``nuevonorte check`` says to reindex).
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 # 1: 12 query fields, Whoosh filter chains; 2: positional twins of the text fields; 3: one
 # positional field per language; 4: words stemmed with their accents, then folded (0011);
 # 5: the partner source facet; 6: posting blocks and positions packed as arrays (0029); 7: Snowball
-# stems from PyStemmer, a later Snowball than Whoosh's port (0033).
+# stems from PyStemmer, a later Snowball than Whoosh's port (0033); 8: pairs of common words (0034).
 
 #: Fields a free-text query searches, with their weight. Per language, a short "head" (title,
 #: summary, theme and place names) weighted above the long "text" (story text, transcript
@@ -327,16 +390,18 @@ def text_language(language: str) -> str:
 FACETS = ("theme", "place", "country", "language", "media", "decade", "source")
 
 
-def _schema(staff: bool) -> Schema:
+def _schema(staff: bool, common: Mapping[str, frozenset[int]] | None) -> Schema:
     es, en = ANALYZERS["es"], ANALYZERS["en"]
+    chosen = common or {}
+    es_common, en_common = chosen.get("es", frozenset()), chosen.get("en", frozenset())
     fields = {
         "sid": ID(unique=True, stored=True),  # the story's database id, the update key
         "pid": STORED(),  # the public id, for links
         # Searched (not stored): see QUERY_FIELDS.
-        "head_es": SharedText(analyzer=es),
-        "head_en": SharedText(analyzer=en),
-        "text_es": SharedText(analyzer=es),
-        "text_en": SharedText(analyzer=en),
+        "head_es": SharedText(analyzer=es, common=es_common),
+        "head_en": SharedText(analyzer=en, common=en_common),
+        "text_es": SharedText(analyzer=es, common=es_common),
+        "text_en": SharedText(analyzer=en, common=en_common),
         # Shown (stored, not searched): one copy of each, nothing a result page does not show.
         "title_es": STORED(),
         "title_en": STORED(),
@@ -361,11 +426,12 @@ def _schema(staff: bool) -> Schema:
     return Schema(**fields)
 
 
-def public_schema() -> Schema:
-    """The public index: only what the consent rule makes public."""
-    return _schema(staff=False)
+def public_schema(common: Mapping[str, frozenset[int]] | None = None) -> Schema:
+    """The public index: only what the consent rule makes public (``common``: the hashes of
+    its common words per language, ``common_words``)."""
+    return _schema(staff=False, common=common)
 
 
-def staff_schema() -> Schema:
+def staff_schema(common: Mapping[str, frozenset[int]] | None = None) -> Schema:
     """The staff index: every story that is not withdrawn, with its review status."""
-    return _schema(staff=True)
+    return _schema(staff=True, common=common)

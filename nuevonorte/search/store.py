@@ -31,6 +31,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
+from nuevonorte.search import common_words
 from nuevonorte.search.documents import PublicDocument
 from nuevonorte.search.schema import SCHEMA_VERSION, public_schema, staff_schema
 from nuevonorte.search.whoosh_internals import segments
@@ -71,8 +72,8 @@ def index_path(kind: str, root: Path | None = None) -> Path:
     return (root or index_root()) / kind
 
 
-def _schema(kind: str) -> Any:
-    return public_schema() if kind == PUBLIC else staff_schema()
+def _schema(kind: str, common: common_words.Common) -> Any:
+    return public_schema(common) if kind == PUBLIC else staff_schema(common)
 
 
 def open_index(kind: str, root: Path | None = None) -> FileIndex:
@@ -120,7 +121,7 @@ def _opened(kind: str, root: Path | None, then: Callable[[FileIndex], T]) -> T:
         before = segments.latest_toc(real)
         try:
             storage = FileStorage(str(real), supports_mmap=USE_MMAP)
-            return then(storage.open_index(schema=_schema(kind)))
+            return then(storage.open_index(schema=_schema(kind, common_words.load(real))))
         except FileNotFoundError as e:
             error = e
             if segments.latest_toc(real) != before:
@@ -290,13 +291,15 @@ def lexicon(kind: str, fieldname: str, root: Path | None = None) -> set[str]:
 # --- building and swapping ----------------------------------------------------------------
 
 
-def new_build(root: Path | None = None) -> Path:
-    """Create an empty ``builds/<stamp>/`` folder holding empty public and staff indexes."""
+def new_build(root: Path | None = None, common: common_words.Common = common_words.NONE) -> Path:
+    """Create an empty ``builds/<stamp>/`` folder holding empty public and staff indexes, whose
+    text fields index the pairs of the ``common`` words (``common_words``)."""
     root = root or index_root()
     build = root / "builds" / f"{time.time_ns()}-{os.getpid()}"
     for kind in KINDS:
         (build / kind).mkdir(parents=True)
-        whoosh_index.create_in(str(build / kind), _schema(kind))
+        common_words.save(build / kind, common)
+        whoosh_index.create_in(str(build / kind), _schema(kind, common))
         (build / kind / SCHEMA_MARKER).write_text(SCHEMA_VERSION)
     return build
 

@@ -9,7 +9,8 @@ matched documents only. Counts are exact. Phrases are matched on the same arrays
 word's positions (its postings' values in a positional field) are decoded as keys that rise
 over its whole list, the documents holding every word are found, and only the positions of
 the word with the fewest there are walked, each asked of the other words' keys at once
-(``Search.phrase_mask``, decision 0032); phrases are ranked as their words.
+(``Search.phrase_mask``, decision 0032); a phrase of two common words is the documents of
+its pair term instead (``schema.pair_term``, decision 0034); phrases are ranked as their words.
 
 Relies on whoosh-reloaded 2.7.5's W3 codec internals (pinned): a leaf matcher's decoded
 block (``_data``: id deltas, term frequencies, values) and a segment's length column.
@@ -33,6 +34,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from nuevonorte.search.schema import pair_term
 from nuevonorte.search.whoosh_internals import postings_cache
 from nuevonorte.search.whoosh_internals.codec import (
     SIZED_VALUES,
@@ -578,7 +580,11 @@ class Search:
         elif isinstance(query, And) and query.subqueries:
             mask = np.logical_and.reduce([self.mask(q) for q in query.subqueries])
         elif isinstance(query, Phrase) and self._positional(query):
-            mask = self.phrase_mask(query.fieldname, query.words)
+            pair = pair_term(self.s.schema[query.fieldname], query.words)
+            if pair is None:
+                mask = self.phrase_mask(query.fieldname, query.words)
+            else:  # two common words: the documents of their pair term
+                mask = self.term_mask(query.fieldname, pair)
         else:
             mask = np.zeros(self.m.size, dtype=bool)
             mask[np.fromiter(self.s.docs_for_query(query), dtype=np.int64)] = True

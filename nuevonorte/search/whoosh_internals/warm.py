@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 
 from whoosh.searching import Searcher
 
+from nuevonorte.search.schema import is_pair
 from nuevonorte.search.whoosh_internals import postings_cache
 from nuevonorte.search.whoosh_internals.matching import Matcher, segment_entry
 
@@ -48,6 +49,8 @@ def heaviest(sub: Searcher, fields: Iterable[str], budget: int) -> list[tuple[st
             continue
         field = sub.schema[fieldname]
         for text, info in reader.iter_field(fieldname):
+            if is_pair(text):  # read without positions, by phrases only
+                continue
             size = POSTING_BYTES * info.doc_frequency() + POSITION_BYTES * int(info.weight())
             sizes.append((size, fieldname, field.from_bytes(text) if isinstance(text, bytes) else text))
     sizes.sort(key=lambda found: -found[0])

@@ -1,0 +1,101 @@
+"""Pairs of common words (decision 0034): chosen by a rebuild from public documents only, kept
+as hashes, found by a phrase as its words' positions find it, and purged with their story.
+
+That a pair term matches exactly what positions match is asked of every phrase, with any words
+common, in ``test_search_matching``; here the archive's own rebuild, writes and purge.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from nuevonorte import search, stories
+from nuevonorte.extensions import db
+from nuevonorte.models import Story, StoryStatus
+from nuevonorte.search import common_words, store
+from nuevonorte.search.schema import pair_term, stem, word_hash
+from tests.index_bytes import words_in
+from tests.search_fixtures import public_lexicon
+
+pytestmark = pytest.mark.usefixtures("index")
+
+SECRET = "xilofonista"  # a word found nowhere else
+
+
+def found(q: str) -> set[str]:
+    return {hit.public_id for hit in search.search_public(q, "es").hits}
+
+
+def chosen(kind: str) -> common_words.Common:
+    return common_words.load(store.index_path(kind).resolve())
+
+
+def form(word: str) -> str:
+    found_form = stem(word, "es")
+    assert found_form is not None
+    return found_form
+
+
+def test_common_words_are_chosen_from_public_documents_only(
+    make_story: Callable[..., Story], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word three public stories share is common; a word three private stories share is not,
+    though the staff index holds it; both indexes keep the same choice, and no word."""
+    monkeypatch.setattr(common_words, "MIN_SHARED", 3)
+    monkeypatch.setattr(common_words, "SHARE", 0.5)
+    for _ in range(3):
+        make_story(body="La maquiladora cerró de noche.")
+        make_story(status=StoryStatus.PRIVATE, body=f"Un {SECRET} en la maquiladora.")
+    search.rebuild()
+    public = chosen(store.PUBLIC)
+    assert word_hash(form("maquiladora")) in public["es"]
+    assert word_hash(form(SECRET)) not in public["es"]  # three stories hold it, none public
+    assert chosen(store.STAFF) == public
+    kept = (store.index_path(store.PUBLIC).resolve() / common_words.PAIRS_FILE).read_text()
+    assert all(isinstance(n, int) for numbers in json.loads(kept).values() for n in numbers)
+    assert form("maquiladora") not in kept
+
+
+def test_an_archive_too_small_has_no_common_word(
+    make_story: Callable[..., Story], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the real thresholds, no word of a few stories is chosen: phrases go by positions."""
+    monkeypatch.setattr(common_words, "MIN_SHARED", 100)
+    monkeypatch.setattr(common_words, "SHARE", 0.1)
+    story = make_story(body="La maquiladora cerró de noche.")
+    search.rebuild()
+    assert chosen(store.PUBLIC) == common_words.NONE
+    with store.searcher(store.PUBLIC) as s:
+        assert pair_term(s.schema["text_es"], [form("maquiladora"), form("cerró")]) is None
+        assert not any(" " in t.decode() for t in s.reader().lexicon("text_es"))
+    assert found('"maquiladora cerró"') == {story.public_id}
+
+
+def test_a_phrase_of_common_words_is_its_pair_and_goes_with_its_story(
+    make_story: Callable[..., Story],
+) -> None:
+    """Every public word is common here (conftest): phrases are read from pair terms, in order
+    and across stop words, in what a rebuild wrote and in what is written after it; a
+    withdrawn story's pairs leave the lexicon and the index files."""
+    first = make_story(body="La maquiladora cerró temprano.")
+    second = make_story(body="Cerró la maquiladora.")
+    secret = make_story(body=f"El {SECRET} cantaba de noche.")
+    search.rebuild()
+    with store.searcher(store.PUBLIC) as s:
+        assert pair_term(s.schema["text_es"], [form("maquiladora"), form("cerró")]) is not None
+    assert f"{form(SECRET)} {form('cantaba')}" in public_lexicon()
+    later = make_story(body="Cuando la maquiladora cerró, volvimos.")  # written after the rebuild
+    assert found('"maquiladora cerró"') == {first.public_id, later.public_id}
+    assert found('"cerró maquiladora"') == {second.public_id}  # "la" holds no position
+    assert found('"temprano maquiladora"') == set()
+    assert found(f'"{SECRET} cantaba"') == {secret.public_id}
+
+    stories.withdraw(secret)
+    db.session.commit()
+    assert found(f'"{SECRET} cantaba"') == set()
+    assert not any(SECRET[:6] in term for term in public_lexicon())
+    assert words_in(Path(store.index_root()), [SECRET]) == {}
