@@ -7,17 +7,21 @@ common, in ``test_search_matching``; here the archive's own rebuild, writes and 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh.fields import TEXT
 
 from nuevonorte import search, stories
 from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus
 from nuevonorte.search import common_words, store
-from nuevonorte.search.schema import pair_term, stem, word_hash
+from nuevonorte.search.schema import ANALYZERS, WORD_HASHES, SharedText, pair_term, stem, word_hash
 from tests.index_bytes import words_in
 from tests.search_fixtures import public_lexicon
 
@@ -44,7 +48,8 @@ def test_common_words_are_chosen_from_public_documents_only(
     make_story: Callable[..., Story], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A word three public stories share is common; a word three private stories share is not,
-    though the staff index holds it; both indexes keep the same choice, and no word."""
+    though the staff index holds it; the choice is kept as numbers, no word. The staff index
+    (curators' search) has no pairs."""
     monkeypatch.setattr(common_words, "MIN_SHARED", 3)
     monkeypatch.setattr(common_words, "SHARE", 0.5)
     for _ in range(3):
@@ -54,7 +59,7 @@ def test_common_words_are_chosen_from_public_documents_only(
     public = chosen(store.PUBLIC)
     assert word_hash(form("maquiladora")) in public["es"]
     assert word_hash(form(SECRET)) not in public["es"]  # three stories hold it, none public
-    assert chosen(store.STAFF) == public
+    assert chosen(store.STAFF) == common_words.NONE
     kept = (store.index_path(store.PUBLIC).resolve() / common_words.PAIRS_FILE).read_text()
     assert all(isinstance(n, int) for numbers in json.loads(kept).values() for n in numbers)
     assert form("maquiladora") not in kept
@@ -64,7 +69,7 @@ def test_an_archive_too_small_has_no_common_word(
     make_story: Callable[..., Story], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the real thresholds, no word of a few stories is chosen: phrases go by positions."""
-    monkeypatch.setattr(common_words, "MIN_SHARED", 100)
+    monkeypatch.setattr(common_words, "MIN_SHARED", 50)
     monkeypatch.setattr(common_words, "SHARE", 0.1)
     story = make_story(body="La maquiladora cerró de noche.")
     search.rebuild()
@@ -93,9 +98,40 @@ def test_a_phrase_of_common_words_is_its_pair_and_goes_with_its_story(
     assert found('"cerró maquiladora"') == {second.public_id}  # "la" holds no position
     assert found('"temprano maquiladora"') == set()
     assert found(f'"{SECRET} cantaba"') == {secret.public_id}
+    staff = {hit.public_id for hit in search.search_staff('"maquiladora cerró"', "es").hits}
+    assert staff == {first.public_id, later.public_id}  # by positions
 
     stories.withdraw(secret)
     db.session.commit()
     assert found(f'"{SECRET} cantaba"') == set()
     assert not any(SECRET[:6] in term for term in public_lexicon())
     assert words_in(Path(store.index_root()), [SECRET]) == {}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.lists(
+        st.sampled_from(
+            ["casa", "Madre", "de", "la", "fronteras", "río", "NIÑOS", "ΟΔΟΣ", "x.y", "the", "  ", ", "]
+        ),
+        max_size=40,
+    ).map(" ".join),
+    lang=st.sampled_from(["es", "en"]),
+)
+def test_a_fields_word_postings_are_whooshs_and_its_pairs_follow_its_positions(text: str, lang: str) -> None:
+    """One analysis gives both: the words' postings are what Whoosh's ``TEXT.index`` gives, and
+    each pair is two common words at consecutive positions, at the first one's."""
+    plain = SharedText(analyzer=ANALYZERS[lang])
+    paired = SharedText(analyzer=ANALYZERS[lang], common=frozenset(range(WORD_HASHES)))  # every word
+    words = sorted(TEXT.index(plain, text))
+    assert sorted(plain.index(text)) == words
+    found = sorted(paired.index(text))
+    assert [p for p in found if b" " not in p[0]] == words
+    positions = {term.decode(): plain.format.decode_positions(value) for term, _, _, value in words}
+    at = sorted((p, term) for term, ps in positions.items() for p in ps)
+    expected: dict[str, list[int]] = {}
+    for (p, a), (q, b) in itertools.pairwise(at):
+        if q == p + 1:
+            expected.setdefault(f"{a} {b}", []).append(p)
+    pairs = {t.decode(): (n, w, plain.format.decode_positions(v)) for t, n, w, v in found if b" " in t}
+    assert pairs == {pair: (0, float(len(ps)), ps) for pair, ps in expected.items()}

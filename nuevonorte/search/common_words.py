@@ -8,7 +8,7 @@ and a phrase of exactly two common words is the documents of its pair term: the 
 documents, since consecutive words are consecutive positions (stop words hold none).
 
 Which words are common is chosen by each full rebuild from a sample of the *public* documents
-(words in at least a tenth of them and in at least ``MIN_SHARED`` of them), and fixed for that
+(words in at least a tenth of those in their language and in at least ``MIN_SHARED``), and fixed for that
 build's life: every document written to it is indexed with the same choice, and a search asks
 the choice of the index it reads. It is kept in the build's folder (``PAIRS_FILE``) as
 numbers of a 12-bit hash (``schema.word_hash``), never as words; a word whose hash is taken
@@ -29,14 +29,14 @@ from nuevonorte.search.schema import ANALYZERS, LANGUAGES, word_hash
 #: The file of an index folder naming its common words' hashes.
 PAIRS_FILE = ".nn-pairs"
 #: At most this many stories' public documents are read to choose the common words.
-SAMPLE = 1_000
+SAMPLE = 2_000
 #: A word is common when at least this share of the sampled documents with text in its
 #: language hold it…
 SHARE = 0.10
 #: …and at least this many of them: no word of a few stories is ever chosen.
-MIN_SHARED = 100
+MIN_SHARED = 50
 #: At most this many common words per language (the most shared first).
-MOST = 256
+MOST = 64
 
 #: Per language, the hashes of its common words.
 Common = Mapping[str, frozenset[int]]
@@ -59,7 +59,7 @@ def choose(texts: Iterable[Mapping[str, Any]]) -> Common:
             text = fields.get(f"text_{lang}")
             if text:
                 holding[lang] += 1
-                shared[lang].update(set(ANALYZERS[lang].kept(text)[1]))
+                shared[lang].update(set(ANALYZERS[lang].kept(text)))
     chosen = {}
     for lang in LANGUAGES:
         least = max(MIN_SHARED, SHARE * holding[lang])

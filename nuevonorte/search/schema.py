@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import zlib
@@ -184,13 +185,9 @@ class LanguageAnalyzer(Tokenizer):
             found = terms[word] = None if folded in self._stops else fold_lowered(self._stem(word))
         return found
 
-    def kept(self, value: str) -> tuple[int, list[str]]:
-        """The position of ``value``'s first word that is not a stop word, and the indexed
-        forms of those words in order: each one's position is the one before it plus one
-        (``__call__``)."""
-        found = list(map(self.term, TOKEN.findall(value.lower())))
-        first = next((n for n, term in enumerate(found) if term is not None), 0)
-        return first, [term for term in found if term is not None]
+    def kept(self, value: str) -> list[str]:
+        """The indexed forms of ``value``'s words that are not stop words, in order."""
+        return [t for t in map(self.term, TOKEN.findall(value.lower())) if t is not None]
 
     def query_terms(self, word: str) -> tuple[str, ...]:
         """The indexed forms a typed word may meet, its own first; () for a stop word.
@@ -260,9 +257,9 @@ class LanguageAnalyzer(Tokenizer):
             yield t
 
 
-#: Recent analyses of text fields: (analyser, format, boost, common words, value, options) ->
-#: postings.
-_analysed: dict[tuple[Any, ...], list[Any]] = {}
+#: Recent analyses of text fields: (analyser, format, boost, value, options) -> (postings, each
+#: word's term and position in order).
+_analysed: dict[tuple[Any, ...], tuple[list[Any], list[tuple[str, int]]]] = {}
 _analysed_lock = threading.Lock()
 MAX_ANALYSED = 16
 
@@ -307,9 +304,9 @@ class SharedText(TEXT):
 
     A rebuild writes each story's public document and then its staff document; their titles,
     summaries and texts are usually the same strings, and analysis is most of the cost of
-    writing them. The postings depend only on the analyser, the format, the common words and
-    the value, which are the key (compared by equality), so a value is never given another
-    value's postings.
+    writing them. The postings depend only on the analyser, the format and the value, which
+    are the key (compared by equality), so a value is never given another value's postings;
+    the pairs, on the field's common words too, so they are made from the words kept.
     """
 
     def __init__(self, analyzer: Analyzer, field_boost: float = 1.0, common: frozenset[int] = frozenset()):
@@ -320,31 +317,54 @@ class SharedText(TEXT):
 
     def index(self, value: Any, **kwargs: Any) -> list[Any]:
         options = tuple(sorted(kwargs.items()))
-        common = self.common
-        key = (self.analyzer, type(self.format), self.format.field_boost, common, value, options)
+        key = (self.analyzer, type(self.format), self.format.field_boost, value, options)
         found = _analysed.get(key)
         if found is None:
-            found = list(super().index(value, **kwargs))
-            if common and isinstance(value, str):
-                found += self._pairs(value, common)
+            if isinstance(value, str):
+                found = self._analyse(value, kwargs)
+            else:  # a list of words (not written by the archive): Whoosh's own, no pairs
+                found = (list(super().index(value, **kwargs)), [])
             with _analysed_lock:  # threads of one web worker may index at once
                 if len(_analysed) >= MAX_ANALYSED:
                     del _analysed[next(iter(_analysed))]  # the oldest
                 _analysed[key] = found
-        return found
+        postings, order = found
+        return postings + self._pairs(order) if self.common else postings
 
-    def _pairs(self, value: str, common: frozenset[int]) -> list[tuple[bytes, int, float, bytes]]:
-        """(term, frequency 0, weight, positions) of each pair of consecutive common words, at
-        the positions of its first word."""
-        first, terms = self.analyzer.kept(value)
-        held = [word_hash(t) in common for t in terms]
+    def _analyse(
+        self, value: str, kwargs: dict[str, Any]
+    ) -> tuple[list[tuple[bytes, int, float, bytes]], list[tuple[str, int]]]:
+        """(term, frequency, weight, positions) of each word, as Whoosh's ``TEXT.index`` gives
+        them (``Positions.word_values``), and each word's (term, position) in order."""
+        options = {"mode": "index", **kwargs, "positions": True, "boosts": True}
         at: dict[str, list[int]] = {}
-        for n in range(len(terms) - 1):
-            if held[n] and held[n + 1]:
-                at.setdefault(f"{terms[n]} {terms[n + 1]}", []).append(first + n)
-        encode = self.format.encode
-        boost = self.format.field_boost
-        return [(pair.encode("utf-8"), 0, len(p) * boost, encode(p)) for pair, p in sorted(at.items())]
+        weights: dict[str, float] = {}
+        order: list[tuple[str, int]] = []
+        for token in self.analyzer(value, **options):
+            if token.stopped:
+                continue
+            at.setdefault(token.text, []).append(token.pos)
+            weights[token.text] = weights.get(token.text, 0.0) + token.boost
+            order.append((token.text, token.pos))
+        encode, boost = self.format.encode, self.format.field_boost
+        return [(w.encode("utf-8"), len(p), weights[w] * boost, encode(p)) for w, p in at.items()], order
+
+    def _pairs(self, order: list[tuple[str, int]]) -> list[tuple[bytes, int, float, bytes]]:
+        """(term, frequency 0, weight, positions) of each pair of common words at consecutive
+        positions, at its first word's positions."""
+        common, held = self.common, {}
+        pairs: dict[str, list[int]] = {}
+        for (a, p), (b, q) in itertools.pairwise(order):
+            if q != p + 1:
+                continue
+            if a not in held:
+                held[a] = word_hash(a) in common
+            if b not in held:
+                held[b] = word_hash(b) in common
+            if held[a] and held[b]:
+                pairs.setdefault(f"{a} {b}", []).append(p)
+        encode, boost = self.format.encode, self.format.field_boost
+        return [(pair.encode("utf-8"), 0, len(p) * boost, encode(p)) for pair, p in pairs.items()]
 
 
 def plain_analyzer() -> Analyzer:

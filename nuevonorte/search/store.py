@@ -292,14 +292,16 @@ def lexicon(kind: str, fieldname: str, root: Path | None = None) -> set[str]:
 
 
 def new_build(root: Path | None = None, common: common_words.Common = common_words.NONE) -> Path:
-    """Create an empty ``builds/<stamp>/`` folder holding empty public and staff indexes, whose
-    text fields index the pairs of the ``common`` words (``common_words``)."""
+    """Create an empty ``builds/<stamp>/`` folder holding empty public and staff indexes; the
+    public one's text fields index the pairs of the ``common`` words (``common_words``: what
+    visitors' phrases read; curators' phrases in the staff index are matched on positions)."""
     root = root or index_root()
     build = root / "builds" / f"{time.time_ns()}-{os.getpid()}"
     for kind in KINDS:
         (build / kind).mkdir(parents=True)
-        common_words.save(build / kind, common)
-        whoosh_index.create_in(str(build / kind), _schema(kind, common))
+        chosen = common if kind == PUBLIC else common_words.NONE
+        common_words.save(build / kind, chosen)
+        whoosh_index.create_in(str(build / kind), _schema(kind, chosen))
         (build / kind / SCHEMA_MARKER).write_text(SCHEMA_VERSION)
     return build
 
