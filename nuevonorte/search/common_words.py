@@ -3,7 +3,7 @@
 A phrase is matched on its words' positions (``matching.Search.phrase_mask``), and a word
 most stories use has a great many: decoding them was most of what a phrase of two such words
 cost. So each text field also indexes, for each two consecutive words that are both common, a
-*pair* term "a b" (``schema.SharedText``, without positions and counted in no field length),
+*pair* term "a b" (``schema.SharedText``, counted in no field length),
 and a phrase of exactly two common words is the documents of its pair term: the same
 documents, since consecutive words are consecutive positions (stop words hold none).
 

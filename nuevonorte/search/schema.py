@@ -309,7 +309,9 @@ class SharedText(TEXT):
     the pairs, on the field's common words too, so they are made from the words kept.
     """
 
-    def __init__(self, analyzer: Analyzer, field_boost: float = 1.0, common: frozenset[int] = frozenset()):
+    def __init__(
+        self, analyzer: Analyzer, field_boost: float = 1.0, common: frozenset[int] = frozenset()
+    ) -> None:
         super().__init__(analyzer=analyzer, phrase=True, field_boost=field_boost)
         self.format = PackedPositions(field_boost=field_boost)
         #: The hashes of the index's common words (``word_hash``): which pairs are indexed.
