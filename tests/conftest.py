@@ -60,7 +60,7 @@ pytest_plugins = [
 
 @pytest.fixture(autouse=True)
 def _every_word_common(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A rebuild takes every word of the public documents it samples as common (an archive
+    """A rebuild takes every word of the public texts it samples as common (an archive
     needs fifty stories sharing a word before): pairs of common words (decision 0034) are
     indexed, matched and purged in every test that rebuilds after writing stories, the
     lifecycle walk's included. ``test_search_pairs`` asks for the real thresholds."""

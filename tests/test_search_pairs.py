@@ -62,7 +62,36 @@ def test_common_words_are_chosen_from_public_documents_only(
     assert chosen(store.STAFF) == common_words.NONE
     kept = (store.index_path(store.PUBLIC).resolve() / common_words.PAIRS_FILE).read_text()
     assert all(isinstance(n, int) for numbers in json.loads(kept).values() for n in numbers)
-    assert form("maquiladora") not in kept
+
+
+@pytest.fixture
+def real_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common_words, "MIN_SHARED", 50)
+    monkeypatch.setattr(common_words, "SHARE", 0.1)
+    monkeypatch.setattr(common_words, "MOST", 64)
+
+
+@pytest.mark.usefixtures("real_thresholds")
+@pytest.mark.parametrize("documents", [200, 1_000])
+def test_a_word_is_common_in_a_tenth_of_the_documents_and_at_least_fifty(documents: int) -> None:
+    """The real thresholds, on documents' fields as a rebuild samples them: a word needs a
+    tenth of the documents with text in its language, and fifty of them."""
+    least = max(documents // 10, 50)
+    held = {"camino": documents, "decimo": least, "raro": least - 1}
+    texts = [
+        {"text_es": " ".join(w for w, n in held.items() if i < n), "text_en": ""} for i in range(documents)
+    ]
+    common = common_words.choose(texts)
+    assert common["es"] == {word_hash(form("camino")), word_hash(form("decimo"))}
+    assert common["en"] == frozenset()  # no document with English text
+
+
+@pytest.mark.usefixtures("real_thresholds")
+def test_only_the_64_most_shared_words_are_chosen() -> None:
+    words = [f"zqx{chr(97 + n // 26)}{chr(97 + n % 26)}k" for n in range(80)]
+    assert len({form(w) for w in words}) == 80
+    texts = [{"text_es": " ".join(words[: 80 - i // 5])} for i in range(400)]  # word k in 400 - 5k
+    assert common_words.choose(texts)["es"] == {word_hash(form(w)) for w in words[:64]}
 
 
 def test_an_archive_too_small_has_no_common_word(

@@ -49,7 +49,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
             ids = sync.all_story_ids(session)
         build = store.new_build(root, common_words.choose(_public_texts(common_words.sample(ids))))
         try:
-            follow.set_position(build, follow.number())  # before a story is read
+            follow.set_position(build, follow.number())  # before a story is read for the build
             counts = _fill(build, progress)
             faults.point("rebuild.filled")
             store.check_counts(build, counts)

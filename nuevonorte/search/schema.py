@@ -324,7 +324,9 @@ class SharedText(TEXT):
         if found is None:
             if isinstance(value, str):
                 found = self._analyse(value, kwargs)
-            else:  # a list of words (not written by the archive): Whoosh's own, no pairs
+            elif self.common:  # a phrase of two common words would be looked up as a pair
+                raise TypeError("a text field with pairs of common words indexes text only")
+            else:  # a list of words (not written by the archive): Whoosh's own
                 found = (list(super().index(value, **kwargs)), [])
             with _analysed_lock:  # threads of one web worker may index at once
                 if len(_analysed) >= MAX_ANALYSED:
@@ -454,6 +456,7 @@ def public_schema(common: Mapping[str, frozenset[int]] | None = None) -> Schema:
     return _schema(staff=False, common=common)
 
 
-def staff_schema(common: Mapping[str, frozenset[int]] | None = None) -> Schema:
-    """The staff index: every story that is not withdrawn, with its review status."""
-    return _schema(staff=True, common=common)
+def staff_schema() -> Schema:
+    """The staff index: every story that is not withdrawn, with its review status (no pairs of
+    common words: curators' phrases are matched on positions)."""
+    return _schema(staff=True, common=None)

@@ -73,7 +73,7 @@ def index_path(kind: str, root: Path | None = None) -> Path:
 
 
 def _schema(kind: str, common: common_words.Common) -> Any:
-    return public_schema(common) if kind == PUBLIC else staff_schema(common)
+    return public_schema(common) if kind == PUBLIC else staff_schema()
 
 
 def open_index(kind: str, root: Path | None = None) -> FileIndex:
