@@ -255,7 +255,7 @@ def build_whoosh(corpus: Corpus, root: Path, procs: int) -> tuple[float, int]:
         if done // 10_000 != (done - n) // 10_000:
             print(f"  {done} stories, {time.perf_counter() - start:.0f} s", flush=True)
 
-    sampled = (doc.fields for doc, _ in documents(common_words.sample(list(range(1, corpus.n + 1)))) if doc)
+    sampled = (doc for doc, _ in documents(common_words.sample(list(range(1, corpus.n + 1)))) if doc)
     common = common_words.choose(sampled)
     print("  common words (decision 0034): " + ", ".join(f"{k} {len(v)}" for k, v in common.items()))
     build = store.new_build(root, common)

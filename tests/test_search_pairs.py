@@ -21,6 +21,7 @@ from nuevonorte import search, stories
 from nuevonorte.extensions import db
 from nuevonorte.models import Story, StoryStatus
 from nuevonorte.search import common_words, store
+from nuevonorte.search.documents import PublicDocument
 from nuevonorte.search.schema import ANALYZERS, WORD_HASHES, SharedText, pair_term, stem, word_hash
 from tests.index_bytes import words_in
 from tests.search_fixtures import public_lexicon
@@ -79,7 +80,8 @@ def test_a_word_is_common_in_a_tenth_of_the_documents_and_at_least_fifty(documen
     least = max(documents // 10, 50)
     held = {"camino": documents, "decimo": least, "raro": least - 1}
     texts = [
-        {"text_es": " ".join(w for w, n in held.items() if i < n), "text_en": ""} for i in range(documents)
+        PublicDocument({"text_es": " ".join(w for w, n in held.items() if i < n), "text_en": ""})
+        for i in range(documents)
     ]
     common = common_words.choose(texts)
     assert common["es"] == {word_hash(form("camino")), word_hash(form("decimo"))}
@@ -90,7 +92,9 @@ def test_a_word_is_common_in_a_tenth_of_the_documents_and_at_least_fifty(documen
 def test_only_the_64_most_shared_words_are_chosen() -> None:
     words = [f"zqx{chr(97 + n // 26)}{chr(97 + n % 26)}k" for n in range(80)]
     assert len({form(w) for w in words}) == 80
-    texts = [{"text_es": " ".join(words[: 80 - i // 5])} for i in range(400)]  # word k in 400 - 5k
+    texts = [
+        PublicDocument({"text_es": " ".join(words[: 80 - i // 5])}) for i in range(400)
+    ]  # word k in 400 - 5k
     assert common_words.choose(texts)["es"] == {word_hash(form(w)) for w in words[:64]}
 
 

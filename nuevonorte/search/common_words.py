@@ -22,8 +22,8 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
+from nuevonorte.search.documents import PublicDocument
 from nuevonorte.search.schema import ANALYZERS, LANGUAGES, word_hash
 
 #: The file of an index folder naming its common words' hashes.
@@ -50,14 +50,14 @@ def sample(ids: list[int]) -> list[int]:
     return ids[::step]
 
 
-def choose(texts: Iterable[Mapping[str, Any]]) -> Common:
-    """The common words of the documents' fields ``texts`` (public documents' only: the
-    caller's rule), as their hashes."""
+def choose(documents: Iterable[PublicDocument]) -> Common:
+    """The common words of public documents (only ``public_document`` makes one, as for
+    ``store.write_public``), as their hashes."""
     shared: dict[str, Counter[str]] = {lang: Counter() for lang in LANGUAGES}
     holding = dict.fromkeys(LANGUAGES, 0)
-    for fields in texts:
+    for document in documents:
         for lang in LANGUAGES:
-            text = fields.get(f"text_{lang}")
+            text = document.fields.get(f"text_{lang}")
             if text:
                 holding[lang] += 1
                 shared[lang].update(set(ANALYZERS[lang].kept(text)))

@@ -101,15 +101,15 @@ def _partner_findings(repair: bool) -> list[IndexFinding]:
     return out
 
 
-def _public_texts(ids: list[int]) -> Iterator[dict[str, Any]]:
-    """The fields of the public documents of the stories ``ids`` (none of a story that is not
-    public): what the common words are chosen from."""
+def _public_texts(ids: list[int]) -> Iterator[PublicDocument]:
+    """The public documents of the stories ``ids`` (none of a story that is not public): what
+    the common words are chosen from."""
     with sync.own_session(write=False) as session:
         for batch in sync.stories_in_batches(session, ids):
             for story in batch:
                 public = public_document(story)
                 if public is not None:
-                    yield public.fields
+                    yield public
 
 
 def _fill(build: Path, progress: Callable[[int], None] | None) -> tuple[int, int]:
